@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /**
@@ -27,4 +27,15 @@ export async function writeFileAtomic(dest: string, data: Uint8Array): Promise<v
     await rm(tmp, { force: true });
     throw err;
   }
+}
+
+/**
+ * Writes `value` as pretty-printed JSON (2-space indent, trailing newline) to `dest` atomically, creating
+ * the destination directory when missing.
+ *
+ * @throws TypeError when `value` is not JSON-serialisable; Error from the file system.
+ */
+export async function writeJsonAtomic(dest: string, value: unknown): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
+  await writeFileAtomic(dest, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
 }

@@ -36,3 +36,4 @@ export { createRng, deriveSeed, shuffleInPlace, type Rng, type RngState } from '
 export { datasetSubset, validateImageDataset, type ImageDataset } from './image-dataset.js';
 export { DataLoader, type Batch, type DataLoaderOptions } from './data-loader.js';
 export { channelMeanStd, type ChannelStats } from './stats.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';

@@ -1,0 +1,125 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { NonFiniteLossError, TrainError } from './errors';
+import { evaluate, fit, formatEpochLine, trainEpoch } from './loop';
+import { Adam } from './optimizers/adam';
+import { SGD } from './optimizers/sgd';
+import { softmaxCrossEntropy } from './loss';
+import { trainStep } from './train-step';
+import { tinyNet, toyLoader } from './test-utils/synthetic';
+
+describe('trainStep', () => {
+  it('keeps tf.memory().numTensors stable over 100 steps', () => {
+    const model = tinyNet();
+    const opt = new Adam({ lr: 1e-2 });
+    const x = tf.randomUniform([4, 6, 6, 1], 0, 1, 'float32', 3);
+    const y = tf.tensor1d([0, 1, 0, 1], 'int32');
+    trainStep(model, x, y, opt); // creates optimizer slots
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) trainStep(model, x, y, opt);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('computes loss/correct before the update and moves the weights by SGD', () => {
+    const model = tinyNet();
+    const x = tf.randomUniform([2, 6, 6, 1], 0, 1, 'float32', 5);
+    const y = tf.tensor1d([0, 1], 'int32');
+    const before = model.getLayer('fc').getWeights()[1].dataSync().slice();
+    const r = trainStep(model, x, y, new SGD({ lr: 0 }));
+    expect(Number.isFinite(r.loss)).toBe(true);
+    expect([0, 1, 2]).toContain(r.correct);
+    expect(Array.from(model.getLayer('fc').getWeights()[1].dataSync())).toEqual(Array.from(before)); // lr 0 → unchanged
+    trainStep(model, x, y, new SGD({ lr: 0.5 }));
+    expect(Array.from(model.getLayer('fc').getWeights()[1].dataSync())).not.toEqual(Array.from(before));
+  });
+});
+
+describe('trainEpoch / evaluate / fit', () => {
+  it('learns a separable toy problem to 100% test accuracy with falling loss', async () => {
+    const model = tinyNet(3);
+    const lines: string[] = [];
+    const history = await fit(model, {
+      train: toyLoader(64, 8, 1), test: toyLoader(32, 16, 2), epochs: 6, optimizer: new Adam({ lr: 0.02 }),
+      log: (l) => lines.push(l), progress: 'lines', logEvery: 4,
+    });
+    expect(history).toHaveLength(6);
+    expect(history[5].trainLoss).toBeLessThan(history[0].trainLoss * 0.5);
+    expect(history[5].testAcc).toBe(1);
+    expect(history[0].lr).toBe(0.02);
+    const epochLines = lines.filter((l) => l.startsWith('Epoch 6/6  train loss'));
+    expect(epochLines).toHaveLength(1);
+    expect(epochLines[0]).toMatch(/^Epoch 6\/6 {2}train loss \d\.\d{4} acc \d+\.\d{2}% {2}test loss \d\.\d{4} acc 100\.00% {2}lr 2\.0e-2 {2}\d+\.\d s {2}[\d,]+ img\/s$/);
+    // 'lines' progress: batches 4 and 8 of each epoch
+    expect(lines.filter((l) => l.startsWith('Epoch 1/6  batch '))).toHaveLength(2);
+    expect(lines.find((l) => l.startsWith('Epoch 1/6  batch 8/8'))).toMatch(/loss \d\.\d{4} {2}acc/);
+  });
+
+  it('evaluate reports sample-weighted mean loss and accuracy', async () => {
+    const model = tinyNet(4);
+    const whole = await evaluate(model, toyLoader(10, 10, 9));
+    const split = await evaluate(model, toyLoader(10, 3, 9)); // batches 3,3,3,1
+    expect(split.samples).toBe(10);
+    expect(Math.abs(split.loss - whole.loss)).toBeLessThan(1e-5);
+    expect(split.acc).toBe(whole.acc);
+  });
+
+  it('throws NonFiniteLossError naming epoch, batch and value', async () => {
+    const model = tinyNet(5);
+    const bad = {
+      length: 2,
+      *[Symbol.iterator]() {
+        yield { x: tf.zeros([2, 6, 6, 1]), y: tf.tensor1d([0, 1], 'int32') };
+        yield { x: tf.fill([2, 6, 6, 1], NaN), y: tf.tensor1d([0, 1], 'int32') };
+      },
+    };
+    const before = tf.memory().numTensors;
+    const err = await trainEpoch(model, bad, new SGD({ lr: 0.1 }), { epoch: 3, progress: 'none' }).catch((e) => e);
+    expect(NonFiniteLossError.isInstance(err)).toBe(true);
+    expect(TrainError.isInstance(err)).toBe(true);
+    expect(err.message).toBe('Non-finite training loss NaN at epoch 3, batch 2: training diverged (lower the learning rate or check the input data for NaN/Inf)');
+    expect([err.epoch, err.batch]).toEqual([3, 2]);
+    // batch tensors were disposed even on error; only the new optimizer slots remain
+    expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
+  });
+
+  it('fit can be stopped from onEpochEnd and rejects bad options', async () => {
+    const model = tinyNet(6);
+    const h = await fit(model, {
+      train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 5, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none',
+      onEpochEnd: (e, c) => { if (e.epoch === 2) c.stop(); c.optimizer.lr = 0.05; },
+    });
+    expect(h.map((e) => [e.epoch, e.lr])).toEqual([[1, 0.1], [2, 0.05]]);
+    await expect(fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 0, optimizer: new SGD({ lr: 1 }) })).rejects.toThrow(/epochs/);
+    await expect(trainEpoch(model, [], new SGD({ lr: 1 }), { progress: 'none' })).rejects.toThrow(/no batches/);
+  });
+
+  it('formats the epoch line like the chapter', () => {
+    expect(formatEpochLine({ epoch: 3, trainLoss: 0.04123, trainAcc: 0.98712, testLoss: 0.0301, testAcc: 0.9902, lr: 1e-3, seconds: 12.34, imgPerSec: 4870.4 }, 10))
+      .toBe('Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s');
+  });
+});
+
+describe('trainStep on the chapter networks', () => {
+  it('MNISTNet overfits one tiny batch (eval loss falls) and ImprovedMNISTNet updates its running stats', async () => {
+    // The JS cpu backend's conv backprop is slow (~1-3 s per step here), so: batch 2, 3 steps.
+    const { mnistNet, improvedMnistNet } = await import('@cnn/models');
+    const x = tf.randomUniform([2, 28, 28, 1], 0, 1, 'float32', 11);
+    const y = tf.tensor1d([3, 7], 'int32');
+    const model = mnistNet({ seed: 7 });
+    const evalLoss = (): number => tf.tidy(() => softmaxCrossEntropy(model.predict(x) as tf.Tensor, y).dataSync()[0]);
+    const before = evalLoss();
+    expect(before).toBeGreaterThan(1.9); // ≈ ln 10 at PyTorch-style init
+    const opt = new Adam({ lr: 2e-3 });
+    for (let i = 0; i < 3; i++) expect(Number.isFinite(trainStep(model, x, y, opt).loss)).toBe(true);
+    expect(evalLoss()).toBeLessThan(before * 0.8);
+
+    const improved = improvedMnistNet({ seed: 7 });
+    const runningMean = (): number[] => Array.from(improved.getLayer('bn1').getWeights()[2].dataSync());
+    expect(runningMean().every((v) => v === 0)).toBe(true);
+    const r = trainStep(improved, x, y, new SGD({ lr: 0.01, momentum: 0.9 }));
+    expect(Number.isFinite(r.loss)).toBe(true);
+    expect(runningMean().some((v) => v !== 0)).toBe(true);
+    tf.dispose([x, y]);
+  });
+});
