@@ -1,0 +1,145 @@
+import '@tensorflow/tfjs-backend-cpu';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Analysis, analyzeRun } from '../analysis/analyze-run.js';
+import { ExplainError } from '../errors.js';
+import { makeSyntheticRun, NORMALIZE, syntheticDataset, tinyModel } from '../test-utils/synthetic-run.js';
+import { writeReport } from './write-report.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
+const artifacts = join(packageRoot, 'test-artifacts');
+const SECTIONS = ['summary', 'curves', 'confusion', 'per-class', 'misclassified', 'top-losses', 'grad-cam', 'samples', 'augmentation', 'histograms'];
+
+let root: string;
+let runDir: string;
+let analysis: Analysis;
+let reportPath: string;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  root = await mkdtemp(join(tmpdir(), 'explain-report-'));
+  runDir = join(root, 'run');
+  const { model, test } = await makeSyntheticRun(runDir);
+  const before = tf.memory().numTensors;
+  analysis = await analyzeRun({ runDir, model, dataset: test, normalize: NORMALIZE, maxGallery: 12, maxCam: 4, smoothGradSamples: 4 });
+  expect(tf.memory().numTensors).toBe(before);
+  reportPath = await writeReport(runDir);
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('analyzeRun', () => {
+  it('writes a consistent analysis.json and the PNGs', async () => {
+    const saved = JSON.parse(await readFile(join(runDir, 'analysis.json'), 'utf8')) as Analysis;
+    expect(saved.numSamples).toBe(36);
+    const trace = saved.confusionMatrix.reduce((s, row, i) => s + row[i], 0);
+    expect(saved.accuracy).toBeCloseTo(trace / 36, 12);
+    expect(saved.report.accuracy).toBeCloseTo(saved.accuracy, 12);
+    expect(saved.topK[0]).toEqual({ k: 1, accuracy: saved.accuracy });
+    // 4 test labels are flipped on purpose, so the model (which learns the shapes) makes mistakes.
+    expect(saved.misclassified.length).toBeGreaterThan(0);
+    expect(saved.misclassified.every((e) => e.trueLabel !== e.predLabel)).toBe(true);
+    for (let i = 1; i < saved.topLosses.length; i++) expect(saved.topLosses[i - 1].loss).toBeGreaterThanOrEqual(saved.topLosses[i].loss);
+    expect(saved.camLayer).toBe('conv2');
+    expect(saved.weightHistograms.map((h) => h.name.split(' ')[0])).toEqual(['conv1', 'conv2', 'fc']);
+    expect(saved.activationHistograms).toHaveLength(5);
+    expect(saved).toEqual(JSON.parse(JSON.stringify(analysis)));
+    for (const file of ['samples.png', 'misclassified.png', 'top-losses.png', 'gradcam.png']) expect(existsSync(join(runDir, file))).toBe(true);
+  });
+
+  it('rejects labels >= numClasses and an unknown camLayer with clear errors', async () => {
+    const bad = { ...syntheticDataset(6, 3), labels: new Uint8Array([0, 1, 2, 3, 0, 1]) };
+    const model = tinyModel();
+    await expect(analyzeRun({ runDir: join(root, 'bad'), model, dataset: bad, normalize: NORMALIZE })).rejects.toThrow(
+      /dataset.labels\[3\]=3 is not a class index in \[0, 3\)/,
+    );
+    await expect(
+      analyzeRun({ runDir: join(root, 'bad'), model, dataset: syntheticDataset(6, 3), normalize: NORMALIZE, camLayer: 'fc' }),
+    ).rejects.toThrow(/layer 'fc' output has shape \[null,3\].*convolution layers available: conv1, conv2/);
+  });
+});
+
+describe('writeReport', () => {
+  it('is a self-contained page with every section', async () => {
+    const html = await readFile(reportPath, 'utf8');
+    for (const id of SECTIONS) expect(html).toContain(`<section id="${id}">`);
+    expect(html).not.toMatch(/(src|href)="(https?:|\/\/)/);
+    expect(html).toContain('tiny_cnn');
+  });
+
+  it('says what is missing in a run directory without history.json', async () => {
+    const dir = join(root, 'empty');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'summary.json'), '{}');
+    const error = await writeReport(dir).catch((e: unknown) => e);
+    expect(ExplainError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/missing history\.json \(per-epoch history/);
+    expect((error as Error).message).not.toMatch(/summary\.json \(/);
+  });
+
+  it('names the bad field of a malformed history.json', async () => {
+    const dir = join(root, 'malformed');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'history.json'), JSON.stringify([{ epoch: 1, trainLoss: 'x' }]));
+    await writeFile(join(dir, 'summary.json'), '{}');
+    await expect(writeReport(dir)).rejects.toThrow(/history\.json: entry 0 field 'trainLoss' must be a finite number/);
+  });
+
+  it('regenerates from the CLI and exits 1 with the message on a bad directory', () => {
+    const ok = spawnSync('pnpm', ['exec', 'tsx', 'src/cli/report.ts', '--run', runDir, '--title', 'CLI title'], { cwd: packageRoot, encoding: 'utf8' });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('report written');
+    const bad = spawnSync('pnpm', ['exec', 'tsx', 'src/cli/report.ts', '--run', join(root, 'nowhere')], { cwd: packageRoot, encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('missing history.json');
+  });
+});
+
+describe.skipIf(!existsSync(CHROMIUM))(`report in headless Chromium (${CHROMIUM}; skipped when absent: apt-get install -y chromium)`, () => {
+  it('loads without console errors, every image has a natural size, and a screenshot is saved', async () => {
+    const { chromium } = await import('playwright-core');
+    const profile = await mkdtemp(join(tmpdir(), 'explain-chromium-'));
+    const context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+      viewport: { width: 1280, height: 900 },
+    });
+    try {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(e.message));
+      page.on('requestfailed', (r) => errors.push(`request failed: ${r.url().slice(0, 80)}`));
+      await page.goto(`file://${reportPath}`, { waitUntil: 'load' });
+      const images = await page.$$eval('img', (imgs) =>
+        imgs.map((i) => ({ alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight })),
+      );
+      expect(images.length).toBeGreaterThanOrEqual(11);
+      for (const img of images) {
+        expect(img.complete, img.alt).toBe(true);
+        expect(img.w * img.h, img.alt).toBeGreaterThan(0);
+      }
+      const sectionIds = await page.$$eval('section', (s) => s.map((e) => e.id));
+      expect(sectionIds).toEqual(SECTIONS);
+      expect(errors).toEqual([]);
+      await mkdir(artifacts, { recursive: true });
+      await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
+      expect(existsSync(join(artifacts, 'report.png'))).toBe(true);
+    } finally {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import { access, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ExplainError } from '../errors.js';
+import type { HistoryEntry, RunSummary } from '../types.js';
+
+const HISTORY_FIELDS = ['epoch', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'lr', 'seconds', 'imgPerSec'] as const;
+const SUMMARY_NUMBERS = ['params', 'epochs', 'testAcc', 'testLoss', 'trainSeconds', 'trainImgPerSec', 'evalImgPerSec'] as const;
+
+/** `true` when `path` exists. */
+export async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Checks that the files a report needs are in `runDir`.
+ * @throws ExplainError naming each missing file and what writes it.
+ */
+export async function assertRunFiles(runDir: string): Promise<void> {
+  const required: [string, string][] = [
+    ['history.json', 'per-epoch history [{epoch, trainLoss, trainAcc, testLoss, testAcc, lr, seconds, imgPerSec}]'],
+    ['summary.json', 'run summary {model, backend, params, epochs, testAcc, testLoss, trainSeconds, trainImgPerSec, evalImgPerSec}'],
+  ];
+  const missing: string[] = [];
+  for (const [file, what] of required) if (!(await exists(join(runDir, file)))) missing.push(`${file} (${what})`);
+  if (missing.length > 0) {
+    throw new ExplainError(
+      `writeReport: run directory '${runDir}' is missing ${missing.join(' and ')}; the training app writes these files`,
+    );
+  }
+}
+
+async function readJson(path: string): Promise<unknown> {
+  const text = await readFile(path, 'utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ExplainError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/**
+ * Reads and validates `history.json`: a non-empty array of {@link HistoryEntry} with finite numbers.
+ * @throws ExplainError naming the file, the entry and the field.
+ */
+export async function readHistory(path: string): Promise<HistoryEntry[]> {
+  const data = await readJson(path);
+  if (!Array.isArray(data) || data.length === 0) throw new ExplainError(`${path}: expected a non-empty array of epoch entries`);
+  data.forEach((entry, i) => {
+    for (const field of HISTORY_FIELDS) {
+      const v = (entry as Record<string, unknown>)?.[field];
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new ExplainError(`${path}: entry ${i} field '${field}' must be a finite number, got ${JSON.stringify(v)}`);
+      }
+    }
+  });
+  return data as HistoryEntry[];
+}
+
+/**
+ * Reads and validates `summary.json` ({@link RunSummary}).
+ * @throws ExplainError naming the file and the field.
+ */
+export async function readSummary(path: string): Promise<RunSummary> {
+  const data = (await readJson(path)) as Record<string, unknown>;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ExplainError(`${path}: expected an object`);
+  for (const field of ['model', 'backend'] as const) {
+    if (typeof data[field] !== 'string') throw new ExplainError(`${path}: field '${field}' must be a string, got ${JSON.stringify(data[field])}`);
+  }
+  for (const field of SUMMARY_NUMBERS) {
+    const v = data[field];
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw new ExplainError(`${path}: field '${field}' must be a finite number, got ${JSON.stringify(v)}`);
+    }
+  }
+  return data as unknown as RunSummary;
+}
+
+/** Reads an optional JSON file; `undefined` when absent. */
+export async function readOptionalJson<T>(path: string): Promise<T | undefined> {
+  return (await exists(path)) ? ((await readJson(path)) as T) : undefined;
+}
