@@ -1,1 +1,19 @@
-export {};
+// Importing the package registers the `onednn` backend and its kernels (side effect).
+import './register.js';
+
+export { BACKEND_NAME, OnednnBackend } from './backend.js';
+export {
+  defaultAddonPath,
+  getBinding,
+  INSTALL_HINT,
+  isOnednnAvailable,
+  loadBinding,
+  OnednnUnavailableError,
+} from './binding.js';
+export type { OnednnBinding, OnednnInfo, PrimitiveImpl } from './binding.js';
+export { BACKEND_PRIORITY, NATIVE_KERNEL_NAMES, registerOnednnBackend } from './register.js';
+export { selectBackend, BACKEND_CHOICES } from './select-backend.js';
+export type { BackendChoice, SelectBackendOptions, SelectedBackend } from './select-backend.js';
+export { describeShapeCase, NETWORK_SHAPES, runShapeCase } from './shapes.js';
+export type { ShapeCase } from './shapes.js';
+export { getInfo, getPrimitiveImpls } from './info.js';

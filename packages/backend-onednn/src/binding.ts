@@ -1,0 +1,159 @@
+/**
+ * Typed interface and loader of the native oneDNN addon (`build/Release/onednn_binding.node`).
+ *
+ * Every kernel function is zero-copy: it reads the `Float32Array`s the CPU backend already holds and writes
+ * into a preallocated output `Float32Array`. Geometry is passed as an `Int32Array` of parameters.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Library facts reported by {@link OnednnBinding.getInfo}. */
+export interface OnednnInfo {
+  /** oneDNN version, e.g. `"2.6.3"`. */
+  onednnVersion: string;
+  /** oneDNN git hash, or `"N/A"`. */
+  onednnHash: string;
+  /** OpenMP threads oneDNN and the native loops use (`omp_get_max_threads()`). */
+  threads: number;
+  /** The CPU instruction set oneDNN dispatches to, e.g. `"avx2"`, `"avx512_core"`. */
+  isa: string;
+  /** Primitives currently held in the cache. */
+  cachedPrimitives: number;
+}
+
+/** One primitive the addon created: the tfjs kernel, its cache key (dims/attrs) and oneDNN's `impl_info_str()`. */
+export interface PrimitiveImpl {
+  kernel: string;
+  key: string;
+  /** e.g. `"jit:avx2"`, `"brg:avx2"`, `"gemm:jit"`; a `"ref:"` prefix means a slow reference implementation. */
+  impl: string;
+}
+
+/**
+ * The native functions. Conv params (`Int32Array`, 17): `N, H, W, IC, OH, OW, OC, KH, KW, strideH, strideW,
+ * dilationH, dilationW, padTop, padLeft, padBottom, padRight`. Pool params (14): `N, H, W, C, OH, OW, KH, KW,
+ * strideH, strideW, padTop, padLeft, padBottom, padRight`. MatMul params (7): `batchA, batchB, M, K, N,
+ * transposeA, transposeB`. Activations are NHWC, filters HWIO `[fh, fw, inC, outC]`.
+ */
+export interface OnednnBinding {
+  getInfo(): OnednnInfo;
+  getPrimitiveImpls(): PrimitiveImpl[];
+  /** Drops cached primitives and the impl records. */
+  clearCache(): void;
+  conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array,
+    params: Int32Array, relu: boolean): void;
+  conv2dBackwardData(dy: Float32Array, filter: Float32Array, out: Float32Array, params: Int32Array): void;
+  conv2dBackwardFilter(x: Float32Array, dy: Float32Array, out: Float32Array, params: Int32Array): void;
+  maxPool(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, out: Float32Array, params: Int32Array): void;
+  avgPool(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  avgPoolGrad(dy: Float32Array, out: Float32Array, params: Int32Array): void;
+  matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array,
+    relu: boolean): void;
+  relu(x: Float32Array, out: Float32Array, n: number): void;
+  step(x: Float32Array, out: Float32Array, n: number, alpha: number): void;
+  /** op: 0 add, 1 sub, 2 mul, 3 div; mode: 0 same shape, 1 b is a row, 2 a is a row, 3 b scalar, 4 a scalar. */
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, outer: number, inner: number,
+    mode: number): void;
+  sumOuter(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
+  sumInner(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
+}
+
+/** Install instructions shown whenever the addon cannot be used. */
+export const INSTALL_HINT = [
+  'Install oneDNN, then rebuild the addon:',
+  '  Debian/Ubuntu: apt-get install libdnnl-dev',
+  '  macOS:         brew install onednn',
+  'then: pnpm rebuild @cnn/backend-onednn   (or: npm rebuild @cnn/backend-onednn)',
+].join('\n');
+
+/** Thrown when the native addon is missing or cannot load oneDNN; the message names the path and the fix. */
+export class OnednnUnavailableError extends Error {
+  /** The addon path that was tried. */
+  readonly addonPath: string;
+  private readonly onednnUnavailable = true;
+
+  constructor(addonPath: string, cause: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`@cnn/backend-onednn: cannot load the native addon at ${addonPath}: ${reason}\n${INSTALL_HINT}`);
+    this.name = 'OnednnUnavailableError';
+    this.addonPath = addonPath;
+  }
+
+  /** True for any OnednnUnavailableError, even one from another copy of this module. */
+  static isInstance(error: unknown): error is OnednnUnavailableError {
+    return typeof error === 'object' && error !== null &&
+      (error as { onednnUnavailable?: unknown }).onednnUnavailable === true;
+  }
+}
+
+function moduleDir(): string {
+  // tsup shims import.meta.url in the CJS build.
+  return dirname(fileURLToPath(import.meta.url));
+}
+
+/** Absolute path of the addon: `<package>/build/Release/onednn_binding.node` (from `src/` or `dist/`). */
+export function defaultAddonPath(): string {
+  return resolve(moduleDir(), '..', 'build', 'Release', 'onednn_binding.node');
+}
+
+const REQUIRED_FUNCTIONS: readonly (keyof OnednnBinding)[] = [
+  'getInfo', 'getPrimitiveImpls', 'clearCache', 'conv2dForward', 'conv2dBackwardData', 'conv2dBackwardFilter',
+  'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'matMul', 'relu', 'step', 'binary', 'sumOuter', 'sumInner',
+];
+
+/**
+ * Loads the addon from `path` (default {@link defaultAddonPath}).
+ *
+ * @throws OnednnUnavailableError when the file is missing, libdnnl cannot be loaded, or the addon is stale
+ *   (a function is missing); the message names the path and `apt-get install libdnnl-dev` /
+ *   `brew install onednn` / `pnpm rebuild @cnn/backend-onednn`.
+ */
+export function loadBinding(path: string = defaultAddonPath()): OnednnBinding {
+  if (!existsSync(path)) {
+    throw new OnednnUnavailableError(path, new Error('file not found (the install script could not build it)'));
+  }
+  let binding: OnednnBinding;
+  try {
+    binding = createRequire(import.meta.url)(path) as OnednnBinding;
+  } catch (error) {
+    throw new OnednnUnavailableError(path, error);
+  }
+  const missing = REQUIRED_FUNCTIONS.filter((name) => typeof binding[name] !== 'function');
+  if (missing.length > 0) {
+    throw new OnednnUnavailableError(path, new Error(`stale addon, missing functions: ${missing.join(', ')}`));
+  }
+  return binding;
+}
+
+let cached: OnednnBinding | undefined;
+let cachedError: unknown;
+
+/**
+ * The process-wide binding, loaded once.
+ *
+ * @throws OnednnUnavailableError (the same one on every call) when it cannot be loaded.
+ */
+export function getBinding(): OnednnBinding {
+  if (cached) return cached;
+  if (cachedError) throw cachedError;
+  try {
+    cached = loadBinding();
+    return cached;
+  } catch (error) {
+    cachedError = error;
+    throw error;
+  }
+}
+
+/** True when the native addon and libdnnl load; never throws. */
+export function isOnednnAvailable(): boolean {
+  try {
+    getBinding();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,29 @@
+/** Native `Conv2D` (NHWC, HWIO filter) on oneDNN; NCHW or inexpressible geometry falls back to the JS kernel. */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv2DAttrs, Conv2DInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+
+import type { OnednnBackend } from '../backend.js';
+import { allocFloat32, convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
+
+/** `y[batch, outH, outW, outC] = conv2d(x[batch, inH, inW, inC], filter[fh, fw, inC, outC])`. */
+export function conv2D(args: { inputs: Conv2DInputs; backend: OnednnBackend; attrs: Conv2DAttrs }): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, filter } = inputs as Defined<Conv2DInputs>;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat));
+  const params = convParams(info);
+  const xv = floatValues(backend, x);
+  const wv = floatValues(backend, filter);
+  if (!params || !xv || !wv) return runCpuKernel(tf.Conv2D, { ...inputs }, backend, { ...attrs }) as TensorInfo;
+  const out = allocFloat32(tf.util.sizeFromShape(info.outShape));
+  backend.binding.conv2dForward(xv, wv, null, out, params, false);
+  return output(backend, info.outShape, out);
+}
+
+export const conv2DConfig: KernelConfig = {
+  kernelName: tf.Conv2D,
+  backendName: 'onednn',
+  kernelFunc: conv2D as unknown as KernelFunc,
+};

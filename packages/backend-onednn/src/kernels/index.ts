@@ -1,0 +1,40 @@
+/** Every native kernel of the `onednn` backend, sorted by kernel name. */
+import type { KernelConfig } from '@tensorflow/tfjs-core';
+
+import { fusedMatMulConfig } from './_FusedMatMul.js';
+import { addConfig } from './Add.js';
+import { avgPoolConfig } from './AvgPool.js';
+import { avgPoolGradConfig } from './AvgPoolGrad.js';
+import { batchMatMulConfig } from './BatchMatMul.js';
+import { conv2DConfig } from './Conv2D.js';
+import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { fusedConv2DConfig } from './FusedConv2D.js';
+import { maxPoolConfig } from './MaxPool.js';
+import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { multiplyConfig } from './Multiply.js';
+import { realDivConfig } from './RealDiv.js';
+import { reluConfig } from './Relu.js';
+import { stepConfig } from './Step.js';
+import { subConfig } from './Sub.js';
+import { sumConfig } from './Sum.js';
+
+export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
+  fusedMatMulConfig,
+  addConfig,
+  avgPoolConfig,
+  avgPoolGradConfig,
+  batchMatMulConfig,
+  conv2DConfig,
+  conv2DBackpropFilterConfig,
+  conv2DBackpropInputConfig,
+  fusedConv2DConfig,
+  maxPoolConfig,
+  maxPoolGradConfig,
+  multiplyConfig,
+  realDivConfig,
+  reluConfig,
+  stepConfig,
+  subConfig,
+  sumConfig,
+];

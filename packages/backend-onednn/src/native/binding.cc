@@ -1,0 +1,250 @@
+// Module entry of the oneDNN binding: engine/stream, primitive cache, impl records, info, and exports.
+#include "common.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <cstdlib>
+#include <sstream>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+namespace onednn_binding {
+
+dnnl::engine& Engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& Stream() {
+  static dnnl::stream stream(Engine());
+  return stream;
+}
+
+namespace {
+
+constexpr size_t kCacheCapacity = 1024;
+
+struct Cache {
+  using Item = std::pair<std::string, std::unique_ptr<CacheEntry>>;
+  std::list<Item> order;  // front = most recently used
+  std::unordered_map<std::string, std::list<Item>::iterator> index;
+};
+
+Cache& GetCache() {
+  static Cache cache;
+  return cache;
+}
+
+std::vector<ImplRecord>& ImplStore() {
+  static std::vector<ImplRecord> store;
+  return store;
+}
+
+}  // namespace
+
+CacheEntry* CacheGet(const std::string& key) {
+  Cache& c = GetCache();
+  auto it = c.index.find(key);
+  if (it == c.index.end()) return nullptr;
+  c.order.splice(c.order.begin(), c.order, it->second);
+  return it->second->second.get();
+}
+
+CacheEntry* CachePut(const std::string& key, std::unique_ptr<CacheEntry> entry) {
+  Cache& c = GetCache();
+  auto it = c.index.find(key);
+  if (it != c.index.end()) {
+    c.order.erase(it->second);
+    c.index.erase(it);
+  }
+  c.order.emplace_front(key, std::move(entry));
+  c.index[key] = c.order.begin();
+  while (c.order.size() > kCacheCapacity) {
+    c.index.erase(c.order.back().first);
+    c.order.pop_back();
+  }
+  return c.order.front().second.get();
+}
+
+void CacheClear() {
+  Cache& c = GetCache();
+  c.index.clear();
+  c.order.clear();
+}
+
+size_t CacheSize() { return GetCache().order.size(); }
+
+void RecordImpl(const std::string& kernel, const std::string& key, const std::string& impl) {
+  for (const auto& r : ImplStore()) {
+    if (r.kernel == kernel && r.key == key && r.impl == impl) return;
+  }
+  ImplStore().push_back({kernel, key, impl});
+}
+
+const std::vector<ImplRecord>& Impls() { return ImplStore(); }
+void ClearImpls() { ImplStore().clear(); }
+
+float* F32OrNull(const Napi::CallbackInfo& info, size_t index, const char* what, size_t min_len) {
+  if (index >= info.Length() || info[index].IsNull() || info[index].IsUndefined()) return nullptr;
+  return F32(info, index, what, min_len);
+}
+
+float* F32(const Napi::CallbackInfo& info, size_t index, const char* what, size_t min_len) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !info[index].IsTypedArray()) {
+    throw Napi::TypeError::New(env, std::string("onednn: argument '") + what + "' must be a Float32Array");
+  }
+  Napi::TypedArray ta = info[index].As<Napi::TypedArray>();
+  if (ta.TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(env, std::string("onednn: argument '") + what + "' must be a Float32Array");
+  }
+  Napi::Float32Array arr = ta.As<Napi::Float32Array>();
+  if (arr.ElementLength() < min_len) {
+    std::ostringstream os;
+    os << "onednn: argument '" << what << "' has " << arr.ElementLength() << " elements, expected at least "
+       << min_len;
+    throw Napi::RangeError::New(env, os.str());
+  }
+  return arr.Data();
+}
+
+std::vector<int64_t> Params(const Napi::CallbackInfo& info, size_t index, const char* what, size_t count) {
+  Napi::Env env = info.Env();
+  if (index >= info.Length() || !info[index].IsTypedArray() ||
+      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw Napi::TypeError::New(env, std::string("onednn: argument '") + what + "' must be an Int32Array");
+  }
+  Napi::Int32Array arr = info[index].As<Napi::Int32Array>();
+  if (arr.ElementLength() != count) {
+    std::ostringstream os;
+    os << "onednn: argument '" << what << "' must have " << count << " entries, got " << arr.ElementLength();
+    throw Napi::RangeError::New(env, os.str());
+  }
+  std::vector<int64_t> out(count);
+  for (size_t i = 0; i < count; ++i) out[i] = arr[i];
+  return out;
+}
+
+std::string Key(const char* prefix, const std::vector<int64_t>& p, int extra) {
+  std::string key(prefix);
+  key += ':';
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (i) key += ',';
+    key += std::to_string(p[i]);
+  }
+  key += '|';
+  key += std::to_string(extra);
+  return key;
+}
+
+void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e) {
+  std::ostringstream os;
+  os << "onednn: " << where << " failed: " << e.what() << " (status " << static_cast<int>(e.status) << ")";
+  throw Napi::Error::New(env, os.str());
+}
+
+static const char* IsaName(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    case dnnl::cpu_isa::all: return "all";
+    default: return "unknown";
+  }
+}
+
+namespace {
+
+Napi::Value GetInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const dnnl_version_t* v = dnnl::version();
+  Napi::Object out = Napi::Object::New(env);
+  std::ostringstream ver;
+  ver << v->major << "." << v->minor << "." << v->patch;
+  out.Set("onednnVersion", ver.str());
+  out.Set("onednnHash", v->hash ? v->hash : "");
+#ifdef _OPENMP
+  out.Set("threads", omp_get_max_threads());
+#else
+  out.Set("threads", 1);
+#endif
+  out.Set("isa", IsaName(dnnl::get_effective_cpu_isa()));
+  out.Set("cachedPrimitives", static_cast<double>(CacheSize()));
+  return out;
+}
+
+Napi::Value GetPrimitiveImpls(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto& impls = Impls();
+  Napi::Array out = Napi::Array::New(env, impls.size());
+  for (size_t i = 0; i < impls.size(); ++i) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("kernel", impls[i].kernel);
+    o.Set("key", impls[i].key);
+    o.Set("impl", impls[i].impl);
+    out.Set(static_cast<uint32_t>(i), o);
+  }
+  return out;
+}
+
+Napi::Value ClearCache(const Napi::CallbackInfo& info) {
+  CacheClear();
+  ClearImpls();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+/**
+ * Keeps freed tensor buffers in malloc's free lists instead of unmapping them: every kernel output is a fresh
+ * multi-MB ArrayBuffer, and with glibc's defaults each one is mmap'ed and page-faulted anew (about half of a
+ * training step's time on 2 cores). Skipped when ONEDNN_NO_MALLOPT=1 or the user tuned malloc via env.
+ */
+static void TuneMalloc() {
+#if defined(__GLIBC__)
+  if (std::getenv("ONEDNN_NO_MALLOPT") != nullptr || std::getenv("MALLOC_MMAP_THRESHOLD_") != nullptr ||
+      std::getenv("MALLOC_TRIM_THRESHOLD_") != nullptr) {
+    return;
+  }
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024 * 1024);
+  mallopt(M_TRIM_THRESHOLD, 1024 * 1024 * 1024);
+#endif
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  TuneMalloc();
+  exports.Set("getInfo", Napi::Function::New(env, GetInfo, "getInfo"));
+  exports.Set("getPrimitiveImpls", Napi::Function::New(env, GetPrimitiveImpls, "getPrimitiveImpls"));
+  exports.Set("clearCache", Napi::Function::New(env, ClearCache, "clearCache"));
+  exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward, "conv2dForward"));
+  exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData, "conv2dBackwardData"));
+  exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter, "conv2dBackwardFilter"));
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool, "maxPool"));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad, "maxPoolGrad"));
+  exports.Set("avgPool", Napi::Function::New(env, AvgPool, "avgPool"));
+  exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad, "avgPoolGrad"));
+  exports.Set("matMul", Napi::Function::New(env, MatMul, "matMul"));
+  exports.Set("relu", Napi::Function::New(env, Relu, "relu"));
+  exports.Set("step", Napi::Function::New(env, Step, "step"));
+  exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("sumOuter", Napi::Function::New(env, SumOuter, "sumOuter"));
+  exports.Set("sumInner", Napi::Function::New(env, SumInner, "sumInner"));
+  return exports;
+}
+
+}  // namespace onednn_binding
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return onednn_binding::Init(env, exports); }
+
+NODE_API_MODULE(onednn_binding, InitModule)

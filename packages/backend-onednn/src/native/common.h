@@ -1,0 +1,82 @@
+// Shared state and helpers of the oneDNN binding: one engine + stream, a primitive cache keyed by a string of
+// dims/attrs, the record of which implementation oneDNN picked for each primitive, and argument helpers.
+#pragma once
+
+#include <napi.h>
+
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace onednn_binding {
+
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+using dims = dnnl::memory::dims;
+
+/** The process-wide CPU engine. */
+dnnl::engine& Engine();
+/** The process-wide in-order stream on Engine(). */
+dnnl::stream& Stream();
+
+/** Base of every cached entry (primitives + the memories they need). */
+struct CacheEntry {
+  virtual ~CacheEntry() = default;
+};
+
+/** Looks a cache entry up; returns nullptr when absent. Marks it most recently used. */
+CacheEntry* CacheGet(const std::string& key);
+/** Inserts an entry (evicting the least recently used beyond the capacity) and returns it. */
+CacheEntry* CachePut(const std::string& key, std::unique_ptr<CacheEntry> entry);
+/** Drops every cached primitive. */
+void CacheClear();
+size_t CacheSize();
+
+/** Records the implementation oneDNN chose for a primitive (kernel name, cache key, impl_info_str). */
+void RecordImpl(const std::string& kernel, const std::string& key, const std::string& impl);
+
+/** One recorded implementation. */
+struct ImplRecord {
+  std::string kernel;
+  std::string key;
+  std::string impl;
+};
+const std::vector<ImplRecord>& Impls();
+void ClearImpls();
+
+/** Returns the data pointer of a Float32Array argument, checking its type and minimum length. */
+float* F32(const Napi::CallbackInfo& info, size_t index, const char* what, size_t min_len);
+/** Like F32 but returns nullptr for null/undefined. */
+float* F32OrNull(const Napi::CallbackInfo& info, size_t index, const char* what, size_t min_len);
+/** Reads an Int32Array of parameters. */
+std::vector<int64_t> Params(const Napi::CallbackInfo& info, size_t index, const char* what, size_t count);
+/** Builds a cache key like "conv_fwd:1,2,3". */
+std::string Key(const char* prefix, const std::vector<int64_t>& p, int extra = 0);
+
+/** Throws a JS Error carrying the oneDNN status. */
+[[noreturn]] void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e);
+
+/** Registers every export. */
+Napi::Object Init(Napi::Env env, Napi::Object exports);
+
+// Kernel entry points (one per tfjs kernel family).
+Napi::Value Conv2dForward(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info);
+Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info);
+Napi::Value MaxPool(const Napi::CallbackInfo& info);
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info);
+Napi::Value AvgPool(const Napi::CallbackInfo& info);
+Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info);
+Napi::Value MatMul(const Napi::CallbackInfo& info);
+Napi::Value Relu(const Napi::CallbackInfo& info);
+Napi::Value Step(const Napi::CallbackInfo& info);
+Napi::Value Binary(const Napi::CallbackInfo& info);
+Napi::Value SumOuter(const Napi::CallbackInfo& info);
+Napi::Value SumInner(const Napi::CallbackInfo& info);
+
+}  // namespace onednn_binding

@@ -1,0 +1,302 @@
+// 2-D convolution (forward with optional bias + relu, backward data, backward weights) on oneDNN.
+// Activations are NHWC; filters are tfjs' HWIO `[fh, fw, inC, outC]`. oneDNN picks its preferred weights
+// layout (format_tag::any); the HWIO user weights are reordered to/from it with a cached reorder primitive.
+//
+// params (Int32Array, 17): N, H, W, IC, OH, OW, OC, KH, KW, strideH, strideW, dilationH, dilationW,
+//                          padTop, padLeft, padBottom, padRight   (dilations in tfjs convention, 1 = dense)
+#include <algorithm>
+#include <cstdlib>
+
+#include "common.h"
+
+namespace onednn_binding {
+namespace {
+
+constexpr size_t kConvParams = 17;
+
+struct ConvGeom {
+  dims src, wei, dst, bias, strides, dilates, pad_l, pad_r;
+  size_t src_n, wei_n, dst_n;
+};
+
+ConvGeom Geom(const std::vector<int64_t>& p) {
+  ConvGeom g;
+  const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6], KH = p[7], KW = p[8];
+  g.src = {N, IC, H, W};
+  g.wei = {OC, IC, KH, KW};
+  g.dst = {N, OC, OH, OW};
+  g.bias = {OC};
+  g.strides = {p[9], p[10]};
+  g.dilates = {p[11] - 1, p[12] - 1};  // oneDNN counts the gaps: tfjs 1 == oneDNN 0
+  g.pad_l = {p[13], p[14]};
+  g.pad_r = {p[15], p[16]};
+  g.src_n = static_cast<size_t>(N * H * W * IC);
+  g.wei_n = static_cast<size_t>(KH * KW * IC * OC);
+  g.dst_n = static_cast<size_t>(N * OH * OW * OC);
+  return g;
+}
+
+/** True when ONEDNN_PLAIN_WEIGHTS=1: force HWIO weights (no reorder) instead of format_tag::any. */
+bool PlainWeights() {
+  static const bool plain = [] {
+    const char* v = std::getenv("ONEDNN_PLAIN_WEIGHTS");
+    return v != nullptr && v[0] == '1';
+  }();
+  return plain;
+}
+
+dnnl::memory::desc UserWeightsMd(const ConvGeom& g) { return {g.wei, dt::f32, tag::hwio}; }
+dnnl::memory::desc AnyWeightsMd(const ConvGeom& g) {
+  return PlainWeights() ? UserWeightsMd(g) : dnnl::memory::desc(g.wei, dt::f32, tag::any);
+}
+
+dnnl::convolution_forward::primitive_desc FwdPd(const ConvGeom& g, bool bias, bool relu, dnnl::prop_kind prop) {
+  dnnl::memory::desc src_md(g.src, dt::f32, tag::nhwc);
+  dnnl::memory::desc dst_md(g.dst, dt::f32, tag::nhwc);
+  dnnl::memory::desc bias_md = bias ? dnnl::memory::desc(g.bias, dt::f32, tag::a) : dnnl::memory::desc();
+  dnnl::convolution_forward::desc d(prop, dnnl::algorithm::convolution_direct, src_md, AnyWeightsMd(g), bias_md,
+                                    dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  return dnnl::convolution_forward::primitive_desc(d, attr, Engine());
+}
+
+/** Weights in oneDNN's chosen layout plus the reorder from/to the user's HWIO buffer. */
+struct WeightsBridge {
+  bool needs_reorder = false;
+  dnnl::memory::desc user_md, prim_md;
+  dnnl::memory prim_mem;  // owned buffer in the primitive's layout (only when needs_reorder)
+  dnnl::reorder reorder;
+
+  void Init(const dnnl::memory::desc& user, const dnnl::memory::desc& prim, bool to_user) {
+    user_md = user;
+    prim_md = prim;
+    needs_reorder = user != prim;
+    if (needs_reorder) {
+      prim_mem = dnnl::memory(prim_md, Engine());
+      reorder = to_user ? dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), prim_md, Engine(), user_md))
+                        : dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), user_md, Engine(), prim_md));
+    }
+  }
+};
+
+struct ConvFwdEntry : CacheEntry {
+  dnnl::convolution_forward prim;
+  dnnl::memory::desc src_md, dst_md, bias_md;
+  WeightsBridge w;
+};
+
+struct ConvBwdDataEntry : CacheEntry {
+  dnnl::convolution_backward_data prim;
+  dnnl::memory::desc diff_src_md, diff_dst_md;
+  WeightsBridge w;
+};
+
+/**
+ * Backward data for few input channels (e.g. a first layer on grey images), where oneDNN's direct kernels
+ * are slow: cols[P, KH*KW*IC] = dy[P, OC] x filter[KH*KW*IC, OC]^T on oneDNN matmul, then col2im.
+ */
+struct ConvBwdDataGemmEntry : CacheEntry {
+  dnnl::matmul prim;
+  dnnl::memory::desc dy_md, w_md;
+  dnnl::memory cols;
+};
+
+struct ConvBwdWeightsEntry : CacheEntry {
+  dnnl::convolution_backward_weights prim;
+  dnnl::memory::desc src_md, diff_dst_md;
+  WeightsBridge w;
+};
+
+/** Gives the primitive's weights memory: the user buffer itself, or the reordered copy. */
+dnnl::memory WeightsIn(WeightsBridge& w, float* user) {
+  dnnl::memory user_mem(w.user_md, Engine(), user);
+  if (!w.needs_reorder) return user_mem;
+  w.reorder.execute(Stream(), user_mem, w.prim_mem);
+  return w.prim_mem;
+}
+
+}  // namespace
+
+// conv2dForward(x, filter, bias|null, out, params, relu)
+Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto p = Params(info, 4, "params", kConvParams);
+  ConvGeom g = Geom(p);
+  float* x = F32(info, 0, "x", g.src_n);
+  float* w = F32(info, 1, "filter", g.wei_n);
+  float* b = F32OrNull(info, 2, "bias", static_cast<size_t>(p[6]));
+  float* y = F32(info, 3, "out", g.dst_n);
+  const bool relu = info.Length() > 5 && info[5].ToBoolean().Value();
+  const int flags = (b ? 1 : 0) | (relu ? 2 : 0);
+  try {
+    std::string key = Key("conv_fwd", p, flags);
+    auto* e = static_cast<ConvFwdEntry*>(CacheGet(key));
+    if (!e) {
+      auto entry = std::make_unique<ConvFwdEntry>();
+      auto pd = FwdPd(g, b != nullptr, relu, dnnl::prop_kind::forward_inference);
+      entry->prim = dnnl::convolution_forward(pd);
+      entry->src_md = pd.src_desc();
+      entry->dst_md = pd.dst_desc();
+      entry->bias_md = pd.bias_desc();
+      entry->w.Init(UserWeightsMd(g), pd.weights_desc(), false);
+      RecordImpl("Conv2D", key, pd.impl_info_str());
+      e = static_cast<ConvFwdEntry*>(CachePut(key, std::move(entry)));
+    }
+    std::unordered_map<int, dnnl::memory> args;
+    args[DNNL_ARG_SRC] = dnnl::memory(e->src_md, Engine(), x);
+    args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
+    args[DNNL_ARG_DST] = dnnl::memory(e->dst_md, Engine(), y);
+    if (b) args[DNNL_ARG_BIAS] = dnnl::memory(e->bias_md, Engine(), b);
+    e->prim.execute(Stream(), args);
+    Stream().wait();
+  } catch (const dnnl::error& err) {
+    ThrowDnnl(env, "conv2dForward", err);
+  }
+  return env.Undefined();
+}
+
+namespace {
+
+/** Input channels below which backward data runs as GEMM + col2im (ONEDNN_GEMM_BWD_DATA_MAX_IC, default 4). */
+int64_t GemmBwdDataMaxIc() {
+  static const int64_t v = [] {
+    const char* s = std::getenv("ONEDNN_GEMM_BWD_DATA_MAX_IC");
+    return s != nullptr ? static_cast<int64_t>(std::atoi(s)) : static_cast<int64_t>(4);
+  }();
+  return v;
+}
+
+void BackwardDataGemm(const std::vector<int64_t>& p, const float* dy, float* w, float* dx) {
+  const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6], KH = p[7], KW = p[8];
+  const int64_t SH = p[9], SW = p[10], DH = p[11], DW = p[12], PT = p[13], PL = p[14];
+  const int64_t P = N * OH * OW, KK = KH * KW * IC;
+  std::string key = Key("conv_bwd_data_gemm", p);
+  auto* e = static_cast<ConvBwdDataGemmEntry*>(CacheGet(key));
+  if (!e) {
+    auto entry = std::make_unique<ConvBwdDataGemmEntry>();
+    entry->dy_md = dnnl::memory::desc({P, OC}, dt::f32, dims{OC, 1});
+    entry->w_md = dnnl::memory::desc({OC, KK}, dt::f32, dims{1, OC});  // HWIO viewed as [KK, OC], transposed
+    dnnl::memory::desc cols_md({P, KK}, dt::f32, dims{KK, 1});
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(entry->dy_md, entry->w_md, cols_md), Engine());
+    entry->prim = dnnl::matmul(pd);
+    entry->cols = dnnl::memory(cols_md, Engine());
+    RecordImpl("Conv2DBackpropInput", key, std::string("gemm_col2im+") + pd.impl_info_str());
+    e = static_cast<ConvBwdDataGemmEntry*>(CachePut(key, std::move(entry)));
+  }
+  e->prim.execute(Stream(), {{DNNL_ARG_SRC, dnnl::memory(e->dy_md, Engine(), const_cast<float*>(dy))},
+                             {DNNL_ARG_WEIGHTS, dnnl::memory(e->w_md, Engine(), w)},
+                             {DNNL_ARG_DST, e->cols}});
+  Stream().wait();
+  const float* cols = static_cast<const float*>(e->cols.get_data_handle());
+  for (int64_t n = 0; n < N; ++n) {  // col2im: light scatter, single-threaded
+    float* dxn = dx + n * H * W * IC;
+    std::fill(dxn, dxn + H * W * IC, 0.f);
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const float* c = cols + ((n * OH + oh) * OW + ow) * KK;
+        for (int64_t kh = 0; kh < KH; ++kh) {
+          const int64_t ih = oh * SH - PT + kh * DH;
+          if (ih < 0 || ih >= H) continue;
+          for (int64_t kw = 0; kw < KW; ++kw) {
+            const int64_t iw = ow * SW - PL + kw * DW;
+            if (iw < 0 || iw >= W) continue;
+            float* d = dxn + (ih * W + iw) * IC;
+            const float* cc = c + (kh * KW + kw) * IC;
+            for (int64_t ic = 0; ic < IC; ++ic) d[ic] += cc[ic];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+// conv2dBackwardData(dy, filter, dxOut, params)
+Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto p = Params(info, 3, "params", kConvParams);
+  ConvGeom g = Geom(p);
+  float* dy = F32(info, 0, "dy", g.dst_n);
+  float* w = F32(info, 1, "filter", g.wei_n);
+  float* dx = F32(info, 2, "out", g.src_n);
+  try {
+    if (p[3] < GemmBwdDataMaxIc()) {
+      BackwardDataGemm(p, dy, w, dx);
+      return env.Undefined();
+    }
+    std::string key = Key("conv_bwd_data", p);
+    auto* e = static_cast<ConvBwdDataEntry*>(CacheGet(key));
+    if (!e) {
+      auto entry = std::make_unique<ConvBwdDataEntry>();
+      auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
+      dnnl::memory::desc diff_src_md(g.src, dt::f32, tag::nhwc);
+      dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
+      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, diff_src_md, AnyWeightsMd(g),
+                                              diff_dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
+      dnnl::convolution_backward_data::primitive_desc pd(d, Engine(), hint);
+      entry->prim = dnnl::convolution_backward_data(pd);
+      entry->diff_src_md = pd.diff_src_desc();
+      entry->diff_dst_md = pd.diff_dst_desc();
+      entry->w.Init(UserWeightsMd(g), pd.weights_desc(), false);
+      RecordImpl("Conv2DBackpropInput", key, pd.impl_info_str());
+      e = static_cast<ConvBwdDataEntry*>(CachePut(key, std::move(entry)));
+    }
+    std::unordered_map<int, dnnl::memory> args;
+    args[DNNL_ARG_DIFF_DST] = dnnl::memory(e->diff_dst_md, Engine(), dy);
+    args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
+    args[DNNL_ARG_DIFF_SRC] = dnnl::memory(e->diff_src_md, Engine(), dx);
+    e->prim.execute(Stream(), args);
+    Stream().wait();
+  } catch (const dnnl::error& err) {
+    ThrowDnnl(env, "conv2dBackwardData", err);
+  }
+  return env.Undefined();
+}
+
+// conv2dBackwardFilter(x, dy, dwOut, params)
+Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto p = Params(info, 3, "params", kConvParams);
+  ConvGeom g = Geom(p);
+  float* x = F32(info, 0, "x", g.src_n);
+  float* dy = F32(info, 1, "dy", g.dst_n);
+  float* dw = F32(info, 2, "out", g.wei_n);
+  try {
+    std::string key = Key("conv_bwd_weights", p);
+    auto* e = static_cast<ConvBwdWeightsEntry*>(CacheGet(key));
+    if (!e) {
+      auto entry = std::make_unique<ConvBwdWeightsEntry>();
+      auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
+      dnnl::memory::desc src_md(g.src, dt::f32, tag::nhwc);
+      dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
+      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, src_md, AnyWeightsMd(g),
+                                                 diff_dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
+      dnnl::convolution_backward_weights::primitive_desc pd(d, Engine(), hint);
+      entry->prim = dnnl::convolution_backward_weights(pd);
+      entry->src_md = pd.src_desc();
+      entry->diff_dst_md = pd.diff_dst_desc();
+      entry->w.Init(UserWeightsMd(g), pd.diff_weights_desc(), true);
+      RecordImpl("Conv2DBackpropFilter", key, pd.impl_info_str());
+      e = static_cast<ConvBwdWeightsEntry*>(CachePut(key, std::move(entry)));
+    }
+    dnnl::memory user_dw(e->w.user_md, Engine(), dw);
+    std::unordered_map<int, dnnl::memory> args;
+    args[DNNL_ARG_SRC] = dnnl::memory(e->src_md, Engine(), x);
+    args[DNNL_ARG_DIFF_DST] = dnnl::memory(e->diff_dst_md, Engine(), dy);
+    args[DNNL_ARG_DIFF_WEIGHTS] = e->w.needs_reorder ? e->w.prim_mem : user_dw;
+    e->prim.execute(Stream(), args);
+    if (e->w.needs_reorder) e->w.reorder.execute(Stream(), e->w.prim_mem, user_dw);
+    Stream().wait();
+  } catch (const dnnl::error& err) {
+    ThrowDnnl(env, "conv2dBackwardFilter", err);
+  }
+  return env.Undefined();
+}
+
+}  // namespace onednn_binding

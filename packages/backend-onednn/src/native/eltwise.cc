@@ -1,0 +1,163 @@
+// Elementwise and reduction kernels that dominate a training step once convolutions are native:
+// Relu, Step (relu's gradient mask), same-shape / row-broadcast / scalar Add-Sub-Mul-Div, and Sum over
+// leading (outer) or trailing (inner) axes. Sums accumulate in double like tfjs' JS loops (which accumulate in
+// a JS number). These loops are memory-bound: one thread is as fast as two on a 2-core machine and avoids
+// OpenMP barrier stalls when another process holds a core, so they only go parallel above kParallelMin.
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <cmath>
+#include <vector>
+
+#include "common.h"
+
+namespace onednn_binding {
+namespace {
+
+constexpr int64_t kParallelMin = int64_t{1} << 24;
+
+int64_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (i >= info.Length() || !info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string("onednn: argument '") + what + "' must be a number");
+  }
+  return info[i].As<Napi::Number>().Int64Value();
+}
+
+template <typename Op>
+void BinaryLoop(const float* a, const float* b, float* out, int64_t outer, int64_t inner, int mode, Op op) {
+  const int64_t n = outer * inner;
+  switch (mode) {
+    case 0:  // same shape
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+      for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], b[i]);
+      break;
+    case 1:  // b is one row of `inner`, repeated over `outer`
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+      for (int64_t r = 0; r < outer; ++r) {
+        const float* ar = a + r * inner;
+        float* orow = out + r * inner;
+        for (int64_t j = 0; j < inner; ++j) orow[j] = op(ar[j], b[j]);
+      }
+      break;
+    case 2:  // a is one row
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+      for (int64_t r = 0; r < outer; ++r) {
+        const float* br = b + r * inner;
+        float* orow = out + r * inner;
+        for (int64_t j = 0; j < inner; ++j) orow[j] = op(a[j], br[j]);
+      }
+      break;
+    case 3: {  // b scalar
+      const float s = b[0];
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+      for (int64_t i = 0; i < n; ++i) out[i] = op(a[i], s);
+      break;
+    }
+    case 4: {  // a scalar
+      const float s = a[0];
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+      for (int64_t i = 0; i < n; ++i) out[i] = op(s, b[i]);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
+// relu(x, out, n): out = x < 0 ? 0 : x (NaN passes through, as tfjs).
+Napi::Value Relu(const Napi::CallbackInfo& info) {
+  const int64_t n = Int(info, 2, "n");
+  const float* x = F32(info, 0, "x", static_cast<size_t>(n));
+  float* out = F32(info, 1, "out", static_cast<size_t>(n));
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] < 0.f ? 0.f : x[i];
+  return info.Env().Undefined();
+}
+
+// step(x, out, n, alpha): out = NaN if x is NaN, 1 if x > 0, else alpha (tfjs Step).
+Napi::Value Step(const Napi::CallbackInfo& info) {
+  const int64_t n = Int(info, 2, "n");
+  const float* x = F32(info, 0, "x", static_cast<size_t>(n));
+  float* out = F32(info, 1, "out", static_cast<size_t>(n));
+  const float alpha = info[3].As<Napi::Number>().FloatValue();
+#pragma omp parallel for schedule(static) if (n >= kParallelMin)
+  for (int64_t i = 0; i < n; ++i) out[i] = std::isnan(x[i]) ? x[i] : (x[i] > 0.f ? 1.f : alpha);
+  return info.Env().Undefined();
+}
+
+// binary(op, a, b, out, outer, inner, mode); op: 0 add, 1 sub, 2 mul, 3 div;
+// mode: 0 same shape, 1 b is a row of `inner`, 2 a is a row, 3 b scalar, 4 a scalar.
+Napi::Value Binary(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t op = Int(info, 0, "op");
+  const int64_t outer = Int(info, 4, "outer");
+  const int64_t inner = Int(info, 5, "inner");
+  const int mode = static_cast<int>(Int(info, 6, "mode"));
+  if (op < 0 || op > 3 || mode < 0 || mode > 4) throw Napi::RangeError::New(env, "onednn: binary op/mode out of range");
+  const size_t n = static_cast<size_t>(outer * inner);
+  const size_t a_len = mode == 2 ? static_cast<size_t>(inner) : mode == 4 ? 1 : n;
+  const size_t b_len = mode == 1 ? static_cast<size_t>(inner) : mode == 3 ? 1 : n;
+  const float* a = F32(info, 1, "a", a_len);
+  const float* b = F32(info, 2, "b", b_len);
+  float* out = F32(info, 3, "out", n);
+  switch (op) {
+    case 0: BinaryLoop(a, b, out, outer, inner, mode, [](float x, float y) { return x + y; }); break;
+    case 1: BinaryLoop(a, b, out, outer, inner, mode, [](float x, float y) { return x - y; }); break;
+    case 2: BinaryLoop(a, b, out, outer, inner, mode, [](float x, float y) { return x * y; }); break;
+    default: BinaryLoop(a, b, out, outer, inner, mode, [](float x, float y) { return x / y; }); break;
+  }
+  return env.Undefined();
+}
+
+// sumOuter(x, out, outer, inner): out[j] = sum_i x[i * inner + j]  (reduce the leading axes).
+Napi::Value SumOuter(const Napi::CallbackInfo& info) {
+  const int64_t outer = Int(info, 2, "outer");
+  const int64_t inner = Int(info, 3, "inner");
+  const float* x = F32(info, 0, "x", static_cast<size_t>(outer * inner));
+  float* out = F32(info, 1, "out", static_cast<size_t>(inner));
+  int threads = 1;
+#ifdef _OPENMP
+  if (outer * inner >= kParallelMin) threads = omp_get_max_threads();
+#endif
+  std::vector<double> partial(static_cast<size_t>(threads * inner), 0.0);
+#pragma omp parallel num_threads(threads)
+  {
+    int t = 0;
+#ifdef _OPENMP
+    t = omp_get_thread_num();
+#endif
+    double* acc = partial.data() + t * inner;
+#pragma omp for schedule(static)
+    for (int64_t i = 0; i < outer; ++i) {
+      const float* row = x + i * inner;
+      for (int64_t j = 0; j < inner; ++j) acc[j] += row[j];
+    }
+  }
+  for (int64_t j = 0; j < inner; ++j) {
+    double s = 0;
+    for (int t = 0; t < threads; ++t) s += partial[static_cast<size_t>(t * inner + j)];
+    out[j] = static_cast<float>(s);
+  }
+  return info.Env().Undefined();
+}
+
+// sumInner(x, out, outer, inner): out[i] = sum_j x[i * inner + j]  (reduce the trailing axes).
+Napi::Value SumInner(const Napi::CallbackInfo& info) {
+  const int64_t outer = Int(info, 2, "outer");
+  const int64_t inner = Int(info, 3, "inner");
+  const float* x = F32(info, 0, "x", static_cast<size_t>(outer * inner));
+  float* out = F32(info, 1, "out", static_cast<size_t>(outer));
+#pragma omp parallel for schedule(static) if (outer * inner >= kParallelMin)
+  for (int64_t i = 0; i < outer; ++i) {
+    const float* row = x + i * inner;
+    double s = 0;
+    for (int64_t j = 0; j < inner; ++j) s += row[j];
+    out[i] = static_cast<float>(s);
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace onednn_binding

@@ -1,0 +1,86 @@
+// Batched matrix multiply C[b] = op(A[b]) x op(B[b]) (+ bias, relu) on oneDNN matmul.
+// Transposes are expressed as strides, so no copy is made. A batch of 1 broadcasts against the other operand.
+//
+// params (Int32Array, 7): batchA, batchB, M, K, N, transposeA, transposeB
+#include "common.h"
+
+namespace onednn_binding {
+namespace {
+
+constexpr size_t kMatMulParams = 7;
+
+struct MatMulEntry : CacheEntry {
+  dnnl::matmul prim;
+  dnnl::memory::desc a_md, b_md, c_md, bias_md;
+};
+
+}  // namespace
+
+// matMul(a, b, bias|null, out, params, relu)
+Napi::Value MatMul(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto p = Params(info, 4, "params", kMatMulParams);
+  const int64_t BA = p[0], BB = p[1], M = p[2], K = p[3], N = p[4];
+  const bool ta = p[5] != 0, tb = p[6] != 0;
+  const int64_t B = BA > BB ? BA : BB;
+  if (BA != BB && BA != 1 && BB != 1) {
+    throw Napi::RangeError::New(env, "onednn: matMul batch sizes must match or one must be 1");
+  }
+  float* a = F32(info, 0, "a", static_cast<size_t>(BA * M * K));
+  float* b = F32(info, 1, "b", static_cast<size_t>(BB * K * N));
+  float* bias = F32OrNull(info, 2, "bias", static_cast<size_t>(N));
+  float* c = F32(info, 3, "out", static_cast<size_t>(B * M * N));
+  const bool relu = info.Length() > 5 && info[5].ToBoolean().Value();
+  const int flags = (bias ? 1 : 0) | (relu ? 2 : 0);
+  try {
+    std::string key = Key("matmul", p, flags);
+    auto* e = static_cast<MatMulEntry*>(CacheGet(key));
+    if (!e) {
+      auto entry = std::make_unique<MatMulEntry>();
+      dnnl::memory::desc a_md, b_md, c_md, bias_md;
+      // A batch-1 weights operand with a plain A folds the batch into M: one big GEMM.
+      const bool fold = (BB == 1 && !ta) || B == 1;
+      if (fold) {
+        const int64_t MM = (B == 1 ? 1 : BA) * M;
+        a_md = ta ? dnnl::memory::desc({MM, K}, dt::f32, dims{1, MM}) : dnnl::memory::desc({MM, K}, dt::f32, dims{K, 1});
+        b_md = tb ? dnnl::memory::desc({K, N}, dt::f32, dims{1, K}) : dnnl::memory::desc({K, N}, dt::f32, dims{N, 1});
+        c_md = dnnl::memory::desc({MM, N}, dt::f32, dims{N, 1});
+        if (bias) bias_md = dnnl::memory::desc({1, N}, dt::f32, dims{N, 1});
+      } else {
+        a_md = ta ? dnnl::memory::desc({BA, M, K}, dt::f32, dims{M * K, 1, M})
+                  : dnnl::memory::desc({BA, M, K}, dt::f32, dims{M * K, K, 1});
+        b_md = tb ? dnnl::memory::desc({BB, K, N}, dt::f32, dims{K * N, 1, K})
+                  : dnnl::memory::desc({BB, K, N}, dt::f32, dims{K * N, N, 1});
+        c_md = dnnl::memory::desc({B, M, N}, dt::f32, dims{M * N, N, 1});
+        if (bias) bias_md = dnnl::memory::desc({1, 1, N}, dt::f32, dims{N, N, 1});
+      }
+      dnnl::matmul::desc d = bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
+      dnnl::primitive_attr attr;
+      if (relu) {
+        dnnl::post_ops ops;
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+        attr.set_post_ops(ops);
+      }
+      dnnl::matmul::primitive_desc pd(d, attr, Engine());
+      entry->prim = dnnl::matmul(pd);
+      entry->a_md = a_md;
+      entry->b_md = b_md;
+      entry->c_md = c_md;
+      entry->bias_md = bias_md;
+      RecordImpl(bias || relu ? "_FusedMatMul" : "BatchMatMul", key, pd.impl_info_str());
+      e = static_cast<MatMulEntry*>(CachePut(key, std::move(entry)));
+    }
+    std::unordered_map<int, dnnl::memory> args;
+    args[DNNL_ARG_SRC] = dnnl::memory(e->a_md, Engine(), a);
+    args[DNNL_ARG_WEIGHTS] = dnnl::memory(e->b_md, Engine(), b);
+    args[DNNL_ARG_DST] = dnnl::memory(e->c_md, Engine(), c);
+    if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(e->bias_md, Engine(), bias);
+    e->prim.execute(Stream(), args);
+    Stream().wait();
+  } catch (const dnnl::error& err) {
+    ThrowDnnl(env, "matMul", err);
+  }
+  return env.Undefined();
+}
+
+}  // namespace onednn_binding

@@ -1,0 +1,129 @@
+/**
+ * Chooses and activates a tfjs backend by name, optionally falling back to `cpu` with a loud warning.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+import { getBinding, isOnednnAvailable } from './binding.js';
+import './register.js';
+
+/** Backend names accepted by {@link selectBackend}. */
+export const BACKEND_CHOICES = ['auto', 'onednn', 'tensorflow', 'wasm', 'cpu'] as const;
+/** One of {@link BACKEND_CHOICES}. */
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** Options of {@link selectBackend}. */
+export interface SelectBackendOptions {
+  /** When the choice fails, use `cpu` and warn instead of throwing. Default `false`. */
+  fallback?: boolean;
+  /** Receives warnings (multi-line). Default `console.warn`. */
+  log?: (message: string) => void;
+}
+
+/** What {@link selectBackend} activated and why. */
+export interface SelectedBackend {
+  /** The active tfjs backend name (`tf.getBackend()`), e.g. `"onednn"`. */
+  backend: string;
+  /** Human-readable reason for the choice. */
+  reason: string;
+}
+
+// Optional peer packages: a non-literal specifier keeps bundlers and tsc from resolving them.
+async function importOptional(specifier: string): Promise<boolean> {
+  try {
+    await import(specifier);
+    return true;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return false;
+    throw error;
+  }
+}
+
+async function activate(name: string): Promise<void> {
+  const ok = await tf.setBackend(name);
+  if (!ok) throw new Error(`tf.setBackend('${name}') failed to initialise the backend (see the warning above)`);
+  await tf.ready();
+}
+
+async function choose(name: BackendChoice): Promise<string> {
+  switch (name) {
+    case 'onednn': {
+      const info = getBinding().getInfo();  // throws OnednnUnavailableError with the fix
+      await activate('onednn');
+      return `requested onednn: oneDNN ${info.onednnVersion}, isa ${info.isa}, ${info.threads} threads`;
+    }
+    case 'auto': {
+      if (isOnednnAvailable()) {
+        const info = getBinding().getInfo();
+        await activate('onednn');
+        return `auto: native oneDNN ${info.onednnVersion} available (isa ${info.isa}, ${info.threads} threads)`;
+      }
+      await activate('cpu');
+      let why = 'unknown';
+      try {
+        getBinding();
+      } catch (error) {
+        why = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+      }
+      return `auto: onednn unavailable (${why}); using the JS cpu backend`;
+    }
+    case 'tensorflow': {
+      const loaded = (await importOptional('@tensorflow/tfjs-node-gpu')) ||
+        (await importOptional('@tensorflow/tfjs-node'));
+      if (!loaded) {
+        throw new Error('Backend "tensorflow" needs @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu), ' +
+          'which is not installed. Fix: pnpm add @tensorflow/tfjs-node@4.22.0');
+      }
+      await activate('tensorflow');
+      return 'requested tensorflow: libtensorflow through @tensorflow/tfjs-node';
+    }
+    case 'wasm': {
+      if (!(await importOptional('@tensorflow/tfjs-backend-wasm'))) {
+        throw new Error('Backend "wasm" needs @tensorflow/tfjs-backend-wasm, which is not installed. ' +
+          'Fix: pnpm add @tensorflow/tfjs-backend-wasm@4.22.0');
+      }
+      await activate('wasm');
+      return 'requested wasm: @tensorflow/tfjs-backend-wasm';
+    }
+    case 'cpu':
+      await activate('cpu');
+      return 'requested cpu: the JS reference backend';
+  }
+}
+
+/**
+ * Activates a backend (`await tf.setBackend(...)`, then `tf.ready()`).
+ *
+ * - `onednn`: this package's native backend; `tensorflow`: `@tensorflow/tfjs-node-gpu`, else
+ *   `@tensorflow/tfjs-node` (dynamic import); `wasm`: `@tensorflow/tfjs-backend-wasm`; `cpu`: the JS backend;
+ *   `auto`: `onednn` when its addon loads, else `cpu`.
+ * - With `fallback: true` a failing choice activates `cpu` and logs a multi-line warning naming the cause and
+ *   the fix; otherwise the error is thrown.
+ *
+ * @returns the active backend and the reason it was chosen.
+ * @throws Error `Unknown backend "x"; expected one of auto, onednn, tensorflow, wasm, cpu` for other names.
+ */
+export async function selectBackend(name: BackendChoice, opts: SelectBackendOptions = {}): Promise<SelectedBackend> {
+  if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
+    throw new Error(`Unknown backend "${String(name)}"; expected one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  const log = opts.log ?? ((message: string) => console.warn(message));
+  try {
+    const reason = await choose(name);
+    return { backend: tf.getBackend(), reason };
+  } catch (error) {
+    if (!opts.fallback) throw error;
+    const cause = error instanceof Error ? error.message : String(error);
+    const bar = '='.repeat(78);
+    log([
+      bar,
+      `WARNING: backend "${name}" could not be used; FALLING BACK to the slow JS "cpu" backend.`,
+      `Cause: ${cause}`,
+      'Fix: install what the cause names (oneDNN: apt-get install libdnnl-dev / brew install onednn,',
+      '     then pnpm rebuild @cnn/backend-onednn), or pick another backend.',
+      bar,
+    ].join('\n'));
+    await activate('cpu');
+    return { backend: tf.getBackend(), reason: `fallback from ${name}: ${cause.split('\n')[0]}` };
+  }
+}
