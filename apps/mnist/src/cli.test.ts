@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { parseFlags, UsageError } from './cli.js';
+
+describe('parseFlags', () => {
+  it('uses the chapter recipe by default and ignores the "--" pnpm passes through', () => {
+    const f = parseFlags(['--']);
+    expect(f).toMatchObject({ model: 'mnistnet', epochs: 10, batchSize: 64, lr: 1e-3, optimizer: 'adam', backend: 'auto', seed: 0, out: 'runs/mnist' });
+    expect(f.limit).toBeUndefined();
+  });
+
+  it('reads every flag', () => {
+    const f = parseFlags(['--model', 'improved', '--epochs', '3', '--batch-size', '128', '--lr', '0.01', '--optimizer', 'sgd',
+      '--backend', 'cpu', '--seed', '7', '--data-dir', '/data', '--limit', '500', '--out', 'o', '--log-every', '5']);
+    expect(f).toMatchObject({ model: 'improved', epochs: 3, batchSize: 128, lr: 0.01, optimizer: 'sgd', backend: 'cpu', seed: 7,
+      dataDir: '/data', limit: 500, out: 'o', logEvery: 5 });
+  });
+
+  it.each([
+    [['--backend', 'tpu'], 'Unknown --backend "tpu"; expected one of auto, onednn, tensorflow, wasm, cpu'],
+    [['--model', 'resnet'], 'Unknown --model "resnet"; expected one of mnistnet, improved'],
+    [['--optimizer', 'rmsprop'], 'Unknown --optimizer "rmsprop"'],
+    [['--batch-size', '0'], '--batch-size must be a positive integer, got "0"'],
+    [['--batch-size', '-4'], '--batch-size must be a positive integer'],
+    [['--epochs', '1.5'], '--epochs must be a positive integer, got "1.5"'],
+    [['--lr', 'abc'], '--lr must be a positive number, got "abc"'],
+    [['--limit', '0'], '--limit must be a positive integer'],
+    [['--seed', '-1'], '--seed must be a non-negative integer'],
+    [['--bogus'], "Unknown option '--bogus'"],
+  ])('rejects %j with a clear message', (argv, message) => {
+    expect(() => parseFlags(argv)).toThrow(UsageError);
+    expect(() => parseFlags(argv)).toThrow(message);
+  });
+});

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseFlags } from './cli.js';
+import { runMnist } from './run.js';
+
+const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'cnn-mnist-app-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function runCli(args: string[]) {
+  return spawnSync('pnpm', ['exec', 'tsx', 'src/main.ts', ...args], { cwd: appDir, encoding: 'utf8' });
+}
+
+describe('runMnist on real MNIST (first 2,048 training images, 1 epoch)', () => {
+  it('trains, evaluates on the 10,000 test images and writes model/, history.json, summary.json', async () => {
+    const out = path.join(tmp, 'run');
+    const lines: string[] = [];
+    const { summary, history } = await runMnist(
+      parseFlags(['--epochs', '1', '--limit', '2048', '--backend', 'onednn', '--out', out, '--seed', '3']),
+      (l) => lines.push(l),
+    );
+    expect(summary.backend).toBe('onednn');
+    expect(summary.params).toBe(184_586);
+    expect(summary.epochs).toBe(1);
+    // 2,048 images for one epoch are enough for a clearly-learning net, far from chance (10%).
+    expect(summary.testAcc).toBeGreaterThan(0.8);
+    expect(summary.testAcc).toBeLessThanOrEqual(1);
+    expect(Number.isFinite(summary.testLoss)).toBe(true);
+    expect(summary.trainImgPerSec).toBeGreaterThan(0);
+    expect(summary.evalImgPerSec).toBeGreaterThan(0);
+    expect(history).toHaveLength(1);
+    expect(history[0]!.testAcc).toBeCloseTo(summary.testAcc, 6);
+
+    const written = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
+    expect(Object.keys(written).sort()).toEqual(
+      ['backend', 'epochs', 'evalImgPerSec', 'model', 'params', 'testAcc', 'testLoss', 'trainImgPerSec', 'trainSeconds'].sort(),
+    );
+    expect(written).toEqual(summary);
+    expect(JSON.parse(readFileSync(path.join(out, 'history.json'), 'utf8'))).toEqual(history);
+    expect(readdirSync(path.join(out, 'model')).sort()).toContain('model.json');
+    expect(lines.some((l) => /Epoch 1\/1/.test(l))).toBe(true);
+    expect(lines.join('\n')).toContain('184,586');
+  });
+});
+
+describe('the mnist command line', () => {
+  it('exits 2 with the list of backends for an unknown --backend', () => {
+    const r = runCli(['--backend', 'tpu']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Unknown --backend "tpu"; expected one of auto, onednn, tensorflow, wasm, cpu');
+  });
+
+  it('exits 2 for an unknown --model and for --batch-size 0', () => {
+    expect(runCli(['--model', 'vgg']).status).toBe(2);
+    const r = runCli(['--batch-size', '0']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--batch-size must be a positive integer, got "0"');
+  });
+
+  it('exits 1 naming where it looked when the data directory has no MNIST files', () => {
+    const empty = mkdtempSync(path.join(tmp, 'empty-'));
+    const r = runCli(['--data-dir', empty, '--backend', 'onednn', '--out', path.join(tmp, 'never')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(empty);
+    expect(r.stderr).toMatch(/train-images-idx3-ubyte/);
+    expect(readdirSync(tmp)).not.toContain('never');
+  });
+});

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Prepares a fresh machine (Debian, Node 20) to build, run and test the toolkit. Idempotent.
+#  - apt: libdnnl-dev (oneDNN, the native backend's library), chromium and fonts-dejavu-core (the report's
+#    browser test and chart text), each only when missing;
+#  - pnpm 10.34.9 when pnpm is missing (pnpm 11 needs Node 22);
+#  - workspace dependencies (frozen lockfile; builds the native addon), then every package.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+[ -f /usr/include/oneapi/dnnl/dnnl.hpp ] || missing+=(libdnnl-dev)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version | cut -d. -f1)" != 10 ]; then
+  echo "setup: installing pnpm@10.34.9 with npm"
+  npm install -g pnpm@10.34.9 >/dev/null
+fi
+
+echo "setup: pnpm install"
+pnpm install --frozen-lockfile
+echo "setup: build"
+pnpm build
