@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { callbackKeys, type Callback, type GradientsInfo, type Logs, type TrainingContext } from './callback';
+import { hasCheckpoint, loadCheckpoint, restoreTrainingState } from './checkpoint';
 import { NonFiniteLossError } from './errors';
+import type { History, HistoryEntry } from './history';
 import { formatCount, formatLr, formatPercent, formatSeconds } from './format';
 import { softmaxCrossEntropy } from './loss';
 import type { Optimizer } from './optimizers/optimizer';
 import { createProgress, type ProgressMode } from './progress';
-import { countCorrect, trainStep } from './train-step';
+import { applyGradients, computeGradients, countCorrect, type StepOptions } from './train-step';
+
+export type { History, HistoryEntry } from './history';
 
 /** One mini-batch. The loops take ownership and dispose `x` and `y` after use. */
 export interface Batch {
@@ -47,6 +52,12 @@ export interface BatchEndInfo {
   correct: number;
   /** Samples in this batch. */
   size: number;
+  /** Learning rate used for this batch's update. */
+  lr: number;
+  /** Whether the optimizer stepped after this batch (false inside a gradient-accumulation group). */
+  stepped: boolean;
+  /** Global gradient norm before clipping, when `clipNorm` is set and the optimizer stepped. */
+  gradNorm?: number;
 }
 
 /** Options of {@link trainEpoch}. */
@@ -61,8 +72,33 @@ export interface TrainEpochOptions {
   logEvery?: number;
   /** Progress display. Default `'auto'` (bar on a TTY, else lines). */
   progress?: ProgressMode;
-  /** Called after every batch. */
-  onBatchEnd?: (info: BatchEndInfo) => void;
+  /** Called after every batch (awaited when it returns a promise). */
+  onBatchEnd?: (info: BatchEndInfo) => void | Promise<void>;
+  /** Called before every batch with its 1-based index. */
+  onBatchBegin?: (batch: number) => void | Promise<void>;
+  /** Called with the (accumulated) gradients before clipping and each optimizer step. */
+  onGradients?: (info: GradientsInfo) => void;
+  /** Polled after `onGradients` and after each batch; `true` skips the pending update and ends the epoch. */
+  shouldStop?: () => boolean;
+  /** Label smoothing of the loss. Default `0`. */
+  labelSmoothing?: number;
+  /** Global-norm gradient clipping (`clip_grad_norm_`). Default: none. */
+  clipNorm?: number;
+  /** Element-wise gradient clipping (`clip_grad_value_`). Default: none. */
+  clipValue?: number;
+  /**
+   * Gradient accumulation: one optimizer step per `accumulateSteps` batches, with the sample-weighted
+   * mean of their gradients (the gradient of one `accumulateSteps`× larger batch, except for
+   * batch-norm statistics and dropout masks, which stay per micro-batch). A last incomplete group is
+   * applied at the end of the epoch. Default `1`.
+   */
+  accumulateSteps?: number;
+}
+
+/** Extra result of {@link trainEpoch}: whether `shouldStop` ended the epoch early. */
+export interface TrainEpochResult extends EpochResult {
+  /** True when the epoch was cut short by `shouldStop`. */
+  stopped: boolean;
 }
 
 /** Options of {@link evaluate}. */
@@ -91,48 +127,124 @@ function checkBatch(fn: string, b: Batch, index: number): number {
 }
 
 /**
- * Trains `model` for one pass over `loader` with {@link trainStep} (PyTorch's `model.train()` loop).
+ * Trains `model` for one pass over `loader` (PyTorch's `model.train()` loop): per batch
+ * {@link computeGradients}, optional accumulation over `accumulateSteps` batches, optional clipping,
+ * then `optimizer.step` ({@link applyGradients}).
  *
  * @returns mean loss and accuracy over the epoch's samples (each computed before that batch's update,
- *   as PyTorch's running loss), wall-clock seconds and img/s.
- * @throws NonFiniteLossError when a batch loss is NaN/Inf (the update of that batch has been applied).
- * @throws Error when the loader yields no batches or a malformed batch.
+ *   as PyTorch's running loss), wall-clock seconds, img/s, and `stopped`.
+ * @throws NonFiniteLossError when a batch loss is NaN/Inf and `shouldStop` does not ask to stop (the
+ *   update of that batch has been applied).
+ * @throws Error when the loader yields no batches or a malformed batch, or on bad options.
  */
-export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, optimizer: Optimizer, opts: TrainEpochOptions = {}): Promise<EpochResult> {
+export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, optimizer: Optimizer, opts: TrainEpochOptions = {}): Promise<TrainEpochResult> {
   const epoch = opts.epoch ?? 1;
   const log = opts.log ?? console.log;
+  const k = opts.accumulateSteps ?? 1;
+  if (!Number.isInteger(k) || k < 1) throw new Error(`trainEpoch: accumulateSteps must be an integer >= 1. Received: accumulateSteps=${opts.accumulateSteps}`);
+  const stepOpts: StepOptions = { labelSmoothing: opts.labelSmoothing, clipNorm: opts.clipNorm, clipValue: opts.clipValue };
+  const shouldStop = opts.shouldStop ?? (() => false);
   const label = opts.epochs ? `Epoch ${epoch}/${opts.epochs}` : `Epoch ${epoch}`;
   const reporter = createProgress(opts.progress ?? 'auto', { total: loader.length, log, logEvery: opts.logEvery ?? 100, label });
   let lossSum = 0;
   let correct = 0;
   let samples = 0;
   let batch = 0;
+  let stopped = false;
+  // gradient accumulation: Σ size_i · g_i and Σ size_i
+  let acc: Record<string, tf.Tensor> | undefined;
+  let accLossSum = 0;
+  let accSamples = 0;
+  let accCount = 0;
+  let lastVars: Record<string, tf.Variable> = {};
+  const disposeAcc = (): void => {
+    if (acc) tf.dispose(Object.values(acc));
+    acc = undefined;
+    accLossSum = 0;
+    accSamples = 0;
+    accCount = 0;
+  };
+  /** Mean gradients of the group → onGradients → (unless stopped) clip + step. */
+  const flush = (grads: Record<string, tf.Tensor>, vars: Record<string, tf.Variable>, x: tf.Tensor | undefined, y: tf.Tensor | undefined, loss: number): { stepped: boolean; gradNorm?: number } => {
+    if (opts.onGradients && x && y) opts.onGradients({ epoch, batch, x, y, loss, grads, vars });
+    if (shouldStop()) return { stepped: false };
+    const gradNorm = applyGradients(optimizer, grads, vars, stepOpts);
+    return { stepped: true, gradNorm };
+  };
   const t0 = now();
   try {
     for await (const b of loader) {
       batch += 1;
-      let size: number;
-      let r: { loss: number; correct: number };
+      let size = 0;
+      let r: { loss: number; correct: number } = { loss: NaN, correct: 0 };
+      let res: { stepped: boolean; gradNorm?: number } = { stepped: false };
+      const lr = optimizer.lr;
       try {
         size = checkBatch('trainEpoch', b, batch);
-        r = trainStep(model, b.x, b.y, optimizer);
+        await opts.onBatchBegin?.(batch);
+        const g = computeGradients(model, b.x, b.y, stepOpts);
+        r = g;
+        lastVars = g.vars;
+        if (k === 1) {
+          try {
+            res = flush(g.grads, g.vars, b.x, b.y, g.loss);
+          } finally {
+            tf.dispose(Object.values(g.grads));
+          }
+        } else {
+          const prev = acc;
+          acc = {};
+          for (const [name, grad] of Object.entries(g.grads)) {
+            acc[name] = tf.tidy(() => (prev?.[name] ? tf.add(prev[name], tf.mul(grad, size)) : tf.mul(grad, size)));
+          }
+          if (prev) tf.dispose(Object.values(prev));
+          tf.dispose(Object.values(g.grads));
+          accLossSum += g.loss * size;
+          accSamples += size;
+          accCount += 1;
+          if (accCount === k || batch === loader.length) {
+            const mean: Record<string, tf.Tensor> = {};
+            for (const [name, t] of Object.entries(acc)) mean[name] = tf.div(t, accSamples);
+            try {
+              res = flush(mean, g.vars, b.x, b.y, accLossSum / accSamples);
+            } finally {
+              tf.dispose(Object.values(mean));
+              disposeAcc();
+            }
+          }
+        }
       } finally {
         tf.dispose([b?.x, b?.y].filter((t): t is tf.Tensor => t instanceof tf.Tensor));
       }
-      if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, batch, r.loss);
       lossSum += r.loss * size;
       correct += r.correct;
       samples += size;
       const seconds = now() - t0;
       reporter.update({ batch, total: loader.length, loss: lossSum / samples, acc: correct / samples, imgPerSec: samples / seconds, seconds });
-      opts.onBatchEnd?.({ epoch, batch, loss: r.loss, correct: r.correct, size });
+      await opts.onBatchEnd?.({ epoch, batch, loss: r.loss, correct: r.correct, size, lr, stepped: res.stepped, ...(res.gradNorm !== undefined ? { gradNorm: res.gradNorm } : {}) });
+      if (shouldStop()) {
+        stopped = true;
+        break;
+      }
+      if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, batch, r.loss);
+    }
+    if (!stopped && acc && accSamples > 0) {
+      // incomplete last accumulation group (loader without `length`)
+      const mean: Record<string, tf.Tensor> = {};
+      for (const [name, t] of Object.entries(acc)) mean[name] = tf.div(t, accSamples);
+      try {
+        if (!shouldStop()) applyGradients(optimizer, mean, lastVars, stepOpts);
+      } finally {
+        tf.dispose(Object.values(mean));
+      }
     }
   } finally {
+    disposeAcc();
     reporter.stop();
   }
   if (samples === 0) throw new Error(`trainEpoch: the training loader yielded no batches (epoch ${epoch})`);
   const seconds = now() - t0;
-  return { loss: lossSum / samples, acc: correct / samples, seconds, imgPerSec: samples / seconds, samples };
+  return { loss: lossSum / samples, acc: correct / samples, seconds, imgPerSec: samples / seconds, samples, stopped };
 }
 
 /**
@@ -179,29 +291,6 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
   return { loss: lossSum / samples, acc: correct / samples, seconds, imgPerSec: samples / seconds, samples };
 }
 
-/** One epoch of {@link fit}'s history. Accuracies are 0–1 fractions. */
-export interface HistoryEntry {
-  /** 1-based epoch. */
-  epoch: number;
-  /** Mean training loss over the epoch. */
-  trainLoss: number;
-  /** Training accuracy (0–1). */
-  trainAcc: number;
-  /** Test loss after the epoch. */
-  testLoss: number;
-  /** Test accuracy after the epoch (0–1). */
-  testAcc: number;
-  /** Learning rate used during the epoch. */
-  lr: number;
-  /** Training seconds of the epoch (evaluation excluded). */
-  seconds: number;
-  /** Training throughput (img/s). */
-  imgPerSec: number;
-}
-
-/** The per-epoch records returned by {@link fit}. */
-export type History = HistoryEntry[];
-
 /** Control handle passed to `onEpochEnd`. */
 export interface FitControl {
   /** History so far (including the current epoch). */
@@ -218,18 +307,37 @@ export interface FitOptions {
   train: BatchSource;
   /** Test batches, evaluated after every epoch. */
   test: BatchSource;
-  /** Number of epochs (integer >= 1). */
+  /** Number of epochs (integer >= 1): training runs up to epoch `epochs`. */
   epochs: number;
   /** Optimizer, e.g. `new Adam({lr: 1e-3})`. */
   optimizer: Optimizer;
   /** Epochs already done (for resuming); training runs epochs `initialEpoch+1 .. epochs`. Default `0`. */
   initialEpoch?: number;
+  /**
+   * Folder of a checkpoint written by `ModelCheckpoint` / {@link saveCheckpoint}: restores weights,
+   * optimizer slots, RNG layers, history, the loader epoch and the callbacks' states, then continues
+   * after the checkpoint's epoch (overrides `initialEpoch`). The returned history then includes the
+   * restored epochs. Default: none.
+   */
+  resume?: string;
+  /** With `resume`: start from scratch when the folder holds no checkpoint yet. Default `false` (error). */
+  resumeIfMissing?: boolean;
+  /** Callbacks (see {@link Callback}), called in order. Default `[]`. */
+  callbacks?: Callback[];
   /** Line sink for epoch lines and progress. Default `console.log`. */
   log?: (line: string) => void;
   /** Progress display during training. Default `'auto'`. */
   progress?: ProgressMode;
   /** Batches between progress lines in `'lines'` mode. Default `100`. */
   logEvery?: number;
+  /** Label smoothing of the training loss (`CrossEntropyLoss(label_smoothing)`). Default `0`. */
+  labelSmoothing?: number;
+  /** Clip gradients to this global L2 norm before each update. Default: none. */
+  clipNorm?: number;
+  /** Clip gradient elements to `[-clipValue, clipValue]`. Default: none. */
+  clipValue?: number;
+  /** Accumulate gradients over this many batches per optimizer step. Default `1`. */
+  accumulateSteps?: number;
   /** Called after each epoch's evaluation; may be async; `control.stop()` ends training. */
   onEpochEnd?: (entry: HistoryEntry, control: FitControl) => void | Promise<void>;
 }
@@ -244,28 +352,86 @@ export function formatEpochLine(e: HistoryEntry, epochs: number): string {
     `${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`;
 }
 
+function entryLogs(e: HistoryEntry): Logs {
+  return { loss: e.trainLoss, acc: e.trainAcc, val_loss: e.testLoss, val_acc: e.testAcc, lr: e.lr, seconds: e.seconds, imgPerSec: e.imgPerSec };
+}
+
 /**
  * Trains for `epochs` epochs ({@link trainEpoch}), evaluating on `test` after each
- * ({@link evaluate}), logging one {@link formatEpochLine} line per epoch.
+ * ({@link evaluate}), logging one {@link formatEpochLine} line per epoch, and driving `callbacks`
+ * (Keras' protocol, see {@link Callback}). A callback setting `ctx.stopTraining` ends the run after
+ * the current batch (that epoch is then not evaluated nor recorded) or epoch; `onTrainEnd` runs in
+ * every case except an exception.
  *
- * @returns the history, one {@link HistoryEntry} per completed epoch.
- * @throws NonFiniteLossError when training diverges; Error on invalid options.
+ * @returns the history, one {@link HistoryEntry} per completed epoch (with `resume`: including the
+ *   restored ones).
+ * @throws NonFiniteLossError when training diverges (unless a callback stops it first); Error on invalid
+ *   options or an unreadable/mismatched `resume` checkpoint (nothing is trained or written then).
  */
 export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<History> {
   const { epochs, optimizer } = opts;
-  const initialEpoch = opts.initialEpoch ?? 0;
+  let initialEpoch = opts.initialEpoch ?? 0;
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be an integer >= 1. Received: epochs=${epochs}`);
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs) {
     throw new Error(`fit: initialEpoch must be an integer in [0, epochs]. Received: initialEpoch=${initialEpoch}`);
   }
   if (!optimizer || typeof optimizer.step !== 'function') throw new Error('fit: optimizer must be an Optimizer (e.g. new Adam())');
+  const callbacks = opts.callbacks ?? [];
+  if (!Array.isArray(callbacks) || callbacks.some((c) => !c || typeof c !== 'object')) throw new Error('fit: callbacks must be an array of callback objects');
   const log = opts.log ?? console.log;
   const history: History = [];
+  const ctx: TrainingContext = {
+    model, optimizer, history, callbacks, callbackKeys: callbackKeys(callbacks), stopTraining: false, epoch: initialEpoch, train: opts.train,
+    params: { epochs, initialEpoch, steps: opts.train.length },
+  };
+  const resumeState = opts.resume !== undefined && (!opts.resumeIfMissing || (await hasCheckpoint(opts.resume)))
+    ? await loadCheckpoint(opts.resume)
+    : undefined;
+  if (resumeState) {
+    if (resumeState.epoch > epochs) throw new Error(`fit: the checkpoint in ${opts.resume} is at epoch ${resumeState.epoch}, after epochs=${epochs}`);
+    restoreTrainingState(ctx, resumeState, { callbacks: false });
+    initialEpoch = resumeState.epoch;
+    ctx.params.initialEpoch = initialEpoch;
+    log(`Resumed from ${opts.resume} after epoch ${initialEpoch}`);
+  }
   let stopped = false;
   const control: FitControl = { history, optimizer, stop: () => { stopped = true; } };
-  for (let epoch = initialEpoch + 1; epoch <= epochs && !stopped; epoch++) {
+  for (const cb of callbacks) cb.setContext?.(ctx);
+  for (const cb of callbacks) await cb.onTrainBegin?.({ lr: optimizer.lr });
+  if (resumeState) {
+    callbacks.forEach((cb, i) => {
+      const key = ctx.callbackKeys[i];
+      if (typeof cb.setState === 'function' && key in resumeState.callbacks) cb.setState(resumeState.callbacks[key]);
+    });
+    optimizer.lr = resumeState.optimizer.lr;
+  }
+  const hasGradHook = callbacks.some((c) => typeof c.onGradients === 'function');
+  const hasBatchBegin = callbacks.some((c) => typeof c.onBatchBegin === 'function');
+  let lastLogs: Logs = {};
+  for (let epoch = initialEpoch + 1; epoch <= epochs && !stopped && !ctx.stopTraining; epoch++) {
+    ctx.epoch = epoch;
     const lr = optimizer.lr;
-    const tr = await trainEpoch(model, opts.train, optimizer, { epoch, epochs, log, progress: opts.progress, logEvery: opts.logEvery });
+    for (const cb of callbacks) await cb.onEpochBegin?.(epoch, { lr });
+    let seen = 0;
+    const tr = await trainEpoch(model, opts.train, optimizer, {
+      epoch, epochs, log, progress: opts.progress, logEvery: opts.logEvery,
+      labelSmoothing: opts.labelSmoothing, clipNorm: opts.clipNorm, clipValue: opts.clipValue, accumulateSteps: opts.accumulateSteps,
+      shouldStop: () => ctx.stopTraining,
+      onBatchBegin: hasBatchBegin ? async (batch) => { for (const cb of callbacks) await cb.onBatchBegin?.(batch, { batch, lr: optimizer.lr }); } : undefined,
+      onGradients: hasGradHook ? (info) => { for (const cb of callbacks) cb.onGradients?.(info); } : undefined,
+      onBatchEnd: callbacks.length ? async (info) => {
+        seen += info.size;
+        const logs: Logs = {
+          batch: info.batch, size: info.size, loss: info.loss, acc: info.correct / info.size, lr: info.lr, stepped: info.stepped ? 1 : 0,
+          ...(info.gradNorm !== undefined ? { gradNorm: info.gradNorm } : {}),
+        };
+        for (const cb of callbacks) await cb.onBatchEnd?.(info.batch, logs);
+      } : undefined,
+    });
+    if (tr.stopped) {
+      log(`Training stopped during epoch ${epoch} (after ${seen} samples); the epoch is not recorded`);
+      break;
+    }
     const te = await evaluate(model, opts.test);
     const entry: HistoryEntry = {
       epoch, trainLoss: tr.loss, trainAcc: tr.acc, testLoss: te.loss, testAcc: te.acc, lr, seconds: tr.seconds, imgPerSec: tr.imgPerSec,
@@ -273,6 +439,10 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
     history.push(entry);
     log(formatEpochLine(entry, epochs));
     await opts.onEpochEnd?.(entry, control);
+    lastLogs = entryLogs(entry);
+    for (const cb of callbacks) await cb.onEpochEnd?.(epoch, { ...lastLogs });
+    for (const cb of callbacks) await cb.afterEpoch?.(epoch, { ...lastLogs });
   }
+  for (const cb of callbacks) await cb.onTrainEnd?.({ ...lastLogs });
   return history;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { clipGradNorm, clipGradValue } from './clip';
 import { softmaxCrossEntropy } from './loss';
 import type { Optimizer } from './optimizers/optimizer';
 
@@ -30,18 +31,37 @@ export function countCorrect(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'int32')) as tf.Scalar);
 }
 
+/** Options of {@link computeGradients}, {@link applyGradients} and {@link trainStep}. */
+export interface StepOptions {
+  /** Label smoothing of the loss (see `softmaxCrossEntropy`). Default `0`. */
+  labelSmoothing?: number;
+  /** Clip gradients to this global L2 norm before the update (`clip_grad_norm_`). Default: no clipping. */
+  clipNorm?: number;
+  /** Clip every gradient element to `[-clipValue, clipValue]` (`clip_grad_value_`). Default: no clipping. */
+  clipValue?: number;
+}
+
+/** Gradients of one batch, from {@link computeGradients}. */
+export interface BatchGradients {
+  /** Mean loss of the batch. */
+  loss: number;
+  /** Correct predictions. */
+  correct: number;
+  /** Gradients keyed by variable name (owned by the caller: dispose them). */
+  grads: Record<string, tf.Tensor>;
+  /** The trainable variables by the same names. */
+  vars: Record<string, tf.Variable>;
+}
+
 /**
- * One optimisation step, as PyTorch's `zero_grad(); loss = crit(model(x), y); loss.backward();
- * opt.step()`: forward with `model.apply(x, {training: true})` (dropout active, batch norm in
- * training mode), softmax cross-entropy, gradients with `tf.variableGrads` over the model's trainable
- * variables, then `optimizer.step`. All intermediate tensors are disposed; loss and correct count are
- * read back with one `dataSync`. The caller keeps ownership of `x` and `y`.
+ * Forward pass in training mode, softmax cross-entropy and its gradients with respect to every
+ * trainable variable (PyTorch's `loss.backward()`), without updating anything. Loss and correct count
+ * are read back with one `dataSync`.
  *
- * @param x `[batch, height, width, channels]` float32 NHWC images.
- * @param y `[batch]` int32 labels.
- * @returns the batch's loss (may be NaN/Inf; the caller decides) and correct count.
+ * @param x `[batch, height, width, channels]` float32 NHWC images (not disposed).
+ * @param y `[batch]` int32 labels (not disposed).
  */
-export function trainStep(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, optimizer: Optimizer): StepResult {
+export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, opts: StepOptions = {}): BatchGradients {
   const vars = trainableVariables(model);
   const byVarName: Record<string, string> = {};
   for (const [key, v] of Object.entries(vars)) byVarName[v.name] = key;
@@ -49,17 +69,65 @@ export function trainStep(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, op
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor;
     correct = tf.keep(countCorrect(logits, y));
-    return softmaxCrossEntropy(logits, y);
+    return softmaxCrossEntropy(logits, y, { labelSmoothing: opts.labelSmoothing });
   }, Object.values(vars));
   const keyed: Record<string, tf.Tensor> = {};
   for (const [varName, g] of Object.entries(grads)) keyed[byVarName[varName]] = g;
   try {
-    optimizer.step(keyed, vars);
     const both = tf.tidy(() => tf.stack([value, tf.cast(correct!, 'float32')]));
     const [loss, c] = both.dataSync();
     both.dispose();
-    return { loss, correct: Math.round(c) };
+    return { loss, correct: Math.round(c), grads: keyed, vars };
   } finally {
-    tf.dispose([value, correct!, ...Object.values(grads)]);
+    tf.dispose([value, correct!]);
+  }
+}
+
+/**
+ * Clips (value first, then global norm, when requested) and applies `grads` with `optimizer.step`.
+ * `grads` are not disposed.
+ * @returns the global gradient norm before norm clipping when `clipNorm` is set, else `undefined`.
+ */
+export function applyGradients(optimizer: Optimizer, grads: Record<string, tf.Tensor>, vars: Record<string, tf.Variable>, opts: StepOptions = {}): number | undefined {
+  const owned: tf.Tensor[] = [];
+  let g = grads;
+  let norm: number | undefined;
+  try {
+    if (opts.clipValue !== undefined) {
+      g = clipGradValue(g, opts.clipValue);
+      owned.push(...Object.values(g));
+    }
+    if (opts.clipNorm !== undefined) {
+      const r = clipGradNorm(g, opts.clipNorm);
+      g = r.grads;
+      norm = r.totalNorm;
+      owned.push(...Object.values(g));
+    }
+    optimizer.step(g, vars);
+    return norm;
+  } finally {
+    tf.dispose(owned);
+  }
+}
+
+/**
+ * One optimisation step, as PyTorch's `zero_grad(); loss = crit(model(x), y); loss.backward();
+ * [clip_grad_norm_;] opt.step()`: forward with `model.apply(x, {training: true})` (dropout active,
+ * batch norm in training mode), softmax cross-entropy, gradients with `tf.variableGrads` over the
+ * model's trainable variables ({@link computeGradients}), optional clipping, then `optimizer.step`
+ * ({@link applyGradients}). All intermediate tensors are disposed. The caller keeps ownership of `x`
+ * and `y`.
+ *
+ * @param x `[batch, height, width, channels]` float32 NHWC images.
+ * @param y `[batch]` int32 labels.
+ * @returns the batch's loss (may be NaN/Inf; the caller decides) and correct count, both before the update.
+ */
+export function trainStep(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, optimizer: Optimizer, opts: StepOptions = {}): StepResult {
+  const r = computeGradients(model, x, y, opts);
+  try {
+    applyGradients(optimizer, r.grads, r.vars, opts);
+    return { loss: r.loss, correct: r.correct };
+  } finally {
+    tf.dispose(Object.values(r.grads));
   }
 }

@@ -1,0 +1,103 @@
+import {
+  LRScheduler, ReduceLROnPlateau, createScheduler, parseSchedulerSpec,
+  type Logs, type Optimizer, type Scheduler, type SchedulerSpec, type SchedulerState, type TrainingParams,
+} from '@cnn/train';
+import { Callback } from './base';
+
+/** Builds a scheduler once the optimizer and run parameters are known (at `onTrainBegin`). */
+export type SchedulerFactory = (optimizer: Optimizer, params: TrainingParams) => Scheduler;
+
+/** Options of {@link LRSchedulerCallback}. */
+export interface LRSchedulerCallbackOptions {
+  /**
+   * When to call `step()`: `'epoch'` (after each epoch, PyTorch's usual place) or `'batch'` (after each
+   * optimizer step, e.g. OneCycleLR). Default `'epoch'`.
+   */
+  interval?: 'epoch' | 'batch';
+  /** Metric fed to `ReduceLROnPlateau.step` (epoch logs key). Default `'val_loss'`. */
+  monitor?: string;
+}
+
+/**
+ * Drives a `@cnn/train` scheduler (StepLR, MultiStepLR, …, ReduceLROnPlateau) from `fit`, per epoch or
+ * per batch; its state is saved by `ModelCheckpoint` and restored on resume. Give a factory (a fresh
+ * scheduler per run, so the callback is reusable and can use `params.epochs` / `params.steps`) or a
+ * ready scheduler.
+ *
+ * @example `new LRSchedulerCallback((opt) => new MultiStepLR(opt, {milestones: [5, 8], gamma: 0.1}))`
+ */
+export class LRSchedulerCallback extends Callback {
+  readonly stateKey = 'LRScheduler';
+  /** Step interval. */
+  readonly interval: 'epoch' | 'batch';
+  /** Metric of ReduceLROnPlateau. */
+  readonly monitor: string;
+  private readonly factory?: SchedulerFactory;
+  private sched?: Scheduler;
+
+  /** @throws Error on a bad `interval`, or ReduceLROnPlateau with `interval: 'batch'`. */
+  constructor(scheduler: Scheduler | SchedulerFactory, opts: LRSchedulerCallbackOptions = {}) {
+    super();
+    this.interval = opts.interval ?? 'epoch';
+    if (this.interval !== 'epoch' && this.interval !== 'batch') throw new Error(`LRSchedulerCallback: interval must be 'epoch' or 'batch'. Received: interval=${String(opts.interval)}`);
+    this.monitor = opts.monitor ?? 'val_loss';
+    if (typeof scheduler === 'function') this.factory = scheduler;
+    else if (scheduler instanceof LRScheduler || scheduler instanceof ReduceLROnPlateau) this.sched = scheduler;
+    else throw new Error('LRSchedulerCallback: expected a scheduler (e.g. new StepLR(opt, {stepSize: 5})) or a factory (opt, params) => scheduler');
+    if (this.sched instanceof ReduceLROnPlateau && this.interval === 'batch') throw new Error("LRSchedulerCallback: ReduceLROnPlateau steps per epoch; use interval 'epoch'");
+  }
+
+  /**
+   * A callback from a {@link SchedulerSpec} or a command-line string (`parseSchedulerSpec` syntax, e.g.
+   * `'multistep:milestones=5|8'`, `'onecycle:maxLr=0.01'`). OneCycleLR without `totalSteps` gets
+   * `epochs · steps` from the run and steps per batch; the others step per epoch (override with `opts`).
+   * @throws Error on an unparsable spec.
+   */
+  static fromSpec(spec: string | SchedulerSpec, opts: LRSchedulerCallbackOptions = {}): LRSchedulerCallback {
+    const s = typeof spec === 'string' ? parseSchedulerSpec(spec) : spec;
+    const inner = s.scheduler === 'LinearWarmup' ? (s.options.inner as SchedulerSpec | undefined) : s;
+    const oneCycle = inner?.scheduler === 'OneCycleLR';
+    return new LRSchedulerCallback((opt, params) => {
+      if (oneCycle && inner && inner.options.totalSteps === undefined && inner.options.epochs === undefined) {
+        if (!params.steps) throw new Error('LRSchedulerCallback: OneCycleLR needs totalSteps when the loader has no length');
+        inner.options = { ...inner.options, totalSteps: params.epochs * params.steps };
+      }
+      return createScheduler(opt, s);
+    }, { interval: opts.interval ?? (oneCycle ? 'batch' : 'epoch'), monitor: opts.monitor });
+  }
+
+  /** The scheduler in use (created at `onTrainBegin` when a factory was given). */
+  get scheduler(): Scheduler | undefined {
+    return this.sched;
+  }
+
+  onTrainBegin(): void {
+    if (this.factory) this.sched = this.factory(this.context.optimizer, this.context.params);
+    if (!this.sched) throw new Error('LRSchedulerCallback: no scheduler');
+    if (this.sched.optimizer !== this.context.optimizer) throw new Error('LRSchedulerCallback: the scheduler was built on another optimizer than the one passed to fit');
+  }
+
+  onBatchEnd(_batch: number, logs: Logs): void {
+    if (this.interval === 'batch' && logs.stepped === 1 && this.sched instanceof LRScheduler) this.sched.step();
+  }
+
+  onEpochEnd(_epoch: number, logs: Logs): void {
+    if (this.interval !== 'epoch' || !this.sched) return;
+    if (this.sched instanceof ReduceLROnPlateau) {
+      const v = logs[this.monitor];
+      if (typeof v !== 'number') throw new Error(`LRSchedulerCallback: monitor '${this.monitor}' is not in the logs. Available keys: ${Object.keys(logs).join(', ')}`);
+      this.sched.step(v);
+    } else {
+      this.sched.step();
+    }
+  }
+
+  getState(): SchedulerState | undefined {
+    return this.sched?.getState();
+  }
+
+  setState(state: unknown): void {
+    if (!this.sched) throw new Error('LRSchedulerCallback.setState: no scheduler (setState must follow onTrainBegin)');
+    this.sched.setState(state as SchedulerState);
+  }
+}

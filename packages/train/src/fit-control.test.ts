@@ -1,0 +1,201 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Callback, TrainingContext } from './callback';
+import { captureTrainingState, getModelWeights, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { clipGradNorm, clipGradValue } from './clip';
+import { fit, trainEpoch, type Batch, type BatchSource } from './loop';
+import { Adam } from './optimizers/adam';
+import { SGD } from './optimizers/sgd';
+import { MultiStepLR } from './schedulers';
+import { toyLoader } from './test-utils/synthetic';
+
+/** Dense-only net on `[b, 6, 6, 1]` (fast on the cpu backend). */
+function denseNet(seed = 1): tfl.Sequential {
+  const m = tfl.sequential();
+  m.add(tfl.layers.flatten({ inputShape: [6, 6, 1], name: 'flatten' }));
+  m.add(tfl.layers.dense({ units: 5, activation: 'tanh', name: 'fc1', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }));
+  m.add(tfl.layers.dense({ units: 2, name: 'fc2', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }));
+  return m;
+}
+
+function weightsOf(m: tfl.LayersModel): number[][] {
+  return m.getWeights().map((w) => Array.from(w.dataSync()));
+}
+
+describe('gradient clipping', () => {
+  it('clipGradNorm scales by maxNorm/(norm+1e-6) like torch.nn.utils.clip_grad_norm_', () => {
+    const g = { a: tf.tensor1d([3, 0]), b: tf.tensor2d([[0, 4]]) }; // global norm 5
+    const r = clipGradNorm(g, 1);
+    expect(r.totalNorm).toBeCloseTo(5, 6);
+    const c = 1 / (5 + 1e-6);
+    expect(Array.from(r.grads.a.dataSync())[0]).toBeCloseTo(3 * c, 7);
+    expect(Array.from(r.grads.b.dataSync())[1]).toBeCloseTo(4 * c, 7);
+    const unchanged = clipGradNorm(g, 10);
+    expect(Array.from(unchanged.grads.a.dataSync())).toEqual([3, 0]);
+    expect(Array.from(clipGradValue(g, 3.5).b.dataSync())).toEqual([0, 3.5]);
+    expect(() => clipGradNorm(g, 0)).toThrow(/maxNorm must be a finite number > 0\. Received: maxNorm=0/);
+  });
+
+  it('fit({clipNorm}) reports the pre-clip norm and bounds the update', async () => {
+    const m = denseNet(2);
+    const before = weightsOf(m);
+    const norms: number[] = [];
+    const cb: Callback = { onBatchEnd: (_b, logs) => { norms.push(logs.gradNorm!); } };
+    await fit(m, { train: toyLoader(8, 8, 1), test: toyLoader(4, 4, 2), epochs: 1, optimizer: new SGD({ lr: 1 }), clipNorm: 1e-3, callbacks: [cb], log: () => {}, progress: 'none' });
+    expect(norms).toHaveLength(1);
+    expect(norms[0]).toBeGreaterThan(1e-3);
+    const after = weightsOf(m);
+    let sq = 0;
+    before.forEach((w, i) => w.forEach((v, j) => { sq += (after[i][j] - v) ** 2; }));
+    expect(Math.sqrt(sq)).toBeCloseTo(1e-3, 5); // lr 1 · clipped gradient of norm 1e-3
+  });
+});
+
+describe('gradient accumulation', () => {
+  it('4 micro-batches of 2 equal one batch of 8 (SGD and Adam) within float tolerance', async () => {
+    for (const make of [() => new SGD({ lr: 0.5, momentum: 0.9 }), () => new Adam({ lr: 0.05 })]) {
+      const big = denseNet(3);
+      const acc = denseNet(3);
+      const optBig = make();
+      const optAcc = make();
+      await trainEpoch(big, toyLoader(16, 8, 5), optBig, { progress: 'none' });
+      const r = await trainEpoch(acc, toyLoader(16, 2, 5), optAcc, { progress: 'none', accumulateSteps: 4 });
+      expect(optAcc.iterations).toBe(2);
+      expect(optBig.iterations).toBe(2);
+      expect(r.samples).toBe(16);
+      const a = weightsOf(acc);
+      weightsOf(big).forEach((w, i) => w.forEach((v, j) => expect(Math.abs(a[i][j] - v)).toBeLessThan(1e-5)));
+    }
+  });
+
+  it('applies an incomplete last group, and leaks no tensors', async () => {
+    const m = denseNet(4);
+    const opt = new SGD({ lr: 0.1 });
+    await trainEpoch(m, toyLoader(10, 2, 5), opt, { progress: 'none', accumulateSteps: 3 }); // 5 batches → 2 steps
+    expect(opt.iterations).toBe(2);
+    const n = tf.memory().numTensors;
+    await trainEpoch(m, toyLoader(10, 2, 5), opt, { progress: 'none', accumulateSteps: 3 });
+    expect(tf.memory().numTensors).toBe(n);
+    await expect(trainEpoch(m, toyLoader(4, 2, 5), opt, { accumulateSteps: 0 })).rejects.toThrow(/accumulateSteps must be an integer >= 1/);
+  });
+});
+
+describe('fit callbacks protocol', () => {
+  it('calls hooks in order with Keras-style logs, lets callbacks change lr and stop', async () => {
+    const events: string[] = [];
+    let ctxSeen: TrainingContext | undefined;
+    const cb: Callback = {
+      setContext: (ctx) => { ctxSeen = ctx; },
+      onTrainBegin: () => { events.push('trainBegin'); },
+      onEpochBegin: (e, logs) => { events.push(`epochBegin ${e} lr=${logs.lr}`); },
+      onBatchEnd: (b, logs) => { if (b === 1) events.push(`batchEnd ${b} size=${logs.size} stepped=${logs.stepped}`); },
+      onEpochEnd: (e, logs) => {
+        events.push(`epochEnd ${e} keys=${Object.keys(logs).sort().join(',')}`);
+        ctxSeen!.optimizer.lr = 0.01;
+        if (e === 2) ctxSeen!.stopTraining = true;
+      },
+      afterEpoch: (e) => { events.push(`afterEpoch ${e}`); },
+      onTrainEnd: () => { events.push('trainEnd'); },
+    };
+    const h = await fit(denseNet(), { train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 5, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], log: () => {}, progress: 'none' });
+    expect(h.map((e) => e.lr)).toEqual([0.1, 0.01]);
+    expect(events).toEqual([
+      'trainBegin', 'epochBegin 1 lr=0.1', 'batchEnd 1 size=4 stepped=1', 'epochEnd 1 keys=acc,imgPerSec,loss,lr,seconds,val_acc,val_loss', 'afterEpoch 1',
+      'epochBegin 2 lr=0.01', 'batchEnd 1 size=4 stepped=1', 'epochEnd 2 keys=acc,imgPerSec,loss,lr,seconds,val_acc,val_loss', 'afterEpoch 2', 'trainEnd',
+    ]);
+  });
+
+  it('a callback that stops in onGradients skips that update and the epoch is not recorded', async () => {
+    const m = denseNet();
+    const before = weightsOf(m);
+    let ctx: TrainingContext | undefined;
+    const cb: Callback = { setContext: (c) => { ctx = c; }, onGradients: (info) => { expect(Object.keys(info.grads)).toContain('fc1/kernel'); ctx!.stopTraining = true; } };
+    const h = await fit(m, { train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 3, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], log: () => {}, progress: 'none' });
+    expect(h).toEqual([]);
+    expect(weightsOf(m)).toEqual(before);
+  });
+});
+
+describe('checkpoints', () => {
+  async function trained(): Promise<{ ctx: TrainingContext; model: tfl.Sequential; opt: Adam }> {
+    const model = denseNet(5);
+    const opt = new Adam({ lr: 0.01 });
+    const history = await fit(model, { train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 2, optimizer: opt, log: () => {}, progress: 'none' });
+    const ctx: TrainingContext = {
+      model, optimizer: opt, history, callbacks: [], callbackKeys: [], stopTraining: false, epoch: 2, train: null, params: { epochs: 2, initialEpoch: 0 },
+    };
+    return { ctx, model, opt };
+  }
+
+  it('round-trips weights, Adam moments and history bit-exactly, replacing the previous checkpoint', async () => {
+    const { ctx } = await trained();
+    const dir = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'run');
+    await saveCheckpoint(dir, captureTrainingState(ctx));
+    const state = captureTrainingState(ctx, { best: Infinity });
+    await saveCheckpoint(dir, state);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.bin'))).toHaveLength(1);
+    const back = await loadCheckpoint(dir);
+    expect(back.epoch).toBe(2);
+    expect(back.meta).toEqual({ best: Infinity });
+    expect(back.history).toEqual(ctx.history);
+    expect(back.weights.map((w) => w.name)).toEqual(['fc1/kernel', 'fc1/bias', 'fc2/kernel', 'fc2/bias']);
+    back.weights.forEach((w, i) => expect(Array.from(w.values)).toEqual(Array.from(state.weights[i].values)));
+    const slot = back.optimizer.slots['fc1/kernel'].exp_avg_sq;
+    expect(slot.values).toBeInstanceOf(Float32Array);
+    expect(Array.from(slot.values)).toEqual(Array.from(state.optimizer.slots['fc1/kernel'].exp_avg_sq.values));
+    expect(back.optimizer.step).toBe(4);
+  });
+
+  it('refuses a truncated state file and a foreign checkpoint.json, naming the file', async () => {
+    const { ctx } = await trained();
+    const dir = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'run');
+    const saved = await saveCheckpoint(dir, captureTrainingState(ctx));
+    truncateSync(saved.bin, 100);
+    await expect(loadCheckpoint(dir)).rejects.toThrow(new RegExp(`${saved.bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds 100 bytes.*truncated`));
+    writeFileSync(saved.json, readFileSync(saved.json, 'utf8').slice(0, 50));
+    await expect(loadCheckpoint(dir)).rejects.toThrow(/checkpoint\.json is not valid JSON \(truncated\?\)/);
+    const foreign = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'model');
+    await saveCheckpoint(foreign, captureTrainingState(ctx));
+    writeFileSync(join(foreign, 'checkpoint.json'), JSON.stringify({ format: 'layers-model' }));
+    await expect(loadCheckpoint(foreign)).rejects.toThrow(/checkpoint\.json is not a training checkpoint \(format 'layers-model'/);
+    await expect(saveCheckpoint(foreign, captureTrainingState(ctx))).rejects.toThrow(/has format 'layers-model'.*refusing to replace it/);
+    writeFileSync(join(foreign, 'notes.txt'), 'mine');
+    await expect(saveCheckpoint(foreign, captureTrainingState(ctx))).rejects.toThrow(/notes\.txt is not part of a checkpoint; refusing/);
+    expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('fit({resume}) continues a run with a scheduler callback exactly (same weights as uninterrupted)', async () => {
+    const schedCb = (): Callback & { s?: MultiStepLR } => {
+      const cb: Callback & { s?: MultiStepLR } = {
+        stateKey: 'sched',
+        setContext(ctx) { cb.s = new MultiStepLR(ctx.optimizer, { milestones: [2, 3], gamma: 0.5 }); },
+        onEpochEnd() { cb.s!.step(); },
+        getState: () => cb.s!.getState(),
+        setState: (st) => cb.s!.setState(st as never),
+      };
+      return cb;
+    };
+    const dir = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'run');
+    const saver = (): Callback => {
+      let ctx: TrainingContext;
+      return { setContext: (c) => { ctx = c; }, afterEpoch: async (e) => { if (e === 2) await saveCheckpoint(dir, captureTrainingState(ctx)); } };
+    };
+    const full = denseNet(6);
+    const hFull = await fit(full, { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 4, optimizer: new Adam({ lr: 0.02 }), callbacks: [schedCb(), saver()], log: () => {}, progress: 'none' });
+    const resumed = denseNet(99); // different init: everything must come from the checkpoint
+    const hRes = await fit(resumed, { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 4, optimizer: new Adam({ lr: 0.02 }), callbacks: [schedCb()], resume: dir, log: () => {}, progress: 'none' });
+    expect(hRes.map((e) => e.lr)).toEqual([0.02, 0.02, 0.01, 0.005]);
+    expect(hRes.map((e) => [e.trainLoss, e.testLoss])).toEqual(hFull.map((e) => [e.trainLoss, e.testLoss]));
+    expect(getModelWeights(resumed).map((w) => Array.from(w.values))).toEqual(getModelWeights(full).map((w) => Array.from(w.values)));
+    await expect(fit(denseNet(), { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 2), epochs: 1, optimizer: new Adam(), resume: join(dir, 'nope'), log: () => {} }))
+      .rejects.toThrow(/cannot read .*nope.*checkpoint\.json/);
+  });
+});
+
+// keep the Batch/BatchSource types referenced for readers of this test
+export type { Batch, BatchSource };
