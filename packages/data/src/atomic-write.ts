@@ -14,11 +14,12 @@ export function tempPathFor(dest: string): string {
  * Writes `data` to `dest` atomically: into a temporary file in the same directory, then `rename`. Readers see
  * either the old file or the complete new one; on failure the temporary file is removed.
  *
- * @param dest - Destination path; its directory must exist.
+ * @param dest - Destination path; its directory is created when missing.
  * @param data - Bytes to write.
- * @throws Error from the file system (e.g. `ENOENT` when the directory is missing).
+ * @throws Error from the file system (e.g. `EACCES`).
  */
 export async function writeFileAtomic(dest: string, data: Uint8Array): Promise<void> {
+  await mkdir(dirname(dest), { recursive: true });
   const tmp = tempPathFor(dest);
   try {
     await writeFile(tmp, data);
@@ -30,12 +31,11 @@ export async function writeFileAtomic(dest: string, data: Uint8Array): Promise<v
 }
 
 /**
- * Writes `value` as pretty-printed JSON (2-space indent, trailing newline) to `dest` atomically, creating
- * the destination directory when missing.
+ * Writes `value` as pretty-printed JSON (2-space indent, trailing newline) to `dest` atomically
+ * ({@link writeFileAtomic}).
  *
  * @throws TypeError when `value` is not JSON-serialisable; Error from the file system.
  */
 export async function writeJsonAtomic(dest: string, value: unknown): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
   await writeFileAtomic(dest, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
 }

@@ -27,6 +27,9 @@ export interface BatchNormArgs extends NonNullable<LayerArgs> {
  *   channel), as PyTorch does. The update happens on every training-mode call, including
  *   `model.apply(x, {training: true})` outside `model.fit`.
  * - Inference: normalises with the running statistics.
+ * - Frozen (`layer.trainable = false`, e.g. by `freezeLayers`): always inference mode, even when called
+ *   with `training: true` — neither the batch statistics nor running-average updates are used (Keras'
+ *   `BatchNormalization` since TF 2.0; in PyTorch the equivalent is `bn.eval()` on frozen layers).
  *
  * tfjs-layers' own `BatchNormalization` differs: it updates the moving variance with the biased
  * variance and defaults to `epsilon=1e-3`, `momentum=0.99`.
@@ -80,7 +83,8 @@ export class BatchNorm extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
-      const training = kwargs['training'] === true;
+      // A frozen layer (`trainable = false`) stays in inference mode, as Keras' BatchNormalization.
+      const training = kwargs['training'] === true && this.trainable;
       if (!training) {
         return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta.read(), this.gamma.read(), this.epsilon);
       }

@@ -1,5 +1,20 @@
 export { BatchNorm, batchNorm, type BatchNormArgs } from './batch-norm';
+export { Dropout, dropout, dropoutMaskSeed, getModelRngState, setModelRngState, type DropoutArgs, type DropoutRngState } from './dropout';
 export { layerInit, layerSeed, type InitScheme, type LayerInit, type Initializer } from './init';
 export { mnistNet, improvedMnistNet, resolveOptions, type ModelOptions } from './mnist-net';
+export { cifar10Net } from './cifar10-net';
 export { summary, formatSummary, type ModelSummary, type SummaryRow } from './summary';
 export { getModel, getModelEntry, listModels, type ModelEntry } from './registry';
+export {
+  resnet, resnet18, resnet34, resnet50, densenet, densenet121, densenetCifar, mobilenetV2,
+  type ZooOptions, type ResNetBlock, type ResNetStem, type ResNetOptions, type ResNetConfig, type DenseNetConfig, type DenseNetCifarOptions, type MobileNetV2Options,
+} from './zoo/index';
+export {
+  parseSafetensors, serializeSafetensors, importTorchStateDict, convertTorchTensor, splitTorchKey, permute, readSource, loadSafetensors, loadTorchWeights, isHttpUrl,
+  type SafetensorsDtype, type SafeTensor, type SafetensorsFile, type TensorToWrite, type ImportTorchOptions, type ImportTorchReport,
+} from './weights/index';
+export {
+  findHead, replaceHead, modelStages, freezeLayers, unfreezeLayers, freezeStages, unfreezeStages, freezeAllButHead, unfreezeAll, trainableLayerNames,
+  type ReplaceHeadOptions, type LayerSelector, type Stage,
+} from './transfer/index';
+export { ModelEnsemble, type Voting, type ModelEnsembleOptions, type EnsembleEvaluation } from './ensemble';

@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNorm } from './batch-norm';
+import { dropout } from './dropout';
 import { layerInit, layerSeed, type InitScheme } from './init';
 
 /** Options shared by the model builders. */
@@ -55,7 +56,7 @@ export function mnistNet(opts: ModelOptions = {}): tfl.Sequential {
   model.add(tfl.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }));
   model.add(tfl.layers.flatten({ name: 'flatten' }));
   model.add(tfl.layers.dense({ name: 'fc1', units: 128, activation: 'relu', ...layerInit(init, 64 * 4 * 4, layerSeed(seed, 2)) }));
-  model.add(tfl.layers.dropout({ name: 'dropout', rate: 0.5 }));
+  model.add(dropout({ name: 'dropout', rate: 0.5, seed: layerSeed(seed, 4) }));
   model.add(tfl.layers.dense({ name: 'fc2', units: numClasses, ...layerInit(init, 128, layerSeed(seed, 3)) }));
   return model;
 }
@@ -94,7 +95,7 @@ export function improvedMnistNet(opts: ModelOptions = {}): tfl.Sequential {
   model.add(tfl.layers.dense({ name: 'fc1', units: 256, ...layerInit(init, 128 * 3 * 3, layerSeed(seed, 3)) }));
   model.add(batchNorm({ name: 'bn_fc' }));
   model.add(tfl.layers.reLU({ name: 'relu_fc' }));
-  model.add(tfl.layers.dropout({ name: 'dropout', rate: 0.5 }));
+  model.add(dropout({ name: 'dropout', rate: 0.5, seed: layerSeed(seed, 5) }));
   model.add(tfl.layers.dense({ name: 'fc2', units: numClasses, ...layerInit(init, 256, layerSeed(seed, 4)) }));
   return model;
 }

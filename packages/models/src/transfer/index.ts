@@ -1,0 +1,5 @@
+export { findHead, replaceHead, type ReplaceHeadOptions } from './head';
+export {
+  modelStages, freezeLayers, unfreezeLayers, freezeStages, unfreezeStages, freezeAllButHead, unfreezeAll, trainableLayerNames,
+  type LayerSelector, type Stage,
+} from './freeze';

@@ -1,0 +1,34 @@
+// A real trial worker for the hyperparameter search: a small MNIST CNN trained with the config's
+// lr, batchSize, weightDecay, dropout and optimizer ('adam' | 'sgd') for ctx.budget epochs on the first
+// TRIAL_TRAIN_N training images (default 5000), scored on the first TRIAL_TEST_N test images (default 2000).
+//   pnpm --filter @cnn/tune search --trial scripts/mnist-trial.ts --out results/search --strategy halving --trials 9 --parallel 2
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { DataLoader, MNIST_MEAN, MNIST_STD, datasetSubset, loadMnist } from '@cnn/data';
+import { dropout, layerInit } from '@cnn/models';
+import { Adam, SGD, evaluate, fit, type BatchSource } from '@cnn/train';
+import { serveTrial } from '../src/search/worker';
+import { useBackend } from './common';
+
+serveTrial(async (config, ctx) => {
+  await useBackend(process.env.TRIAL_BACKEND ?? 'auto');
+  const { train, test } = await loadMnist();
+  const tr = datasetSubset(train, Number(process.env.TRIAL_TRAIN_N ?? 5000));
+  const te = datasetSubset(test, Number(process.env.TRIAL_TEST_N ?? 2000));
+  const m = tfl.sequential();
+  m.add(tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 16, kernelSize: 5, activation: 'relu', ...layerInit('pytorch', 25, ctx.seed) }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.flatten());
+  m.add(dropout({ rate: Number(config.dropout ?? 0.5), seed: ctx.seed + 7 }));
+  m.add(tfl.layers.dense({ units: 10, ...layerInit('pytorch', 12 * 12 * 16, ctx.seed + 3) }));
+  const lr = Number(config.lr ?? 1e-3);
+  const weightDecay = Number(config.weightDecay ?? 0);
+  const optimizer = config.optimizer === 'sgd' ? new SGD({ lr, momentum: 0.9, weightDecay }) : new Adam({ lr, weightDecay });
+  const bs = Number(config.batchSize ?? 64);
+  const mk = (ds: typeof tr, shuffle: boolean): BatchSource => new DataLoader(ds, { batchSize: bs, shuffle, seed: ctx.seed, mean: MNIST_MEAN, std: MNIST_STD }) as unknown as BatchSource;
+  await fit(m, { train: mk(tr, true), test: mk(te, false), epochs: ctx.budget, optimizer, log: ctx.log, progress: 'none' });
+  const r = await evaluate(m, mk(te, false));
+  m.dispose();
+  tf.disposeVariables();
+  return { valAcc: r.acc, valLoss: r.loss };
+});
