@@ -7,7 +7,8 @@
         "src/native/conv.cc",
         "src/native/pool.cc",
         "src/native/matmul.cc",
-        "src/native/eltwise.cc"
+        "src/native/eltwise.cc",
+        "src/native/optim.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"
@@ -15,7 +16,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions", "-O2"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-O2"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-O3", "-ffp-contract=off", "-fexceptions", "-fvisibility=hidden"],
       "libraries": ["-ldnnl"],
       "conditions": [
         ["OS=='linux'", {

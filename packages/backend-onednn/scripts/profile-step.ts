@@ -2,13 +2,17 @@
  * MNISTNet training-step profile on a tfjs backend: ms/step, img/s and a per-kernel time breakdown, plus
  * eval (batch 1000) throughput. Usage:
  *   pnpm exec tsx scripts/profile-step.ts [--backend onednn|cpu] [--steps 30] [--warmup 5] [--batch 64]
- *     [--no-kernels] [--eval-batch 1000]
+ *     [--no-kernels] [--eval-batch 1000] [--optimizer fused|ops|tfjs]
  * MNISTNet: conv5x5 1→32 relu, maxpool2, conv5x5 32→64 relu, maxpool2, flatten, dense 1024→128 relu,
  * dropout 0.5, dense 128→10; NHWC; Adam(1e-3); softmax cross-entropy. Data is random (timing only).
+ * `--optimizer`: `fused` (default) is @cnn/train's Adam, which runs the backend's `CnnAdamUpdate` kernel when
+ * registered; `ops` is the same Adam forced onto its tf-op path; `tfjs` is `tf.train.adam`. The train source is
+ * imported by relative path (dev script only: @cnn/train devDepends on this package, not the reverse).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { Adam } from '../../train/src/optimizers/adam.js';
 import { getBinding, selectBackend } from '../src/index.js';
 
 function arg(name: string, fallback: string): string {
@@ -67,8 +71,12 @@ async function main(): Promise<void> {
   if (kernels) instrument(chosen.backend);
 
   const model = buildMnistNet();
-  const optimizer = tf.train.adam(1e-3);
+  const which = arg('optimizer', 'fused');
+  const tfjsAdam = tf.train.adam(1e-3);
+  const cnnAdam = new Adam({ lr: 1e-3, fused: which === 'fused' });
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const varMap = Object.fromEntries(vars.map((v) => [v.name, v]));
+  console.log(`optimizer: ${which === 'tfjs' ? 'tf.train.adam' : `@cnn/train Adam (${which})`}`);
   const x = tf.randomUniform([batch, 28, 28, 1]);
   const labels = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32') as tf.Tensor1D, 10);
 
@@ -77,7 +85,8 @@ async function main(): Promise<void> {
       const logits = model.apply(x, { training: true }) as tf.Tensor;
       return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
     }, vars);
-    optimizer.applyGradients(grads);
+    if (which === 'tfjs') tfjsAdam.applyGradients(grads);
+    else cnnAdam.step(grads, varMap);
     const loss = value.dataSync()[0]!;
     value.dispose();
     tf.dispose(grads);

@@ -24,5 +24,7 @@ export class OnednnBackend extends MathBackendCPU {
   constructor(binding: OnednnBinding = getBinding()) {
     super();
     this.binding = binding;
+    // MathBackendCPU prints a "install tfjs-node" banner on first use; this backend is the native path.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
   }
 }

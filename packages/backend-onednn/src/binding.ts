@@ -57,8 +57,23 @@ export interface OnednnBinding {
   /** op: 0 add, 1 sub, 2 mul, 3 div; mode: 0 same shape, 1 b is a row, 2 a is a row, 3 b scalar, 4 a scalar. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, outer: number, inner: number,
     mode: number): void;
-  sumOuter(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
-  sumInner(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
+  /** `out[j] = Σ_i x[i·inner + j] / divisor` (divisor default 1; Mean passes the count). */
+  sumOuter(x: Float32Array, out: Float32Array, outer: number, inner: number, divisor?: number): void;
+  /** `out[i] = Σ_j x[i·inner + j] / divisor`. */
+  sumInner(x: Float32Array, out: Float32Array, outer: number, inner: number, divisor?: number): void;
+  square(x: Float32Array, out: Float32Array, n: number): void;
+  /** `out` = the `rowLen` values of `x` repeated `rows` times. */
+  tileRows(x: Float32Array, out: Float32Array, rows: number, rowLen: number): void;
+  /** Per last-axis channel: `out = offset + (x - mean) · scale / sqrt(variance + eps)`; each vector has `channels` values. */
+  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
+    scale: Float32Array | null, out: Float32Array, outer: number, channels: number, eps: number): void;
+  /** scalars (8): weightDecay, beta1, 1-beta1, beta2, 1-beta2, sqrt(1-beta2^t), eps, lr/(1-beta1^t). */
+  adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array | null, v: Float32Array | null,
+    vmax: Float32Array | null, outParam: Float32Array, outM: Float32Array, outV: Float32Array,
+    outVmax: Float32Array | null, n: number, amsgrad: boolean, scalars: Float32Array): void;
+  /** scalars (5): weightDecay, momentum, 1-dampening, lr, 0. `outBuf` null means no momentum. */
+  sgdUpdate(param: Float32Array, grad: Float32Array, buf: Float32Array | null, outParam: Float32Array,
+    outBuf: Float32Array | null, n: number, nesterov: boolean, scalars: Float32Array): void;
 }
 
 /** Install instructions shown whenever the addon cannot be used. */
@@ -102,6 +117,7 @@ export function defaultAddonPath(): string {
 const REQUIRED_FUNCTIONS: readonly (keyof OnednnBinding)[] = [
   'getInfo', 'getPrimitiveImpls', 'clearCache', 'conv2dForward', 'conv2dBackwardData', 'conv2dBackwardFilter',
   'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'matMul', 'relu', 'step', 'binary', 'sumOuter', 'sumInner',
+  'square', 'tileRows', 'batchNorm', 'adamUpdate', 'sgdUpdate',
 ];
 
 /**

@@ -146,6 +146,20 @@ describe('MaxPool / AvgPool and their gradients', () => {
       });
     }
   });
+  it('2x2 maxPool gradient (vectorised path): ties, NaN, -Infinity, odd sizes, channel tails', async () => {
+    // 7 channels = one 4-lane block + a 3-channel tail; 7x7 'valid' leaves a row and a column uncovered.
+    const shape: [number, number, number, number] = [2, 7, 7, 7];
+    const values = seeded(2 * 7 * 7 * 7, 6).map((v, i) =>
+      (i % 37 === 0 ? NaN : i % 41 === 0 ? -Infinity : Math.floor((v + 1) * 1.5)));
+    for (const pad of ['valid', 'same'] as const) {
+      await expectParity(() => {
+        const x = tf.tensor4d(values, shape);
+        const op = (a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, 2, 2, pad);
+        const r = rand(op(x).shape, 9);
+        return [tf.grad((a: tf.Tensor) => tf.sum(tf.mul(op(a), r)))(x)];
+      });
+    }
+  });
 });
 
 describe('BatchMatMul / _FusedMatMul and their gradients', () => {
@@ -232,6 +246,63 @@ describe('elementwise and reductions', () => {
       const x = rand([6, 12, 12, 16], 6);
       return [tf.sum(x, [0, 1, 2]), tf.sum(x, [2, 3]), tf.sum(x, [0, 1], true), tf.sum(x), tf.sum(x, 3),
         tf.sum(x, [1, 2])];
+    });
+  });
+});
+
+describe('BatchNorm path: Mean, Tile, FusedBatchNorm, Square', () => {
+  it('Mean over leading axes, trailing axes, keepDims, all axes, plus int32 / middle-axis fallbacks', async () => {
+    await expectParity(() => {
+      const x = tf.add(rand([6, 12, 12, 16], 7), 0.5);
+      const xi = tf.tensor([[1, 2, 3], [4, 5, 7]], [2, 3], 'int32');
+      return [tf.mean(x, [0, 1, 2]), tf.mean(x, [2, 3]), tf.mean(x, [0, 1], true), tf.mean(x), tf.mean(x, 3),
+        tf.mean(x, [1, 2]), tf.mean(xi, 0), tf.moments(x, [0, 1, 2]).variance];
+    });
+  });
+  it('Tile: whole-input repeats (BatchNorm gradient pattern, axis 0) and a general fallback', async () => {
+    await expectParity(() => {
+      const row = rand([1, 1, 1, 5], 8);
+      const m = rand([2, 3], 9);
+      return [tf.tile(row, [3, 4, 2, 1]), tf.tile(m, [4, 1]), tf.tile(m, [2, 3]), tf.tile(rand([1, 2, 3], 10), [2, 1, 1]),
+        tf.tile(rand([1, 2, 3], 10), [1, 1, 1])];
+    });
+  });
+  it('FusedBatchNorm forward (per-channel, scalar, absent scale/offset; 2-D and 4-D) and its gradients', async () => {
+    await expectParity(() => {
+      const x = rand([4, 6, 6, 8], 11);
+      const x2 = rand([10, 8], 12);
+      const mean = rand([8], 13);
+      const variance = tf.add(tf.abs(rand([8], 14)), 0.1);
+      const gamma = tf.add(rand([8], 15), 1);
+      const beta = rand([8], 16);
+      const r = rand([4, 6, 6, 8], 17);
+      const bn = (a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.batchNorm(a, m, v, b, g, 1e-5);
+      const grads = tf.grads((a: tf.Tensor, m: tf.Tensor, v: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.mul(bn(a, m, v, g, b), r)))([x, mean, variance, gamma, beta]);
+      return [bn(x, mean, variance, gamma, beta), tf.batchNorm(x2, mean, variance),
+        tf.batchNorm(x, tf.scalar(0.2), tf.scalar(1.5), tf.scalar(0.1), tf.scalar(2)), ...grads];
+    });
+  });
+  it('training-mode batch normalisation as a network uses it: moments + batchNorm, gradients to x, gamma, beta',
+    async () => {
+      await expectParity(() => {
+        const x = tf.mul(rand([8, 5, 5, 12], 18), 3);
+        const gamma = tf.add(rand([12], 19), 1);
+        const beta = rand([12], 20);
+        const r = rand([8, 5, 5, 12], 21);
+        const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+          const { mean, variance } = tf.moments(a, [0, 1, 2]);
+          return tf.batchNorm(a, mean, variance, b, g, 1e-5);
+        };
+        return [f(x, gamma, beta), ...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(f(a, g, b), r)))([x, gamma, beta])];
+      });
+    });
+  it('Square and its gradient', async () => {
+    await expectParity(() => {
+      const x = rand([4, 16, 16, 8], 22);
+      return [tf.square(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.square(a), x)))(x)];
     });
   });
 });

@@ -20,3 +20,28 @@ export interface HistoryEntry {
 
 /** The per-epoch records returned by {@link fit}. */
 export type History = HistoryEntry[];
+
+/**
+ * What a training run's `summary.json` holds (written by the reference apps, read by `@cnn/explain`'s
+ * report). Accuracies are 0–1 fractions.
+ */
+export interface RunSummary {
+  /** Model name, e.g. `mnistnet`. */
+  model: string;
+  /** tfjs backend the run trained on, e.g. `onednn`. */
+  backend: string;
+  /** Trainable parameter count. */
+  params: number;
+  /** Epochs in the history (after a resume: including the restored ones). */
+  epochs: number;
+  /** Final model's test accuracy (0–1). */
+  testAcc: number;
+  /** Final model's mean test cross-entropy. */
+  testLoss: number;
+  /** Training time summed over epochs, seconds (evaluation excluded). */
+  trainSeconds: number;
+  /** Training throughput over the run, images per second. */
+  trainImgPerSec: number;
+  /** Evaluation throughput of the final model, images per second. */
+  evalImgPerSec: number;
+}

@@ -13,7 +13,7 @@ export {
   type Batch, type BatchSource, type EpochResult, type TrainEpochResult, type BatchEndInfo, type TrainEpochOptions, type EvaluateOptions,
   type FitControl, type FitOptions,
 } from './loop';
-export type { HistoryEntry, History } from './history';
+export type { HistoryEntry, History, RunSummary } from './history';
 export { callbackKeys, type Callback, type Logs, type GradientsInfo, type TrainingContext, type TrainingParams } from './callback';
 export {
   saveCheckpoint, loadCheckpoint, hasCheckpoint, assertCheckpointDir, captureTrainingState, restoreTrainingState, getModelWeights, setModelWeights, rngLayers,

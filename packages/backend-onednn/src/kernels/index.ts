@@ -6,18 +6,24 @@ import { addConfig } from './Add.js';
 import { avgPoolConfig } from './AvgPool.js';
 import { avgPoolGradConfig } from './AvgPoolGrad.js';
 import { batchMatMulConfig } from './BatchMatMul.js';
+import { cnnAdamUpdateConfig } from './CnnAdamUpdate.js';
+import { cnnSgdUpdateConfig } from './CnnSgdUpdate.js';
 import { conv2DConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
+import { fusedBatchNormConfig } from './FusedBatchNorm.js';
 import { fusedConv2DConfig } from './FusedConv2D.js';
 import { maxPoolConfig } from './MaxPool.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
+import { meanConfig } from './Mean.js';
 import { multiplyConfig } from './Multiply.js';
 import { realDivConfig } from './RealDiv.js';
 import { reluConfig } from './Relu.js';
+import { squareConfig } from './Square.js';
 import { stepConfig } from './Step.js';
 import { subConfig } from './Sub.js';
 import { sumConfig } from './Sum.js';
+import { tileConfig } from './Tile.js';
 
 export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   fusedMatMulConfig,
@@ -25,16 +31,22 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   avgPoolConfig,
   avgPoolGradConfig,
   batchMatMulConfig,
+  cnnAdamUpdateConfig,
+  cnnSgdUpdateConfig,
   conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  fusedBatchNormConfig,
   fusedConv2DConfig,
   maxPoolConfig,
   maxPoolGradConfig,
+  meanConfig,
   multiplyConfig,
   realDivConfig,
   reluConfig,
+  squareConfig,
   stepConfig,
   subConfig,
   sumConfig,
+  tileConfig,
 ];

@@ -141,6 +141,27 @@ std::string Key(const char* prefix, const std::vector<int64_t>& p, int extra) {
   return key;
 }
 
+dnnl::primitive_attr UserScratchpadAttr() {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+dnnl::memory Scratchpad(const dnnl::memory::desc& md) {
+  static std::vector<float, std::allocator<float>> buffer;  // float-aligned; oneDNN needs no more for f32 CPU
+  const size_t bytes = md.get_size();
+  if (bytes == 0) return dnnl::memory();
+  if (buffer.size() * sizeof(float) < bytes) {
+    buffer.clear();
+    buffer.shrink_to_fit();
+    buffer.resize((bytes + 63) / sizeof(float) + 16);
+  }
+  // Align the handle to 64 bytes inside the buffer.
+  auto addr = reinterpret_cast<uintptr_t>(buffer.data());
+  void* aligned = reinterpret_cast<void*>((addr + 63) & ~static_cast<uintptr_t>(63));
+  return dnnl::memory(md, Engine(), aligned);
+}
+
 void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e) {
   std::ostringstream os;
   os << "onednn: " << where << " failed: " << e.what() << " (status " << static_cast<int>(e.status) << ")";
@@ -240,6 +261,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("sumOuter", Napi::Function::New(env, SumOuter, "sumOuter"));
   exports.Set("sumInner", Napi::Function::New(env, SumInner, "sumInner"));
+  exports.Set("square", Napi::Function::New(env, Square, "square"));
+  exports.Set("tileRows", Napi::Function::New(env, TileRows, "tileRows"));
+  exports.Set("batchNorm", Napi::Function::New(env, BatchNorm, "batchNorm"));
+  exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
+  exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
   return exports;
 }
 

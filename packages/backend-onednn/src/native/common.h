@@ -58,6 +58,18 @@ std::vector<int64_t> Params(const Napi::CallbackInfo& info, size_t index, const 
 /** Builds a cache key like "conv_fwd:1,2,3". */
 std::string Key(const char* prefix, const std::vector<int64_t>& p, int extra = 0);
 
+/**
+ * Primitive attributes with a user-managed scratchpad: oneDNN's default (library) mode allocates the scratchpad
+ * on every execute; with this mode every primitive shares one process-wide buffer (see Scratchpad()).
+ */
+dnnl::primitive_attr UserScratchpadAttr();
+/**
+ * A memory over the process-wide scratchpad buffer, grown (never shrunk) to `md`'s size. Safe because primitives
+ * run one at a time on the in-order stream and every entry point waits before returning. Returns an empty
+ * memory when `md` has size 0 (nothing to pass).
+ */
+dnnl::memory Scratchpad(const dnnl::memory::desc& md);
+
 /** Throws a JS Error carrying the oneDNN status. */
 [[noreturn]] void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e);
 
@@ -78,5 +90,10 @@ Napi::Value Step(const Napi::CallbackInfo& info);
 Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value SumOuter(const Napi::CallbackInfo& info);
 Napi::Value SumInner(const Napi::CallbackInfo& info);
+Napi::Value Square(const Napi::CallbackInfo& info);
+Napi::Value TileRows(const Napi::CallbackInfo& info);
+Napi::Value BatchNorm(const Napi::CallbackInfo& info);
+Napi::Value AdamUpdate(const Napi::CallbackInfo& info);
+Napi::Value SgdUpdate(const Napi::CallbackInfo& info);
 
 }  // namespace onednn_binding

@@ -56,7 +56,7 @@ dnnl::convolution_forward::primitive_desc FwdPd(const ConvGeom& g, bool bias, bo
   dnnl::memory::desc bias_md = bias ? dnnl::memory::desc(g.bias, dt::f32, tag::a) : dnnl::memory::desc();
   dnnl::convolution_forward::desc d(prop, dnnl::algorithm::convolution_direct, src_md, AnyWeightsMd(g), bias_md,
                                     dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = UserScratchpadAttr();
   if (relu) {
     dnnl::post_ops ops;
     ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
@@ -85,12 +85,14 @@ struct WeightsBridge {
 };
 
 struct ConvFwdEntry : CacheEntry {
+  dnnl::memory::desc scratch_md;
   dnnl::convolution_forward prim;
   dnnl::memory::desc src_md, dst_md, bias_md;
   WeightsBridge w;
 };
 
 struct ConvBwdDataEntry : CacheEntry {
+  dnnl::memory::desc scratch_md;
   dnnl::convolution_backward_data prim;
   dnnl::memory::desc diff_src_md, diff_dst_md;
   WeightsBridge w;
@@ -101,16 +103,23 @@ struct ConvBwdDataEntry : CacheEntry {
  * are slow: cols[P, KH*KW*IC] = dy[P, OC] x filter[KH*KW*IC, OC]^T on oneDNN matmul, then col2im.
  */
 struct ConvBwdDataGemmEntry : CacheEntry {
+  dnnl::memory::desc scratch_md;
   dnnl::matmul prim;
   dnnl::memory::desc dy_md, w_md;
   dnnl::memory cols;
 };
 
 struct ConvBwdWeightsEntry : CacheEntry {
+  dnnl::memory::desc scratch_md;
   dnnl::convolution_backward_weights prim;
   dnnl::memory::desc src_md, diff_dst_md;
   WeightsBridge w;
 };
+
+/** Adds the shared scratchpad to `args` when the primitive needs one. */
+void AddScratchpad(std::unordered_map<int, dnnl::memory>& args, const dnnl::memory::desc& md) {
+  if (md.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = Scratchpad(md);
+}
 
 /** Gives the primitive's weights memory: the user buffer itself, or the reordered copy. */
 dnnl::memory WeightsIn(WeightsBridge& w, float* user) {
@@ -143,6 +152,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
       entry->src_md = pd.src_desc();
       entry->dst_md = pd.dst_desc();
       entry->bias_md = pd.bias_desc();
+      entry->scratch_md = pd.scratchpad_desc();
       entry->w.Init(UserWeightsMd(g), pd.weights_desc(), false);
       RecordImpl("Conv2D", key, pd.impl_info_str());
       e = static_cast<ConvFwdEntry*>(CachePut(key, std::move(entry)));
@@ -152,6 +162,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
     args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
     args[DNNL_ARG_DST] = dnnl::memory(e->dst_md, Engine(), y);
     if (b) args[DNNL_ARG_BIAS] = dnnl::memory(e->bias_md, Engine(), b);
+    AddScratchpad(args, e->scratch_md);
     e->prim.execute(Stream(), args);
     Stream().wait();
   } catch (const dnnl::error& err) {
@@ -182,15 +193,20 @@ void BackwardDataGemm(const std::vector<int64_t>& p, const float* dy, float* w, 
     entry->dy_md = dnnl::memory::desc({P, OC}, dt::f32, dims{OC, 1});
     entry->w_md = dnnl::memory::desc({OC, KK}, dt::f32, dims{1, OC});  // HWIO viewed as [KK, OC], transposed
     dnnl::memory::desc cols_md({P, KK}, dt::f32, dims{KK, 1});
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(entry->dy_md, entry->w_md, cols_md), Engine());
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(entry->dy_md, entry->w_md, cols_md), UserScratchpadAttr(),
+                                    Engine());
     entry->prim = dnnl::matmul(pd);
+    entry->scratch_md = pd.scratchpad_desc();
     entry->cols = dnnl::memory(cols_md, Engine());
     RecordImpl("Conv2DBackpropInput", key, std::string("gemm_col2im+") + pd.impl_info_str());
     e = static_cast<ConvBwdDataGemmEntry*>(CachePut(key, std::move(entry)));
   }
-  e->prim.execute(Stream(), {{DNNL_ARG_SRC, dnnl::memory(e->dy_md, Engine(), const_cast<float*>(dy))},
-                             {DNNL_ARG_WEIGHTS, dnnl::memory(e->w_md, Engine(), w)},
-                             {DNNL_ARG_DST, e->cols}});
+  std::unordered_map<int, dnnl::memory> args = {
+      {DNNL_ARG_SRC, dnnl::memory(e->dy_md, Engine(), const_cast<float*>(dy))},
+      {DNNL_ARG_WEIGHTS, dnnl::memory(e->w_md, Engine(), w)},
+      {DNNL_ARG_DST, e->cols}};
+  AddScratchpad(args, e->scratch_md);
+  e->prim.execute(Stream(), args);
   Stream().wait();
   const float* cols = static_cast<const float*>(e->cols.get_data_handle());
   for (int64_t n = 0; n < N; ++n) {  // col2im: light scatter, single-threaded
@@ -239,8 +255,9 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
       dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
       dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, diff_src_md, AnyWeightsMd(g),
                                               diff_dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
-      dnnl::convolution_backward_data::primitive_desc pd(d, Engine(), hint);
+      dnnl::convolution_backward_data::primitive_desc pd(d, UserScratchpadAttr(), Engine(), hint);
       entry->prim = dnnl::convolution_backward_data(pd);
+      entry->scratch_md = pd.scratchpad_desc();
       entry->diff_src_md = pd.diff_src_desc();
       entry->diff_dst_md = pd.diff_dst_desc();
       entry->w.Init(UserWeightsMd(g), pd.weights_desc(), false);
@@ -251,6 +268,7 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
     args[DNNL_ARG_DIFF_DST] = dnnl::memory(e->diff_dst_md, Engine(), dy);
     args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
     args[DNNL_ARG_DIFF_SRC] = dnnl::memory(e->diff_src_md, Engine(), dx);
+    AddScratchpad(args, e->scratch_md);
     e->prim.execute(Stream(), args);
     Stream().wait();
   } catch (const dnnl::error& err) {
@@ -277,8 +295,9 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
       dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
       dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, src_md, AnyWeightsMd(g),
                                                  diff_dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
-      dnnl::convolution_backward_weights::primitive_desc pd(d, Engine(), hint);
+      dnnl::convolution_backward_weights::primitive_desc pd(d, UserScratchpadAttr(), Engine(), hint);
       entry->prim = dnnl::convolution_backward_weights(pd);
+      entry->scratch_md = pd.scratchpad_desc();
       entry->src_md = pd.src_desc();
       entry->diff_dst_md = pd.diff_dst_desc();
       entry->w.Init(UserWeightsMd(g), pd.diff_weights_desc(), true);
@@ -290,6 +309,7 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
     args[DNNL_ARG_SRC] = dnnl::memory(e->src_md, Engine(), x);
     args[DNNL_ARG_DIFF_DST] = dnnl::memory(e->diff_dst_md, Engine(), dy);
     args[DNNL_ARG_DIFF_WEIGHTS] = e->w.needs_reorder ? e->w.prim_mem : user_dw;
+    AddScratchpad(args, e->scratch_md);
     e->prim.execute(Stream(), args);
     if (e->w.needs_reorder) e->w.reorder.execute(Stream(), e->w.prim_mem, user_dw);
     Stream().wait();

@@ -8,6 +8,7 @@
 #endif
 
 #include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "common.h"
@@ -112,10 +113,16 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// sumOuter(x, out, outer, inner): out[j] = sum_i x[i * inner + j]  (reduce the leading axes).
+/** Optional trailing `divisor` argument of the sums (Mean = sum / count, divided once in double). */
+double Divisor(const Napi::CallbackInfo& info, size_t i) {
+  return i < info.Length() && info[i].IsNumber() ? info[i].As<Napi::Number>().DoubleValue() : 1.0;
+}
+
+// sumOuter(x, out, outer, inner, divisor = 1): out[j] = sum_i x[i * inner + j] / divisor  (reduce leading axes).
 Napi::Value SumOuter(const Napi::CallbackInfo& info) {
   const int64_t outer = Int(info, 2, "outer");
   const int64_t inner = Int(info, 3, "inner");
+  const double divisor = Divisor(info, 4);
   const float* x = F32(info, 0, "x", static_cast<size_t>(outer * inner));
   float* out = F32(info, 1, "out", static_cast<size_t>(inner));
   int threads = 1;
@@ -139,15 +146,16 @@ Napi::Value SumOuter(const Napi::CallbackInfo& info) {
   for (int64_t j = 0; j < inner; ++j) {
     double s = 0;
     for (int t = 0; t < threads; ++t) s += partial[static_cast<size_t>(t * inner + j)];
-    out[j] = static_cast<float>(s);
+    out[j] = static_cast<float>(s / divisor);
   }
   return info.Env().Undefined();
 }
 
-// sumInner(x, out, outer, inner): out[i] = sum_j x[i * inner + j]  (reduce the trailing axes).
+// sumInner(x, out, outer, inner, divisor = 1): out[i] = sum_j x[i * inner + j] / divisor  (reduce trailing axes).
 Napi::Value SumInner(const Napi::CallbackInfo& info) {
   const int64_t outer = Int(info, 2, "outer");
   const int64_t inner = Int(info, 3, "inner");
+  const double divisor = Divisor(info, 4);
   const float* x = F32(info, 0, "x", static_cast<size_t>(outer * inner));
   float* out = F32(info, 1, "out", static_cast<size_t>(outer));
 #pragma omp parallel for schedule(static) if (outer * inner >= kParallelMin)
@@ -155,7 +163,56 @@ Napi::Value SumInner(const Napi::CallbackInfo& info) {
     const float* row = x + i * inner;
     double s = 0;
     for (int64_t j = 0; j < inner; ++j) s += row[j];
-    out[i] = static_cast<float>(s);
+    out[i] = static_cast<float>(s / divisor);
+  }
+  return info.Env().Undefined();
+}
+
+// square(x, out, n): out = x * x.
+Napi::Value Square(const Napi::CallbackInfo& info) {
+  const int64_t n = Int(info, 2, "n");
+  const float* x = F32(info, 0, "x", static_cast<size_t>(n));
+  float* out = F32(info, 1, "out", static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * x[i];
+  return info.Env().Undefined();
+}
+
+// tileRows(x, out, rows, rowLen): out = x (rowLen values) repeated `rows` times.
+Napi::Value TileRows(const Napi::CallbackInfo& info) {
+  const int64_t rows = Int(info, 2, "rows");
+  const int64_t len = Int(info, 3, "rowLen");
+  const float* x = F32(info, 0, "x", static_cast<size_t>(len));
+  float* out = F32(info, 1, "out", static_cast<size_t>(rows * len));
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(out + r * len, x, sizeof(float) * static_cast<size_t>(len));
+  return info.Env().Undefined();
+}
+
+// batchNorm(x, mean, variance, offset|null, scale|null, out, outer, channels, eps): per channel c (last axis),
+// out = offset[c] + (x - mean[c]) * scale[c] / sqrt(variance[c] + eps), as tfjs' cpu kernel. Each of
+// mean/variance/offset/scale holds `channels` values (the JS side expands scalars).
+Napi::Value BatchNorm(const Napi::CallbackInfo& info) {
+  const int64_t outer = Int(info, 6, "outer");
+  const int64_t C = Int(info, 7, "channels");
+  const size_t c = static_cast<size_t>(C);
+  const float* x = F32(info, 0, "x", static_cast<size_t>(outer * C));
+  const float* mean = F32(info, 1, "mean", c);
+  const float* var = F32(info, 2, "variance", c);
+  const float* off = F32OrNull(info, 3, "offset", c);
+  const float* sc = F32OrNull(info, 4, "scale", c);
+  float* out = F32(info, 5, "out", static_cast<size_t>(outer * C));
+  const double eps = info[8].As<Napi::Number>().DoubleValue();
+  // Per channel: out = off + (x - m) * k with k = scale / sqrt(var + eps) (differs from tfjs' order by <= 1 ulp).
+  std::vector<float> k(c), o(c);
+  for (int64_t j = 0; j < C; ++j) {
+    k[j] = static_cast<float>((sc ? sc[j] : 1.0) / std::sqrt(static_cast<double>(var[j]) + eps));
+    o[j] = off ? off[j] : 0.f;
+  }
+  const float* __restrict kp = k.data();
+  const float* __restrict op = o.data();
+  for (int64_t r = 0; r < outer; ++r) {
+    const float* __restrict xr = x + r * C;
+    float* __restrict yr = out + r * C;
+    for (int64_t j = 0; j < C; ++j) yr[j] = op[j] + (xr[j] - mean[j]) * kp[j];
   }
   return info.Env().Undefined();
 }

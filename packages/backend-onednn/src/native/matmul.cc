@@ -2,6 +2,10 @@
 // Transposes are expressed as strides, so no copy is made. A batch of 1 broadcasts against the other operand.
 //
 // params (Int32Array, 7): batchA, batchB, M, K, N, transposeA, transposeB
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "common.h"
 
 namespace onednn_binding {
@@ -9,9 +13,15 @@ namespace {
 
 constexpr size_t kMatMulParams = 7;
 
+/**
+ * Below this many flops (2·B·M·N·K) a matmul runs on one thread: a dense layer of a small CNN takes ~0.1-0.3 ms,
+ * and an OpenMP barrier stall while another process holds a core costs more than the second thread saves.
+ */
+constexpr double kSerialFlops = 32e6;
+
 struct MatMulEntry : CacheEntry {
   dnnl::matmul prim;
-  dnnl::memory::desc a_md, b_md, c_md, bias_md;
+  dnnl::memory::desc a_md, b_md, c_md, bias_md, scratch_md;
 };
 
 }  // namespace
@@ -55,7 +65,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
         if (bias) bias_md = dnnl::memory::desc({1, 1, N}, dt::f32, dims{N, N, 1});
       }
       dnnl::matmul::desc d = bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
-      dnnl::primitive_attr attr;
+      dnnl::primitive_attr attr = UserScratchpadAttr();
       if (relu) {
         dnnl::post_ops ops;
         ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
@@ -67,6 +77,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
       entry->b_md = b_md;
       entry->c_md = c_md;
       entry->bias_md = bias_md;
+      entry->scratch_md = pd.scratchpad_desc();
       RecordImpl(bias || relu ? "_FusedMatMul" : "BatchMatMul", key, pd.impl_info_str());
       e = static_cast<MatMulEntry*>(CachePut(key, std::move(entry)));
     }
@@ -75,8 +86,17 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
     args[DNNL_ARG_WEIGHTS] = dnnl::memory(e->b_md, Engine(), b);
     args[DNNL_ARG_DST] = dnnl::memory(e->c_md, Engine(), c);
     if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(e->bias_md, Engine(), bias);
+    if (e->scratch_md.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = Scratchpad(e->scratch_md);
+#ifdef _OPENMP
+    const int threads = omp_get_max_threads();
+    const bool serial = 2.0 * static_cast<double>(B * M) * static_cast<double>(N * K) < kSerialFlops;
+    if (serial) omp_set_num_threads(1);
+#endif
     e->prim.execute(Stream(), args);
     Stream().wait();
+#ifdef _OPENMP
+    if (serial) omp_set_num_threads(threads);
+#endif
   } catch (const dnnl::error& err) {
     ThrowDnnl(env, "matMul", err);
   }

@@ -1,7 +1,9 @@
-// 2-D max/avg pooling forward (oneDNN) and backward (max: native first-max routing like tfjs; avg: oneDNN
-// include-padding backward, which matches tfjs' constant 1/(fh*fw) multiplier). Activations are NHWC.
+// 2-D pooling, NHWC. Max: native forward and backward (first-max routing like tfjs), one pass vectorised over
+// channels. Avg: oneDNN forward (padding excluded) and include-padding backward, which matches tfjs' constant
+// 1/(fh*fw) multiplier.
 //
 // params (Int32Array, 14): N, H, W, C, OH, OW, KH, KW, strideH, strideW, padTop, padLeft, padBottom, padRight
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -74,11 +76,166 @@ Napi::Value PoolForward(const Napi::CallbackInfo& info, dnnl::algorithm alg, con
   return env.Undefined();
 }
 
+
+/** 4-lane float / int vectors (GCC and Clang vector extensions; SSE2 on x86-64, NEON on arm64). */
+typedef float V4f __attribute__((vector_size(16)));
+typedef int32_t V4i __attribute__((vector_size(16)));
+
+inline V4i Load4(const float* p) {
+  V4i v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void Store4(float* p, V4i v) { std::memcpy(p, &v, sizeof v); }
+inline V4i AsI(V4f v) { return (V4i)v; }  // same-size vector cast: bit reinterpretation
+inline V4f AsF(V4i v) { return (V4f)v; }
+
+/**
+ * Four channels of a 2x2 window: the gradient goes to the first strict maximum in order x0, x1, x2, x3 (NaN and
+ * -Infinity never win, like tfjs' scan from -Infinity); the other three positions get 0.
+ */
+inline void Max2x2Grad4(const float* x0, const float* x1, const float* x2, const float* x3, const float* dy,
+                        float* d0, float* d1, float* d2, float* d3) {
+  const V4f v0 = AsF(Load4(x0)), v1 = AsF(Load4(x1)), v2 = AsF(Load4(x2)), v3 = AsF(Load4(x3));
+  const V4f ninf = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
+  const V4i g0 = v0 > ninf;
+  V4f m = AsF((AsI(v0) & g0) | (AsI(ninf) & ~g0));
+  const V4i g1 = v1 > m;
+  m = AsF((AsI(v1) & g1) | (AsI(m) & ~g1));
+  const V4i g2 = v2 > m;
+  m = AsF((AsI(v2) & g2) | (AsI(m) & ~g2));
+  const V4i g3 = v3 > m;
+  // Winner masks: the last position whose compare succeeded.
+  const V4i w3 = g3;
+  const V4i w2 = g2 & ~g3;
+  const V4i w1 = g1 & ~g2 & ~g3;
+  const V4i w0 = g0 & ~g1 & ~g2 & ~g3;
+  const V4i g = Load4(dy);
+  Store4(d0, g & w0);
+  Store4(d1, g & w1);
+  Store4(d2, g & w2);
+  Store4(d3, g & w3);
+}
+
+/**
+ * MaxPoolGrad for windows that tile the input (stride == window, no leading padding); see MaxPoolGrad. The
+ * window position of the maximum is tracked as a float lane (exact for small integers) so that compare, select
+ * and the final masked store all vectorise over channels.
+ */
+void MaxPoolGradTiled(const float* dy, const float* x, float* dx, const std::vector<int64_t>& p) {
+  const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7];
+  const int64_t HC = OH * KH < H ? OH * KH : H;  // rows covered by some window
+  const int64_t WC = OW * KW < W ? OW * KW : W;
+  const float ninf = -std::numeric_limits<float>::infinity();
+  std::vector<float> best(static_cast<size_t>(C));
+  std::vector<float> arg(static_cast<size_t>(C));
+  for (int64_t n = 0; n < N; ++n) {
+    const float* xn = x + n * H * W * C;
+    float* dxn = dx + n * H * W * C;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const int64_t h0 = oh * KH;
+      const int64_t h1 = h0 + KH < H ? h0 + KH : H;
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t w0 = ow * KW;
+        const int64_t w1 = w0 + KW < W ? w0 + KW : W;
+        const float* __restrict dyp = dy + ((n * OH + oh) * OW + ow) * C;
+        if (h1 - h0 == 2 && w1 - w0 == 2) {  // the common 2x2 window, in registers
+          const float* __restrict x0 = xn + (h0 * W + w0) * C;
+          const float* __restrict x1 = x0 + C;
+          const float* __restrict x2 = x0 + W * C;
+          const float* __restrict x3 = x2 + C;
+          float* __restrict d0 = dxn + (h0 * W + w0) * C;
+          float* __restrict d1 = d0 + C;
+          float* __restrict d2 = d0 + W * C;
+          float* __restrict d3 = d2 + C;
+          int64_t c = 0;
+          for (; c + 4 <= C; c += 4) Max2x2Grad4(x0 + c, x1 + c, x2 + c, x3 + c, dyp + c, d0 + c, d1 + c, d2 + c, d3 + c);
+          for (; c < C; ++c) {
+            const float v[4] = {x0[c], x1[c], x2[c], x3[c]};
+            float m = ninf;
+            int a = -1;
+            for (int i = 0; i < 4; ++i) {
+              if (v[i] > m) {
+                m = v[i];
+                a = i;
+              }
+            }
+            d0[c] = a == 0 ? dyp[c] : 0.f;
+            d1[c] = a == 1 ? dyp[c] : 0.f;
+            d2[c] = a == 2 ? dyp[c] : 0.f;
+            d3[c] = a == 3 ? dyp[c] : 0.f;
+          }
+          continue;
+        }
+        float* __restrict bp = best.data();
+        float* __restrict ap = arg.data();
+        for (int64_t c = 0; c < C; ++c) {
+          bp[c] = ninf;
+          ap[c] = -1.f;
+        }
+        float k = 0.f;
+        for (int64_t h = h0; h < h1; ++h) {
+          for (int64_t w = w0; w < w1; ++w, k += 1.f) {
+            const float* __restrict xp = xn + (h * W + w) * C;
+            for (int64_t c = 0; c < C; ++c) {
+              const bool gt = xp[c] > bp[c];
+              bp[c] = gt ? xp[c] : bp[c];
+              ap[c] = gt ? k : ap[c];
+            }
+          }
+        }
+        k = 0.f;
+        for (int64_t h = h0; h < h1; ++h) {
+          for (int64_t w = w0; w < w1; ++w, k += 1.f) {
+            float* __restrict dp = dxn + (h * W + w) * C;
+            for (int64_t c = 0; c < C; ++c) dp[c] = ap[c] == k ? dyp[c] : 0.f;
+          }
+        }
+      }
+      for (int64_t h = h0; h < h1 && WC < W; ++h) {  // columns no window covers
+        std::memset(dxn + (h * W + WC) * C, 0, sizeof(float) * static_cast<size_t>((W - WC) * C));
+      }
+    }
+    if (HC < H) std::memset(dxn + HC * W * C, 0, sizeof(float) * static_cast<size_t>((H - HC) * W * C));
+  }
+}
+
 }  // namespace
 
-// maxPool(x, out, params)
+// maxPool(x, out, params): native window maxima, vectorised over channels; NaN never wins and an all-padding /
+// all-NaN window gives -Infinity, like tfjs' strictly-greater scan. One pass over x; single-threaded (a
+// memory-bound loop, see eltwise.cc), which also avoids oneDNN's per-call pooling overhead.
 Napi::Value MaxPool(const Napi::CallbackInfo& info) {
-  return PoolForward(info, dnnl::algorithm::pooling_max, "MaxPool");
+  auto p = Params(info, 2, "params", kPoolParams);
+  PoolGeom g = Geom(p);
+  const float* x = F32(info, 0, "x", g.src_n);
+  float* y = F32(info, 1, "out", g.dst_n);
+  const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7];
+  const int64_t SH = p[8], SW = p[9], PT = p[10], PL = p[11];
+  RecordImpl("MaxPool", Key("MaxPool", p), "native:max_nhwc");
+  const float ninf = -std::numeric_limits<float>::infinity();
+  for (int64_t n = 0; n < N; ++n) {
+    const float* xn = x + n * H * W * C;
+    for (int64_t oh = 0; oh < OH; ++oh) {
+      const int64_t hs = oh * SH - PT;
+      const int64_t h0 = hs < 0 ? 0 : hs;
+      const int64_t h1 = hs + KH < H ? hs + KH : H;
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        const int64_t ws = ow * SW - PL;
+        const int64_t w0 = ws < 0 ? 0 : ws;
+        const int64_t w1 = ws + KW < W ? ws + KW : W;
+        float* __restrict yp = y + ((n * OH + oh) * OW + ow) * C;
+        for (int64_t c = 0; c < C; ++c) yp[c] = ninf;
+        for (int64_t h = h0; h < h1; ++h) {
+          for (int64_t w = w0; w < w1; ++w) {
+            const float* __restrict xp = xn + (h * W + w) * C;
+            for (int64_t c = 0; c < C; ++c) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];
+          }
+        }
+      }
+    }
+  }
+  return info.Env().Undefined();
 }
 
 // avgPool(x, out, params): padded cells are excluded from the mean, as in tfjs.
@@ -129,6 +286,13 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   float* dx = F32(info, 2, "out", g.src_n);
   const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7];
   const int64_t SH = p[8], SW = p[9], PT = p[10], PL = p[11];
+  // Non-overlapping windows starting at (0, 0) (e.g. 2x2 stride 2, 'valid' or 'same'): every dx element is
+  // written exactly once, in one pass, with no scatter and no memset.
+  if (KH == SH && KW == SW && PT == 0 && PL == 0) {
+    RecordImpl("MaxPoolGrad", Key("MaxPoolGrad", p), "native:first_max_tiled");
+    MaxPoolGradTiled(dy, x, dx, p);
+    return info.Env().Undefined();
+  }
   RecordImpl("MaxPoolGrad", Key("MaxPoolGrad", p), "native:first_max_scatter");
   // Scatter loop: memory-bound and light; single-threaded (see eltwise.cc on OpenMP stalls).
   {

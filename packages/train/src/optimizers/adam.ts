@@ -13,7 +13,20 @@ export interface AdamOptions {
   weightDecay?: number;
   /** Use the AMSGrad variant (max of past second moments). Default `false`. */
   amsgrad?: boolean;
+  /**
+   * Use the active backend's fused kernel {@link ADAM_UPDATE_KERNEL} when it registers one (one native call per
+   * parameter, identical results); `false` forces the tf-op path. Default `true`.
+   */
+  fused?: boolean;
 }
+
+/**
+ * Name of the optional fused backend kernel (the contract; `@cnn/backend-onednn` registers it for `onednn`).
+ * Inputs `param`, `grad` and the slots present (`m` = exp_avg, `v` = exp_avg_sq, `vmax` = max_exp_avg_sq;
+ * absent = zero, first step); attrs `lr`, `beta1`, `beta2`, `eps`, `weightDecay`, `amsgrad`, `step` (1-based);
+ * outputs `[param, m, v]` (+ `vmax` with AMSGrad), the same float32 values as the op path below.
+ */
+export const ADAM_UPDATE_KERNEL = 'CnnAdamUpdate';
 
 /**
  * Adam with `torch.optim.Adam` (1.13, single-tensor path) semantics. For step `t`:
@@ -33,6 +46,8 @@ export class Adam extends Optimizer {
   readonly weightDecay: number;
   /** AMSGrad variant. */
   readonly amsgrad: boolean;
+  /** Whether a backend's {@link ADAM_UPDATE_KERNEL} may be used. */
+  readonly fused: boolean;
 
   /** @throws Error on out-of-range options ("Received: betas=…"). */
   constructor(opts: AdamOptions = {}) {
@@ -41,6 +56,7 @@ export class Adam extends Optimizer {
     this.eps = opts.eps ?? 1e-8;
     this.weightDecay = opts.weightDecay ?? 0;
     this.amsgrad = opts.amsgrad ?? false;
+    this.fused = opts.fused ?? true;
     if (this.betas.length !== 2 || !this.betas.every((b) => b >= 0 && b < 1)) {
       throw new Error(`Adam: betas must be two numbers in [0, 1). Received: betas=${JSON.stringify(this.betas)}`);
     }
@@ -50,6 +66,18 @@ export class Adam extends Optimizer {
 
   protected update(name: string, param: tf.Variable, grad: tf.Tensor, t: number): tf.Tensor {
     const [b1, b2] = this.betas;
+    if (this.fused && param.dtype === 'float32' && tf.getKernel(ADAM_UPDATE_KERNEL, tf.getBackend()) != null) {
+      const inputs: tf.NamedTensorMap = { param, grad };
+      const slots = [['m', 'exp_avg'], ['v', 'exp_avg_sq'], ...(this.amsgrad ? [['vmax', 'max_exp_avg_sq']] : [])];
+      for (const [input, slot] of slots) {
+        const s = this.getSlot(name, slot);
+        if (s) inputs[input] = s;
+      }
+      const attrs = { lr: this.lr, beta1: b1, beta2: b2, eps: this.eps, weightDecay: this.weightDecay, amsgrad: this.amsgrad, step: t };
+      const outs = tf.engine().runKernel(ADAM_UPDATE_KERNEL, inputs, attrs) as tf.Tensor[];
+      slots.forEach(([, slot], i) => this.setSlot(name, slot, outs[i + 1]));
+      return outs[0];
+    }
     const g = this.weightDecay !== 0 ? tf.add(grad, tf.mul(param, this.weightDecay)) : grad;
     const m0 = this.getSlot(name, 'exp_avg');
     const v0 = this.getSlot(name, 'exp_avg_sq');

@@ -13,7 +13,20 @@ export interface SGDOptions {
   nesterov?: boolean;
   /** L2 penalty added to the gradient (`g + weightDecay·θ`). Default `0`. */
   weightDecay?: number;
+  /**
+   * Use the active backend's fused kernel {@link SGD_UPDATE_KERNEL} when it registers one (one native call per
+   * parameter, identical results); `false` forces the tf-op path. Default `true`.
+   */
+  fused?: boolean;
 }
+
+/**
+ * Name of the optional fused backend kernel (the contract; `@cnn/backend-onednn` registers it for `onednn`).
+ * Inputs `param`, `grad` and `buf` (momentum_buffer, absent on the first step); attrs `lr`, `momentum`,
+ * `dampening`, `nesterov`, `weightDecay`; outputs `[param]` (+ `buf` when `momentum > 0`), the same float32
+ * values as the op path below.
+ */
+export const SGD_UPDATE_KERNEL = 'CnnSgdUpdate';
 
 /**
  * Stochastic gradient descent with `torch.optim.SGD` semantics:
@@ -32,6 +45,8 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
   /** L2 penalty coefficient. */
   readonly weightDecay: number;
+  /** Whether a backend's {@link SGD_UPDATE_KERNEL} may be used. */
+  readonly fused: boolean;
 
   /** @throws Error on out-of-range options ("Received: momentum=…"). */
   constructor(opts: SGDOptions) {
@@ -40,6 +55,7 @@ export class SGD extends Optimizer {
     this.dampening = opts.dampening ?? 0;
     this.nesterov = opts.nesterov ?? false;
     this.weightDecay = opts.weightDecay ?? 0;
+    this.fused = opts.fused ?? true;
     if (!(this.momentum >= 0)) throw new Error(`SGD: momentum must be >= 0. Received: momentum=${this.momentum}`);
     if (!(this.weightDecay >= 0)) throw new Error(`SGD: weightDecay must be >= 0. Received: weightDecay=${this.weightDecay}`);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
@@ -48,6 +64,15 @@ export class SGD extends Optimizer {
   }
 
   protected update(name: string, param: tf.Variable, grad: tf.Tensor): tf.Tensor {
+    if (this.fused && param.dtype === 'float32' && tf.getKernel(SGD_UPDATE_KERNEL, tf.getBackend()) != null) {
+      const inputs: tf.NamedTensorMap = { param, grad };
+      const prev = this.momentum !== 0 ? this.getSlot(name, 'momentum_buffer') : undefined;
+      if (prev) inputs.buf = prev;
+      const attrs = { lr: this.lr, momentum: this.momentum, dampening: this.dampening, nesterov: this.nesterov, weightDecay: this.weightDecay };
+      const outs = tf.engine().runKernel(SGD_UPDATE_KERNEL, inputs, attrs) as tf.Tensor[];
+      if (this.momentum !== 0) this.setSlot(name, 'momentum_buffer', outs[1]);
+      return outs[0];
+    }
     let d = this.weightDecay !== 0 ? tf.add(grad, tf.mul(param, this.weightDecay)) : grad;
     if (this.momentum !== 0) {
       const prev = this.getSlot(name, 'momentum_buffer');
