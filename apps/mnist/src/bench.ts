@@ -49,9 +49,9 @@ async function benchTrain(backend: string, ds: ImageDataset, steps: number, warm
     if (backend === 'cpu') break;
     const b = firstBatch(ds, batch);
     const runs = batch === 64 ? 100 : 10;
-    tf.tidy(() => (model.predict(b.x) as tf.Tensor).dataSync());
+    tf.tidy(() => (model.predict(b.x, { batchSize: batch }) as tf.Tensor).dataSync());
     const t1 = performance.now();
-    for (let i = 0; i < runs; i++) tf.tidy(() => (model.predict(b.x) as tf.Tensor).dataSync());
+    for (let i = 0; i < runs; i++) tf.tidy(() => (model.predict(b.x, { batchSize: batch }) as tf.Tensor).dataSync());
     evals[`eval${batch}`] = (batch * runs) / ((performance.now() - t1) / 1000);
     tf.dispose([b.x, b.y]);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseFlags, UsageError } from './cli.js';
+import { UsageError } from '@cnn/app-common';
+import { parseFlags } from './cli.js';
 
 describe('parseFlags', () => {
   it('uses the chapter recipe by default and ignores the "--" pnpm passes through', () => {
@@ -10,9 +11,12 @@ describe('parseFlags', () => {
 
   it('reads every flag', () => {
     const f = parseFlags(['--model', 'improved', '--epochs', '3', '--batch-size', '128', '--lr', '0.01', '--optimizer', 'sgd',
-      '--backend', 'cpu', '--seed', '7', '--data-dir', '/data', '--limit', '500', '--out', 'o', '--log-every', '5']);
+      '--backend', 'cpu', '--seed', '7', '--data-dir', '/data', '--limit', '500', '--out', 'o', '--log-every', '5',
+      '--momentum', '0.8', '--weight-decay', '5e-4', '--scheduler', 'multistep:milestones=2|3', '--early-stopping-patience', '2',
+      '--clip-norm', '1.5', '--resume', '--lr-find', '--debug-every', '50']);
     expect(f).toMatchObject({ model: 'improved', epochs: 3, batchSize: 128, lr: 0.01, optimizer: 'sgd', backend: 'cpu', seed: 7,
-      dataDir: '/data', limit: 500, out: 'o', logEvery: 5 });
+      dataDir: '/data', limit: 500, out: 'o', logEvery: 5, momentum: 0.8, weightDecay: 5e-4, scheduler: 'multistep:milestones=2|3',
+      earlyStoppingPatience: 2, clipNorm: 1.5, resume: true, lrFind: true, debugEvery: 50 });
   });
 
   it.each([
@@ -20,12 +24,16 @@ describe('parseFlags', () => {
     [['--model', 'resnet'], 'Unknown --model "resnet"; expected one of mnistnet, improved'],
     [['--optimizer', 'rmsprop'], 'Unknown --optimizer "rmsprop"'],
     [['--batch-size', '0'], '--batch-size must be a positive integer, got "0"'],
-    [['--batch-size', '-4'], '--batch-size must be a positive integer'],
+    [['--batch-size=-4'], '--batch-size must be a positive integer'],
     [['--epochs', '1.5'], '--epochs must be a positive integer, got "1.5"'],
     [['--lr', 'abc'], '--lr must be a positive number, got "abc"'],
     [['--limit', '0'], '--limit must be a positive integer'],
-    [['--seed', '-1'], '--seed must be a non-negative integer'],
+    [['--seed=-1'], '--seed must be a non-negative integer'],
     [['--bogus'], "Unknown option '--bogus'"],
+    [['--momentum', '1'], '--momentum must be in [0, 1), got "1"'],
+    [['--weight-decay=-1'], '--weight-decay must be a non-negative number'],
+    [['--scheduler', 'warp:speed=9'], '--scheduler'],
+    [['--clip-norm', '0'], '--clip-norm must be a positive number'],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseFlags(argv)).toThrow(UsageError);
     expect(() => parseFlags(argv)).toThrow(message);

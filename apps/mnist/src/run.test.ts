@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,18 +11,19 @@ const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cnn-mnist-app-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+const cli = ['--import', 'tsx', 'src/main.ts'];
 function runCli(args: string[]) {
-  return spawnSync('pnpm', ['exec', 'tsx', 'src/main.ts', ...args], { cwd: appDir, encoding: 'utf8' });
+  return spawnSync(process.execPath, [...cli, ...args], { cwd: appDir, encoding: 'utf8' });
 }
 
 describe('runMnist on real MNIST (first 2,048 training images, 1 epoch)', () => {
   it('trains, evaluates on the 10,000 test images and writes model/, history.json, summary.json', async () => {
     const out = path.join(tmp, 'run');
     const lines: string[] = [];
-    const { summary, history } = await runMnist(
+    const { summary, history } = (await runMnist(
       parseFlags(['--epochs', '1', '--limit', '2048', '--backend', 'onednn', '--out', out, '--seed', '3']),
       (l) => lines.push(l),
-    );
+    ))!;
     expect(summary.backend).toBe('onednn');
     expect(summary.params).toBe(184_586);
     expect(summary.epochs).toBe(1);
@@ -69,4 +70,45 @@ describe('the mnist command line', () => {
     expect(r.stderr).toMatch(/train-images-idx3-ubyte/);
     expect(readdirSync(tmp)).not.toContain('never');
   });
+});
+
+describe('--resume after SIGKILL', () => {
+  const common = ['--epochs', '4', '--limit', '512', '--batch-size', '32', '--log-every', '4', '--seed', '5', '--backend', 'onednn'];
+  const history = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'history.json'), 'utf8')) as Record<string, number>[];
+
+  it('a run killed in the middle of epoch 3 and resumed ends with the uninterrupted run\'s history', async () => {
+    const whole = path.join(tmp, 'whole');
+    const killed = path.join(tmp, 'killed');
+    const ref = runCli([...common, '--out', whole]);
+    expect(ref.status, ref.stderr).toBe(0);
+
+    // Second run: SIGKILL as soon as it reports progress inside epoch 3 (batch 4 or 8 of 16).
+    const child = spawn(process.execPath, [...cli, ...common, '--out', killed], { cwd: appDir });
+    let out = '';
+    const sawEpoch3 = await new Promise<boolean>((resolve) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (/Epoch 3\/4\s+batch (4|8)\/16/.test(out)) {
+          child.kill('SIGKILL');
+          resolve(true);
+        }
+      });
+      child.on('exit', () => resolve(false));
+    });
+    expect(sawEpoch3, out).toBe(true);
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(null) : child.on('exit', resolve)));
+    expect(child.signalCode).toBe('SIGKILL');
+    expect(readdirSync(killed)).not.toContain('summary.json');
+
+    const resumed = runCli([...common, '--out', killed, '--resume']);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    const a = history(whole);
+    const b = history(killed);
+    expect(b).toHaveLength(4);
+    for (let i = 0; i < 4; i++) {
+      for (const key of ['epoch', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'lr']) {
+        expect(Math.abs(b[i]![key]! - a[i]![key]!), `epoch ${i + 1} ${key}`).toBeLessThanOrEqual(1e-5);
+      }
+    }
+  }, 900_000);
 });

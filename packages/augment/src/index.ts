@@ -23,6 +23,7 @@ export { ColorJitter, type ColorJitterOptions, type ColorJitterParams } from './
 export { Cutout, RandomErasing, eraseBoxes, type EraseParams, type RandomErasingOptions } from './erasing.js';
 export { Normalize } from './normalize.js';
 export { CutMix, MixUp, sampleBeta, sampleGamma, type MixParams, type MixedBatch } from './mix.js';
+export { AugmentedLoader, type AugmentedLoaderOptions } from './augmented-loader.js';
 export { augmentationPreview, type PreviewOptions } from './preview.js';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, blend, rgbToGrayscale } from './kernels/color.js';
 export { affineWarp, flipWhere, inverseAffineMatrix, padCrop, type PaddingMode } from './kernels/geometry.js';

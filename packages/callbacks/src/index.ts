@@ -18,4 +18,3 @@ export {
   type ModelDebuggerOptions, type DebugReport, type TensorStats, type GradientStats, type ActivationHistogram,
 } from './model-debugger';
 export { renderVegaLitePng, writeVegaLitePlot, type VegaLiteSpec } from './plot';
-export { writeAtomic } from './fs-util';

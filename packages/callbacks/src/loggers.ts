@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GradientsInfo, HistoryEntry, Logs } from '@cnn/train';
 import { Callback } from './base';
-import { writeAtomic } from './fs-util';
+import { writeFileAtomic } from '@cnn/data';
 
 const CSV_COLUMNS: Array<keyof HistoryEntry> = ['epoch', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'lr', 'seconds', 'imgPerSec'];
 
@@ -39,8 +39,8 @@ export class HistoryLogger extends Callback {
 
   async afterEpoch(): Promise<void> {
     const h = this.context.history;
-    if (this.json) await writeAtomic(this.json, `${JSON.stringify(h, null, 2)}\n`);
-    if (this.csv) await writeAtomic(this.csv, historyToCsv(h));
+    if (this.json) await writeFileAtomic(this.json, `${JSON.stringify(h, null, 2)}\n`);
+    if (this.csv) await writeFileAtomic(this.csv, historyToCsv(h));
   }
 }
 

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { writeAtomic } from './fs-util';
+import { writeFileAtomic } from '@cnn/data';
 
 /** A Vega-Lite specification (plain JSON). */
 export type VegaLiteSpec = Record<string, unknown>;
@@ -38,7 +38,7 @@ export async function renderVegaLitePng(spec: VegaLiteSpec, scale = 2): Promise<
  */
 export async function writeVegaLitePlot(spec: VegaLiteSpec, pngPath: string): Promise<{ png: string; spec: string }> {
   const specPath = pngPath.replace(/\.png$/i, '') + '.vl.json';
-  await writeAtomic(specPath, `${JSON.stringify(spec, null, 2)}\n`);
-  await writeAtomic(pngPath, await renderVegaLitePng(spec));
+  await writeFileAtomic(specPath, `${JSON.stringify(spec, null, 2)}\n`);
+  await writeFileAtomic(pngPath, await renderVegaLitePng(spec));
   return { png: pngPath, spec: specPath };
 }

@@ -15,18 +15,18 @@ export function tempPathFor(dest: string): string {
  * either the old file or the complete new one; on failure the temporary file is removed.
  *
  * @param dest - Destination path; its directory is created when missing.
- * @param data - Bytes to write.
- * @throws Error from the file system (e.g. `EACCES`).
+ * @param data - Bytes, or a string written as UTF-8.
+ * @throws Error `writing <dest> failed: <cause>` from the file system (e.g. `EACCES`); `cause` holds the original.
  */
-export async function writeFileAtomic(dest: string, data: Uint8Array): Promise<void> {
-  await mkdir(dirname(dest), { recursive: true });
+export async function writeFileAtomic(dest: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(dest);
   try {
+    await mkdir(dirname(dest), { recursive: true });
     await writeFile(tmp, data);
     await rename(tmp, dest);
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw new Error(`writing ${dest} failed: ${(err as Error).message}`, { cause: err });
   }
 }
 
@@ -37,5 +37,5 @@ export async function writeFileAtomic(dest: string, data: Uint8Array): Promise<v
  * @throws TypeError when `value` is not JSON-serialisable; Error from the file system.
  */
 export async function writeJsonAtomic(dest: string, value: unknown): Promise<void> {
-  await writeFileAtomic(dest, new TextEncoder().encode(`${JSON.stringify(value, null, 2)}\n`));
+  await writeFileAtomic(dest, `${JSON.stringify(value, null, 2)}\n`);
 }

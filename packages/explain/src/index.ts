@@ -1,6 +1,5 @@
 export { ExplainError } from './errors.js';
 export type { HistoryEntry, ImageDataset, Normalization, RunSummary } from './types.js';
-export { writeFileAtomic, writeJsonAtomic } from './io/atomic-write.js';
 
 export { confusionMatrix, type ConfusionMatrixOptions } from './metrics/confusion-matrix.js';
 export {

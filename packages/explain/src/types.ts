@@ -23,36 +23,4 @@ export interface Normalization {
   readonly std: readonly number[];
 }
 
-/** One line of `history.json` as written by the training apps (accuracies are fractions in `[0, 1]`). */
-export interface HistoryEntry {
-  /** 1-based epoch number. */
-  epoch: number;
-  trainLoss: number;
-  trainAcc: number;
-  testLoss: number;
-  testAcc: number;
-  /** Learning rate used during this epoch. */
-  lr: number;
-  /** Wall time of the epoch in seconds. */
-  seconds: number;
-  /** Training throughput in images per second. */
-  imgPerSec: number;
-}
-
-/** `summary.json` as written by the training apps. */
-export interface RunSummary {
-  model: string;
-  backend: string;
-  /** Number of trainable parameters. */
-  params: number;
-  epochs: number;
-  /** Final test accuracy, fraction in `[0, 1]`. */
-  testAcc: number;
-  testLoss: number;
-  /** Total training time in seconds. */
-  trainSeconds: number;
-  /** Training throughput in images per second. */
-  trainImgPerSec: number;
-  /** Evaluation throughput in images per second. */
-  evalImgPerSec: number;
-}
+export type { HistoryEntry, RunSummary } from '@cnn/train';

@@ -7,7 +7,7 @@ import { GradCamPlusPlus } from '../cam/grad-cam-plus-plus.js';
 import { assertSpatialLayer, forwardLayers, lastConvLayerName } from '../cam/layer-graph.js';
 import { smoothGrad } from '../cam/saliency.js';
 import { ExplainError } from '../errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from '@cnn/data';
 import { type ClassificationReport, classificationReport } from '../metrics/classification-report.js';
 import { confusionMatrix } from '../metrics/confusion-matrix.js';
 import { type PerClassAccuracy, perClassAccuracy, topKAccuracy } from '../metrics/top-k-accuracy.js';

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { histogram } from '../analysis/histograms.js';
-import { writeJsonAtomic } from '../io/atomic-write.js';
+import { writeJsonAtomic } from '@cnn/data';
 import { confusionMatrixSpec, curvesSpec, renderChartPng, renderChartSvg } from './charts.js';
 import { applyColormap, colormapLut } from './colormap.js';
 import { composeGrid, overlayPng, rawToPng } from './images.js';

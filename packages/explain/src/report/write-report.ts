@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Analysis } from '../analysis/analyze-run.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic } from '@cnn/data';
 import {
   confusionMatrixSpec,
   curvesSpec,

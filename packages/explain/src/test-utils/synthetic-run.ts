@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic-write.js';
+import { writeFileAtomic, writeJsonAtomic } from '@cnn/data';
 import { composeGrid, rawToPng } from '../render/images.js';
 import type { HistoryEntry, ImageDataset, RunSummary } from '../types.js';
 

@@ -1,0 +1,7 @@
+export {
+  BACKEND_NAMES, OPTIMIZER_NAMES, UsageError, nonNegativeInt, oneOf, parseTrainingArgs, positiveInt, positiveNumber,
+  trainingUsage, type TrainingDefaults, type TrainingFlags,
+} from './flags.js';
+export { createCallbacks, createOptimizer, runTraining, type TrainingRun } from './run.js';
+export type { RunSummary } from '@cnn/train';
+export { runMain } from './main.js';

@@ -1,0 +1,84 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRng, deriveSeed, type Batch, type DataLoader } from '@cnn/data';
+import type { Compose } from './transform.js';
+
+/** Options of {@link AugmentedLoader}. */
+export interface AugmentedLoaderOptions {
+  /**
+   * Seed of the augmentation draws. Batch `b` of epoch `k` draws from `createRng(deriveSeed(seed, k·2²⁰ + b))`,
+   * so an epoch's augmentations depend only on `(seed, k)` — a resumed run repeats them exactly. Default `0`.
+   */
+  seed?: number;
+  /** `false` runs only the deterministic transforms (e.g. Normalize), as in evaluation. Default `true`. */
+  training?: boolean;
+}
+
+/** Batches per epoch that the seed derivation keeps apart (2²⁰). */
+const BATCH_STREAMS = 1 << 20;
+
+/**
+ * A {@link DataLoader} whose batches pass through a {@link Compose} pipeline on the fly — the batch-level
+ * equivalent of torchvision's `Dataset(transform=...)` + `DataLoader`. The loader must yield images in
+ * `[0, 1]` (create it without `mean`/`std`); put `Normalize` last in the pipeline.
+ *
+ * Iterating it iterates the loader (one epoch, advancing `loader.epoch`) and yields
+ * `{x: [batch, height', width', channels] float32, y, indices}`; the caller disposes `x` and `y`, the
+ * un-augmented batch is disposed here. `epoch` / `setEpoch` pass through to the loader, so `fit`'s
+ * checkpoints restore both the shuffle order and the augmentation draws.
+ */
+export class AugmentedLoader implements Iterable<Batch> {
+  readonly loader: DataLoader;
+  readonly transform: Compose;
+  readonly seed: number;
+  readonly training: boolean;
+
+  /** @throws Error when `seed` is not a safe integer. */
+  constructor(loader: DataLoader, transform: Compose, options: AugmentedLoaderOptions = {}) {
+    const seed = options.seed ?? 0;
+    if (!Number.isSafeInteger(seed)) throw new Error(`AugmentedLoader: seed must be a safe integer, got ${String(seed)}`);
+    this.loader = loader;
+    this.transform = transform;
+    this.seed = seed;
+    this.training = options.training ?? true;
+  }
+
+  /** Batches per epoch (the loader's). */
+  get length(): number {
+    return this.loader.length;
+  }
+
+  /** Samples per epoch (the loader's). */
+  get numSamples(): number {
+    return this.loader.numSamples;
+  }
+
+  /** The epoch the next iteration produces (the loader's counter). */
+  get epoch(): number {
+    return this.loader.epoch;
+  }
+
+  set epoch(k: number) {
+    this.loader.setEpoch(k);
+  }
+
+  /** Sets the epoch the next iteration produces. */
+  setEpoch(k: number): void {
+    this.loader.setEpoch(k);
+  }
+
+  *[Symbol.iterator](): Iterator<Batch> {
+    const epoch = this.loader.epoch;
+    let b = 0;
+    for (const batch of this.loader) {
+      const rng = createRng(deriveSeed(this.seed, epoch * BATCH_STREAMS + b));
+      b++;
+      let x: tf.Tensor4D;
+      try {
+        x = this.transform.forward(batch.x, rng, { training: this.training });
+      } finally {
+        batch.x.dispose();
+      }
+      yield { x, y: batch.y, indices: batch.indices };
+    }
+  }
+}
