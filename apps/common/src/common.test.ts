@@ -1,0 +1,56 @@
+import { EarlyStopping, LRSchedulerCallback, ModelCheckpoint, ModelDebugger } from '@cnn/callbacks';
+import { Adam, SGD } from '@cnn/train';
+import { describe, expect, it } from 'vitest';
+import { nonNegativeInt, parseTrainingArgs, positiveInt, positiveNumber, UsageError, type TrainingDefaults } from './flags.js';
+import { createCallbacks, createOptimizer } from './run.js';
+
+const defaults: TrainingDefaults = { epochs: 5, batchSize: 32, lr: 0.01, optimizer: 'sgd', momentum: 0.8, weightDecay: 1e-4, out: 'runs/x' };
+const parse = (argv: string[]) => parseTrainingArgs(argv, defaults, { extra: { type: 'string' } }, 'usage').flags;
+
+describe('parseTrainingArgs', () => {
+  it("takes the app's defaults and passes the app's own options through", () => {
+    const { flags, values } = parseTrainingArgs(['--extra', 'v'], defaults, { extra: { type: 'string' } }, 'usage');
+    expect(flags).toMatchObject({ epochs: 5, batchSize: 32, lr: 0.01, optimizer: 'sgd', momentum: 0.8, weightDecay: 1e-4, out: 'runs/x',
+      backend: 'auto', seed: 0, logEvery: 100, resume: false, lrFind: false, help: false });
+    expect(flags.scheduler).toBeUndefined();
+    expect(values.extra).toBe('v');
+  });
+
+  it('puts the usage text after an unknown-option message', () => {
+    expect(() => parse(['--nope'])).toThrow(/Unknown option '--nope'[\s\S]*usage/);
+  });
+
+  it.each([
+    [() => positiveInt('--n', '2.5'), '--n must be a positive integer, got "2.5"'],
+    [() => positiveInt('--n', ''), '--n must be a positive integer, got ""'],
+    [() => nonNegativeInt('--n', '-1'), '--n must be a non-negative integer, got "-1"'],
+    [() => positiveNumber('--x', 'NaN'), '--x must be a positive number, got "NaN"'],
+    [() => positiveNumber('--x', 'Infinity'), '--x must be a positive number'],
+  ])('validators reject bad numbers (%#)', (fn, message) => {
+    expect(fn).toThrow(UsageError);
+    expect(fn).toThrow(message);
+  });
+});
+
+describe('createOptimizer / createCallbacks', () => {
+  it('builds Adam or SGD with the flags\' learning rate', () => {
+    const sgd = createOptimizer(parse([]));
+    expect(sgd).toBeInstanceOf(SGD);
+    expect(sgd.lr).toBe(0.01);
+    const adam = createOptimizer(parse(['--optimizer', 'adam', '--lr', '3e-4']));
+    expect(adam).toBeInstanceOf(Adam);
+    expect(adam.lr).toBe(3e-4);
+    sgd.dispose();
+    adam.dispose();
+  });
+
+  it('always checkpoints (per epoch and best) and adds scheduler, early stopping and debugger in order when asked', () => {
+    expect(createCallbacks(parse([]), () => {}).map((c) => c.constructor)).toEqual([ModelCheckpoint, ModelCheckpoint]);
+    const all = createCallbacks(parse(['--scheduler', 'step:stepSize=2', '--early-stopping-patience', '3', '--debug-every', '10', '--out', 'o']), () => {});
+    expect(all.map((c) => c.constructor)).toEqual([LRSchedulerCallback, EarlyStopping, ModelDebugger, ModelCheckpoint, ModelCheckpoint]);
+    const [perEpoch, best] = all.slice(3) as ModelCheckpoint[];
+    expect(perEpoch!.dir).toBe('o/checkpoint');
+    expect(best!.dir).toBe('o/best');
+    expect(best!.saveBestOnly).toBe(true);
+  });
+});
