@@ -8,7 +8,8 @@
         "src/native/pool.cc",
         "src/native/matmul.cc",
         "src/native/eltwise.cc",
-        "src/native/optim.cc"
+        "src/native/optim.cc",
+        "src/native/batchnorm.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -34,7 +34,7 @@ describe.skipIf(!archive)('runCifar10 on real CIFAR-10 JPEGs (30 per class, from
     for (const f of ['augment-preview.png', 'history.json', 'summary.json', 'report.html', 'model/model.json', 'best', 'checkpoint']) {
       expect(existsSync(path.join(out, f)), f).toBe(true);
     }
-    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('augment-preview');
+    expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('Augmentation preview');
     expect(lines.join('\n')).toMatch(/data: CIFAR-10 folder/);
   });
 

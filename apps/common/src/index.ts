@@ -5,3 +5,4 @@ export {
 export { createCallbacks, createOptimizer, runTraining, type TrainingRun } from './run.js';
 export type { RunSummary } from '@cnn/train';
 export { runMain } from './main.js';
+export { benchInfer, benchTrain, emit, pytorchReferenceScript, ratio, runPytorchReference, type TrainBench } from './bench.js';

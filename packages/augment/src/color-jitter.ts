@@ -38,7 +38,9 @@ const HUE = 3;
  *
  * Implementation: k rounds (k = number of enabled adjustments). In a round, the three linear adjustments
  * become one fused blend `clamp(f·x + (1 − f)·T, 0, 1)` with per-sample `f` and target `T` (0, the mean grey
- * level or the grey image) — exactly the identity for samples whose op that round is another one — and the
+ * level or the grey image), computed as `clamp(f·x + cS·gray + cC·mean(gray), 0, 1)` with per-sample weights
+ * (three full-size passes plus the grey image) — exactly the identity for samples whose op that round is
+ * another one — and the
  * hue shift runs only on the samples that picked it (gathered, then scattered back), so each sample pays for
  * hue once.
  *
@@ -113,16 +115,23 @@ export class ColorJitter implements Transform<ColorJitterParams> {
           }
         }
         if (hueIdx.length < b) {
-          const fT = perSample(f);
-          let mixed = tf.mul(y, fT);
+          // One fused blend for the linear ops: clamp(f·x + (1 − f)·T, 0, 1) with T = 0 (brightness), the mean
+          // grey level (contrast) or the grey image (saturation), written as
+          // clamp(f·x + cS·gray + cC·mean(gray), 0, 1) with per-sample cS = (1 − f)·[op is saturation] and
+          // cC = (1 − f)·[op is contrast]: the grey terms are summed at a third of the image size, then added
+          // to f·x in one full-size pass.
+          let mixed = tf.mul(y, perSample(f));
           const anyC = wContrast.some((v) => v !== 0);
           const anyS = wSaturation.some((v) => v !== 0);
           if (anyC || anyS) {
             const gray = rgbToGrayscale(y);
-            let target: tf.Tensor = tf.zerosLike(gray);
-            if (anyC) target = tf.add(target, tf.mul(perSample(wContrast), tf.mean(gray, [1, 2, 3], true)));
-            if (anyS) target = tf.add(target, tf.mul(perSample(wSaturation), gray));
-            mixed = tf.add(mixed, tf.mul(tf.sub(1, fT), target));
+            const weight = (w: Float32Array) => perSample(Float32Array.from(w, (v, s) => (v === 0 ? 0 : 1 - f[s])));
+            let target: tf.Tensor | null = anyS ? tf.mul(gray, weight(wSaturation)) : null;
+            if (anyC) {
+              const grey = tf.mul(tf.mean(gray, [1, 2, 3], true), weight(wContrast));
+              target = target === null ? grey : tf.add(target, grey);
+            }
+            mixed = tf.add(mixed, target!);
           }
           y = tf.clipByValue(mixed, 0, 1) as tf.Tensor4D;
         }

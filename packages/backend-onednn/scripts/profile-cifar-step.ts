@@ -2,10 +2,12 @@
  * CIFAR10Net training-step profile on a tfjs backend: ms/step, img/s and a per-kernel time breakdown, plus eval
  * throughput. Usage:
  *   pnpm exec tsx scripts/profile-cifar-step.ts [--backend onednn|cpu] [--steps 5] [--warmup 2] [--batch 128]
- *     [--no-kernels] [--eval-batch 500] [--fused false]
+ *     [--no-kernels] [--eval-batch 500] [--fused false] [--bn-kernels false]
  * The network is @cnn/models' `cifar10Net` (7 conv3x3 'same' + PyTorch-semantics BatchNorm + ReLU, 3 max-pools,
  * fc 4096→512 + BatchNorm1d, dropout, fc 512→10), trained with @cnn/train's SGD (lr 0.01, momentum 0.9,
- * weight decay 5e-4), which uses the backend's `CnnSgdUpdate` kernel when registered (`--fused false`: op path).
+ * weight decay 5e-4), which uses the backend's `CnnSgdUpdate` kernel when registered (`--fused false`: op path);
+ * BatchNorm uses `CnnBatchNormTrain` / `CnnBatchNormGrad` when registered (`--bn-kernels false` unregisters them
+ * for this run: the layer's tf-op path with the closed-form gradient).
  * Both are imported by relative source path (dev script only; those packages devDepend on this one).
  * Data is random (timing only).
  */
@@ -53,6 +55,11 @@ async function main(): Promise<void> {
   const chosen = await selectBackend(backend as 'onednn');
   console.log(`backend: ${chosen.backend} (${chosen.reason})`);
   if (chosen.backend === 'onednn') console.log('native:', JSON.stringify(getBinding().getInfo()));
+  if (arg('bn-kernels', 'true') === 'false') {
+    for (const name of ['CnnBatchNormTrain', 'CnnBatchNormGrad']) {
+      if (tf.getKernel(name, chosen.backend)) tf.unregisterKernel(name, chosen.backend);
+    }
+  }
   if (kernels) instrument(chosen.backend);
 
   const model: tfl.LayersModel = cifar10Net({ seed: 1 });

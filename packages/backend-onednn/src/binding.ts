@@ -54,9 +54,38 @@ export interface OnednnBinding {
     relu: boolean): void;
   relu(x: Float32Array, out: Float32Array, n: number): void;
   step(x: Float32Array, out: Float32Array, n: number, alpha: number): void;
-  /** op: 0 add, 1 sub, 2 mul, 3 div; mode: 0 same shape, 1 b is a row, 2 a is a row, 3 b scalar, 4 a scalar. */
+  /**
+   * op: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum, 6 squared difference; mode: 0 same shape, 1 b is a
+   * row, 2 a is a row, 3 b scalar, 4 a scalar.
+   */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, outer: number, inner: number,
     mode: number): void;
+  /**
+   * General broadcast over a collapsed 4-d output `dims`: `out[i] = op(a[Σ i_k·aStrides_k], b[Σ i_k·bStrides_k])`;
+   * the innermost strides are 0 (broadcast) or 1. op as in {@link OnednnBinding.binary}.
+   */
+  binaryStrided(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array,
+    aStrides: Int32Array, bStrides: Int32Array): void;
+  /**
+   * `out[b, o, i, :] = x[b, o, indices[b, i], :]` for x `[batch, outer, dimSize, slice]`, indices `[batch, count]`
+   * (tfjs GatherV2 after its reshape). Returns false, writing nothing, when an index is outside `[0, dimSize)`.
+   */
+  gather(x: Float32Array, indices: Int32Array, out: Float32Array, batch: number, outer: number, dimSize: number,
+    slice: number, count: number): boolean;
+  /** `out = min(max(x, lo), hi)`, NaN passing through (tfjs ClipByValue). */
+  clip(x: Float32Array, out: Float32Array, n: number, lo: number, hi: number): void;
+  /**
+   * Training-mode batch norm over the last axis of `[rows, channels]`: writes `y`, the batch `mean` and the
+   * biased batch `variance` (`[channels]` each); `y = (x − mean)·gamma/sqrt(variance + eps) + beta`.
+   */
+  batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array,
+    variance: Float32Array, rows: number, channels: number, eps: number): void;
+  /**
+   * Closed-form batch-norm gradient: `dx = gamma·invstd/N·(N·dy − Σdy − x̂·Σ(dy·x̂))`, `dgamma = Σ(dy·x̂)`,
+   * `dbeta = Σdy` (sums over rows, `invstd = 1/sqrt(variance + eps)`, `x̂ = (x − mean)·invstd`).
+   */
+  batchNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, channels: number, eps: number): void;
   /** `out[j] = Σ_i x[i·inner + j] / divisor` (divisor default 1; Mean passes the count). */
   sumOuter(x: Float32Array, out: Float32Array, outer: number, inner: number, divisor?: number): void;
   /** `out[i] = Σ_j x[i·inner + j] / divisor`. */
@@ -116,8 +145,9 @@ export function defaultAddonPath(): string {
 
 const REQUIRED_FUNCTIONS: readonly (keyof OnednnBinding)[] = [
   'getInfo', 'getPrimitiveImpls', 'clearCache', 'conv2dForward', 'conv2dBackwardData', 'conv2dBackwardFilter',
-  'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'matMul', 'relu', 'step', 'binary', 'sumOuter', 'sumInner',
-  'square', 'tileRows', 'batchNorm', 'adamUpdate', 'sgdUpdate',
+  'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'matMul', 'relu', 'step', 'binary', 'binaryStrided', 'clip', 'gather',
+  'sumOuter', 'sumInner', 'square', 'tileRows', 'batchNorm', 'batchNormTrain', 'batchNormGrad',
+  'adamUpdate', 'sgdUpdate',
 ];
 
 /**

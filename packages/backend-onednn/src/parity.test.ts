@@ -3,7 +3,7 @@
  * `max|onednn - cpu| / max(1, max|cpu|)` per output, tolerance 1e-4.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 // tfjs-core's CJS entry registers no gradients; tfjs-layers' node bundle registers them all.
 import '@tensorflow/tfjs-layers';
@@ -231,6 +231,55 @@ describe('elementwise and reductions', () => {
       const s = tf.scalar(1.7);
       return [tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b), tf.add(a, row), tf.sub(row, a),
         tf.mul(a, row), tf.div(a, row), tf.div(row, b), tf.mul(a, s), tf.sub(s, a), tf.div(a, s)];
+    });
+  });
+  it('general broadcasts ([b,h,w,c] ⊙ [b,1,1,1], [b,1,1,c], [b,h,w,1], [h,w,c], [1,h,1,c]) for all binary ops',
+    async () => {
+      await expectParity(() => {
+        const a = tf.add(rand(big, 31), 2);
+        const others = [[4, 1, 1, 1], [4, 1, 1, 8], [4, 16, 16, 1], [16, 16, 8], [1, 16, 1, 8], [4, 1, 16, 1]]
+          .map((shape, i) => tf.add(rand(shape, 40 + i), 2));
+        const outs: tf.Tensor[] = [];
+        for (const b of others) {
+          outs.push(tf.add(a, b), tf.sub(b, a), tf.mul(a, b), tf.div(a, b), tf.div(b, a), tf.maximum(a, b),
+            tf.minimum(b, a), tf.squaredDifference(a, b));
+        }
+        return outs;
+      });
+    });
+  it('Maximum/Minimum/SquaredDifference (same shape, row, scalar; NaN propagates) and ClipByValue (NaN kept)',
+    async () => {
+      await expectParity(() => {
+        const a = rand(big, 50);
+        const b = rand(big, 51);
+        const row = rand([8], 52);
+        const withNaN = tf.where(tf.greater(a, 0.9), tf.fill(big, NaN), a);
+        // NaN positions as a 0/1 mask, other values as they are (relError counts NaN as a failure)
+        const split = (t: tf.Tensor) => [tf.cast(tf.isNaN(t), 'float32'), tf.where(tf.isNaN(t), tf.zerosLike(t), t)];
+        return [tf.maximum(a, b), tf.minimum(a, b), tf.squaredDifference(a, b), tf.maximum(a, row),
+          tf.minimum(row, a), tf.maximum(a, tf.scalar(0.25)), ...split(tf.maximum(withNaN, b)),
+          ...split(tf.minimum(b, withNaN)), tf.clipByValue(tf.mul(a, 2), -0.5, 0.75),
+          ...split(tf.clipByValue(withNaN, 0, 1)),
+          ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.maximum(p, q), tf.clipByValue(q, -0.3, 0.3))))(
+            [a, b])];
+      });
+    });
+  it('GatherV2: axis 0 / 1 / last, batchDims 1 (augment crops), slices of 1, 3 and 8, and its gradient',
+    async () => {
+      await expectParity(() => {
+        const x = rand([4, 64, 3], 60);
+        const idx = tf.tensor2d(Int32Array.from({ length: 4 * 50 }, (_, i) => (i * 37) % 64), [4, 50], 'int32');
+        const y = rand([6, 5, 8], 61);
+        const rows = tf.tensor1d([5, 0, 0, 3, 1], 'int32');
+        return [tf.gather(x, idx, 1, 1), tf.gather(y, rows, 0), tf.gather(y, tf.tensor1d([4, 4, 2], 'int32'), 1),
+          tf.gather(y, tf.tensor1d([7, 0], 'int32'), 2), tf.gather(tf.reshape(x, [4, 192]), idx, 1, 1),
+          tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.gather(a, rows, 0), tf.gather(y, rows, 0))))(y)];
+      });
+    });
+  it('GatherV2 rejects out-of-range indices with tfjs\' message', async () => {
+    await tf.setBackend('onednn');
+    tf.tidy(() => {
+      expect(() => tf.gather(rand([4, 3], 62), tf.tensor1d([0, 4], 'int32'))).toThrow(/GatherV2: the index value 4/);
     });
   });
   it('Relu and its gradient (Step * dy), incl. zeros', async () => {

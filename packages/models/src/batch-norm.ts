@@ -18,6 +18,100 @@ export interface BatchNormArgs extends NonNullable<LayerArgs> {
 }
 
 /**
+ * Kernel names of the optional fused batch-norm kernels (a backend contract, e.g. `@cnn/backend-onednn`):
+ * `CnnBatchNormTrain` (inputs `x`, `gamma`, `beta`; attr `epsilon`; outputs `[y, mean, variance]`, biased
+ * variance) and `CnnBatchNormGrad` (inputs `dy`, `x`, `gamma`, `mean`, `variance`; attr `epsilon`; outputs
+ * `[dx, dgamma, dbeta]`). Used only when both are registered for the active backend.
+ */
+export const BATCH_NORM_KERNELS = { train: 'CnnBatchNormTrain', grad: 'CnnBatchNormGrad' } as const;
+
+/** Result of {@link batchNormTraining}. */
+export interface BatchNormTrainingResult {
+  /** Normalised output, like `x`; differentiable with respect to `x`, `gamma` and `beta`. */
+  y: tf.Tensor;
+  /** Batch mean per channel, `[channels]` (not differentiable). */
+  mean: tf.Tensor1D;
+  /** Biased batch variance per channel, `[channels]` (not differentiable). */
+  variance: tf.Tensor1D;
+}
+
+/** True when the active backend registers both fused batch-norm kernels. */
+function fusedKernelsAvailable(): boolean {
+  const backend = tf.getBackend();
+  return tf.getKernel(BATCH_NORM_KERNELS.train, backend) != null && tf.getKernel(BATCH_NORM_KERNELS.grad, backend) != null;
+}
+
+/**
+ * The closed-form batch-norm gradient with tf ops (reductions over every axis but the last, `N` elements per
+ * channel, `x̂ = (x − mean)·invstd`): `dx = gamma·invstd/N·(N·dy − Σdy − x̂·Σ(dy·x̂))`, `dgamma = Σ(dy·x̂)`,
+ * `dbeta = Σdy`.
+ */
+function batchNormGradOps(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor,
+  epsilon: number): tf.Tensor[] {
+  const axes = x.shape.map((_, i) => i).slice(0, -1);
+  const n = x.size / x.shape[x.shape.length - 1];
+  const xhat = tf.batchNorm(x, mean, variance, undefined, undefined, epsilon);
+  const dbeta = tf.sum(dy, axes);
+  const dgamma = tf.sum(tf.mul(dy, xhat), axes);
+  const a = tf.mul(gamma, tf.rsqrt(tf.add(variance, epsilon)));
+  const b = tf.mul(a, tf.div(dgamma, -n));
+  const c = tf.mul(a, tf.div(dbeta, -n));
+  const dx = tf.add(tf.add(tf.mul(dy, a), tf.mul(xhat, b)), c);
+  return [dx, dgamma, dbeta];
+}
+
+/**
+ * Training-mode batch normalisation over the last (channel) axis:
+ * `y = (x − mean)·gamma/sqrt(variance + epsilon) + beta` with the batch `mean` and biased `variance` over all
+ * other axes, differentiated in closed form (`tf.customGrad`, see {@link BATCH_NORM_KERNELS} for the formula's
+ * kernel twin). Runs the fused `CnnBatchNormTrain` / `CnnBatchNormGrad` kernels when the active backend
+ * registers them, else tf ops (`tf.moments` + `tf.batchNorm` forward, ~8 passes backward), so every backend
+ * works.
+ *
+ * @param x - float32 `[..., channels]` (NHWC `[batch, height, width, channels]` or `[batch, features]`).
+ * @param gamma - float32 `[channels]` scale.
+ * @param beta - float32 `[channels]` offset.
+ * @param epsilon - added to the variance (PyTorch default `1e-5`).
+ * @returns `y` (like `x`) and the statistics; the caller disposes `mean` and `variance`.
+ * @throws Error when `x` has rank < 2 or `gamma`/`beta` are not `[channels]`.
+ */
+export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): BatchNormTrainingResult {
+  const channels = x.shape[x.shape.length - 1];
+  if (x.rank < 2 || gamma.size !== channels || beta.size !== channels) {
+    throw new Error(`BatchNorm: expected x [..., C] with rank >= 2 and gamma/beta [C]. Received x ${JSON.stringify(x.shape)}, gamma ${JSON.stringify(gamma.shape)}, beta ${JSON.stringify(beta.shape)}`);
+  }
+  const fused = fusedKernelsAvailable();
+  const attrs = { epsilon };
+  let stats: tf.Tensor1D[] = [];
+  const forward = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    let y: tf.Tensor;
+    let mean: tf.Tensor;
+    let variance: tf.Tensor;
+    if (fused) {
+      [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_KERNELS.train, { x: xi, gamma: g, beta: b }, attrs) as tf.Tensor[];
+    } else {
+      const axes = xi.shape.map((_, i) => i).slice(0, -1);
+      ({ mean, variance } = tf.moments(xi, axes));
+      y = tf.batchNorm(xi, mean, variance, b, g, epsilon);
+    }
+    // customGrad runs this function in a tidy scope: keep the statistics for the running-average update.
+    stats = [tf.keep(mean) as tf.Tensor1D, tf.keep(variance) as tf.Tensor1D];
+    save([xi, g, mean, variance]);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [xs, gs, ms, vs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      if (fused) {
+        return tf.engine().runKernel(BATCH_NORM_KERNELS.grad, { dy, x: xs, gamma: gs, mean: ms, variance: vs }, attrs) as tf.Tensor[];
+      }
+      return batchNormGradOps(dy, xs, gs, ms, vs, epsilon);
+    };
+    return { value: y, gradFunc };
+  });
+  const y = forward(x, gamma, beta);
+  return { y, mean: stats[0]!, variance: stats[1]! };
+}
+
+/**
  * Batch normalisation over the last (channel) axis with `torch.nn.BatchNorm1d/2d` semantics, for
  * NHWC `[batch, height, width, channels]` or `[batch, features]` inputs.
  *
@@ -30,6 +124,9 @@ export interface BatchNormArgs extends NonNullable<LayerArgs> {
  * - Frozen (`layer.trainable = false`, e.g. by `freezeLayers`): always inference mode, even when called
  *   with `training: true` — neither the batch statistics nor running-average updates are used (Keras'
  *   `BatchNormalization` since TF 2.0; in PyTorch the equivalent is `bn.eval()` on frozen layers).
+ *
+ * Training mode runs {@link batchNormTraining}: one fused kernel each way on backends that register
+ * {@link BATCH_NORM_KERNELS} (`onednn`), else tf ops with a closed-form gradient.
  *
  * tfjs-layers' own `BatchNormalization` differs: it updates the moving variance with the biased
  * variance and defaults to `epsilon=1e-3`, `momentum=0.99`.
@@ -88,9 +185,7 @@ export class BatchNorm extends tfl.layers.Layer {
       if (!training) {
         return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta.read(), this.gamma.read(), this.epsilon);
       }
-      const axes = x.shape.map((_, i) => i).slice(0, -1);
-      const { mean, variance } = tf.moments(x, axes);
-      const y = tf.batchNorm(x, mean, variance, this.beta.read(), this.gamma.read(), this.epsilon);
+      const { y, mean, variance } = batchNormTraining(x, this.gamma.read(), this.beta.read(), this.epsilon);
       const n = x.size / x.shape[x.shape.length - 1];
       const m = this.momentum;
       tf.tidy(() => {
@@ -99,6 +194,7 @@ export class BatchNorm extends tfl.layers.Layer {
         this.movingMean.write(tf.add(tf.mul(this.movingMean.read(), 1 - m), tf.mul(mean, m)));
         this.movingVariance.write(tf.add(tf.mul(this.movingVariance.read(), 1 - m), tf.mul(unbiased, m)));
       });
+      tf.dispose([mean, variance]);
       return y;
     });
   }

@@ -1,4 +1,4 @@
-export { BatchNorm, batchNorm, type BatchNormArgs } from './batch-norm';
+export { BatchNorm, batchNorm, batchNormTraining, BATCH_NORM_KERNELS, type BatchNormArgs, type BatchNormTrainingResult } from './batch-norm';
 export { Dropout, dropout, dropoutMaskSeed, getModelRngState, setModelRngState, type DropoutArgs, type DropoutRngState } from './dropout';
 export { layerInit, layerSeed, type InitScheme, type LayerInit, type Initializer } from './init';
 export { mnistNet, improvedMnistNet, resolveOptions, type ModelOptions } from './mnist-net';

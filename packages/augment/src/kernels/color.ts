@@ -13,10 +13,16 @@ export function perSample(v: ArrayLike<number> | tf.Tensor1D): tf.Tensor4D {
 }
 
 /**
- * Luma `0.2989 R + 0.587 G + 0.114 B` (torchvision `rgb_to_grayscale`), `[b, h, w, 3] → [b, h, w, 1]`.
+ * Luma `0.2989 R + 0.587 G + 0.114 B` (torchvision `rgb_to_grayscale`), `[b, h, w, 3] → [b, h, w, 1]`, as one
+ * matmul of the `[b·h·w, 3]` pixels with the `[3, 1]` weights (one pass over the image on every backend).
  */
 export function rgbToGrayscale(x: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.sum(tf.mul(x, tf.tensor1d([0.2989, 0.587, 0.114])), -1, true) as tf.Tensor4D);
+  const [b, h, w, c] = x.shape;
+  if (c !== 3) throw new Error(`rgbToGrayscale: expected [batch, height, width, 3] RGB images, got shape [${x.shape}]`);
+  return tf.tidy(() => {
+    const luma = tf.matMul(tf.reshape(x, [b * h * w, 3]), tf.tensor2d([0.2989, 0.587, 0.114], [3, 1]));
+    return tf.reshape(luma, [b, h, w, 1]) as tf.Tensor4D;
+  });
 }
 
 /** `clamp(f · x + (1 − f) · target, 0, 1)` with `f` `[b, 1, 1, 1]` (torchvision `_blend`). */

@@ -1,4 +1,4 @@
-/** Native float32 `Add` (same shape, row broadcast such as a bias, or scalar); other cases use the JS kernel. */
+/** Native float32 `Add` for same-shape, row, scalar and other ≤ 4-d broadcasts (e.g. `[b,h,w,c] ⊙ [b,1,1,1]`); other cases use the JS kernel. */
 import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 

@@ -1,4 +1,9 @@
-/** Shared native float32 Add/Sub/Multiply/RealDiv for same-shape, row-broadcast and scalar operands. */
+/**
+ * Shared native float32 binary kernels (Add, Sub, Multiply, RealDiv, Maximum, Minimum, SquaredDifference):
+ * same-shape, row-broadcast and scalar operands take `binding.binary`; any other numpy broadcast that collapses
+ * to at most 4 dimensions (e.g. `[b,h,w,c] ⊙ [b,1,1,1]`, `⊙ [b,1,1,c]`, `[b,h,w,1] ⊙ [b,h,w,c]`) takes
+ * `binding.binaryStrided`.
+ */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BinaryInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
@@ -6,7 +11,7 @@ import type { OnednnBackend } from '../backend.js';
 import { allocFloat32, type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** Native op codes of `binding.binary`. */
-export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3 } as const;
+export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6 } as const;
 
 /** Below this many output elements the JS kernel is as fast as the native call. */
 const NATIVE_MIN_SIZE = 4096;
@@ -36,7 +41,46 @@ function broadcastMode(a: readonly number[], b: readonly number[], outShape: rea
   return null;
 }
 
-/** A KernelConfig running `op` natively for float32 operands, else the JS kernel `kernelName`. */
+/** Collapsed broadcast geometry for `binding.binaryStrided`. */
+interface Strided { dims: Int32Array; aStrides: Int32Array; bStrides: Int32Array }
+
+/**
+ * The broadcast of `a` and `b` to `outShape` as at most 4 dims (adjacent dims with the same broadcast pattern
+ * merged, size-1 dims dropped) with element strides per operand (0 where broadcast), or null when it needs more.
+ */
+export function stridedBroadcast(a: readonly number[], b: readonly number[], outShape: readonly number[]):
+  Strided | null {
+  const rank = outShape.length;
+  const dimOf = (s: readonly number[], i: number) => s[i - (rank - s.length)] ?? 1;
+  const merged: { size: number; fa: boolean; fb: boolean }[] = [];
+  for (let i = 0; i < rank; i++) {
+    const size = outShape[i]!;
+    if (size === 1) continue;
+    const fa = dimOf(a, i) === size;
+    const fb = dimOf(b, i) === size;
+    const last = merged[merged.length - 1];
+    if (last && last.fa === fa && last.fb === fb) last.size *= size;
+    else merged.push({ size, fa, fb });
+  }
+  if (merged.length > 4) return null;
+  while (merged.length < 4) merged.unshift({ size: 1, fa: false, fb: false });
+  const dims = new Int32Array(4);
+  const aStrides = new Int32Array(4);
+  const bStrides = new Int32Array(4);
+  let sa = 1;
+  let sb = 1;
+  for (let k = 3; k >= 0; k--) {
+    const { size, fa, fb } = merged[k]!;
+    dims[k] = size;
+    aStrides[k] = fa ? sa : 0;
+    bStrides[k] = fb ? sb : 0;
+    if (fa) sa *= size;
+    if (fb) sb *= size;
+  }
+  return { dims, aStrides, bStrides };
+}
+
+/** A KernelConfig running `op` natively for float32 operands of ≥ 4096 output elements, else the JS kernel `kernelName`. */
 export function binaryKernel(kernelName: string, op: number): KernelConfig {
   const kernelFunc = (args: { inputs: BinaryInputs; backend: OnednnBackend }): TensorInfo => {
     const { inputs, backend } = args;
@@ -46,12 +90,19 @@ export function binaryKernel(kernelName: string, op: number): KernelConfig {
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const size = tf.util.sizeFromShape(outShape);
     if (size < NATIVE_MIN_SIZE) return fallback();
-    const mode = broadcastMode(a.shape, b.shape, outShape);
     const av = floatValues(backend, a);
     const bv = floatValues(backend, b);
-    if (!mode || !av || !bv) return fallback();
+    if (!av || !bv) return fallback();
+    const mode = broadcastMode(a.shape, b.shape, outShape);
+    if (mode) {
+      const out = allocFloat32(size);
+      backend.binding.binary(op, av, bv, out, mode.outer, mode.inner, mode.mode);
+      return output(backend, outShape, out);
+    }
+    const strided = stridedBroadcast(a.shape, b.shape, outShape);
+    if (!strided) return fallback();
     const out = allocFloat32(size);
-    backend.binding.binary(op, av, bv, out, mode.outer, mode.inner, mode.mode);
+    backend.binding.binaryStrided(op, av, bv, out, strided.dims, strided.aStrides, strided.bStrides);
     return output(backend, outShape, out);
   };
   return { kernelName, backendName: 'onednn', kernelFunc: kernelFunc as unknown as KernelFunc };

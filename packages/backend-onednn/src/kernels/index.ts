@@ -6,20 +6,27 @@ import { addConfig } from './Add.js';
 import { avgPoolConfig } from './AvgPool.js';
 import { avgPoolGradConfig } from './AvgPoolGrad.js';
 import { batchMatMulConfig } from './BatchMatMul.js';
+import { clipByValueConfig } from './ClipByValue.js';
 import { cnnAdamUpdateConfig } from './CnnAdamUpdate.js';
+import { cnnBatchNormGradConfig } from './CnnBatchNormGrad.js';
+import { cnnBatchNormTrainConfig } from './CnnBatchNormTrain.js';
 import { cnnSgdUpdateConfig } from './CnnSgdUpdate.js';
 import { conv2DConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { fusedBatchNormConfig } from './FusedBatchNorm.js';
 import { fusedConv2DConfig } from './FusedConv2D.js';
+import { gatherV2Config } from './GatherV2.js';
 import { maxPoolConfig } from './MaxPool.js';
+import { maximumConfig } from './Maximum.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { meanConfig } from './Mean.js';
+import { minimumConfig } from './Minimum.js';
 import { multiplyConfig } from './Multiply.js';
 import { realDivConfig } from './RealDiv.js';
 import { reluConfig } from './Relu.js';
 import { squareConfig } from './Square.js';
+import { squaredDifferenceConfig } from './SquaredDifference.js';
 import { stepConfig } from './Step.js';
 import { subConfig } from './Sub.js';
 import { sumConfig } from './Sum.js';
@@ -31,20 +38,27 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   avgPoolConfig,
   avgPoolGradConfig,
   batchMatMulConfig,
+  clipByValueConfig,
   cnnAdamUpdateConfig,
+  cnnBatchNormGradConfig,
+  cnnBatchNormTrainConfig,
   cnnSgdUpdateConfig,
   conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
   fusedBatchNormConfig,
   fusedConv2DConfig,
+  gatherV2Config,
   maxPoolConfig,
   maxPoolGradConfig,
+  maximumConfig,
   meanConfig,
+  minimumConfig,
   multiplyConfig,
   realDivConfig,
   reluConfig,
   squareConfig,
+  squaredDifferenceConfig,
   stepConfig,
   subConfig,
   sumConfig,

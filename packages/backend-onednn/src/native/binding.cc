@@ -259,6 +259,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("relu", Napi::Function::New(env, Relu, "relu"));
   exports.Set("step", Napi::Function::New(env, Step, "step"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
+  exports.Set("binaryStrided", Napi::Function::New(env, BinaryStrided, "binaryStrided"));
+  exports.Set("clip", Napi::Function::New(env, Clip, "clip"));
+  exports.Set("gather", Napi::Function::New(env, Gather, "gather"));
+  exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain, "batchNormTrain"));
+  exports.Set("batchNormGrad", Napi::Function::New(env, BatchNormGrad, "batchNormGrad"));
   exports.Set("sumOuter", Napi::Function::New(env, SumOuter, "sumOuter"));
   exports.Set("sumInner", Napi::Function::New(env, SumInner, "sumInner"));
   exports.Set("square", Napi::Function::New(env, Square, "square"));

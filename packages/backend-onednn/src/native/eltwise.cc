@@ -66,7 +66,144 @@ void BinaryLoop(const float* a, const float* b, float* out, int64_t outer, int64
   }
 }
 
+/** Math.max / Math.min semantics: NaN when either operand is NaN. */
+inline float JsMax(float a, float b) { return (a != a || b != b) ? std::nanf("") : (a > b ? a : b); }
+inline float JsMin(float a, float b) { return (a != a || b != b) ? std::nanf("") : (a < b ? a : b); }
+
+/** Calls `fn(op)` with the functor of binary op code `code` (see Binary). */
+template <typename Fn>
+void WithOp(int64_t code, Fn fn) {
+  switch (code) {
+    case 0: fn([](float x, float y) { return x + y; }); break;
+    case 1: fn([](float x, float y) { return x - y; }); break;
+    case 2: fn([](float x, float y) { return x * y; }); break;
+    case 3: fn([](float x, float y) { return x / y; }); break;
+    case 4: fn([](float x, float y) { return JsMax(x, y); }); break;
+    case 5: fn([](float x, float y) { return JsMin(x, y); }); break;
+    default: fn([](float x, float y) { const float d = x - y; return d * d; }); break;
+  }
+}
+
+constexpr int64_t kNumOps = 7;
+
+/**
+ * out[i0, i1, i2, i3] = op(a[Σ ik·as_k], b[Σ ik·bs_k]) over a 4-d output; the innermost dimension has
+ * strides 0 or 1 for each operand (a broadcast or a contiguous run).
+ */
+template <typename Op>
+void StridedLoop(const float* a, const float* b, float* out, const int64_t* d, const int64_t* as, const int64_t* bs,
+                 Op op) {
+  const int64_t n3 = d[3];
+  const int64_t outer = d[0] * d[1] * d[2];
+  for (int64_t o = 0; o < outer; ++o) {
+    const int64_t i2 = o % d[2];
+    const int64_t i1 = (o / d[2]) % d[1];
+    const int64_t i0 = o / (d[2] * d[1]);
+    const float* __restrict ar = a + i0 * as[0] + i1 * as[1] + i2 * as[2];
+    const float* __restrict br = b + i0 * bs[0] + i1 * bs[1] + i2 * bs[2];
+    float* __restrict orow = out + o * n3;
+    if (as[3] == 1 && bs[3] == 1) {
+      for (int64_t j = 0; j < n3; ++j) orow[j] = op(ar[j], br[j]);
+    } else if (as[3] == 1) {
+      const float s = br[0];
+      for (int64_t j = 0; j < n3; ++j) orow[j] = op(ar[j], s);
+    } else if (bs[3] == 1) {
+      const float s = ar[0];
+      for (int64_t j = 0; j < n3; ++j) orow[j] = op(s, br[j]);
+    } else {
+      const float v = op(ar[0], br[0]);
+      for (int64_t j = 0; j < n3; ++j) orow[j] = v;
+    }
+  }
+}
+
 }  // namespace
+
+// binaryStrided(op, a, b, out, dims, aStrides, bStrides): general broadcast over a (collapsed) 4-d output;
+// dims/strides are Int32Array(4), innermost strides 0 or 1. op as in `binary`.
+Napi::Value BinaryStrided(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t op = Int(info, 0, "op");
+  if (op < 0 || op >= kNumOps) throw Napi::RangeError::New(env, "onednn: binaryStrided: op out of range");
+  const std::vector<int64_t> d = Params(info, 4, "dims", 4);
+  const std::vector<int64_t> as = Params(info, 5, "aStrides", 4);
+  const std::vector<int64_t> bs = Params(info, 6, "bStrides", 4);
+  if (as[3] < 0 || as[3] > 1 || bs[3] < 0 || bs[3] > 1) {
+    throw Napi::RangeError::New(env, "onednn: binaryStrided: innermost strides must be 0 or 1");
+  }
+  size_t a_len = 1, b_len = 1;
+  for (int k = 0; k < 4; ++k) {
+    if (d[k] <= 0) throw Napi::RangeError::New(env, "onednn: binaryStrided: dims must be positive");
+    a_len += static_cast<size_t>((d[k] - 1) * as[k]);
+    b_len += static_cast<size_t>((d[k] - 1) * bs[k]);
+  }
+  const float* a = F32(info, 1, "a", a_len);
+  const float* b = F32(info, 2, "b", b_len);
+  float* out = F32(info, 3, "out", static_cast<size_t>(d[0] * d[1] * d[2] * d[3]));
+  WithOp(op, [&](auto f) { StridedLoop(a, b, out, d.data(), as.data(), bs.data(), f); });
+  return env.Undefined();
+}
+
+// gather(x, indices, out, batch, outer, dimSize, slice, count): out[b, o, i, :] = x[b, o, indices[b, i], :] for
+// x `[batch, outer, dimSize, slice]` and indices `[batch, count]` (int32), i.e. tfjs GatherV2 after its reshape.
+// Returns false (writing nothing) when an index is outside [0, dimSize), so the caller can raise tfjs' error.
+Napi::Value Gather(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int64_t batch = Int(info, 3, "batch");
+  const int64_t outer = Int(info, 4, "outer");
+  const int64_t dim = Int(info, 5, "dimSize");
+  const int64_t slice = Int(info, 6, "slice");
+  const int64_t count = Int(info, 7, "count");
+  if (batch < 0 || outer < 0 || dim < 0 || slice < 0 || count < 0) {
+    throw Napi::RangeError::New(env, "onednn: gather: sizes must be non-negative");
+  }
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[1].As<Napi::Int32Array>().ElementLength() < static_cast<size_t>(batch * count)) {
+    throw Napi::TypeError::New(env, "onednn: gather: 'indices' must be an Int32Array of batch * count entries");
+  }
+  const int32_t* idx = info[1].As<Napi::Int32Array>().Data();
+  const float* x = F32(info, 0, "x", static_cast<size_t>(batch * outer * dim * slice));
+  float* out = F32(info, 2, "out", static_cast<size_t>(batch * outer * count * slice));
+  for (int64_t i = 0; i < batch * count; ++i) {
+    if (idx[i] < 0 || idx[i] >= dim) return Napi::Boolean::New(env, false);
+  }
+  const size_t bytes = sizeof(float) * static_cast<size_t>(slice);
+  for (int64_t b = 0; b < batch; ++b) {
+    const int32_t* ib = idx + b * count;
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* xs = x + (b * outer + o) * dim * slice;
+      float* os = out + (b * outer + o) * count * slice;
+      if (slice == 1) {
+        for (int64_t i = 0; i < count; ++i) os[i] = xs[ib[i]];
+      } else if (slice == 3) {
+        for (int64_t i = 0; i < count; ++i) {
+          const float* src = xs + ib[i] * 3;
+          float* dst = os + i * 3;
+          dst[0] = src[0];
+          dst[1] = src[1];
+          dst[2] = src[2];
+        }
+      } else {
+        for (int64_t i = 0; i < count; ++i) std::memcpy(os + i * slice, xs + ib[i] * slice, bytes);
+      }
+    }
+  }
+  return Napi::Boolean::New(env, true);
+}
+
+// clip(x, out, n, lo, hi): out = x > hi ? hi : x < lo ? lo : x (NaN passes through, as tfjs ClipByValue).
+Napi::Value Clip(const Napi::CallbackInfo& info) {
+  const int64_t n = Int(info, 2, "n");
+  const float* x = F32(info, 0, "x", static_cast<size_t>(n));
+  float* out = F32(info, 1, "out", static_cast<size_t>(n));
+  const float lo = info[3].As<Napi::Number>().FloatValue();
+  const float hi = info[4].As<Napi::Number>().FloatValue();
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    out[i] = v > hi ? hi : (v < lo ? lo : v);
+  }
+  return info.Env().Undefined();
+}
 
 // relu(x, out, n): out = x < 0 ? 0 : x (NaN passes through, as tfjs).
 Napi::Value Relu(const Napi::CallbackInfo& info) {
@@ -89,7 +226,8 @@ Napi::Value Step(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// binary(op, a, b, out, outer, inner, mode); op: 0 add, 1 sub, 2 mul, 3 div;
+// binary(op, a, b, out, outer, inner, mode); op: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum,
+// 6 squared difference;
 // mode: 0 same shape, 1 b is a row of `inner`, 2 a is a row, 3 b scalar, 4 a scalar.
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -97,19 +235,14 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const int64_t outer = Int(info, 4, "outer");
   const int64_t inner = Int(info, 5, "inner");
   const int mode = static_cast<int>(Int(info, 6, "mode"));
-  if (op < 0 || op > 3 || mode < 0 || mode > 4) throw Napi::RangeError::New(env, "onednn: binary op/mode out of range");
+  if (op < 0 || op >= kNumOps || mode < 0 || mode > 4) throw Napi::RangeError::New(env, "onednn: binary op/mode out of range");
   const size_t n = static_cast<size_t>(outer * inner);
   const size_t a_len = mode == 2 ? static_cast<size_t>(inner) : mode == 4 ? 1 : n;
   const size_t b_len = mode == 1 ? static_cast<size_t>(inner) : mode == 3 ? 1 : n;
   const float* a = F32(info, 1, "a", a_len);
   const float* b = F32(info, 2, "b", b_len);
   float* out = F32(info, 3, "out", n);
-  switch (op) {
-    case 0: BinaryLoop(a, b, out, outer, inner, mode, [](float x, float y) { return x + y; }); break;
-    case 1: BinaryLoop(a, b, out, outer, inner, mode, [](float x, float y) { return x - y; }); break;
-    case 2: BinaryLoop(a, b, out, outer, inner, mode, [](float x, float y) { return x * y; }); break;
-    default: BinaryLoop(a, b, out, outer, inner, mode, [](float x, float y) { return x / y; }); break;
-  }
+  WithOp(op, [&](auto f) { BinaryLoop(a, b, out, outer, inner, mode, f); });
   return env.Undefined();
 }
 

@@ -1,0 +1,86 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { trainStep, type Optimizer } from '@cnn/train';
+
+/** One JSON object per line on stdout — the benchmarks' output format. */
+export function emit(o: Record<string, unknown>): void {
+  console.log(JSON.stringify(o));
+}
+
+/** `ours / theirs` rounded to 2 decimals. */
+export function ratio(ours: number, theirs: number): number {
+  return Math.round((ours / theirs) * 100) / 100;
+}
+
+/** Training throughput of one model on one batch. */
+export interface TrainBench {
+  batch: number;
+  steps: number;
+  /** Mean wall time of a full step (forward, backward, optimizer update, loss read back), ms. */
+  msPerStep: number;
+  /** `batch / step time`, images per second. */
+  imgPerSec: number;
+}
+
+/**
+ * Times `steps` training steps (`trainStep` of `@cnn/train`: forward in training mode, softmax
+ * cross-entropy, gradients, optimizer update, loss read back) on the same batch after `warmup` steps, on
+ * the current backend. The caller keeps ownership of `model`, `x`, `y`, `optimizer`.
+ * @param x `[batch, height, width, channels]` float32. @param y `[batch]` int32.
+ */
+export function benchTrain(model: tfl.LayersModel, optimizer: Optimizer, x: tf.Tensor4D, y: tf.Tensor1D, steps: number, warmup: number): TrainBench {
+  for (let i = 0; i < warmup; i++) trainStep(model, x, y, optimizer);
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) trainStep(model, x, y, optimizer);
+  const ms = (performance.now() - t0) / steps;
+  return { batch: x.shape[0], steps, msPerStep: round1(ms), imgPerSec: round1((x.shape[0] * 1000) / ms) };
+}
+
+/**
+ * Inference throughput: `runs` forward passes of `model.predict(x, {batchSize: batch})` (eval mode, one
+ * batch, results read back) after one warm-up pass, on the current backend. Returns images per second.
+ */
+export function benchInfer(model: tfl.LayersModel, x: tf.Tensor4D, runs: number): number {
+  const batch = x.shape[0];
+  const once = () => tf.tidy(() => (model.predict(x, { batchSize: batch }) as tf.Tensor).dataSync());
+  once();
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) once();
+  return round1((batch * runs) / ((performance.now() - t0) / 1000));
+}
+
+function round1(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+/** `../shared/anchors/pytorch_reference.py` beside the checkout, if present. */
+export function pytorchReferenceScript(): string | undefined {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const script = path.resolve(here, '../../../../shared/anchors/pytorch_reference.py');
+  return existsSync(script) ? script : undefined;
+}
+
+/**
+ * Runs `pytorch_reference.py COMMAND ARGS` with `/usr/bin/python3` in this invocation and returns its
+ * summary line (the last JSON line), or `undefined` — after emitting `{bench: 'pytorch', skipped}` —
+ * when the script, python or torch is missing.
+ */
+export function runPytorchReference(command: string, args: string[]): Record<string, unknown> | undefined {
+  const script = pytorchReferenceScript();
+  const python = '/usr/bin/python3';
+  if (!script || !existsSync(python)) {
+    emit({ bench: 'pytorch', skipped: 'no ../shared/anchors/pytorch_reference.py or /usr/bin/python3' });
+    return undefined;
+  }
+  const r = spawnSync(python, [script, command, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    emit({ bench: 'pytorch', skipped: `pytorch_reference.py failed (apt-get install -y python3-torch libopenblas0-pthread): ${(r.stderr || '').trim().split('\n').pop()}` });
+    return undefined;
+  }
+  const lines = r.stdout.trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+}
