@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_CHROMIUM, inspectReport } from '@cnn/explain';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFlags } from './cli.js';
 import { runMnist } from './run.js';
@@ -45,6 +46,17 @@ describe('runMnist on real MNIST (first 2,048 training images, 1 epoch)', () => 
     expect(readdirSync(path.join(out, 'model')).sort()).toContain('model.json');
     expect(lines.some((l) => /Epoch 1\/1/.test(l))).toBe(true);
     expect(lines.join('\n')).toContain('184,586');
+    const files = readdirSync(out);
+    for (const f of ['analysis.json', 'samples.png', 'misclassified.png', 'top-losses.png', 'gradcam.png', 'report.html']) expect(files).toContain(f);
+
+    // The report as a person sees it: every section, every image decoded, no console errors.
+    if (existsSync(DEFAULT_CHROMIUM)) {
+      const seen = await inspectReport(path.join(out, 'report.html'), { screenshot: path.join(appDir, 'test-artifacts', 'report.png') });
+      expect(seen.sections).toEqual(['summary', 'curves', 'confusion', 'per-class', 'misclassified', 'top-losses', 'grad-cam', 'samples', 'histograms']);
+      expect(seen.images.length).toBeGreaterThanOrEqual(10);
+      for (const img of seen.images) expect(img.width * img.height, img.alt).toBeGreaterThan(0);
+      expect(seen.errors).toEqual([]);
+    }
   });
 });
 

@@ -45,4 +45,5 @@ export { activationHistograms, histogram, weightHistograms } from './analysis/hi
 export { datasetBatch } from './analysis/dataset-input.js';
 export { analyzeRun, type Analysis, type AnalyzeRunOptions, type GalleryEntry } from './analysis/analyze-run.js';
 export { writeReport, type WriteReportOptions } from './report/write-report.js';
+export { DEFAULT_CHROMIUM, inspectReport, type InspectReportOptions, type ReportInspection } from './report/inspect-report.js';
 export { readHistory, readSummary } from './report/run-files.js';

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Analysis, analyzeRun } from '../analysis/analyze-run.js';
 import { ExplainError } from '../errors.js';
 import { makeSyntheticRun, NORMALIZE, syntheticDataset, tinyModel } from '../test-utils/synthetic-run.js';
+import { inspectReport } from './inspect-report.js';
 import { writeReport } from './write-report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -106,40 +107,19 @@ describe('writeReport', () => {
 
 describe.skipIf(!existsSync(CHROMIUM))(`report in headless Chromium (${CHROMIUM}; skipped when absent: apt-get install -y chromium)`, () => {
   it('loads without console errors, every image has a natural size, and a screenshot is saved', async () => {
-    const { chromium } = await import('playwright-core');
-    const profile = await mkdtemp(join(tmpdir(), 'explain-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-      viewport: { width: 1280, height: 900 },
-    });
-    try {
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(m.text());
-      });
-      page.on('pageerror', (e) => errors.push(e.message));
-      page.on('requestfailed', (r) => errors.push(`request failed: ${r.url().slice(0, 80)}`));
-      await page.goto(`file://${reportPath}`, { waitUntil: 'load' });
-      const images = await page.$$eval('img', (imgs) =>
-        imgs.map((i) => ({ alt: i.alt, complete: i.complete, w: i.naturalWidth, h: i.naturalHeight })),
-      );
-      expect(images.length).toBeGreaterThanOrEqual(11);
-      for (const img of images) {
-        expect(img.complete, img.alt).toBe(true);
-        expect(img.w * img.h, img.alt).toBeGreaterThan(0);
-      }
-      const sectionIds = await page.$$eval('section', (s) => s.map((e) => e.id));
-      expect(sectionIds).toEqual(SECTIONS);
-      expect(errors).toEqual([]);
-      await mkdir(artifacts, { recursive: true });
-      await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
-      expect(existsSync(join(artifacts, 'report.png'))).toBe(true);
-    } finally {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
+    const seen = await inspectReport(reportPath, { screenshot: join(artifacts, 'report.png') });
+    expect(seen.images.length).toBeGreaterThanOrEqual(11);
+    for (const img of seen.images) {
+      expect(img.complete, img.alt).toBe(true);
+      expect(img.width * img.height, img.alt).toBeGreaterThan(0);
     }
+    expect(seen.sections).toEqual(SECTIONS);
+    expect(seen.errors).toEqual([]);
+    expect(existsSync(join(artifacts, 'report.png'))).toBe(true);
+  });
+
+  it('refuses a missing report or browser with the fix in the message', async () => {
+    await expect(inspectReport(join(root, 'none.html'))).rejects.toThrow(/no report at/);
+    await expect(inspectReport(reportPath, { executablePath: '/nonexistent/chromium' })).rejects.toThrow(/apt-get install -y chromium/);
   });
 });
