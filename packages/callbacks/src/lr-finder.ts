@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import {
-  applyGradients, computeGradients, getModelWeights, rngLayers, setModelWeights,
+  applyGradients, computeGradients, getModelWeights, setModelWeights,
   type Batch, type BatchSource, type Optimizer,
 } from '@cnn/train';
+import { rngLayers } from '@cnn/models';
 import { writeVegaLitePlot, type VegaLiteSpec } from './plot';
 
 /** Options of {@link lrFind}. */

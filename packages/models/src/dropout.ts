@@ -122,13 +122,15 @@ export function dropout(args: DropoutArgs = {}): Dropout {
 }
 
 /** A layer with resumable random state (duck-typed: {@link Dropout} and any layer with these methods). */
-interface RngLayer {
+/** A layer with a seeded random stream whose state checkpoints save and restore (e.g. {@link Dropout}). */
+export interface RngLayer {
   name: string;
   getRngState(): unknown;
   setRngState(state: unknown): void;
 }
 
-function rngLayers(model: tfl.LayersModel): RngLayer[] {
+/** Layers of `model` with `getRngState`/`setRngState` ({@link Dropout}), nested models included, in order. */
+export function rngLayers(model: tfl.LayersModel): RngLayer[] {
   const out: RngLayer[] = [];
   const visit = (layers: unknown[]): void => {
     for (const l of layers as Array<Record<string, unknown>>) {

@@ -1,5 +1,5 @@
 export { BatchNorm, batchNorm, batchNormTraining, BATCH_NORM_KERNELS, type BatchNormArgs, type BatchNormTrainingResult } from './batch-norm';
-export { Dropout, dropout, dropoutMaskSeed, getModelRngState, setModelRngState, type DropoutArgs, type DropoutRngState } from './dropout';
+export { Dropout, dropout, dropoutMaskSeed, getModelRngState, setModelRngState, rngLayers, type RngLayer, type DropoutArgs, type DropoutRngState } from './dropout';
 export { layerInit, layerSeed, type InitScheme, type LayerInit, type Initializer } from './init';
 export { mnistNet, improvedMnistNet, resolveOptions, type ModelOptions } from './mnist-net';
 export { cifar10Net } from './cifar10-net';

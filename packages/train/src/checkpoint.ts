@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { getModelRngState, setModelRngState } from '@cnn/models';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
@@ -45,21 +46,6 @@ export interface TrainingState {
   meta?: Record<string, unknown>;
 }
 
-interface RngLayer { name: string; getRngState(): unknown; setRngState(s: unknown): void }
-
-/** Layers with `getRngState`/`setRngState` (e.g. `@cnn/models`' seeded `Dropout`), nested models included. */
-export function rngLayers(model: tfl.LayersModel): RngLayer[] {
-  const out: RngLayer[] = [];
-  const visit = (layers: unknown[]): void => {
-    for (const l of layers as Array<Record<string, unknown>>) {
-      if (typeof l.getRngState === 'function' && typeof l.setRngState === 'function') out.push(l as unknown as RngLayer);
-      if (Array.isArray(l.layers)) visit(l.layers);
-    }
-  };
-  visit(model.layers);
-  return out;
-}
-
 /**
  * Copies every weight of `model` (trainable and non-trainable) keyed by its layer-scoped name.
  * @throws Error when two weights share a name.
@@ -101,8 +87,7 @@ export function setModelWeights(model: tfl.LayersModel, weights: NamedWeight[]):
  * callback states, history, loader epoch). All arrays are copies.
  */
 export function captureTrainingState(ctx: TrainingContext, meta?: Record<string, unknown>): TrainingState {
-  const rng: Record<string, unknown> = {};
-  for (const l of rngLayers(ctx.model)) rng[l.name] = l.getRngState();
+  const rng = getModelRngState(ctx.model);
   const callbacks: Record<string, unknown> = {};
   ctx.callbacks.forEach((cb, i) => {
     if (typeof cb.getState === 'function') callbacks[ctx.callbackKeys[i]] = cb.getState();
@@ -128,11 +113,7 @@ export function captureTrainingState(ctx: TrainingContext, meta?: Record<string,
 export function restoreTrainingState(ctx: TrainingContext, state: TrainingState, parts: { callbacks?: boolean } = {}): void {
   setModelWeights(ctx.model, state.weights);
   ctx.optimizer.setState(state.optimizer);
-  const layers = rngLayers(ctx.model);
-  for (const l of layers) {
-    if (!(l.name in state.rng)) throw new Error(`restoreTrainingState: the checkpoint has no RNG state for layer '${l.name}'`);
-    l.setRngState(state.rng[l.name]);
-  }
+  setModelRngState(ctx.model, state.rng);
   ctx.history.splice(0, ctx.history.length, ...state.history.map((e) => ({ ...e })));
   ctx.epoch = state.epoch;
   const train = ctx.train as { setEpoch?: (k: number) => void } | null;

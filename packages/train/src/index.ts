@@ -16,7 +16,7 @@ export {
 export type { HistoryEntry, History, RunSummary } from './history';
 export { callbackKeys, type Callback, type Logs, type GradientsInfo, type TrainingContext, type TrainingParams } from './callback';
 export {
-  saveCheckpoint, loadCheckpoint, hasCheckpoint, assertCheckpointDir, captureTrainingState, restoreTrainingState, getModelWeights, setModelWeights, rngLayers,
+  saveCheckpoint, loadCheckpoint, hasCheckpoint, assertCheckpointDir, captureTrainingState, restoreTrainingState, getModelWeights, setModelWeights,
   CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type TrainingState, type NamedWeight, type SavedCheckpoint,
 } from './checkpoint';
 export {
