@@ -2,18 +2,22 @@
  * MNISTNet training-step profile on a tfjs backend: ms/step, img/s and a per-kernel time breakdown, plus
  * eval (batch 1000) throughput. Usage:
  *   pnpm exec tsx scripts/profile-step.ts [--backend onednn|cpu] [--steps 30] [--warmup 5] [--batch 64]
- *     [--no-kernels] [--eval-batch 1000] [--optimizer fused|ops|tfjs]
+ *     [--no-kernels] [--eval-batch 1000] [--optimizer fused|ops|tfjs] [--pool-ab 0]
+ *     [--pool-bytes 268435456]
  * MNISTNet: conv5x5 1→32 relu, maxpool2, conv5x5 32→64 relu, maxpool2, flatten, dense 1024→128 relu,
  * dropout 0.5, dense 128→10; NHWC; Adam(1e-3); softmax cross-entropy. Data is random (timing only).
  * `--optimizer`: `fused` (default) is @cnn/train's Adam, which runs the backend's `CnnAdamUpdate` kernel when
  * registered; `ops` is the same Adam forced onto its tf-op path; `tfjs` is `tf.train.adam`. The train source is
  * imported by relative path (dev script only: @cnn/train devDepends on this package, not the reverse).
+ * `--pool-ab R` (onednn only): before the profile, R rounds alternating the output-buffer pool off
+ * (`maxPoolBytes = 0`) and on, `--steps` timed steps each, in this one process; prints min/p25/median per step.
+ * `--pool-bytes N` sets the backend's `maxPoolBytes` for the profile (0 disables buffer recycling).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { Adam } from '../../train/src/optimizers/adam.js';
-import { getBinding, selectBackend } from '../src/index.js';
+import { DEFAULT_POOL_BYTES, getBinding, type OnednnBackend, selectBackend } from '../src/index.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,6 +73,9 @@ async function main(): Promise<void> {
   console.log(`backend: ${chosen.backend} (${chosen.reason})`);
   if (chosen.backend === 'onednn') console.log('native:', JSON.stringify(getBinding().getInfo()));
   if (kernels) instrument(chosen.backend);
+  if (chosen.backend === 'onednn') {
+    (tf.backend() as OnednnBackend).maxPoolBytes = Number(arg('pool-bytes', String(DEFAULT_POOL_BYTES)));
+  }
 
   const model = buildMnistNet();
   const which = arg('optimizer', 'fused');
@@ -94,6 +101,32 @@ async function main(): Promise<void> {
   };
 
   for (let i = 0; i < warmup; i++) step();
+  const abRounds = Number(arg('pool-ab', '0'));
+  if (abRounds > 0 && chosen.backend === 'onednn') {
+    const ob = tf.backend() as OnednnBackend;
+    const bound = ob.maxPoolBytes;
+    const times = { off: [] as number[], on: [] as number[] };
+    for (let r = 0; r < abRounds; r++) {
+      for (const mode of ['off', 'on'] as const) {
+        ob.maxPoolBytes = mode === 'on' ? bound : 0;
+        ob.clearPool();
+        step();  // refills the pool (or drains it) before timing
+        for (let i = 0; i < steps; i++) {
+          const ta = process.hrtime.bigint();
+          step();
+          times[mode].push(Number(process.hrtime.bigint() - ta) / 1e6);
+        }
+      }
+    }
+    ob.maxPoolBytes = bound;
+    const summary = (t: number[]) => {
+      const sorted = [...t].sort((p, q) => p - q);
+      return `min ${sorted[0]!.toFixed(2)} / p25 ${sorted[Math.floor(sorted.length / 4)]!.toFixed(2)} / median ` +
+        `${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms/step`;
+    };
+    console.log(`pool A/B (${abRounds} rounds x ${steps} steps each): off ${summary(times.off)}; ` +
+      `on ${summary(times.on)}; ${JSON.stringify(ob.poolStats())}`);
+  }
   const before = tf.memory().numTensors;
   profiling = kernels;
   const t0 = process.hrtime.bigint();

@@ -1,7 +1,8 @@
 // Importing the package registers the `onednn` backend and its kernels (side effect).
 import './register.js';
 
-export { BACKEND_NAME, OnednnBackend } from './backend.js';
+export { BACKEND_NAME, DEFAULT_POOL_BYTES, OnednnBackend } from './backend.js';
+export type { PoolStats } from './backend.js';
 export {
   defaultAddonPath,
   getBinding,

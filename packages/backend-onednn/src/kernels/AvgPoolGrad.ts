@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { AvgPoolGradAttrs, AvgPoolGradInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, type Defined, floatValues, output, poolParams, runCpuKernel } from './util.js';
+import { type Defined, floatValues, output, poolParams, runCpuKernel } from './util.js';
 
 /** `dx[batch, inH, inW, C]` from dy `[batch, outH, outW, C]`. */
 export function avgPoolGrad(
@@ -22,7 +22,7 @@ export function avgPoolGrad(
   if (!params || !dyv || input.dtype !== 'float32') {
     return runCpuKernel(tf.AvgPoolGrad, { ...inputs }, backend, { ...attrs }) as TensorInfo;
   }
-  const out = allocFloat32(tf.util.sizeFromShape(input.shape));
+  const out = backend.allocOutput(tf.util.sizeFromShape(input.shape));
   backend.binding.avgPoolGrad(dyv, out, params);
   return output(backend, [...input.shape], out);
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { ClipByValueAttrs, ClipByValueInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, floatValues, output, runCpuKernel } from './util.js';
+import { floatValues, output, runCpuKernel } from './util.js';
 
 /** Elementwise clip of x (any shape) to `[clipValueMin, clipValueMax]`. */
 export function clipByValue(args: { inputs: ClipByValueInputs; backend: OnednnBackend; attrs: ClipByValueAttrs }):
@@ -13,7 +13,7 @@ export function clipByValue(args: { inputs: ClipByValueInputs; backend: OnednnBa
   const xv = floatValues(backend, x);
   if (!xv) return runCpuKernel(tf.ClipByValue, { ...inputs }, backend, { ...attrs }) as TensorInfo;
   const n = tf.util.sizeFromShape(x.shape);
-  const out = allocFloat32(n);
+  const out = backend.allocOutput(n);
   backend.binding.clip(xv, out, n, attrs.clipValueMin, attrs.clipValueMax);
   return output(backend, [...x.shape], out);
 }

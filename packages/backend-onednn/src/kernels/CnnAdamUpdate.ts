@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, output } from './util.js';
+import { output } from './util.js';
 
 /** Kernel name (contract with @cnn/train). */
 export const CNN_ADAM_UPDATE = 'CnnAdamUpdate';
@@ -81,10 +81,10 @@ export function cnnAdamUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: On
   const bc1 = 1 - b1 ** t;
   const bc2Sqrt = Math.sqrt(1 - b2 ** t);
   const scalars = Float32Array.of(wd, b1, 1 - b1, b2, 1 - b2, bc2Sqrt, eps, lr / bc1);
-  const outP = allocFloat32(n);
-  const outM = allocFloat32(n);
-  const outV = allocFloat32(n);
-  const outVmax = amsgrad ? allocFloat32(n) : null;
+  const outP = backend.allocOutput(n);
+  const outM = backend.allocOutput(n);
+  const outV = backend.allocOutput(n);
+  const outVmax = amsgrad ? backend.allocOutput(n) : null;
   backend.binding.adamUpdate(p, g, m, v, vmax, outP, outM, outV, outVmax, n, amsgrad, scalars);
   const shape = [...param.shape];
   const outs = [output(backend, shape, outP), output(backend, shape, outM), output(backend, shape, outV)];

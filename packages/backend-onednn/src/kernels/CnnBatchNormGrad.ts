@@ -14,7 +14,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, NamedTensorInfoMap, Tensor
 import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
 import { batchNormGeometry } from './CnnBatchNormTrain.js';
-import { allocFloat32, output } from './util.js';
+import { output } from './util.js';
 
 /** Kernel name (contract with @cnn/models). */
 export const CNN_BATCH_NORM_GRAD = 'CnnBatchNormGrad';
@@ -34,9 +34,9 @@ export function cnnBatchNormGrad(
   const mean = optimizerInput(backend, k, 'mean', inputs['mean'], channels);
   const variance = optimizerInput(backend, k, 'variance', inputs['variance'], channels);
   const eps = numberAttr(k, attrs, 'epsilon');
-  const dx = allocFloat32(n);
-  const dgamma = allocFloat32(channels);
-  const dbeta = allocFloat32(channels);
+  const dx = backend.allocOutput(n);
+  const dgamma = backend.allocOutput(channels);
+  const dbeta = backend.allocOutput(channels);
   backend.binding.batchNormGrad(dy, xv, gamma, mean, variance, dx, dgamma, dbeta, rows, channels, eps);
   return [output(backend, [...x!.shape], dx), output(backend, [channels], dgamma), output(backend, [channels], dbeta)];
 }

@@ -15,7 +15,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 
 import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
-import { allocFloat32, output } from './util.js';
+import { output } from './util.js';
 
 /** Kernel name (contract with @cnn/models). */
 export const CNN_BATCH_NORM_TRAIN = 'CnnBatchNormTrain';
@@ -43,9 +43,9 @@ export function cnnBatchNormTrain(
   const gamma = optimizerInput(backend, k, 'gamma', inputs['gamma'], channels);
   const beta = optimizerInput(backend, k, 'beta', inputs['beta'], channels);
   const eps = numberAttr(k, attrs, 'epsilon');
-  const y = allocFloat32(rows * channels);
-  const mean = allocFloat32(channels);
-  const variance = allocFloat32(channels);
+  const y = backend.allocOutput(rows * channels);
+  const mean = backend.allocOutput(channels);
+  const variance = backend.allocOutput(channels);
   backend.binding.batchNormTrain(xv, gamma, beta, y, mean, variance, rows, channels, eps);
   return [output(backend, [...x!.shape], y), output(backend, [channels], mean), output(backend, [channels], variance)];
 }

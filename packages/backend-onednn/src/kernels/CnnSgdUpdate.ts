@@ -16,7 +16,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 
 import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
-import { allocFloat32, output } from './util.js';
+import { output } from './util.js';
 
 /** Kernel name (contract with @cnn/train). */
 export const CNN_SGD_UPDATE = 'CnnSgdUpdate';
@@ -38,8 +38,8 @@ export function cnnSgdUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: One
   const wd = numberAttr(k, attrs, 'weightDecay');
   const nesterov = attrs['nesterov'] === true;
   const scalars = Float32Array.of(wd, momentum, 1 - dampening, lr, 0);
-  const outP = allocFloat32(n);
-  const outBuf = momentum !== 0 ? allocFloat32(n) : null;
+  const outP = backend.allocOutput(n);
+  const outBuf = momentum !== 0 ? backend.allocOutput(n) : null;
   backend.binding.sgdUpdate(p, g, buf, outP, outBuf, n, nesterov, scalars);
   const shape = [...param.shape];
   const outs = [output(backend, shape, outP)];

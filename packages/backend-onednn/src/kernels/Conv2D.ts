@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, Conv2DInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** `y[batch, outH, outW, outC] = conv2d(x[batch, inH, inW, inC], filter[fh, fw, inC, outC])`. */
 export function conv2D(args: { inputs: Conv2DInputs; backend: OnednnBackend; attrs: Conv2DAttrs }): TensorInfo {
@@ -17,7 +17,7 @@ export function conv2D(args: { inputs: Conv2DInputs; backend: OnednnBackend; att
   const xv = floatValues(backend, x);
   const wv = floatValues(backend, filter);
   if (!params || !xv || !wv) return runCpuKernel(tf.Conv2D, { ...inputs }, backend, { ...attrs }) as TensorInfo;
-  const out = allocFloat32(tf.util.sizeFromShape(info.outShape));
+  const out = backend.allocOutput(tf.util.sizeFromShape(info.outShape));
   backend.binding.conv2dForward(xv, wv, null, out, params, false);
   return output(backend, info.outShape, out);
 }

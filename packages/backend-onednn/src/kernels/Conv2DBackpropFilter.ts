@@ -5,7 +5,7 @@ import type {
 } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** `dw[fh, fw, inC, outC]` from x `[batch, inH, inW, inC]` and dy `[batch, outH, outW, outC]`. */
 export function conv2DBackpropFilter(
@@ -22,7 +22,7 @@ export function conv2DBackpropFilter(
   if (!params || !xv || !dyv) {
     return runCpuKernel(tf.Conv2DBackpropFilter, { ...inputs }, backend, { ...attrs }) as TensorInfo;
   }
-  const out = allocFloat32(tf.util.sizeFromShape(filterShape));
+  const out = backend.allocOutput(tf.util.sizeFromShape(filterShape));
   backend.binding.conv2dBackwardFilter(xv, dyv, out, params);
   return output(backend, [...filterShape], out);
 }

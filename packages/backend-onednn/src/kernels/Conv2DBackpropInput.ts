@@ -5,7 +5,7 @@ import type {
 } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** `dx[inputShape]` from dy `[batch, outH, outW, outC]` and filter `[fh, fw, inC, outC]`. */
 export function conv2DBackpropInput(
@@ -22,7 +22,7 @@ export function conv2DBackpropInput(
   if (!params || !dyv || !wv) {
     return runCpuKernel(tf.Conv2DBackpropInput, { ...inputs }, backend, { ...attrs }) as TensorInfo;
   }
-  const out = allocFloat32(tf.util.sizeFromShape(inputShape));
+  const out = backend.allocOutput(tf.util.sizeFromShape(inputShape));
   backend.binding.conv2dBackwardData(dyv, wv, out, params);
   return output(backend, [...inputShape], out);
 }

@@ -8,7 +8,7 @@ import type { FusedBatchNormAttrs, FusedBatchNormInputs, KernelConfig, KernelFun
   '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** Values of a per-channel operand expanded to `channels`, `null` when absent, `undefined` when unsupported. */
 function perChannel(backend: OnednnBackend, t: TensorInfo | undefined, channels: number):
@@ -37,7 +37,7 @@ export function fusedBatchNorm(
   const sc = perChannel(backend, inputs.scale, channels);
   if (!m || !v || off === undefined || sc === undefined) return fallback();
   const n = xv.length;
-  const out = allocFloat32(n);
+  const out = backend.allocOutput(n);
   backend.binding.batchNorm(xv, m, v, off, sc, out, n / channels, channels, attrs.varianceEpsilon ?? 0.001);
   return output(backend, [...x.shape], out);
 }

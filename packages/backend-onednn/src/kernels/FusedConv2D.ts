@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FusedConv2DAttrs, FusedConv2DInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, channelBias, type Defined, convParams, floatValues, output, runCpuKernel } from './util.js';
+import { channelBias, type Defined, convParams, floatValues, output, runCpuKernel } from './util.js';
 
 /** `y = activation(conv2d(x, filter) + bias)`, x `[batch, inH, inW, inC]`, filter `[fh, fw, inC, outC]`, bias `[outC]`. */
 export function fusedConv2D(
@@ -26,7 +26,7 @@ export function fusedConv2D(
   const wv = floatValues(backend, filter);
   const bv = channelBias(backend, bias, info.outChannels);
   if (!params || !xv || !wv || bv === undefined) return fallback();
-  const out = allocFloat32(tf.util.sizeFromShape(info.outShape));
+  const out = backend.allocOutput(tf.util.sizeFromShape(info.outShape));
   backend.binding.conv2dForward(xv, wv, bv, out, params, activation === 'relu');
   return output(backend, info.outShape, out);
 }

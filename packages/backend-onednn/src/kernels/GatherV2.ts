@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GatherV2Attrs, GatherV2Inputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** Gathers slices of x along `axis` at `indices`, batched over the first `batchDims` axes. */
 export function gatherV2(args: { inputs: GatherV2Inputs; backend: OnednnBackend; attrs: GatherV2Attrs }): TensorInfo {
@@ -21,7 +21,7 @@ export function gatherV2(args: { inputs: GatherV2Inputs; backend: OnednnBackend;
   const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
     x as tf.TensorInfo as tf.Tensor, indices as tf.TensorInfo as tf.Tensor, axis, attrs.batchDims ?? 0);
   const count = tf.util.sizeFromShape(indices.shape) / Math.max(1, info.batchSize);
-  const out = allocFloat32(tf.util.sizeFromShape(info.outputShape));
+  const out = backend.allocOutput(tf.util.sizeFromShape(info.outputShape));
   const ok = backend.binding.gather(xv, iv, out, info.batchSize, info.outerSize, info.dimSize, info.sliceSize, count);
   return ok ? output(backend, info.outputShape, out) : fallback();
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, MaxPoolAttrs, MaxPoolInputs, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, type Defined, floatValues, output, poolParams, runCpuKernel } from './util.js';
+import { type Defined, floatValues, output, poolParams, runCpuKernel } from './util.js';
 
 /** `y[batch, outH, outW, C]` = window maxima of x `[batch, inH, inW, C]`. */
 export function maxPool(args: { inputs: MaxPoolInputs; backend: OnednnBackend; attrs: MaxPoolAttrs }): TensorInfo {
@@ -15,7 +15,7 @@ export function maxPool(args: { inputs: MaxPoolInputs; backend: OnednnBackend; a
   const params = poolParams(info);
   const xv = floatValues(backend, x);
   if (!params || !xv) return runCpuKernel(tf.MaxPool, { ...inputs }, backend, { ...attrs }) as TensorInfo;
-  const out = allocFloat32(tf.util.sizeFromShape(info.outShape));
+  const out = backend.allocOutput(tf.util.sizeFromShape(info.outShape));
   backend.binding.maxPool(xv, out, params);
   return output(backend, info.outShape, out);
 }

@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, MaxPoolGradInputs, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, type Defined, floatValues, output, poolParams, runCpuKernel } from './util.js';
+import { type Defined, floatValues, output, poolParams, runCpuKernel } from './util.js';
 
 /** `dx[batch, inH, inW, C]` from dy `[batch, outH, outW, C]` and the pooled input x. */
 export function maxPoolGrad(
@@ -21,7 +21,7 @@ export function maxPoolGrad(
   const dyv = floatValues(backend, dy);
   const xv = floatValues(backend, input);
   if (!params || !dyv || !xv) return runCpuKernel(tf.MaxPoolGrad, { ...inputs }, backend, { ...attrs }) as TensorInfo;
-  const out = allocFloat32(tf.util.sizeFromShape(input.shape));
+  const out = backend.allocOutput(tf.util.sizeFromShape(input.shape));
   backend.binding.maxPoolGrad(dyv, xv, out, params);
   return output(backend, [...input.shape], out);
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, UnaryInputs } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, floatValues, output, runCpuKernel } from './util.js';
+import { floatValues, output, runCpuKernel } from './util.js';
 
 /** Elementwise relu of x (any shape). */
 export function relu(args: { inputs: UnaryInputs; backend: OnednnBackend }): TensorInfo {
@@ -12,7 +12,7 @@ export function relu(args: { inputs: UnaryInputs; backend: OnednnBackend }): Ten
   const xv = floatValues(backend, x);
   if (!xv) return runCpuKernel(tf.Relu, { ...inputs }, backend, {}) as TensorInfo;
   const n = tf.util.sizeFromShape(x.shape);
-  const out = allocFloat32(n);
+  const out = backend.allocOutput(n);
   backend.binding.relu(xv, out, n);
   return output(backend, [...x.shape], out);
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, StepAttrs, TensorInfo, UnaryInputs } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, floatValues, output, runCpuKernel } from './util.js';
+import { floatValues, output, runCpuKernel } from './util.js';
 
 /** Elementwise step of x (any shape). */
 export function step(args: { inputs: UnaryInputs; backend: OnednnBackend; attrs: StepAttrs }): TensorInfo {
@@ -12,7 +12,7 @@ export function step(args: { inputs: UnaryInputs; backend: OnednnBackend; attrs:
   const xv = floatValues(backend, x);
   if (!xv) return runCpuKernel(tf.Step, { ...inputs }, backend, { ...attrs }) as TensorInfo;
   const n = tf.util.sizeFromShape(x.shape);
-  const out = allocFloat32(n);
+  const out = backend.allocOutput(n);
   backend.binding.step(xv, out, n, attrs.alpha ?? 0);
   return output(backend, [...x.shape], out);
 }

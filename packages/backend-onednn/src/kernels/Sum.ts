@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, SumAttrs, SumInputs, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /**
  * Native sum of float32 x over `axis` (a contiguous run of leading or trailing axes) divided by `divisor`, or
@@ -28,7 +28,7 @@ export function reduceNative(backend: OnednnBackend, x: TensorInfo, axis: number
   const outShape = keepDims
     ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
     : x.shape.filter((_, i) => !axes.includes(i));
-  const out = allocFloat32(kept);
+  const out = backend.allocOutput(kept);
   const divisor = mean ? reduced : 1;
   if (leading) backend.binding.sumOuter(xv, out, reduced, kept, divisor);
   else backend.binding.sumInner(xv, out, kept, reduced, divisor);

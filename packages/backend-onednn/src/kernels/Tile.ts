@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig, KernelFunc, TensorInfo, TileAttrs, TileInputs } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** `x` tiled `reps` times along each axis. */
 export function tile(args: { inputs: TileInputs; backend: OnednnBackend; attrs: TileAttrs }): TensorInfo {
@@ -23,7 +23,7 @@ export function tile(args: { inputs: TileInputs; backend: OnednnBackend; attrs: 
   const rows = reps.reduce((a, r) => a * r, 1);
   const rowLen = tf.util.sizeFromShape(x.shape);
   if (rows * rowLen === 0) return fallback();
-  const out = allocFloat32(rows * rowLen);
+  const out = backend.allocOutput(rows * rowLen);
   backend.binding.tileRows(xv, out, rows, rowLen);
   return output(backend, x.shape.map((d, i) => d * reps[i]!), out);
 }

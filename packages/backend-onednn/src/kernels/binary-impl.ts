@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BinaryInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** Native op codes of `binding.binary`. */
 export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6 } as const;
@@ -95,13 +95,13 @@ export function binaryKernel(kernelName: string, op: number): KernelConfig {
     if (!av || !bv) return fallback();
     const mode = broadcastMode(a.shape, b.shape, outShape);
     if (mode) {
-      const out = allocFloat32(size);
+      const out = backend.allocOutput(size);
       backend.binding.binary(op, av, bv, out, mode.outer, mode.inner, mode.mode);
       return output(backend, outShape, out);
     }
     const strided = stridedBroadcast(a.shape, b.shape, outShape);
     if (!strided) return fallback();
-    const out = allocFloat32(size);
+    const out = backend.allocOutput(size);
     backend.binding.binaryStrided(op, av, bv, out, strided.dims, strided.aStrides, strided.bStrides);
     return output(backend, outShape, out);
   };

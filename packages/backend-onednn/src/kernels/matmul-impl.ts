@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { allocFloat32, floatValues, output } from './util.js';
+import { floatValues, output } from './util.js';
 
 /**
  * `out[...batch, M, N] = op(a)[...batch, M, K] x op(b)[...batch, K, N] (+ bias[N]) (relu)`, or `null` when the
@@ -30,7 +30,7 @@ export function nativeMatMul(
   if (batch !== Math.max(batchA, batchB) || (batchA !== batchB && batchA !== 1 && batchB !== 1)) return null;
   if (innerA === 0 || batch * m * n === 0) return null;
   const outShape = [...outBatchShape, m, n];
-  const out = allocFloat32(batch * m * n);
+  const out = backend.allocOutput(batch * m * n);
   const params = Int32Array.from([batchA, batchB, m, innerA, n, transposeA ? 1 : 0, transposeB ? 1 : 0]);
   backend.binding.matMul(av, bv, bias, out, params, relu);
   return output(backend, outShape, out);

@@ -1,6 +1,6 @@
 /**
- * Shared helpers of the native kernels: zero-copy access to CPU-backend data, uninitialised output
- * allocation, parameter packing, and delegation to the JS `cpu` kernel for unsupported cases.
+ * Shared helpers of the native kernels: zero-copy access to CPU-backend data (outputs come from
+ * `OnednnBackend.allocOutput`), parameter packing, and delegation to the JS `cpu` kernel for unsupported cases.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { backend_util, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
@@ -12,12 +12,6 @@ export function floatValues(backend: OnednnBackend, t: TensorInfo): Float32Array
   if (t.dtype !== 'float32') return null;
   const values = backend.data.get(t.dataId).values;
   return values instanceof Float32Array ? values : null;
-}
-
-/** An uninitialised `Float32Array` of `n` elements (its own ArrayBuffer; the kernel overwrites every element). */
-export function allocFloat32(n: number): Float32Array {
-  const buf = Buffer.allocUnsafeSlow(Math.max(1, n) * 4);
-  return new Float32Array(buf.buffer, buf.byteOffset, n);
 }
 
 /** Calls the JS `cpu` kernel of the same name with the same arguments. */
