@@ -1,4 +1,4 @@
-import { UsageError } from '@cnn/app-common';
+import { resolveUserPath, UsageError } from '@cnn/app-common';
 import { describe, expect, it } from 'vitest';
 import { parseFlags } from './cli.js';
 
@@ -7,7 +7,7 @@ describe('parseFlags (CIFAR-10)', () => {
     const f = parseFlags(['--']);
     expect(f).toMatchObject({
       model: 'cifar10net', epochs: 50, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4,
-      augment: 'standard', milestones: [25, 40], scheduler: 'multistep:milestones=25|40,gamma=0.1', out: 'runs/cifar10', resume: false,
+      augment: 'standard', milestones: [25, 40], scheduler: 'multistep:milestones=25|40,gamma=0.1', out: resolveUserPath('runs/cifar10'), resume: false,
     });
   });
 

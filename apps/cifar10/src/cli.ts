@@ -1,4 +1,4 @@
-import { oneOf, parseTrainingArgs, positiveInt, trainingUsage, UsageError, type TrainingDefaults, type TrainingFlags } from '@cnn/app-common';
+import { oneOf, parseTrainingArgs, resolveUserPath, positiveInt, trainingUsage, UsageError, type TrainingDefaults, type TrainingFlags } from '@cnn/app-common';
 
 /** Augmentation presets: the chapter's `standard` (RandomCrop 32 pad 4, flip, ColorJitter 0.2) or `none`. */
 export const AUGMENT_NAMES = ['standard', 'none'] as const;
@@ -55,7 +55,7 @@ export function parseFlags(argv: string[]): Cifar10Flags {
     ...flags,
     scheduler: flags.scheduler ?? `multistep:milestones=${ms.join('|')},gamma=0.1`,
     model: values.model as string,
-    dataDir: values['data-dir'] as string | undefined,
+    dataDir: values['data-dir'] === undefined ? undefined : resolveUserPath(values['data-dir'] as string),
     augment: oneOf('--augment', values.augment as string, AUGMENT_NAMES),
     milestones: ms,
     subset: values.subset === undefined ? undefined : positiveInt('--subset', values.subset as string),

@@ -1,7 +1,7 @@
 import { EarlyStopping, LRSchedulerCallback, ModelCheckpoint, ModelDebugger } from '@cnn/callbacks';
 import { Adam, SGD } from '@cnn/train';
 import { describe, expect, it } from 'vitest';
-import { nonNegativeInt, parseTrainingArgs, positiveInt, positiveNumber, UsageError, type TrainingDefaults } from './flags.js';
+import { nonNegativeInt, parseTrainingArgs, resolveUserPath, positiveInt, positiveNumber, UsageError, type TrainingDefaults } from './flags.js';
 import { createCallbacks, createOptimizer } from './run.js';
 
 const defaults: TrainingDefaults = { epochs: 5, batchSize: 32, lr: 0.01, optimizer: 'sgd', momentum: 0.8, weightDecay: 1e-4, out: 'runs/x' };
@@ -10,7 +10,7 @@ const parse = (argv: string[]) => parseTrainingArgs(argv, defaults, { extra: { t
 describe('parseTrainingArgs', () => {
   it("takes the app's defaults and passes the app's own options through", () => {
     const { flags, values } = parseTrainingArgs(['--extra', 'v'], defaults, { extra: { type: 'string' } }, 'usage');
-    expect(flags).toMatchObject({ epochs: 5, batchSize: 32, lr: 0.01, optimizer: 'sgd', momentum: 0.8, weightDecay: 1e-4, out: 'runs/x',
+    expect(flags).toMatchObject({ epochs: 5, batchSize: 32, lr: 0.01, optimizer: 'sgd', momentum: 0.8, weightDecay: 1e-4, out: resolveUserPath('runs/x'),
       backend: 'auto', seed: 0, logEvery: 100, resume: false, lrFind: false, help: false });
     expect(flags.scheduler).toBeUndefined();
     expect(values.extra).toBe('v');
@@ -49,8 +49,8 @@ describe('createOptimizer / createCallbacks', () => {
     const all = createCallbacks(parse(['--scheduler', 'step:stepSize=2', '--early-stopping-patience', '3', '--debug-every', '10', '--out', 'o']), () => {});
     expect(all.map((c) => c.constructor)).toEqual([LRSchedulerCallback, EarlyStopping, ModelDebugger, ModelCheckpoint, ModelCheckpoint]);
     const [perEpoch, best] = all.slice(3) as ModelCheckpoint[];
-    expect(perEpoch!.dir).toBe('o/checkpoint');
-    expect(best!.dir).toBe('o/best');
+    expect(perEpoch!.dir).toBe(resolveUserPath('o/checkpoint'));
+    expect(best!.dir).toBe(resolveUserPath('o/best'));
     expect(best!.saveBestOnly).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseSchedulerSpec } from '@cnn/train';
 
@@ -5,6 +6,15 @@ import { parseSchedulerSpec } from '@cnn/train';
 export const BACKEND_NAMES = ['auto', 'onednn', 'tensorflow', 'wasm', 'cpu'] as const;
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZER_NAMES = ['adam', 'sgd'] as const;
+
+/**
+ * A path from the command line, resolved against the directory the user ran the command in: pnpm runs an
+ * app's script inside the app's folder but records the caller's directory in `INIT_CWD`, so
+ * `pnpm mnist -- --out runs/x` at the repository root writes `./runs/x` there.
+ */
+export function resolveUserPath(p: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
+}
 
 /** Thrown for a bad command line; the apps print the message and exit with status 2. */
 export class UsageError extends Error {
@@ -64,7 +74,7 @@ export interface TrainingFlags {
   backend: (typeof BACKEND_NAMES)[number];
   /** `--seed`: initialisation, shuffling, dropout, augmentation. */
   seed: number;
-  /** `--out DIR`. */
+  /** `--out DIR`, absolute (relative paths are resolved with {@link resolveUserPath}). */
   out: string;
   /** `--log-every N` batches for plain progress lines (non-TTY). */
   logEvery: number;
@@ -196,7 +206,7 @@ export function parseTrainingArgs(
     debugEvery: opt('debug-every', positiveInt),
     backend: oneOf('--backend', str('backend')!, BACKEND_NAMES),
     seed: nonNegativeInt('--seed', str('seed')!),
-    out: str('out') ?? defaults.out,
+    out: resolveUserPath(str('out') ?? defaults.out),
     logEvery: positiveInt('--log-every', str('log-every')!),
     help: values.help === true,
   };

@@ -1,6 +1,6 @@
 export {
   BACKEND_NAMES, OPTIMIZER_NAMES, UsageError, nonNegativeInt, oneOf, parseTrainingArgs, positiveInt, positiveNumber,
-  trainingUsage, type TrainingDefaults, type TrainingFlags,
+  resolveUserPath, trainingUsage, type TrainingDefaults, type TrainingFlags,
 } from './flags.js';
 export { createCallbacks, createOptimizer, runTraining, type TrainingRun } from './run.js';
 export type { RunSummary } from '@cnn/train';

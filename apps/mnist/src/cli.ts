@@ -1,4 +1,4 @@
-import { oneOf, parseTrainingArgs, positiveInt, trainingUsage, type TrainingDefaults, type TrainingFlags } from '@cnn/app-common';
+import { oneOf, parseTrainingArgs, resolveUserPath, positiveInt, trainingUsage, type TrainingDefaults, type TrainingFlags } from '@cnn/app-common';
 
 /** Models the app can train (names as in `@cnn/models`' registry). */
 export const MODEL_NAMES = ['mnistnet', 'improved'] as const;
@@ -35,7 +35,7 @@ export function parseFlags(argv: string[]): MnistFlags {
   return {
     ...flags,
     model: oneOf('--model', values.model as string, MODEL_NAMES),
-    dataDir: values['data-dir'] as string | undefined,
+    dataDir: values['data-dir'] === undefined ? undefined : resolveUserPath(values['data-dir'] as string),
     limit: values.limit === undefined ? undefined : positiveInt('--limit', values.limit as string),
   };
 }
