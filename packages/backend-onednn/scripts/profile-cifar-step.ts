@@ -17,33 +17,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { cifar10Net } from '../../models/src/index.js';
 import { SGD } from '../../train/src/optimizers/sgd.js';
 import { getBinding, selectBackend } from '../src/index.js';
+import { arg, KernelProfiler } from './kernel-profiler.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
-
-interface KernelStat { ms: number; calls: number }
-const stats = new Map<string, KernelStat>();
-let profiling = false;
-
-/** Wraps every kernel of `backendName` to accumulate wall time per kernel name while `profiling` is set. */
-function instrument(backendName: string): void {
-  for (const config of tf.getKernelsForBackend(backendName)) {
-    const inner = config.kernelFunc;
-    (config as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
-      if (!profiling) return inner(args);
-      const t0 = process.hrtime.bigint();
-      const out = inner(args);
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const s = stats.get(config.kernelName) ?? { ms: 0, calls: 0 };
-      s.ms += ms;
-      s.calls += 1;
-      stats.set(config.kernelName, s);
-      return out;
-    };
-  }
-}
+const profiler = new KernelProfiler();
 
 async function main(): Promise<void> {
   const backend = arg('backend', 'onednn');
@@ -60,7 +36,7 @@ async function main(): Promise<void> {
       if (tf.getKernel(name, chosen.backend)) tf.unregisterKernel(name, chosen.backend);
     }
   }
-  if (kernels) instrument(chosen.backend);
+  if (kernels) profiler.instrument(chosen.backend);
 
   const model: tfl.LayersModel = cifar10Net({ seed: 1 });
   const optimizer = new SGD({ lr: 0.01, momentum: 0.9, weightDecay: 5e-4, fused: arg('fused', 'true') !== 'false' });
@@ -83,7 +59,7 @@ async function main(): Promise<void> {
 
   for (let i = 0; i < warmup; i++) step();
   const before = tf.memory().numTensors;
-  profiling = kernels;
+  profiler.on = kernels;
   const times: number[] = [];
   let loss = 0;
   for (let i = 0; i < steps; i++) {
@@ -91,23 +67,13 @@ async function main(): Promise<void> {
     loss = step();
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  profiling = false;
+  profiler.on = false;
   const total = times.reduce((a, b) => a + b, 0);
   const msPerStep = total / steps;
   console.log(`train: ${msPerStep.toFixed(1)} ms/step (min ${Math.min(...times).toFixed(1)}), ` +
     `${((batch * 1000) / msPerStep).toFixed(0)} img/s (batch ${batch}, ${steps} steps, loss ${loss.toFixed(4)}, ` +
     `tensors ${before} -> ${tf.memory().numTensors})`);
-  if (kernels) {
-    const rows = [...stats.entries()].sort((p, q) => q[1].ms - p[1].ms);
-    const kernelTotal = rows.reduce((acc, [, s]) => acc + s.ms, 0);
-    console.log(`kernels: ${(kernelTotal / steps).toFixed(1)} ms/step inside kernels, ` +
-      `${((total - kernelTotal) / steps).toFixed(1)} ms/step outside (tfjs engine, tape, JS glue; incl. timing)`);
-    console.log('kernel                      ms/step   calls/step   %');
-    for (const [name, s] of rows.slice(0, 30)) {
-      console.log(`${name.padEnd(26)} ${(s.ms / steps).toFixed(2).padStart(8)} ${(s.calls / steps).toFixed(1)
-        .padStart(10)} ${((100 * s.ms) / total).toFixed(1).padStart(6)}`);
-    }
-  }
+  if (kernels) profiler.print(total, steps, 30);
   if (evalBatch > 0) {
     const xe = tf.randomUniform([evalBatch, 32, 32, 3]);
     tf.tidy(() => (model.predict(xe) as tf.Tensor).dataSync());

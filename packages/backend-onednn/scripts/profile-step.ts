@@ -18,11 +18,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { Adam } from '../../train/src/optimizers/adam.js';
 import { DEFAULT_POOL_BYTES, getBinding, type OnednnBackend, selectBackend } from '../src/index.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg, KernelProfiler } from './kernel-profiler.js';
 
 /** Builds MNISTNet as a tfjs-layers Sequential model. */
 export function buildMnistNet(): tfl.Sequential {
@@ -40,27 +36,7 @@ export function buildMnistNet(): tfl.Sequential {
   });
 }
 
-interface KernelStat { ms: number; calls: number }
-const stats = new Map<string, KernelStat>();
-let profiling = false;
-
-/** Wraps every kernel of `backendName` to accumulate wall time per kernel name while `profiling` is set. */
-function instrument(backendName: string): void {
-  for (const config of tf.getKernelsForBackend(backendName)) {
-    const inner = config.kernelFunc;
-    (config as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
-      if (!profiling) return inner(args);
-      const t0 = process.hrtime.bigint();
-      const out = inner(args);
-      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-      const s = stats.get(config.kernelName) ?? { ms: 0, calls: 0 };
-      s.ms += ms;
-      s.calls += 1;
-      stats.set(config.kernelName, s);
-      return out;
-    };
-  }
-}
+const profiler = new KernelProfiler();
 
 async function main(): Promise<void> {
   const backend = arg('backend', 'onednn');
@@ -72,7 +48,7 @@ async function main(): Promise<void> {
   const chosen = await selectBackend(backend as 'onednn');
   console.log(`backend: ${chosen.backend} (${chosen.reason})`);
   if (chosen.backend === 'onednn') console.log('native:', JSON.stringify(getBinding().getInfo()));
-  if (kernels) instrument(chosen.backend);
+  if (kernels) profiler.instrument(chosen.backend);
   if (chosen.backend === 'onednn') {
     (tf.backend() as OnednnBackend).maxPoolBytes = Number(arg('pool-bytes', String(DEFAULT_POOL_BYTES)));
   }
@@ -92,7 +68,7 @@ async function main(): Promise<void> {
       const logits = model.apply(x, { training: true }) as tf.Tensor;
       return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
     }, vars);
-    if (which === 'tfjs') tfjsAdam.applyGradients(grads);
+    if (which === 'tfjs') tfjsAdam.applyGradients(grads as unknown as Parameters<typeof tfjsAdam.applyGradients>[0]);
     else cnnAdam.step(grads, varMap);
     const loss = value.dataSync()[0]!;
     value.dispose();
@@ -128,26 +104,16 @@ async function main(): Promise<void> {
       `on ${summary(times.on)}; ${JSON.stringify(ob.poolStats())}`);
   }
   const before = tf.memory().numTensors;
-  profiling = kernels;
+  profiler.on = kernels;
   const t0 = process.hrtime.bigint();
   let loss = 0;
   for (let i = 0; i < steps; i++) loss = step();
   const total = Number(process.hrtime.bigint() - t0) / 1e6;
-  profiling = false;
+  profiler.on = false;
   const msPerStep = total / steps;
   console.log(`train: ${msPerStep.toFixed(2)} ms/step, ${((batch * 1000) / msPerStep).toFixed(0)} img/s ` +
     `(batch ${batch}, ${steps} steps, loss ${loss.toFixed(4)}, tensors ${before} -> ${tf.memory().numTensors})`);
-  if (kernels) {
-    const rows = [...stats.entries()].sort((p, q) => q[1].ms - p[1].ms);
-    const kernelTotal = rows.reduce((acc, [, s]) => acc + s.ms, 0);
-    console.log(`kernels: ${(kernelTotal / steps).toFixed(2)} ms/step inside kernels, ` +
-      `${((total - kernelTotal) / steps).toFixed(2)} ms/step outside (tfjs engine, tape, JS glue; incl. timing)`);
-    console.log('kernel                      ms/step   calls/step   %');
-    for (const [name, s] of rows) {
-      console.log(`${name.padEnd(26)} ${(s.ms / steps).toFixed(3).padStart(8)} ${(s.calls / steps).toFixed(1)
-        .padStart(10)} ${((100 * s.ms) / total).toFixed(1).padStart(6)}`);
-    }
-  }
+  if (kernels) profiler.print(total, steps);
   if (evalBatch > 0) {
     const xe = tf.randomUniform([evalBatch, 28, 28, 1]);
     for (let i = 0; i < 2; i++) tf.tidy(() => (model.predict(xe) as tf.Tensor).dataSync());

@@ -1,0 +1,55 @@
+/**
+ * The per-kernel timing harness of the profile scripts (`profile-step.ts`, `profile-cifar-step.ts`): wraps
+ * every kernel registered for a backend so that, while profiling is on, each call's wall time (ms) is added
+ * to its kernel name; then prints a table sorted by time. Dev tooling, not part of the package.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** `--name value` from the command line, else `fallback`. */
+export function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+interface KernelStat { ms: number; calls: number }
+
+/** Times every kernel of one backend while {@link KernelProfiler.on} is set. */
+export class KernelProfiler {
+  /** Accumulated `{ms, calls}` per kernel name. */
+  readonly stats = new Map<string, KernelStat>();
+  /** Whether calls are being timed. */
+  on = false;
+
+  /** Wraps every kernel registered for `backendName` (do it once, before the work to profile). */
+  instrument(backendName: string): void {
+    for (const config of tf.getKernelsForBackend(backendName)) {
+      const inner = config.kernelFunc;
+      (config as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
+        if (!this.on) return inner(args);
+        const t0 = process.hrtime.bigint();
+        const out = inner(args);
+        const s = this.stats.get(config.kernelName) ?? { ms: 0, calls: 0 };
+        s.ms += Number(process.hrtime.bigint() - t0) / 1e6;
+        s.calls += 1;
+        this.stats.set(config.kernelName, s);
+        return out;
+      };
+    }
+  }
+
+  /**
+   * Prints time inside vs outside kernels and the `limit` most expensive kernels, per step.
+   * @param totalMs - Wall time of the profiled steps, ms. @param steps - Number of steps profiled.
+   */
+  print(totalMs: number, steps: number, limit = Infinity): void {
+    const rows = [...this.stats.entries()].sort((p, q) => q[1].ms - p[1].ms);
+    const kernelTotal = rows.reduce((acc, [, s]) => acc + s.ms, 0);
+    console.log(`kernels: ${(kernelTotal / steps).toFixed(2)} ms/step inside kernels, ` +
+      `${((totalMs - kernelTotal) / steps).toFixed(2)} ms/step outside (tfjs engine, tape, JS glue; incl. timing)`);
+    console.log('kernel                      ms/step   calls/step   %');
+    for (const [name, s] of rows.slice(0, limit)) {
+      console.log(`${name.padEnd(26)} ${(s.ms / steps).toFixed(3).padStart(8)} ${(s.calls / steps).toFixed(1)
+        .padStart(10)} ${((100 * s.ms) / totalMs).toFixed(1).padStart(6)}`);
+    }
+  }
+}
