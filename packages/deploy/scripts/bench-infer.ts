@@ -77,7 +77,7 @@ for (const name of values.models!.split(',')) {
       if (rt === 'cpu' && batch * entry.inputShape.reduce((a, b) => a * b, 1) > 32 * 784) continue;
       await tf.setBackend(rt);
       const xb = tf.tensor(data, x.shape);
-      emit(await benchmark(rt, name, batch, () => tf.tidy(() => (model.predict(xb) as tf.Tensor).dataSync()), { maxSeconds, iterations: rt === 'cpu' ? 5 : 20, warmup: rt === 'cpu' ? 1 : 3 }));
+      emit(await benchmark(rt, name, batch, () => tf.tidy(() => (model.predict(xb, { batchSize: batch }) as tf.Tensor).dataSync()), { maxSeconds, iterations: rt === 'cpu' ? 5 : 20, warmup: rt === 'cpu' ? 1 : 3 }));
       xb.dispose();
     }
     x.dispose();

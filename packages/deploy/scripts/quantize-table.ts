@@ -42,7 +42,7 @@ for (const dir of values.models!.split(',')) {
     const saved = await saveModelFiles(model, out, { quantization: q });
     const loaded = await loadModelFiles(out);
     const t0 = performance.now();
-    const logits = tf.tidy(() => (loaded.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    const logits = tf.tidy(() => (loaded.predict(x, { batchSize: x.shape[0] }) as tf.Tensor).dataSync() as Float32Array);
     const secs = (performance.now() - t0) / 1000;
     const acc = accuracy(logits);
     if (q === null) base = acc;

@@ -3,7 +3,8 @@ import { DeployError } from '../errors';
 
 /** The part of a tfjs-layers model the batcher needs (`predict` on `[batch, ...inputShape]`). */
 export interface Predictable {
-  predict(x: tf.Tensor): tf.Tensor | tf.Tensor[];
+  /** tfjs-layers' `predict`; `config.batchSize` keeps a micro-batch in one forward pass (its default is 32). */
+  predict(x: tf.Tensor, config?: { batchSize?: number }): tf.Tensor | tf.Tensor[];
 }
 
 /** Options of {@link MicroBatcher}. */
@@ -77,7 +78,8 @@ export class MicroBatcher {
     const data = new Float32Array(n * this.sampleSize);
     items.forEach((p, i) => data.set(p.input, i * this.sampleSize));
     const out = tf.tidy(() => {
-      const y = this.model.predict(tf.tensor(data, [n, ...this.opts.inputShape]));
+      // One forward pass for the whole micro-batch (tfjs-layers' predict splits into 32s by default).
+      const y = this.model.predict(tf.tensor(data, [n, ...this.opts.inputShape]), { batchSize: n });
       const t = Array.isArray(y) ? y[0]! : y;
       const flat = tf.reshape(t, [n, -1]);
       return this.opts.softmax === false ? flat : tf.softmax(flat);
