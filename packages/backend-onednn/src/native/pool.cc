@@ -12,6 +12,17 @@
 namespace onednn_binding {
 namespace {
 
+// Input rows (or columns) [lo, hi) under output position `o` of a window of size `k`, stride `s` and
+// leading padding `pad`, clipped to an input extent of `size`.
+struct Span {
+  int64_t lo, hi;
+};
+inline Span WindowSpan(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t size) {
+  const int64_t start = o * s - pad;
+  return {start < 0 ? 0 : start, start + k < size ? start + k : size};
+}
+
+
 constexpr size_t kPoolParams = 14;
 
 struct PoolGeom {
@@ -217,13 +228,9 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   for (int64_t n = 0; n < N; ++n) {
     const float* xn = x + n * H * W * C;
     for (int64_t oh = 0; oh < OH; ++oh) {
-      const int64_t hs = oh * SH - PT;
-      const int64_t h0 = hs < 0 ? 0 : hs;
-      const int64_t h1 = hs + KH < H ? hs + KH : H;
+      const auto [h0, h1] = WindowSpan(oh, SH, PT, KH, H);
       for (int64_t ow = 0; ow < OW; ++ow) {
-        const int64_t ws = ow * SW - PL;
-        const int64_t w0 = ws < 0 ? 0 : ws;
-        const int64_t w1 = ws + KW < W ? ws + KW : W;
+        const auto [w0, w1] = WindowSpan(ow, SW, PL, KW, W);
         float* __restrict yp = y + ((n * OH + oh) * OW + ow) * C;
         for (int64_t c = 0; c < C; ++c) yp[c] = ninf;
         for (int64_t h = h0; h < h1; ++h) {
@@ -303,13 +310,9 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
       std::memset(dxn, 0, sizeof(float) * static_cast<size_t>(H * W * C));
       const float* xn = x + n * H * W * C;
       for (int64_t oh = 0; oh < OH; ++oh) {
-        const int64_t hs = oh * SH - PT;
-        const int64_t h0 = hs < 0 ? 0 : hs;
-        const int64_t h1 = hs + KH < H ? hs + KH : H;
+        const auto [h0, h1] = WindowSpan(oh, SH, PT, KH, H);
         for (int64_t ow = 0; ow < OW; ++ow) {
-          const int64_t ws = ow * SW - PL;
-          const int64_t w0 = ws < 0 ? 0 : ws;
-          const int64_t w1 = ws + KW < W ? ws + KW : W;
+          const auto [w0, w1] = WindowSpan(ow, SW, PL, KW, W);
           float* bp = best.data();
           int32_t* ap = arg.data();
           for (int64_t c = 0; c < C; ++c) {
