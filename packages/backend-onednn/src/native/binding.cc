@@ -162,6 +162,15 @@ dnnl::memory Scratchpad(const dnnl::memory::desc& md) {
   return dnnl::memory(md, Engine(), aligned);
 }
 
+SignalBlock::SignalBlock() {
+  sigset_t all;
+  sigfillset(&all);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGABRT}) sigdelset(&all, sig);
+  pthread_sigmask(SIG_BLOCK, &all, &saved_);
+}
+
+SignalBlock::~SignalBlock() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+
 void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e) {
   std::ostringstream os;
   os << "onednn: " << where << " failed: " << e.what() << " (status " << static_cast<int>(e.status) << ")";
@@ -243,19 +252,39 @@ static void TuneMalloc() {
 #endif
 }
 
+/** `Fn` with asynchronous signals blocked for the call (see SignalBlock): every entry point running oneDNN code. */
+template <Napi::Value (*Fn)(const Napi::CallbackInfo&)>
+Napi::Value Blocked(const Napi::CallbackInfo& info) {
+  SignalBlock block;
+  return Fn(info);
+}
+
+/** Starts the OpenMP worker threads with asynchronous signals blocked, so they inherit that mask (SignalBlock). */
+static void StartWorkersBlocked() {
+  SignalBlock block;
+#ifdef _OPENMP
+#pragma omp parallel
+  {
+    volatile int started = 1;
+    (void)started;
+  }
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   TuneMalloc();
+  StartWorkersBlocked();
   exports.Set("getInfo", Napi::Function::New(env, GetInfo, "getInfo"));
   exports.Set("getPrimitiveImpls", Napi::Function::New(env, GetPrimitiveImpls, "getPrimitiveImpls"));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache, "clearCache"));
-  exports.Set("conv2dForward", Napi::Function::New(env, Conv2dForward, "conv2dForward"));
-  exports.Set("conv2dBackwardData", Napi::Function::New(env, Conv2dBackwardData, "conv2dBackwardData"));
-  exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Conv2dBackwardFilter, "conv2dBackwardFilter"));
-  exports.Set("maxPool", Napi::Function::New(env, MaxPool, "maxPool"));
-  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad, "maxPoolGrad"));
-  exports.Set("avgPool", Napi::Function::New(env, AvgPool, "avgPool"));
-  exports.Set("avgPoolGrad", Napi::Function::New(env, AvgPoolGrad, "avgPoolGrad"));
-  exports.Set("matMul", Napi::Function::New(env, MatMul, "matMul"));
+  exports.Set("conv2dForward", Napi::Function::New(env, Blocked<Conv2dForward>, "conv2dForward"));
+  exports.Set("conv2dBackwardData", Napi::Function::New(env, Blocked<Conv2dBackwardData>, "conv2dBackwardData"));
+  exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Blocked<Conv2dBackwardFilter>, "conv2dBackwardFilter"));
+  exports.Set("maxPool", Napi::Function::New(env, Blocked<MaxPool>, "maxPool"));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, Blocked<MaxPoolGrad>, "maxPoolGrad"));
+  exports.Set("avgPool", Napi::Function::New(env, Blocked<AvgPool>, "avgPool"));
+  exports.Set("avgPoolGrad", Napi::Function::New(env, Blocked<AvgPoolGrad>, "avgPoolGrad"));
+  exports.Set("matMul", Napi::Function::New(env, Blocked<MatMul>, "matMul"));
   exports.Set("relu", Napi::Function::New(env, Relu, "relu"));
   exports.Set("step", Napi::Function::New(env, Step, "step"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <napi.h>
+#include <signal.h>
 
 #include <cstdint>
 #include <list>
@@ -69,6 +70,26 @@ dnnl::primitive_attr UserScratchpadAttr();
  * memory when `md` has size 0 (nothing to pass).
  */
 dnnl::memory Scratchpad(const dnnl::memory::desc& md);
+
+/**
+ * Blocks asynchronous signals on the calling thread while it lives (RAII; synchronous fault signals such as
+ * SIGSEGV stay deliverable). oneDNN before 3.11.2 has JIT f32 GEMM kernels that point rsp into the heap while
+ * they run (uxlfoundation/oneDNN#4845, fixed in 3.11.2; Debian bookworm ships 2.6.3): a signal handled
+ * meanwhile writes its frame into the heap and corrupts it. Sampling profilers send one every millisecond
+ * (SIGPROF from `node --cpu-prof` or the inspector), so every entry point that runs oneDNN code holds one of
+ * these, and the OpenMP workers are started under one (Init) so that they inherit the blocked mask. A signal
+ * that arrives meanwhile is delivered when the block ends (after at most one kernel).
+ */
+class SignalBlock {
+ public:
+  SignalBlock();
+  ~SignalBlock();
+  SignalBlock(const SignalBlock&) = delete;
+  SignalBlock& operator=(const SignalBlock&) = delete;
+
+ private:
+  sigset_t saved_;
+};
 
 /** Throws a JS Error carrying the oneDNN status. */
 [[noreturn]] void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e);
