@@ -9,7 +9,8 @@
         "src/native/matmul.cc",
         "src/native/eltwise.cc",
         "src/native/optim.cc",
-        "src/native/batchnorm.cc"
+        "src/native/batchnorm.cc",
+        "src/native/winograd.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -19,6 +19,8 @@ export class KernelProfiler {
   readonly stats = new Map<string, KernelStat>();
   /** Whether calls are being timed. */
   on = false;
+  /** Key each row by kernel name and input shapes (e.g. `Conv2D [128,32,32,64]x[3,3,64,64]`), not name alone. */
+  byShape = false;
 
   /** Wraps every kernel registered for `backendName` (do it once, before the work to profile). */
   instrument(backendName: string): void {
@@ -28,10 +30,13 @@ export class KernelProfiler {
         if (!this.on) return inner(args);
         const t0 = process.hrtime.bigint();
         const out = inner(args);
-        const s = this.stats.get(config.kernelName) ?? { ms: 0, calls: 0 };
+        const key = this.byShape
+          ? `${config.kernelName} ${Object.values(args.inputs).map((t) => `[${t?.shape.join(',')}]`).join('x')}`
+          : config.kernelName;
+        const s = this.stats.get(key) ?? { ms: 0, calls: 0 };
         s.ms += Number(process.hrtime.bigint() - t0) / 1e6;
         s.calls += 1;
-        this.stats.set(config.kernelName, s);
+        this.stats.set(key, s);
         return out;
       };
     }
@@ -48,7 +53,7 @@ export class KernelProfiler {
       `${((totalMs - kernelTotal) / steps).toFixed(2)} ms/step outside (tfjs engine, tape, JS glue; incl. timing)`);
     console.log('kernel                      ms/step   calls/step   %');
     for (const [name, s] of rows.slice(0, limit)) {
-      console.log(`${name.padEnd(26)} ${(s.ms / steps).toFixed(3).padStart(8)} ${(s.calls / steps).toFixed(1)
+      console.log(`${name.padEnd(this.byShape ? 60 : 26)} ${(s.ms / steps).toFixed(3).padStart(8)} ${(s.calls / steps).toFixed(1)
         .padStart(10)} ${((100 * s.ms) / totalMs).toFixed(1).padStart(6)}`);
     }
   }

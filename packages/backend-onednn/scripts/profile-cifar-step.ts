@@ -36,6 +36,7 @@ async function main(): Promise<void> {
       if (tf.getKernel(name, chosen.backend)) tf.unregisterKernel(name, chosen.backend);
     }
   }
+  profiler.byShape = process.argv.includes('--by-shape');
   if (kernels) profiler.instrument(chosen.backend);
 
   const model: tfl.LayersModel = cifar10Net({ seed: 1 });

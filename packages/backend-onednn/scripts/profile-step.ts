@@ -4,37 +4,23 @@
  *   pnpm exec tsx scripts/profile-step.ts [--backend onednn|cpu] [--steps 30] [--warmup 5] [--batch 64]
  *     [--no-kernels] [--eval-batch 1000] [--optimizer fused|ops|tfjs] [--pool-ab 0]
  *     [--pool-bytes 268435456]
- * MNISTNet: conv5x5 1→32 relu, maxpool2, conv5x5 32→64 relu, maxpool2, flatten, dense 1024→128 relu,
- * dropout 0.5, dense 128→10; NHWC; Adam(1e-3); softmax cross-entropy. Data is random (timing only).
+ * The network is @cnn/models' `mnistNet` (conv5x5 1→32 relu, maxpool2, conv5x5 32→64 relu, maxpool2, flatten,
+ * dense 1024→128 relu, seeded dropout 0.5, dense 128→10; NHWC; fused conv/dense layers); Adam(1e-3); softmax
+ * cross-entropy. Data is random (timing only).
  * `--optimizer`: `fused` (default) is @cnn/train's Adam, which runs the backend's `CnnAdamUpdate` kernel when
- * registered; `ops` is the same Adam forced onto its tf-op path; `tfjs` is `tf.train.adam`. The train source is
- * imported by relative path (dev script only: @cnn/train devDepends on this package, not the reverse).
+ * registered; `ops` is the same Adam forced onto its tf-op path; `tfjs` is `tf.train.adam`. The models and train
+ * sources are imported by relative path (dev script only: those packages devDepend on this one, not the reverse).
  * `--pool-ab R` (onednn only): before the profile, R rounds alternating the output-buffer pool off
  * (`maxPoolBytes = 0`) and on, `--steps` timed steps each, in this one process; prints min/p25/median per step.
  * `--pool-bytes N` sets the backend's `maxPoolBytes` for the profile (0 disables buffer recycling).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-layers';
 
+import { mnistNet } from '../../models/src/index.js';
 import { Adam } from '../../train/src/optimizers/adam.js';
 import { DEFAULT_POOL_BYTES, getBinding, type OnednnBackend, selectBackend } from '../src/index.js';
 import { arg, KernelProfiler } from './kernel-profiler.js';
-
-/** Builds MNISTNet as a tfjs-layers Sequential model. */
-export function buildMnistNet(): tfl.Sequential {
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 5, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.conv2d({ filters: 64, kernelSize: 5, activation: 'relu' }),
-      tfl.layers.maxPooling2d({ poolSize: 2 }),
-      tfl.layers.flatten(),
-      tfl.layers.dense({ units: 128, activation: 'relu' }),
-      tfl.layers.dropout({ rate: 0.5 }),
-      tfl.layers.dense({ units: 10 }),
-    ],
-  });
-}
 
 const profiler = new KernelProfiler();
 
@@ -48,12 +34,13 @@ async function main(): Promise<void> {
   const chosen = await selectBackend(backend as 'onednn');
   console.log(`backend: ${chosen.backend} (${chosen.reason})`);
   if (chosen.backend === 'onednn') console.log('native:', JSON.stringify(getBinding().getInfo()));
+  profiler.byShape = process.argv.includes('--by-shape');
   if (kernels) profiler.instrument(chosen.backend);
   if (chosen.backend === 'onednn') {
     (tf.backend() as OnednnBackend).maxPoolBytes = Number(arg('pool-bytes', String(DEFAULT_POOL_BYTES)));
   }
 
-  const model = buildMnistNet();
+  const model = mnistNet({ seed: 0 });
   const which = arg('optimizer', 'fused');
   const tfjsAdam = tf.train.adam(1e-3);
   const cnnAdam = new Adam({ lr: 1e-3, fused: which === 'fused' });

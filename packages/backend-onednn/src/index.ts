@@ -11,10 +11,10 @@ export {
   loadBinding,
   OnednnUnavailableError,
 } from './binding.js';
-export type { OnednnBinding, OnednnInfo, PrimitiveImpl } from './binding.js';
+export type { ConvAlgorithm, OnednnBinding, OnednnInfo, PrimitiveImpl } from './binding.js';
 export { BACKEND_PRIORITY, NATIVE_KERNEL_NAMES, registerOnednnBackend } from './register.js';
 export { selectBackend, BACKEND_CHOICES } from './select-backend.js';
 export type { BackendChoice, SelectBackendOptions, SelectedBackend } from './select-backend.js';
 export { describeShapeCase, NETWORK_SHAPES, runShapeCase } from './shapes.js';
 export type { ShapeCase } from './shapes.js';
-export { getInfo, getPrimitiveImpls } from './info.js';
+export { getConvAlgorithm, getInfo, getPrimitiveImpls, setConvAlgorithm } from './info.js';

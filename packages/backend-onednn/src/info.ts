@@ -1,5 +1,5 @@
 /** Convenience accessors of the native binding's diagnostics. */
-import { getBinding, type OnednnInfo, type PrimitiveImpl } from './binding.js';
+import { type ConvAlgorithm, getBinding, type OnednnInfo, type PrimitiveImpl } from './binding.js';
 
 /**
  * oneDNN version, OpenMP thread count and dispatched ISA.
@@ -15,4 +15,25 @@ export function getInfo(): OnednnInfo {
  */
 export function getPrimitiveImpls(): PrimitiveImpl[] {
   return getBinding().getPrimitiveImpls();
+}
+
+/**
+ * The algorithm 3x3 stride-1 convolutions use now (see {@link ConvAlgorithm}; default `'auto'`, or the
+ * environment variable `ONEDNN_CONV_ALGO`).
+ * @throws OnednnUnavailableError when the addon cannot load.
+ */
+export function getConvAlgorithm(): ConvAlgorithm {
+  return getBinding().getConvAlgorithm();
+}
+
+/**
+ * Sets the algorithm of 3x3 stride-1 convolutions process-wide (see {@link ConvAlgorithm}).
+ * @throws TypeError when `mode` is not `'auto'`, `'direct'` or `'winograd'`.
+ * @throws OnednnUnavailableError when the addon cannot load.
+ */
+export function setConvAlgorithm(mode: ConvAlgorithm): void {
+  if (mode !== 'auto' && mode !== 'direct' && mode !== 'winograd') {
+    throw new TypeError(`setConvAlgorithm: mode must be 'auto', 'direct' or 'winograd'. Received: mode=${String(mode)}`);
+  }
+  getBinding().setConvAlgorithm(mode);
 }

@@ -247,6 +247,25 @@ describe('elementwise and reductions', () => {
         return outs;
       });
     });
+  it('small operands (below 4,096 elements) and the loss-sized broadcasts [64,1] ⊙ [64,10]', async () => {
+    await expectParity(() => {
+      const col = tf.add(rand([64, 1], 61), 2);
+      const m = tf.add(rand([64, 10], 62), 2);
+      const v = rand([64], 63);
+      return [tf.mul(col, m), tf.sub(m, col), tf.div(m, col), tf.add(v, v), tf.mul(tf.scalar(3), v),
+        tf.maximum(col, m), tf.squaredDifference(m, col)];
+    });
+  });
+  it('GreaterEqual: same shape, scalar either side, NaN compares false, general broadcast (JS kernel)', async () => {
+    await expectParity(() => {
+      const a = rand([8, 128], 71);
+      const b = rand([8, 128], 72);
+      const withNaN = tf.where(tf.greater(a, 0.9), tf.fill([8, 128], NaN), a);
+      const f = (t: tf.Tensor) => tf.cast(t, 'float32');
+      return [f(tf.greaterEqual(a, b)), f(tf.greaterEqual(a, 0.5)), f(tf.greaterEqual(tf.scalar(0.1), a)),
+        f(tf.greaterEqual(withNaN, 0)), f(tf.greaterEqual(a, rand([128], 73))), f(tf.greaterEqual(a, a))];
+    });
+  });
   it('Maximum/Minimum/SquaredDifference (same shape, row, scalar; NaN propagates) and ClipByValue (NaN kept)',
     async () => {
       await expectParity(() => {

@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNorm } from './batch-norm';
+import { conv2d, dense } from './fused';
 import { dropout } from './dropout';
 import { layerInit, layerSeed } from './init';
 import { resolveOptions, type ModelOptions } from './mnist-net';
@@ -37,7 +38,7 @@ export function cifar10Net(opts: ModelOptions = {}): tfl.Sequential {
   CIFAR10_BLOCKS.forEach((convs, b) => {
     convs.forEach((outC, j) => {
       const id = `${b + 1}_${j + 1}`;
-      model.add(tfl.layers.conv2d({
+      model.add(conv2d({
         name: `conv${id}`, filters: outC, kernelSize: 3, padding: 'same',
         ...(layerIndex === 0 ? { inputShape: [32, 32, 3] } : {}),
         ...layerInit(init, 3 * 3 * inC, layerSeed(seed, layerIndex)),
@@ -50,10 +51,10 @@ export function cifar10Net(opts: ModelOptions = {}): tfl.Sequential {
     model.add(tfl.layers.maxPooling2d({ name: `pool${b + 1}`, poolSize: 2, strides: 2 }));
   });
   model.add(tfl.layers.flatten({ name: 'flatten' }));
-  model.add(tfl.layers.dense({ name: 'fc1', units: 512, ...layerInit(init, 256 * 4 * 4, layerSeed(seed, layerIndex++)) }));
+  model.add(dense({ name: 'fc1', units: 512, ...layerInit(init, 256 * 4 * 4, layerSeed(seed, layerIndex++)) }));
   model.add(batchNorm({ name: 'bn_fc1' }));
   model.add(tfl.layers.reLU({ name: 'relu_fc1' }));
   model.add(dropout({ name: 'dropout', rate: 0.5, seed: layerSeed(seed, layerIndex + 1) }));
-  model.add(tfl.layers.dense({ name: 'fc2', units: numClasses, ...layerInit(init, 512, layerSeed(seed, layerIndex)) }));
+  model.add(dense({ name: 'fc2', units: numClasses, ...layerInit(init, 512, layerSeed(seed, layerIndex)) }));
   return model;
 }

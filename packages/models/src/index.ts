@@ -18,3 +18,4 @@ export {
   type ReplaceHeadOptions, type LayerSelector, type Stage,
 } from './transfer/index';
 export { ModelEnsemble, type Voting, type ModelEnsembleOptions, type EnsembleEvaluation } from './ensemble';
+export { Conv2D, Dense, conv2d, dense, registerFusedGradients, RELU_BIAS_GRAD_KERNEL } from './fused';

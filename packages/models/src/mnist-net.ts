@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNorm } from './batch-norm';
+import { conv2d, dense } from './fused';
 import { dropout } from './dropout';
 import { layerInit, layerSeed, type InitScheme } from './init';
 
@@ -44,20 +45,20 @@ export function resolveOptions(fn: string, opts: ModelOptions = {}): Required<Om
 export function mnistNet(opts: ModelOptions = {}): tfl.Sequential {
   const { numClasses, seed, init } = resolveOptions('mnistNet', opts);
   const model = tfl.sequential({ name: 'mnistnet' });
-  model.add(tfl.layers.conv2d({
+  model.add(conv2d({
     name: 'conv1', inputShape: [28, 28, 1], filters: 32, kernelSize: 5, padding: 'valid', activation: 'relu',
     ...layerInit(init, 5 * 5 * 1, layerSeed(seed, 0)),
   }));
   model.add(tfl.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }));
-  model.add(tfl.layers.conv2d({
+  model.add(conv2d({
     name: 'conv2', filters: 64, kernelSize: 5, padding: 'valid', activation: 'relu',
     ...layerInit(init, 5 * 5 * 32, layerSeed(seed, 1)),
   }));
   model.add(tfl.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }));
   model.add(tfl.layers.flatten({ name: 'flatten' }));
-  model.add(tfl.layers.dense({ name: 'fc1', units: 128, activation: 'relu', ...layerInit(init, 64 * 4 * 4, layerSeed(seed, 2)) }));
+  model.add(dense({ name: 'fc1', units: 128, activation: 'relu', ...layerInit(init, 64 * 4 * 4, layerSeed(seed, 2)) }));
   model.add(dropout({ name: 'dropout', rate: 0.5, seed: layerSeed(seed, 4) }));
-  model.add(tfl.layers.dense({ name: 'fc2', units: numClasses, ...layerInit(init, 128, layerSeed(seed, 3)) }));
+  model.add(dense({ name: 'fc2', units: numClasses, ...layerInit(init, 128, layerSeed(seed, 3)) }));
   return model;
 }
 
@@ -81,7 +82,7 @@ export function improvedMnistNet(opts: ModelOptions = {}): tfl.Sequential {
   let inC = 1;
   channels.forEach((outC, i) => {
     const k = i + 1;
-    model.add(tfl.layers.conv2d({
+    model.add(conv2d({
       name: `conv${k}`, filters: outC, kernelSize: 3, padding: 'same',
       ...(i === 0 ? { inputShape: [28, 28, 1] } : {}),
       ...layerInit(init, 3 * 3 * inC, layerSeed(seed, i)),
@@ -92,10 +93,10 @@ export function improvedMnistNet(opts: ModelOptions = {}): tfl.Sequential {
     inC = outC;
   });
   model.add(tfl.layers.flatten({ name: 'flatten' }));
-  model.add(tfl.layers.dense({ name: 'fc1', units: 256, ...layerInit(init, 128 * 3 * 3, layerSeed(seed, 3)) }));
+  model.add(dense({ name: 'fc1', units: 256, ...layerInit(init, 128 * 3 * 3, layerSeed(seed, 3)) }));
   model.add(batchNorm({ name: 'bn_fc' }));
   model.add(tfl.layers.reLU({ name: 'relu_fc' }));
   model.add(dropout({ name: 'dropout', rate: 0.5, seed: layerSeed(seed, 5) }));
-  model.add(tfl.layers.dense({ name: 'fc2', units: numClasses, ...layerInit(init, 256, layerSeed(seed, 4)) }));
+  model.add(dense({ name: 'fc2', units: numClasses, ...layerInit(init, 256, layerSeed(seed, 4)) }));
   return model;
 }

@@ -21,12 +21,12 @@ import { output } from './util.js';
 export const CNN_BATCH_NORM_TRAIN = 'CnnBatchNormTrain';
 
 /** Rows (`size / channels`) and channels of a batch-norm input, validated. */
-export function batchNormGeometry(kernel: string, x: TensorInfo | undefined): { rows: number; channels: number } {
-  if (x == null) throw new Error(`${kernel}: input 'x' is required`);
+export function batchNormGeometry(kernel: string, x: TensorInfo | undefined, name = 'x'): { rows: number; channels: number } {
+  if (x == null) throw new Error(`${kernel}: input '${name}' is required`);
   const channels = x.shape[x.shape.length - 1] ?? 0;
   const size = tf.util.sizeFromShape(x.shape);
   if (x.shape.length < 2 || channels === 0 || size === 0) {
-    throw new Error(`${kernel}: input 'x' must be non-empty with rank >= 2, got shape [${x.shape}]`);
+    throw new Error(`${kernel}: input '${name}' must be non-empty with rank >= 2, got shape [${x.shape}]`);
   }
   return { rows: size / channels, channels };
 }

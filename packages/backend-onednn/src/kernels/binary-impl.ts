@@ -13,9 +13,6 @@ import { type Defined, floatValues, output, runCpuKernel } from './util.js';
 /** Native op codes of `binding.binary`. */
 export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDifference: 6 } as const;
 
-/** Below this many output elements the JS kernel is as fast as the native call. */
-const NATIVE_MIN_SIZE = 4096;
-
 function trailingMatch(big: readonly number[], small: readonly number[]): boolean {
   let s = small.length;
   while (s > 0 && small[0] === 1) {
@@ -80,7 +77,11 @@ export function stridedBroadcast(a: readonly number[], b: readonly number[], out
   return { dims, aStrides, bStrides };
 }
 
-/** A KernelConfig running `op` natively for float32 operands of ≥ 4096 output elements, else the JS kernel `kernelName`. */
+/**
+ * A KernelConfig running `op` natively for float32 operands of any size (the JS kernel's broadcasting walks
+ * every output element through `indexToLoc`: ~170 µs for a `[64,1] ⊙ [64,10]`, against ~5 µs native), else the
+ * JS kernel `kernelName`.
+ */
 export function binaryKernel(kernelName: string, op: number): KernelConfig {
   const kernelFunc = (args: { inputs: BinaryInputs; backend: OnednnBackend }): TensorInfo => {
     const { inputs, backend } = args;
@@ -89,7 +90,7 @@ export function binaryKernel(kernelName: string, op: number): KernelConfig {
     if (a.dtype !== 'float32' || b.dtype !== 'float32') return fallback();
     const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
     const size = tf.util.sizeFromShape(outShape);
-    if (size < NATIVE_MIN_SIZE) return fallback();
+    if (size === 0) return fallback();
     const av = floatValues(backend, a);
     const bv = floatValues(backend, b);
     if (!av || !bv) return fallback();

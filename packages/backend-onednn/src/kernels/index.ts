@@ -10,6 +10,7 @@ import { clipByValueConfig } from './ClipByValue.js';
 import { cnnAdamUpdateConfig } from './CnnAdamUpdate.js';
 import { cnnBatchNormGradConfig } from './CnnBatchNormGrad.js';
 import { cnnBatchNormTrainConfig } from './CnnBatchNormTrain.js';
+import { cnnReluBiasGradConfig } from './CnnReluBiasGrad.js';
 import { cnnSgdUpdateConfig } from './CnnSgdUpdate.js';
 import { conv2DConfig } from './Conv2D.js';
 import { conv2DBackpropFilterConfig } from './Conv2DBackpropFilter.js';
@@ -17,6 +18,7 @@ import { conv2DBackpropInputConfig } from './Conv2DBackpropInput.js';
 import { fusedBatchNormConfig } from './FusedBatchNorm.js';
 import { fusedConv2DConfig } from './FusedConv2D.js';
 import { gatherV2Config } from './GatherV2.js';
+import { greaterEqualConfig } from './GreaterEqual.js';
 import { maxPoolConfig } from './MaxPool.js';
 import { maximumConfig } from './Maximum.js';
 import { maxPoolGradConfig } from './MaxPoolGrad.js';
@@ -42,6 +44,7 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   cnnAdamUpdateConfig,
   cnnBatchNormGradConfig,
   cnnBatchNormTrainConfig,
+  cnnReluBiasGradConfig,
   cnnSgdUpdateConfig,
   conv2DConfig,
   conv2DBackpropFilterConfig,
@@ -49,6 +52,7 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   fusedBatchNormConfig,
   fusedConv2DConfig,
   gatherV2Config,
+  greaterEqualConfig,
   maxPoolConfig,
   maxPoolGradConfig,
   maximumConfig,

@@ -1,5 +1,6 @@
 // Module entry of the oneDNN binding: engine/stream, primitive cache, impl records, info, and exports.
 #include "common.h"
+#include "winograd.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -234,6 +235,26 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/** getConvAlgorithm() → 'auto' | 'direct' | 'winograd'. */
+Napi::Value GetConvAlgorithmJs(const Napi::CallbackInfo& info) {
+  switch (GetConvAlgorithm()) {
+    case ConvAlgorithm::kDirect: return Napi::String::New(info.Env(), "direct");
+    case ConvAlgorithm::kWinograd: return Napi::String::New(info.Env(), "winograd");
+    default: return Napi::String::New(info.Env(), "auto");
+  }
+}
+
+/** setConvAlgorithm('auto' | 'direct' | 'winograd'). */
+Napi::Value SetConvAlgorithmJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string mode = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  if (mode == "auto") SetConvAlgorithm(ConvAlgorithm::kAuto);
+  else if (mode == "direct") SetConvAlgorithm(ConvAlgorithm::kDirect);
+  else if (mode == "winograd") SetConvAlgorithm(ConvAlgorithm::kWinograd);
+  else throw Napi::TypeError::New(env, "onednn: setConvAlgorithm expects 'auto', 'direct' or 'winograd', got '" + mode + "'");
+  return env.Undefined();
+}
+
 }  // namespace
 
 /**
@@ -277,6 +298,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getInfo", Napi::Function::New(env, GetInfo, "getInfo"));
   exports.Set("getPrimitiveImpls", Napi::Function::New(env, GetPrimitiveImpls, "getPrimitiveImpls"));
   exports.Set("clearCache", Napi::Function::New(env, ClearCache, "clearCache"));
+  exports.Set("getConvAlgorithm", Napi::Function::New(env, GetConvAlgorithmJs, "getConvAlgorithm"));
+  exports.Set("setConvAlgorithm", Napi::Function::New(env, SetConvAlgorithmJs, "setConvAlgorithm"));
   exports.Set("conv2dForward", Napi::Function::New(env, Blocked<Conv2dForward>, "conv2dForward"));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Blocked<Conv2dBackwardData>, "conv2dBackwardData"));
   exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Blocked<Conv2dBackwardFilter>, "conv2dBackwardFilter"));
@@ -287,6 +310,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("matMul", Napi::Function::New(env, Blocked<MatMul>, "matMul"));
   exports.Set("relu", Napi::Function::New(env, Relu, "relu"));
   exports.Set("step", Napi::Function::New(env, Step, "step"));
+  exports.Set("reluBiasGrad", Napi::Function::New(env, ReluBiasGrad, "reluBiasGrad"));
   exports.Set("binary", Napi::Function::New(env, Binary, "binary"));
   exports.Set("binaryStrided", Napi::Function::New(env, BinaryStrided, "binaryStrided"));
   exports.Set("clip", Napi::Function::New(env, Clip, "clip"));

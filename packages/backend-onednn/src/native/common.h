@@ -108,6 +108,7 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info);
 Napi::Value MatMul(const Napi::CallbackInfo& info);
 Napi::Value Relu(const Napi::CallbackInfo& info);
 Napi::Value Step(const Napi::CallbackInfo& info);
+Napi::Value ReluBiasGrad(const Napi::CallbackInfo& info);
 Napi::Value Binary(const Napi::CallbackInfo& info);
 Napi::Value BinaryStrided(const Napi::CallbackInfo& info);
 Napi::Value Clip(const Napi::CallbackInfo& info);

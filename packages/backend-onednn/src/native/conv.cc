@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "common.h"
+#include "winograd.h"
 
 namespace onednn_binding {
 namespace {
@@ -129,6 +130,16 @@ dnnl::memory WeightsIn(WeightsBridge& w, float* user) {
   return w.prim_mem;
 }
 
+/** Marks a shape that runs on the Winograd path (cached so its implementation is recorded once). */
+struct WinogradEntry : CacheEntry {};
+
+/** Records `kernel`'s Winograd implementation for `key` the first time the shape is seen. */
+void NoteWinograd(const char* kernel, const std::string& key) {
+  if (CacheGet(key)) return;
+  RecordImpl(kernel, key, "native:winograd_f2x2_3x3+gemm:jit");
+  CachePut(key, std::make_unique<WinogradEntry>());
+}
+
 }  // namespace
 
 // conv2dForward(x, filter, bias|null, out, params, relu)
@@ -143,6 +154,11 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   const bool relu = info.Length() > 5 && info[5].ToBoolean().Value();
   const int flags = (b ? 1 : 0) | (relu ? 2 : 0);
   try {
+    if (WinogradApplies(p, false)) {
+      NoteWinograd("Conv2D", Key("wino_fwd", p, flags));
+      WinogradForward(p, x, w, b, relu, y);
+      return env.Undefined();
+    }
     std::string key = Key("conv_fwd", p, flags);
     auto* e = static_cast<ConvFwdEntry*>(CacheGet(key));
     if (!e) {
@@ -242,6 +258,11 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   float* w = F32(info, 1, "filter", g.wei_n);
   float* dx = F32(info, 2, "out", g.src_n);
   try {
+    if (WinogradApplies(p, true)) {
+      NoteWinograd("Conv2DBackpropInput", Key("wino_bwd_data", p));
+      WinogradBackwardData(p, dy, w, dx);
+      return env.Undefined();
+    }
     if (p[3] < GemmBwdDataMaxIc()) {
       BackwardDataGemm(p, dy, w, dx);
       return env.Undefined();
@@ -286,6 +307,11 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   float* dy = F32(info, 1, "dy", g.dst_n);
   float* dw = F32(info, 2, "out", g.wei_n);
   try {
+    if (WinogradApplies(p, false)) {
+      NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p));
+      WinogradBackwardWeights(p, x, dy, dw);
+      return env.Undefined();
+    }
     std::string key = Key("conv_bwd_weights", p);
     auto* e = static_cast<ConvBwdWeightsEntry*>(CacheGet(key));
     if (!e) {

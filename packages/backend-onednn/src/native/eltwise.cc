@@ -226,6 +226,37 @@ Napi::Value Step(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// reluBiasGrad(dy, y, dz, dbias, rows, channels): ReLU's gradient through its output y, dz = dy * step(y)
+// exactly as tfjs computes it (step: 1 where y > 0, 0 elsewhere, NaN where y is NaN), and the bias gradient
+// dbias[c] = sum over rows of dz[., c], accumulated in double like tfjs' Sum. One pass.
+Napi::Value ReluBiasGrad(const Napi::CallbackInfo& info) {
+  const int64_t rows = Int(info, 4, "rows");
+  const int64_t channels = Int(info, 5, "channels");
+  const size_t n = static_cast<size_t>(rows * channels);
+  const float* dy = F32(info, 0, "dy", n);
+  const float* y = F32(info, 1, "y", n);
+  float* dz = F32(info, 2, "dz", n);
+  float* dbias = F32(info, 3, "dbias", static_cast<size_t>(channels));
+  std::vector<double> acc(static_cast<size_t>(channels), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* dyr = dy + r * channels;
+    const float* yr = y + r * channels;
+    float* dzr = dz + r * channels;
+    double* a = acc.data();
+#pragma omp simd  // dz, dy, y and acc never alias
+    for (int64_t c = 0; c < channels; ++c) {
+      const float yv = yr[c];
+      float mask = yv > 0.f ? 1.f : 0.f;  // tfjs' step(y); two flat selects so the loop vectorizes
+      mask = yv != yv ? yv : mask;
+      const float v = dyr[c] * mask;
+      dzr[c] = v;
+      a[c] += v;
+    }
+  }
+  for (int64_t c = 0; c < channels; ++c) dbias[c] = static_cast<float>(acc[c]);
+  return info.Env().Undefined();
+}
+
 // binary(op, a, b, out, outer, inner, mode); op: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum,
 // 6 squared difference;
 // mode: 0 same shape, 1 b is a row of `inner`, 2 a is a row, 3 b scalar, 4 a scalar.

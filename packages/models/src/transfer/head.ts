@@ -1,4 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
+import { dense } from '../fused';
 import { layerInit, type InitScheme } from '../init';
 
 /**
@@ -40,7 +41,7 @@ export function replaceHead(model: tfl.LayersModel, numClasses: number, opts: Re
   const features = head.input as tfl.SymbolicTensor;
   const inF = features.shape[features.shape.length - 1];
   if (typeof inF !== 'number') throw new Error(`replaceHead: the input of head '${head.name}' has an undefined feature axis`);
-  const fresh = tfl.layers.dense({ name: head.name, units: numClasses, ...layerInit(opts.init ?? 'pytorch', inF, opts.seed) });
+  const fresh = dense({ name: head.name, units: numClasses, ...layerInit(opts.init ?? 'pytorch', inF, opts.seed) });
   const out = fresh.apply(features) as tfl.SymbolicTensor;
   const next = tfl.model({ inputs: model.inputs, outputs: out, name: model.name });
   for (const w of head.weights) w.dispose();

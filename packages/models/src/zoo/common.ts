@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { batchNorm } from '../batch-norm';
+import { conv2d, dense } from '../fused';
 import { layerInit, layerSeed, type InitScheme, type Initializer } from '../init';
 import { resolveOptions, type ModelOptions } from '../mnist-net';
 
@@ -96,7 +97,7 @@ export function conv(b: ZooBuilder, x: Sym, spec: ConvSpec): Sym {
   const kernelInitializer = b.convInit();
   const bias = spec.bias ?? false;
   const biasInit = bias ? layerInit(b.init === 'keras' ? 'keras' : 'pytorch', spec.kernel * spec.kernel * inC, b.nextSeed()).biasInitializer : undefined;
-  return tfl.layers.conv2d({
+  return conv2d({
     name: spec.name, filters: spec.filters, kernelSize: spec.kernel, strides: stride, padding, useBias: bias,
     kernelInitializer, ...(biasInit ? { biasInitializer: biasInit } : {}),
   }).apply(input) as Sym;
@@ -115,7 +116,7 @@ export function relu(x: Sym, name: string, max?: number): Sym {
 /** The classifier `Linear(inFeatures, numClasses)` with PyTorch's default initialisation, named `name`. */
 export function linear(b: ZooBuilder, x: Sym, name: string, units: number): Sym {
   const inF = x.shape[x.shape.length - 1] as number;
-  return tfl.layers.dense({ name, units, ...layerInit(b.init, inF, b.nextSeed()) }).apply(x) as Sym;
+  return dense({ name, units, ...layerInit(b.init, inF, b.nextSeed()) }).apply(x) as Sym;
 }
 
 /** `[batch, h, w, c]` → `[batch, c]` mean over space (`AdaptiveAvgPool2d(1)` + `flatten`). */

@@ -1,0 +1,33 @@
+// Winograd F(2x2, 3x3) convolutions (see winograd.cc). Conv params as in conv.cc (17 entries: N, H, W, IC, OH,
+// OW, OC, KH, KW, strideH, strideW, dilationH, dilationW, padTop, padLeft, padBottom, padRight); NHWC
+// activations, HWIO filters.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace onednn_binding {
+
+/** Which algorithm 3x3 stride-1 convolutions use. */
+enum class ConvAlgorithm {
+  kAuto,      // Winograd where it is faster (>= 64 channels in and out), oneDNN direct elsewhere
+  kDirect,    // always oneDNN's direct primitives
+  kWinograd,  // Winograd wherever the geometry allows (tests, benchmarks)
+};
+
+/** The current mode; the default comes from ONEDNN_CONV_ALGO=auto|direct|winograd (auto when unset). */
+ConvAlgorithm GetConvAlgorithm();
+void SetConvAlgorithm(ConvAlgorithm mode);
+
+/** True when the conv in `p` is 3x3, stride 1, undilated and the current mode picks Winograd for it. */
+bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data);
+
+/** y[N,OH,OW,OC] = relu?(conv(x[N,H,W,IC], w[3,3,IC,OC]) + bias?). */
+void WinogradForward(const std::vector<int64_t>& p, const float* x, const float* w, const float* bias, bool relu,
+                     float* y);
+/** dx[N,H,W,IC] from dy[N,OH,OW,OC] and w[3,3,IC,OC]. */
+void WinogradBackwardData(const std::vector<int64_t>& p, const float* dy, const float* w, float* dx);
+/** dw[3,3,IC,OC] from x[N,H,W,IC] and dy[N,OH,OW,OC]. */
+void WinogradBackwardWeights(const std::vector<int64_t>& p, const float* x, const float* dy, float* dw);
+
+}  // namespace onednn_binding

@@ -1,0 +1,107 @@
+/**
+ * Winograd F(2x2, 3x3) convolutions: parity with tfjs' JS `cpu` backend (forward, dx, dw, fused bias + relu)
+ * over 3x3 stride-1 geometries with odd sizes (tiles hanging over the edge), every padding form, batch 1 and
+ * channel counts 1..64, with the algorithm forced to `'winograd'`; and which algorithm `'auto'` picks.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, it } from 'vitest';
+
+import '@tensorflow/tfjs-layers';
+
+import { getBinding } from './binding.js';
+import { getConvAlgorithm, getPrimitiveImpls, setConvAlgorithm } from './info.js';
+import './index.js';
+import { expectParity, rand } from './parity-helpers.js';
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+
+const cases: { x: [number, number, number, number]; f: [number, number, number, number]; pad: Pad }[] = [
+  { x: [1, 4, 4, 1], f: [3, 3, 1, 1], pad: 'valid' },
+  { x: [1, 5, 5, 1], f: [3, 3, 1, 2], pad: 'same' },
+  { x: [2, 7, 7, 3], f: [3, 3, 3, 4], pad: 'same' },
+  { x: [2, 7, 9, 5], f: [3, 3, 5, 7], pad: 'valid' },
+  { x: [3, 6, 6, 8], f: [3, 3, 8, 16], pad: 'same' },
+  { x: [2, 9, 8, 16], f: [3, 3, 16, 16], pad: 'same' },
+  { x: [1, 11, 13, 17], f: [3, 3, 17, 9], pad: 'valid' },
+  { x: [2, 8, 8, 4], f: [3, 3, 4, 6], pad: [[0, 0], [1, 2], [2, 1], [0, 0]] },
+  { x: [2, 8, 7, 6], f: [3, 3, 6, 3], pad: [[0, 0], [2, 2], [0, 1], [0, 0]] },
+  { x: [2, 5, 5, 64], f: [3, 3, 64, 32], pad: 'same' },
+  { x: [1, 3, 3, 32], f: [3, 3, 32, 64], pad: 'same' },
+  { x: [4, 16, 16, 24], f: [3, 3, 24, 40], pad: 'same' },
+];
+
+function label(c: (typeof cases)[number]): string {
+  return `x${c.x.join('x')} f${c.f.join('x')} ${JSON.stringify(c.pad)}`;
+}
+
+describe('Winograd F(2x2, 3x3) (forced) matches the JS cpu backend', () => {
+  const previous = getConvAlgorithm();
+  afterAll(() => setConvAlgorithm(previous));
+
+  cases.forEach((c, i) => {
+    it(`conv2d fwd + dx + dw: ${label(c)}`, async () => {
+      setConvAlgorithm('winograd');
+      await expectParity(() => {
+        const x = rand(c.x, 301 + i);
+        const w = rand(c.f, 311 + i);
+        const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad);
+        const r = rand(y.shape, 321 + i);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad), r)))([x, w]);
+        return [y, dx!, dw!];
+      });
+    });
+  });
+
+  [cases[2]!, cases[6]!, cases[9]!].forEach((c, i) => {
+    it(`fused conv2d bias + relu fwd: ${label(c)}`, async () => {
+      setConvAlgorithm('winograd');
+      await expectParity(() => [tf.fused.conv2d({
+        x: rand(c.x, 401 + i) as tf.Tensor4D, filter: rand(c.f, 411 + i) as tf.Tensor4D, bias: rand([c.f[3]], 421 + i),
+        strides: 1, pad: c.pad, activation: 'relu',
+      })]);
+    });
+  });
+
+  it('records the Winograd implementation for the shapes it ran', async () => {
+    setConvAlgorithm('winograd');
+    await tf.setBackend('onednn');
+    getBinding().clearCache();
+    tf.tidy(() => tf.conv2d(rand([1, 6, 6, 4], 1) as tf.Tensor4D, rand([3, 3, 4, 4], 2) as tf.Tensor4D, 1, 'same').dataSync());
+    const impls = getPrimitiveImpls().filter((p) => p.kernel === 'Conv2D');
+    expect(impls.map((p) => p.impl)).toEqual(['native:winograd_f2x2_3x3+gemm:jit']);
+  });
+});
+
+describe("setConvAlgorithm / 'auto'", () => {
+  const previous = getConvAlgorithm();
+  afterAll(() => setConvAlgorithm(previous));
+
+  const implOf = (x: [number, number, number, number], f: [number, number, number, number], strides = 1): string => {
+    getBinding().clearCache();
+    tf.tidy(() => tf.conv2d(rand(x, 1) as tf.Tensor4D, rand(f, 2) as tf.Tensor4D, strides, 'same').dataSync());
+    return getPrimitiveImpls().find((p) => p.kernel === 'Conv2D')!.impl;
+  };
+
+  it('auto: Winograd from 64 channels each side; direct below, for 5x5 or stride 2', async () => {
+    await tf.setBackend('onednn');
+    setConvAlgorithm('auto');
+    expect(implOf([2, 8, 8, 64], [3, 3, 64, 64])).toMatch(/^native:winograd/);
+    expect(implOf([2, 8, 8, 32], [3, 3, 32, 64])).toMatch(/^jit:/);
+    expect(implOf([2, 8, 8, 3], [3, 3, 3, 64])).toMatch(/^jit:/);
+    expect(implOf([2, 8, 8, 32], [5, 5, 32, 32])).toMatch(/^jit:/);
+    expect(implOf([2, 8, 8, 32], [3, 3, 32, 32], 2)).toMatch(/^jit:/);
+  });
+
+  it("direct: never Winograd", async () => {
+    await tf.setBackend('onednn');
+    setConvAlgorithm('direct');
+    expect(getConvAlgorithm()).toBe('direct');
+    expect(implOf([2, 8, 8, 64], [3, 3, 64, 64])).toMatch(/^jit:/);
+  });
+
+  it('rejects an unknown mode, naming it', () => {
+    expect(() => setConvAlgorithm('fast' as 'auto')).toThrow(/mode must be 'auto', 'direct' or 'winograd'. Received: mode=fast/);
+    expect(() => getBinding().setConvAlgorithm('fast' as 'auto')).toThrow(/expects 'auto', 'direct' or 'winograd', got 'fast'/);
+  });
+});
