@@ -84,3 +84,43 @@ export function runPytorchReference(command: string, args: string[]): Record<str
   const lines = r.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
 }
+
+/** Median, minimum and maximum of a list of numbers (2 decimals). */
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/**
+ * Median / min / max of `values` (the median of an even count is the mean of the middle two).
+ * @throws Error when `values` is empty or holds a non-finite number.
+ */
+export function spread(values: number[]): Spread {
+  if (values.length === 0 || values.some((v) => !Number.isFinite(v))) {
+    throw new Error(`spread: expected a non-empty list of finite numbers. Received: [${values.join(', ')}]`);
+  }
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+  return { median: r2(median), min: r2(s[0]!), max: r2(s[s.length - 1]!) };
+}
+
+/**
+ * Runs `rounds` alternating measurements — ours, then the reference — and returns each round's ratio
+ * `ours() / reference()` (throughputs, higher is better) with their {@link Spread}. Interleaving cancels slow
+ * drifts in machine speed (a shared host speeds up and slows down over seconds to minutes), which a single
+ * ours-then-theirs pair reports as a ratio swing. Returns `undefined` when the reference is unavailable.
+ */
+export function interleavedRatio(rounds: number, ours: (round: number) => number,
+  reference: (round: number) => number | undefined): { ratios: number[]; spread: Spread } | undefined {
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const a = ours(r);
+    const b = reference(r);
+    if (b === undefined) return undefined;
+    ratios.push(a / b);
+  }
+  return { ratios: ratios.map((v) => Math.round(v * 100) / 100), spread: spread(ratios) };
+}

@@ -5,4 +5,6 @@ export {
 export { createCallbacks, createOptimizer, runTraining, type TrainingRun } from './run.js';
 export type { RunSummary } from '@cnn/train';
 export { runMain } from './main.js';
-export { benchInfer, benchTrain, emit, pytorchReferenceScript, ratio, runPytorchReference, type TrainBench } from './bench.js';
+export {
+  benchInfer, benchTrain, emit, interleavedRatio, pytorchReferenceScript, ratio, runPytorchReference, spread, type Spread, type TrainBench,
+} from './bench.js';
