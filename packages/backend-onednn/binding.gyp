@@ -10,7 +10,8 @@
         "src/native/eltwise.cc",
         "src/native/optim.cc",
         "src/native/batchnorm.cc",
-        "src/native/winograd.cc"
+        "src/native/winograd.cc",
+        "src/native/graph.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

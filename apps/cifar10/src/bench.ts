@@ -46,7 +46,8 @@ runMain(async () => {
   const images = tf.randomUniform([128, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
   const augment = cifar10Augmentation('standard');
   const rng = createRng(0);
-  const runAug = () => tf.tidy(() => augment.forward(images, rng).dataSync());
+  // Returns nothing: handed a typed array, tf.tidy walks every element (~0.8 µs each, 0.3 s for this batch).
+  const runAug = () => tf.tidy(() => { augment.forward(images, rng).dataSync(); });
   for (let i = 0; i < 3; i++) runAug();
   const t0 = performance.now();
   const augRuns = 20;

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const backend = await chooseBackend();
   $('backend').textContent = backend;
   const model = await tfl.loadLayersModel('./model/model.json');
-  tf.tidy(() => (model.predict(tf.zeros([1, 28, 28, 1])) as tf.Tensor).dataSync()); // warm-up
+  tf.tidy(() => { (model.predict(tf.zeros([1, 28, 28, 1])) as tf.Tensor).dataSync(); }); // warm-up
   clear();
   status.textContent = 'ready: draw a digit';
   document.body.dataset['ready'] = 'true';

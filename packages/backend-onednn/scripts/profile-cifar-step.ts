@@ -77,10 +77,10 @@ async function main(): Promise<void> {
   if (kernels) profiler.print(total, steps, 30);
   if (evalBatch > 0) {
     const xe = tf.randomUniform([evalBatch, 32, 32, 3]);
-    tf.tidy(() => (model.predict(xe) as tf.Tensor).dataSync());
+    tf.tidy(() => { (model.predict(xe) as tf.Tensor).dataSync(); });
     const reps = 3;
     const te = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) tf.tidy(() => (model.predict(xe) as tf.Tensor).dataSync());
+    for (let i = 0; i < reps; i++) tf.tidy(() => { (model.predict(xe) as tf.Tensor).dataSync(); });
     const ms = Number(process.hrtime.bigint() - te) / 1e6 / reps;
     console.log(`eval: ${ms.toFixed(1)} ms/batch of ${evalBatch}, ${((evalBatch * 1000) / ms).toFixed(0)} img/s`);
     xe.dispose();

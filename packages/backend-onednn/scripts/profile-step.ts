@@ -103,10 +103,10 @@ async function main(): Promise<void> {
   if (kernels) profiler.print(total, steps);
   if (evalBatch > 0) {
     const xe = tf.randomUniform([evalBatch, 28, 28, 1]);
-    for (let i = 0; i < 2; i++) tf.tidy(() => (model.predict(xe) as tf.Tensor).dataSync());
+    for (let i = 0; i < 2; i++) tf.tidy(() => { (model.predict(xe) as tf.Tensor).dataSync(); });
     const reps = 5;
     const te = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) tf.tidy(() => (model.predict(xe) as tf.Tensor).dataSync());
+    for (let i = 0; i < reps; i++) tf.tidy(() => { (model.predict(xe) as tf.Tensor).dataSync(); });
     const ms = Number(process.hrtime.bigint() - te) / 1e6 / reps;
     console.log(`eval: ${ms.toFixed(2)} ms/batch of ${evalBatch}, ${((evalBatch * 1000) / ms).toFixed(0)} img/s`);
     xe.dispose();

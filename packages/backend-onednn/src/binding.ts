@@ -43,6 +43,15 @@ export interface PrimitiveImpl {
  */
 export type ConvAlgorithm = 'auto' | 'direct' | 'winograd';
 
+/** The native half of {@link InferenceGraph} (graph.cc). */
+export interface NativeInferenceGraph {
+  run(input: Float32Array, batch: number, output: Float32Array): void;
+  /** Per-sample output shape `[h, w, c]` (`[1, 1, n]` for a vector). */
+  outputShape(): [number, number, number];
+  implementations(batch: number): string[];
+  dispose(): void;
+}
+
 /**
  * The native functions. Conv params (`Int32Array`, 17): `N, H, W, IC, OH, OW, OC, KH, KW, strideH, strideW,
  * dilationH, dilationW, padTop, padLeft, padBottom, padRight`. Pool params (14): `N, H, W, C, OH, OW, KH, KW,
@@ -51,6 +60,8 @@ export type ConvAlgorithm = 'auto' | 'direct' | 'winograd';
  */
 export interface OnednnBinding {
   getInfo(): OnednnInfo;
+  /** Builds a native inference graph (see {@link InferenceGraph}); throws naming the op on a bad description. */
+  InferenceGraph: new (ops: readonly object[], inputShape: Int32Array) => NativeInferenceGraph;
   getPrimitiveImpls(): PrimitiveImpl[];
   /** Drops cached primitives and the impl records. */
   clearCache(): void;
@@ -169,7 +180,7 @@ const REQUIRED_FUNCTIONS: readonly (keyof OnednnBinding)[] = [
   'getInfo', 'getPrimitiveImpls', 'clearCache', 'getConvAlgorithm', 'setConvAlgorithm', 'conv2dForward', 'conv2dBackwardData', 'conv2dBackwardFilter',
   'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'matMul', 'relu', 'step', 'reluBiasGrad', 'binary', 'binaryStrided', 'clip', 'gather',
   'sumOuter', 'sumInner', 'square', 'tileRows', 'batchNorm', 'batchNormTrain', 'batchNormGrad',
-  'adamUpdate', 'sgdUpdate',
+  'adamUpdate', 'sgdUpdate', 'InferenceGraph',
 ];
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Inference benchmark: `pnpm bench:infer [-- --models mnistnet,cifar10net --batches 1,32,256
- * --runtimes onednn,cpu,wasm,onnxruntime --max-seconds 3 --out FILE]`.
+ * --runtimes onednn-graph,onednn,cpu,wasm,onnxruntime --max-seconds 3 --out FILE]`.
  *
  * Each model is built with a fixed seed, optimised with `optimizeForInference` (BN folded, dropout
- * removed, ReLU fused) and exported to ONNX (float32). Runtimes: tfjs `onednn` (native), `cpu` (JS; only
+ * removed, ReLU fused) and exported to ONNX (float32). Runtimes: `onednn-graph` (`compileNative`: the whole
+ * model in one native call on @cnn/backend-onednn), tfjs `onednn` (`predict`, kernels native), `cpu` (JS; only
  * batch × pixels ≤ 32 × 784, few iterations), `wasm` (tfjs-backend-wasm, local .wasm files, if it initialises) and ONNX
  * Runtime (onnxruntime-node CPU execution provider). Per (model, runtime, batch): 3 warm-up calls, then
  * up to 20 timed calls or `--max-seconds`; p50/p95 latency and img/s. Prints JSON lines, then a Markdown
@@ -18,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { writeJsonAtomic } from '@cnn/data';
 import { getBinding, isOnednnAvailable } from '@cnn/backend-onednn';
 import { getModel, getModelEntry } from '@cnn/models';
-import { benchmark, exportOnnx, formatBenchTable, optimizeForInference, type BenchResult } from '../src/index';
+import { benchmark, compileNative, exportOnnx, formatBenchTable, optimizeForInference, type BenchResult } from '../src/index';
 import { cliArgs, userPath } from './cli-args';
 
 const { values } = parseArgs({
@@ -26,7 +27,7 @@ const { values } = parseArgs({
   options: {
     models: { type: 'string', default: 'mnistnet,cifar10net' },
     batches: { type: 'string', default: '1,32,256' },
-    runtimes: { type: 'string', default: 'onednn,cpu,wasm,onnxruntime' },
+    runtimes: { type: 'string', default: 'onednn-graph,onednn,cpu,wasm,onnxruntime' },
     'max-seconds': { type: 'string', default: '3' },
     out: { type: 'string' },
   },
@@ -71,13 +72,19 @@ for (const name of values.models!.split(',')) {
         await session.release();
         continue;
       }
-      if (rt === 'onednn' && !isOnednnAvailable()) { console.error('onednn: skipped (native addon unavailable)'); continue; }
+      if (rt.startsWith('onednn') && !isOnednnAvailable()) { console.error(`${rt}: skipped (native addon unavailable)`); continue; }
+      if (rt === 'onednn-graph') {
+        const native = await compileNative(model);
+        emit(await benchmark(rt, name, batch, () => native.predictArray(data, batch), { maxSeconds }));
+        native.dispose();
+        continue;
+      }
       if (rt === 'wasm' && wasmProblem) continue;
       // The JS reference backend takes seconds per call: only small work (MNIST ≤ 32, CIFAR batch 1).
       if (rt === 'cpu' && batch * entry.inputShape.reduce((a, b) => a * b, 1) > 32 * 784) continue;
       await tf.setBackend(rt);
       const xb = tf.tensor(data, x.shape);
-      emit(await benchmark(rt, name, batch, () => tf.tidy(() => (model.predict(xb, { batchSize: batch }) as tf.Tensor).dataSync()), { maxSeconds, iterations: rt === 'cpu' ? 5 : 20, warmup: rt === 'cpu' ? 1 : 3 }));
+      emit(await benchmark(rt, name, batch, () => tf.tidy(() => { (model.predict(xb, { batchSize: batch }) as tf.Tensor).dataSync(); }), { maxSeconds, iterations: rt === 'cpu' ? 5 : 20, warmup: rt === 'cpu' ? 1 : 3 }));
       xb.dispose();
     }
     x.dispose();

@@ -42,7 +42,9 @@ for (const dir of values.models!.split(',')) {
     const saved = await saveModelFiles(model, out, { quantization: q });
     const loaded = await loadModelFiles(out);
     const t0 = performance.now();
-    const logits = tf.tidy(() => (loaded.predict(x, { batchSize: x.shape[0] }) as tf.Tensor).dataSync() as Float32Array);
+    const pred = loaded.predict(x, { batchSize: x.shape[0] }) as tf.Tensor;
+    const logits = pred.dataSync() as Float32Array;  // read outside tf.tidy, which would walk every element
+    pred.dispose();
     const secs = (performance.now() - t0) / 1000;
     const acc = accuracy(logits);
     if (q === null) base = acc;

@@ -124,3 +124,22 @@ export function batchNormParams(layer: Layer, where: string): BatchNormParams {
     epsilon: Number(cfg['epsilon'] ?? 1e-3),
   };
 }
+
+/**
+ * Explicit padding `[top, left, bottom, right]` reproducing tfjs' `'same'` / `'valid'` for a window of
+ * `kernel` (with `dilations`) moved by `strides` over `inHW` (`[height, width]`): `'same'` puts the odd pixel
+ * at the bottom / right, as TensorFlow does (ONNX `pads` order).
+ */
+export function pads2d(padding: string, inHW: number[], kernel: number[], strides: number[], dilations: number[]): number[] {
+  if (padding === 'valid') return [0, 0, 0, 0];
+  const before: number[] = [];
+  const after: number[] = [];
+  for (let d = 0; d < 2; d++) {
+    const effK = (kernel[d]! - 1) * dilations[d]! + 1;
+    const out = Math.ceil(inHW[d]! / strides[d]!);
+    const total = Math.max((out - 1) * strides[d]! + effK - inHW[d]!, 0);
+    before.push(Math.floor(total / 2));
+    after.push(total - Math.floor(total / 2));
+  }
+  return [...before, ...after];
+}

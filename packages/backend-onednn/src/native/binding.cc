@@ -324,6 +324,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNorm", Napi::Function::New(env, BatchNorm, "batchNorm"));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
+  exports.Set("InferenceGraph", InferenceGraphClass(env));
   return exports;
 }
 

@@ -122,5 +122,7 @@ Napi::Value TileRows(const Napi::CallbackInfo& info);
 Napi::Value BatchNorm(const Napi::CallbackInfo& info);
 Napi::Value AdamUpdate(const Napi::CallbackInfo& info);
 Napi::Value SgdUpdate(const Napi::CallbackInfo& info);
+/** The InferenceGraph class (graph.cc). */
+Napi::Function InferenceGraphClass(Napi::Env env);
 
 }  // namespace onednn_binding

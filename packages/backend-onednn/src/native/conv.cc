@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "common.h"
+#include "ops.h"
 #include "winograd.h"
 
 namespace onednn_binding {
@@ -141,6 +142,12 @@ void NoteWinograd(const char* kernel, const std::string& key) {
 }
 
 }  // namespace
+
+dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int64_t>& p, bool bias, bool relu) {
+  return FwdPd(Geom(p), bias, relu, dnnl::prop_kind::forward_inference);
+}
+
+dnnl::memory::desc ConvUserWeightsDesc(const std::vector<int64_t>& p) { return UserWeightsMd(Geom(p)); }
 
 // conv2dForward(x, filter, bias|null, out, params, relu)
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {

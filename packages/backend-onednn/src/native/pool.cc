@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "common.h"
+#include "ops.h"
 
 namespace onednn_binding {
 namespace {
@@ -213,18 +214,14 @@ void MaxPoolGradTiled(const float* dy, const float* x, float* dx, const std::vec
 
 }  // namespace
 
-// maxPool(x, out, params): native window maxima, vectorised over channels; NaN never wins and an all-padding /
-// all-NaN window gives -Infinity, like tfjs' strictly-greater scan. One pass over x; single-threaded (a
-// memory-bound loop, see eltwise.cc), which also avoids oneDNN's per-call pooling overhead.
-Napi::Value MaxPool(const Napi::CallbackInfo& info) {
-  auto p = Params(info, 2, "params", kPoolParams);
-  PoolGeom g = Geom(p);
-  const float* x = F32(info, 0, "x", g.src_n);
-  float* y = F32(info, 1, "out", g.dst_n);
+// Window maxima over NHWC x, vectorised over channels; NaN never wins and an all-padding / all-NaN window
+// gives -Infinity, like tfjs' strictly-greater scan. One pass over x; `parallel` splits the batch over the
+// OpenMP threads (inference graphs, large batches).
+void MaxPoolNhwc(const float* x, float* y, const std::vector<int64_t>& p, bool parallel) {
   const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7];
   const int64_t SH = p[8], SW = p[9], PT = p[10], PL = p[11];
-  RecordImpl("MaxPool", Key("MaxPool", p), "native:max_nhwc");
   const float ninf = -std::numeric_limits<float>::infinity();
+#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t n = 0; n < N; ++n) {
     const float* xn = x + n * H * W * C;
     for (int64_t oh = 0; oh < OH; ++oh) {
@@ -242,6 +239,17 @@ Napi::Value MaxPool(const Napi::CallbackInfo& info) {
       }
     }
   }
+}
+
+// maxPool(x, out, params): MaxPoolNhwc single-threaded (a memory-bound loop, see eltwise.cc), which also
+// avoids oneDNN's per-call pooling overhead.
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  auto p = Params(info, 2, "params", kPoolParams);
+  PoolGeom g = Geom(p);
+  const float* x = F32(info, 0, "x", g.src_n);
+  float* y = F32(info, 1, "out", g.dst_n);
+  RecordImpl("MaxPool", Key("MaxPool", p), "native:max_nhwc");
+  MaxPoolNhwc(x, y, p, false);
   return info.Env().Undefined();
 }
 

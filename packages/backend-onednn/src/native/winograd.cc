@@ -308,9 +308,20 @@ bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data) {
 
 void WinogradForward(const std::vector<int64_t>& p, const float* x, const float* w, const float* bias, bool relu,
                      float* y) {
+  float* U = Grow(FilterBuffer(), static_cast<size_t>(kTiles * p[3] * p[6]));
+  FilterTransform(w, p[3], p[6], false, U);
+  WinogradForwardTransformed(p, x, U, bias, relu, y);
+}
+
+std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t OC) {
+  std::vector<float> U(static_cast<size_t>(kTiles * IC * OC));
+  FilterTransform(w, IC, OC, false, U.data());
+  return U;
+}
+
+void WinogradForwardTransformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
+                                bool relu, float* y) {
   const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6];
-  float* U = Grow(FilterBuffer(), static_cast<size_t>(kTiles * IC * OC));
-  FilterTransform(w, IC, OC, false, U);
   ForwardPass(MakePass(N, H, W, IC, OH, OW, OC, p[13], p[14]), x, U, false, bias, relu, y);
 }
 

@@ -25,6 +25,11 @@ bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data);
 /** y[N,OH,OW,OC] = relu?(conv(x[N,H,W,IC], w[3,3,IC,OC]) + bias?). */
 void WinogradForward(const std::vector<int64_t>& p, const float* x, const float* w, const float* bias, bool relu,
                      float* y);
+/** The 16 transformed filter matrices U[16][IC][OC] of w[3,3,IC,OC] (G g G^T), for WinogradForwardTransformed. */
+std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t OC);
+/** WinogradForward with the filter already transformed by WinogradTransformFilter (inference graphs). */
+void WinogradForwardTransformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
+                                bool relu, float* y);
 /** dx[N,H,W,IC] from dy[N,OH,OW,OC] and w[3,3,IC,OC]. */
 void WinogradBackwardData(const std::vector<int64_t>& p, const float* dy, const float* w, float* dx);
 /** dw[3,3,IC,OC] from x[N,H,W,IC] and dy[N,OH,OW,OC]. */

@@ -2,7 +2,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import protobuf from 'protobufjs';
 import { writeFileAtomic } from '@cnn/data';
 import { DeployError, UnsupportedLayerError } from '../errors';
-import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, type GraphNode } from '../layer-graph';
+import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from '../layer-graph';
 import { ONNX_PROTO, OnnxAttributeType, OnnxDataType } from './onnx-schema';
 
 /** Options of {@link exportOnnx}. */
@@ -79,21 +79,6 @@ class GraphBuilder {
 const ints = (name: string, v: number[]): Attr => ({ name, type: OnnxAttributeType.INTS, ints: v });
 const int = (name: string, v: number): Attr => ({ name, type: OnnxAttributeType.INT, i: v });
 const float = (name: string, v: number): Attr => ({ name, type: OnnxAttributeType.FLOAT, f: v });
-
-/** Explicit ONNX `pads` (`[top, left, bottom, right]`) reproducing tfjs' `'same'`/`'valid'` padding. */
-function pads2d(padding: string, inHW: number[], kernel: number[], strides: number[], dilations: number[]): number[] {
-  if (padding === 'valid') return [0, 0, 0, 0];
-  const before: number[] = [];
-  const after: number[] = [];
-  for (let d = 0; d < 2; d++) {
-    const effK = (kernel[d]! - 1) * dilations[d]! + 1;
-    const out = Math.ceil(inHW[d]! / strides[d]!);
-    const total = Math.max((out - 1) * strides[d]! + effK - inHW[d]!, 0);
-    before.push(Math.floor(total / 2));
-    after.push(total - Math.floor(total / 2));
-  }
-  return [...before, ...after];
-}
 
 /** `[kh, kw, in, out]` → `[out, in, kh, kw]`. */
 function transposeConvKernel(k: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {

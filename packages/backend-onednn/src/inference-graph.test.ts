@@ -1,0 +1,138 @@
+/**
+ * InferenceGraph: every op against the same computation in tf ops on the JS `cpu` backend (≤ 1e-5 relative),
+ * buffer reuse across a long chain, several batch sizes on one graph, and the errors for bad descriptions.
+ */
+import '@tensorflow/tfjs-layers';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+
+import './index.js';
+import { type GraphOp, InferenceGraph } from './inference-graph.js';
+import { rand, relError, seeded } from './parity-helpers.js';
+
+/** Runs `reference` (tf ops on x `[batch, ...inputShape]`) on cpu and the graph on the same x. */
+async function expectGraph(inputShape: [number, number, number], ops: GraphOp[], batch: number,
+  reference: (x: tf.Tensor4D) => tf.Tensor): Promise<InferenceGraph> {
+  await tf.setBackend('cpu');
+  const input = seeded(batch * inputShape[0] * inputShape[1] * inputShape[2], 5 + batch);
+  const want = tf.tidy(() => reference(tf.tensor4d(input, [batch, ...inputShape])).dataSync() as Float32Array);
+  const graph = new InferenceGraph(inputShape, ops);
+  const got = graph.run(input, batch);
+  expect(got.length).toBe(want.length);
+  expect(relError(got, want)).toBeLessThanOrEqual(1e-5);
+  return graph;
+}
+
+const f32 = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
+
+describe('InferenceGraph ops match tf ops', () => {
+  it('conv2d (explicit asymmetric pads, stride 2, dilation, relu; the Winograd path at 64 channels)', async () => {
+    const w1 = rand([3, 5, 3, 4], 1);
+    const b1 = rand([4], 2);
+    const w2 = rand([3, 3, 4, 6], 3);
+    const w3 = rand([3, 3, 6, 64], 4);
+    const w4 = rand([3, 3, 64, 64], 5);
+    const b4 = rand([64], 6);
+    const graph = await expectGraph([9, 11, 3], [
+      { op: 'conv2d', inputs: [0], filter: f32(w1), bias: f32(b1), kernel: [3, 5], strides: [2, 1], dilations: [1, 1], pads: [1, 2, 0, 2], outChannels: 4, activation: 'relu' },
+      { op: 'conv2d', inputs: [1], filter: f32(w2), kernel: [3, 3], strides: [1, 1], dilations: [2, 2], pads: [2, 2, 2, 2], outChannels: 6 },
+      { op: 'conv2d', inputs: [2], filter: f32(w3), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 64 },
+      { op: 'conv2d', inputs: [3], filter: f32(w4), bias: f32(b4), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 64, activation: 'relu' },
+    ], 3, (x) => {
+      let y = tf.relu(tf.add(tf.conv2d(x, w1 as tf.Tensor4D, [2, 1], [[0, 0], [1, 0], [2, 2], [0, 0]]), b1)) as tf.Tensor4D;
+      y = tf.conv2d(y, w2 as tf.Tensor4D, 1, [[0, 0], [2, 2], [2, 2], [0, 0]], 'NHWC', 2);
+      y = tf.conv2d(y, w3 as tf.Tensor4D, 1, 'same');
+      return tf.relu(tf.add(tf.conv2d(y, w4 as tf.Tensor4D, 1, 'same'), b4));
+    });
+    expect(graph.implementations(3)[3]).toBe('conv2d native:winograd_f2x2_3x3+gemm:jit');
+    expect(graph.outputShape).toEqual([4, 11, 64]);
+    graph.dispose();
+  });
+
+  it('max / avg pooling with same padding (avg excludes padding), global average pooling, flatten, dense', async () => {
+    const wd = rand([4 * 3 * 3, 5], 7);
+    const bd = rand([5], 8);
+    const graph = await expectGraph([7, 6, 3], [
+      { op: 'maxPool', inputs: [0], kernel: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1] },  // tfjs 'same' on 7x6
+      { op: 'avgPool', inputs: [1], kernel: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1] },
+      { op: 'globalAvgPool', inputs: [0] },
+      { op: 'flatten', inputs: [2] },
+      { op: 'dense', inputs: [4], weights: f32(wd), bias: f32(bd), units: 5, activation: 'relu' },
+      { op: 'softmax', inputs: [5] },
+      { op: 'concat', inputs: [3, 6] },
+    ], 2, (x) => {
+      const p = tf.avgPool(tf.maxPool(x, 3, 2, 'same'), 2, 1, 'same');
+      const gap = tf.mean(x, [1, 2]);
+      const d = tf.softmax(tf.relu(tf.add(tf.matMul(tf.reshape(p, [2, 36]), wd), bd)));
+      return tf.concat([gap, d], 1);
+    });
+    expect(graph.outputShape).toEqual([1, 1, 8]);
+    graph.dispose();
+  });
+
+  it('affine, relu, add with relu over three inputs, concat of NHWC maps, dense over the channel axis', async () => {
+    const s = rand([4], 9);
+    const o = rand([4], 10);
+    const wd = rand([8, 3], 11);
+    await expectGraph([3, 5, 4], [
+      { op: 'affine', inputs: [0], scale: f32(s), offset: f32(o) },
+      { op: 'relu', inputs: [1] },
+      { op: 'add', inputs: [0, 1, 2], activation: 'relu' },
+      { op: 'concat', inputs: [3, 1] },
+      { op: 'dense', inputs: [4], weights: f32(wd), units: 3 },
+      { op: 'identity', inputs: [5] },
+    ], 2, (x) => {
+      const a = tf.add(tf.mul(x, s), o);
+      const r = tf.relu(a);
+      const sum = tf.relu(tf.addN([x, a, r]));
+      const c = tf.concat([sum, a], 3);
+      return tf.reshape(tf.matMul(tf.reshape(c, [30, 8]), wd), [2, 3, 5, 3]);
+    });
+  });
+
+  it('one graph serves several batch sizes; buffers are reused along a 12-layer chain', async () => {
+    const ops: GraphOp[] = [];
+    const weights: tf.Tensor[] = [];
+    for (let i = 0; i < 12; i++) {
+      const w = rand([3, 3, 8, 8], 20 + i);
+      weights.push(w);
+      ops.push({ op: 'conv2d', inputs: [i], filter: f32(w), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 8, activation: 'relu' });
+    }
+    const reference = (x: tf.Tensor4D) => weights.reduce((y, w) => tf.relu(tf.conv2d(y, w as tf.Tensor4D, 1, 'same')), x);
+    const graph = await expectGraph([6, 6, 8], ops, 1, reference);
+    for (const batch of [4, 1, 2]) {
+      const input = seeded(batch * 288, 5 + batch);
+      const want = tf.tidy(() => f32(reference(tf.tensor4d(input, [batch, 6, 6, 8]))));
+      expect(relError(graph.run(input, batch), want)).toBeLessThanOrEqual(1e-5);
+    }
+    graph.dispose();
+  });
+});
+
+describe('InferenceGraph errors', () => {
+  const conv = (extra: Partial<Extract<GraphOp, { op: 'conv2d' }>> = {}): GraphOp => ({
+    op: 'conv2d', inputs: [0], filter: new Float32Array(9 * 2 * 3), kernel: [3, 3], strides: [1, 1], dilations: [1, 1],
+    pads: [0, 0, 0, 0], outChannels: 3, ...extra,
+  });
+
+  it('names the op and the problem', () => {
+    expect(() => new InferenceGraph([5, 5, 2], [])).toThrow('ops must not be empty');
+    expect(() => new InferenceGraph([5, 5, 2], [{ op: 'gelu', inputs: [0] } as unknown as GraphOp])).toThrow("op 0: unknown op 'gelu'");
+    expect(() => new InferenceGraph([5, 5, 2], [conv({ inputs: [1] })])).toThrow('op 0: inputs must be ids of earlier values');
+    expect(() => new InferenceGraph([5, 5, 2], [conv({ filter: new Float32Array(5) })])).toThrow("op 0: 'filter' has 5 values, expected 54");
+    expect(() => new InferenceGraph([5, 5, 2], [conv({ activation: 'tanh' as 'relu' })])).toThrow("activation must be 'linear' or 'relu'");
+    expect(() => new InferenceGraph([2, 2, 2], [conv()])).toThrow('op 0: conv2d: the window does not fit the input');
+    expect(() => new InferenceGraph([5, 5, 2], [conv(), { op: 'add', inputs: [0, 1] }])).toThrow("op 1: add: every input must have the first one's shape");
+    expect(() => new InferenceGraph([0, 5, 2], [conv()])).toThrow('inputShape must be [h, w, c] with positive entries');
+  });
+
+  it('checks run arguments and use after dispose', () => {
+    const graph = new InferenceGraph([5, 5, 2], [conv()]);
+    expect(() => graph.run(new Float32Array(10), 1)).toThrow("argument 'input' has 10 elements, expected at least 50");
+    expect(() => graph.run(new Float32Array(50), 1.5)).toThrow('batch must be a positive integer');
+    expect(() => graph.run(new Float32Array(50), 1, new Float32Array(3))).toThrow("argument 'output' has 3 elements, expected at least 27");
+    graph.dispose();
+    graph.dispose();
+    expect(() => graph.run(new Float32Array(50), 1)).toThrow('used after dispose');
+  });
+});

@@ -1,0 +1,586 @@
+// Inference graph: a whole feed-forward CNN (convolutions, pooling, dense layers, activations, residual adds,
+// concatenations, softmax) run natively in one call, NHWC float32 throughout, as ONNX Runtime runs an ONNX
+// model. Built once from a list of ops with their weights (graph-level: filters reordered to oneDNN's layout
+// and Winograd-transformed once); for each batch size a plan holds the oneDNN primitives and the activation
+// buffers, reused from call to call (buffers are assigned by liveness, so a 256-image CIFAR batch needs a few
+// activation-sized buffers, not one per layer).
+//
+// JS: new InferenceGraph(ops, inputShape) ; graph.run(input, batch, output) ; graph.outputShape() ;
+//     graph.implementations(batch) ; graph.dispose()
+// ops: [{op, inputs: [value ids], ...attrs}], value 0 is the graph input and op i produces value i + 1; the last
+// op's value is the output. Per-sample shapes are [h, w, c] (a flat vector is [1, 1, n]).
+//   conv2d   {filter: Float32Array HWIO, bias?: Float32Array, kernel: [kh, kw], strides, dilations,
+//             pads: [top, left, bottom, right], outChannels, activation: 'linear' | 'relu'}
+//   maxPool / avgPool {kernel, strides, pads}         (avg excludes padding, as tfjs)
+//   globalAvgPool                                     → [1, 1, c]
+//   dense    {weights: Float32Array [in, out], bias?, units, activation} over the last axis
+//   affine   {scale, offset: Float32Array [c], activation}    (a batch norm not folded into a conv)
+//   relu, softmax (last axis), add (n inputs, activation), concat (n inputs, channel axis), flatten, identity
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common.h"
+#include "ops.h"
+#include "winograd.h"
+
+namespace onednn_binding {
+namespace {
+
+/** Per-sample NHWC shape of a value. */
+struct Shape {
+  int64_t h = 1, w = 1, c = 1;
+  int64_t size() const { return h * w * c; }
+};
+
+enum class Kind { kConv, kMaxPool, kAvgPool, kGlobalAvgPool, kDense, kAffine, kRelu, kSoftmax, kAdd, kConcat, kAlias };
+
+/** One op as parsed from JS, with its graph-level constants. */
+struct Op {
+  Kind kind;
+  std::string name;  // the JS op name, for messages and implementations()
+  std::vector<int> inputs;
+  bool relu = false;
+  int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, out = 0;
+  std::vector<float> weights, bias, winograd;  // winograd: transformed filter when the conv takes that path
+  Shape in, shape;                              // first input's and the output's per-sample shape
+};
+
+/** Conv params (17 entries, see conv.cc) of `op` at batch `n`. */
+std::vector<int64_t> ConvParams(const Op& op, int64_t n) {
+  return {n, op.in.h, op.in.w, op.in.c, op.shape.h, op.shape.w, op.shape.c, op.kh, op.kw, op.sh, op.sw, op.dh, op.dw,
+          op.pt, op.pl, op.pb, op.pr};
+}
+
+/** Pool params (14 entries, see pool.cc) of `op` at batch `n`. */
+std::vector<int64_t> PoolParams(const Op& op, int64_t n) {
+  return {n, op.in.h, op.in.w, op.in.c, op.shape.h, op.shape.w, op.kh, op.kw, op.sh, op.sw, op.pt, op.pl, op.pb, op.pr};
+}
+
+int64_t OutSize(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pa, int64_t pb) {
+  return (in + pa + pb - ((k - 1) * d + 1)) / s + 1;
+}
+
+/** A step of a plan: runs one op reading/writing the plan's value pointers. */
+using Step = std::function<void(float* const* values)>;
+
+/** The primitives and buffers of one graph at one batch size. */
+struct Plan {
+  int64_t batch = 0;
+  std::vector<std::vector<float>> buffers;  // activation buffers, shared by values whose lifetimes do not overlap
+  std::vector<int> buffer_of;               // value → buffer index (-1: the graph input)
+  std::vector<Step> steps;
+  std::vector<std::string> impls;           // per op: the implementation it runs
+};
+
+class Graph : public Napi::ObjectWrap<Graph> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "InferenceGraph",
+                       {InstanceMethod("run", &Graph::Run), InstanceMethod("outputShape", &Graph::OutputShape),
+                        InstanceMethod("implementations", &Graph::Implementations),
+                        InstanceMethod("dispose", &Graph::Dispose)});
+  }
+
+  explicit Graph(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Graph>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsTypedArray()) {
+      throw Napi::TypeError::New(env, "InferenceGraph(ops, inputShape): ops must be an array, inputShape an Int32Array [h, w, c]");
+    }
+    auto dims = info[1].As<Napi::Int32Array>();
+    if (dims.ElementLength() != 3 || dims[0] < 1 || dims[1] < 1 || dims[2] < 1) {
+      throw Napi::RangeError::New(env, "InferenceGraph: inputShape must be [h, w, c] with positive entries");
+    }
+    shapes_.push_back({dims[0], dims[1], dims[2]});
+    Napi::Array list = info[0].As<Napi::Array>();
+    if (list.Length() == 0) throw Napi::RangeError::New(env, "InferenceGraph: ops must not be empty");
+    for (uint32_t i = 0; i < list.Length(); ++i) ops_.push_back(Parse(env, list.Get(i), i));
+  }
+
+ private:
+  std::vector<Op> ops_;
+  std::vector<Shape> shapes_;  // per value
+  std::vector<std::unique_ptr<Plan>> plans_;
+  bool disposed_ = false;
+
+  [[noreturn]] static void Fail(const Napi::Env& env, uint32_t i, const std::string& what) {
+    throw Napi::Error::New(env, "InferenceGraph: op " + std::to_string(i) + ": " + what);
+  }
+
+  static int64_t Int(const Napi::Env& env, const Napi::Object& o, const char* key, uint32_t i) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsNumber()) Fail(env, i, std::string("'") + key + "' must be a number");
+    return v.As<Napi::Number>().Int64Value();
+  }
+
+  static std::vector<int64_t> Ints(const Napi::Env& env, const Napi::Object& o, const char* key, size_t n, uint32_t i) {
+    Napi::Value v = o.Get(key);
+    if (!v.IsArray() || v.As<Napi::Array>().Length() != n) {
+      Fail(env, i, std::string("'") + key + "' must be an array of " + std::to_string(n) + " numbers");
+    }
+    std::vector<int64_t> out(n);
+    for (uint32_t k = 0; k < n; ++k) {
+      Napi::Value e = v.As<Napi::Array>().Get(k);
+      if (!e.IsNumber()) Fail(env, i, std::string("'") + key + "' must hold numbers");
+      out[k] = e.As<Napi::Number>().Int64Value();
+    }
+    return out;
+  }
+
+  static std::vector<float> Floats(const Napi::Env& env, const Napi::Object& o, const char* key, size_t n, uint32_t i,
+                                   bool optional) {
+    Napi::Value v = o.Get(key);
+    if (optional && (v.IsUndefined() || v.IsNull())) return {};
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      Fail(env, i, std::string("'") + key + "' must be a Float32Array");
+    }
+    auto a = v.As<Napi::Float32Array>();
+    if (a.ElementLength() != n) {
+      Fail(env, i, std::string("'") + key + "' has " + std::to_string(a.ElementLength()) + " values, expected " +
+                       std::to_string(n));
+    }
+    return std::vector<float>(a.Data(), a.Data() + n);
+  }
+
+  Op Parse(const Napi::Env& env, Napi::Value value, uint32_t i) {
+    if (!value.IsObject()) Fail(env, i, "must be an object");
+    Napi::Object o = value.As<Napi::Object>();
+    Op op;
+    op.name = o.Get("op").IsString() ? o.Get("op").As<Napi::String>().Utf8Value() : "";
+    Napi::Value ins = o.Get("inputs");
+    if (!ins.IsArray() || ins.As<Napi::Array>().Length() == 0) Fail(env, i, "'inputs' must be a non-empty array");
+    for (uint32_t k = 0; k < ins.As<Napi::Array>().Length(); ++k) {
+      Napi::Value e = ins.As<Napi::Array>().Get(k);
+      const int64_t id = e.IsNumber() ? e.As<Napi::Number>().Int64Value() : -1;
+      if (id < 0 || id > static_cast<int64_t>(i)) Fail(env, i, "inputs must be ids of earlier values (0 .. op index)");
+      op.inputs.push_back(static_cast<int>(id));
+    }
+    Napi::Value act = o.Get("activation");
+    const std::string activation = act.IsString() ? act.As<Napi::String>().Utf8Value() : "linear";
+    if (activation != "linear" && activation != "relu") Fail(env, i, "activation must be 'linear' or 'relu'");
+    op.relu = activation == "relu";
+    op.in = shapes_[op.inputs[0]];
+    const Shape& in = op.in;
+    auto one_input = [&] {
+      if (op.inputs.size() != 1) Fail(env, i, "'" + op.name + "' takes one input");
+    };
+    if (op.name == "conv2d") {
+      one_input();
+      op.kind = Kind::kConv;
+      auto k = Ints(env, o, "kernel", 2, i), s = Ints(env, o, "strides", 2, i), d = Ints(env, o, "dilations", 2, i);
+      auto p = Ints(env, o, "pads", 4, i);
+      op.kh = k[0], op.kw = k[1], op.sh = s[0], op.sw = s[1], op.dh = d[0], op.dw = d[1];
+      op.pt = p[0], op.pl = p[1], op.pb = p[2], op.pr = p[3];
+      op.out = Int(env, o, "outChannels", i);
+      if (op.out < 1 || op.kh < 1 || op.kw < 1 || op.sh < 1 || op.sw < 1 || op.dh < 1 || op.dw < 1 ||
+          op.pt < 0 || op.pl < 0 || op.pb < 0 || op.pr < 0) {
+        Fail(env, i, "conv2d: kernel, strides, dilations, outChannels must be positive and pads non-negative");
+      }
+      op.shape = {OutSize(in.h, op.kh, op.sh, op.dh, op.pt, op.pb), OutSize(in.w, op.kw, op.sw, op.dw, op.pl, op.pr), op.out};
+      op.weights = Floats(env, o, "filter", static_cast<size_t>(op.kh * op.kw * in.c * op.out), i, false);
+      op.bias = Floats(env, o, "bias", static_cast<size_t>(op.out), i, true);
+      if (WinogradApplies(ConvParams(op, 1), false)) op.winograd = WinogradTransformFilter(op.weights.data(), in.c, op.out);
+    } else if (op.name == "maxPool" || op.name == "avgPool") {
+      one_input();
+      op.kind = op.name == "maxPool" ? Kind::kMaxPool : Kind::kAvgPool;
+      auto k = Ints(env, o, "kernel", 2, i), s = Ints(env, o, "strides", 2, i), p = Ints(env, o, "pads", 4, i);
+      op.kh = k[0], op.kw = k[1], op.sh = s[0], op.sw = s[1], op.pt = p[0], op.pl = p[1], op.pb = p[2], op.pr = p[3];
+      if (op.kh < 1 || op.kw < 1 || op.sh < 1 || op.sw < 1 || op.pt < 0 || op.pl < 0 || op.pb < 0 || op.pr < 0 ||
+          std::max(op.pt, op.pb) >= op.kh || std::max(op.pl, op.pr) >= op.kw) {
+        Fail(env, i, op.name + ": kernel and strides must be positive, pads non-negative and smaller than the window");
+      }
+      op.shape = {OutSize(in.h, op.kh, op.sh, 1, op.pt, op.pb), OutSize(in.w, op.kw, op.sw, 1, op.pl, op.pr), in.c};
+    } else if (op.name == "globalAvgPool") {
+      one_input();
+      op.kind = Kind::kGlobalAvgPool;
+      op.shape = {1, 1, in.c};
+    } else if (op.name == "dense") {
+      one_input();
+      op.kind = Kind::kDense;
+      op.out = Int(env, o, "units", i);
+      if (op.out < 1) Fail(env, i, "dense: units must be positive");
+      op.weights = Floats(env, o, "weights", static_cast<size_t>(in.c * op.out), i, false);
+      op.bias = Floats(env, o, "bias", static_cast<size_t>(op.out), i, true);
+      op.shape = {in.h, in.w, op.out};
+    } else if (op.name == "affine") {
+      one_input();
+      op.kind = Kind::kAffine;
+      op.weights = Floats(env, o, "scale", static_cast<size_t>(in.c), i, false);
+      op.bias = Floats(env, o, "offset", static_cast<size_t>(in.c), i, false);
+      op.shape = in;
+    } else if (op.name == "relu" || op.name == "softmax" || op.name == "flatten" || op.name == "identity") {
+      one_input();
+      op.kind = op.name == "relu" ? Kind::kRelu : op.name == "softmax" ? Kind::kSoftmax : Kind::kAlias;
+      op.shape = op.name == "flatten" ? Shape{1, 1, in.size()} : in;
+    } else if (op.name == "add") {
+      op.kind = Kind::kAdd;
+      for (int id : op.inputs) {
+        const Shape& s = shapes_[id];
+        if (s.h != in.h || s.w != in.w || s.c != in.c) Fail(env, i, "add: every input must have the first one's shape");
+      }
+      op.shape = in;
+    } else if (op.name == "concat") {
+      op.kind = Kind::kConcat;
+      int64_t c = 0;
+      for (int id : op.inputs) {
+        const Shape& s = shapes_[id];
+        if (s.h != in.h || s.w != in.w) Fail(env, i, "concat: inputs must agree in height and width");
+        c += s.c;
+      }
+      op.shape = {in.h, in.w, c};
+    } else {
+      Fail(env, i, "unknown op '" + op.name + "'");
+    }
+    if (op.shape.h < 1 || op.shape.w < 1) Fail(env, i, op.name + ": the window does not fit the input");
+    shapes_.push_back(op.shape);
+    return op;
+  }
+
+  /** The plan for batch `n`, built on first use. */
+  Plan& PlanFor(int64_t n) {
+    for (auto& p : plans_) {
+      if (p->batch == n) return *p;
+    }
+    auto plan = std::make_unique<Plan>();
+    plan->batch = n;
+    Assign(*plan);
+    for (size_t i = 0; i < ops_.size(); ++i) Build(*plan, ops_[i], static_cast<int>(i) + 1);
+    plans_.push_back(std::move(plan));
+    return *plans_.back();
+  }
+
+  /**
+   * Buffers by liveness: a value's buffer is freed after its last reader runs and reused by a later value of
+   * at most its size (best fit); aliases (flatten, identity) share their input's buffer. The output gets a
+   * buffer of its own that no other value shares.
+   */
+  void Assign(Plan& plan) {
+    const int values = static_cast<int>(ops_.size()) + 1;
+    std::vector<int> root(values), last(values, -1);
+    for (int v = 0; v < values; ++v) root[v] = v;
+    for (int i = 0; i < static_cast<int>(ops_.size()); ++i) {
+      if (ops_[i].kind == Kind::kAlias) root[i + 1] = root[ops_[i].inputs[0]];
+      for (int in : ops_[i].inputs) last[root[in]] = i;
+    }
+    last[root[values - 1]] = static_cast<int>(ops_.size());  // the output lives to the end
+    plan.buffer_of.assign(values, -1);
+    std::vector<size_t> sizes;
+    std::vector<int> free_list;
+    for (int i = 0; i < static_cast<int>(ops_.size()); ++i) {
+      const int v = i + 1;
+      if (root[v] == v) {
+        const size_t need = static_cast<size_t>(plan.batch * shapes_[v].size());
+        int best = -1;
+        for (int b : free_list) {
+          if (sizes[b] >= need && (best < 0 || sizes[b] < sizes[best])) best = b;
+        }
+        if (best >= 0 && v != root[values - 1]) {
+          free_list.erase(std::find(free_list.begin(), free_list.end(), best));
+        } else {
+          best = static_cast<int>(sizes.size());
+          sizes.push_back(need);
+        }
+        plan.buffer_of[v] = best;
+      } else {
+        plan.buffer_of[v] = plan.buffer_of[root[v]];
+      }
+      for (int in : ops_[i].inputs) {  // free the inputs read for the last time by this op
+        const int r = root[in];
+        if (r != 0 && last[r] == i && plan.buffer_of[r] >= 0 &&
+            std::find(free_list.begin(), free_list.end(), plan.buffer_of[r]) == free_list.end()) {
+          free_list.push_back(plan.buffer_of[r]);
+        }
+      }
+    }
+    plan.buffers.resize(sizes.size());
+    for (size_t b = 0; b < sizes.size(); ++b) plan.buffers[b].resize(std::max<size_t>(1, sizes[b]));
+  }
+
+  void Build(Plan& plan, const Op& op, int v) {
+    const int64_t n = plan.batch;
+    const int x = op.inputs[0];
+    switch (op.kind) {
+      case Kind::kConv: {
+        auto p = ConvParams(op, n);
+        const float* bias = op.bias.empty() ? nullptr : op.bias.data();
+        if (!op.winograd.empty()) {
+          plan.impls.push_back("native:winograd_f2x2_3x3+gemm:jit");
+          plan.steps.push_back([p, &op, bias, x, v](float* const* val) {
+            WinogradForwardTransformed(p, val[x], op.winograd.data(), bias, op.relu, val[v]);
+          });
+          break;
+        }
+        auto pd = ConvForwardDesc(p, bias != nullptr, op.relu);
+        plan.impls.push_back(pd.impl_info_str());
+        auto prim = std::make_shared<dnnl::convolution_forward>(pd);
+        dnnl::memory user_w(ConvUserWeightsDesc(p), Engine(), const_cast<float*>(op.weights.data()));
+        dnnl::memory w = user_w;
+        if (pd.weights_desc() != user_w.get_desc()) {  // reorder the filter once, into the primitive's layout
+          w = dnnl::memory(pd.weights_desc(), Engine());
+          dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
+          Stream().wait();
+        }
+        auto scratch = pd.scratchpad_desc();
+        auto src_md = pd.src_desc(), dst_md = pd.dst_desc(), bias_md = pd.bias_desc();
+        plan.steps.push_back([=](float* const* val) {
+          std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src_md, Engine(), val[x])},
+                                                     {DNNL_ARG_WEIGHTS, w},
+                                                     {DNNL_ARG_DST, dnnl::memory(dst_md, Engine(), val[v])}};
+          if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
+          if (scratch.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = Scratchpad(scratch);
+          prim->execute(Stream(), args);
+          Stream().wait();
+        });
+        break;
+      }
+      case Kind::kMaxPool: {
+        auto p = PoolParams(op, n);
+        const bool parallel = n * op.in.size() >= (int64_t{1} << 20);
+        plan.impls.push_back("native:max_nhwc");
+        plan.steps.push_back([p, parallel, x, v](float* const* val) { MaxPoolNhwc(val[x], val[v], p, parallel); });
+        break;
+      }
+      case Kind::kAvgPool: {
+        dnnl::memory::desc src_md({n, op.in.c, op.in.h, op.in.w}, dt::f32, tag::nhwc);
+        dnnl::memory::desc dst_md({n, op.shape.c, op.shape.h, op.shape.w}, dt::f32, tag::nhwc);
+        dnnl::pooling_forward::primitive_desc pd(
+            dnnl::pooling_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_avg_exclude_padding,
+                                        src_md, dst_md, {op.sh, op.sw}, {op.kh, op.kw}, {op.pt, op.pl}, {op.pb, op.pr}),
+            Engine());
+        plan.impls.push_back(pd.impl_info_str());
+        auto prim = std::make_shared<dnnl::pooling_forward>(pd);
+        plan.steps.push_back([=](float* const* val) {
+          prim->execute(Stream(), {{DNNL_ARG_SRC, dnnl::memory(src_md, Engine(), val[x])},
+                                   {DNNL_ARG_DST, dnnl::memory(dst_md, Engine(), val[v])}});
+          Stream().wait();
+        });
+        break;
+      }
+      case Kind::kGlobalAvgPool: {
+        const int64_t hw = op.in.h * op.in.w, c = op.in.c;
+        plan.impls.push_back("native:global_avg_nhwc");
+        plan.steps.push_back([n, hw, c, x, v](float* const* val) {
+          for (int64_t b = 0; b < n; ++b) {
+            const float* src = val[x] + b * hw * c;
+            float* dst = val[v] + b * c;
+            std::fill(dst, dst + c, 0.f);
+            for (int64_t i = 0; i < hw; ++i) {
+              for (int64_t k = 0; k < c; ++k) dst[k] += src[i * c + k];
+            }
+            for (int64_t k = 0; k < c; ++k) dst[k] /= static_cast<float>(hw);
+          }
+        });
+        break;
+      }
+      case Kind::kDense: {
+        const int64_t rows = n * op.in.h * op.in.w, ic = op.in.c, oc = op.out;
+        dnnl::memory::desc src_md({rows, ic}, dt::f32, tag::nc), dst_md({rows, oc}, dt::f32, tag::nc);
+        dnnl::memory::desc any_w({oc, ic}, dt::f32, tag::any), bias_md({oc}, dt::f32, tag::a);
+        dnnl::primitive_attr attr = UserScratchpadAttr();
+        if (op.relu) {
+          dnnl::post_ops ops;
+          ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+          attr.set_post_ops(ops);
+        }
+        const bool has_bias = !op.bias.empty();
+        auto d = has_bias ? dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, bias_md, dst_md)
+                          : dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, dst_md);
+        dnnl::inner_product_forward::primitive_desc pd(d, attr, Engine());
+        plan.impls.push_back(pd.impl_info_str());
+        auto prim = std::make_shared<dnnl::inner_product_forward>(pd);
+        // tfjs' kernel is [in, out] row-major: element (oc, ic) at ic * oc_count + oc, oneDNN's `io` tag.
+        dnnl::memory user_w(dnnl::memory::desc({oc, ic}, dt::f32, tag::io), Engine(), const_cast<float*>(op.weights.data()));
+        dnnl::memory w(pd.weights_desc(), Engine());
+        dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
+        Stream().wait();
+        const float* bias = has_bias ? op.bias.data() : nullptr;
+        auto scratch = pd.scratchpad_desc();
+        auto src = pd.src_desc(), dst = pd.dst_desc();
+        plan.steps.push_back([=](float* const* val) {
+          std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src, Engine(), val[x])},
+                                                     {DNNL_ARG_WEIGHTS, w},
+                                                     {DNNL_ARG_DST, dnnl::memory(dst, Engine(), val[v])}};
+          if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
+          if (scratch.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = Scratchpad(scratch);
+          prim->execute(Stream(), args);
+          Stream().wait();
+        });
+        break;
+      }
+      case Kind::kAffine: {
+        const int64_t rows = n * op.in.h * op.in.w, c = op.in.c;
+        const bool relu = op.relu;
+        plan.impls.push_back("native:affine");
+        plan.steps.push_back([&op, rows, c, relu, x, v](float* const* val) {
+          const float* s = op.weights.data();
+          const float* o = op.bias.data();
+          for (int64_t r = 0; r < rows; ++r) {
+            const float* src = val[x] + r * c;
+            float* dst = val[v] + r * c;
+            for (int64_t k = 0; k < c; ++k) {
+              const float y = src[k] * s[k] + o[k];
+              dst[k] = relu && y < 0.f ? 0.f : y;
+            }
+          }
+        });
+        break;
+      }
+      case Kind::kRelu: {
+        const int64_t total = n * op.in.size();
+        plan.impls.push_back("native:relu");
+        plan.steps.push_back([total, x, v](float* const* val) {
+          const float* src = val[x];
+          float* dst = val[v];
+          for (int64_t k = 0; k < total; ++k) dst[k] = src[k] < 0.f ? 0.f : src[k];
+        });
+        break;
+      }
+      case Kind::kSoftmax: {
+        const int64_t rows = n * op.in.h * op.in.w, c = op.in.c;
+        plan.impls.push_back("native:softmax");
+        plan.steps.push_back([rows, c, x, v](float* const* val) {
+          for (int64_t r = 0; r < rows; ++r) {
+            const float* src = val[x] + r * c;
+            float* dst = val[v] + r * c;
+            float m = src[0];
+            for (int64_t k = 1; k < c; ++k) m = std::max(m, src[k]);
+            double sum = 0;
+            for (int64_t k = 0; k < c; ++k) sum += (dst[k] = std::exp(src[k] - m));
+            for (int64_t k = 0; k < c; ++k) dst[k] = static_cast<float>(dst[k] / sum);
+          }
+        });
+        break;
+      }
+      case Kind::kAdd: {
+        const int64_t total = n * op.in.size();
+        const std::vector<int> ins = op.inputs;
+        const bool relu = op.relu;
+        plan.impls.push_back("native:add");
+        plan.steps.push_back([total, ins, relu, v](float* const* val) {
+          float* dst = val[v];
+          const float* a = val[ins[0]];
+          const float* b = val[ins[1 % ins.size()]];
+          if (ins.size() == 1) {
+            std::copy(a, a + total, dst);
+          } else {
+            for (int64_t k = 0; k < total; ++k) dst[k] = a[k] + b[k];
+          }
+          for (size_t j = 2; j < ins.size(); ++j) {
+            const float* c = val[ins[j]];
+            for (int64_t k = 0; k < total; ++k) dst[k] += c[k];
+          }
+          if (relu) {
+            for (int64_t k = 0; k < total; ++k) dst[k] = dst[k] < 0.f ? 0.f : dst[k];
+          }
+        });
+        break;
+      }
+      case Kind::kConcat: {
+        const int64_t pixels = n * op.in.h * op.in.w, out_c = op.shape.c;
+        std::vector<std::pair<int, int64_t>> parts;
+        for (int id : op.inputs) parts.emplace_back(id, shapes_[id].c);
+        plan.impls.push_back("native:concat_channels");
+        plan.steps.push_back([pixels, out_c, parts, v](float* const* val) {
+          int64_t offset = 0;
+          for (const auto& [id, c] : parts) {
+            const float* src = val[id];
+            float* dst = val[v] + offset;
+            for (int64_t px = 0; px < pixels; ++px) std::memcpy(dst + px * out_c, src + px * c, sizeof(float) * c);
+            offset += c;
+          }
+        });
+        break;
+      }
+      case Kind::kAlias:
+        plan.impls.push_back("alias");
+        plan.steps.push_back(nullptr);
+        break;
+    }
+  }
+
+  void CheckLive(const Napi::Env& env) const {
+    if (disposed_) throw Napi::Error::New(env, "InferenceGraph: used after dispose()");
+  }
+
+  int64_t Batch(const Napi::CallbackInfo& info, size_t index) const {
+    if (index >= info.Length() || !info[index].IsNumber()) {
+      throw Napi::TypeError::New(info.Env(), "InferenceGraph: batch must be a positive integer");
+    }
+    const double b = info[index].As<Napi::Number>().DoubleValue();
+    if (!(b >= 1) || b != std::floor(b) || b > (1 << 24)) {
+      throw Napi::RangeError::New(info.Env(), "InferenceGraph: batch must be a positive integer");
+    }
+    return static_cast<int64_t>(b);
+  }
+
+  // run(input: Float32Array [batch * h * w * c], batch, output: Float32Array [batch * output size])
+  Napi::Value Run(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckLive(env);
+    const int64_t n = Batch(info, 1);
+    const float* input = F32(info, 0, "input", static_cast<size_t>(n * shapes_[0].size()));
+    float* output = F32(info, 2, "output", static_cast<size_t>(n * shapes_.back().size()));
+    SignalBlock block;  // oneDNN GEMM kernels (see SignalBlock)
+    try {
+      Plan& plan = PlanFor(n);
+      std::vector<float*> values(plan.buffer_of.size());
+      values[0] = const_cast<float*>(input);
+      for (size_t v = 1; v < values.size(); ++v) {  // buffer -1: an alias of the input
+        values[v] = plan.buffer_of[v] < 0 ? values[0] : plan.buffers[plan.buffer_of[v]].data();
+      }
+      for (const Step& step : plan.steps) {
+        if (step) step(values.data());
+      }
+      std::memcpy(output, values.back(), sizeof(float) * static_cast<size_t>(n * shapes_.back().size()));
+    } catch (const dnnl::error& err) {
+      ThrowDnnl(env, "InferenceGraph.run", err);
+    }
+    return env.Undefined();
+  }
+
+  Napi::Value OutputShape(const Napi::CallbackInfo& info) {
+    const Shape& s = shapes_.back();
+    Napi::Array a = Napi::Array::New(info.Env(), 3);
+    a.Set(0u, Napi::Number::New(info.Env(), static_cast<double>(s.h)));
+    a.Set(1u, Napi::Number::New(info.Env(), static_cast<double>(s.w)));
+    a.Set(2u, Napi::Number::New(info.Env(), static_cast<double>(s.c)));
+    return a;
+  }
+
+  // implementations(batch) → [string] per op (builds the plan)
+  Napi::Value Implementations(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckLive(env);
+    SignalBlock block;
+    Plan* plan = nullptr;
+    try {
+      plan = &PlanFor(Batch(info, 0));
+    } catch (const dnnl::error& err) {
+      ThrowDnnl(env, "InferenceGraph.implementations", err);
+    }
+    Napi::Array a = Napi::Array::New(env, plan->impls.size());
+    for (size_t i = 0; i < plan->impls.size(); ++i) a.Set(static_cast<uint32_t>(i), ops_[i].name + " " + plan->impls[i]);
+    return a;
+  }
+
+  Napi::Value Dispose(const Napi::CallbackInfo& info) {
+    plans_.clear();
+    ops_.clear();
+    disposed_ = true;
+    return info.Env().Undefined();
+  }
+};
+
+}  // namespace
+
+Napi::Function InferenceGraphClass(Napi::Env env) { return Graph::Define(env); }
+
+}  // namespace onednn_binding
