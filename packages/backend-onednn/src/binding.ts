@@ -61,7 +61,7 @@ export interface NativeInferenceGraph {
 export interface OnednnBinding {
   getInfo(): OnednnInfo;
   /** Builds a native inference graph (see {@link InferenceGraph}); throws naming the op on a bad description. */
-  InferenceGraph: new (ops: readonly object[], inputShape: Int32Array) => NativeInferenceGraph;
+  InferenceGraph: new (ops: readonly object[], inputShape: Int32Array, winogradTile: number) => NativeInferenceGraph;
   getPrimitiveImpls(): PrimitiveImpl[];
   /** Drops cached primitives and the impl records. */
   clearCache(): void;

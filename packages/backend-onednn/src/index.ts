@@ -20,5 +20,6 @@ export type { ShapeCase } from './shapes.js';
 export { getConvAlgorithm, getInfo, getPrimitiveImpls, setConvAlgorithm } from './info.js';
 export { InferenceGraph } from './inference-graph.js';
 export type {
-  AddGraphOp, AffineGraphOp, ConcatGraphOp, Conv2DGraphOp, DenseGraphOp, GraphActivation, GraphOp, PoolGraphOp, SimpleGraphOp,
+  AddGraphOp, AffineGraphOp, ConcatGraphOp, Conv2DGraphOp, DenseGraphOp, GraphActivation, GraphOp, InferenceGraphOptions, PoolGraphOp,
+  SimpleGraphOp,
 } from './inference-graph.js';

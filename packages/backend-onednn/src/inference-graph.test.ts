@@ -7,19 +7,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import './index.js';
-import { type GraphOp, InferenceGraph } from './inference-graph.js';
+import { type GraphOp, InferenceGraph, type InferenceGraphOptions } from './inference-graph.js';
 import { rand, relError, seeded } from './parity-helpers.js';
 
 /** Runs `reference` (tf ops on x `[batch, ...inputShape]`) on cpu and the graph on the same x. */
 async function expectGraph(inputShape: [number, number, number], ops: GraphOp[], batch: number,
-  reference: (x: tf.Tensor4D) => tf.Tensor): Promise<InferenceGraph> {
+  reference: (x: tf.Tensor4D) => tf.Tensor, options: InferenceGraphOptions = {}, tol = 1e-5): Promise<InferenceGraph> {
   await tf.setBackend('cpu');
   const input = seeded(batch * inputShape[0] * inputShape[1] * inputShape[2], 5 + batch);
   const want = tf.tidy(() => reference(tf.tensor4d(input, [batch, ...inputShape])).dataSync() as Float32Array);
-  const graph = new InferenceGraph(inputShape, ops);
+  const graph = new InferenceGraph(inputShape, ops, options);
   const got = graph.run(input, batch);
   expect(got.length).toBe(want.length);
-  expect(relError(got, want)).toBeLessThanOrEqual(1e-5);
+  expect(relError(got, want)).toBeLessThanOrEqual(tol);
   return graph;
 }
 
@@ -44,9 +44,24 @@ describe('InferenceGraph ops match tf ops', () => {
       y = tf.conv2d(y, w3 as tf.Tensor4D, 1, 'same');
       return tf.relu(tf.add(tf.conv2d(y, w4 as tf.Tensor4D, 1, 'same'), b4));
     });
-    expect(graph.implementations(3)[3]).toBe('conv2d native:winograd_f2x2_3x3+gemm:jit');
+    expect(graph.implementations(3)[3]).toBe('conv2d native:winograd_f4x4_3x3+gemm:jit');
     expect(graph.outputShape).toEqual([4, 11, 64]);
     graph.dispose();
+  });
+
+  it('Winograd F(4x4) (default, ≤ 1e-4), F(2x2) (≤ 1e-5) and direct on odd sizes with every padding form', async () => {
+    for (const [h, w, pads] of [[9, 7, [1, 1, 1, 1]], [6, 11, [0, 0, 0, 0]], [13, 5, [2, 0, 1, 2]], [4, 4, [1, 1, 1, 1]]] as const) {
+      const k = rand([3, 3, 64, 72], h * 10 + w);
+      const b = rand([72], 3);
+      const ops: GraphOp[] = [{ op: 'conv2d', inputs: [0], filter: f32(k), bias: f32(b), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [...pads], outChannels: 72, activation: 'relu' }];
+      const reference = (x: tf.Tensor4D) => tf.relu(tf.add(tf.conv2d(x, k as tf.Tensor4D, 1, [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]]), b));
+      for (const [tile, tol, impl] of [[4, 1e-4, 'f4x4'], [2, 1e-5, 'f2x2'], [0, 1e-5, 'jit']] as const) {
+        const g = await expectGraph([h, w, 64], ops, 3, reference, { winogradTile: tile }, tol);
+        expect(g.implementations(3)[0]).toContain(impl);
+        g.dispose();
+      }
+    }
+    expect(() => new InferenceGraph([5, 5, 2], [{ op: 'relu', inputs: [0] }], { winogradTile: 3 as 4 })).toThrow('winogradTile must be 0 (off), 2 or 4');
   });
 
   it('max / avg pooling with same padding (avg excludes padding), global average pooling, flatten, dense', async () => {

@@ -76,12 +76,22 @@ export interface SimpleGraphOp {
  */
 export type GraphOp = Conv2DGraphOp | PoolGraphOp | DenseGraphOp | AffineGraphOp | AddGraphOp | ConcatGraphOp | SimpleGraphOp;
 
+/** Options of {@link InferenceGraph}. */
+export interface InferenceGraphOptions {
+  /**
+   * Output tile of the Winograd convolutions (3x3, stride 1, ≥ 64 channels each side, as in training):
+   * `4` (default) F(4x4, 3x3) — 36 multiplications per 16 outputs, ~1e-5 relative error; `2` F(2x2, 3x3), the
+   * training kernels' (~1e-6); `0` oneDNN's direct kernels only.
+   */
+  winogradTile?: 0 | 2 | 4;
+}
+
 /**
  * A native inference graph over float32 NHWC images: every op runs on oneDNN primitives or the backend's
- * native loops (3x3 convolutions with 64+ channels on Winograd F(2x2, 3x3), filter transforms done once), with
- * no tfjs dispatch between them. For each batch size it keeps a plan (primitives and activation buffers,
- * assigned by liveness) and reuses it. Results equal tfjs' `predict` on this backend up to float32 rounding
- * (~1e-6 relative).
+ * native loops (3x3 convolutions with 64+ channels on Winograd, filter transforms done once), with no tfjs
+ * dispatch between them. For each batch size it keeps a plan (primitives and activation buffers, assigned by
+ * liveness) and reuses it. Results equal tfjs' `predict` on this backend up to float32 rounding (~1e-5
+ * relative with the default F(4x4, 3x3) Winograd tile, ~1e-6 with `winogradTile: 2`).
  *
  * Not thread-safe (one call at a time, like the rest of the binding); `dispose()` frees the native memory.
  */
@@ -95,12 +105,13 @@ export class InferenceGraph {
   /**
    * @param inputShape - `[height, width, channels]` of one input image.
    * @param ops - The ops, in order (see {@link GraphOp}).
+   * @param options - See {@link InferenceGraphOptions}.
    * @throws Error naming the op index when an op is unknown, refers to a later value, has weights of the wrong
-   *   length, or does not fit its input shape.
+   *   length, or does not fit its input shape; RangeError for a `winogradTile` other than 0, 2, 4.
    * @throws OnednnUnavailableError when the native addon cannot load.
    */
-  constructor(inputShape: [number, number, number], ops: readonly GraphOp[]) {
-    this.native = new (getBinding().InferenceGraph)(ops, Int32Array.from(inputShape));
+  constructor(inputShape: [number, number, number], ops: readonly GraphOp[], options: InferenceGraphOptions = {}) {
+    this.native = new (getBinding().InferenceGraph)(ops, Int32Array.from(inputShape), options.winogradTile ?? 4);
     this.inputShape = [...inputShape];
     this.outputShape = this.native.outputShape();
   }

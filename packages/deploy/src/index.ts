@@ -21,4 +21,4 @@ export { createInferenceServer, type InferenceServerOptions, type Prediction } f
 export { MicroBatcher, type MicroBatcherOptions, type Predictable } from './server/micro-batcher';
 export { BadInputError, decodeImageInput, decodeJsonInput, type Normalization } from './server/decode-input';
 export { benchmark, percentile, formatBenchTable, type BenchOptions, type BenchResult } from './bench';
-export { compileNative, nativeGraphOps, NATIVE_SUPPORTED_LAYERS, type NativeModel } from './native';
+export { compileNative, nativeGraphOps, NATIVE_SUPPORTED_LAYERS, type CompileNativeOptions, type NativeModel } from './native';

@@ -11,10 +11,10 @@ beforeAll(async () => {
   expect(await useTestBackend()).toBe('onednn');
 });
 
-/** max |native − predict| / max(1, max |predict|) over `batches`, for the raw and the BN-folded model. */
-async function relError(model: tfl.LayersModel, batches: number[]): Promise<number> {
+/** max |native − predict| / max(1, max |predict|) over `batches`. */
+async function relError(model: tfl.LayersModel, batches: number[], winogradTile: 0 | 2 | 4 = 2): Promise<number> {
   const shape = model.inputs[0]!.shape.slice(1) as number[];
-  const native = await compileNative(model);
+  const native = await compileNative(model, { winogradTile });
   let worst = 0;
   try {
     for (const b of batches) {
@@ -57,6 +57,7 @@ describe('compileNative (one native call per forward pass)', () => {
     calibrateBatchNorm(cifar, 2, 8);
     const folded = optimizeForInference(cifar);
     expect(await relError(folded, [1, 4])).toBeLessThan(1e-5);
+    expect(await relError(folded, [2], 4)).toBeLessThan(1e-4);  // the default F(4x4) tile
     const native = await compileNative(folded);
     // 64+ channel 3x3 layers take Winograd (filters transformed once), the RGB first layer oneDNN's direct kernel
     const convs = native.implementations(4).filter((s) => s.startsWith('conv2d'));

@@ -22,7 +22,16 @@ interface NativeGraph {
   implementations(batch?: number): string[];
   dispose(): void;
 }
-type GraphConstructor = new (inputShape: [number, number, number], ops: readonly GraphOp[]) => NativeGraph;
+type GraphConstructor = new (inputShape: [number, number, number], ops: readonly GraphOp[], options: CompileNativeOptions) => NativeGraph;
+
+/** Options of {@link compileNative}. */
+export interface CompileNativeOptions {
+  /**
+   * Output tile of the Winograd convolutions (3x3, stride 1, ≥ 64 channels each side): `4` (default, F(4x4, 3x3),
+   * ~1e-5 relative error), `2` (F(2x2, 3x3), ~1e-6) or `0` (oneDNN's direct kernels only).
+   */
+  winogradTile?: 0 | 2 | 4;
+}
 
 /** Layer classes {@link compileNative} translates (dropout/noise classes become identities). */
 export const NATIVE_SUPPORTED_LAYERS: readonly string[] = [
@@ -218,14 +227,15 @@ export function nativeGraphOps(model: tfl.LayersModel): { inputShape: [number, n
  * Compiles an inference model into one native graph on `@cnn/backend-onednn` (its `InferenceGraph`): every
  * layer runs on oneDNN primitives or native loops in a single call, with no tfjs dispatch between layers — the
  * path ONNX Runtime takes for an ONNX model. Pass the model through {@link optimizeForInference} first so that
- * BatchNorm is folded into convolutions. Outputs equal the model's `predict` up to float32 rounding.
+ * BatchNorm is folded into convolutions. Outputs equal the model's `predict` up to float32 rounding (~1e-5
+ * relative with the default F(4x4, 3x3) Winograd tile; see {@link CompileNativeOptions}).
  *
  * `@cnn/backend-onednn` is an optional peer: it is imported here, on demand.
  *
  * @throws UnsupportedLayerError for a layer outside {@link NATIVE_SUPPORTED_LAYERS} (names the layer and class).
  * @throws DeployError when `@cnn/backend-onednn` (or its native addon) is not installed, naming the package.
  */
-export async function compileNative(model: tfl.LayersModel): Promise<NativeModel> {
+export async function compileNative(model: tfl.LayersModel, options: CompileNativeOptions = {}): Promise<NativeModel> {
   const { inputShape, ops, outputShape } = nativeGraphOps(model);
   let Graph: GraphConstructor;
   try {
@@ -235,7 +245,7 @@ export async function compileNative(model: tfl.LayersModel): Promise<NativeModel
   } catch (err) {
     throw new DeployError(`compileNative: needs @cnn/backend-onednn (npm install @cnn/backend-onednn): ${(err as Error).message}`);
   }
-  const graph = new Graph(inputShape, ops);
+  const graph = new Graph(inputShape, ops, options);
   const perSample = inputShape[0] * inputShape[1] * inputShape[2];
   const expected = [model.inputs[0]!.shape.slice(1)].flat() as number[];
   return {

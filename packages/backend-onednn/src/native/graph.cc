@@ -5,7 +5,7 @@
 // buffers, reused from call to call (buffers are assigned by liveness, so a 256-image CIFAR batch needs a few
 // activation-sized buffers, not one per layer).
 //
-// JS: new InferenceGraph(ops, inputShape) ; graph.run(input, batch, output) ; graph.outputShape() ;
+// JS: new InferenceGraph(ops, inputShape, winogradTile = 4) ; graph.run(input, batch, output) ; graph.outputShape() ;
 //     graph.implementations(batch) ; graph.dispose()
 // ops: [{op, inputs: [value ids], ...attrs}], value 0 is the graph input and op i produces value i + 1; the last
 // op's value is the output. Per-sample shapes are [h, w, c] (a flat vector is [1, 1, n]).
@@ -51,6 +51,7 @@ struct Op {
   bool relu = false;
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, out = 0;
   std::vector<float> weights, bias, winograd;  // winograd: transformed filter when the conv takes that path
+  int tile = 0;                                 // Winograd output tile (2 or 4), 0 for oneDNN's direct kernel
   Shape in, shape;                              // first input's and the output's per-sample shape
 };
 
@@ -100,6 +101,12 @@ class Graph : public Napi::ObjectWrap<Graph> {
       throw Napi::RangeError::New(env, "InferenceGraph: inputShape must be [h, w, c] with positive entries");
     }
     shapes_.push_back({dims[0], dims[1], dims[2]});
+    if (info.Length() > 2 && info[2].IsNumber()) {
+      winograd_tile_ = info[2].As<Napi::Number>().Int32Value();
+      if (winograd_tile_ != 0 && winograd_tile_ != 2 && winograd_tile_ != 4) {
+        throw Napi::RangeError::New(env, "InferenceGraph: winogradTile must be 0 (off), 2 or 4");
+      }
+    }
     Napi::Array list = info[0].As<Napi::Array>();
     if (list.Length() == 0) throw Napi::RangeError::New(env, "InferenceGraph: ops must not be empty");
     for (uint32_t i = 0; i < list.Length(); ++i) ops_.push_back(Parse(env, list.Get(i), i));
@@ -110,6 +117,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
   std::vector<Shape> shapes_;  // per value
   std::vector<std::unique_ptr<Plan>> plans_;
   bool disposed_ = false;
+  int winograd_tile_ = 4;  // output tile of the Winograd convolutions (0: oneDNN's direct kernels only)
 
   [[noreturn]] static void Fail(const Napi::Env& env, uint32_t i, const std::string& what) {
     throw Napi::Error::New(env, "InferenceGraph: op " + std::to_string(i) + ": " + what);
@@ -187,7 +195,10 @@ class Graph : public Napi::ObjectWrap<Graph> {
       op.shape = {OutSize(in.h, op.kh, op.sh, op.dh, op.pt, op.pb), OutSize(in.w, op.kw, op.sw, op.dw, op.pl, op.pr), op.out};
       op.weights = Floats(env, o, "filter", static_cast<size_t>(op.kh * op.kw * in.c * op.out), i, false);
       op.bias = Floats(env, o, "bias", static_cast<size_t>(op.out), i, true);
-      if (WinogradApplies(ConvParams(op, 1), false)) op.winograd = WinogradTransformFilter(op.weights.data(), in.c, op.out);
+      if (winograd_tile_ != 0 && WinogradApplies(ConvParams(op, 1), false)) {
+        op.tile = winograd_tile_;
+        op.winograd = WinogradTransformFilter(op.weights.data(), in.c, op.out, op.tile);
+      }
     } else if (op.name == "maxPool" || op.name == "avgPool") {
       one_input();
       op.kind = op.name == "maxPool" ? Kind::kMaxPool : Kind::kAvgPool;
@@ -311,7 +322,14 @@ class Graph : public Napi::ObjectWrap<Graph> {
       case Kind::kConv: {
         auto p = ConvParams(op, n);
         const float* bias = op.bias.empty() ? nullptr : op.bias.data();
-        if (!op.winograd.empty()) {
+        if (op.tile == 4) {
+          plan.impls.push_back("native:winograd_f4x4_3x3+gemm:jit");
+          plan.steps.push_back([p, &op, bias, x, v](float* const* val) {
+            WinogradForward43Transformed(p, val[x], op.winograd.data(), bias, op.relu, val[v]);
+          });
+          break;
+        }
+        if (op.tile == 2) {
           plan.impls.push_back("native:winograd_f2x2_3x3+gemm:jit");
           plan.steps.push_back([p, &op, bias, x, v](float* const* val) {
             WinogradForwardTransformed(p, val[x], op.winograd.data(), bias, op.relu, val[v]);

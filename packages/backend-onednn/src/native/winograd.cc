@@ -90,8 +90,8 @@ struct Pass {
 };
 
 Pass MakePass(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OH, int64_t OW, int64_t K, int64_t pt,
-              int64_t pl) {
-  Pass g{N, H, W, C, OH, OW, K, pt, pl, (OH + 1) / 2, (OW + 1) / 2, 0};
+              int64_t pl, int64_t m = 2) {
+  Pass g{N, H, W, C, OH, OW, K, pt, pl, (OH + m - 1) / m, (OW + m - 1) / m, 0};
   g.T = N * g.TH * g.TW;
   return g;
 }
@@ -101,9 +101,9 @@ Pass MakePass(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OH, int64_t OW
  * (in L3 beside the filter transform; larger chunks make fewer, larger GEMMs and, for the weight gradient,
  * fewer read-modify-writes of the accumulator), between 16 and 512 tiles, and at least one chunk per thread.
  */
-int64_t ChunkTiles(const Pass& g) {
+int64_t ChunkTiles(const Pass& g, int64_t elements = kTiles) {
   constexpr int64_t kBudgetBytes = int64_t{4} << 20;
-  int64_t tb = kBudgetBytes / (4 * kTiles * (g.C + g.K));
+  int64_t tb = kBudgetBytes / (4 * elements * (g.C + g.K));
   tb = std::max<int64_t>(16, std::min<int64_t>(512, tb));
   const int64_t per_thread = (g.T + MaxThreads() - 1) / MaxThreads();
   return std::max<int64_t>(1, std::min(tb, per_thread));
@@ -283,6 +283,147 @@ void ForwardPass(const Pass& g, const float* x, const float* U, bool transposed_
   }
 }
 
+// ---- F(4x4, 3x3), inference forward only -------------------------------------------------------------------
+// 6x6 input tiles → 4x4 output tiles: 36 multiplications per 16 outputs and channel pair (direct: 144; F(2x2):
+// 64), with Lavin & Gray's points {0, ±1, ±2, ∞}. Its larger transform constants cost some float32 accuracy
+// (~1e-6 → ~1e-5 relative), acceptable for inference and kept out of training.
+constexpr int kAlpha43 = 6, kTiles43 = 36;
+constexpr float kBT43[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                               {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+constexpr float kG43[6][3] = {{1.f / 4, 0, 0},
+                              {-1.f / 6, -1.f / 6, -1.f / 6},
+                              {-1.f / 6, 1.f / 6, -1.f / 6},
+                              {1.f / 24, 1.f / 12, 1.f / 6},
+                              {1.f / 24, -1.f / 12, 1.f / 6},
+                              {0, 0, 1}};
+constexpr float kAT43[4][6] = {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+
+/** U[e][c][k] = (G g G^T)[e], 36 matrices, from an HWIO 3x3 filter. */
+void FilterTransform43(const float* w, int64_t C, int64_t K, float* U) {
+  const size_t plane = static_cast<size_t>(C * K);
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < C; ++c) {
+    for (int64_t k = 0; k < K; ++k) {
+      float g[3][3], t[6][3];
+      for (int i = 0; i < 9; ++i) g[i / 3][i % 3] = w[static_cast<size_t>(i * C + c) * K + k];
+      for (int a = 0; a < 6; ++a) {
+        for (int j = 0; j < 3; ++j) t[a][j] = kG43[a][0] * g[0][j] + kG43[a][1] * g[1][j] + kG43[a][2] * g[2][j];
+      }
+      for (int a = 0; a < 6; ++a) {
+        for (int b = 0; b < 6; ++b) {
+          U[(a * 6 + b) * plane + static_cast<size_t>(c * K + k)] = t[a][0] * kG43[b][0] + t[a][1] * kG43[b][1] + t[a][2] * kG43[b][2];
+        }
+      }
+    }
+  }
+}
+
+/** V[e][slot][c] = (B^T d B)[e] of the 6x6 patch of tile (n, th, tw) (origin 4·th − pt, 4·tw − pl). */
+inline void InputTile43(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros, float* V,
+                        size_t es) {
+  const float* p[36];
+  for (int i = 0; i < 6; ++i) {
+    for (int j = 0; j < 6; ++j) {
+      const int64_t ih = 4 * th - g.pt + i, iw = 4 * tw - g.pl + j;
+      p[i * 6 + j] = (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? x + ((n * g.H + ih) * g.W + iw) * g.C : zeros;
+    }
+  }
+#pragma omp simd
+  for (int64_t c = 0; c < g.C; ++c) {
+    float t[6][6];
+#pragma GCC unroll 6
+    for (int a = 0; a < 6; ++a) {
+#pragma GCC unroll 6
+      for (int j = 0; j < 6; ++j) {
+        float v = 0.f;
+#pragma GCC unroll 6
+        for (int k = 0; k < 6; ++k) v += kBT43[a][k] * p[k * 6 + j][c];
+        t[a][j] = v;
+      }
+    }
+#pragma GCC unroll 6
+    for (int a = 0; a < 6; ++a) {
+#pragma GCC unroll 6
+      for (int b = 0; b < 6; ++b) {
+        float v = 0.f;
+#pragma GCC unroll 6
+        for (int k = 0; k < 6; ++k) v += t[a][k] * kBT43[b][k];
+        V[(a * 6 + b) * es + c] = v;
+      }
+    }
+  }
+}
+
+/** y 4x4 tile = A^T M A (+ bias, relu); outputs beyond OH/OW go to `sink`. */
+inline void OutputTile43(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* bias,
+                         bool relu, float* sink, float* y) {
+  float* q[16];
+  for (int i = 0; i < 4; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      const int64_t oh = 4 * th + i, ow = 4 * tw + j;
+      q[i * 4 + j] = (oh < g.OH && ow < g.OW) ? y + ((n * g.OH + oh) * g.OW + ow) * g.K : sink;
+    }
+  }
+#pragma omp simd
+  for (int64_t k = 0; k < g.K; ++k) {
+    float r[4][6];
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; ++a) {
+#pragma GCC unroll 6
+      for (int j = 0; j < 6; ++j) {
+        float v = 0.f;
+#pragma GCC unroll 6
+        for (int e = 0; e < 6; ++e) v += kAT43[a][e] * M[(e * 6 + j) * es + k];
+        r[a][j] = v;
+      }
+    }
+    const float b = bias ? bias[k] : 0.f;
+#pragma GCC unroll 4
+    for (int a = 0; a < 4; ++a) {
+#pragma GCC unroll 4
+      for (int c = 0; c < 4; ++c) {
+        float v = b;
+#pragma GCC unroll 6
+        for (int e = 0; e < 6; ++e) v += r[a][e] * kAT43[c][e];
+        q[a * 4 + c][k] = relu && v < 0.f ? 0.f : v;
+      }
+    }
+  }
+}
+
+void ForwardPass43(const Pass& g, const float* x, const float* U, const float* bias, bool relu, float* y) {
+  const int64_t tb = ChunkTiles(g, kTiles43);
+  const int64_t chunks = (g.T + tb - 1) / tb;
+  auto& buffers = Buffers();
+#pragma omp parallel
+  {
+    ThreadBuffers& buf = buffers[ThreadId()];
+    float* V = Grow(buf.a, static_cast<size_t>(kTiles43 * tb * g.C));
+    float* M = Grow(buf.b, static_cast<size_t>(kTiles43 * tb * g.K));
+    float* zeros = Grow(buf.zeros, static_cast<size_t>(g.C));
+    float* sink = Grow(buf.sink, static_cast<size_t>(g.K));
+    std::fill(zeros, zeros + g.C, 0.f);
+    const size_t ves = static_cast<size_t>(tb * g.C), mes = static_cast<size_t>(tb * g.K);
+#pragma omp for schedule(static)
+    for (int64_t ch = 0; ch < chunks; ++ch) {
+      const int64_t t0 = ch * tb, count = std::min(tb, g.T - t0);
+      int64_t n, th, tw;
+      for (int64_t s = 0; s < count; ++s) {
+        TileCoords(g, t0 + s, n, th, tw);
+        InputTile43(x, g, n, th, tw, zeros, V + s * g.C, ves);
+      }
+      for (int e = 0; e < kTiles43; ++e) {
+        dnnl_sgemm('N', 'N', count, g.K, g.C, 1.f, V + e * ves, g.C, U + static_cast<size_t>(e) * g.C * g.K, g.K, 0.f,
+                   M + e * mes, g.K);
+      }
+      for (int64_t s = 0; s < count; ++s) {
+        TileCoords(g, t0 + s, n, th, tw);
+        OutputTile43(M + s * g.K, mes, g, n, th, tw, bias, relu, sink, y);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 ConvAlgorithm GetConvAlgorithm() { return Mode(); }
@@ -313,10 +454,17 @@ void WinogradForward(const std::vector<int64_t>& p, const float* x, const float*
   WinogradForwardTransformed(p, x, U, bias, relu, y);
 }
 
-std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t OC) {
-  std::vector<float> U(static_cast<size_t>(kTiles * IC * OC));
-  FilterTransform(w, IC, OC, false, U.data());
+std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t OC, int tile) {
+  std::vector<float> U(static_cast<size_t>((tile == 4 ? kTiles43 : kTiles) * IC * OC));
+  if (tile == 4) FilterTransform43(w, IC, OC, U.data());
+  else FilterTransform(w, IC, OC, false, U.data());
   return U;
+}
+
+void WinogradForward43Transformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
+                                  bool relu, float* y) {
+  const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6];
+  ForwardPass43(MakePass(N, H, W, IC, OH, OW, OC, p[13], p[14], 4), x, U, bias, relu, y);
 }
 
 void WinogradForwardTransformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,

@@ -25,8 +25,14 @@ bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data);
 /** y[N,OH,OW,OC] = relu?(conv(x[N,H,W,IC], w[3,3,IC,OC]) + bias?). */
 void WinogradForward(const std::vector<int64_t>& p, const float* x, const float* w, const float* bias, bool relu,
                      float* y);
-/** The 16 transformed filter matrices U[16][IC][OC] of w[3,3,IC,OC] (G g G^T), for WinogradForwardTransformed. */
-std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t OC);
+/**
+ * The transformed filter matrices of w[3,3,IC,OC] (G g G^T): for `tile` 2, U[16][IC][OC] for
+ * WinogradForwardTransformed; for `tile` 4, U[36][IC][OC] for WinogradForward43Transformed.
+ */
+std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t OC, int tile = 2);
+/** Forward F(4x4, 3x3) (inference only: ~1e-5 relative error) with a filter from WinogradTransformFilter(.., 4). */
+void WinogradForward43Transformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
+                                  bool relu, float* y);
 /** WinogradForward with the filter already transformed by WinogradTransformFilter (inference graphs). */
 void WinogradForwardTransformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
                                 bool relu, float* y);
