@@ -94,22 +94,7 @@ int64_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
   return info[i].As<Napi::Number>().Int64Value();
 }
 
-int Threads(int64_t n) {
-#ifdef _OPENMP
-  return n >= kParallelMin ? omp_get_max_threads() : 1;
-#else
-  (void)n;
-  return 1;
-#endif
-}
-
-int ThreadId() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
+int Threads(int64_t n) { return n >= kParallelMin ? MaxThreads() : 1; }
 
 /**
  * Two per-channel sums over all rows (the kernels' first passes): `Body(r0, r1, b1, b2, acc1, acc2)` adds rows

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <napi.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <signal.h>
 
 #include <cstdint>
@@ -19,6 +22,24 @@ namespace onednn_binding {
 using tag = dnnl::memory::format_tag;
 using dt = dnnl::memory::data_type;
 using dims = dnnl::memory::dims;
+
+/** OpenMP threads of a parallel region (1 without OpenMP). */
+inline int MaxThreads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+/** This thread's index in the current OpenMP team (0 outside a parallel region or without OpenMP). */
+inline int ThreadId() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
 
 /** The process-wide CPU engine. */
 dnnl::engine& Engine();

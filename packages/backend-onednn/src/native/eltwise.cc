@@ -289,18 +289,11 @@ Napi::Value SumOuter(const Napi::CallbackInfo& info) {
   const double divisor = Divisor(info, 4);
   const float* x = F32(info, 0, "x", static_cast<size_t>(outer * inner));
   float* out = F32(info, 1, "out", static_cast<size_t>(inner));
-  int threads = 1;
-#ifdef _OPENMP
-  if (outer * inner >= kParallelMin) threads = omp_get_max_threads();
-#endif
+  const int threads = outer * inner >= kParallelMin ? MaxThreads() : 1;
   std::vector<double> partial(static_cast<size_t>(threads * inner), 0.0);
 #pragma omp parallel num_threads(threads)
   {
-    int t = 0;
-#ifdef _OPENMP
-    t = omp_get_thread_num();
-#endif
-    double* acc = partial.data() + t * inner;
+    double* acc = partial.data() + ThreadId() * inner;
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < outer; ++i) {
       const float* row = x + i * inner;

@@ -70,6 +70,14 @@ int64_t OutSize(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pa, int64_t
   return (in + pa + pb - ((k - 1) * d + 1)) / s + 1;
 }
 
+/** Runs a primitive on `args` plus the shared scratchpad when it needs one, and waits for it. */
+template <class Primitive>
+void Execute(const Primitive& prim, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratch) {
+  if (scratch.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = Scratchpad(scratch);
+  prim.execute(Stream(), args);
+  Stream().wait();
+}
+
 /** A step of a plan: runs one op reading/writing the plan's value pointers. */
 using Step = std::function<void(float* const* values)>;
 
@@ -353,9 +361,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
                                                      {DNNL_ARG_WEIGHTS, w},
                                                      {DNNL_ARG_DST, dnnl::memory(dst_md, Engine(), val[v])}};
           if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
-          if (scratch.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = Scratchpad(scratch);
-          prim->execute(Stream(), args);
-          Stream().wait();
+          Execute(*prim, std::move(args), scratch);
         });
         break;
       }
@@ -376,9 +382,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
         plan.impls.push_back(pd.impl_info_str());
         auto prim = std::make_shared<dnnl::pooling_forward>(pd);
         plan.steps.push_back([=](float* const* val) {
-          prim->execute(Stream(), {{DNNL_ARG_SRC, dnnl::memory(src_md, Engine(), val[x])},
-                                   {DNNL_ARG_DST, dnnl::memory(dst_md, Engine(), val[v])}});
-          Stream().wait();
+          Execute(*prim, {{DNNL_ARG_SRC, dnnl::memory(src_md, Engine(), val[x])}, {DNNL_ARG_DST, dnnl::memory(dst_md, Engine(), val[v])}},
+                  dnnl::memory::desc());
         });
         break;
       }
@@ -427,9 +432,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
                                                      {DNNL_ARG_WEIGHTS, w},
                                                      {DNNL_ARG_DST, dnnl::memory(dst, Engine(), val[v])}};
           if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
-          if (scratch.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = Scratchpad(scratch);
-          prim->execute(Stream(), args);
-          Stream().wait();
+          Execute(*prim, std::move(args), scratch);
         });
         break;
       }

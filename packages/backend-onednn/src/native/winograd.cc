@@ -32,22 +32,6 @@ namespace {
 
 constexpr int kTiles = 16;  // 4x4 transformed elements per tile
 
-int MaxThreads() {
-#ifdef _OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
-#endif
-}
-
-int ThreadId() {
-#ifdef _OPENMP
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
-
 ConvAlgorithm& Mode() {
   static ConvAlgorithm mode = [] {
     const char* v = std::getenv("ONEDNN_CONV_ALGO");
@@ -244,44 +228,6 @@ inline void GradTile(const float* dy, const Pass& g, int64_t n, int64_t th, int6
   }
 }
 
-/**
- * One forward pass y = conv3x3(x) over tiles: U is 16 matrices [C][K] (or, with `transposed_u`, [K][C] used
- * transposed).
- */
-void ForwardPass(const Pass& g, const float* x, const float* U, bool transposed_u, const float* bias, bool relu,
-                 float* y) {
-  const int64_t tb = ChunkTiles(g);
-  const int64_t chunks = (g.T + tb - 1) / tb;
-  auto& buffers = Buffers();
-#pragma omp parallel
-  {
-    ThreadBuffers& buf = buffers[ThreadId()];
-    float* V = Grow(buf.a, static_cast<size_t>(kTiles * tb * g.C));
-    float* M = Grow(buf.b, static_cast<size_t>(kTiles * tb * g.K));
-    float* zeros = Grow(buf.zeros, static_cast<size_t>(g.C));
-    float* sink = Grow(buf.sink, static_cast<size_t>(g.K));
-    std::fill(zeros, zeros + g.C, 0.f);
-    const size_t ves = static_cast<size_t>(tb * g.C), mes = static_cast<size_t>(tb * g.K);
-#pragma omp for schedule(static)
-    for (int64_t ch = 0; ch < chunks; ++ch) {
-      const int64_t t0 = ch * tb, count = std::min(tb, g.T - t0);
-      int64_t n, th, tw;
-      for (int64_t s = 0; s < count; ++s) {
-        TileCoords(g, t0 + s, n, th, tw);
-        InputTile(x, g, n, th, tw, zeros, V + s * g.C, ves);
-      }
-      for (int e = 0; e < kTiles; ++e) {
-        const float* u = U + static_cast<size_t>(e) * g.C * g.K;
-        dnnl_sgemm('N', transposed_u ? 'T' : 'N', count, g.K, g.C, 1.f, V + e * ves, g.C, u,
-                   transposed_u ? g.C : g.K, 0.f, M + e * mes, g.K);
-      }
-      for (int64_t s = 0; s < count; ++s) {
-        TileCoords(g, t0 + s, n, th, tw);
-        OutputTile(M + s * g.K, mes, g, n, th, tw, bias, relu, sink, y);
-      }
-    }
-  }
-}
 
 // ---- F(4x4, 3x3), inference forward only -------------------------------------------------------------------
 // 6x6 input tiles → 4x4 output tiles: 36 multiplications per 16 outputs and channel pair (direct: 144; F(2x2):
@@ -391,15 +337,51 @@ inline void OutputTile43(const float* M, size_t es, const Pass& g, int64_t n, in
   }
 }
 
-void ForwardPass43(const Pass& g, const float* x, const float* U, const float* bias, bool relu, float* y) {
-  const int64_t tb = ChunkTiles(g, kTiles43);
+
+/** F(2x2, 3x3): 4x4 input tiles, 2x2 output tiles (training and inference). */
+struct TileF23 {
+  static constexpr int kElements = kTiles;
+  static constexpr int64_t kOut = 2;
+  static void Input(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros, float* V,
+                    size_t es) {
+    InputTile(x, g, n, th, tw, zeros, V, es);
+  }
+  static void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* bias,
+                     bool relu, float* sink, float* y) {
+    OutputTile(M, es, g, n, th, tw, bias, relu, sink, y);
+  }
+};
+
+/** F(4x4, 3x3): 6x6 input tiles, 4x4 output tiles (inference graphs). */
+struct TileF43 {
+  static constexpr int kElements = kTiles43;
+  static constexpr int64_t kOut = 4;
+  static void Input(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros, float* V,
+                    size_t es) {
+    InputTile43(x, g, n, th, tw, zeros, V, es);
+  }
+  static void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* bias,
+                     bool relu, float* sink, float* y) {
+    OutputTile43(M, es, g, n, th, tw, bias, relu, sink, y);
+  }
+};
+
+/**
+ * One forward pass y = conv3x3(x) over tiles of `Tile`: per chunk, input transforms, Tile::kElements GEMMs with
+ * U (matrices [C][K], or with `transposed_u` [K][C] used transposed), output transforms.
+ */
+template <class Tile>
+void ForwardPass(const Pass& g, const float* x, const float* U, bool transposed_u, const float* bias, bool relu,
+                 float* y) {
+  constexpr int E = Tile::kElements;
+  const int64_t tb = ChunkTiles(g, E);
   const int64_t chunks = (g.T + tb - 1) / tb;
   auto& buffers = Buffers();
 #pragma omp parallel
   {
     ThreadBuffers& buf = buffers[ThreadId()];
-    float* V = Grow(buf.a, static_cast<size_t>(kTiles43 * tb * g.C));
-    float* M = Grow(buf.b, static_cast<size_t>(kTiles43 * tb * g.K));
+    float* V = Grow(buf.a, static_cast<size_t>(E * tb * g.C));
+    float* M = Grow(buf.b, static_cast<size_t>(E * tb * g.K));
     float* zeros = Grow(buf.zeros, static_cast<size_t>(g.C));
     float* sink = Grow(buf.sink, static_cast<size_t>(g.K));
     std::fill(zeros, zeros + g.C, 0.f);
@@ -410,15 +392,16 @@ void ForwardPass43(const Pass& g, const float* x, const float* U, const float* b
       int64_t n, th, tw;
       for (int64_t s = 0; s < count; ++s) {
         TileCoords(g, t0 + s, n, th, tw);
-        InputTile43(x, g, n, th, tw, zeros, V + s * g.C, ves);
+        Tile::Input(x, g, n, th, tw, zeros, V + s * g.C, ves);
       }
-      for (int e = 0; e < kTiles43; ++e) {
-        dnnl_sgemm('N', 'N', count, g.K, g.C, 1.f, V + e * ves, g.C, U + static_cast<size_t>(e) * g.C * g.K, g.K, 0.f,
-                   M + e * mes, g.K);
+      for (int e = 0; e < E; ++e) {
+        const float* u = U + static_cast<size_t>(e) * g.C * g.K;
+        dnnl_sgemm('N', transposed_u ? 'T' : 'N', count, g.K, g.C, 1.f, V + e * ves, g.C, u,
+                   transposed_u ? g.C : g.K, 0.f, M + e * mes, g.K);
       }
       for (int64_t s = 0; s < count; ++s) {
         TileCoords(g, t0 + s, n, th, tw);
-        OutputTile43(M + s * g.K, mes, g, n, th, tw, bias, relu, sink, y);
+        Tile::Output(M + s * g.K, mes, g, n, th, tw, bias, relu, sink, y);
       }
     }
   }
@@ -464,20 +447,20 @@ std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t O
 void WinogradForward43Transformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
                                   bool relu, float* y) {
   const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6];
-  ForwardPass43(MakePass(N, H, W, IC, OH, OW, OC, p[13], p[14], 4), x, U, bias, relu, y);
+  ForwardPass<TileF43>(MakePass(N, H, W, IC, OH, OW, OC, p[13], p[14], 4), x, U, false, bias, relu, y);
 }
 
 void WinogradForwardTransformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
                                 bool relu, float* y) {
   const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6];
-  ForwardPass(MakePass(N, H, W, IC, OH, OW, OC, p[13], p[14]), x, U, false, bias, relu, y);
+  ForwardPass<TileF23>(MakePass(N, H, W, IC, OH, OW, OC, p[13], p[14]), x, U, false, bias, relu, y);
 }
 
 void WinogradBackwardData(const std::vector<int64_t>& p, const float* dy, const float* w, float* dx) {
   const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6];
   float* U = Grow(FilterBuffer(), static_cast<size_t>(kTiles * IC * OC));
   FilterTransform(w, IC, OC, true, U);  // U[e] is [IC][OC]; the pass multiplies by its transpose [OC][IC]
-  ForwardPass(MakePass(N, OH, OW, OC, H, W, IC, 2 - p[13], 2 - p[14]), dy, U, true, nullptr, false, dx);
+  ForwardPass<TileF23>(MakePass(N, OH, OW, OC, H, W, IC, 2 - p[13], 2 - p[14]), dy, U, true, nullptr, false, dx);
 }
 
 void WinogradBackwardWeights(const std::vector<int64_t>& p, const float* x, const float* dy, float* dw) {
