@@ -46,6 +46,8 @@ export type ConvAlgorithm = 'auto' | 'direct' | 'winograd';
 /** The native half of {@link InferenceGraph} (graph.cc). */
 export interface NativeInferenceGraph {
   run(input: Float32Array, batch: number, output: Float32Array): void;
+  /** Mean milliseconds per op over `reps` runs (after one warm-up run). */
+  profile(input: Float32Array, batch: number, reps: number): Float64Array;
   /** Per-sample output shape `[h, w, c]` (`[1, 1, n]` for a vector). */
   outputShape(): [number, number, number];
   implementations(batch: number): string[];

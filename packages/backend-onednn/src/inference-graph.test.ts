@@ -46,6 +46,9 @@ describe('InferenceGraph ops match tf ops', () => {
     });
     expect(graph.implementations(3)[3]).toBe('conv2d native:winograd_f4x4_3x3+gemm:jit');
     expect(graph.outputShape).toEqual([4, 11, 64]);
+    const profile = graph.profile(seeded(3 * 9 * 11 * 3, 1), 3, 2);
+    expect(profile.map((p) => p.op.split(' ')[0])).toEqual(['conv2d', 'conv2d', 'conv2d', 'conv2d']);
+    expect(profile.every((p) => p.ms > 0 && Number.isFinite(p.ms))).toBe(true);
     graph.dispose();
   });
 

@@ -134,6 +134,16 @@ export class InferenceGraph {
     return output;
   }
 
+  /**
+   * Where the time goes: each op's implementation and its mean wall time in milliseconds over `reps` runs
+   * (default 10, after one warm-up run) on `input` (`batch` images).
+   */
+  profile(input: Float32Array, batch: number, reps = 10): { op: string; ms: number }[] {
+    const native = this.live();
+    const ms = native.profile(input, batch, reps);
+    return native.implementations(batch).map((op, i) => ({ op, ms: ms[i]! }));
+  }
+
   /** The implementation each op runs at `batch` (default 1), e.g. `conv2d jit:avx2` (builds that plan). */
   implementations(batch = 1): string[] {
     return this.live().implementations(batch);

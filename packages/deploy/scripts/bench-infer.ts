@@ -1,6 +1,6 @@
 /**
  * Inference benchmark: `pnpm bench:infer [-- --models mnistnet,cifar10net --batches 1,32,256
- * --runtimes onednn-graph,onednn,cpu,wasm,onnxruntime --max-seconds 3 --out FILE]`.
+ * --runtimes onednn-graph,onednn,cpu,wasm,onnxruntime --max-seconds 3 --out FILE --profile]`.
  *
  * Each model is built with a fixed seed, optimised with `optimizeForInference` (BN folded, dropout
  * removed, ReLU fused) and exported to ONNX (float32). Runtimes: `onednn-graph` (`compileNative`: the whole
@@ -8,7 +8,7 @@
  * batch × pixels ≤ 32 × 784, few iterations), `wasm` (tfjs-backend-wasm, local .wasm files, if it initialises) and ONNX
  * Runtime (onnxruntime-node CPU execution provider). Per (model, runtime, batch): 3 warm-up calls, then
  * up to 20 timed calls or `--max-seconds`; p50/p95 latency and img/s. Prints JSON lines, then a Markdown
- * table with the throughput ratio ours / ONNX Runtime.
+ * table with the throughput ratio ours / ONNX Runtime. `--profile` prints each onednn-graph op's time (stderr).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
@@ -30,6 +30,7 @@ const { values } = parseArgs({
     runtimes: { type: 'string', default: 'onednn-graph,onednn,cpu,wasm,onnxruntime' },
     'max-seconds': { type: 'string', default: '3' },
     out: { type: 'string' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const batches = values.batches!.split(',').map(Number);
@@ -76,6 +77,9 @@ for (const name of values.models!.split(',')) {
       if (rt === 'onednn-graph') {
         const native = await compileNative(model);
         emit(await benchmark(rt, name, batch, () => native.predictArray(data, batch), { maxSeconds }));
+        if (values.profile) {
+          for (const p of native.profile(data, batch, 5)) console.error(`  ${name} b${batch} ${p.ms.toFixed(3).padStart(9)} ms  ${p.op}`);
+        }
         native.dispose();
         continue;
       }

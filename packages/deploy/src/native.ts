@@ -19,6 +19,7 @@ type GraphOp =
 interface NativeGraph {
   readonly outputShape: [number, number, number];
   run(input: Float32Array, batch: number, output?: Float32Array): Float32Array;
+  profile(input: Float32Array, batch: number, reps?: number): { op: string; ms: number }[];
   implementations(batch?: number): string[];
   dispose(): void;
 }
@@ -52,8 +53,10 @@ export interface NativeModel {
   predict(x: tf.Tensor): tf.Tensor;
   /** The same on flat NHWC float32 data of `batch` images; returns `batch × outputSize` floats. */
   predictArray(input: Float32Array, batch: number): Float32Array;
-  /** Per op, the implementation it runs at `batch` (default 1), e.g. `conv2d native:winograd_f2x2_3x3+gemm:jit`. */
+  /** Per op, the implementation it runs at `batch` (default 1), e.g. `conv2d native:winograd_f4x4_3x3+gemm:jit`. */
   implementations(batch?: number): string[];
+  /** Per op, its implementation and mean milliseconds over `reps` runs (default 10) on flat NHWC `input`. */
+  profile(input: Float32Array, batch: number, reps?: number): { op: string; ms: number }[];
   /** Frees the native memory; later calls throw. */
   dispose(): void;
 }
@@ -262,6 +265,7 @@ export async function compileNative(model: tfl.LayersModel, options: CompileNati
       return tf.tensor(graph.run(data, batch), [batch, ...outputShape], 'float32');
     },
     implementations: (batch = 1) => graph.implementations(batch),
+    profile: (input, batch, reps) => graph.profile(input, batch, reps),
     dispose: () => graph.dispose(),
   };
 }

@@ -5,7 +5,8 @@
 // buffers, reused from call to call (buffers are assigned by liveness, so a 256-image CIFAR batch needs a few
 // activation-sized buffers, not one per layer).
 //
-// JS: new InferenceGraph(ops, inputShape, winogradTile = 4) ; graph.run(input, batch, output) ; graph.outputShape() ;
+// JS: new InferenceGraph(ops, inputShape, winogradTile = 4) ; graph.run(input, batch, output) ;
+//     graph.profile(input, batch, reps) ; graph.outputShape() ;
 //     graph.implementations(batch) ; graph.dispose()
 // ops: [{op, inputs: [value ids], ...attrs}], value 0 is the graph input and op i produces value i + 1; the last
 // op's value is the output. Per-sample shapes are [h, w, c] (a flat vector is [1, 1, n]).
@@ -21,6 +22,7 @@
 #endif
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -94,7 +96,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "InferenceGraph",
-                       {InstanceMethod("run", &Graph::Run), InstanceMethod("outputShape", &Graph::OutputShape),
+                       {InstanceMethod("run", &Graph::Run), InstanceMethod("profile", &Graph::Profile),
+                        InstanceMethod("outputShape", &Graph::OutputShape),
                         InstanceMethod("implementations", &Graph::Implementations),
                         InstanceMethod("dispose", &Graph::Dispose)});
   }
@@ -542,6 +545,16 @@ class Graph : public Napi::ObjectWrap<Graph> {
     return static_cast<int64_t>(b);
   }
 
+  /** Points every value at its buffer (the input, and aliases of it, at `input`) for one run of `plan`. */
+  static std::vector<float*> Values(Plan& plan, const float* input) {
+    std::vector<float*> values(plan.buffer_of.size());
+    values[0] = const_cast<float*>(input);
+    for (size_t v = 1; v < values.size(); ++v) {  // buffer -1: an alias of the input
+      values[v] = plan.buffer_of[v] < 0 ? values[0] : plan.buffers[plan.buffer_of[v]].data();
+    }
+    return values;
+  }
+
   // run(input: Float32Array [batch * h * w * c], batch, output: Float32Array [batch * output size])
   Napi::Value Run(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -552,11 +565,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
     SignalBlock block;  // oneDNN GEMM kernels (see SignalBlock)
     try {
       Plan& plan = PlanFor(n);
-      std::vector<float*> values(plan.buffer_of.size());
-      values[0] = const_cast<float*>(input);
-      for (size_t v = 1; v < values.size(); ++v) {  // buffer -1: an alias of the input
-        values[v] = plan.buffer_of[v] < 0 ? values[0] : plan.buffers[plan.buffer_of[v]].data();
-      }
+      std::vector<float*> values = Values(plan, input);
       for (const Step& step : plan.steps) {
         if (step) step(values.data());
       }
@@ -565,6 +574,33 @@ class Graph : public Napi::ObjectWrap<Graph> {
       ThrowDnnl(env, "InferenceGraph.run", err);
     }
     return env.Undefined();
+  }
+
+  // profile(input, batch, reps) → Float64Array of per-op milliseconds (mean over reps runs, after one warm-up)
+  Napi::Value Profile(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckLive(env);
+    const int64_t n = Batch(info, 1);
+    const float* input = F32(info, 0, "input", static_cast<size_t>(n * shapes_[0].size()));
+    const int reps = info.Length() > 2 && info[2].IsNumber() ? std::max(1, info[2].As<Napi::Number>().Int32Value()) : 10;
+    SignalBlock block;
+    std::vector<double> ms(ops_.size(), 0.0);
+    try {
+      Plan& plan = PlanFor(n);
+      std::vector<float*> values = Values(plan, input);
+      for (int r = -1; r < reps; ++r) {
+        for (size_t i = 0; i < plan.steps.size(); ++i) {
+          const auto t0 = std::chrono::steady_clock::now();
+          if (plan.steps[i]) plan.steps[i](values.data());
+          if (r >= 0) ms[i] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        }
+      }
+    } catch (const dnnl::error& err) {
+      ThrowDnnl(env, "InferenceGraph.profile", err);
+    }
+    Napi::Float64Array out = Napi::Float64Array::New(env, ms.size());
+    for (size_t i = 0; i < ms.size(); ++i) out[i] = ms[i] / reps;
+    return out;
   }
 
   Napi::Value OutputShape(const Napi::CallbackInfo& info) {
