@@ -1,12 +1,13 @@
 /**
  * HTTP inference server: `pnpm serve -- --model DIR [--port 8080] [--host 127.0.0.1] [--backend auto]
- * [--max-batch 32] [--max-delay-ms 2] [--body-limit 1048576] [--top-k 3] [--no-optimize]`.
+ * [--max-batch 32] [--max-delay-ms 2] [--body-limit 1048576] [--top-k 3] [--no-optimize] [--native]`.
+ * `--native` runs each micro-batch as one native call (`compileNative`: the whole model on @cnn/backend-onednn).
  * SIGINT/SIGTERM: stop accepting, finish in-flight requests, exit 0.
  */
 import { parseArgs } from 'node:util';
 import { selectBackend, type BackendChoice } from '@cnn/backend-onednn';
 import '@cnn/models'; // registers BatchNorm / SeededDropout for loading
-import { createInferenceServer, loadModelFiles, optimizeForInference } from '../src/index';
+import { compileNative, createInferenceServer, loadModelFiles, optimizeForInference } from '../src/index';
 import { cliArgs, userPath } from './cli-args';
 
 const { values } = parseArgs({
@@ -21,6 +22,7 @@ const { values } = parseArgs({
     'body-limit': { type: 'string', default: String(1024 * 1024) },
     'top-k': { type: 'string', default: '3' },
     'no-optimize': { type: 'boolean', default: false },
+    native: { type: 'boolean', default: false },
   },
 });
 if (!values.model) {
@@ -30,12 +32,13 @@ if (!values.model) {
 const { backend, reason } = await selectBackend(values.backend as BackendChoice, { fallback: true });
 const loaded = await loadModelFiles(userPath(values.model));
 const model = values['no-optimize'] ? loaded : optimizeForInference(loaded);
+const native = values.native ? await compileNative(model) : undefined;
 const app = createInferenceServer({
-  model, topK: Number(values['top-k']), bodyLimit: Number(values['body-limit']),
+  model: native ? { predict: (x) => native.predict(x), inputs: model.inputs } : model, topK: Number(values['top-k']), bodyLimit: Number(values['body-limit']),
   maxBatch: Number(values['max-batch']), maxDelayMs: Number(values['max-delay-ms']), logger: false,
 });
 const url = await app.listen({ host: values.host, port: Number(values.port) });
-console.log(`listening on ${url} (backend ${backend}: ${reason}; model ${userPath(values.model)})`);
+console.log(`listening on ${url} (backend ${backend}: ${reason}${native ? '; native graph' : ''}; model ${userPath(values.model)})`);
 let closing = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {

@@ -7,6 +7,7 @@ import { MNIST_MEAN, MNIST_STD, loadMnist } from '@cnn/data';
 import { mnistNet } from '@cnn/models';
 import { useTestBackend } from '../test-utils';
 import { decodeImageInput } from './decode-input';
+import { compileNative } from '../native';
 import { createInferenceServer } from './inference-server';
 
 const model = mnistNet({ seed: 21 });
@@ -71,6 +72,21 @@ describe('createInferenceServer', () => {
 });
 
 describe('batching, crash isolation, shutdown, load', () => {
+  it('serves a compileNative model (pnpm serve --native) with the same probabilities', async () => {
+    const native = await compileNative(model);
+    const app = createInferenceServer({ model });
+    const nativeApp = createInferenceServer({ model: { predict: (x) => native.predict(x), inputs: model.inputs } });
+    try {
+      const a = (await inject(app, png)).json() as { predictions: { label: string; probability: number }[] };
+      const b = (await inject(nativeApp, png)).json() as { predictions: { label: string; probability: number }[] };
+      expect(b.predictions.map((p) => p.label)).toEqual(a.predictions.map((p) => p.label));
+      b.predictions.forEach((p, i) => expect(p.probability).toBeCloseTo(a.predictions[i]!.probability, 5));
+    } finally {
+      await Promise.all([app.close(), nativeApp.close()]);
+      native.dispose();
+    }
+  });
+
   it('micro-batches concurrent requests into few predicts', async () => {
     const app = createInferenceServer({ model, maxBatch: 8, maxDelayMs: 50 });
     const replies = await Promise.all(Array.from({ length: 16 }, (_, i) => inject(app, i % 2 ? png : png2)));
