@@ -1,18 +1,19 @@
 /**
- * `pnpm bench:cifar10` — CIFAR10Net throughput, ours vs PyTorch in one invocation. JSON lines:
- *  - `{bench: 'train', backend: 'onednn', batch: 128, msPerStep, imgPerSec}` — SGD (momentum 0.9, weight
- *    decay 5e-4) training steps on random input, after warm-up;
- *  - `{bench: 'eval', batch, imgPerSec}` — inference at batch 128 and 500;
+ * `pnpm bench:cifar10` — CIFAR10Net throughput, ours vs PyTorch in one invocation, interleaved. JSON lines:
+ *  - `{bench: 'round', round, ours: {train, eval}, pytorch: {train, eval}, ratio}` — one round: `--steps` SGD
+ *    (momentum 0.9, weight decay 5e-4) training steps and inference at batch 128 on random input on `onednn`,
+ *    then `../shared/anchors/pytorch_reference.py cifar-step` with the same thread count (img/s each);
+ *  - `{bench: 'eval', batch: 500, imgPerSec}` — inference at batch 500;
  *  - `{bench: 'augment', msPerBatch, fractionOfStep}` — the standard augmentation (RandomCrop 32 pad 4,
  *    flip, ColorJitter 0.2, Normalize) of a batch of 128, and its share of a training step (goal ≤ 10%);
- *  - `{bench: 'pytorch', ...}` — `../shared/anchors/pytorch_reference.py cifar-step` with the same threads;
- *  - `{bench: 'ratio', train, eval}` — ours / PyTorch at batch 128.
- * Flags: `--steps N` (default 10), `--threads T` (default: all cores).
+ *  - `{bench: 'ratio', train, eval}` — ours / PyTorch at batch 128: the median over the rounds, with their min
+ *    and max (rounds alternate so that a drift in machine speed hits both sides alike).
+ * Flags: `--rounds R` (default 3), `--steps N` per round (default 6), `--threads T` (default: all cores).
  */
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { benchInfer, benchTrain, emit, ratio, runMain, runPytorchReference } from '@cnn/app-common';
+import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runMain, runPytorchReference, spread } from '@cnn/app-common';
 import { selectBackend } from '@cnn/backend-onednn';
 import { createRng } from '@cnn/data';
 import { cifar10Net } from '@cnn/models';
@@ -23,10 +24,12 @@ runMain(async () => {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== '--'),
     options: {
-      steps: { type: 'string', default: '10' },
+      rounds: { type: 'string', default: '3' },
+      steps: { type: 'string', default: '6' },
       threads: { type: 'string', default: String(os.availableParallelism()) },
     },
   });
+  const rounds = Number(values.rounds);
   const steps = Number(values.steps);
   const threads = Number(values.threads);
   process.env.OMP_NUM_THREADS = String(threads);
@@ -36,10 +39,27 @@ runMain(async () => {
   const y = tf.randomUniform([128], 0, 10, 'int32', 2) as tf.Tensor1D;
   const model = cifar10Net({ seed: 0 });
   const opt = new SGD({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
-  const t = benchTrain(model, opt, x, y, steps, 2);
-  emit({ bench: 'train', backend: 'onednn', threads, ...t });
-  const eval128 = benchInfer(model, x, Math.max(3, steps));
-  emit({ bench: 'eval', backend: 'onednn', batch: 128, imgPerSec: eval128 });
+  benchTrain(model, opt, x, y, 0, 2);  // warm-up
+
+  const ours = { train: [] as number[], eval: [] as number[], msPerStep: [] as number[] };
+  const theirs = { eval: [] as number[] };
+  const train = interleavedRatio(rounds, () => {
+    const t = benchTrain(model, opt, x, y, steps, 0);
+    ours.train.push(t.imgPerSec);
+    ours.msPerStep.push(t.msPerStep);
+    ours.eval.push(benchInfer(model, x, 3));
+    return t.imgPerSec;
+  }, (round) => {
+    const pt = runPytorchReference('cifar-step', ['--batch', '128', '--steps', String(Math.max(3, Math.round(steps / 2))), '--threads', String(threads)]);
+    if (!pt) return undefined;
+    theirs.eval.push(pt.infer_img_per_s as number);
+    const o = { train: ours.train[round]!, eval: ours.eval[round]! };
+    const p = { train: pt.train_img_per_s as number, eval: pt.infer_img_per_s as number };
+    emit({ bench: 'round', round, ours: o, pytorch: p, ratio: { train: ratio(o.train, p.train), eval: ratio(o.eval, p.eval) } });
+    return p.train;
+  });
+  if (!train) emit({ bench: 'train', backend: 'onednn', threads, batch: 128, imgPerSec: spread(ours.train) });
+
   const x500 = tf.randomNormal([500, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
   emit({ bench: 'eval', backend: 'onednn', batch: 500, imgPerSec: benchInfer(model, x500, 3) });
 
@@ -53,14 +73,19 @@ runMain(async () => {
   const augRuns = 20;
   for (let i = 0; i < augRuns; i++) runAug();
   const augMs = (performance.now() - t0) / augRuns;
-  emit({ bench: 'augment', backend: 'onednn', batch: 128, msPerBatch: Math.round(augMs * 10) / 10, fractionOfStep: ratio(augMs, t.msPerStep) });
+  const stepMs = spread(ours.msPerStep).median;
+  emit({ bench: 'augment', backend: 'onednn', batch: 128, msPerBatch: Math.round(augMs * 10) / 10, fractionOfStep: ratio(augMs, stepMs) });
   tf.dispose([x, y, x500, images]);
   opt.dispose();
   model.dispose();
 
-  const pt = runPytorchReference('cifar-step', ['--batch', '128', '--steps', String(Math.max(3, Math.round(steps / 2))), '--threads', String(threads)]);
-  if (pt) {
-    emit({ bench: 'pytorch', ...pt });
-    emit({ bench: 'ratio', note: 'ours / PyTorch, same machine, same invocation', train: ratio(t.imgPerSec, pt.train_img_per_s as number), eval: ratio(eval128, pt.infer_img_per_s as number) });
+  if (train) {
+    emit({
+      bench: 'ratio',
+      note: `ours / PyTorch, same machine, same invocation: median (min–max) of ${rounds} interleaved rounds`,
+      train: train.spread,
+      trainRounds: train.ratios,
+      eval: spread(ours.eval.map((v, i) => v / theirs.eval[i]!)),
+    });
   }
 });
