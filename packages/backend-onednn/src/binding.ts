@@ -63,7 +63,7 @@ export interface NativeInferenceGraph {
 export interface OnednnBinding {
   getInfo(): OnednnInfo;
   /** Builds a native inference graph (see {@link InferenceGraph}); throws naming the op on a bad description. */
-  InferenceGraph: new (ops: readonly object[], inputShape: Int32Array, winogradTile: number) => NativeInferenceGraph;
+  InferenceGraph: new (ops: readonly object[], inputShape: Int32Array, winogradTile: number, blockedLayouts: boolean) => NativeInferenceGraph;
   getPrimitiveImpls(): PrimitiveImpl[];
   /** Drops cached primitives and the impl records. */
   clearCache(): void;

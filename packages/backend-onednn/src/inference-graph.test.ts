@@ -67,6 +67,33 @@ describe('InferenceGraph ops match tf ops', () => {
     expect(() => new InferenceGraph([5, 5, 2], [{ op: 'relu', inputs: [0] }], { winogradTile: 3 as 4 })).toThrow('winogradTile must be 0 (off), 2 or 4');
   });
 
+  it('blocked layouts: conv → pool → conv → pool → flatten → dense, as MNISTNet, both layouts give the same', async () => {
+    const k1 = rand([5, 5, 1, 32], 41);
+    const b1 = rand([32], 42);
+    const k2 = rand([5, 5, 32, 64], 43);
+    const wd = rand([4 * 4 * 64, 10], 44);
+    const ops: GraphOp[] = [
+      { op: 'conv2d', inputs: [0], filter: f32(k1), bias: f32(b1), kernel: [5, 5], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], outChannels: 32, activation: 'relu' },
+      { op: 'maxPool', inputs: [1], kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] },
+      { op: 'conv2d', inputs: [2], filter: f32(k2), kernel: [5, 5], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], outChannels: 64, activation: 'relu' },
+      { op: 'avgPool', inputs: [3], kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] },
+      { op: 'flatten', inputs: [4] },
+      { op: 'dense', inputs: [5], weights: f32(wd), units: 10 },
+    ];
+    const reference = (x: tf.Tensor4D) => {
+      const y = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, 'valid'), b1)), 2, 2, 'valid');
+      const z = tf.avgPool(tf.relu(tf.conv2d(y, k2 as tf.Tensor4D, 1, 'valid')), 2, 2, 'valid');
+      return tf.matMul(tf.reshape(z, [3, 1024]), wd);
+    };
+    const blocked = await expectGraph([28, 28, 1], ops, 3, reference);
+    expect(blocked.implementations(3)[4]).toBe('flatten reorder:to_nhwc');
+    expect(blocked.profile(seeded(3 * 784, 2), 3, 1).length).toBe(6);
+    const plain = await expectGraph([28, 28, 1], ops, 3, reference, { blockedLayouts: false });
+    expect(plain.implementations(3)[4]).toBe('flatten alias');
+    blocked.dispose();
+    plain.dispose();
+  });
+
   it('max / avg pooling with same padding (avg excludes padding), global average pooling, flatten, dense', async () => {
     const wd = rand([4 * 3 * 3, 5], 7);
     const bd = rand([5], 8);

@@ -32,6 +32,8 @@ export interface CompileNativeOptions {
    * ~1e-5 relative error), `2` (F(2x2, 3x3), ~1e-6) or `0` (oneDNN's direct kernels only).
    */
   winogradTile?: 0 | 2 | 4;
+  /** Keep oneDNN's blocked layout between direct convolutions and pooling (default `true`; see InferenceGraph). */
+  blockedLayouts?: boolean;
 }
 
 /** Layer classes {@link compileNative} translates (dropout/noise classes become identities). */

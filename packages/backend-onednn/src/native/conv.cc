@@ -52,9 +52,10 @@ dnnl::memory::desc AnyWeightsMd(const ConvGeom& g) {
   return PlainWeights() ? UserWeightsMd(g) : dnnl::memory::desc(g.wei, dt::f32, tag::any);
 }
 
-dnnl::convolution_forward::primitive_desc FwdPd(const ConvGeom& g, bool bias, bool relu, dnnl::prop_kind prop) {
-  dnnl::memory::desc src_md(g.src, dt::f32, tag::nhwc);
-  dnnl::memory::desc dst_md(g.dst, dt::f32, tag::nhwc);
+dnnl::convolution_forward::primitive_desc FwdPd(const ConvGeom& g, bool bias, bool relu, dnnl::prop_kind prop,
+                                                tag src_tag = tag::nhwc, tag dst_tag = tag::nhwc) {
+  dnnl::memory::desc src_md(g.src, dt::f32, src_tag);
+  dnnl::memory::desc dst_md(g.dst, dt::f32, dst_tag);
   dnnl::memory::desc bias_md = bias ? dnnl::memory::desc(g.bias, dt::f32, tag::a) : dnnl::memory::desc();
   dnnl::convolution_forward::desc d(prop, dnnl::algorithm::convolution_direct, src_md, AnyWeightsMd(g), bias_md,
                                     dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
@@ -145,6 +146,12 @@ void NoteWinograd(const char* kernel, const std::string& key) {
 
 dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int64_t>& p, bool bias, bool relu) {
   return FwdPd(Geom(p), bias, relu, dnnl::prop_kind::forward_inference);
+}
+
+dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int64_t>& p, bool bias, bool relu,
+                                                          bool any_src, bool any_dst) {
+  return FwdPd(Geom(p), bias, relu, dnnl::prop_kind::forward_inference, any_src ? tag::any : tag::nhwc,
+               any_dst ? tag::any : tag::nhwc);
 }
 
 dnnl::memory::desc ConvUserWeightsDesc(const std::vector<int64_t>& p) { return UserWeightsMd(Geom(p)); }
