@@ -338,33 +338,19 @@ inline void OutputTile43(const float* M, size_t es, const Pass& g, int64_t n, in
 }
 
 
+/**
+ * A Winograd tile: `kElements` transform elements per tile, and its input and output transforms.
+ */
+template <int E, decltype(&InputTile) In, decltype(&OutputTile) OutFn>
+struct TileKind {
+  static constexpr int kElements = E;
+  static constexpr auto Input = In;
+  static constexpr auto Output = OutFn;
+};
 /** F(2x2, 3x3): 4x4 input tiles, 2x2 output tiles (training and inference). */
-struct TileF23 {
-  static constexpr int kElements = kTiles;
-  static constexpr int64_t kOut = 2;
-  static void Input(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros, float* V,
-                    size_t es) {
-    InputTile(x, g, n, th, tw, zeros, V, es);
-  }
-  static void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* bias,
-                     bool relu, float* sink, float* y) {
-    OutputTile(M, es, g, n, th, tw, bias, relu, sink, y);
-  }
-};
-
+using TileF23 = TileKind<kTiles, &InputTile, &OutputTile>;
 /** F(4x4, 3x3): 6x6 input tiles, 4x4 output tiles (inference graphs). */
-struct TileF43 {
-  static constexpr int kElements = kTiles43;
-  static constexpr int64_t kOut = 4;
-  static void Input(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros, float* V,
-                    size_t es) {
-    InputTile43(x, g, n, th, tw, zeros, V, es);
-  }
-  static void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* bias,
-                     bool relu, float* sink, float* y) {
-    OutputTile43(M, es, g, n, th, tw, bias, relu, sink, y);
-  }
-};
+using TileF43 = TileKind<kTiles43, &InputTile43, &OutputTile43>;
 
 /**
  * One forward pass y = conv3x3(x) over tiles of `Tile`: per chunk, input transforms, Tile::kElements GEMMs with
