@@ -83,6 +83,23 @@ void Execute(const Primitive& prim, std::unordered_map<int, dnnl::memory> args, 
 /** A step of a plan: runs one op reading/writing the plan's value pointers. */
 using Step = std::function<void(float* const* values)>;
 
+/**
+ * The step of a primitive with weights (convolution, inner product): reads value `x` as `src_md`, writes value
+ * `v` as `dst_md`, with the prepared weights `w` and a bias when `bias` is not null.
+ */
+template <class Primitive>
+Step WeightedStep(std::shared_ptr<Primitive> prim, dnnl::memory::desc src_md, int x, dnnl::memory w,
+                  dnnl::memory::desc dst_md, int v, dnnl::memory::desc bias_md, const float* bias,
+                  dnnl::memory::desc scratch) {
+  return [=](float* const* val) {
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src_md, Engine(), val[x])},
+                                               {DNNL_ARG_WEIGHTS, w},
+                                               {DNNL_ARG_DST, dnnl::memory(dst_md, Engine(), val[v])}};
+    if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
+    Execute(*prim, std::move(args), scratch);
+  };
+}
+
 /** The primitives and buffers of one graph at one batch size. */
 struct Plan {
   int64_t batch = 0;
@@ -445,15 +462,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
           dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
           Stream().wait();
         }
-        auto scratch = pd.scratchpad_desc();
-        auto src_md = pd.src_desc(), dst_md = pd.dst_desc(), bias_md = pd.bias_desc();
-        plan.Add([=](float* const* val) {
-          std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src_md, Engine(), val[src])},
-                                                     {DNNL_ARG_WEIGHTS, w},
-                                                     {DNNL_ARG_DST, dnnl::memory(dst_md, Engine(), val[v])}};
-          if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
-          Execute(*prim, std::move(args), scratch);
-        });
+        plan.Add(WeightedStep(prim, pd.src_desc(), src, w, pd.dst_desc(), v, pd.bias_desc(), bias, pd.scratchpad_desc()));
         break;
       }
       case Kind::kMaxPool: {
@@ -508,15 +517,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
         dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
         Stream().wait();
         const float* bias = has_bias ? op.bias.data() : nullptr;
-        auto scratch = pd.scratchpad_desc();
-        auto src = pd.src_desc(), dst = pd.dst_desc();
-        plan.Add([=](float* const* val) {
-          std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src, Engine(), val[x])},
-                                                     {DNNL_ARG_WEIGHTS, w},
-                                                     {DNNL_ARG_DST, dnnl::memory(dst, Engine(), val[v])}};
-          if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
-          Execute(*prim, std::move(args), scratch);
-        });
+        plan.Add(WeightedStep(prim, pd.src_desc(), x, w, pd.dst_desc(), v, bias_md, bias, pd.scratchpad_desc()));
         break;
       }
       case Kind::kAffine: {
