@@ -25,8 +25,10 @@ import { maxPoolGradConfig } from './MaxPoolGrad.js';
 import { meanConfig } from './Mean.js';
 import { minimumConfig } from './Minimum.js';
 import { multiplyConfig } from './Multiply.js';
+import { padV2Config } from './PadV2.js';
 import { realDivConfig } from './RealDiv.js';
 import { reluConfig } from './Relu.js';
+import { sliceConfig } from './Slice.js';
 import { squareConfig } from './Square.js';
 import { squaredDifferenceConfig } from './SquaredDifference.js';
 import { stepConfig } from './Step.js';
@@ -59,8 +61,10 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   meanConfig,
   minimumConfig,
   multiplyConfig,
+  padV2Config,
   realDivConfig,
   reluConfig,
+  sliceConfig,
   squareConfig,
   squaredDifferenceConfig,
   stepConfig,
