@@ -5,6 +5,7 @@
  * through `TensorBuffer.get`, ~70% of a CIFAR-stem ResNet training step whose ZeroPadding2D gradient is a
  * slice.)
  */
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Copies the box of shape `size` at `srcBegin` in `src` (row-major, shape `srcShape`) to `dstBegin` in `dst`
@@ -43,10 +44,7 @@ export function copyBox(
   }
 }
 
-/** Row-major strides of `shape`, in elements. */
+/** Row-major strides of `shape`, in elements (tfjs' `computeStrides` omits the last axis' 1). */
 function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let a = shape.length - 1; a >= 0; a--) { s[a] = acc; acc *= shape[a]!; }
-  return s;
+  return [...tf.util.computeStrides(shape as number[]), 1];
 }
