@@ -81,7 +81,7 @@ describe('InferenceGraph ops match tf ops', () => {
       { op: 'dense', inputs: [5], weights: f32(wd), units: 10 },
     ];
     const reference = (x: tf.Tensor4D) => {
-      const y = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, 'valid'), b1)), 2, 2, 'valid');
+      const y = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, 'valid'), b1)) as tf.Tensor4D, 2, 2, 'valid');
       const z = tf.avgPool(tf.relu(tf.conv2d(y, k2 as tf.Tensor4D, 1, 'valid')), 2, 2, 'valid');
       return tf.matMul(tf.reshape(z, [3, 1024]), wd);
     };
@@ -143,7 +143,7 @@ describe('InferenceGraph ops match tf ops', () => {
       weights.push(w);
       ops.push({ op: 'conv2d', inputs: [i], filter: f32(w), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 8, activation: 'relu' });
     }
-    const reference = (x: tf.Tensor4D) => weights.reduce((y, w) => tf.relu(tf.conv2d(y, w as tf.Tensor4D, 1, 'same')), x);
+    const reference = (x: tf.Tensor4D) => weights.reduce<tf.Tensor4D>((y, w) => tf.relu(tf.conv2d(y, w as tf.Tensor4D, 1, 'same')) as tf.Tensor4D, x);
     const graph = await expectGraph([6, 6, 8], ops, 1, reference);
     for (const batch of [4, 1, 2]) {
       const input = seeded(batch * 288, 5 + batch);
