@@ -9,8 +9,8 @@
 //   one pass for Σdy and Σdy·(x − mean), then one pass dx = a·dy + b·(x − mean) + c per channel, the closed form
 //   dx = gamma·invstd/N · (N·dy − Σdy − x̂·Σ(dy·x̂)); dgamma = Σ(dy·x̂), dbeta = Σdy.
 //
-// Loops run over rows outside and channels inside (contiguous, vectorised over channels; AVX2 clones where the
-// compiler supports target_clones). Sums run in float over blocks of kBlock rows, then in double. Above
+// Loops run over rows outside and channels inside (contiguous, vectorised over channels; AVX-512 and AVX2
+// clones where the compiler supports target_clones, see ONEDNN_BINDING_CLONES). Sums run in float over blocks of kBlock rows, then in double. Above
 // kParallelMin elements the rows are split between the OpenMP threads, each with its own partial sums.
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,11 +35,6 @@ constexpr int64_t kParallelMin = int64_t{1} << 24;
 /** Rows summed in float before being added to the double accumulators (bounds float rounding to ~kBlock ulp). */
 constexpr int64_t kBlock = 16;
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define ONEDNN_BINDING_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define ONEDNN_BINDING_CLONES
-#endif
 
 /** acc1[c] += Σ x, acc2[c] += Σ x² over rows [r0, r1) of x `[rows, C]`, in float blocks of kBlock rows. */
 ONEDNN_BINDING_CLONES

@@ -41,6 +41,18 @@ inline int ThreadId() {
 #endif
 }
 
+/**
+ * Compiles a function for AVX-512, AVX2 and baseline x86-64, the one to run picked when the addon loads (GCC
+ * function multi-versioning): the addon itself is built for baseline x86-64, so the vector loops of our own
+ * kernels would otherwise run 4 lanes wide. Inline helpers called by such a function are compiled into each
+ * version. Empty on other compilers and architectures.
+ */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define ONEDNN_BINDING_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ONEDNN_BINDING_CLONES
+#endif
+
 /** The process-wide CPU engine. */
 dnnl::engine& Engine();
 /** The process-wide in-order stream on Engine(). */
@@ -91,6 +103,8 @@ dnnl::primitive_attr UserScratchpadAttr();
  * memory when `md` has size 0 (nothing to pass).
  */
 dnnl::memory Scratchpad(const dnnl::memory::desc& md);
+/** The process-wide scratchpad buffer (64-byte aligned), grown to at least `bytes`; moves only when it grows. */
+void* ScratchpadBuffer(size_t bytes);
 
 /**
  * Blocks asynchronous signals on the calling thread while it lives (RAII; synchronous fault signals such as

@@ -32,6 +32,15 @@ namespace {
 
 constexpr int kTiles = 16;  // 4x4 transformed elements per tile
 
+// The tile transforms are inlined into the ISA clones of the chunk functions that call them (see ForTiles), so
+// that each clone compiles them for its own vector width.
+#if defined(__GNUC__)
+#define ONEDNN_BINDING_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define ONEDNN_BINDING_ALWAYS_INLINE
+#endif
+#define ONEDNN_BINDING_INLINE inline ONEDNN_BINDING_ALWAYS_INLINE
+
 ConvAlgorithm& Mode() {
   static ConvAlgorithm mode = [] {
     const char* v = std::getenv("ONEDNN_CONV_ALGO");
@@ -142,7 +151,7 @@ inline void TileCoords(const Pass& g, int64_t t, int64_t& n, int64_t& th, int64_
  * V[e][slot][c] = (B^T d B)[e] for the 4x4 input patch of tile (n, th, tw); pixels outside the image read as
  * zero. `V` points at the tile's slot, `es` is the stride between the 16 elements.
  */
-inline void InputTile(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros,
+ONEDNN_BINDING_INLINE void InputTile(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros,
                       float* V, size_t es) {
   const float* p[16];
   for (int i = 0; i < 4; ++i) {
@@ -173,7 +182,7 @@ inline void InputTile(const float* x, const Pass& g, int64_t n, int64_t th, int6
 /**
  * y tile = A^T M A (+ bias, relu) for tile (n, th, tw) from M[e][slot][k]; outputs beyond OH/OW go to `sink`.
  */
-inline void OutputTile(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw,
+ONEDNN_BINDING_INLINE void OutputTile(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw,
                        const float* bias, bool relu, float* sink, float* y) {
   float* q[4];
   for (int i = 0; i < 2; ++i) {
@@ -205,7 +214,7 @@ inline void OutputTile(const float* M, size_t es, const Pass& g, int64_t n, int6
 }
 
 /** Z[e][slot][k] = (A dy A^T)[e] for the 2x2 dy tile (n, th, tw); dy beyond OH/OW reads as zero. */
-inline void GradTile(const float* dy, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros,
+ONEDNN_BINDING_INLINE void GradTile(const float* dy, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros,
                      float* Z, size_t es) {
   const float* p[4];
   for (int i = 0; i < 2; ++i) {
@@ -265,7 +274,7 @@ void FilterTransform43(const float* w, int64_t C, int64_t K, float* U) {
 }
 
 /** V[e][slot][c] = (B^T d B)[e] of the 6x6 patch of tile (n, th, tw) (origin 4·th − pt, 4·tw − pl). */
-inline void InputTile43(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros, float* V,
+ONEDNN_BINDING_INLINE void InputTile43(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros, float* V,
                         size_t es) {
   const float* p[36];
   for (int i = 0; i < 6; ++i) {
@@ -301,7 +310,7 @@ inline void InputTile43(const float* x, const Pass& g, int64_t n, int64_t th, in
 }
 
 /** y 4x4 tile = A^T M A (+ bias, relu); outputs beyond OH/OW go to `sink`. */
-inline void OutputTile43(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* bias,
+ONEDNN_BINDING_INLINE void OutputTile43(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* bias,
                          bool relu, float* sink, float* y) {
   float* q[16];
   for (int i = 0; i < 4; ++i) {
@@ -337,6 +346,42 @@ inline void OutputTile43(const float* M, size_t es, const Pass& g, int64_t n, in
   }
 }
 
+
+/** Calls f(n, th, tw, s) for the tiles t0 .. t0 + count - 1, s being the tile's slot in its chunk. */
+template <class F>
+ONEDNN_BINDING_INLINE void ForTiles(const Pass& g, int64_t t0, int64_t count, F&& f) {
+  int64_t n, th, tw;
+  for (int64_t s = 0; s < count; ++s) {
+    TileCoords(g, t0 + s, n, th, tw);
+    f(n, th, tw, s);
+  }
+}
+
+// The transforms of a chunk of tiles, compiled for AVX-512, AVX2 and baseline x86-64 (ONEDNN_BINDING_CLONES): the
+// inline tile transform `Tile` is compiled into each, so its channel loop runs 16, 8 or 4 lanes wide on the
+// machine at hand.
+
+/**
+ * Tile(src, ...) into `slot`-float slots of D for the tiles t0 .. t0 + count - 1: the input transforms B^T d B
+ * (InputTile, InputTile43; slot C) or the gradient transform A dy A^T (GradTile; slot K). `es`: the stride
+ * between transform elements.
+ */
+template <decltype(&InputTile) Tile>
+ONEDNN_BINDING_CLONES void TransformChunk(const float* src, const Pass& g, int64_t t0, int64_t count, const float* zeros,
+                                          float* D, int64_t slot, size_t es) {
+  ForTiles(g, t0, count, [&](int64_t n, int64_t th, int64_t tw, int64_t s) ONEDNN_BINDING_ALWAYS_INLINE {
+    Tile(src, g, n, th, tw, zeros, D + s * slot, es);
+  });
+}
+
+/** y = A^T M A (+ bias, relu) of the output tiles t0 .. t0 + count - 1 (OutputTile, OutputTile43). */
+template <decltype(&OutputTile) Tile>
+ONEDNN_BINDING_CLONES void OutputChunk(const float* M, size_t es, const Pass& g, int64_t t0, int64_t count,
+                                       const float* bias, bool relu, float* sink, float* y) {
+  ForTiles(g, t0, count, [&](int64_t n, int64_t th, int64_t tw, int64_t s) ONEDNN_BINDING_ALWAYS_INLINE {
+    Tile(M + s * g.K, es, g, n, th, tw, bias, relu, sink, y);
+  });
+}
 
 /**
  * A Winograd tile: `kElements` transform elements per tile, and its input and output transforms.
@@ -375,20 +420,13 @@ void ForwardPass(const Pass& g, const float* x, const float* U, bool transposed_
 #pragma omp for schedule(static)
     for (int64_t ch = 0; ch < chunks; ++ch) {
       const int64_t t0 = ch * tb, count = std::min(tb, g.T - t0);
-      int64_t n, th, tw;
-      for (int64_t s = 0; s < count; ++s) {
-        TileCoords(g, t0 + s, n, th, tw);
-        Tile::Input(x, g, n, th, tw, zeros, V + s * g.C, ves);
-      }
+      TransformChunk<Tile::Input>(x, g, t0, count, zeros, V, g.C, ves);
       for (int e = 0; e < E; ++e) {
         const float* u = U + static_cast<size_t>(e) * g.C * g.K;
         dnnl_sgemm('N', transposed_u ? 'T' : 'N', count, g.K, g.C, 1.f, V + e * ves, g.C, u,
                    transposed_u ? g.C : g.K, 0.f, M + e * mes, g.K);
       }
-      for (int64_t s = 0; s < count; ++s) {
-        TileCoords(g, t0 + s, n, th, tw);
-        Tile::Output(M + s * g.K, mes, g, n, th, tw, bias, relu, sink, y);
-      }
+      OutputChunk<Tile::Output>(M, mes, g, t0, count, bias, relu, sink, y);
     }
   }
 }
@@ -473,12 +511,8 @@ void WinogradBackwardWeights(const std::vector<int64_t>& p, const float* x, cons
 #pragma omp for schedule(static)
     for (int64_t ch = 0; ch < chunks; ++ch) {
       const int64_t t0 = ch * tb, count = std::min(tb, g.T - t0);
-      int64_t n, th, tw;
-      for (int64_t s = 0; s < count; ++s) {
-        TileCoords(g, t0 + s, n, th, tw);
-        InputTile(x, g, n, th, tw, zeros, V + s * IC, ves);
-        GradTile(dy, g, n, th, tw, zeros, Z + s * OC, zes);
-      }
+      TransformChunk<&InputTile>(x, g, t0, count, zeros, V, IC, ves);
+      TransformChunk<&GradTile>(dy, g, t0, count, zeros, Z, OC, zes);
       for (int e = 0; e < kTiles; ++e) {  // S[e] (IC x OC) += V[e]^T (IC x count) . Z[e] (count x OC)
         dnnl_sgemm('T', 'N', IC, OC, count, 1.f, V + e * ves, IC, Z + e * zes, OC, 1.f, S + e * plane, OC);
       }
