@@ -43,7 +43,7 @@ describe('InferenceGraph ops match tf ops', () => {
       y = tf.conv2d(y, w2 as tf.Tensor4D, 1, [[0, 0], [2, 2], [2, 2], [0, 0]], 'NHWC', 2);
       y = tf.conv2d(y, w3 as tf.Tensor4D, 1, 'same');
       return tf.relu(tf.add(tf.conv2d(y, w4 as tf.Tensor4D, 1, 'same'), b4));
-    });
+    }, { winogradTile: 4 });
     expect(graph.implementations(3)[3]).toBe('conv2d native:winograd_f4x4_3x3+gemm:jit');
     expect(graph.outputShape).toEqual([4, 11, 64]);
     const profile = graph.profile(seeded(3 * 9 * 11 * 3, 1), 3, 2);
@@ -58,13 +58,40 @@ describe('InferenceGraph ops match tf ops', () => {
       const b = rand([72], 3);
       const ops: GraphOp[] = [{ op: 'conv2d', inputs: [0], filter: f32(k), bias: f32(b), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [...pads], outChannels: 72, activation: 'relu' }];
       const reference = (x: tf.Tensor4D) => tf.relu(tf.add(tf.conv2d(x, k as tf.Tensor4D, 1, [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]]), b));
-      for (const [tile, tol, impl] of [[4, 1e-4, 'f4x4'], [2, 1e-5, 'f2x2'], [0, 1e-5, 'jit']] as const) {
+      for (const [tile, tol, impl] of [[4, 1e-4, /f4x4/], [2, 1e-5, /f2x2/], [0, 1e-5, /^conv2d (jit|brg[a-z]*):/]] as const) {
         const g = await expectGraph([h, w, 64], ops, 3, reference, { winogradTile: tile }, tol);
-        expect(g.implementations(3)[0]).toContain(impl);
+        expect(g.implementations(3)[0]).toMatch(impl);
         g.dispose();
       }
     }
-    expect(() => new InferenceGraph([5, 5, 2], [{ op: 'relu', inputs: [0] }], { winogradTile: 3 as 4 })).toThrow('winogradTile must be 0 (off), 2 or 4');
+    expect(() => new InferenceGraph([5, 5, 2], [{ op: 'relu', inputs: [0] }], { winogradTile: 3 as 4 })).toThrow("winogradTile must be 'auto', 0, 2 or 4, got 3");
+  });
+
+  it("winogradTile 'auto' (default) times direct, F(2x2) and F(4x4) per batch size and keeps the fastest", async () => {
+    const k = rand([3, 3, 32, 48], 31);
+    const b = rand([48], 32);
+    const k0 = rand([3, 3, 3, 32], 33);
+    const ops: GraphOp[] = [
+      { op: 'conv2d', inputs: [0], filter: f32(k0), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 32, activation: 'relu' },
+      { op: 'conv2d', inputs: [1], filter: f32(k), bias: f32(b), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 48, activation: 'relu' },
+    ];
+    const reference = (x: tf.Tensor4D) => tf.relu(tf.add(tf.conv2d(tf.relu(tf.conv2d(x, k0 as tf.Tensor4D, 1, 'same')) as tf.Tensor4D, k as tf.Tensor4D, 1, 'same'), b));
+    const graph = await expectGraph([10, 9, 3], ops, 2, reference, {}, 1e-4);
+    for (const batch of [2, 5]) {
+      const impls = graph.implementations(batch);
+      expect(impls[0]).not.toContain('tuned');  // 3 input channels: direct, not tuned
+      const m = /^conv2d (\S+) \(tuned: direct ([\d.e+-]+), f2x2 ([\d.e+-]+), f4x4 ([\d.e+-]+) ms\)$/.exec(impls[1]!);
+      expect(m, impls[1]).not.toBeNull();
+      const [direct, f2, f4] = [m![2], m![3], m![4]].map(Number) as [number, number, number];
+      expect(Math.min(direct, f2, f4)).toBeGreaterThan(0);
+      const fastest = direct <= Math.min(f2, f4) ? 'direct' : f2 <= f4 ? 'f2x2' : 'f4x4';
+      if (fastest === 'direct') expect(m![1]).not.toContain('winograd');
+      else expect(m![1]).toBe(`native:winograd_${fastest}_3x3+gemm:jit`);
+    }
+    const input = seeded(5 * 270, 9);
+    const want = tf.tidy(() => f32(reference(tf.tensor4d(input, [5, 10, 9, 3]))));
+    expect(relError(graph.run(input, 5), want)).toBeLessThanOrEqual(1e-4);
+    graph.dispose();
   });
 
   it('blocked layouts: conv → pool → conv → pool → flatten → dense, as MNISTNet, both layouts give the same', async () => {

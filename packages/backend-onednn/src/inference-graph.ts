@@ -79,11 +79,18 @@ export type GraphOp = Conv2DGraphOp | PoolGraphOp | DenseGraphOp | AffineGraphOp
 /** Options of {@link InferenceGraph}. */
 export interface InferenceGraphOptions {
   /**
-   * Output tile of the Winograd convolutions (3x3, stride 1, ≥ 64 channels each side, as in training):
-   * `4` (default) F(4x4, 3x3) — 36 multiplications per 16 outputs, ~1e-5 relative error; `2` F(2x2, 3x3), the
-   * training kernels' (~1e-6); `0` oneDNN's direct kernels only.
+   * The algorithm of the 3x3 stride-1 convolutions.
+   * - `'auto'` (default): tuned per batch size, as `torch.backends.cudnn.benchmark`: when the plan of a batch
+   *   size is built (its first `run`), each such convolution with ≥ 16 channels on each side runs oneDNN's direct
+   *   kernel, Winograd F(2x2, 3x3) and F(4x4, 3x3) on that batch (one warm-up run, then the best of two timed
+   *   runs) and keeps the fastest; `implementations()` shows the times. That first call takes a few times longer
+   *   (~2 s for CIFAR10Net at batch 256) and the choice can differ between runs when two are close, so results
+   *   can differ by ~1e-5 relative between processes.
+   * - `4`: F(4x4, 3x3) wherever the training kernels pick Winograd (≥ 64 channels each side) — 36
+   *   multiplications per 16 outputs, ~1e-5 relative error; `2`: F(2x2, 3x3), the training kernels' (~1e-6);
+   *   `0`: oneDNN's direct kernels only. These are deterministic.
    */
-  winogradTile?: 0 | 2 | 4;
+  winogradTile?: 'auto' | 0 | 2 | 4;
   /**
    * Let oneDNN's direct convolutions with a multiple of 8 output channels (and the pooling after them) keep
    * oneDNN's blocked layout (nChw8c on AVX2, ~20% faster than NHWC for 5x5 layers), with reorders to NHWC where
@@ -113,11 +120,15 @@ export class InferenceGraph {
    * @param ops - The ops, in order (see {@link GraphOp}).
    * @param options - See {@link InferenceGraphOptions}.
    * @throws Error naming the op index when an op is unknown, refers to a later value, has weights of the wrong
-   *   length, or does not fit its input shape; RangeError for a `winogradTile` other than 0, 2, 4.
+   *   length, or does not fit its input shape; RangeError for a `winogradTile` other than 'auto', 0, 2, 4.
    * @throws OnednnUnavailableError when the native addon cannot load.
    */
   constructor(inputShape: [number, number, number], ops: readonly GraphOp[], options: InferenceGraphOptions = {}) {
-    this.native = new (getBinding().InferenceGraph)(ops, Int32Array.from(inputShape), options.winogradTile ?? 4,
+    const tile = options.winogradTile ?? 'auto';
+    if (!(tile === 'auto' || tile === 0 || tile === 2 || tile === 4)) {
+      throw new RangeError(`InferenceGraph: winogradTile must be 'auto', 0, 2 or 4, got ${JSON.stringify(tile)}`);
+    }
+    this.native = new (getBinding().InferenceGraph)(ops, Int32Array.from(inputShape), tile === 'auto' ? -1 : tile,
       options.blockedLayouts ?? true);
     this.inputShape = [...inputShape];
     this.outputShape = this.native.outputShape();
@@ -129,7 +140,8 @@ export class InferenceGraph {
   }
 
   /**
-   * Runs the graph on `batch` images.
+   * Runs the graph on `batch` images (the first call at a batch size builds its plan: primitives, buffers and,
+   * with `winogradTile: 'auto'`, the convolution tuning).
    * @param input - `[batch, ...inputShape]` float32, NHWC, flattened.
    * @param batch - Number of images (a positive integer).
    * @param output - Optional destination of `batch × outputSize` floats (allocated when omitted).

@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 
 /** max |native − predict| / max(1, max |predict|) over `batches`. */
-async function relError(model: tfl.LayersModel, batches: number[], winogradTile: 0 | 2 | 4 = 2): Promise<number> {
+async function relError(model: tfl.LayersModel, batches: number[], winogradTile: 'auto' | 0 | 2 | 4 = 2): Promise<number> {
   const shape = model.inputs[0]!.shape.slice(1) as number[];
   const native = await compileNative(model, { winogradTile });
   let worst = 0;
@@ -57,13 +57,21 @@ describe('compileNative (one native call per forward pass)', () => {
     calibrateBatchNorm(cifar, 2, 8);
     const folded = optimizeForInference(cifar);
     expect(await relError(folded, [1, 4])).toBeLessThan(1e-5);
-    expect(await relError(folded, [2], 4)).toBeLessThan(1e-4);  // the default F(4x4) tile
-    const native = await compileNative(folded);
-    // 64+ channel 3x3 layers take Winograd (filters transformed once), the RGB first layer oneDNN's direct kernel
-    const convs = native.implementations(4).filter((s) => s.startsWith('conv2d'));
-    expect(convs[0]).toMatch(/^conv2d jit:/);
+    expect(await relError(folded, [2], 4)).toBeLessThan(1e-4);  // the F(4x4) tile
+    expect(await relError(folded, [2], 'auto')).toBeLessThan(1e-4);  // tuned: any of direct, F(2x2), F(4x4)
+    const fixed = await compileNative(folded, { winogradTile: 4 });
+    // with a fixed tile the 64+ channel 3x3 layers take Winograd (filters transformed once), the RGB first layer
+    // oneDNN's direct kernel (jit:avx2 or brgconv:avx512_core, never ref:)
+    const convs = fixed.implementations(4).filter((s) => s.startsWith('conv2d'));
+    expect(convs[0]).toMatch(/^conv2d (jit|brgconv):/);
     expect(convs.slice(1).every((s) => s.includes('winograd'))).toBe(true);
-    native.dispose();
+    fixed.dispose();
+    // 'auto' (default) times direct, F(2x2) and F(4x4) for each of those layers and keeps the fastest
+    const tuned = await compileNative(folded);
+    const auto = tuned.implementations(4).filter((s) => s.startsWith('conv2d'));
+    expect(auto[0]).not.toContain('tuned');
+    for (const s of auto.slice(1)) expect(s).toMatch(/ \(tuned: direct [\d.e+-]+, f2x2 [\d.e+-]+, f4x4 [\d.e+-]+ ms\)$/);
+    tuned.dispose();
   });
 
   it('residual Add (ResNet-18, CIFAR stem) and Concatenate (DenseNet-BC) with global average pooling', async () => {

@@ -28,10 +28,12 @@ type GraphConstructor = new (inputShape: [number, number, number], ops: readonly
 /** Options of {@link compileNative}. */
 export interface CompileNativeOptions {
   /**
-   * Output tile of the Winograd convolutions (3x3, stride 1, ≥ 64 channels each side): `4` (default, F(4x4, 3x3),
-   * ~1e-5 relative error), `2` (F(2x2, 3x3), ~1e-6) or `0` (oneDNN's direct kernels only).
+   * The algorithm of the 3x3 stride-1 convolutions: `'auto'` (default) times oneDNN's direct kernel, Winograd
+   * F(2x2, 3x3) and F(4x4, 3x3) on each batch size's first call and keeps the fastest per layer (as
+   * `cudnn.benchmark`); `4` (F(4x4), ~1e-5 relative error), `2` (F(2x2), ~1e-6) or `0` (direct only) fix it.
+   * See `InferenceGraphOptions` in `@cnn/backend-onednn`.
    */
-  winogradTile?: 0 | 2 | 4;
+  winogradTile?: 'auto' | 0 | 2 | 4;
   /** Keep oneDNN's blocked layout between direct convolutions and pooling (default `true`; see InferenceGraph). */
   blockedLayouts?: boolean;
 }

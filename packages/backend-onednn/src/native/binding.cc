@@ -148,10 +148,8 @@ dnnl::primitive_attr UserScratchpadAttr() {
   return attr;
 }
 
-dnnl::memory Scratchpad(const dnnl::memory::desc& md) {
+void* ScratchpadBuffer(size_t bytes) {
   static std::vector<float, std::allocator<float>> buffer;  // float-aligned; oneDNN needs no more for f32 CPU
-  const size_t bytes = md.get_size();
-  if (bytes == 0) return dnnl::memory();
   if (buffer.size() * sizeof(float) < bytes) {
     buffer.clear();
     buffer.shrink_to_fit();
@@ -159,8 +157,13 @@ dnnl::memory Scratchpad(const dnnl::memory::desc& md) {
   }
   // Align the handle to 64 bytes inside the buffer.
   auto addr = reinterpret_cast<uintptr_t>(buffer.data());
-  void* aligned = reinterpret_cast<void*>((addr + 63) & ~static_cast<uintptr_t>(63));
-  return dnnl::memory(md, Engine(), aligned);
+  return reinterpret_cast<void*>((addr + 63) & ~static_cast<uintptr_t>(63));
+}
+
+dnnl::memory Scratchpad(const dnnl::memory::desc& md) {
+  const size_t bytes = md.get_size();
+  if (bytes == 0) return dnnl::memory();
+  return dnnl::memory(md, Engine(), ScratchpadBuffer(bytes));
 }
 
 SignalBlock::SignalBlock() {

@@ -5,7 +5,7 @@
 // buffers, reused from call to call (buffers are assigned by liveness, so a 256-image CIFAR batch needs a few
 // activation-sized buffers, not one per layer).
 //
-// JS: new InferenceGraph(ops, inputShape, winogradTile = 4) ; graph.run(input, batch, output) ;
+// JS: new InferenceGraph(ops, inputShape, winogradTile = -1, blockedLayouts = true) ; graph.run(input, batch, output) ;
 //     graph.profile(input, batch, reps) ; graph.outputShape() ;
 //     graph.implementations(batch) ; graph.dispose()
 // ops: [{op, inputs: [value ids], ...attrs}], value 0 is the graph input and op i produces value i + 1; the last
@@ -17,6 +17,13 @@
 //   dense    {weights: Float32Array [in, out], bias?, units, activation} over the last axis
 //   affine   {scale, offset: Float32Array [c], activation}    (a batch norm not folded into a conv)
 //   relu, softmax (last axis), add (n inputs, activation), concat (n inputs, channel axis), flatten, identity
+//
+// Convolution algorithms: winogradTile 0, 2 or 4 fixes them (oneDNN's direct kernel; Winograd F(2x2, 3x3) or
+// F(4x4, 3x3) for the 3x3 stride-1 convolutions WinogradApplies() picks). -1 (auto) tunes: when a batch size's
+// plan is built, every 3x3 stride-1 convolution with 16+ channels each side runs each of the three (after a
+// warm-up run, the best of kTuneReps timed runs, its input reorder included) and keeps the fastest, as
+// cudnn.benchmark does. Which one wins depends on the CPU (vector width, cache sizes) and on the batch: on
+// AVX2 Winograd wins at batch 128, on AVX-512 oneDNN's brgconv kernels win at batch 1.
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -24,6 +31,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -52,10 +60,16 @@ struct Op {
   std::vector<int> inputs;
   bool relu = false;
   int64_t kh = 1, kw = 1, sh = 1, sw = 1, dh = 1, dw = 1, pt = 0, pl = 0, pb = 0, pr = 0, out = 0;
-  std::vector<float> weights, bias, winograd;  // winograd: transformed filter when the conv takes that path
-  int tile = 0;                                 // Winograd output tile (2 or 4), 0 for oneDNN's direct kernel
-  Shape in, shape;                              // first input's and the output's per-sample shape
+  std::vector<float> weights, bias;
+  std::vector<int> algos{0};       // conv: the algorithms to run (0 direct, 2 / 4 Winograd tile); several: tuned
+  std::vector<float> winograd[2];  // conv: the Winograd-transformed filter for tile 2 and 4, made on first use
+  Shape in, shape;                 // first input's and the output's per-sample shape
 };
+
+/** winogradTile value that tunes the convolution algorithm per plan. */
+constexpr int kAutoTile = -1;
+/** Timed runs per candidate when tuning (after one warm-up run); the fastest counts. */
+constexpr int kTuneReps = 2;
 
 /** Conv params (17 entries, see conv.cc) of `op` at batch `n`. */
 std::vector<int64_t> ConvParams(const Op& op, int64_t n) {
@@ -72,32 +86,56 @@ int64_t OutSize(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pa, int64_t
   return (in + pa + pb - ((k - 1) * d + 1)) / s + 1;
 }
 
-/** Runs a primitive on `args` plus the shared scratchpad when it needs one, and waits for it. */
-template <class Primitive>
-void Execute(const Primitive& prim, std::unordered_map<int, dnnl::memory> args, const dnnl::memory::desc& scratch) {
-  if (scratch.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = Scratchpad(scratch);
-  prim.execute(Stream(), args);
-  Stream().wait();
-}
-
 /** A step of a plan: runs one op reading/writing the plan's value pointers. */
 using Step = std::function<void(float* const* values)>;
+
+/** An argument of a primitive step that is a plan value: the DNNL_ARG_*, the value's layout and index. */
+struct ValueArg {
+  int arg;
+  dnnl::memory::desc md;
+  int value;
+};
+
+/**
+ * The step running oneDNN primitive `prim` on plan values `args` and the constant memories `fixed` (weights,
+ * bias), plus the shared scratchpad when `scratch` is not empty. Its dnnl::memory objects are made on the first
+ * run and only re-pointed (set_data_handle) when a value's pointer changes — the graph input from call to call,
+ * the scratchpad when it grows — so a run allocates nothing.
+ */
+Step PrimitiveStep(std::shared_ptr<dnnl::primitive> prim, std::vector<ValueArg> args,
+                   std::unordered_map<int, dnnl::memory> fixed, dnnl::memory::desc scratch) {
+  struct Bound {
+    std::unordered_map<int, dnnl::memory> memories;
+    std::vector<void*> pointers;  // per entry of `args`, then the scratchpad's
+  };
+  auto bound = std::make_shared<Bound>();
+  bound->memories = std::move(fixed);
+  bound->pointers.assign(args.size() + 1, nullptr);
+  const size_t scratch_bytes = scratch.get_size();
+  return [prim, args = std::move(args), bound, scratch, scratch_bytes](float* const* val) {
+    auto point = [&](size_t i, int arg, const dnnl::memory::desc& md, void* ptr) {
+      if (bound->pointers[i] == ptr) return;
+      if (bound->pointers[i] == nullptr) bound->memories[arg] = dnnl::memory(md, Engine(), ptr);
+      else bound->memories[arg].set_data_handle(ptr);
+      bound->pointers[i] = ptr;
+    };
+    for (size_t i = 0; i < args.size(); ++i) point(i, args[i].arg, args[i].md, val[args[i].value]);
+    if (scratch_bytes > 0) point(args.size(), DNNL_ARG_SCRATCHPAD, scratch, ScratchpadBuffer(scratch_bytes));
+    prim->execute(Stream(), bound->memories);
+    Stream().wait();
+  };
+}
 
 /**
  * The step of a primitive with weights (convolution, inner product): reads value `x` as `src_md`, writes value
  * `v` as `dst_md`, with the prepared weights `w` and a bias when `bias` is not null.
  */
-template <class Primitive>
-Step WeightedStep(std::shared_ptr<Primitive> prim, dnnl::memory::desc src_md, int x, dnnl::memory w,
+Step WeightedStep(std::shared_ptr<dnnl::primitive> prim, dnnl::memory::desc src_md, int x, dnnl::memory w,
                   dnnl::memory::desc dst_md, int v, dnnl::memory::desc bias_md, const float* bias,
                   dnnl::memory::desc scratch) {
-  return [=](float* const* val) {
-    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dnnl::memory(src_md, Engine(), val[x])},
-                                               {DNNL_ARG_WEIGHTS, w},
-                                               {DNNL_ARG_DST, dnnl::memory(dst_md, Engine(), val[v])}};
-    if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
-    Execute(*prim, std::move(args), scratch);
-  };
+  std::unordered_map<int, dnnl::memory> fixed{{DNNL_ARG_WEIGHTS, w}};
+  if (bias) fixed[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
+  return PrimitiveStep(std::move(prim), {{DNNL_ARG_SRC, src_md, x}, {DNNL_ARG_DST, dst_md, v}}, std::move(fixed), scratch);
 }
 
 /** The primitives and buffers of one graph at one batch size. */
@@ -110,6 +148,7 @@ struct Plan {
   std::vector<Step> steps;                  // in order; reorders between layouts are steps of their own
   std::vector<int> step_op;                 // per step: the op it belongs to
   std::vector<std::string> impls;           // per op: the implementation it runs
+  std::vector<float> tune_input;            // zeros standing in for the graph input while tuning (freed after)
   int output = 0;                           // value (or temp: index >= ops + 1) holding the NHWC output
   int current_op = 0;                       // the op being built
 
@@ -141,16 +180,16 @@ class Graph : public Napi::ObjectWrap<Graph> {
     }
     shapes_.push_back({dims[0], dims[1], dims[2]});
     if (info.Length() > 3 && info[3].IsBoolean()) blocked_layouts_ = info[3].As<Napi::Boolean>().Value();
-    blocked_.push_back(false);
     if (info.Length() > 2 && info[2].IsNumber()) {
       winograd_tile_ = info[2].As<Napi::Number>().Int32Value();
-      if (winograd_tile_ != 0 && winograd_tile_ != 2 && winograd_tile_ != 4) {
-        throw Napi::RangeError::New(env, "InferenceGraph: winogradTile must be 0 (off), 2 or 4");
+      if (winograd_tile_ != kAutoTile && winograd_tile_ != 0 && winograd_tile_ != 2 && winograd_tile_ != 4) {
+        throw Napi::RangeError::New(env, "InferenceGraph: winogradTile must be -1 (auto), 0 (off), 2 or 4");
       }
     }
     Napi::Array list = info[0].As<Napi::Array>();
     if (list.Length() == 0) throw Napi::RangeError::New(env, "InferenceGraph: ops must not be empty");
     for (uint32_t i = 0; i < list.Length(); ++i) ops_.push_back(Parse(env, list.Get(i), i));
+    ChooseLayouts();
   }
 
  private:
@@ -158,9 +197,9 @@ class Graph : public Napi::ObjectWrap<Graph> {
   std::vector<Shape> shapes_;  // per value
   std::vector<std::unique_ptr<Plan>> plans_;
   bool disposed_ = false;
-  int winograd_tile_ = 4;  // output tile of the Winograd convolutions (0: oneDNN's direct kernels only)
+  int winograd_tile_ = kAutoTile;  // Winograd output tile (0: oneDNN's direct kernels only; kAutoTile: tuned)
   bool blocked_layouts_ = true;     // direct convolutions and the pooling after them in oneDNN's blocked layout
-  std::vector<bool> blocked_;       // per value: stored in the producer's blocked layout
+  std::vector<bool> blocked_;       // per value: stored in the producer's blocked layout (ChooseLayouts)
 
   [[noreturn]] static void Fail(const Napi::Env& env, uint32_t i, const std::string& what) {
     throw Napi::Error::New(env, "InferenceGraph: op " + std::to_string(i) + ": " + what);
@@ -238,9 +277,11 @@ class Graph : public Napi::ObjectWrap<Graph> {
       op.shape = {OutSize(in.h, op.kh, op.sh, op.dh, op.pt, op.pb), OutSize(in.w, op.kw, op.sw, op.dw, op.pl, op.pr), op.out};
       op.weights = Floats(env, o, "filter", static_cast<size_t>(op.kh * op.kw * in.c * op.out), i, false);
       op.bias = Floats(env, o, "bias", static_cast<size_t>(op.out), i, true);
-      if (winograd_tile_ != 0 && WinogradApplies(ConvParams(op, 1), false)) {
-        op.tile = winograd_tile_;
-        op.winograd = WinogradTransformFilter(op.weights.data(), in.c, op.out, op.tile);
+      const bool f3x3 = op.kh == 3 && op.kw == 3 && op.sh == 1 && op.sw == 1 && op.dh == 1 && op.dw == 1;
+      if (winograd_tile_ == kAutoTile) {
+        if (f3x3 && in.c >= 16 && op.out >= 16) op.algos = {0, 2, 4};
+      } else if (winograd_tile_ != 0 && WinogradApplies(ConvParams(op, 1), false)) {
+        op.algos = {winograd_tile_};
       }
     } else if (op.name == "maxPool" || op.name == "avgPool") {
       one_input();
@@ -295,15 +336,38 @@ class Graph : public Napi::ObjectWrap<Graph> {
     }
     if (op.shape.h < 1 || op.shape.w < 1) Fail(env, i, op.name + ": the window does not fit the input");
     shapes_.push_back(op.shape);
-    // Layouts: a direct convolution with a multiple of 8 output channels writes oneDNN's blocked layout (nChw8c
-    // on AVX2, ~20% faster than NHWC for MNISTNet's 5x5 layer), pooling keeps it, and a flatten of it becomes a
-    // reorder to NHWC; every other reader gets an NHWC copy.
-    bool blocked = false;
-    if (op.kind == Kind::kConv && blocked_layouts_ && op.winograd.empty() && op.out % 8 == 0) blocked = true;
-    if ((op.kind == Kind::kMaxPool || op.kind == Kind::kAvgPool) && blocked_[op.inputs[0]]) blocked = true;
-    if (op.kind == Kind::kAlias && blocked_[op.inputs[0]]) op.kind = Kind::kToPlain;
-    blocked_.push_back(blocked);
     return op;
+  }
+
+  /** True for a convolution that always runs oneDNN's direct kernel (which reads and writes any layout). */
+  static bool DirectConv(const Op& op) { return op.kind == Kind::kConv && op.algos == std::vector<int>{0}; }
+
+  /**
+   * Layouts, once every op is parsed: a direct convolution with a multiple of 8 output channels writes oneDNN's
+   * blocked layout (nChw8c on AVX2, ~20% faster than NHWC for MNISTNet's 5x5 layer) when every reader takes it
+   * as it is (direct convolutions, pooling, flatten); pooling keeps its input's layout; a flatten or identity of
+   * a blocked value becomes a reorder to NHWC; every other reader gets an NHWC copy.
+   */
+  void ChooseLayouts() {
+    const size_t values = ops_.size() + 1;
+    std::vector<std::vector<size_t>> readers(values);
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      for (int in : ops_[i].inputs) readers[in].push_back(i);
+    }
+    blocked_.assign(values, false);
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      Op& op = ops_[i];
+      const size_t v = i + 1;
+      if (DirectConv(op)) {
+        blocked_[v] = blocked_layouts_ && op.out % 8 == 0 &&
+                      std::all_of(readers[v].begin(), readers[v].end(), [&](size_t r) {
+                        const Kind k = ops_[r].kind;
+                        return DirectConv(ops_[r]) || k == Kind::kMaxPool || k == Kind::kAvgPool || k == Kind::kAlias;
+                      });
+      }
+      if (op.kind == Kind::kMaxPool || op.kind == Kind::kAvgPool) blocked_[v] = blocked_[op.inputs[0]];
+      if (op.kind == Kind::kAlias && blocked_[op.inputs[0]]) op.kind = Kind::kToPlain;
+    }
   }
 
   /** The plan for batch `n`, built on first use. */
@@ -321,6 +385,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
       Build(*plan, ops_[i], static_cast<int>(i) + 1);
     }
     plan->output = Plain(*plan, static_cast<int>(ops_.size()));  // a final reorder counts to the last op
+    plan->tune_input = std::vector<float>();
     plans_.push_back(std::move(plan));
     return *plans_.back();
   }
@@ -391,10 +456,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
   /** Adds a step reordering value `from` (layout `a`) into value `to` (layout `b`). */
   static void Reorder(Plan& plan, int from, const dnnl::memory::desc& a, int to, const dnnl::memory::desc& b) {
     auto prim = std::make_shared<dnnl::reorder>(dnnl::reorder::primitive_desc(Engine(), a, Engine(), b));
-    plan.Add([prim, from, a, to, b](float* const* val) {
-      Execute(*prim, {{DNNL_ARG_FROM, dnnl::memory(a, Engine(), val[from])}, {DNNL_ARG_TO, dnnl::memory(b, Engine(), val[to])}},
-              dnnl::memory::desc());
-    });
+    plan.Add(PrimitiveStep(prim, {{DNNL_ARG_FROM, a, from}, {DNNL_ARG_TO, b, to}}, {}, dnnl::memory::desc()));
   }
 
   /** oneDNN pooling of value x (any layout) into v, keeping x's layout (avg excludes padding, as tfjs). */
@@ -409,60 +471,104 @@ class Graph : public Napi::ObjectWrap<Graph> {
     plan.impls.push_back(pd.impl_info_str());
     plan.md[v] = pd.dst_desc();
     auto prim = std::make_shared<dnnl::pooling_forward>(pd);
-    auto src_md = pd.src_desc(), dst_md = pd.dst_desc();
-    plan.Add([=](float* const* val) {
-      Execute(*prim, {{DNNL_ARG_SRC, dnnl::memory(src_md, Engine(), val[x])}, {DNNL_ARG_DST, dnnl::memory(dst_md, Engine(), val[v])}},
-              dnnl::memory::desc());
-    });
+    plan.Add(PrimitiveStep(prim, {{DNNL_ARG_SRC, pd.src_desc(), x}, {DNNL_ARG_DST, pd.dst_desc(), v}}, {}, dnnl::memory::desc()));
   }
 
-  void Build(Plan& plan, const Op& op, int v) {
+  /** op's Winograd-transformed filter for `tile` (2 or 4), made on first use. */
+  static const float* WinogradFilter(Op& op, int tile) {
+    std::vector<float>& u = op.winograd[tile == 4 ? 1 : 0];
+    if (u.empty()) u = WinogradTransformFilter(op.weights.data(), op.in.c, op.out, tile);
+    return u.data();
+  }
+
+  /**
+   * Adds the steps of convolution `op` reading value x (NHWC unless `op` is direct-only) into v with `algo`: 0
+   * oneDNN's direct kernel (in the layouts it prefers, reordering x when needed), 2 / 4 Winograd F(2x2) / F(4x4).
+   */
+  void BuildConv(Plan& plan, Op& op, int x, int v, int algo) {
+    auto p = ConvParams(op, plan.batch);
+    const float* bias = op.bias.empty() ? nullptr : op.bias.data();
+    if (algo != 0) {
+      plan.impls.push_back(algo == 4 ? "native:winograd_f4x4_3x3+gemm:jit" : "native:winograd_f2x2_3x3+gemm:jit");
+      const float* u = WinogradFilter(op, algo);
+      const bool relu = op.relu;
+      auto pass = algo == 4 ? &WinogradForward43Transformed : &WinogradForwardTransformed;
+      plan.Add([p, pass, u, bias, relu, x, v](float* const* val) { pass(p, val[x], u, bias, relu, val[v]); });
+      return;
+    }
+    auto pd = ConvForwardDesc(p, bias != nullptr, op.relu);
+    if (blocked_layouts_) {  // oneDNN's choice of layouts, unless that only has a reference kernel
+      auto any = ConvForwardDesc(p, bias != nullptr, op.relu, true, blocked_[v]);
+      if (std::string(any.impl_info_str()).rfind("ref:", 0) != 0) pd = any;
+    }
+    plan.impls.push_back(pd.impl_info_str());
+    int src = x;
+    if (pd.src_desc() != plan.md[x]) {  // e.g. NHWC input of a blocked convolution
+      src = static_cast<int>(plan.buffer_of.size() + plan.temps.size());
+      plan.temps.emplace_back(pd.src_desc().get_size() / sizeof(float));
+      Reorder(plan, x, plan.md[x], src, pd.src_desc());
+    }
+    plan.md[v] = pd.dst_desc();
+    auto prim = std::make_shared<dnnl::convolution_forward>(pd);
+    dnnl::memory user_w(ConvUserWeightsDesc(p), Engine(), op.weights.data());
+    dnnl::memory w = user_w;
+    if (pd.weights_desc() != user_w.get_desc()) {  // reorder the filter once, into the primitive's layout
+      w = dnnl::memory(pd.weights_desc(), Engine());
+      dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
+      Stream().wait();
+    }
+    plan.Add(WeightedStep(prim, pd.src_desc(), src, w, pd.dst_desc(), v, pd.bias_desc(), bias, pd.scratchpad_desc()));
+  }
+
+  /**
+   * The fastest of op.algos for convolution `op` at this plan's batch: each candidate's steps are built, run
+   * once to warm up and kTuneReps times timed on the plan's buffers (zeros for the graph input), then removed.
+   * `note` gets the times, e.g. " (tuned: direct 0.21, f2x2 0.35, f4x4 0.3 ms)".
+   */
+  int Tune(Plan& plan, Op& op, int x, int v, std::string& note) {
+    if (plan.tune_input.empty()) plan.tune_input.assign(static_cast<size_t>(plan.batch * shapes_[0].size()), 0.f);
+    const size_t steps = plan.steps.size(), temps = plan.temps.size(), impls = plan.impls.size();
+    const dnnl::memory::desc md = plan.md[v];
+    int best = op.algos[0];
+    double best_ms = 0;
+    std::string times;
+    for (int algo : op.algos) {
+      BuildConv(plan, op, x, v, algo);
+      std::vector<float*> values = Values(plan, plan.tune_input.data());
+      double ms = 0;
+      for (int r = 0; r <= kTuneReps; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        for (size_t i = steps; i < plan.steps.size(); ++i) plan.steps[i](values.data());
+        const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (r == 1 || (r > 1 && t < ms)) ms = t;  // run 0 warms up
+      }
+      char note[48];
+      std::snprintf(note, sizeof(note), "%s%s %.3g", times.empty() ? "" : ", ", algo == 0 ? "direct" : algo == 4 ? "f4x4" : "f2x2", ms);
+      times += note;
+      if (algo == op.algos[0] || ms < best_ms) best = algo, best_ms = ms;
+      plan.steps.resize(steps);
+      plan.step_op.resize(steps);
+      plan.temps.resize(temps);
+      plan.impls.resize(impls);
+      plan.md[v] = md;
+    }
+    note = " (tuned: " + times + " ms)";
+    return best;
+  }
+
+  void Build(Plan& plan, Op& op, int v) {
     const int64_t n = plan.batch;
     const int raw = op.inputs[0];  // as stored (maybe blocked)
-    const bool keeps_layout = (op.kind == Kind::kConv && op.winograd.empty()) || op.kind == Kind::kMaxPool ||
+    const bool keeps_layout = DirectConv(op) || op.kind == Kind::kMaxPool ||
                               op.kind == Kind::kAvgPool || op.kind == Kind::kToPlain;
     const int x = keeps_layout ? raw : Plain(plan, raw);  // NHWC for every op that needs it
     plan.md[v] = Nhwc(n, op.shape);
     switch (op.kind) {
       case Kind::kConv: {
-        auto p = ConvParams(op, n);
-        const float* bias = op.bias.empty() ? nullptr : op.bias.data();
-        if (op.tile == 4) {
-          plan.impls.push_back("native:winograd_f4x4_3x3+gemm:jit");
-          plan.Add([p, &op, bias, x, v](float* const* val) {
-            WinogradForward43Transformed(p, val[x], op.winograd.data(), bias, op.relu, val[v]);
-          });
-          break;
-        }
-        if (op.tile == 2) {
-          plan.impls.push_back("native:winograd_f2x2_3x3+gemm:jit");
-          plan.Add([p, &op, bias, x, v](float* const* val) {
-            WinogradForwardTransformed(p, val[x], op.winograd.data(), bias, op.relu, val[v]);
-          });
-          break;
-        }
-        auto pd = ConvForwardDesc(p, bias != nullptr, op.relu);
-        if (blocked_layouts_) {  // oneDNN's choice of layouts, unless that only has a reference kernel
-          auto any = ConvForwardDesc(p, bias != nullptr, op.relu, true, blocked_[v]);
-          if (std::string(any.impl_info_str()).rfind("ref:", 0) != 0) pd = any;
-        }
-        plan.impls.push_back(pd.impl_info_str());
-        int src = x;
-        if (pd.src_desc() != plan.md[x]) {  // e.g. NHWC input of a blocked convolution
-          src = static_cast<int>(plan.buffer_of.size() + plan.temps.size());
-          plan.temps.emplace_back(pd.src_desc().get_size() / sizeof(float));
-          Reorder(plan, x, plan.md[x], src, pd.src_desc());
-        }
-        plan.md[v] = pd.dst_desc();
-        auto prim = std::make_shared<dnnl::convolution_forward>(pd);
-        dnnl::memory user_w(ConvUserWeightsDesc(p), Engine(), const_cast<float*>(op.weights.data()));
-        dnnl::memory w = user_w;
-        if (pd.weights_desc() != user_w.get_desc()) {  // reorder the filter once, into the primitive's layout
-          w = dnnl::memory(pd.weights_desc(), Engine());
-          dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
-          Stream().wait();
-        }
-        plan.Add(WeightedStep(prim, pd.src_desc(), src, w, pd.dst_desc(), v, pd.bias_desc(), bias, pd.scratchpad_desc()));
+        std::string note;
+        const int algo = op.algos.size() > 1 ? Tune(plan, op, x, v, note) : op.algos[0];
+        BuildConv(plan, op, x, v, algo);
+        plan.impls.back() += note;
         break;
       }
       case Kind::kMaxPool: {
