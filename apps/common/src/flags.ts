@@ -56,6 +56,13 @@ export function positiveNumber(flag: string, value: string): number {
   return n;
 }
 
+/** A number in [0, 1) (momentum, label smoothing). @throws UsageError `FLAG must be in [0, 1), got "x"`. */
+export function fraction(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !(n >= 0 && n < 1)) throw new UsageError(`${flag} must be in [0, 1), got "${value}"`);
+  return n;
+}
+
 /** Flags every training app shares; each app adds its data and model flags. */
 export interface TrainingFlags {
   /** `--epochs`. */
@@ -88,6 +95,8 @@ export interface TrainingFlags {
   lrFind: boolean;
   /** `--clip-norm X`: clip gradients to global L2 norm X. */
   clipNorm?: number;
+  /** `--label-smoothing X` in [0, 1): the training loss's label smoothing (`CrossEntropyLoss(label_smoothing=X)`); default 0. */
+  labelSmoothing: number;
   /** `--debug-every N`: gradient/weight statistics and activation histograms every N batches (`OUT/debug/`). */
   debugEvery?: number;
   /** `--help`. */
@@ -120,6 +129,7 @@ export function trainingUsage(d: TrainingDefaults): string {
                               cosine:tMax=10 | onecycle:maxLr=0.01 | plateau:patience=2 (default ${d.scheduler ?? 'none'})
   --early-stopping-patience N stop after N epochs without a lower test loss; restores the best weights
   --clip-norm X               clip gradients to global L2 norm X
+  --label-smoothing X         label smoothing of the training loss, in [0, 1) (default 0)
   --resume                    continue from OUT/checkpoint (saved after every epoch)
   --lr-find                   learning-rate range test: writes OUT/lr-find.png, prints suggestions, exits
   --debug-every N             gradient/weight statistics + activation histograms every N batches
@@ -140,6 +150,7 @@ const TRAINING_OPTIONS: Options = {
   scheduler: { type: 'string' },
   'early-stopping-patience': { type: 'string' },
   'clip-norm': { type: 'string' },
+  'label-smoothing': { type: 'string' },
   resume: { type: 'boolean', default: false },
   'lr-find': { type: 'boolean', default: false },
   'debug-every': { type: 'string' },
@@ -181,11 +192,7 @@ export function parseTrainingArgs(
     batchSize: opt('batch-size', positiveInt) ?? defaults.batchSize,
     lr: opt('lr', positiveNumber) ?? defaults.lr,
     optimizer: str('optimizer') === undefined ? defaults.optimizer : oneOf('--optimizer', str('optimizer')!, OPTIMIZER_NAMES),
-    momentum: opt('momentum', (f, v) => {
-      const n = Number(v);
-      if (v.trim() === '' || !(n >= 0 && n < 1)) throw new UsageError(`${f} must be in [0, 1), got "${v}"`);
-      return n;
-    }) ?? defaults.momentum ?? 0.9,
+    momentum: opt('momentum', fraction) ?? defaults.momentum ?? 0.9,
     weightDecay: opt('weight-decay', (f, v) => {
       const n = Number(v);
       if (v.trim() === '' || !(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${f} must be a non-negative number, got "${v}"`);
@@ -201,6 +208,7 @@ export function parseTrainingArgs(
     }) ?? defaults.scheduler,
     earlyStoppingPatience: opt('early-stopping-patience', positiveInt),
     clipNorm: opt('clip-norm', positiveNumber),
+    labelSmoothing: opt('label-smoothing', fraction) ?? 0,
     resume: values.resume === true,
     lrFind: values['lr-find'] === true,
     debugEvery: opt('debug-every', positiveInt),

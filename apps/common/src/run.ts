@@ -104,6 +104,7 @@ export async function runTraining(run: TrainingRun): Promise<{ summary: RunSumma
       resume: flags.resume ? path.join(flags.out, 'checkpoint') : undefined,
       resumeIfMissing: true,
       clipNorm: flags.clipNorm,
+      labelSmoothing: flags.labelSmoothing,
     });
 
     const final = await evaluate(model, run.test);

@@ -14,10 +14,10 @@ describe('parseFlags', () => {
     const f = parseFlags(['--model', 'improved', '--epochs', '3', '--batch-size', '128', '--lr', '0.01', '--optimizer', 'sgd',
       '--backend', 'cpu', '--seed', '7', '--data-dir', '/data', '--limit', '500', '--out', 'o', '--log-every', '5',
       '--momentum', '0.8', '--weight-decay', '5e-4', '--scheduler', 'multistep:milestones=2|3', '--early-stopping-patience', '2',
-      '--clip-norm', '1.5', '--resume', '--lr-find', '--debug-every', '50']);
+      '--clip-norm', '1.5', '--label-smoothing', '0.1', '--resume', '--lr-find', '--debug-every', '50']);
     expect(f).toMatchObject({ model: 'improved', epochs: 3, batchSize: 128, lr: 0.01, optimizer: 'sgd', backend: 'cpu', seed: 7,
       dataDir: '/data', limit: 500, out: resolveUserPath('o'), logEvery: 5, momentum: 0.8, weightDecay: 5e-4, scheduler: 'multistep:milestones=2|3',
-      earlyStoppingPatience: 2, clipNorm: 1.5, resume: true, lrFind: true, debugEvery: 50 });
+      earlyStoppingPatience: 2, clipNorm: 1.5, labelSmoothing: 0.1, resume: true, lrFind: true, debugEvery: 50 });
   });
 
   it('resolves --out and --data-dir against the directory pnpm was invoked in (INIT_CWD)', () => {
@@ -48,6 +48,7 @@ describe('parseFlags', () => {
     [['--weight-decay=-1'], '--weight-decay must be a non-negative number'],
     [['--scheduler', 'warp:speed=9'], '--scheduler'],
     [['--clip-norm', '0'], '--clip-norm must be a positive number'],
+    [['--label-smoothing', '1'], '--label-smoothing must be in [0, 1), got "1"'],
   ])('rejects %j with a clear message', (argv, message) => {
     expect(() => parseFlags(argv)).toThrow(UsageError);
     expect(() => parseFlags(argv)).toThrow(message);
