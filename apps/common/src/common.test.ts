@@ -40,8 +40,12 @@ describe('createOptimizer / createCallbacks', () => {
     const adam = createOptimizer(parse(['--optimizer', 'adam', '--lr', '3e-4']));
     expect(adam).toBeInstanceOf(Adam);
     expect(adam.lr).toBe(3e-4);
+    const nesterov = createOptimizer(parse(['--nesterov', '--momentum', '0.8', '--weight-decay', '1e-4'])) as SGD;
+    expect([nesterov.nesterov, nesterov.momentum, sgd instanceof SGD && sgd.nesterov]).toEqual([true, 0.8, false]);
+    expect(() => createOptimizer(parse(['--nesterov', '--momentum', '0']))).toThrow(/nesterov/);
     sgd.dispose();
     adam.dispose();
+    nesterov.dispose();
   });
 
   it('always checkpoints (per epoch and best) and adds scheduler, early stopping and debugger in order when asked', () => {

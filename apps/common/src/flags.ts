@@ -75,6 +75,8 @@ export interface TrainingFlags {
   optimizer: (typeof OPTIMIZER_NAMES)[number];
   /** `--momentum` for SGD. */
   momentum: number;
+  /** `--nesterov`: Nesterov momentum for SGD (`torch.optim.SGD(nesterov=True)`). */
+  nesterov: boolean;
   /** `--weight-decay`: L2 penalty with PyTorch's semantics (added to the gradient). */
   weightDecay: number;
   /** `--backend`, default `auto` (onednn when its addon loads, else cpu with a warning). */
@@ -124,6 +126,7 @@ export function trainingUsage(d: TrainingDefaults): string {
   --lr X                      initial learning rate (default ${d.lr})
   --optimizer adam|sgd        optimizer (default ${d.optimizer})
   --momentum X                SGD momentum (default ${d.momentum ?? 0.9})
+  --nesterov                  Nesterov momentum for SGD
   --weight-decay X            L2 weight decay, PyTorch semantics (default ${d.weightDecay ?? 0})
   --scheduler SPEC            LR schedule, e.g. multistep:milestones=5|8,gamma=0.1 | step:stepSize=5 |
                               cosine:tMax=10 | onecycle:maxLr=0.01 | plateau:patience=2 (default ${d.scheduler ?? 'none'})
@@ -146,6 +149,7 @@ const TRAINING_OPTIONS: Options = {
   lr: { type: 'string' },
   optimizer: { type: 'string' },
   momentum: { type: 'string' },
+  nesterov: { type: 'boolean', default: false },
   'weight-decay': { type: 'string' },
   scheduler: { type: 'string' },
   'early-stopping-patience': { type: 'string' },
@@ -193,6 +197,7 @@ export function parseTrainingArgs(
     lr: opt('lr', positiveNumber) ?? defaults.lr,
     optimizer: str('optimizer') === undefined ? defaults.optimizer : oneOf('--optimizer', str('optimizer')!, OPTIMIZER_NAMES),
     momentum: opt('momentum', fraction) ?? defaults.momentum ?? 0.9,
+    nesterov: values.nesterov === true,
     weightDecay: opt('weight-decay', (f, v) => {
       const n = Number(v);
       if (v.trim() === '' || !(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${f} must be a non-negative number, got "${v}"`);

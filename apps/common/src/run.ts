@@ -39,7 +39,7 @@ export interface TrainingRun {
 export function createOptimizer(flags: TrainingFlags): Optimizer {
   return flags.optimizer === 'adam'
     ? new Adam({ lr: flags.lr, weightDecay: flags.weightDecay })
-    : new SGD({ lr: flags.lr, momentum: flags.momentum, weightDecay: flags.weightDecay });
+    : new SGD({ lr: flags.lr, momentum: flags.momentum, nesterov: flags.nesterov, weightDecay: flags.weightDecay });
 }
 
 /**

@@ -13,10 +13,10 @@ describe('parseFlags', () => {
   it('reads every flag', () => {
     const f = parseFlags(['--model', 'improved', '--epochs', '3', '--batch-size', '128', '--lr', '0.01', '--optimizer', 'sgd',
       '--backend', 'cpu', '--seed', '7', '--data-dir', '/data', '--limit', '500', '--out', 'o', '--log-every', '5',
-      '--momentum', '0.8', '--weight-decay', '5e-4', '--scheduler', 'multistep:milestones=2|3', '--early-stopping-patience', '2',
+      '--momentum', '0.8', '--nesterov', '--weight-decay', '5e-4', '--scheduler', 'multistep:milestones=2|3', '--early-stopping-patience', '2',
       '--clip-norm', '1.5', '--label-smoothing', '0.1', '--resume', '--lr-find', '--debug-every', '50']);
     expect(f).toMatchObject({ model: 'improved', epochs: 3, batchSize: 128, lr: 0.01, optimizer: 'sgd', backend: 'cpu', seed: 7,
-      dataDir: '/data', limit: 500, out: resolveUserPath('o'), logEvery: 5, momentum: 0.8, weightDecay: 5e-4, scheduler: 'multistep:milestones=2|3',
+      dataDir: '/data', limit: 500, out: resolveUserPath('o'), logEvery: 5, momentum: 0.8, nesterov: true, weightDecay: 5e-4, scheduler: 'multistep:milestones=2|3',
       earlyStoppingPatience: 2, clipNorm: 1.5, labelSmoothing: 0.1, resume: true, lrFind: true, debugEvery: 50 });
   });
 
