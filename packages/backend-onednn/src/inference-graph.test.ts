@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
 import './index.js';
+import { getConvAlgorithm, setConvAlgorithm } from './info.js';
 import { type GraphOp, InferenceGraph, type InferenceGraphOptions } from './inference-graph.js';
 import { rand, relError, seeded } from './parity-helpers.js';
 
@@ -92,6 +93,16 @@ describe('InferenceGraph ops match tf ops', () => {
     const want = tf.tidy(() => f32(reference(tf.tensor4d(input, [5, 10, 9, 3]))));
     expect(relError(graph.run(input, 5), want)).toBeLessThanOrEqual(1e-4);
     graph.dispose();
+    // setConvAlgorithm('direct') (or ONEDNN_CONV_ALGO=direct) still means oneDNN's direct kernels, untuned
+    const previous = getConvAlgorithm();
+    setConvAlgorithm('direct');
+    try {
+      const direct = new InferenceGraph([10, 9, 3], ops);
+      expect(direct.implementations(2)[1]).toMatch(/^conv2d (jit|brg[a-z]*):[^(]*$/);
+      direct.dispose();
+    } finally {
+      setConvAlgorithm(previous);
+    }
   });
 
   it('blocked layouts: conv → pool → conv → pool → flatten → dense, as MNISTNet, both layouts give the same', async () => {
@@ -119,6 +130,24 @@ describe('InferenceGraph ops match tf ops', () => {
     expect(plain.implementations(3)[4]).toBe('flatten alias');
     blocked.dispose();
     plain.dispose();
+  });
+
+  it('blocked layouts that would be padded (24 channels: nChw16c on AVX-512) stay within the NHWC-sized buffers', async () => {
+    const k1 = rand([3, 3, 5, 24], 51);
+    const k2 = rand([1, 1, 24, 40], 52);
+    const wd = rand([3 * 3 * 40, 6], 53);
+    const ops: GraphOp[] = [
+      { op: 'conv2d', inputs: [0], filter: f32(k1), kernel: [3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 24, activation: 'relu' },
+      { op: 'maxPool', inputs: [1], kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] },
+      { op: 'conv2d', inputs: [2], filter: f32(k2), kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], outChannels: 40 },
+      { op: 'flatten', inputs: [3] },
+      { op: 'dense', inputs: [4], weights: f32(wd), units: 6 },
+    ];
+    const reference = (x: tf.Tensor4D) => {
+      const y = tf.maxPool(tf.relu(tf.conv2d(x, k1 as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]])) as tf.Tensor4D, 2, 2, 'valid');
+      return tf.matMul(tf.reshape(tf.conv2d(y, k2 as tf.Tensor4D, 1, 'valid'), [-1, 360]), wd);
+    };
+    for (const batch of [1, 3, 8]) (await expectGraph([12, 12, 5], ops, batch, reference)).dispose();
   });
 
   it('max / avg pooling with same padding (avg excludes padding), global average pooling, flatten, dense', async () => {

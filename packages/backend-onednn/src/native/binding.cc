@@ -150,7 +150,7 @@ dnnl::primitive_attr UserScratchpadAttr() {
 
 void* ScratchpadBuffer(size_t bytes) {
   static std::vector<float, std::allocator<float>> buffer;  // float-aligned; oneDNN needs no more for f32 CPU
-  if (buffer.size() * sizeof(float) < bytes) {
+  if (buffer.size() * sizeof(float) < bytes + 63) {  // room for `bytes` after aligning the start up to 64
     buffer.clear();
     buffer.shrink_to_fit();
     buffer.resize((bytes + 63) / sizeof(float) + 16);

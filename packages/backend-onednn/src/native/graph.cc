@@ -21,8 +21,8 @@
 // Convolution algorithms: winogradTile 0, 2 or 4 fixes them (oneDNN's direct kernel; Winograd F(2x2, 3x3) or
 // F(4x4, 3x3) for the 3x3 stride-1 convolutions WinogradApplies() picks). -1 (auto) tunes: when a batch size's
 // plan is built, every 3x3 stride-1 convolution with 16+ channels each side runs each of the three (after a
-// warm-up run, the best of kTuneReps timed runs, its input reorder included) and keeps the fastest, as
-// cudnn.benchmark does. Which one wins depends on the CPU (vector width, cache sizes) and on the batch: on
+// warm-up run, the best of kTuneReps timed runs, its input reorder included) and keeps the most accurate one
+// within 3% of the fastest, as cudnn.benchmark does (ONEDNN_CONV_ALGO=direct still means direct). Which one wins depends on the CPU (vector width, cache sizes) and on the batch: on
 // AVX2 Winograd wins at batch 128, on AVX-512 oneDNN's brgconv kernels win at batch 1.
 #ifdef _OPENMP
 #include <omp.h>
@@ -35,6 +35,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,7 @@ struct Op {
   std::vector<float> weights, bias;
   std::vector<int> algos{0};       // conv: the algorithms to run (0 direct, 2 / 4 Winograd tile); several: tuned
   std::vector<float> winograd[2];  // conv: the Winograd-transformed filter for tile 2 and 4, made on first use
+  int winograd_plans[2] = {0, 0};  // conv: how many plans run tile 2 / 4 (a transform no plan runs is freed)
   Shape in, shape;                 // first input's and the output's per-sample shape
 };
 
@@ -70,6 +72,11 @@ struct Op {
 constexpr int kAutoTile = -1;
 /** Timed runs per candidate when tuning (after one warm-up run); the fastest counts. */
 constexpr int kTuneReps = 2;
+/**
+ * Tuning keeps the most accurate candidate (direct, then F(2x2), then F(4x4)) whose time is within this factor of
+ * the fastest: timing noise alone then does not flip a layer to a less accurate algorithm.
+ */
+constexpr double kTuneSlack = 1.03;
 
 /** Conv params (17 entries, see conv.cc) of `op` at batch `n`. */
 std::vector<int64_t> ConvParams(const Op& op, int64_t n) {
@@ -278,8 +285,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
       op.weights = Floats(env, o, "filter", static_cast<size_t>(op.kh * op.kw * in.c * op.out), i, false);
       op.bias = Floats(env, o, "bias", static_cast<size_t>(op.out), i, true);
       const bool f3x3 = op.kh == 3 && op.kw == 3 && op.sh == 1 && op.sw == 1 && op.dh == 1 && op.dw == 1;
-      if (winograd_tile_ == kAutoTile) {
-        if (f3x3 && in.c >= 16 && op.out >= 16) op.algos = {0, 2, 4};
+      if (winograd_tile_ == kAutoTile) {  // ONEDNN_CONV_ALGO=direct / setConvAlgorithm('direct') still rule
+        if (f3x3 && in.c >= 16 && op.out >= 16 && GetConvAlgorithm() != ConvAlgorithm::kDirect) op.algos = {0, 2, 4};
       } else if (winograd_tile_ != 0 && WinogradApplies(ConvParams(op, 1), false)) {
         op.algos = {winograd_tile_};
       }
@@ -459,15 +466,26 @@ class Graph : public Napi::ObjectWrap<Graph> {
     plan.Add(PrimitiveStep(prim, {{DNNL_ARG_FROM, a, from}, {DNNL_ARG_TO, b, to}}, {}, dnnl::memory::desc()));
   }
 
+  /**
+   * True when layout `md` of value v fits v's buffer, which Assign sized for NHWC: a blocked layout whose
+   * channel count is not a multiple of the block (nChw16c for 24 channels) is padded and would not.
+   */
+  static bool Fits(const Plan& plan, int v, const dnnl::memory::desc& md) {
+    return md.get_size() <= plan.buffers[plan.buffer_of[v]].size() * sizeof(float);
+  }
+
   /** oneDNN pooling of value x (any layout) into v, keeping x's layout (avg excludes padding, as tfjs). */
   void BlockedPool(Plan& plan, const Op& op, int x, int v, dnnl::algorithm alg) {
     const int64_t n = plan.batch;
-    dnnl::memory::desc dst_any({n, op.shape.c, op.shape.h, op.shape.w}, dt::f32,
-                               plan.md[x] == Nhwc(n, op.in) ? tag::nhwc : tag::any);
-    dnnl::pooling_forward::primitive_desc pd(
-        dnnl::pooling_forward::desc(dnnl::prop_kind::forward_inference, alg, plan.md[x], dst_any, {op.sh, op.sw},
-                                    {op.kh, op.kw}, {op.pt, op.pl}, {op.pb, op.pr}),
-        Engine());
+    auto make = [&](tag dst_tag) {
+      dnnl::memory::desc dst({n, op.shape.c, op.shape.h, op.shape.w}, dt::f32, dst_tag);
+      return dnnl::pooling_forward::primitive_desc(
+          dnnl::pooling_forward::desc(dnnl::prop_kind::forward_inference, alg, plan.md[x], dst, {op.sh, op.sw},
+                                      {op.kh, op.kw}, {op.pt, op.pl}, {op.pb, op.pr}),
+          Engine());
+    };
+    auto pd = make(plan.md[x] == Nhwc(n, op.in) ? tag::nhwc : tag::any);
+    if (!Fits(plan, v, pd.dst_desc())) pd = make(tag::nhwc);
     plan.impls.push_back(pd.impl_info_str());
     plan.md[v] = pd.dst_desc();
     auto prim = std::make_shared<dnnl::pooling_forward>(pd);
@@ -499,6 +517,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
     auto pd = ConvForwardDesc(p, bias != nullptr, op.relu);
     if (blocked_layouts_) {  // oneDNN's choice of layouts, unless that only has a reference kernel
       auto any = ConvForwardDesc(p, bias != nullptr, op.relu, true, blocked_[v]);
+      if (!Fits(plan, v, any.dst_desc())) any = ConvForwardDesc(p, bias != nullptr, op.relu, true, false);
       if (std::string(any.impl_info_str()).rfind("ref:", 0) != 0) pd = any;
     }
     plan.impls.push_back(pd.impl_info_str());
@@ -521,31 +540,36 @@ class Graph : public Napi::ObjectWrap<Graph> {
   }
 
   /**
-   * The fastest of op.algos for convolution `op` at this plan's batch: each candidate's steps are built, run
-   * once to warm up and kTuneReps times timed on the plan's buffers (zeros for the graph input), then removed.
-   * `note` gets the times, e.g. " (tuned: direct 0.21, f2x2 0.35, f4x4 0.3 ms)".
+   * The algorithm for convolution `op` at this plan's batch: each of op.algos has its steps built, run once to
+   * warm up and kTuneReps times timed on the plan's buffers (zeros for the graph input), then removed; the most
+   * accurate one within kTuneSlack of the fastest wins. A candidate oneDNN cannot build is skipped. `note` gets
+   * the times, e.g. " (tuned: direct 0.21, f2x2 0.35, f4x4 0.3 ms)".
    */
   int Tune(Plan& plan, Op& op, int x, int v, std::string& note) {
     if (plan.tune_input.empty()) plan.tune_input.assign(static_cast<size_t>(plan.batch * shapes_[0].size()), 0.f);
     const size_t steps = plan.steps.size(), temps = plan.temps.size(), impls = plan.impls.size();
     const dnnl::memory::desc md = plan.md[v];
-    int best = op.algos[0];
-    double best_ms = 0;
+    std::vector<std::pair<int, double>> timed;  // (algo, ms), in op.algos' order (most accurate first)
     std::string times;
     for (int algo : op.algos) {
-      BuildConv(plan, op, x, v, algo);
-      std::vector<float*> values = Values(plan, plan.tune_input.data());
-      double ms = 0;
-      for (int r = 0; r <= kTuneReps; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        for (size_t i = steps; i < plan.steps.size(); ++i) plan.steps[i](values.data());
-        const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        if (r == 1 || (r > 1 && t < ms)) ms = t;  // run 0 warms up
+      const char* name = algo == 0 ? "direct" : algo == 4 ? "f4x4" : "f2x2";
+      char entry[48];
+      try {
+        BuildConv(plan, op, x, v, algo);
+        std::vector<float*> values = Values(plan, plan.tune_input.data());
+        double ms = 0;
+        for (int r = 0; r <= kTuneReps; ++r) {
+          const auto t0 = std::chrono::steady_clock::now();
+          for (size_t i = steps; i < plan.steps.size(); ++i) plan.steps[i](values.data());
+          const double t = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+          if (r == 1 || (r > 1 && t < ms)) ms = t;  // run 0 warms up
+        }
+        timed.emplace_back(algo, ms);
+        std::snprintf(entry, sizeof(entry), "%s%s %.3g", times.empty() ? "" : ", ", name, ms);
+      } catch (const dnnl::error&) {
+        std::snprintf(entry, sizeof(entry), "%s%s failed", times.empty() ? "" : ", ", name);
       }
-      char note[48];
-      std::snprintf(note, sizeof(note), "%s%s %.3g", times.empty() ? "" : ", ", algo == 0 ? "direct" : algo == 4 ? "f4x4" : "f2x2", ms);
-      times += note;
-      if (algo == op.algos[0] || ms < best_ms) best = algo, best_ms = ms;
+      times += entry;
       plan.steps.resize(steps);
       plan.step_op.resize(steps);
       plan.temps.resize(temps);
@@ -553,7 +577,13 @@ class Graph : public Napi::ObjectWrap<Graph> {
       plan.md[v] = md;
     }
     note = " (tuned: " + times + " ms)";
-    return best;
+    if (timed.empty()) return 0;  // let the direct build report oneDNN's error
+    double fastest = timed[0].second;
+    for (const auto& [algo, ms] : timed) fastest = std::min(fastest, ms);
+    for (const auto& [algo, ms] : timed) {
+      if (ms <= fastest * kTuneSlack) return algo;
+    }
+    return timed[0].first;
   }
 
   void Build(Plan& plan, Op& op, int v) {
@@ -569,6 +599,10 @@ class Graph : public Napi::ObjectWrap<Graph> {
         const int algo = op.algos.size() > 1 ? Tune(plan, op, x, v, note) : op.algos[0];
         BuildConv(plan, op, x, v, algo);
         plan.impls.back() += note;
+        if (algo != 0) ++op.winograd_plans[algo == 4 ? 1 : 0];
+        for (int t = 0; t < 2; ++t) {  // the transforms only tuning made (4x / 1.8x the filter's size) go
+          if (op.winograd_plans[t] == 0) std::vector<float>().swap(op.winograd[t]);
+        }
         break;
       }
       case Kind::kMaxPool: {
@@ -768,6 +802,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
       std::memcpy(output, values[plan.output], sizeof(float) * static_cast<size_t>(n * shapes_.back().size()));
     } catch (const dnnl::error& err) {
       ThrowDnnl(env, "InferenceGraph.run", err);
+    } catch (const std::bad_alloc&) {
+      throw Napi::Error::New(env, "InferenceGraph.run: out of memory building the plan of this batch size");
     }
     return env.Undefined();
   }
@@ -795,6 +831,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
       }
     } catch (const dnnl::error& err) {
       ThrowDnnl(env, "InferenceGraph.profile", err);
+    } catch (const std::bad_alloc&) {
+      throw Napi::Error::New(env, "InferenceGraph.profile: out of memory building the plan of this batch size");
     }
     Napi::Float64Array out = Napi::Float64Array::New(env, ms.size());
     for (size_t i = 0; i < ms.size(); ++i) out[i] = ms[i] / reps;
@@ -820,6 +858,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
       plan = &PlanFor(Batch(info, 0));
     } catch (const dnnl::error& err) {
       ThrowDnnl(env, "InferenceGraph.implementations", err);
+    } catch (const std::bad_alloc&) {
+      throw Napi::Error::New(env, "InferenceGraph.implementations: out of memory building the plan of this batch size");
     }
     Napi::Array a = Napi::Array::New(env, plan->impls.size());
     for (size_t i = 0; i < plan->impls.size(); ++i) a.Set(static_cast<uint32_t>(i), ops_[i].name + " " + plan->impls[i]);
