@@ -148,18 +148,42 @@ inline void TileCoords(const Pass& g, int64_t t, int64_t& n, int64_t& th, int64_
 }
 
 /**
+ * p[i * kSize + j] = the channel vector of input pixel (kStep·th − pt + i, kStep·tw − pl + j) of image n in
+ * NHWC x, or `zeros` outside the image: the kSize x kSize patch an input tile transform reads.
+ */
+template <int kSize, int kStep>
+ONEDNN_BINDING_INLINE void InputPatch(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros,
+                                      const float** p) {
+  for (int i = 0; i < kSize; ++i) {
+    for (int j = 0; j < kSize; ++j) {
+      const int64_t ih = kStep * th - g.pt + i, iw = kStep * tw - g.pl + j;
+      p[i * kSize + j] = (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? x + ((n * g.H + ih) * g.W + iw) * g.C : zeros;
+    }
+  }
+}
+
+/**
+ * q[i * kSize + j] = the K-channel vector of output pixel (kSize·th + i, kSize·tw + j) of image n in NHWC y, or
+ * `outside` beyond OH/OW: the kSize x kSize output tile (or, for the gradient, the dy tile) of tile (th, tw).
+ */
+template <int kSize, class T>
+ONEDNN_BINDING_INLINE void OutputPatch(T* y, const Pass& g, int64_t n, int64_t th, int64_t tw, T* outside, T** q) {
+  for (int i = 0; i < kSize; ++i) {
+    for (int j = 0; j < kSize; ++j) {
+      const int64_t oh = kSize * th + i, ow = kSize * tw + j;
+      q[i * kSize + j] = (oh < g.OH && ow < g.OW) ? y + ((n * g.OH + oh) * g.OW + ow) * g.K : outside;
+    }
+  }
+}
+
+/**
  * V[e][slot][c] = (B^T d B)[e] for the 4x4 input patch of tile (n, th, tw); pixels outside the image read as
  * zero. `V` points at the tile's slot, `es` is the stride between the 16 elements.
  */
 ONEDNN_BINDING_INLINE void InputTile(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros,
                       float* V, size_t es) {
   const float* p[16];
-  for (int i = 0; i < 4; ++i) {
-    for (int j = 0; j < 4; ++j) {
-      const int64_t ih = 2 * th - g.pt + i, iw = 2 * tw - g.pl + j;
-      p[i * 4 + j] = (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? x + ((n * g.H + ih) * g.W + iw) * g.C : zeros;
-    }
-  }
+  InputPatch<4, 2>(x, g, n, th, tw, zeros, p);
   #pragma omp simd
   for (int64_t c = 0; c < g.C; ++c) {
     float t[4][4];  // B^T d: rows
@@ -185,12 +209,7 @@ ONEDNN_BINDING_INLINE void InputTile(const float* x, const Pass& g, int64_t n, i
 ONEDNN_BINDING_INLINE void OutputTile(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw,
                        const float* bias, bool relu, float* sink, float* y) {
   float* q[4];
-  for (int i = 0; i < 2; ++i) {
-    for (int j = 0; j < 2; ++j) {
-      const int64_t oh = 2 * th + i, ow = 2 * tw + j;
-      q[i * 2 + j] = (oh < g.OH && ow < g.OW) ? y + ((n * g.OH + oh) * g.OW + ow) * g.K : sink;
-    }
-  }
+  OutputPatch<2>(y, g, n, th, tw, sink, q);
   #pragma omp simd
   for (int64_t k = 0; k < g.K; ++k) {
     float r[2][4];  // A^T M: rows
@@ -217,12 +236,7 @@ ONEDNN_BINDING_INLINE void OutputTile(const float* M, size_t es, const Pass& g, 
 ONEDNN_BINDING_INLINE void GradTile(const float* dy, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros,
                      float* Z, size_t es) {
   const float* p[4];
-  for (int i = 0; i < 2; ++i) {
-    for (int j = 0; j < 2; ++j) {
-      const int64_t oh = 2 * th + i, ow = 2 * tw + j;
-      p[i * 2 + j] = (oh < g.OH && ow < g.OW) ? dy + ((n * g.OH + oh) * g.OW + ow) * g.K : zeros;
-    }
-  }
+  OutputPatch<2>(dy, g, n, th, tw, zeros, p);
   #pragma omp simd
   for (int64_t k = 0; k < g.K; ++k) {
     const float u00 = p[0][k], u01 = p[1][k], u10 = p[2][k], u11 = p[3][k];
@@ -277,12 +291,7 @@ void FilterTransform43(const float* w, int64_t C, int64_t K, float* U) {
 ONEDNN_BINDING_INLINE void InputTile43(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* zeros, float* V,
                         size_t es) {
   const float* p[36];
-  for (int i = 0; i < 6; ++i) {
-    for (int j = 0; j < 6; ++j) {
-      const int64_t ih = 4 * th - g.pt + i, iw = 4 * tw - g.pl + j;
-      p[i * 6 + j] = (ih >= 0 && ih < g.H && iw >= 0 && iw < g.W) ? x + ((n * g.H + ih) * g.W + iw) * g.C : zeros;
-    }
-  }
+  InputPatch<6, 4>(x, g, n, th, tw, zeros, p);
 #pragma omp simd
   for (int64_t c = 0; c < g.C; ++c) {
     float t[6][6];
@@ -313,12 +322,7 @@ ONEDNN_BINDING_INLINE void InputTile43(const float* x, const Pass& g, int64_t n,
 ONEDNN_BINDING_INLINE void OutputTile43(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw, const float* bias,
                          bool relu, float* sink, float* y) {
   float* q[16];
-  for (int i = 0; i < 4; ++i) {
-    for (int j = 0; j < 4; ++j) {
-      const int64_t oh = 4 * th + i, ow = 4 * tw + j;
-      q[i * 4 + j] = (oh < g.OH && ow < g.OW) ? y + ((n * g.OH + oh) * g.OW + ow) * g.K : sink;
-    }
-  }
+  OutputPatch<4>(y, g, n, th, tw, sink, q);
 #pragma omp simd
   for (int64_t k = 0; k < g.K; ++k) {
     float r[4][6];
