@@ -1,6 +1,6 @@
 /**
  * `pnpm bench:cifar10` — CIFAR10Net throughput, ours vs PyTorch in one invocation, interleaved. JSON lines:
- *  - `{bench: 'round', round, ours: {train, eval}, pytorch: {train, eval}, ratio}` — one round: `--steps` SGD
+ *  - `{bench: 'round', round, ours: {train, eval}, pytorch: {train, eval}, ratio}` — one round: 2 warm-up, then `--steps` SGD
  *    (momentum 0.9, weight decay 5e-4) training steps and inference at batch 128 on random input on `onednn`,
  *    then `../shared/anchors/pytorch_reference.py cifar-step` with the same thread count (img/s each);
  *  - `{bench: 'eval', batch: 500, imgPerSec}` — inference at batch 500;
@@ -44,7 +44,9 @@ runMain(async () => {
   const ours = { train: [] as number[], eval: [] as number[], msPerStep: [] as number[] };
   const theirs = { eval: [] as number[] };
   const train = interleavedRatio(rounds, () => {
-    const t = benchTrain(model, opt, x, y, steps, 0);
+    // Warm up every round, as the reference does (3 steps per run): a process left idle while the reference
+    // runs comes back slow on these VMs (the first 2 steps after 15 s idle: ~55 img/s, then 190-210).
+    const t = benchTrain(model, opt, x, y, steps, 2);
     ours.train.push(t.imgPerSec);
     ours.msPerStep.push(t.msPerStep);
     ours.eval.push(benchInfer(model, x, 3));

@@ -1,7 +1,7 @@
 /**
  * `pnpm bench:mnist` — MNISTNet throughput, ours vs PyTorch in one invocation, interleaved. JSON lines:
  *  - `{bench: 'round', round, ours: {train64, eval64}, pytorch: {train64, eval64}, ratio: {train64, eval64}}` —
- *    one round: `--steps` training steps (forward, backward, Adam update) and 100 inferences at batch 64 on a
+ *    one round: 5 warm-up, then `--steps` training steps (forward, backward, Adam update) and 100 inferences at batch 64 on a
  *    real MNIST batch on `onednn`, then `../shared/anchors/pytorch_reference.py mnist-step` at batch 64 with
  *    half as many steps and the same thread count (when `/usr/bin/python3` has torch); img/s each;
  *  - `{bench: 'eval', backend, batch: 1000, imgPerSec}` and its PyTorch twin — inference at batch 1,000;
@@ -52,7 +52,9 @@ runMain(async () => {
   const ptArgs = (batch: number, n: number) => ['--batch', String(batch), '--steps', String(n), '--threads', String(threads)];
   const perRound = { oursTrain: [] as number[], ours: [] as number[], pytorch: [] as number[] };
   const train64 = interleavedRatio(rounds, () => {
-    const t = benchTrain(model, opt, x, y, steps, 0);
+    // Warm up every round, as the reference does: a process left idle while the reference runs comes back
+    // slow for its first steps on these VMs.
+    const t = benchTrain(model, opt, x, y, steps, 5);
     perRound.oursTrain.push(t.imgPerSec);
     perRound.ours.push(benchInfer(model, x, 100));
     return t.imgPerSec;
