@@ -68,6 +68,25 @@ describe('InferenceGraph ops match tf ops', () => {
     expect(() => new InferenceGraph([5, 5, 2], [{ op: 'relu', inputs: [0] }], { winogradTile: 3 as 4 })).toThrow("winogradTile must be 'auto', 0, 2 or 4, got 3");
   });
 
+  it('Winograd relu keeps NaN (as tfjs Relu): every output a NaN input pixel reaches is NaN, not 0', async () => {
+    await tf.setBackend('cpu');
+    const [h, w, c] = [8, 8, 64];
+    const k = rand([3, 3, c, 64], 7);
+    const input = seeded(h * w * c, 8);
+    for (let ch = 0; ch < c; ch++) input[(2 * w + 3) * c + ch] = NaN;  // pixel (2, 3)
+    const want = tf.tidy(() => f32(tf.relu(tf.conv2d(tf.tensor4d(input, [1, h, w, c]), k as tf.Tensor4D, 1, 'same'))));
+    const reached = [...want.keys()].filter((i) => Number.isNaN(want[i]));
+    expect(reached).toHaveLength(9 * 64);
+    for (const tile of [2, 4] as const) {
+      const g = new InferenceGraph([h, w, c], [{ op: 'conv2d', inputs: [0], filter: f32(k), kernel: [3, 3], strides: [1, 1],
+        dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 64, activation: 'relu' }], { winogradTile: tile });
+      expect(g.implementations(1)[0]).toContain(`f${tile}x${tile}`);
+      const got = g.run(input, 1);
+      expect(reached.filter((i) => !Number.isNaN(got[i]))).toEqual([]);
+      g.dispose();
+    }
+  });
+
   it("winogradTile 'auto' (default) times direct, F(2x2) and F(4x4) per batch size and keeps the fastest", async () => {
     const k = rand([3, 3, 32, 48], 31);
     const b = rand([48], 32);
