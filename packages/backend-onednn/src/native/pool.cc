@@ -212,33 +212,40 @@ void MaxPoolGradTiled(const float* dy, const float* x, float* dx, const std::vec
   }
 }
 
+/**
+ * MaxPoolNhwc for one image: xn `[H, W, C]` → yn `[OH, OW, C]` (p: kPoolParams). Compiled for AVX-512, AVX2 and
+ * baseline x86-64 (ONEDNN_BINDING_CLONES), so the channel loop runs 16, 8 or 4 lanes wide.
+ */
+ONEDNN_BINDING_CLONES
+void MaxPoolImage(const float* __restrict xn, float* __restrict yn, const int64_t* p) {
+  const int64_t H = p[1], W = p[2], C = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7];
+  const int64_t SH = p[8], SW = p[9], PT = p[10], PL = p[11];
+  const float ninf = -std::numeric_limits<float>::infinity();
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const auto [h0, h1] = WindowSpan(oh, SH, PT, KH, H);
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      const auto [w0, w1] = WindowSpan(ow, SW, PL, KW, W);
+      float* __restrict yp = yn + (oh * OW + ow) * C;
+      for (int64_t c = 0; c < C; ++c) yp[c] = ninf;
+      for (int64_t h = h0; h < h1; ++h) {
+        for (int64_t w = w0; w < w1; ++w) {
+          const float* __restrict xp = xn + (h * W + w) * C;
+          for (int64_t c = 0; c < C; ++c) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 // Window maxima over NHWC x, vectorised over channels; NaN never wins and an all-padding / all-NaN window
 // gives -Infinity, like tfjs' strictly-greater scan. One pass over x; `parallel` splits the batch over the
 // OpenMP threads (inference graphs, large batches).
 void MaxPoolNhwc(const float* x, float* y, const std::vector<int64_t>& p, bool parallel) {
-  const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OH = p[4], OW = p[5], KH = p[6], KW = p[7];
-  const int64_t SH = p[8], SW = p[9], PT = p[10], PL = p[11];
-  const float ninf = -std::numeric_limits<float>::infinity();
+  const int64_t N = p[0], H = p[1], W = p[2], C = p[3], OH = p[4], OW = p[5];
 #pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t n = 0; n < N; ++n) {
-    const float* xn = x + n * H * W * C;
-    for (int64_t oh = 0; oh < OH; ++oh) {
-      const auto [h0, h1] = WindowSpan(oh, SH, PT, KH, H);
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        const auto [w0, w1] = WindowSpan(ow, SW, PL, KW, W);
-        float* __restrict yp = y + ((n * OH + oh) * OW + ow) * C;
-        for (int64_t c = 0; c < C; ++c) yp[c] = ninf;
-        for (int64_t h = h0; h < h1; ++h) {
-          for (int64_t w = w0; w < w1; ++w) {
-            const float* __restrict xp = xn + (h * W + w) * C;
-            for (int64_t c = 0; c < C; ++c) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];
-          }
-        }
-      }
-    }
-  }
+  for (int64_t n = 0; n < N; ++n) MaxPoolImage(x + n * H * W * C, y + n * OH * OW * C, p.data());
 }
 
 // maxPool(x, out, params): MaxPoolNhwc single-threaded (a memory-bound loop, see eltwise.cc), which also
