@@ -83,7 +83,8 @@ export interface InferenceGraphOptions {
    * - `'auto'` (default): tuned per batch size, as `torch.backends.cudnn.benchmark`: when the plan of a batch
    *   size is built (its first `run`), each such convolution with ≥ 16 channels on each side runs oneDNN's direct
    *   kernel, Winograd F(2x2, 3x3) and F(4x4, 3x3) on that batch (one warm-up run, then the best of two timed
-   *   runs) and keeps the fastest; `implementations()` shows the times. That first call takes a few times longer
+   *   runs) and keeps the fastest, or the most accurate within 3% of it (direct, then F(2x2), then F(4x4));
+   *   `implementations()` shows the times. That first call takes a few times longer
    *   (~2 s for CIFAR10Net at batch 256) and the choice can differ between runs when two are close, so results
    *   can differ by ~1e-5 relative between processes.
    * - `4`: F(4x4, 3x3) wherever the training kernels pick Winograd (≥ 64 channels each side) — 36

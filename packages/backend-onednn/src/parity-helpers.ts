@@ -4,13 +4,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
-/** Deterministic values in [-1, 1) from a 32-bit LCG (seeded). */
 /**
  * oneDNN's JIT direct convolution kernels: `jit:avx2` on AVX2 machines, `brgconv:avx512_core` (or another
  * `brg…`/`jit:` kernel) on AVX-512 ones; never a `ref:` reference kernel nor our Winograd.
  */
 export const DIRECT_CONV_IMPL = /^(jit|brg[a-z]*):/;
 
+/** Deterministic values in [-1, 1) from a 32-bit LCG (seeded). */
 export function seeded(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
   let s = seed >>> 0 || 1;

@@ -29,8 +29,8 @@ type GraphConstructor = new (inputShape: [number, number, number], ops: readonly
 export interface CompileNativeOptions {
   /**
    * The algorithm of the 3x3 stride-1 convolutions: `'auto'` (default) times oneDNN's direct kernel, Winograd
-   * F(2x2, 3x3) and F(4x4, 3x3) on each batch size's first call and keeps the fastest per layer (as
-   * `cudnn.benchmark`); `4` (F(4x4), ~1e-5 relative error), `2` (F(2x2), ~1e-6) or `0` (direct only) fix it.
+   * F(2x2, 3x3) and F(4x4, 3x3) on each batch size's first call and keeps the fastest per layer, or the most
+   * accurate within 3% of it (as `cudnn.benchmark`); `4` (F(4x4), ~1e-5 relative error), `2` (F(2x2), ~1e-6) or `0` (direct only) fix it.
    * See `InferenceGraphOptions` in `@cnn/backend-onednn`.
    */
   winogradTile?: 'auto' | 0 | 2 | 4;

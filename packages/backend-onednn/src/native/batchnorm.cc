@@ -10,8 +10,8 @@
 //   dx = gamma·invstd/N · (N·dy − Σdy − x̂·Σ(dy·x̂)); dgamma = Σ(dy·x̂), dbeta = Σdy.
 //
 // Loops run over rows outside and channels inside (contiguous, vectorised over channels; AVX-512 and AVX2
-// clones where the compiler supports target_clones, see ONEDNN_BINDING_CLONES). Sums run in float over blocks of kBlock rows, then in double. Above
-// kParallelMin elements the rows are split between the OpenMP threads, each with its own partial sums.
+// clones where the compiler supports target_clones, see ONEDNN_BINDING_CLONES). Sums run in float over blocks of
+// kBlock rows, then in double. Above kParallelMin elements the rows are split between the OpenMP threads, each with its own partial sums.
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -34,7 +34,6 @@ constexpr int64_t kParallelMin = int64_t{1} << 24;
 
 /** Rows summed in float before being added to the double accumulators (bounds float rounding to ~kBlock ulp). */
 constexpr int64_t kBlock = 16;
-
 
 /** acc1[c] += Σ x, acc2[c] += Σ x² over rows [r0, r1) of x `[rows, C]`, in float blocks of kBlock rows. */
 ONEDNN_BINDING_CLONES

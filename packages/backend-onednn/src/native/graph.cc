@@ -22,8 +22,9 @@
 // F(4x4, 3x3) for the 3x3 stride-1 convolutions WinogradApplies() picks). -1 (auto) tunes: when a batch size's
 // plan is built, every 3x3 stride-1 convolution with 16+ channels each side runs each of the three (after a
 // warm-up run, the best of kTuneReps timed runs, its input reorder included) and keeps the most accurate one
-// within 3% of the fastest, as cudnn.benchmark does (ONEDNN_CONV_ALGO=direct still means direct). Which one wins depends on the CPU (vector width, cache sizes) and on the batch: on
-// AVX2 Winograd wins at batch 128, on AVX-512 oneDNN's brgconv kernels win at batch 1.
+// within 3% of the fastest, as cudnn.benchmark does (ONEDNN_CONV_ALGO=direct still means direct). Which one wins
+// depends on the CPU (vector width, cache sizes) and on the batch: on AVX2 Winograd wins at batch 128; on AVX-512
+// F(4x4) wins every layer at batch 256 while at batch 1 oneDNN's brgconv kernels keep some.
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -284,9 +285,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
       op.shape = {OutSize(in.h, op.kh, op.sh, op.dh, op.pt, op.pb), OutSize(in.w, op.kw, op.sw, op.dw, op.pl, op.pr), op.out};
       op.weights = Floats(env, o, "filter", static_cast<size_t>(op.kh * op.kw * in.c * op.out), i, false);
       op.bias = Floats(env, o, "bias", static_cast<size_t>(op.out), i, true);
-      const bool f3x3 = op.kh == 3 && op.kw == 3 && op.sh == 1 && op.sw == 1 && op.dh == 1 && op.dw == 1;
       if (winograd_tile_ == kAutoTile) {  // ONEDNN_CONV_ALGO=direct / setConvAlgorithm('direct') still rule
-        if (f3x3 && in.c >= 16 && op.out >= 16 && GetConvAlgorithm() != ConvAlgorithm::kDirect) op.algos = {0, 2, 4};
+        if (WinogradGeometry(ConvParams(op, 1)) && in.c >= 16 && op.out >= 16 && GetConvAlgorithm() != ConvAlgorithm::kDirect) op.algos = {0, 2, 4};
       } else if (winograd_tile_ != 0 && WinogradApplies(ConvParams(op, 1), false)) {
         op.algos = {winograd_tile_};
       }
@@ -542,7 +542,9 @@ class Graph : public Napi::ObjectWrap<Graph> {
   /**
    * The algorithm for convolution `op` at this plan's batch: each of op.algos has its steps built, run once to
    * warm up and kTuneReps times timed on the plan's buffers (zeros for the graph input), then removed; the most
-   * accurate one within kTuneSlack of the fastest wins. A candidate oneDNN cannot build is skipped. `note` gets
+   * accurate one within kTuneSlack of the fastest wins. Zeros stand for real data, so every candidate must take
+   * the same time whatever the values (no branch on them: a sign-dependent relu branch once made F(4x4) look 2x
+   * faster on zeros than on images). A candidate oneDNN cannot build is skipped. `note` gets
    * the times, e.g. " (tuned: direct 0.21, f2x2 0.35, f4x4 0.3 ms)".
    */
   int Tune(Plan& plan, Op& op, int x, int v, std::string& note) {

@@ -444,10 +444,13 @@ void ForwardPass(const Pass& g, const float* x, const float* U, bool transposed_
 ConvAlgorithm GetConvAlgorithm() { return Mode(); }
 void SetConvAlgorithm(ConvAlgorithm mode) { Mode() = mode; }
 
+bool WinogradGeometry(const std::vector<int64_t>& p) {
+  return p[7] == 3 && p[8] == 3 && p[9] == 1 && p[10] == 1 && p[11] == 1 && p[12] == 1;
+}
+
 bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data) {
-  const int64_t IC = p[3], OC = p[6], KH = p[7], KW = p[8];
-  const int64_t SH = p[9], SW = p[10], DH = p[11], DW = p[12];
-  if (KH != 3 || KW != 3 || SH != 1 || SW != 1 || DH != 1 || DW != 1) return false;
+  const int64_t IC = p[3], OC = p[6];
+  if (!WinogradGeometry(p)) return false;
   if (backward_data && (p[13] > 2 || p[14] > 2)) return false;  // "full" padding 2 - pad must be >= 0
   switch (Mode()) {
     case ConvAlgorithm::kDirect: return false;

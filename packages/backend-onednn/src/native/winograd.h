@@ -19,6 +19,8 @@ enum class ConvAlgorithm {
 ConvAlgorithm GetConvAlgorithm();
 void SetConvAlgorithm(ConvAlgorithm mode);
 
+/** True when the conv in `p` (17 conv params, see conv.cc) is 3x3, stride 1 and undilated: Winograd can run it. */
+bool WinogradGeometry(const std::vector<int64_t>& p);
 /** True when the conv in `p` is 3x3, stride 1, undilated and the current mode picks Winograd for it. */
 bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data);
 
