@@ -11,6 +11,7 @@
         "src/native/optim.cc",
         "src/native/batchnorm.cc",
         "src/native/winograd.cc",
+        "src/native/gelu.cc",
         "src/native/graph.cc"
       ],
       "include_dirs": [

@@ -43,6 +43,15 @@ export interface PrimitiveImpl {
  */
 export type ConvAlgorithm = 'auto' | 'direct' | 'winograd';
 
+/**
+ * The output tile of the Winograd convolutions in training (forward, backward data, backward weights):
+ * - `4` (default): F(4x4, 3x3), 36 multiplications per 16 outputs and channel pair (direct: 144), ~1e-5 relative
+ *   error in float32;
+ * - `2`: F(2x2, 3x3), 16 per 4 outputs (direct: 36), ~1e-6 relative error.
+ * The process-wide default comes from the environment variable `ONEDNN_WINOGRAD_TILE` (`2` or `4`).
+ */
+export type WinogradTile = 2 | 4;
+
 /** The native half of {@link InferenceGraph} (graph.cc). */
 export interface NativeInferenceGraph {
   run(input: Float32Array, batch: number, output: Float32Array): void;
@@ -71,6 +80,10 @@ export interface OnednnBinding {
   getConvAlgorithm(): ConvAlgorithm;
   /** Sets it process-wide. @throws TypeError for any other string. */
   setConvAlgorithm(mode: ConvAlgorithm): void;
+  /** The Winograd tile of training convolutions (see {@link WinogradTile}). */
+  getWinogradTile(): WinogradTile;
+  /** Sets it process-wide. @throws TypeError for anything but 2 or 4. */
+  setWinogradTile(tile: WinogradTile): void;
   conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array,
     params: Int32Array, relu: boolean): void;
   conv2dBackwardData(dy: Float32Array, filter: Float32Array, out: Float32Array, params: Int32Array): void;
@@ -138,6 +151,12 @@ export interface OnednnBinding {
   /** scalars (5): weightDecay, momentum, 1-dampening, lr, 0. `outBuf` null means no momentum. */
   sgdUpdate(param: Float32Array, grad: Float32Array, buf: Float32Array | null, outParam: Float32Array,
     outBuf: Float32Array | null, n: number, nesterov: boolean, scalars: Float32Array): void;
+  /** scalars (2): weight, 1 − weight. `outAvg = torch.lerp(avg, param, weight)` (see `CnnEmaUpdate`). */
+  emaUpdate(avg: Float32Array, param: Float32Array, outAvg: Float32Array, n: number, scalars: Float32Array): void;
+  /** `out = x·Φ(x)` (exact GELU, see `CnnGelu`). */
+  gelu(x: Float32Array, out: Float32Array, n: number): void;
+  /** `out = dy·(Φ(x) + x·φ(x))`. */
+  geluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void;
 }
 
 /** Install instructions shown whenever the addon cannot be used. */
@@ -179,10 +198,10 @@ export function defaultAddonPath(): string {
 }
 
 const REQUIRED_FUNCTIONS: readonly (keyof OnednnBinding)[] = [
-  'getInfo', 'getPrimitiveImpls', 'clearCache', 'getConvAlgorithm', 'setConvAlgorithm', 'conv2dForward', 'conv2dBackwardData', 'conv2dBackwardFilter',
+  'getInfo', 'getPrimitiveImpls', 'clearCache', 'getConvAlgorithm', 'setConvAlgorithm', 'getWinogradTile', 'setWinogradTile', 'conv2dForward', 'conv2dBackwardData', 'conv2dBackwardFilter',
   'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'matMul', 'relu', 'step', 'reluBiasGrad', 'binary', 'binaryStrided', 'clip', 'gather',
   'sumOuter', 'sumInner', 'square', 'tileRows', 'batchNorm', 'batchNormTrain', 'batchNormGrad',
-  'adamUpdate', 'sgdUpdate', 'InferenceGraph',
+  'adamUpdate', 'sgdUpdate', 'emaUpdate', 'gelu', 'geluGrad', 'InferenceGraph',
 ];
 
 /**

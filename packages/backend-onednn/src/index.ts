@@ -11,13 +11,13 @@ export {
   loadBinding,
   OnednnUnavailableError,
 } from './binding.js';
-export type { ConvAlgorithm, NativeInferenceGraph, OnednnBinding, OnednnInfo, PrimitiveImpl } from './binding.js';
+export type { ConvAlgorithm, NativeInferenceGraph, OnednnBinding, OnednnInfo, PrimitiveImpl, WinogradTile } from './binding.js';
 export { BACKEND_PRIORITY, NATIVE_KERNEL_NAMES, registerOnednnBackend } from './register.js';
 export { selectBackend, BACKEND_CHOICES } from './select-backend.js';
 export type { BackendChoice, SelectBackendOptions, SelectedBackend } from './select-backend.js';
 export { describeShapeCase, NETWORK_SHAPES, runShapeCase } from './shapes.js';
 export type { ShapeCase } from './shapes.js';
-export { getConvAlgorithm, getInfo, getPrimitiveImpls, setConvAlgorithm } from './info.js';
+export { getConvAlgorithm, getInfo, getPrimitiveImpls, getWinogradTile, setConvAlgorithm, setWinogradTile } from './info.js';
 export { InferenceGraph } from './inference-graph.js';
 export type {
   AddGraphOp, AffineGraphOp, ConcatGraphOp, Conv2DGraphOp, DenseGraphOp, GraphActivation, GraphOp, InferenceGraphOptions, PoolGraphOp,

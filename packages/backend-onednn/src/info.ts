@@ -1,5 +1,5 @@
 /** Convenience accessors of the native binding's diagnostics. */
-import { type ConvAlgorithm, getBinding, type OnednnInfo, type PrimitiveImpl } from './binding.js';
+import { type ConvAlgorithm, getBinding, type OnednnInfo, type PrimitiveImpl, type WinogradTile } from './binding.js';
 
 /**
  * oneDNN version, OpenMP thread count and dispatched ISA.
@@ -36,4 +36,23 @@ export function setConvAlgorithm(mode: ConvAlgorithm): void {
     throw new TypeError(`setConvAlgorithm: mode must be 'auto', 'direct' or 'winograd'. Received: mode=${String(mode)}`);
   }
   getBinding().setConvAlgorithm(mode);
+}
+
+/**
+ * The Winograd output tile of training convolutions now (see {@link WinogradTile}; default `4`, or the
+ * environment variable `ONEDNN_WINOGRAD_TILE`).
+ * @throws OnednnUnavailableError when the addon cannot load.
+ */
+export function getWinogradTile(): WinogradTile {
+  return getBinding().getWinogradTile();
+}
+
+/**
+ * Sets the Winograd output tile of training convolutions process-wide (see {@link WinogradTile}).
+ * @throws TypeError when `tile` is not `2` or `4`.
+ * @throws OnednnUnavailableError when the addon cannot load.
+ */
+export function setWinogradTile(tile: WinogradTile): void {
+  if (tile !== 2 && tile !== 4) throw new TypeError(`setWinogradTile: tile must be 2 or 4. Received: tile=${String(tile)}`);
+  getBinding().setWinogradTile(tile);
 }

@@ -1,7 +1,8 @@
 /**
- * Winograd F(2x2, 3x3) convolutions: parity with tfjs' JS `cpu` backend (forward, dx, dw, fused bias + relu)
- * over 3x3 stride-1 geometries with odd sizes (tiles hanging over the edge), every padding form, batch 1 and
- * channel counts 1..64, with the algorithm forced to `'winograd'`; and which algorithm `'auto'` picks.
+ * Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions: parity with tfjs' JS `cpu` backend (forward, dx, dw, fused
+ * bias + relu) over 3x3 stride-1 geometries with odd sizes (tiles hanging over the edge), every padding form,
+ * batch 1 and channel counts 1..64, with the algorithm forced to `'winograd'`, for both tiles; their float32
+ * error against a float64 direct convolution; and which algorithm `'auto'` picks.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '@tensorflow/tfjs-layers';
 
 import { getBinding } from './binding.js';
-import { getConvAlgorithm, getPrimitiveImpls, setConvAlgorithm } from './info.js';
+import { getConvAlgorithm, getPrimitiveImpls, getWinogradTile, setConvAlgorithm, setWinogradTile } from './info.js';
 import './index.js';
 import { DIRECT_CONV_IMPL, expectParity, rand } from './parity-helpers.js';
 
@@ -34,13 +35,18 @@ function label(c: (typeof cases)[number]): string {
   return `x${c.x.join('x')} f${c.f.join('x')} ${JSON.stringify(c.pad)}`;
 }
 
-describe('Winograd F(2x2, 3x3) (forced) matches the JS cpu backend', () => {
+describe.each([2, 4] as const)('Winograd F(%ix%i, 3x3) (forced) matches the JS cpu backend', (tile) => {
   const previous = getConvAlgorithm();
-  afterAll(() => setConvAlgorithm(previous));
+  const previousTile = getWinogradTile();
+  afterAll(() => {
+    setConvAlgorithm(previous);
+    setWinogradTile(previousTile);
+  });
 
   cases.forEach((c, i) => {
     it(`conv2d fwd + dx + dw: ${label(c)}`, async () => {
       setConvAlgorithm('winograd');
+      setWinogradTile(tile);
       await expectParity(() => {
         const x = rand(c.x, 301 + i);
         const w = rand(c.f, 311 + i);
@@ -56,6 +62,7 @@ describe('Winograd F(2x2, 3x3) (forced) matches the JS cpu backend', () => {
   [cases[2]!, cases[6]!, cases[9]!].forEach((c, i) => {
     it(`fused conv2d bias + relu fwd: ${label(c)}`, async () => {
       setConvAlgorithm('winograd');
+      setWinogradTile(tile);
       await expectParity(() => [tf.fused.conv2d({
         x: rand(c.x, 401 + i) as tf.Tensor4D, filter: rand(c.f, 411 + i) as tf.Tensor4D, bias: rand([c.f[3]], 421 + i),
         strides: 1, pad: c.pad, activation: 'relu',
@@ -65,11 +72,12 @@ describe('Winograd F(2x2, 3x3) (forced) matches the JS cpu backend', () => {
 
   it('records the Winograd implementation for the shapes it ran', async () => {
     setConvAlgorithm('winograd');
+    setWinogradTile(tile);
     await tf.setBackend('onednn');
     getBinding().clearCache();
     tf.tidy(() => tf.conv2d(rand([1, 6, 6, 4], 1) as tf.Tensor4D, rand([3, 3, 4, 4], 2) as tf.Tensor4D, 1, 'same').dataSync());
     const impls = getPrimitiveImpls().filter((p) => p.kernel === 'Conv2D');
-    expect(impls.map((p) => p.impl)).toEqual(['native:winograd_f2x2_3x3+gemm:jit']);
+    expect(impls.map((p) => p.impl)).toEqual([`native:winograd_f${tile}x${tile}_3x3+gemm:jit`]);
   });
 });
 

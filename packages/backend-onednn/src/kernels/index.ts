@@ -10,6 +10,8 @@ import { clipByValueConfig } from './ClipByValue.js';
 import { cnnAdamUpdateConfig } from './CnnAdamUpdate.js';
 import { cnnBatchNormGradConfig } from './CnnBatchNormGrad.js';
 import { cnnBatchNormTrainConfig } from './CnnBatchNormTrain.js';
+import { cnnEmaUpdateConfig } from './CnnEmaUpdate.js';
+import { cnnGeluConfig, cnnGeluGradConfig } from './CnnGelu.js';
 import { cnnReluBiasGradConfig } from './CnnReluBiasGrad.js';
 import { cnnSgdUpdateConfig } from './CnnSgdUpdate.js';
 import { conv2DConfig } from './Conv2D.js';
@@ -46,6 +48,9 @@ export const NATIVE_KERNEL_CONFIGS: readonly KernelConfig[] = [
   cnnAdamUpdateConfig,
   cnnBatchNormGradConfig,
   cnnBatchNormTrainConfig,
+  cnnEmaUpdateConfig,
+  cnnGeluConfig,
+  cnnGeluGradConfig,
   cnnReluBiasGradConfig,
   cnnSgdUpdateConfig,
   conv2DConfig,

@@ -258,6 +258,20 @@ Napi::Value SetConvAlgorithmJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+/** getWinogradTile() → 2 | 4: the tile of training convolutions that run Winograd. */
+Napi::Value GetWinogradTileJs(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<int>(GetTrainingWinogradTile()));
+}
+
+/** setWinogradTile(2 | 4). */
+Napi::Value SetWinogradTileJs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int tile = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+  if (tile != 2 && tile != 4) throw Napi::TypeError::New(env, "onednn: setWinogradTile expects 2 or 4");
+  SetTrainingWinogradTile(static_cast<WinogradTile>(tile));
+  return env.Undefined();
+}
+
 }  // namespace
 
 /**
@@ -303,6 +317,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("clearCache", Napi::Function::New(env, ClearCache, "clearCache"));
   exports.Set("getConvAlgorithm", Napi::Function::New(env, GetConvAlgorithmJs, "getConvAlgorithm"));
   exports.Set("setConvAlgorithm", Napi::Function::New(env, SetConvAlgorithmJs, "setConvAlgorithm"));
+  exports.Set("getWinogradTile", Napi::Function::New(env, GetWinogradTileJs, "getWinogradTile"));
+  exports.Set("setWinogradTile", Napi::Function::New(env, SetWinogradTileJs, "setWinogradTile"));
   exports.Set("conv2dForward", Napi::Function::New(env, Blocked<Conv2dForward>, "conv2dForward"));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Blocked<Conv2dBackwardData>, "conv2dBackwardData"));
   exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Blocked<Conv2dBackwardFilter>, "conv2dBackwardFilter"));
@@ -327,6 +343,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNorm", Napi::Function::New(env, BatchNorm, "batchNorm"));
   exports.Set("adamUpdate", Napi::Function::New(env, AdamUpdate, "adamUpdate"));
   exports.Set("sgdUpdate", Napi::Function::New(env, SgdUpdate, "sgdUpdate"));
+  exports.Set("emaUpdate", Napi::Function::New(env, EmaUpdate, "emaUpdate"));
+  exports.Set("gelu", Napi::Function::New(env, Gelu, "gelu"));
+  exports.Set("geluGrad", Napi::Function::New(env, GeluGrad, "geluGrad"));
   exports.Set("InferenceGraph", InferenceGraphClass(env));
   return exports;
 }

@@ -47,7 +47,10 @@ inline int ThreadId() {
  * kernels would otherwise run 4 lanes wide. Inline helpers called by such a function are compiled into each
  * version. Empty on other compilers and architectures.
  */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(ONEDNN_BINDING_MAX_AVX2)
+// A build for measuring what an AVX2-only CPU gets (with ONEDNN_MAX_CPU_ISA=AVX2 for oneDNN's own kernels).
+#define ONEDNN_BINDING_CLONES __attribute__((target_clones("avx2", "default")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define ONEDNN_BINDING_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define ONEDNN_BINDING_CLONES
@@ -157,6 +160,9 @@ Napi::Value TileRows(const Napi::CallbackInfo& info);
 Napi::Value BatchNorm(const Napi::CallbackInfo& info);
 Napi::Value AdamUpdate(const Napi::CallbackInfo& info);
 Napi::Value SgdUpdate(const Napi::CallbackInfo& info);
+Napi::Value EmaUpdate(const Napi::CallbackInfo& info);
+Napi::Value Gelu(const Napi::CallbackInfo& info);
+Napi::Value GeluGrad(const Napi::CallbackInfo& info);
 /** The InferenceGraph class (graph.cc). */
 Napi::Function InferenceGraphClass(Napi::Env env);
 

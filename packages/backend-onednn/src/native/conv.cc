@@ -135,11 +135,19 @@ dnnl::memory WeightsIn(WeightsBridge& w, float* user) {
 /** Marks a shape that runs on the Winograd path (cached so its implementation is recorded once). */
 struct WinogradEntry : CacheEntry {};
 
-/** Records `kernel`'s Winograd implementation for `key` the first time the shape is seen. */
-void NoteWinograd(const char* kernel, const std::string& key) {
-  if (CacheGet(key)) return;
-  RecordImpl(kernel, key, "native:winograd_f2x2_3x3+gemm:jit");
-  CachePut(key, std::make_unique<WinogradEntry>());
+/**
+ * The training Winograd tile (GetTrainingWinogradTile), recording `kernel`'s implementation for `key` (the shape
+ * and the tile) the first time it is seen.
+ */
+WinogradTile NoteWinograd(const char* kernel, const std::string& shape_key) {
+  const WinogradTile tile = GetTrainingWinogradTile();
+  const std::string key = shape_key + (tile == WinogradTile::kF4x4 ? ":f4x4" : ":f2x2");
+  if (!CacheGet(key)) {
+    RecordImpl(kernel, key, tile == WinogradTile::kF4x4 ? "native:winograd_f4x4_3x3+gemm:jit"
+                                                        : "native:winograd_f2x2_3x3+gemm:jit");
+    CachePut(key, std::make_unique<WinogradEntry>());
+  }
+  return tile;
 }
 
 }  // namespace
@@ -169,8 +177,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   const int flags = (b ? 1 : 0) | (relu ? 2 : 0);
   try {
     if (WinogradApplies(p, false)) {
-      NoteWinograd("Conv2D", Key("wino_fwd", p, flags));
-      WinogradForward(p, x, w, b, relu, y);
+      WinogradForward(p, x, w, b, relu, y, NoteWinograd("Conv2D", Key("wino_fwd", p, flags)));
       return env.Undefined();
     }
     std::string key = Key("conv_fwd", p, flags);
@@ -273,8 +280,7 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   float* dx = F32(info, 2, "out", g.src_n);
   try {
     if (WinogradApplies(p, true)) {
-      NoteWinograd("Conv2DBackpropInput", Key("wino_bwd_data", p));
-      WinogradBackwardData(p, dy, w, dx);
+      WinogradBackwardData(p, dy, w, dx, NoteWinograd("Conv2DBackpropInput", Key("wino_bwd_data", p)));
       return env.Undefined();
     }
     if (p[3] < GemmBwdDataMaxIc()) {
@@ -322,8 +328,7 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   float* dw = F32(info, 2, "out", g.wei_n);
   try {
     if (WinogradApplies(p, false)) {
-      NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p));
-      WinogradBackwardWeights(p, x, dy, dw);
+      WinogradBackwardWeights(p, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p)));
       return env.Undefined();
     }
     std::string key = Key("conv_bwd_weights", p);

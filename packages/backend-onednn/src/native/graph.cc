@@ -495,7 +495,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
   /** op's Winograd-transformed filter for `tile` (2 or 4), made on first use. */
   static const float* WinogradFilter(Op& op, int tile) {
     std::vector<float>& u = op.winograd[tile == 4 ? 1 : 0];
-    if (u.empty()) u = WinogradTransformFilter(op.weights.data(), op.in.c, op.out, tile);
+    if (u.empty()) u = WinogradTransformFilter(op.weights.data(), op.in.c, op.out, static_cast<WinogradTile>(tile));
     return u.data();
   }
 
@@ -510,8 +510,10 @@ class Graph : public Napi::ObjectWrap<Graph> {
       plan.impls.push_back(algo == 4 ? "native:winograd_f4x4_3x3+gemm:jit" : "native:winograd_f2x2_3x3+gemm:jit");
       const float* u = WinogradFilter(op, algo);
       const bool relu = op.relu;
-      auto pass = algo == 4 ? &WinogradForward43Transformed : &WinogradForwardTransformed;
-      plan.Add([p, pass, u, bias, relu, x, v](float* const* val) { pass(p, val[x], u, bias, relu, val[v]); });
+      const auto tile = static_cast<WinogradTile>(algo);
+      plan.Add([p, tile, u, bias, relu, x, v](float* const* val) {
+        WinogradForwardTransformed(p, val[x], u, bias, relu, val[v], tile);
+      });
       return;
     }
     auto pd = ConvForwardDesc(p, bias != nullptr, op.relu);

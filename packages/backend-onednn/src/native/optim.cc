@@ -94,3 +94,26 @@ Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace onednn_binding
+
+namespace onednn_binding {
+
+// emaUpdate(avg, param, outAvg, n, weight): outAvg = torch.lerp(avg, param, weight) in float32 with torch's
+// formula and the op path's rounding: |w| < 0.5 ? avg + w·(param − avg) : param − (param − avg)·(1 − w), where
+// `weight` and `1 − weight` arrive as float32 values (scalars[0], scalars[1]).
+Napi::Value EmaUpdate(const Napi::CallbackInfo& info) {
+  const int64_t n = Count(info, 3);
+  const size_t len = static_cast<size_t>(n);
+  const float* avg = F32(info, 0, "avg", len);
+  const float* param = F32(info, 1, "param", len);
+  float* out = F32(info, 2, "outAvg", len);
+  const float* s = Scalars(info, 4, 2);
+  const float w = s[0], omw = s[1];
+  if (std::fabs(w) < 0.5f) {
+    for (int64_t i = 0; i < n; ++i) out[i] = avg[i] + w * (param[i] - avg[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = param[i] - (param[i] - avg[i]) * omw;
+  }
+  return info.Env().Undefined();
+}
+
+}  // namespace onednn_binding
