@@ -27,6 +27,14 @@ export {
   type LinearLROptions, type CosineAnnealingLROptions, type CosineAnnealingWarmRestartsOptions, type OneCycleLROptions,
   type LinearWarmupOptions, type SequentialLROptions, type ReduceLROnPlateauOptions,
 } from './schedulers';
+export {
+  lerp, ModelEma, Lookahead, airbenchLookaheadAlpha, EMA_UPDATE_KERNEL,
+  type LerpOptions, type AveragedWeightsState, type ModelEmaOptions, type ModelEmaState, type LookaheadOptions,
+} from './weight-averaging';
+export {
+  LookaheadCallback, ModelEmaCallback,
+  type LookaheadCallbackOptions, type LookaheadCallbackState, type ModelEmaCallbackOptions, type ModelEmaCallbackState,
+} from './averaging-callbacks';
 export { createProgress, formatProgressLine, type ProgressMode, type ProgressInfo, type ProgressReporter } from './progress';
 export { formatCount, formatPercent, formatLr, formatSeconds } from './format';
 export { saveModel, loadModel, type SaveModelOptions, type SaveFs, type SavedModelInfo } from './model-io';
