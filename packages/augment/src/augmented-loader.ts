@@ -23,8 +23,9 @@ const BATCH_STREAMS = 1 << 20;
  *
  * Iterating it iterates the loader (one epoch, advancing `loader.epoch`) and yields
  * `{x: [batch, height', width', channels] float32, y, indices}`; the caller disposes `x` and `y`, the
- * un-augmented batch is disposed here. `epoch` / `setEpoch` pass through to the loader, so `fit`'s
- * checkpoints restore both the shuffle order and the augmentation draws.
+ * un-augmented batch is disposed here. Each batch's epoch (0-based) and dataset `indices` reach the transforms
+ * (`ForwardOptions`), for per-sample, per-epoch transforms such as `AlternatingFlip`. `epoch` / `setEpoch` pass
+ * through to the loader, so `fit`'s checkpoints restore the shuffle order and the augmentation draws.
  */
 export class AugmentedLoader implements Iterable<Batch> {
   readonly loader: DataLoader;
@@ -74,7 +75,7 @@ export class AugmentedLoader implements Iterable<Batch> {
       b++;
       let x: tf.Tensor4D;
       try {
-        x = this.transform.forward(batch.x, rng, { training: this.training });
+        x = this.transform.forward(batch.x, rng, { training: this.training, epoch, indices: batch.indices });
       } finally {
         batch.x.dispose();
       }

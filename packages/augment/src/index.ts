@@ -5,14 +5,16 @@
  *
  * @packageDocumentation
  */
-export { Compose, checkImages, type BatchShape, type ForwardOptions, type ResizingTransform, type Transform } from './transform.js';
+export { Compose, checkImages, type BatchContext, type BatchShape, type ForwardOptions, type ResizingTransform, type Transform } from './transform.js';
 export {
+  AlternatingFlip,
   RandomAffine,
   RandomCrop,
   RandomHorizontalFlip,
   RandomRotation,
   RandomVerticalFlip,
   type AffineParams,
+  type AlternatingFlipOptions,
   type FlipParams,
   type RandomAffineOptions,
   type RandomCropOptions,

@@ -12,6 +12,17 @@ import * as tf from '@tensorflow/tfjs-core';
 export type BatchShape = readonly [number, number, number, number];
 
 /**
+ * Where a batch comes from, for transforms whose draw is tied to the sample and the epoch rather than to the
+ * batch's random stream (e.g. {@link AlternatingFlip}). {@link AugmentedLoader} fills it from the loader.
+ */
+export interface BatchContext {
+  /** 0-based epoch of the batch (`DataLoader.epoch` when the epoch started). */
+  epoch?: number;
+  /** `[batch]` dataset indices of the samples, in batch order (`Batch.indices` of `@cnn/data`). */
+  indices?: Int32Array;
+}
+
+/**
  * A batch transform on float32 NHWC images.
  *
  * @typeParam P - The parameters drawn for one batch (plain data, serialisable).
@@ -26,8 +37,9 @@ export interface Transform<P = unknown> {
    * the same batch.
    * @param rng - Seeded generator (advanced).
    * @param shape - The input batch shape `[batch, height, width, channels]`.
+   * @param context - The batch's epoch and dataset indices, when known (most transforms ignore it).
    */
-  makeParams(rng: Rng, shape: BatchShape): P;
+  makeParams(rng: Rng, shape: BatchShape, context?: BatchContext): P;
   /**
    * Applies drawn parameters to `[batch, height, width, channels]` float32 images. Does not dispose `x`; the
    * result is a new tensor owned by the caller (intermediate tensors are released).
@@ -80,8 +92,8 @@ export function toRange(fn: string, name: string, v: number | readonly [number, 
 /** Uniform float in `[lo, hi)`. */
 export const uniform = (rng: Rng, lo: number, hi: number): number => lo + (hi - lo) * rng.next();
 
-/** Options for {@link Compose.forward}. */
-export interface ForwardOptions {
+/** Options for {@link Compose.forward}: the mode, and the batch's {@link BatchContext} (epoch, dataset indices). */
+export interface ForwardOptions extends BatchContext {
   /** `false` → evaluation: random transforms are skipped (identity), deterministic ones (Normalize) still run. Default `true`. */
   training?: boolean;
 }
@@ -105,12 +117,12 @@ export class Compose implements Transform<unknown[]> {
 
   /**
    * Draws every transform's parameters. Shapes are tracked through the pipeline (a crop may change height and
-   * width), so parameters can be drawn before any tensor work.
+   * width), so parameters can be drawn before any tensor work. `context` is passed to every transform.
    */
-  makeParams(rng: Rng, shape: BatchShape): unknown[] {
+  makeParams(rng: Rng, shape: BatchShape, context?: BatchContext): unknown[] {
     let s = shape;
     return this.transforms.map((t) => {
-      const p = t.makeParams(rng, s);
+      const p = t.makeParams(rng, s, context);
       s = outputShape(t, s);
       return p;
     });
@@ -129,12 +141,13 @@ export class Compose implements Transform<unknown[]> {
   /**
    * Draws parameters and applies them (training), or applies only the non-random transforms (eval).
    * @param x - `[batch, height, width, channels]` float32 in `[0, 1]`.
+   * @param options - Mode, and the batch's `epoch` / `indices` for transforms that need them (AlternatingFlip).
    * @returns A new tensor of the output shape; the caller disposes it.
    */
   forward(x: tf.Tensor4D, rng: Rng, options: ForwardOptions = {}): tf.Tensor4D {
     checkImages('Compose', x);
     const training = options.training ?? true;
-    if (training) return this.apply(x, this.makeParams(rng, x.shape));
+    if (training) return this.apply(x, this.makeParams(rng, x.shape, { epoch: options.epoch, indices: options.indices }));
     return tf.tidy(() => {
       let y = x;
       for (const t of this.transforms) if (!t.random) y = t.apply(y, t.makeParams(rng, y.shape));

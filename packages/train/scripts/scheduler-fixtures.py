@@ -88,6 +88,53 @@ add('warmup-exponential', 'LinearWarmup',
     lambda o: S.ChainedScheduler([S.LinearLR(o, start_factor=0.2, end_factor=1.0, total_iters=5),
                                   S.ExponentialLR(o, gamma=0.9)]))
 
+# SequentialLR: children built on the same optimizer first (their constructors run their own step 0), then
+# sequenced; the spec lists the children as scheduler specs.
+def spec(kind, options):
+    return {'scheduler': kind, 'options': options}
+
+
+AIRBENCH_TOTAL = 50
+AIRBENCH_WARMUP = int(AIRBENCH_TOTAL * 0.23)
+add('sequential-warmup-decay', 'SequentialLR',
+    {'schedulers': [spec('LinearLR', {'startFactor': 0.2, 'endFactor': 1.0, 'totalIters': AIRBENCH_WARMUP}),
+                    spec('LinearLR', {'startFactor': 1.0, 'endFactor': 0.07, 'totalIters': AIRBENCH_TOTAL - AIRBENCH_WARMUP})],
+     'milestones': [AIRBENCH_WARMUP]},
+    0.1, AIRBENCH_TOTAL,
+    lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.2, end_factor=1.0, total_iters=AIRBENCH_WARMUP),
+                                 S.LinearLR(o, start_factor=1.0, end_factor=0.07, total_iters=AIRBENCH_TOTAL - AIRBENCH_WARMUP)],
+                             milestones=[AIRBENCH_WARMUP]))
+add('sequential-three', 'SequentialLR',
+    {'schedulers': [spec('ExponentialLR', {'gamma': 0.9}), spec('StepLR', {'stepSize': 3, 'gamma': 0.5}),
+                    spec('CosineAnnealingLR', {'tMax': 6, 'etaMin': 1e-3})],
+     'milestones': [4, 10]},
+    0.1, 20,
+    lambda o: S.SequentialLR(o, [S.ExponentialLR(o, gamma=0.9), S.StepLR(o, step_size=3, gamma=0.5),
+                                 S.CosineAnnealingLR(o, T_max=6, eta_min=1e-3)], milestones=[4, 10]))
+add('sequential-restarts-multistep', 'SequentialLR',
+    {'schedulers': [spec('LinearLR', {'startFactor': 0.5, 'endFactor': 1.0, 'totalIters': 3}),
+                    spec('CosineAnnealingWarmRestarts', {'t0': 3, 'tMult': 2, 'etaMin': 0}),
+                    spec('MultiStepLR', {'milestones': [2, 4], 'gamma': 0.5})],
+     'milestones': [3, 12]},
+    0.2, 20,
+    lambda o: S.SequentialLR(o, [S.LinearLR(o, start_factor=0.5, end_factor=1.0, total_iters=3),
+                                 S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2, eta_min=0),
+                                 S.MultiStepLR(o, milestones=[2, 4], gamma=0.5)], milestones=[3, 12]))
+
+
+def airbench_factor(step):
+    """airbench94's LambdaLR factor: 0.2 → 1 over the warm-up (23% of the steps), then 1 → 0.07."""
+    warmup, warmdown = AIRBENCH_WARMUP, AIRBENCH_TOTAL - AIRBENCH_WARMUP
+    if step < warmup:
+        frac = step / warmup
+        return 0.2 * (1 - frac) + 1.0 * frac
+    frac = (step - warmup) / warmdown
+    return 1.0 * (1 - frac) + 0.07 * frac
+
+
+airbench_lambda = {'baseLr': 0.1, 'steps': AIRBENCH_TOTAL,
+                   'lrs': seq(lambda o: S.LambdaLR(o, airbench_factor), 0.1, AIRBENCH_TOTAL)}
+
 plateau_metrics_a = [1.0, 0.9, 0.95, 0.93, 0.91, 0.9, 0.9, 0.89, 0.8999, 0.895, 0.9, 0.9, 0.9, 0.9, 0.85, 0.9, 0.9, 0.9, 0.9, 0.9]
 add('plateau-min-rel', 'ReduceLROnPlateau', {'mode': 'min', 'factor': 0.5, 'patience': 2, 'threshold': 1e-2},
     0.1, len(plateau_metrics_a), lambda o: S.ReduceLROnPlateau(o, mode='min', factor=0.5, patience=2, threshold=1e-2),
@@ -103,6 +150,7 @@ add('plateau-max-abs-cooldown', 'ReduceLROnPlateau',
 
 out = os.path.join(os.path.dirname(__file__), '..', 'src', '__fixtures__', 'schedulers-torch.json')
 with open(out, 'w') as f:
-    json.dump({'generatedBy': f'scripts/scheduler-fixtures.py with torch {torch.__version__}', 'cases': cases}, f, indent=1)
+    json.dump({'generatedBy': f'scripts/scheduler-fixtures.py with torch {torch.__version__}', 'cases': cases,
+               'airbenchLambdaLR': airbench_lambda}, f, indent=1)
     f.write('\n')
 print(f'wrote {len(cases)} cases to {os.path.normpath(out)}')

@@ -30,12 +30,18 @@ export interface GradientsInfo {
 
 /** Run-wide parameters in {@link TrainingContext.params}. */
 export interface TrainingParams {
-  /** Last epoch (1-based) of the run. */
+  /** Last epoch (1-based) of the run (`ceil` of a fractional `fit({epochs})`). */
   epochs: number;
   /** Epochs already done before this call (resumed or `initialEpoch`). */
   initialEpoch: number;
   /** Batches per epoch when the loader knows its `length`. */
   steps?: number;
+  /**
+   * Training batches of the whole run (from epoch 1, resumed epochs included) when the loader knows its
+   * `length`: `steps · epochs`, or `ceil(steps · epochs)` for a fractional `fit({epochs})` — the length of a
+   * per-batch schedule (with `accumulateSteps` 1, the optimizer steps).
+   */
+  totalSteps?: number;
 }
 
 /**

@@ -13,6 +13,7 @@ import { Adam } from './optimizers/adam';
 import { SGD } from './optimizers/sgd';
 import { MultiStepLR } from './schedulers';
 import { toyLoader } from './test-utils/synthetic';
+import { trainStep } from './train-step';
 
 /** Dense-only net on `[b, 6, 6, 1]` (fast on the cpu backend). */
 function denseNet(seed = 1): tfl.Sequential {
@@ -82,6 +83,77 @@ describe('gradient accumulation', () => {
     await trainEpoch(m, toyLoader(10, 2, 5), opt, { progress: 'none', accumulateSteps: 3 });
     expect(tf.memory().numTensors).toBe(n);
     await expect(trainEpoch(m, toyLoader(4, 2, 5), opt, { accumulateSteps: 0 })).rejects.toThrow(/accumulateSteps must be an integer >= 1/);
+  });
+});
+
+describe("loss reduction 'sum'", () => {
+  it('trainStep: gradients are batch × the mean\'s (SGD lr/B with sum = lr with mean); the reported loss stays the mean', () => {
+    const [b] = [...(toyLoader(8, 8, 3) as Iterable<Batch>)];
+    const mean = denseNet(7);
+    const sum = denseNet(7);
+    const rMean = trainStep(mean, b.x, b.y, new SGD({ lr: 0.4 }));
+    const rSum = trainStep(sum, b.x, b.y, new SGD({ lr: 0.4 / 8 }), { reduction: 'sum' });
+    expect(rSum.loss).toBeCloseTo(rMean.loss, 6);
+    expect(rSum.loss).toBeGreaterThan(0.3); // a per-sample cross-entropy of 2 classes, not 8× it
+    expect(rSum.loss).toBeLessThan(1.5);
+    const a = weightsOf(sum);
+    weightsOf(mean).forEach((w, i) => w.forEach((v, j) => expect(Math.abs(a[i][j] - v)).toBeLessThan(1e-6)));
+    tf.dispose([b.x, b.y]);
+  });
+
+  it('accumulation sums the micro-batch gradients (4 × 2 samples = one batch of 8), fit history losses are per-sample means', async () => {
+    const big = denseNet(3);
+    const acc = denseNet(3);
+    await trainEpoch(big, toyLoader(16, 8, 5), new SGD({ lr: 0.05, momentum: 0.9 }), { progress: 'none', reduction: 'sum' });
+    await trainEpoch(acc, toyLoader(16, 2, 5), new SGD({ lr: 0.05, momentum: 0.9 }), { progress: 'none', reduction: 'sum', accumulateSteps: 4 });
+    const a = weightsOf(acc);
+    weightsOf(big).forEach((w, i) => w.forEach((v, j) => expect(Math.abs(a[i][j] - v)).toBeLessThan(1e-5)));
+    const run = (reduction: 'mean' | 'sum', lr: number): Promise<{ trainLoss: number }[]> =>
+      fit(denseNet(8), { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 2, optimizer: new SGD({ lr }), reduction, log: () => {}, progress: 'none' });
+    const hMean = await run('mean', 0.2);
+    const hSum = await run('sum', 0.2 / 4);
+    hSum.forEach((e, i) => expect(e.trainLoss).toBeCloseTo(hMean[i].trainLoss, 5));
+  });
+});
+
+describe('fractional epochs', () => {
+  it('epochs 2.5 over 4 batches trains ceil(10) batches: two full epochs and a recorded partial one of 2', async () => {
+    const opt = new SGD({ lr: 0.1 });
+    let params: TrainingContext['params'] | undefined;
+    const batchesPerEpoch: number[] = [];
+    const cb: Callback = {
+      setContext: (c) => { params = c.params; },
+      onEpochBegin: () => { batchesPerEpoch.push(0); },
+      onBatchEnd: () => { batchesPerEpoch[batchesPerEpoch.length - 1] += 1; },
+    };
+    const lines: string[] = [];
+    const h = await fit(denseNet(), { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 2.5, optimizer: opt, callbacks: [cb], log: (l) => lines.push(l), progress: 'none' });
+    expect(batchesPerEpoch).toEqual([4, 4, 2]);
+    expect(opt.iterations).toBe(10);
+    expect(params).toEqual({ epochs: 3, initialEpoch: 0, steps: 4, totalSteps: 10 });
+    expect(h.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    expect(h.map((e) => e.batches)).toEqual([undefined, undefined, 2]);
+    expect(lines.filter((l) => l.startsWith('Epoch 3/3'))).toHaveLength(1);
+  });
+
+  it('follows Python\'s ceil(len(loader) * epochs) in double precision: 2.2 epochs of 25 batches are ceil(55.00000000000001) = 56', async () => {
+    let n = 0;
+    const counting: BatchSource = {
+      length: 25,
+      *[Symbol.iterator]() { for (let i = 0; i < 25; i++) { n += 1; yield { x: tf.zeros([1, 6, 6, 1]), y: tf.zeros([1], 'int32') }; } },
+    };
+    const h = await fit(denseNet(), { train: counting, test: toyLoader(2, 2, 2), epochs: 2.2, optimizer: new SGD({ lr: 0 }), log: () => {}, progress: 'none' });
+    expect(n).toBe(56); // Python: math.ceil(25 * 2.2) == 56 (and airbench's math.ceil(98 * 9.9) == 971)
+    expect(h.map((e) => e.batches)).toEqual([undefined, undefined, 6]);
+  });
+
+  it('rejects bad epochs and a fractional epochs without a loader length', async () => {
+    const opts = { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 2), optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none' as const };
+    await expect(fit(denseNet(), { ...opts, epochs: 0 })).rejects.toThrow('fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=0');
+    await expect(fit(denseNet(), { ...opts, epochs: Infinity })).rejects.toThrow(/Received: epochs=Infinity/);
+    const noLength: BatchSource = { *[Symbol.iterator]() { yield* toyLoader(4, 4, 1) as Iterable<Batch>; } };
+    await expect(fit(denseNet(), { ...opts, train: noLength, epochs: 1.5 })).rejects.toThrow(/fractional epochs=1\.5 needs a training loader with a length.*Received: length=undefined/);
+    await expect(trainEpoch(denseNet(), toyLoader(4, 4, 1), new SGD({ lr: 0.1 }), { maxBatches: 0 })).rejects.toThrow(/maxBatches must be an integer >= 1\. Received: maxBatches=0/);
   });
 });
 

@@ -16,6 +16,11 @@ export interface HistoryEntry {
   seconds: number;
   /** Training throughput (img/s). */
   imgPerSec: number;
+  /**
+   * Batches trained in this epoch, present only on the partial last epoch of a fractional `fit({epochs})`
+   * (e.g. 89 of 98 for airbench's `9.9` epochs).
+   */
+  batches?: number;
 }
 
 /** The per-epoch records returned by {@link fit}. */

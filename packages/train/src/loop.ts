@@ -5,7 +5,7 @@ import { hasCheckpoint, loadCheckpoint, restoreTrainingState } from './checkpoin
 import { NonFiniteLossError } from './errors';
 import type { History, HistoryEntry } from './history';
 import { formatCount, formatLr, formatPercent, formatSeconds } from './format';
-import { softmaxCrossEntropy } from './loss';
+import { softmaxCrossEntropy, type LossReduction } from './loss';
 import type { Optimizer } from './optimizers/optimizer';
 import { createProgress, type ProgressMode } from './progress';
 import { applyGradients, computeGradients, countCorrect, type StepOptions } from './train-step';
@@ -82,6 +82,17 @@ export interface TrainEpochOptions {
   shouldStop?: () => boolean;
   /** Label smoothing of the loss. Default `0`. */
   labelSmoothing?: number;
+  /**
+   * Loss reduction that is differentiated, `'mean'` (default) or `'sum'` over each batch (see
+   * `softmaxCrossEntropy`). The reported losses stay per-sample means.
+   */
+  reduction?: LossReduction;
+  /**
+   * Train at most this many batches, then end the epoch normally (not `stopped`; a pending accumulation
+   * group is applied) — the partial last epoch of a fractional `fit({epochs})`. Integer >= 1. Default: the
+   * whole loader.
+   */
+  maxBatches?: number;
   /** Global-norm gradient clipping (`clip_grad_norm_`). Default: none. */
   clipNorm?: number;
   /** Element-wise gradient clipping (`clip_grad_value_`). Default: none. */
@@ -89,8 +100,9 @@ export interface TrainEpochOptions {
   /**
    * Gradient accumulation: one optimizer step per `accumulateSteps` batches, with the sample-weighted
    * mean of their gradients (the gradient of one `accumulateSteps`× larger batch, except for
-   * batch-norm statistics and dropout masks, which stay per micro-batch). A last incomplete group is
-   * applied at the end of the epoch. Default `1`.
+   * batch-norm statistics and dropout masks, which stay per micro-batch); with `reduction: 'sum'` their
+   * sum (again the gradient of the larger batch's summed loss). A last incomplete group is applied at the
+   * end of the epoch. Default `1`.
    */
   accumulateSteps?: number;
 }
@@ -99,6 +111,8 @@ export interface TrainEpochOptions {
 export interface TrainEpochResult extends EpochResult {
   /** True when the epoch was cut short by `shouldStop`. */
   stopped: boolean;
+  /** Batches trained (fewer than the loader's with `maxBatches` or `stopped`). */
+  batches: number;
 }
 
 /** Options of {@link evaluate}. */
@@ -142,16 +156,23 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
   const log = opts.log ?? console.log;
   const k = opts.accumulateSteps ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new Error(`trainEpoch: accumulateSteps must be an integer >= 1. Received: accumulateSteps=${opts.accumulateSteps}`);
-  const stepOpts: StepOptions = { labelSmoothing: opts.labelSmoothing, clipNorm: opts.clipNorm, clipValue: opts.clipValue };
+  const maxBatches = opts.maxBatches ?? Infinity;
+  if (opts.maxBatches !== undefined && !(Number.isInteger(maxBatches) && maxBatches >= 1)) {
+    throw new Error(`trainEpoch: maxBatches must be an integer >= 1. Received: maxBatches=${opts.maxBatches}`);
+  }
+  const reduction = opts.reduction ?? 'mean';
+  const stepOpts: StepOptions = { labelSmoothing: opts.labelSmoothing, reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue };
+  const lastBatch = Math.min(loader.length ?? Infinity, maxBatches);
   const shouldStop = opts.shouldStop ?? (() => false);
   const label = opts.epochs ? `Epoch ${epoch}/${opts.epochs}` : `Epoch ${epoch}`;
-  const reporter = createProgress(opts.progress ?? 'auto', { total: loader.length, log, logEvery: opts.logEvery ?? 100, label });
+  const total = Number.isFinite(lastBatch) ? lastBatch : undefined;
+  const reporter = createProgress(opts.progress ?? 'auto', { total, log, logEvery: opts.logEvery ?? 100, label });
   let lossSum = 0;
   let correct = 0;
   let samples = 0;
   let batch = 0;
   let stopped = false;
-  // gradient accumulation: Σ size_i · g_i and Σ size_i
+  // gradient accumulation: Σ w_i · g_i and Σ size_i, w_i = size_i for 'mean', 1 for 'sum'
   let acc: Record<string, tf.Tensor> | undefined;
   let accLossSum = 0;
   let accSamples = 0;
@@ -194,17 +215,20 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
         } else {
           const prev = acc;
           acc = {};
+          const w = reduction === 'sum' ? 1 : size;
           for (const [name, grad] of Object.entries(g.grads)) {
-            acc[name] = tf.tidy(() => (prev?.[name] ? tf.add(prev[name], tf.mul(grad, size)) : tf.mul(grad, size)));
+            acc[name] = tf.tidy(() => {
+              const term = w === 1 ? grad.clone() : tf.mul(grad, w);
+              return prev?.[name] ? tf.add(prev[name], term) : term;
+            });
           }
           if (prev) tf.dispose(Object.values(prev));
           tf.dispose(Object.values(g.grads));
           accLossSum += g.loss * size;
           accSamples += size;
           accCount += 1;
-          if (accCount === k || batch === loader.length) {
-            const mean: Record<string, tf.Tensor> = {};
-            for (const [name, t] of Object.entries(acc)) mean[name] = tf.div(t, accSamples);
+          if (accCount === k || batch === lastBatch) {
+            const mean = groupGradients(acc, reduction, accSamples);
             try {
               res = flush(mean, g.vars, b.x, b.y, accLossSum / accSamples);
             } finally {
@@ -220,18 +244,18 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
       correct += r.correct;
       samples += size;
       const seconds = now() - t0;
-      reporter.update({ batch, total: loader.length, loss: lossSum / samples, acc: correct / samples, imgPerSec: samples / seconds, seconds });
+      reporter.update({ batch, total, loss: lossSum / samples, acc: correct / samples, imgPerSec: samples / seconds, seconds });
       await opts.onBatchEnd?.({ epoch, batch, loss: r.loss, correct: r.correct, size, lr, stepped: res.stepped, ...(res.gradNorm !== undefined ? { gradNorm: res.gradNorm } : {}) });
       if (shouldStop()) {
         stopped = true;
         break;
       }
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, batch, r.loss);
+      if (batch >= maxBatches) break;
     }
     if (!stopped && acc && accSamples > 0) {
       // incomplete last accumulation group (loader without `length`)
-      const mean: Record<string, tf.Tensor> = {};
-      for (const [name, t] of Object.entries(acc)) mean[name] = tf.div(t, accSamples);
+      const mean = groupGradients(acc, reduction, accSamples);
       try {
         if (!shouldStop()) applyGradients(optimizer, mean, lastVars, stepOpts);
       } finally {
@@ -244,7 +268,14 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
   }
   if (samples === 0) throw new Error(`trainEpoch: the training loader yielded no batches (epoch ${epoch})`);
   const seconds = now() - t0;
-  return { loss: lossSum / samples, acc: correct / samples, seconds, imgPerSec: samples / seconds, samples, stopped };
+  return { loss: lossSum / samples, acc: correct / samples, seconds, imgPerSec: samples / seconds, samples, stopped, batches: batch };
+}
+
+/** The gradient of an accumulation group: `Σ size_i·g_i / Σ size_i` ('mean') or `Σ g_i` ('sum'), new tensors. */
+function groupGradients(acc: Record<string, tf.Tensor>, reduction: LossReduction, samples: number): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  for (const [name, t] of Object.entries(acc)) out[name] = reduction === 'sum' ? t.clone() : tf.div(t, samples);
+  return out;
 }
 
 /**
@@ -307,7 +338,14 @@ export interface FitOptions {
   train: BatchSource;
   /** Test batches, evaluated after every epoch. */
   test: BatchSource;
-  /** Number of epochs (integer >= 1): training runs up to epoch `epochs`. */
+  /**
+   * Number of epochs, a finite number > 0. An integer trains epochs `1 .. epochs`. A fractional value (e.g.
+   * airbench's `9.9`) trains `ceil(steps · epochs)` batches in all (`steps` = the training loader's `length`,
+   * which is then required; computed as Python's `ceil(len(loader) * epochs)`): `ceil(epochs)` epochs, the
+   * last one stopping early after the remaining batches. That partial epoch is evaluated and recorded like
+   * the others, with {@link HistoryEntry.batches} set. `TrainingParams.totalSteps` gives callbacks (schedules)
+   * the total.
+   */
   epochs: number;
   /** Optimizer, e.g. `new Adam({lr: 1e-3})`. */
   optimizer: Optimizer;
@@ -332,6 +370,11 @@ export interface FitOptions {
   logEvery?: number;
   /** Label smoothing of the training loss (`CrossEntropyLoss(label_smoothing)`). Default `0`. */
   labelSmoothing?: number;
+  /**
+   * Training loss reduction, `'mean'` (default) or `'sum'` over each batch (`CrossEntropyLoss(reduction)`).
+   * History losses stay per-sample means.
+   */
+  reduction?: LossReduction;
   /** Clip gradients to this global L2 norm before each update. Default: none. */
   clipNorm?: number;
   /** Clip gradient elements to `[-clipValue, clipValue]`. Default: none. */
@@ -352,12 +395,38 @@ export function formatEpochLine(e: HistoryEntry, epochs: number): string {
     `${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`;
 }
 
+/** How {@link fit} splits `epochs` into epochs and batches. */
+interface EpochPlan {
+  /** Last (1-based) epoch: `ceil(epochs)`. */
+  epochs: number;
+  /** Batches of the whole run, `ceil(steps · epochs)`, when the loader has a length. */
+  totalSteps?: number;
+  /** Batches of the last epoch when it is partial (fractional `epochs`). */
+  lastEpochBatches?: number;
+}
+
+function planEpochs(epochs: number, steps: number | undefined): EpochPlan {
+  if (!(typeof epochs === 'number' && Number.isFinite(epochs) && epochs > 0)) {
+    throw new Error(`fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=${epochs}`);
+  }
+  const hasLength = typeof steps === 'number' && Number.isInteger(steps) && steps > 0;
+  if (Number.isInteger(epochs)) return { epochs, ...(hasLength ? { totalSteps: steps * epochs } : {}) };
+  if (!hasLength) {
+    throw new Error(`fit: a fractional epochs=${epochs} needs a training loader with a length (batches per epoch). Received: length=${String(steps)}`);
+  }
+  const last = Math.ceil(epochs);
+  const totalSteps = Math.ceil(steps * epochs);
+  const lastEpochBatches = Math.max(1, Math.min(steps, totalSteps - (last - 1) * steps));
+  return { epochs: last, totalSteps: (last - 1) * steps + lastEpochBatches, lastEpochBatches };
+}
+
 function entryLogs(e: HistoryEntry): Logs {
   return { loss: e.trainLoss, acc: e.trainAcc, val_loss: e.testLoss, val_acc: e.testAcc, lr: e.lr, seconds: e.seconds, imgPerSec: e.imgPerSec };
 }
 
 /**
- * Trains for `epochs` epochs ({@link trainEpoch}), evaluating on `test` after each
+ * Trains for `epochs` epochs ({@link trainEpoch}; a fractional `epochs` ends with a partial epoch, see
+ * {@link FitOptions.epochs}), evaluating on `test` after each
  * ({@link evaluate}), logging one {@link formatEpochLine} line per epoch, and driving `callbacks`
  * (Keras' protocol, see {@link Callback}). A callback setting `ctx.stopTraining` ends the run after
  * the current batch (that epoch is then not evaluated nor recorded) or epoch; `onTrainEnd` runs in
@@ -369,11 +438,12 @@ function entryLogs(e: HistoryEntry): Logs {
  *   options or an unreadable/mismatched `resume` checkpoint (nothing is trained or written then).
  */
 export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<History> {
-  const { epochs, optimizer } = opts;
+  const { optimizer } = opts;
   let initialEpoch = opts.initialEpoch ?? 0;
-  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`fit: epochs must be an integer >= 1. Received: epochs=${epochs}`);
+  const plan = planEpochs(opts.epochs, opts.train?.length);
+  const epochs = plan.epochs;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs) {
-    throw new Error(`fit: initialEpoch must be an integer in [0, epochs]. Received: initialEpoch=${initialEpoch}`);
+    throw new Error(`fit: initialEpoch must be an integer in [0, ${epochs}]. Received: initialEpoch=${initialEpoch}`);
   }
   if (!optimizer || typeof optimizer.step !== 'function') throw new Error('fit: optimizer must be an Optimizer (e.g. new Adam())');
   const callbacks = opts.callbacks ?? [];
@@ -382,13 +452,13 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
   const history: History = [];
   const ctx: TrainingContext = {
     model, optimizer, history, callbacks, callbackKeys: callbackKeys(callbacks), stopTraining: false, epoch: initialEpoch, train: opts.train,
-    params: { epochs, initialEpoch, steps: opts.train.length },
+    params: { epochs, initialEpoch, steps: opts.train.length, ...(plan.totalSteps !== undefined ? { totalSteps: plan.totalSteps } : {}) },
   };
   const resumeState = opts.resume !== undefined && (!opts.resumeIfMissing || (await hasCheckpoint(opts.resume)))
     ? await loadCheckpoint(opts.resume)
     : undefined;
   if (resumeState) {
-    if (resumeState.epoch > epochs) throw new Error(`fit: the checkpoint in ${opts.resume} is at epoch ${resumeState.epoch}, after epochs=${epochs}`);
+    if (resumeState.epoch > epochs) throw new Error(`fit: the checkpoint in ${opts.resume} is at epoch ${resumeState.epoch}, after epochs=${opts.epochs}`);
     restoreTrainingState(ctx, resumeState, { callbacks: false });
     initialEpoch = resumeState.epoch;
     ctx.params.initialEpoch = initialEpoch;
@@ -415,7 +485,8 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
     let seen = 0;
     const tr = await trainEpoch(model, opts.train, optimizer, {
       epoch, epochs, log, progress: opts.progress, logEvery: opts.logEvery,
-      labelSmoothing: opts.labelSmoothing, clipNorm: opts.clipNorm, clipValue: opts.clipValue, accumulateSteps: opts.accumulateSteps,
+      ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { maxBatches: plan.lastEpochBatches } : {}),
+      labelSmoothing: opts.labelSmoothing, reduction: opts.reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue, accumulateSteps: opts.accumulateSteps,
       shouldStop: () => ctx.stopTraining,
       onBatchBegin: hasBatchBegin ? async (batch) => { for (const cb of callbacks) await cb.onBatchBegin?.(batch, { batch, lr: optimizer.lr }); } : undefined,
       onGradients: hasGradHook ? (info) => { for (const cb of callbacks) cb.onGradients?.(info); } : undefined,
@@ -435,6 +506,7 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
     const te = await evaluate(model, opts.test);
     const entry: HistoryEntry = {
       epoch, trainLoss: tr.loss, trainAcc: tr.acc, testLoss: te.loss, testAcc: te.acc, lr, seconds: tr.seconds, imgPerSec: tr.imgPerSec,
+      ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { batches: tr.batches } : {}),
     };
     history.push(entry);
     log(formatEpochLine(entry, epochs));

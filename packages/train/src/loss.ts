@@ -1,5 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 
+/** How {@link softmaxCrossEntropy} reduces the per-sample losses (`torch.nn.CrossEntropyLoss(reduction=…)`). */
+export type LossReduction = 'mean' | 'sum';
+
 /** Options of {@link softmaxCrossEntropy}. */
 export interface SoftmaxCrossEntropyOptions {
   /**
@@ -7,24 +10,34 @@ export interface SoftmaxCrossEntropyOptions {
    * `torch.nn.CrossEntropyLoss(label_smoothing=ε)`. Default `0`.
    */
   labelSmoothing?: number;
+  /**
+   * `'mean'` (default): the mean over the batch; `'sum'`: the sum over the batch (PyTorch's
+   * `reduction='sum'`, whose gradient is `batch` times the mean's — airbench trains with it).
+   */
+  reduction?: LossReduction;
 }
 
 /**
- * Mean softmax cross-entropy of a batch, equal to `torch.nn.functional.cross_entropy` (reduction
- * `'mean'`). Computed from `logSoftmax` (log-sum-exp with max subtraction), so large logits do not
- * overflow.
+ * Softmax cross-entropy of a batch, equal to `torch.nn.functional.cross_entropy(logits, labels,
+ * label_smoothing=ε, reduction='mean' | 'sum')`. Computed from `logSoftmax` (log-sum-exp with max
+ * subtraction), so large logits do not overflow.
  *
  * @param logits `[batch, numClasses]` float32 unnormalised scores.
  * @param labels `[batch]` int32 class indices in `[0, numClasses)`, or `[batch, numClasses]` float32
  *   probabilities (soft labels, e.g. from mixup; rows should sum to 1).
- * @returns a float32 scalar: `-mean_b Σ_k target[b,k]·logSoftmax(logits)[b,k]`.
- * @throws Error on rank/shape mismatch or `labelSmoothing` outside `[0, 1)`. Out-of-range integer
- *   labels are not checked (they contribute a zero target row).
+ * @returns a float32 scalar: `-Σ_b Σ_k target[b,k]·logSoftmax(logits)[b,k]`, divided by `batch` for
+ *   `'mean'` (soft labels too, as PyTorch).
+ * @throws Error on rank/shape mismatch, `labelSmoothing` outside `[0, 1)`, or an unknown `reduction`
+ *   ("Received: reduction=…"). Out-of-range integer labels are not checked (they contribute a zero target row).
  */
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, opts: SoftmaxCrossEntropyOptions = {}): tf.Scalar {
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps < 1)) {
     throw new Error(`softmaxCrossEntropy: labelSmoothing must be in [0, 1). Received: labelSmoothing=${eps}`);
+  }
+  const reduction = opts.reduction ?? 'mean';
+  if (reduction !== 'mean' && reduction !== 'sum') {
+    throw new Error(`softmaxCrossEntropy: reduction must be 'mean' or 'sum'. Received: reduction=${String(opts.reduction)}`);
   }
   if (logits.rank !== 2) {
     throw new Error(`softmaxCrossEntropy: logits must be rank 2 [batch, numClasses], got shape [${logits.shape}]`);
@@ -41,6 +54,7 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, opts: 
     let target: tf.Tensor = labels.rank === 1 ? tf.oneHot(tf.cast(labels, 'int32'), k) : tf.cast(labels, 'float32');
     if (eps > 0) target = tf.add(tf.mul(target, 1 - eps), eps / k);
     const logp = tf.logSoftmax(logits);
-    return tf.neg(tf.mean(tf.sum(tf.mul(target, logp), 1))) as tf.Scalar;
+    const perSample = tf.sum(tf.mul(target, logp), 1);
+    return tf.neg(reduction === 'sum' ? tf.sum(perSample) : tf.mean(perSample)) as tf.Scalar;
   });
 }

@@ -27,6 +27,19 @@ export interface SchedulerState {
   extra?: Record<string, unknown>;
 }
 
+/**
+ * Module-private access {@link SequentialLR} needs to its children (PyTorch's SequentialLR sets their
+ * `last_epoch` and calls `_initial_step()` / `step(0)`); assigned in {@link LRScheduler}'s static block.
+ */
+let childAccess: {
+  /** Forget the current step; `baseLr` becomes PyTorch's `initial_lr`. */
+  rebase(s: LRScheduler, baseLr: number): void;
+  /** PyTorch's `_initial_step()`: apply step 0. @returns the rate. */
+  initialStep(s: LRScheduler): number;
+  /** PyTorch's `step(0)` at a milestone. @returns the rate. */
+  restart(s: LRScheduler): number;
+};
+
 function fail(cls: string, msg: string): never {
   throw new Error(`${cls}: ${msg}`);
 }
@@ -59,11 +72,14 @@ export abstract class LRScheduler {
   private lastEpoch_ = 0;
   private lr_: number;
 
-  protected constructor(optimizer: Optimizer) {
+  /**
+   * @param baseLr the rate of step 0's computation (PyTorch's `initial_lr`). Default: `optimizer.lr` now.
+   */
+  protected constructor(optimizer: Optimizer, baseLr?: number) {
     if (!optimizer || typeof optimizer.step !== 'function') throw new Error('LRScheduler: optimizer must be an Optimizer (e.g. new SGD({lr: 0.1}))');
     this.optimizer = optimizer;
-    this.baseLr_ = optimizer.lr;
-    this.lr_ = optimizer.lr;
+    this.baseLr_ = baseLr ?? optimizer.lr;
+    this.lr_ = this.baseLr_;
   }
 
   /** Computes and applies the rate of step 0 (PyTorch's constructor `step()`). */
@@ -93,6 +109,42 @@ export abstract class LRScheduler {
    * @param t the new `lastEpoch`, `>= 0`.
    */
   protected abstract computeLr(t: number, prevLr: number): number;
+
+  /**
+   * PyTorch's `_get_closed_form_lr()`: the rate at step `t` from `baseLr` alone, for the schedulers that have
+   * one (StepLR, MultiStepLR, ExponentialLR, LinearLR, CosineAnnealingLR); `undefined` for the others. Used
+   * when {@link SequentialLR} restarts a scheduler at its milestone (PyTorch's `scheduler.step(0)`).
+   */
+  protected closedFormLr(_t: number): number | undefined {
+    return undefined;
+  }
+
+  /**
+   * {@link SequentialLR} at a milestone: PyTorch's `step(0)` — `lastEpoch ← 0` and the closed-form rate of
+   * step 0 ({@link LRScheduler.closedFormLr}), or without one `get_lr()` from the optimizer's current rate;
+   * written to `optimizer.lr`. @returns the new rate.
+   */
+  protected restart(): number {
+    this.lastEpoch_ = 0;
+    this.lr_ = this.closedFormLr(0) ?? this.computeLr(0, this.optimizer.lr);
+    this.optimizer.lr = this.lr_;
+    return this.lr_;
+  }
+
+  static {
+    childAccess = {
+      rebase(s, baseLr) {
+        s.baseLr_ = baseLr;
+        s.lastEpoch_ = 0;
+        s.lr_ = baseLr;
+      },
+      initialStep(s) {
+        s.start();
+        return s.lr_;
+      },
+      restart: (s) => s.restart(),
+    };
+  }
 
   /** Advances one step and writes the new rate to `optimizer.lr`. @returns the new rate. */
   step(): number {
@@ -165,6 +217,10 @@ export class StepLR extends LRScheduler {
   protected computeLr(t: number, prev: number): number {
     return t === 0 || t % this.stepSize !== 0 ? prev : prev * this.gamma;
   }
+
+  protected override closedFormLr(t: number): number {
+    return this.baseLr * this.gamma ** Math.floor(t / this.stepSize);
+  }
 }
 
 /** Options of {@link MultiStepLR}. */
@@ -200,6 +256,10 @@ export class MultiStepLR extends LRScheduler {
   protected computeLr(t: number, prev: number): number {
     return this.milestones.includes(t) ? prev * this.gamma : prev;
   }
+
+  protected override closedFormLr(t: number): number {
+    return this.baseLr * this.gamma ** this.milestones.filter((m) => m <= t).length;
+  }
 }
 
 /** Options of {@link ExponentialLR}. */
@@ -222,6 +282,10 @@ export class ExponentialLR extends LRScheduler {
 
   protected computeLr(t: number, prev: number): number {
     return t === 0 ? prev : prev * this.gamma;
+  }
+
+  protected override closedFormLr(t: number): number {
+    return this.baseLr * this.gamma ** t;
   }
 }
 
@@ -265,6 +329,10 @@ export class LinearLR extends LRScheduler {
     if (t > n) return prev;
     return prev * (1 + (e - s) / (n * s + (t - 1) * (e - s)));
   }
+
+  protected override closedFormLr(t: number): number {
+    return this.baseLr * (this.startFactor + ((this.endFactor - this.startFactor) * Math.min(this.totalIters, t)) / this.totalIters);
+  }
 }
 
 /** Options of {@link CosineAnnealingLR}. */
@@ -301,6 +369,10 @@ export class CosineAnnealingLR extends LRScheduler {
     const r = (((t - 1 - T) % (2 * T)) + 2 * T) % (2 * T);
     if (r === 0) return prev + ((this.baseLr - etaMin) * (1 - Math.cos(Math.PI / T))) / 2;
     return ((1 + Math.cos((Math.PI * t) / T)) / (1 + Math.cos((Math.PI * (t - 1)) / T))) * (prev - etaMin) + etaMin;
+  }
+
+  protected override closedFormLr(t: number): number {
+    return this.etaMin + ((this.baseLr - this.etaMin) * (1 + Math.cos((Math.PI * t) / this.tMax))) / 2;
   }
 }
 
@@ -376,6 +448,11 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     const lr = this.computeLr();
     this.setState({ ...this.getState(), lastEpoch: Math.floor(epoch), lastLr: lr });
     return lr;
+  }
+
+  /** {@link SequentialLR} at a milestone: PyTorch calls this scheduler's own `step(0)` (restart of the first cycle). */
+  protected override restart(): number {
+    return this.step(0);
   }
 
   protected override getExtraState(): Record<string, unknown> {
@@ -536,6 +613,96 @@ export class LinearWarmup extends LRScheduler {
   }
 }
 
+/** Options of {@link SequentialLR}. */
+export interface SequentialLROptions {
+  /**
+   * The schedulers, in the order they take over, all built on the SequentialLR's optimizer (fresh: not yet
+   * stepped). Not `LinearWarmup`, `SequentialLR` (PyTorch cannot restart those either) or
+   * `ReduceLROnPlateau`.
+   */
+  schedulers: LRScheduler[];
+  /** Steps at which the next scheduler takes over: `schedulers.length - 1` strictly increasing integers > 0. */
+  milestones: number[];
+}
+
+/**
+ * `torch.optim.lr_scheduler.SequentialLR` (PyTorch 1.13 semantics): scheduler `i` drives the rate from
+ * milestone `i-1` (0 for the first) until milestone `i`.
+ *
+ * - Construction resets the optimizer to the first scheduler's base rate (PyTorch's `initial_lr`, which
+ *   every child shares as its base) and applies step 0 of the first scheduler only.
+ * - `step()` at step `t`: `i = bisect_right(milestones, t)`; exactly at a milestone the new scheduler
+ *   restarts with PyTorch's `step(0)` — its closed-form rate of step 0 from the shared base (StepLR,
+ *   MultiStepLR, ExponentialLR, LinearLR, CosineAnnealingLR; CosineAnnealingWarmRestarts restarts its
+ *   first cycle; others compute step 0 from the current rate) — otherwise it steps normally (chainable).
+ *
+ * Warm-up then linear decay, stepped once per batch (`LRSchedulerCallback` with `interval: 'batch'`):
+ *
+ * ```ts
+ * new SequentialLR(opt, {
+ *   schedulers: [new LinearLR(opt, { startFactor: 0.2, endFactor: 1, totalIters: W }),
+ *                new LinearLR(opt, { startFactor: 1, endFactor: 0.07, totalIters: total - W })],
+ *   milestones: [W],
+ * });
+ * ```
+ *
+ * The state ({@link LRScheduler.getState}) holds every child's state in `extra.schedulers`.
+ * @throws Error when `schedulers` is empty, holds a scheduler of another optimizer or of an unsupported
+ *   kind, or `milestones` does not have `schedulers.length - 1` strictly increasing positive integers.
+ */
+export class SequentialLR extends LRScheduler {
+  readonly type = 'SequentialLR';
+  /** The schedulers in order. */
+  readonly schedulers: readonly LRScheduler[];
+  /** The milestones. */
+  readonly milestones: readonly number[];
+
+  constructor(optimizer: Optimizer, opts: SequentialLROptions) {
+    const C = 'SequentialLR';
+    const list = opts?.schedulers;
+    if (!Array.isArray(list) || list.length === 0) fail(C, 'schedulers must be a non-empty array of schedulers');
+    list.forEach((sch, i) => {
+      if (!(sch instanceof LRScheduler)) fail(C, `schedulers[${i}] must be an LRScheduler (ReduceLROnPlateau cannot be sequenced)`);
+      if (sch instanceof LinearWarmup || sch instanceof SequentialLR) {
+        fail(C, `schedulers[${i}] is a ${sch.type}, which cannot be restarted at a milestone; put the SequentialLR inside it instead`);
+      }
+      if (sch.optimizer !== optimizer) fail(C, `schedulers[${i}] belongs to another optimizer than the one passed to SequentialLR`);
+    });
+    const ms = opts.milestones;
+    if (!Array.isArray(ms) || ms.length !== list.length - 1 || !ms.every((m, i) => Number.isInteger(m) && m > 0 && (i === 0 || m > ms[i - 1]))) {
+      fail(C, `milestones must be ${list.length - 1} strictly increasing positive integers (one fewer than schedulers). Received: milestones=${JSON.stringify(ms)}`);
+    }
+    super(optimizer, list[0].baseLr);
+    this.schedulers = [...list];
+    this.milestones = [...ms];
+    this.start();
+  }
+
+  protected computeLr(t: number): number {
+    if (t === 0) {
+      for (const sch of this.schedulers) childAccess.rebase(sch, this.baseLr);
+      this.optimizer.lr = this.baseLr;
+      return childAccess.initialStep(this.schedulers[0]);
+    }
+    let i = 0;
+    while (i < this.milestones.length && this.milestones[i] <= t) i++;
+    const sch = this.schedulers[i];
+    return i > 0 && this.milestones[i - 1] === t ? childAccess.restart(sch) : sch.step();
+  }
+
+  protected override getExtraState(): Record<string, unknown> {
+    return { schedulers: this.schedulers.map((sch) => sch.getState()) };
+  }
+
+  protected override setExtraState(extra: Record<string, unknown> | undefined): void {
+    const states = extra?.schedulers;
+    if (!Array.isArray(states) || states.length !== this.schedulers.length) {
+      throw new Error(`SequentialLR.setState: extra.schedulers must hold ${this.schedulers.length} scheduler states`);
+    }
+    this.schedulers.forEach((sch, i) => sch.setState(states[i] as SchedulerState));
+  }
+}
+
 /** Options of {@link ReduceLROnPlateau}; defaults as PyTorch. */
 export interface ReduceLROnPlateauOptions {
   /** `'min'` (default): lower is better; `'max'`: higher is better. */
@@ -679,16 +846,19 @@ export type Scheduler = LRScheduler | ReduceLROnPlateau;
 
 /** A scheduler description: PyTorch class name and its options (as in the fixtures and `--scheduler`). */
 export interface SchedulerSpec {
-  /** Class name, e.g. `'MultiStepLR'`, `'OneCycleLR'`, `'LinearWarmup'`. */
+  /** Class name, e.g. `'MultiStepLR'`, `'OneCycleLR'`, `'LinearWarmup'`, `'SequentialLR'`. */
   scheduler: string;
-  /** Constructor options; for `LinearWarmup` also `inner: SchedulerSpec`. */
+  /**
+   * Constructor options; for `LinearWarmup` also `inner: SchedulerSpec`; for `SequentialLR`
+   * `{schedulers: SchedulerSpec[], milestones: number[]}`.
+   */
   options: Record<string, unknown>;
 }
 
 /** The scheduler class names {@link createScheduler} accepts. */
 export const SCHEDULER_NAMES = [
   'StepLR', 'MultiStepLR', 'ExponentialLR', 'LinearLR', 'CosineAnnealingLR', 'CosineAnnealingWarmRestarts',
-  'OneCycleLR', 'ReduceLROnPlateau', 'LinearWarmup',
+  'OneCycleLR', 'ReduceLROnPlateau', 'LinearWarmup', 'SequentialLR',
 ] as const;
 
 /**
@@ -713,6 +883,16 @@ export function createScheduler(optimizer: Optimizer, spec: SchedulerSpec): Sche
       if (!(built instanceof LRScheduler)) throw new Error('createScheduler: LinearWarmup cannot wrap ReduceLROnPlateau');
       return new LinearWarmup(built, rest);
     }
+    case 'SequentialLR': {
+      const { schedulers, milestones } = spec.options as { schedulers?: SchedulerSpec[]; milestones?: number[] };
+      if (!Array.isArray(schedulers) || schedulers.length === 0) throw new Error('createScheduler: SequentialLR needs options.schedulers (a non-empty list of scheduler specs)');
+      const built = schedulers.map((child, i) => {
+        const b = createScheduler(optimizer, child);
+        if (!(b instanceof LRScheduler)) throw new Error(`createScheduler: SequentialLR cannot sequence ReduceLROnPlateau (schedulers[${i}])`);
+        return b;
+      });
+      return new SequentialLR(optimizer, { schedulers: built, milestones: milestones as number[] });
+    }
     default:
       throw new Error(`createScheduler: unknown scheduler '${String(spec?.scheduler)}'. Known: ${SCHEDULER_NAMES.join(', ')}`);
   }
@@ -721,6 +901,7 @@ export function createScheduler(optimizer: Optimizer, spec: SchedulerSpec): Sche
 const ALIASES: Record<string, string> = {
   step: 'StepLR', multistep: 'MultiStepLR', exponential: 'ExponentialLR', exp: 'ExponentialLR', linear: 'LinearLR',
   cosine: 'CosineAnnealingLR', 'cosine-restarts': 'CosineAnnealingWarmRestarts', onecycle: 'OneCycleLR', plateau: 'ReduceLROnPlateau',
+  sequential: 'SequentialLR',
 };
 
 /**
@@ -729,9 +910,19 @@ const ALIASES: Record<string, string> = {
  * `onecycle`, `plateau`), list values are `|`-separated numbers, and an optional `warmup=N` (with
  * `warmupStart=s`) wraps the result in {@link LinearWarmup}. Examples: `multistep:milestones=5|8,gamma=0.1`,
  * `cosine:tMax=10,warmup=2`, `onecycle:maxLr=0.01`, `plateau:patience=2,factor=0.5`.
- * @throws Error on an unknown name or a malformed `key=value`.
+ *
+ * `SequentialLR` (alias `sequential`) lists its schedulers after its own options, separated by `;`:
+ * `sequential:milestones=20;linear:startFactor=0.2,totalIters=20;linear:startFactor=1,endFactor=0.07,totalIters=77`
+ * (warm-up then linear decay).
+ * @throws Error on an unknown name, a malformed `key=value`, or `;` after another scheduler than SequentialLR.
  */
 export function parseSchedulerSpec(text: string): SchedulerSpec {
+  const parts = String(text).split(';');
+  if (parts.length > 1) {
+    const head = parseSchedulerSpec(parts[0]);
+    if (head.scheduler !== 'SequentialLR') throw new Error(`parseSchedulerSpec: ';' separates the schedulers of a SequentialLR ('sequential:milestones=…;…'), got '${parts[0]}' before it`);
+    return { scheduler: 'SequentialLR', options: { ...head.options, schedulers: parts.slice(1).map((p) => parseSchedulerSpec(p.trim())) } };
+  }
   const [rawName, rest = ''] = String(text).split(/:(.*)/s, 2);
   const name = ALIASES[rawName.trim().toLowerCase()] ?? rawName.trim();
   if (!(SCHEDULER_NAMES as readonly string[]).includes(name)) {

@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { clipGradNorm, clipGradValue } from './clip';
-import { softmaxCrossEntropy } from './loss';
+import { softmaxCrossEntropy, type LossReduction } from './loss';
 import type { Optimizer } from './optimizers/optimizer';
 
 /** Result of one training step. */
 export interface StepResult {
-  /** Mean cross-entropy of the batch (before the update). */
+  /** Mean cross-entropy of the batch (before the update), per sample whatever the `reduction`. */
   loss: number;
   /** Number of samples whose argmax logit equals the label (before the update). */
   correct: number;
@@ -35,6 +35,12 @@ export function countCorrect(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
 export interface StepOptions {
   /** Label smoothing of the loss (see `softmaxCrossEntropy`). Default `0`. */
   labelSmoothing?: number;
+  /**
+   * Reduction of the loss that is differentiated: `'mean'` (default) or `'sum'` over the batch
+   * (`CrossEntropyLoss(reduction='sum')`: gradients `batch` times larger). The reported loss stays the
+   * per-sample mean (the sum divided by the batch size).
+   */
+  reduction?: LossReduction;
   /** Clip gradients to this global L2 norm before the update (`clip_grad_norm_`). Default: no clipping. */
   clipNorm?: number;
   /** Clip every gradient element to `[-clipValue, clipValue]` (`clip_grad_value_`). Default: no clipping. */
@@ -43,7 +49,7 @@ export interface StepOptions {
 
 /** Gradients of one batch, from {@link computeGradients}. */
 export interface BatchGradients {
-  /** Mean loss of the batch. */
+  /** Mean loss of the batch (per sample, also with `reduction: 'sum'`). */
   loss: number;
   /** Correct predictions. */
   correct: number;
@@ -54,9 +60,9 @@ export interface BatchGradients {
 }
 
 /**
- * Forward pass in training mode, softmax cross-entropy and its gradients with respect to every
- * trainable variable (PyTorch's `loss.backward()`), without updating anything. Loss and correct count
- * are read back with one `dataSync`.
+ * Forward pass in training mode, softmax cross-entropy (reduced by `opts.reduction`) and its gradients
+ * with respect to every trainable variable (PyTorch's `loss.backward()`), without updating anything. Loss
+ * and correct count are read back with one `dataSync`; the returned `loss` is the per-sample mean.
  *
  * @param x `[batch, height, width, channels]` float32 NHWC images (not disposed).
  * @param y `[batch]` int32 labels (not disposed).
@@ -69,15 +75,16 @@ export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Ten
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor;
     correct = tf.keep(countCorrect(logits, y));
-    return softmaxCrossEntropy(logits, y, { labelSmoothing: opts.labelSmoothing });
+    return softmaxCrossEntropy(logits, y, { labelSmoothing: opts.labelSmoothing, reduction: opts.reduction });
   }, Object.values(vars));
+  const divisor = opts.reduction === 'sum' ? x.shape[0] : 1; // report the per-sample mean
   const keyed: Record<string, tf.Tensor> = {};
   for (const [varName, g] of Object.entries(grads)) keyed[byVarName[varName]] = g;
   try {
     const both = tf.tidy(() => tf.stack([value, tf.cast(correct!, 'float32')]));
     const [loss, c] = both.dataSync();
     both.dispose();
-    return { loss, correct: Math.round(c), grads: keyed, vars };
+    return { loss: loss / divisor, correct: Math.round(c), grads: keyed, vars };
   } finally {
     tf.dispose([value, correct!]);
   }
@@ -113,14 +120,15 @@ export function applyGradients(optimizer: Optimizer, grads: Record<string, tf.Te
 /**
  * One optimisation step, as PyTorch's `zero_grad(); loss = crit(model(x), y); loss.backward();
  * [clip_grad_norm_;] opt.step()`: forward with `model.apply(x, {training: true})` (dropout active,
- * batch norm in training mode), softmax cross-entropy, gradients with `tf.variableGrads` over the
- * model's trainable variables ({@link computeGradients}), optional clipping, then `optimizer.step`
- * ({@link applyGradients}). All intermediate tensors are disposed. The caller keeps ownership of `x`
+ * batch norm in training mode), softmax cross-entropy (`opts.reduction`, default `'mean'`), gradients
+ * with `tf.variableGrads` over the model's trainable variables ({@link computeGradients}), optional
+ * clipping, then `optimizer.step` ({@link applyGradients}). All intermediate tensors are disposed. The caller keeps ownership of `x`
  * and `y`.
  *
  * @param x `[batch, height, width, channels]` float32 NHWC images.
  * @param y `[batch]` int32 labels.
- * @returns the batch's loss (may be NaN/Inf; the caller decides) and correct count, both before the update.
+ * @returns the batch's per-sample mean loss (may be NaN/Inf; the caller decides) and correct count, both
+ *   before the update.
  */
 export function trainStep(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, optimizer: Optimizer, opts: StepOptions = {}): StepResult {
   const r = computeGradients(model, x, y, opts);

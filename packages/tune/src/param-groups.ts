@@ -1,167 +1,9 @@
-import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { modelStages } from '@cnn/models';
-import { Optimizer, type OptimizerState } from '@cnn/train';
+import type { Optimizer, ParamGroup } from '@cnn/train';
 
-/** Which parameters (by `@cnn/train`'s variable name `layer/weight`, e.g. `layer4.1.conv2/kernel`) a group holds. */
-export type ParamMatcher = string[] | RegExp | ((name: string) => boolean);
-
-/** One parameter group of a {@link ParamGroupOptimizer}. */
-export interface ParamGroup {
-  /** Group name for messages and `getState` (default `group<i>`). */
-  name?: string;
-  /** The group's parameters. A parameter belongs to the first group that matches it. */
-  params: ParamMatcher;
-  /** The inner optimizer that updates them, with the group's learning rate, e.g. `new Adam({lr: 1e-4})`. */
-  optimizer: Optimizer;
-}
-
-/** Options of {@link ParamGroupOptimizer}. */
-export interface ParamGroupOptimizerOptions {
-  /**
-   * The reference learning rate reported as `lr` (default: the largest group lr). Setting `lr` (e.g. from
-   * an LR scheduler) sets every group to `lr · groupLr₀ / baseLr₀`, keeping the ratios, as PyTorch's
-   * schedulers do with `param_groups`.
-   */
-  baseLr?: number;
-}
-
-function matcher(m: ParamMatcher): (name: string) => boolean {
-  if (Array.isArray(m)) {
-    const set = new Set(m);
-    return (n) => set.has(n);
-  }
-  if (m instanceof RegExp) return (n) => m.test(n);
-  if (typeof m === 'function') return m;
-  throw new Error('ParamGroupOptimizer: params must be an array of names, a RegExp or a predicate');
-}
-
-const GROUP_KEY = (i: number): string => `__group${i}__`;
-
-/**
- * PyTorch's `optimizer = Adam([{'params': backbone, 'lr': 1e-4}, {'params': head, 'lr': 1e-3}])` for
- * `@cnn/train`: an {@link Optimizer} that hands each group's gradients to the group's inner optimizer
- * (discriminative learning rates, or even different optimizers per group). Works wherever `@cnn/train`
- * takes an optimizer (`fit`, `trainStep`, schedulers, checkpoints).
- *
- * Groups with no gradient in a step (e.g. frozen layers) are not stepped, so their inner step counters
- * (Adam's bias correction) count only their own updates.
- */
-export class ParamGroupOptimizer extends Optimizer {
-  /** State type. */
-  readonly type = 'ParamGroups';
-  /** The groups (name, inner optimizer, lr ratio to the base). */
-  readonly groups: { name: string; optimizer: Optimizer; scale: number; match: (name: string) => boolean }[];
-  private base: number;
-  private steps = 0;
-  private readonly assignment = new Map<string, number>();
-
-  /**
-   * @throws Error when `groups` is empty, a group has no optimizer, names repeat, or the base lr is not > 0.
-   */
-  constructor(groups: ParamGroup[], opts: ParamGroupOptimizerOptions = {}) {
-    if (!Array.isArray(groups) || groups.length === 0) throw new Error('ParamGroupOptimizer: groups must be a non-empty array');
-    groups.forEach((g, i) => {
-      if (!(g?.optimizer instanceof Optimizer)) throw new Error(`ParamGroupOptimizer: group ${g?.name ?? i} needs an optimizer (e.g. new Adam({lr}))`);
-    });
-    const base = opts.baseLr ?? Math.max(...groups.map((g) => g.optimizer.lr));
-    if (!(Number.isFinite(base) && base > 0)) throw new Error(`ParamGroupOptimizer: baseLr must be > 0. Received: baseLr=${base}`);
-    super(base);
-    this.base = base;
-    const names = groups.map((g, i) => g.name ?? `group${i}`);
-    const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) throw new Error(`ParamGroupOptimizer: duplicate group name '${dup}'`);
-    this.groups = groups.map((g, i) => ({ name: names[i], optimizer: g.optimizer, scale: g.optimizer.lr / base, match: matcher(g.params) }));
-  }
-
-  /** The base learning rate; setting it rescales every group (see {@link ParamGroupOptimizerOptions.baseLr}). */
-  override get lr(): number {
-    return this.base;
-  }
-
-  override set lr(value: number) {
-    if (!(Number.isFinite(value) && value >= 0)) throw new Error(`ParamGroupOptimizer: lr must be a finite number >= 0. Received: lr=${value}`);
-    this.base = value;
-    for (const g of this.groups) g.optimizer.lr = value * g.scale;
-  }
-
-  /** Completed `step()` calls. */
-  override get iterations(): number {
-    return this.steps;
-  }
-
-  /** Index of the group a parameter belongs to. @throws Error when no group matches it. */
-  groupOf(name: string): number {
-    let i = this.assignment.get(name);
-    if (i === undefined) {
-      i = this.groups.findIndex((g) => g.match(name));
-      if (i < 0) throw new Error(`ParamGroupOptimizer: parameter '${name}' is in no group (groups: ${this.groups.map((g) => g.name).join(', ')}); add a catch-all group, e.g. params: /.*/`);
-      this.assignment.set(name, i);
-    }
-    return i;
-  }
-
-  /**
-   * Splits `grads`/`vars` by group and calls each inner optimizer's `step` with its share.
-   * @throws Error when a gradient's parameter is in no group (nothing is updated then), or as the inner step.
-   */
-  override step(grads: Record<string, tf.Tensor>, vars: Record<string, tf.Variable>): void {
-    const parts = this.groups.map(() => ({ grads: {} as Record<string, tf.Tensor>, vars: {} as Record<string, tf.Variable> }));
-    for (const [name, g] of Object.entries(grads)) {
-      const p = parts[this.groupOf(name)];
-      p.grads[name] = g;
-      if (vars[name]) p.vars[name] = vars[name];
-    }
-    this.steps += 1;
-    parts.forEach((p, i) => {
-      if (Object.keys(p.grads).length > 0) this.groups[i].optimizer.step(p.grads, p.vars);
-    });
-  }
-
-  protected update(): tf.Tensor {
-    throw new Error('ParamGroupOptimizer.update: not used (step delegates to the inner optimizers)');
-  }
-
-  /**
-   * The inner optimizers' slots merged by parameter name, plus one pseudo-entry per group
-   * (`__group<i>__`: `step`, the inner step counter).
-   */
-  override getState(): OptimizerState {
-    const slots: OptimizerState['slots'] = {};
-    this.groups.forEach((g, i) => {
-      const s = g.optimizer.getState();
-      Object.assign(slots, s.slots);
-      slots[GROUP_KEY(i)] = { step: { shape: [1], values: Float32Array.of(s.step) } };
-    });
-    return { type: this.type, step: this.steps, lr: this.base, slots };
-  }
-
-  /**
-   * Restores a state from {@link ParamGroupOptimizer.getState} of an optimizer with the same groups.
-   * @throws Error when the type or the number of groups differs.
-   */
-  override setState(state: OptimizerState): void {
-    if (state.type !== this.type) throw new Error(`ParamGroupOptimizer.setState: state is for '${state.type}', expected '${this.type}'`);
-    const perGroup = this.groups.map(() => ({} as OptimizerState['slots']));
-    for (const [name, s] of Object.entries(state.slots)) {
-      if (/^__group\d+__$/.test(name)) continue;
-      perGroup[this.groupOf(name)][name] = s;
-    }
-    const n = Object.keys(state.slots).filter((k) => /^__group\d+__$/.test(k)).length;
-    if (n !== this.groups.length) throw new Error(`ParamGroupOptimizer.setState: state has ${n} groups, this optimizer ${this.groups.length}`);
-    this.groups.forEach((g, i) => {
-      const step = state.slots[GROUP_KEY(i)].step.values[0];
-      g.optimizer.setState({ type: g.optimizer.type, step, lr: state.lr * g.scale, slots: perGroup[i] });
-    });
-    this.steps = state.step;
-    this.lr = state.lr;
-  }
-
-  /** Disposes the inner optimizers' slots. */
-  override dispose(): void {
-    for (const g of this.groups) g.optimizer.dispose();
-  }
-}
+// `ParamGroupOptimizer` and its types live in `@cnn/train`; re-exported here so `@cnn/tune` imports keep working.
+export { ParamGroupOptimizer, type ParamGroup, type ParamMatcher, type ParamGroupOptimizerOptions } from '@cnn/train';
 
 /** Options of {@link stageParamGroups}. */
 export interface StageParamGroupsOptions {
@@ -177,7 +19,7 @@ export interface StageParamGroupsOptions {
  * Discriminative learning rates by stage ({@link modelStages}: e.g. ResNet stem, layer1 … layer4, head):
  * one {@link ParamGroup} per stage, the head with `lr`, each stage below with `decay` times the one above
  * (ULMFiT's "discriminative fine-tuning"). Parameters are named as `@cnn/train`'s `trainableVariables`.
- * @returns groups for `new ParamGroupOptimizer(groups)`.
+ * @returns groups for `@cnn/train`'s `new ParamGroupOptimizer(groups)`.
  * @throws Error when `lr` is not > 0 or `decay` is not in (0, 1].
  */
 export function stageParamGroups(model: tfl.LayersModel, opts: StageParamGroupsOptions): ParamGroup[] {

@@ -1,0 +1,246 @@
+import type { Callback, Logs, TrainingContext } from './callback';
+import { Lookahead, ModelEma, type AveragedWeightsState, type ModelEmaState } from './weight-averaging';
+
+function requireContext(cls: string, ctx: TrainingContext | undefined): TrainingContext {
+  if (!ctx) throw new Error(`${cls}: no training context (use the callback with fit, which calls setContext)`);
+  return ctx;
+}
+
+/** Options of {@link LookaheadCallback}. */
+export interface LookaheadCallbackOptions {
+  /** Synchronise every `k` optimizer steps (integer >= 1). Default `5`. */
+  k?: number;
+  /**
+   * α: a number in `[0, 1]` or a function `(step, totalSteps) => α` of the 1-based optimizer step, e.g.
+   * {@link airbenchLookaheadAlpha}. Default `0.5`.
+   */
+  alpha?: number | ((step: number, totalSteps: number) => number);
+  /**
+   * Optimizer steps of the whole run, for the α schedule and {@link LookaheadCallbackOptions.finalize}.
+   * Default: fit's `params.totalSteps` (the run's batches, which are its optimizer steps unless
+   * `accumulateSteps > 1`; give it explicitly then).
+   */
+  totalSteps?: number;
+  /**
+   * Let the model take the slow weights at the end: right after optimizer step `totalSteps` (so the last
+   * epoch is evaluated with them, as airbench), or at `onTrainEnd` if the run ends before that. Default `true`.
+   */
+  finalize?: boolean;
+  /** Allow the backend's `EMA_UPDATE_KERNEL`. Default `true`. */
+  fused?: boolean;
+}
+
+/** Checkpoint state of {@link LookaheadCallback}. */
+export interface LookaheadCallbackState {
+  /** Optimizer steps counted so far in the run. */
+  step: number;
+  /** Whether the model has taken the slow weights for good. */
+  finalized: boolean;
+  /** The slow weights. */
+  slow: AveragedWeightsState;
+}
+
+/**
+ * {@link Lookahead} from `fit`: the slow weights start as the model's at `onTrainBegin`; after every batch
+ * whose optimizer step ran (`logs.stepped === 1`) the step counter advances and every `k`-th step
+ * synchronises (`φ ← lerp(φ, θ, α)`, `θ ← φ`); with `finalize` the model takes φ after step `totalSteps`.
+ * Its state (step counter and slow weights) goes into fit's checkpoints, so `fit({resume})` continues exactly.
+ *
+ * airbench94's use: `new LookaheadCallback({ k: 5, alpha: airbenchLookaheadAlpha })` with
+ * `fit({epochs: 9.9, …})`.
+ */
+export class LookaheadCallback implements Callback {
+  /** Checkpoint key. */
+  readonly stateKey: string = 'Lookahead';
+  /** Options as given. */
+  readonly options: Readonly<LookaheadCallbackOptions>;
+  private ctx?: TrainingContext;
+  private lookahead_?: Lookahead;
+  private total?: number;
+  private step = 0;
+  private finalized = false;
+
+  /** @throws Error on a bad `k`, constant `alpha` or `totalSteps` ("Received: …"). */
+  constructor(opts: LookaheadCallbackOptions = {}) {
+    const k = opts.k ?? 5;
+    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`LookaheadCallback: k must be an integer >= 1. Received: k=${opts.k}`);
+    const a = opts.alpha ?? 0.5;
+    if (typeof a === 'number' ? !(a >= 0 && a <= 1) : typeof a !== 'function') {
+      throw new Error(`LookaheadCallback: alpha must be a number in [0, 1] or a function (step, totalSteps) => alpha. Received: alpha=${String(a)}`);
+    }
+    if (opts.totalSteps !== undefined && !(Number.isInteger(opts.totalSteps) && opts.totalSteps >= 1)) {
+      throw new Error(`LookaheadCallback: totalSteps must be an integer >= 1. Received: totalSteps=${opts.totalSteps}`);
+    }
+    this.options = { ...opts };
+  }
+
+  /** The Lookahead of the current run (created at `onTrainBegin`). */
+  get lookahead(): Lookahead | undefined {
+    return this.lookahead_;
+  }
+
+  /** Optimizer steps counted so far in the run. */
+  get steps(): number {
+    return this.step;
+  }
+
+  setContext(ctx: TrainingContext): void {
+    this.ctx = ctx;
+  }
+
+  onTrainBegin(): void {
+    const ctx = requireContext('LookaheadCallback', this.ctx);
+    const total = this.options.totalSteps ?? ctx.params.totalSteps;
+    const a = this.options.alpha ?? 0.5;
+    if (typeof a === 'function' && total === undefined) {
+      throw new Error('LookaheadCallback: an alpha schedule needs totalSteps (give it, or use a training loader with a length)');
+    }
+    this.total = total;
+    this.step = 0;
+    this.finalized = false;
+    this.lookahead_?.dispose();
+    this.lookahead_ = new Lookahead(ctx.model, {
+      k: this.options.k, fused: this.options.fused,
+      alpha: typeof a === 'number' ? a : (step) => a(step, total as number),
+    });
+  }
+
+  onBatchEnd(_batch: number, logs: Logs): void {
+    if (logs.stepped !== 1 || !this.lookahead_ || this.finalized) return;
+    const model = requireContext('LookaheadCallback', this.ctx).model;
+    this.step += 1;
+    this.lookahead_.update(model, this.step);
+    if ((this.options.finalize ?? true) && this.total !== undefined && this.step >= this.total) {
+      this.lookahead_.finalize(model);
+      this.finalized = true;
+    }
+  }
+
+  onTrainEnd(): void {
+    if ((this.options.finalize ?? true) && !this.finalized && this.lookahead_ && this.ctx) {
+      this.lookahead_.finalize(this.ctx.model);
+      this.finalized = true;
+    }
+  }
+
+  getState(): LookaheadCallbackState | undefined {
+    if (!this.lookahead_) return undefined;
+    return { step: this.step, finalized: this.finalized, slow: this.lookahead_.getState() };
+  }
+
+  /** Restores {@link LookaheadCallback.getState} (after `onTrainBegin`). @throws Error on a malformed state. */
+  setState(state: unknown): void {
+    const s = state as Partial<LookaheadCallbackState> | undefined;
+    if (!this.lookahead_) throw new Error('LookaheadCallback.setState: no Lookahead yet (setState must follow onTrainBegin)');
+    if (!s || !Number.isInteger(s.step) || (s.step as number) < 0 || typeof s.finalized !== 'boolean' || !s.slow) {
+      throw new Error('LookaheadCallback.setState: malformed state (needs step, finalized, slow)');
+    }
+    this.lookahead_.setState(s.slow);
+    this.step = s.step as number;
+    this.finalized = s.finalized;
+  }
+
+  /** Frees the slow weights (call when done with the callback). */
+  dispose(): void {
+    this.lookahead_?.dispose();
+    this.lookahead_ = undefined;
+  }
+}
+
+/** Options of {@link ModelEmaCallback}. */
+export interface ModelEmaCallbackOptions {
+  /**
+   * Decay in `[0, 1]`, or a function of the 1-based optimizer step (e.g. timm's warm-up
+   * `(t) => Math.min(0.999, (1 + t) / (10 + t))`). Default `0.9999`.
+   */
+  decay?: number | ((step: number) => number);
+  /** Update every this many optimizer steps (integer >= 1). Default `1`. */
+  every?: number;
+  /** Write the average into the model at `onTrainEnd`. Default `false` (the model keeps its weights). */
+  copyAtEnd?: boolean;
+  /** Allow the backend's `EMA_UPDATE_KERNEL`. Default `true`. */
+  fused?: boolean;
+}
+
+/** Checkpoint state of {@link ModelEmaCallback}. */
+export interface ModelEmaCallbackState {
+  /** Optimizer steps counted so far in the run. */
+  step: number;
+  /** The average. */
+  ema: ModelEmaState;
+}
+
+/**
+ * {@link ModelEma} from `fit`: the average starts as the model's weights at `onTrainBegin` and is updated after
+ * every `every`-th optimizer step; its state goes into fit's checkpoints (exact resume). Read it through
+ * {@link ModelEmaCallback.ema} (`copyTo` a clone for evaluation, or `swap`), or let `copyAtEnd` put it into the
+ * model when training ends.
+ */
+export class ModelEmaCallback implements Callback {
+  /** Checkpoint key. */
+  readonly stateKey: string = 'ModelEma';
+  /** Options as given. */
+  readonly options: Readonly<ModelEmaCallbackOptions>;
+  private ctx?: TrainingContext;
+  private ema_?: ModelEma;
+  private step = 0;
+
+  /** @throws Error on a bad constant `decay` or `every` ("Received: …"). */
+  constructor(opts: ModelEmaCallbackOptions = {}) {
+    const d = opts.decay ?? 0.9999;
+    if (typeof d === 'number' ? !(d >= 0 && d <= 1) : typeof d !== 'function') {
+      throw new Error(`ModelEmaCallback: decay must be a number in [0, 1] or a function of the step. Received: decay=${String(d)}`);
+    }
+    const every = opts.every ?? 1;
+    if (!(Number.isInteger(every) && every >= 1)) throw new Error(`ModelEmaCallback: every must be an integer >= 1. Received: every=${opts.every}`);
+    this.options = { ...opts };
+  }
+
+  /** The average of the current run (created at `onTrainBegin`). */
+  get ema(): ModelEma | undefined {
+    return this.ema_;
+  }
+
+  setContext(ctx: TrainingContext): void {
+    this.ctx = ctx;
+  }
+
+  onTrainBegin(): void {
+    const ctx = requireContext('ModelEmaCallback', this.ctx);
+    const d = this.options.decay ?? 0.9999;
+    this.ema_?.dispose();
+    this.ema_ = new ModelEma(ctx.model, { decay: typeof d === 'number' ? d : 0.9999, fused: this.options.fused });
+    this.step = 0;
+  }
+
+  onBatchEnd(_batch: number, logs: Logs): void {
+    if (logs.stepped !== 1 || !this.ema_) return;
+    this.step += 1;
+    if (this.step % (this.options.every ?? 1) !== 0) return;
+    const d = this.options.decay ?? 0.9999;
+    this.ema_.update(requireContext('ModelEmaCallback', this.ctx).model, typeof d === 'number' ? d : d(this.step));
+  }
+
+  onTrainEnd(): void {
+    if (this.options.copyAtEnd && this.ema_ && this.ctx) this.ema_.copyTo(this.ctx.model);
+  }
+
+  getState(): ModelEmaCallbackState | undefined {
+    return this.ema_ ? { step: this.step, ema: this.ema_.getState() } : undefined;
+  }
+
+  /** Restores {@link ModelEmaCallback.getState} (after `onTrainBegin`). @throws Error on a malformed state. */
+  setState(state: unknown): void {
+    const s = state as Partial<ModelEmaCallbackState> | undefined;
+    if (!this.ema_) throw new Error('ModelEmaCallback.setState: no ModelEma yet (setState must follow onTrainBegin)');
+    if (!s || !Number.isInteger(s.step) || (s.step as number) < 0 || !s.ema) throw new Error('ModelEmaCallback.setState: malformed state (needs step, ema)');
+    this.ema_.setState(s.ema);
+    this.step = s.step as number;
+  }
+
+  /** Frees the average (call when done with it). */
+  dispose(): void {
+    this.ema_?.dispose();
+    this.ema_ = undefined;
+  }
+}
