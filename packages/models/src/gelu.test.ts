@@ -90,7 +90,7 @@ describe('GELU layer', () => {
     m.add(geluLayer({ name: 'act' }));
     const x = tf.randomNormal([2, 2, 2, 3], 0, 2, 'float32', 3);
     const expected = tf.mul(x, tf.mul(tf.add(tf.erf(tf.div(x, Math.SQRT2)), 1), 0.5));
-    tf.tidy(() => m.apply(x, { training: true }));
+    tf.tidy(() => m.apply(x, { training: true }) as tf.Tensor);
     const before = tf.memory().numTensors;
     const y = m.apply(x, { training: true }) as tf.Tensor;
     same(y.dataSync(), Array.from(expected.dataSync()), 1e-6);
