@@ -305,7 +305,10 @@ export class WhiteningConv2D extends tfl.layers.Layer {
   /**
    * Whether the bias is trained. Set `false` to freeze it (airbench, after `whiten_bias_epochs = 3`), `true` to
    * train it again; takes effect on the next `trainableWeights` read, so a training loop must collect the
-   * trainable weights again after the change (tfjs-layers' `model.fit` collects them at `compile`).
+   * trainable weights again after the change (tfjs-layers' `model.fit` collects them at `compile`). Like any
+   * trainability change it moves the bias between the model's `trainableWeights` and `nonTrainableWeights`, so the
+   * order of `model.getWeights()` changes: save and restore weights by name (`model.save`, `originalName`).
+   * @throws Error when `value` is not a boolean.
    */
   get biasTrainable(): boolean {
     return this.biasTrainable_;
