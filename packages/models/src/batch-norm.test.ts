@@ -140,5 +140,121 @@ describe('BatchNorm', () => {
   it('rejects bad hyper-parameters', () => {
     expect(() => batchNorm({ momentum: 1.5 })).toThrow(/momentum/);
     expect(() => batchNorm({ epsilon: 0 })).toThrow(/epsilon/);
+    expect(() => batchNorm({ scale: 'no' as unknown as boolean })).toThrow(/scale must be a boolean. Received: scale=no/);
+    expect(() => batchNorm({ center: 0 as unknown as boolean })).toThrow(/center must be a boolean. Received: center=0/);
+  });
+});
+
+describe('BatchNorm with scale: false / center: false', () => {
+  // scripts/airbench-fixtures.py: torch.nn.BatchNorm2d(eps=1e-12, momentum=0.4), weight.requires_grad = False.
+  const airbench = JSON.parse(readFileSync(new URL('./__fixtures__/airbench-torch.json', import.meta.url), 'utf8'));
+
+  it('matches PyTorch BatchNorm2d with a frozen weight (train, gradients, running stats, eval)', () => {
+    const f = airbench.bnFrozenScale;
+    const layer = batchNorm({ name: 'bn', scale: false, epsilon: 1e-12, momentum: 0.4 });
+    const m = wrap(layer, f.shape);
+    expect(layer.weights.map((w) => w.originalName)).toEqual(['bn/beta', 'bn/moving_mean', 'bn/moving_variance']);
+    expect(layer.trainableWeights.map((w) => w.originalName)).toEqual(['bn/beta']);
+    expect(f.weightHasGrad).toBe(false);
+    const [, rm0, rv0] = layer.getWeights();
+    layer.setWeights([tf.tensor1d(f.beta), rm0, rv0]);
+    const x = tf.tensor4d(f.x, f.shape);
+    const x2 = tf.tensor4d(f.x2, f.shape);
+    const w = tf.tensor4d(f.w, f.shape);
+    const beta = layer.trainableWeights[0].read() as tf.Variable;
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(m.apply(x, { training: true }) as tf.Tensor, w)) as tf.Scalar, [beta]);
+    close(grads[beta.name].dataSync(), f.dbeta, 1e-4);
+    const y = m.apply(x2, { training: false }) as tf.Tensor; // inference: no update
+    // the first training call above updated the running statistics once; a second one with x2:
+    tf.dispose(m.apply(x2, { training: true }) as tf.Tensor);
+    const [, rm, rv] = layer.getWeights();
+    close(rm.dataSync(), f.runningMean, 1e-5);
+    close(rv.dataSync(), f.runningVar, 1e-5);
+    close((m.apply(x, { training: false }) as tf.Tensor).dataSync(), f.yEval, 1e-5);
+    // the training-mode output and the input gradient through a fresh layer
+    const layer2 = batchNorm({ scale: false, epsilon: 1e-12 });
+    const m2 = wrap(layer2, f.shape);
+    layer2.setWeights([tf.tensor1d(f.beta), ...layer2.getWeights().slice(1)]);
+    close((m2.apply(x, { training: true }) as tf.Tensor).dataSync(), f.yTrain, 1e-5);
+    const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(m2.apply(xi, { training: true }) as tf.Tensor, w)))(x);
+    close(dx.dataSync(), f.dx, 1e-4);
+    tf.dispose([x, x2, w, value, y, dx, ...Object.values(grads)]);
+  });
+
+  it('center: false has no beta (offset 0); both off leaves only the running statistics', () => {
+    const layer = batchNorm({ name: 'bn', center: false });
+    const m = wrap(layer, [4, 1]);
+    const x = tf.tensor2d([[1], [3], [5], [7]]);
+    expect(layer.weights.map((w) => w.originalName)).toEqual(['bn/gamma', 'bn/moving_mean', 'bn/moving_variance']);
+    layer.setWeights([tf.tensor1d([2]), ...layer.getWeights().slice(1)]);
+    // mean 4, biased var 5 → 2·(x − 4)/√(5 + 1e-5)
+    const s = 2 / Math.sqrt(5 + 1e-5);
+    close((m.apply(x, { training: true }) as tf.Tensor).dataSync(), [-3 * s, -s, s, 3 * s], 1e-6);
+    const bare = batchNorm({ name: 'bare', scale: false, center: false });
+    const mb = wrap(bare, [4, 1]);
+    expect(bare.trainableWeights).toEqual([]);
+    close((mb.apply(x, { training: true }) as tf.Tensor).dataSync(), [-3, -1, 1, 3].map((v) => v / Math.sqrt(5 + 1e-5)), 1e-6);
+    x.dispose();
+  });
+
+  it('feeds ones for gamma to the fused kernels and drops dgamma', () => {
+    const seen: number[][] = [];
+    type Info = tf.TensorInfo;
+    type Cpu = { data: { get(id: unknown): { values: Float32Array } }; makeTensorInfo(s: number[], d: string, v: Float32Array): Info };
+    const values = (b: Cpu, t: Info): Float32Array => b.data.get(t.dataId).values;
+    // Marker kernels: y = x + beta (per channel), mean 0, var 1; dx = dy, dgamma = 7, dbeta = 3.
+    tf.registerKernel({
+      kernelName: BATCH_NORM_KERNELS.train, backendName: 'cpu',
+      kernelFunc: ({ inputs, backend }) => {
+        const b = backend as unknown as Cpu;
+        const { x, gamma, beta } = inputs as Record<string, Info>;
+        seen.push(Array.from(values(b, gamma)));
+        const xv = values(b, x);
+        const bv = values(b, beta);
+        const c = bv.length;
+        return [b.makeTensorInfo(x.shape, 'float32', xv.map((v, i) => v + bv[i % c])),
+          b.makeTensorInfo([c], 'float32', new Float32Array(c)), b.makeTensorInfo([c], 'float32', new Float32Array(c).fill(1))];
+      },
+    });
+    tf.registerKernel({
+      kernelName: BATCH_NORM_KERNELS.grad, backendName: 'cpu',
+      kernelFunc: ({ inputs, backend }) => {
+        const b = backend as unknown as Cpu;
+        const { dy, gamma } = inputs as Record<string, Info>;
+        seen.push(Array.from(values(b, gamma)));
+        const c = gamma.shape[0];
+        return [b.makeTensorInfo(dy.shape, 'float32', values(b, dy).slice()),
+          b.makeTensorInfo([c], 'float32', new Float32Array(c).fill(7)), b.makeTensorInfo([c], 'float32', new Float32Array(c).fill(3))];
+      },
+    });
+    try {
+      const layer = batchNorm({ scale: false });
+      const m = wrap(layer, [2, 2]);
+      const x = tf.tensor2d([[1, 2], [3, 4]]);
+      const beta = layer.trainableWeights[0].read() as tf.Variable;
+      const { value, grads } = tf.variableGrads(() => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+      expect(seen).toEqual([[1, 1], [1, 1]]);
+      expect(Object.keys(grads)).toEqual([beta.name]);
+      close(grads[beta.name].dataSync(), [3, 3], 1e-7);
+      tf.dispose([x, value, ...Object.values(grads)]);
+    } finally {
+      tf.unregisterKernel(BATCH_NORM_KERNELS.train, 'cpu');
+      tf.unregisterKernel(BATCH_NORM_KERNELS.grad, 'cpu');
+    }
+  });
+
+  it('round-trips scale / center through save/load', async () => {
+    const m = wrap(batchNorm({ name: 'bn', scale: false, epsilon: 1e-12, momentum: 0.4 }), [3, 2]);
+    const x = tf.tensor2d([[1, 2], [3, 0], [0, 5]]);
+    tf.dispose(m.apply(x, { training: true }) as tf.Tensor);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await m.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
+    const bn = loaded.getLayer('bn') as BatchNorm;
+    expect([bn.scale, bn.center, bn.epsilon, bn.momentum]).toEqual([false, true, 1e-12, 0.4]);
+    expect(bn.weights.length).toBe(3);
+    close((loaded.predict(x) as tf.Tensor).dataSync(), Array.from((m.predict(x) as tf.Tensor).dataSync()), 1e-7);
+    const plain = batchNorm();
+    expect([plain.scale, plain.center]).toEqual([true, true]);
   });
 });

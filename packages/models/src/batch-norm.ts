@@ -15,6 +15,16 @@ export interface BatchNormArgs extends NonNullable<LayerArgs> {
    * Keras' `momentum=0.9`).
    */
   momentum?: number;
+  /**
+   * Learn a per-channel scale `gamma` (Keras' `scale`). `false` → no `gamma` weight: the normalised value is
+   * multiplied by 1, as a PyTorch `BatchNorm2d` whose `weight` is frozen at its initial ones
+   * (`weight.requires_grad = False`, the airbench recipe). Default `true`.
+   */
+  scale?: boolean;
+  /**
+   * Learn a per-channel offset `beta` (Keras' `center`). `false` → no `beta` weight, offset 0. Default `true`.
+   */
+  center?: boolean;
 }
 
 /**
@@ -132,10 +142,14 @@ export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tenso
  * variance and defaults to `epsilon=1e-3`, `momentum=0.99`.
  *
  * Weights (in order): `gamma` and `beta` (trainable, `[channels]`, ones/zeros), `moving_mean` and
- * `moving_variance` (non-trainable, `[channels]`, zeros/ones), as in Keras.
+ * `moving_variance` (non-trainable, `[channels]`, zeros/ones), as in Keras. With `scale: false` there is no
+ * `gamma` (scale fixed at 1), with `center: false` no `beta` (offset 0); the remaining weights keep this order.
+ * `scale: false` counts like PyTorch's frozen `weight` in trainable parameters (not at all); PyTorch still stores
+ * that weight (ones), this layer stores nothing. The training path passes a ones / zeros tensor to the fused
+ * kernels in place of the missing weight and drops its gradient.
  *
- * Registered with `tf.serialization.registerClass` under the class name `BatchNorm`, so models saved
- * with it load again once this module is imported.
+ * Registered with `tf.serialization.registerClass` under the class name `BatchNorm` (config: `epsilon`,
+ * `momentum`, `scale`, `center`), so models saved with it load again once this module is imported.
  */
 export class BatchNorm extends tfl.layers.Layer {
   /** Serialisation class name. */
@@ -144,18 +158,27 @@ export class BatchNorm extends tfl.layers.Layer {
   readonly epsilon: number;
   /** Running-average weight of the batch statistic (PyTorch convention). */
   readonly momentum: number;
-  private gamma!: LayerVariable;
-  private beta!: LayerVariable;
+  /** Whether the layer has a learnt scale `gamma` (`false`: scale 1). */
+  readonly scale: boolean;
+  /** Whether the layer has a learnt offset `beta` (`false`: offset 0). */
+  readonly center: boolean;
+  private gamma: LayerVariable | null = null;
+  private beta: LayerVariable | null = null;
   private movingMean!: LayerVariable;
   private movingVariance!: LayerVariable;
 
   /**
-   * @throws Error when `epsilon` is not positive or `momentum` is outside `[0, 1]`.
+   * @throws Error when `epsilon` is not positive, `momentum` is outside `[0, 1]`, or `scale` / `center` is not
+   *   a boolean.
    */
   constructor(args: BatchNormArgs = {}) {
     super(args);
     this.epsilon = args.epsilon ?? 1e-5;
     this.momentum = args.momentum ?? 0.1;
+    this.scale = args.scale ?? true;
+    this.center = args.center ?? true;
+    if (typeof this.scale !== 'boolean') throw new Error(`BatchNorm: scale must be a boolean. Received: scale=${String(args.scale)}`);
+    if (typeof this.center !== 'boolean') throw new Error(`BatchNorm: center must be a boolean. Received: center=${String(args.center)}`);
     if (!(this.epsilon > 0)) {
       throw new Error(`BatchNorm: epsilon must be > 0. Received: epsilon=${this.epsilon}`);
     }
@@ -170,8 +193,8 @@ export class BatchNorm extends tfl.layers.Layer {
     if (channels == null) {
       throw new Error(`BatchNorm: the channel (last) axis must be defined. Received shape ${JSON.stringify(shape)}`);
     }
-    this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones(), undefined, true);
-    this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros(), undefined, true);
+    if (this.scale) this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones(), undefined, true);
+    if (this.center) this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros(), undefined, true);
     this.movingMean = this.addWeight('moving_mean', [channels], 'float32', tfl.initializers.zeros(), undefined, false);
     this.movingVariance = this.addWeight('moving_variance', [channels], 'float32', tfl.initializers.ones(), undefined, false);
     this.built = true;
@@ -183,10 +206,14 @@ export class BatchNorm extends tfl.layers.Layer {
       // A frozen layer (`trainable = false`) stays in inference mode, as Keras' BatchNormalization.
       const training = kwargs['training'] === true && this.trainable;
       if (!training) {
-        return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta.read(), this.gamma.read(), this.epsilon);
+        return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta?.read(), this.gamma?.read(), this.epsilon);
       }
-      const { y, mean, variance } = batchNormTraining(x, this.gamma.read(), this.beta.read(), this.epsilon);
-      const n = x.size / x.shape[x.shape.length - 1];
+      const channels = x.shape[x.shape.length - 1];
+      // A missing weight is a constant (ones / zeros): its gradient is computed by the kernel and dropped.
+      const gamma = this.gamma ? this.gamma.read() : tf.ones([channels]);
+      const beta = this.beta ? this.beta.read() : tf.zeros([channels]);
+      const { y, mean, variance } = batchNormTraining(x, gamma, beta, this.epsilon);
+      const n = x.size / channels;
       const m = this.momentum;
       tf.tidy(() => {
         // Not on the path to `y`, so no gradient flows through these updates.
@@ -204,7 +231,7 @@ export class BatchNorm extends tfl.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), epsilon: this.epsilon, momentum: this.momentum };
+    return { ...super.getConfig(), epsilon: this.epsilon, momentum: this.momentum, scale: this.scale, center: this.center };
   }
 }
 tf.serialization.registerClass(BatchNorm);

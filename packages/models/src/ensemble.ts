@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { mapChunks, resolveTta, ttaLogits, type TtaOptions } from './tta';
 
 /** How members' predictions are combined. */
 export type Voting = 'soft' | 'hard';
@@ -85,6 +86,24 @@ export class ModelEnsemble {
     if (this.voting === 'soft') return soft;
     const votes = tf.addN(probs.map((p, i) => tf.mul(tf.oneHot(tf.argMax(p, 1), k, 1, 0, 'float32'), this.weights[i]))) as tf.Tensor2D;
     return votes;
+  }
+
+  /**
+   * Class scores with test-time augmentation: each member's logits are averaged over the views first
+   * (`Σ_v w_v f_m(view_v(x))`, see `predictTta`), then combined as {@link ModelEnsemble.predictProba} does
+   * (soft voting: weighted mean of their softmax; hard: weighted vote share). Each row sums to 1.
+   * @param x `[batch, height, width, channels]` float32 NHWC (not disposed).
+   * @param opts - `TtaOptions`: `views` (default identity + flip; `airbenchTta(2)` for airbench's six),
+   *   `weights` (default uniform), `batchSize` (default 256).
+   * @returns `[batch, numClasses]` float32.
+   * @throws Error on invalid options, when `x` is not rank 4, or members disagree on the number of classes.
+   */
+  predictTta(x: tf.Tensor4D, opts: TtaOptions = {}): tf.Tensor2D {
+    const tta = resolveTta('ModelEnsemble.predictTta', opts);
+    if (!(x instanceof tf.Tensor) || x.rank !== 4) {
+      throw new Error(`ModelEnsemble.predictTta: x must be [batch, height, width, channels]. Received: shape=${JSON.stringify((x as tf.Tensor | undefined)?.shape)}`);
+    }
+    return mapChunks(x, tta.batchSize, (chunk) => this.combine(this.members.map((m) => tf.softmax(ttaLogits(m, chunk, tta)))));
   }
 
   /**

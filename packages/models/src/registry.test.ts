@@ -5,7 +5,7 @@ import { summary } from './summary';
 
 describe('model registry', () => {
   it('lists and builds the models by name and alias', () => {
-    expect(listModels()).toEqual(['mnistnet', 'improved', 'cifar10net', 'resnet18', 'resnet18-cifar', 'resnet34', 'resnet50', 'densenet121', 'densenet-bc', 'mobilenet_v2']);
+    expect(listModels()).toEqual(['mnistnet', 'improved', 'cifar10net', 'resnet18', 'resnet18-cifar', 'resnet34', 'resnet50', 'densenet121', 'densenet-bc', 'mobilenet_v2', 'airbench94']);
     expect(getModelEntry('CIFAR10-Net').inputShape).toEqual([32, 32, 3]);
     expect(summary(getModel('mnistnet')).trainableParams).toBe(getModelEntry('mnistnet').trainableParams);
     expect(summary(getModel('improved-mnistnet', { seed: 1 })).trainableParams).toBe(391_370);

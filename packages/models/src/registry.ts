@@ -2,6 +2,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { cifar10Net } from './cifar10-net';
 import { improvedMnistNet, mnistNet, type ModelOptions } from './mnist-net';
 import { densenet121, densenetCifar } from './zoo/densenet';
+import { airbench94 } from './zoo/airbench';
 import { mobilenetV2 } from './zoo/mobilenet-v2';
 import { resnet18, resnet34, resnet50 } from './zoo/resnet';
 
@@ -48,6 +49,10 @@ const MODELS: ModelEntry[] = [
     inputShape: [32, 32, 3], trainableParams: 176_122, build: densenetCifar,
   },
   { name: 'mobilenet_v2', aliases: ['mobilenetv2', 'mobilenet-v2'], description: 'MobileNetV2 (torchvision, width 1.0)', inputShape: [224, 224, 3], trainableParams: 2_236_682, build: mobilenetV2 },
+  {
+    name: 'airbench94', aliases: ['airbench'], description: 'airbench94 (Jordan 2024): patch whitening, 3 conv groups with GELU, 94% on CIFAR-10 in ~10 epochs',
+    inputShape: [32, 32, 3], trainableParams: 1_971_352, build: airbench94,
+  },
 ];
 
 /** Canonical names of the registered models, e.g. `['mnistnet', 'improved', 'cifar10net']`. */
@@ -71,7 +76,7 @@ export function getModelEntry(name: string): ModelEntry {
 
 /**
  * Builds a registered model by name (`'mnistnet'`, `'improved'` / `'improved-mnistnet'`, `'cifar10net'`, and the zoo:
- * `'resnet18'`, `'resnet18-cifar'`, `'resnet34'`, `'resnet50'`, `'densenet121'`, `'densenet-bc'`, `'mobilenet_v2'`).
+ * `'resnet18'`, `'resnet18-cifar'`, `'resnet34'`, `'resnet50'`, `'densenet121'`, `'densenet-bc'`, `'mobilenet_v2'`, `'airbench94'`).
  * @throws Error listing the known names when `name` is unknown, or on invalid options.
  */
 export function getModel(name: string, opts: ModelOptions = {}): tfl.LayersModel {
