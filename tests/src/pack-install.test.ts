@@ -17,7 +17,8 @@ const stepScript = (style: 'esm' | 'cjs') => `
 ${style === 'esm'
   ? `import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '@cnn/backend-onednn';
-import { DataLoader, loadMnist, MNIST_MEAN, MNIST_STD } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD } from '@cnn/data';
+import { loadMnist } from '@cnn/data/node';
 import { mnistNet, summary } from '@cnn/models';
 import { Adam, trainStep } from '@cnn/train';`
   : `const tf = require('@tensorflow/tfjs-core');

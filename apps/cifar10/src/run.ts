@@ -1,10 +1,10 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { runTraining, UsageError, type RunSummary } from '@cnn/app-common';
-import { AugmentedLoader, ColorJitter, Compose, Normalize, RandomCrop, RandomHorizontalFlip, augmentationPreview } from '@cnn/augment';
-import {
-  CIFAR10_MEAN, CIFAR10_STD, DataLoader, createRng, loadCifar10, shuffleInPlace, writeFileAtomic, type ImageDataset,
-} from '@cnn/data';
+import { runTraining, UsageError, type RunSummary, sharedCifar10Archive } from '@cnn/app-common';
+import { AugmentedLoader, ColorJitter, Compose, Normalize, RandomCrop, RandomHorizontalFlip } from '@cnn/augment';
+import { augmentationPreview } from '@cnn/augment/node';
+import { CIFAR10_MEAN, CIFAR10_STD, DataLoader, createRng, shuffleInPlace, type ImageDataset } from '@cnn/data';
+import { loadCifar10, writeFileAtomic } from '@cnn/data/node';
 import { getModel, getModelEntry, listModels } from '@cnn/models';
 import type { History } from '@cnn/train';
 import type { Cifar10Flags } from './cli.js';
@@ -62,6 +62,7 @@ export async function runCifar10(
   let lastShown = 0;
   const data = await loadCifar10({
     root: flags.dataDir,
+    jpegArchive: flags.dataDir === undefined ? sharedCifar10Archive() : undefined,
     folder: {
       onProgress: (done: number, total: number) => {
         if (done === total || done - lastShown >= 10_000) {

@@ -8,3 +8,4 @@ export { runMain } from './main.js';
 export {
   benchInfer, benchTrain, emit, interleavedRatio, pytorchReferenceScript, ratio, runPytorchReference, spread, type Spread, type TrainBench,
 } from './bench.js';
+export { sharedCifar10Archive } from './workspace.js';

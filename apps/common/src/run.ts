@@ -1,12 +1,13 @@
 import * as path from 'node:path';
+import { chartFolder } from '@cnn/core/node';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '@cnn/backend-onednn';
-import {
-  EarlyStopping, LRSchedulerCallback, ModelCheckpoint, ModelDebugger, lrFind, writeLrFinderPlot,
-} from '@cnn/callbacks';
-import { writeJsonAtomic, type ImageDataset } from '@cnn/data';
-import { analyzeRun, writeReport } from '@cnn/explain';
+import { EarlyStopping, LRSchedulerCallback, ModelCheckpoint, ModelDebugger, lrFind } from '@cnn/callbacks';
+import { writeLrFinderPlot } from '@cnn/callbacks/node';
+import { type ImageDataset } from '@cnn/data';
+import { writeJsonAtomic } from '@cnn/data/node';
+import { analyzeRun, writeReport } from '@cnn/explain/node';
 import { formatSummary, summary } from '@cnn/models';
 import {
   Adam, SGD, evaluate, fit, saveModel, type BatchSource, type Callback, type History, type Optimizer, type RunSummary,
@@ -54,10 +55,10 @@ export function createCallbacks(flags: TrainingFlags, log: (line: string) => voi
     cbs.push(new EarlyStopping({ monitor: 'val_loss', patience: flags.earlyStoppingPatience, restoreBestWeights: true, log }));
   }
   if (flags.debugEvery !== undefined) {
-    cbs.push(new ModelDebugger({ every: flags.debugEvery, plotDir: path.join(flags.out, 'debug'), log }));
+    cbs.push(new ModelDebugger({ every: flags.debugEvery, charts: chartFolder(path.join(flags.out, 'debug')), log }));
   }
   cbs.push(new ModelCheckpoint(path.join(flags.out, 'checkpoint'), { log: () => {} }));
-  cbs.push(new ModelCheckpoint(path.join(flags.out, 'best'), { monitor: 'val_acc', mode: 'max', saveBestOnly: true, log: () => {} }));
+  cbs.push(new ModelCheckpoint(path.join(flags.out, 'best'), { monitor: 'val_accuracy', mode: 'max', saveBestOnly: true, log: () => {} }));
   return cbs;
 }
 
@@ -114,14 +115,16 @@ export async function runTraining(run: TrainingRun): Promise<{ summary: RunSumma
       backend: tf.getBackend(),
       params: s.trainableParams,
       epochs: history.length,
-      testAcc: final.acc,
+      testAcc: final.accuracy,
       testLoss: final.loss,
       trainSeconds,
       trainImgPerSec: trainSeconds > 0 ? (run.train.numSamples * history.length) / trainSeconds : 0,
       evalImgPerSec: final.imgPerSec,
     };
 
-    await saveModel(model, path.join(flags.out, 'model'));
+    await saveModel(model, path.join(flags.out, 'model'), {
+      metadata: { normalization: run.normalize, classNames: run.testDataset.classNames },
+    });
     await writeJsonAtomic(path.join(flags.out, 'history.json'), history);
     await writeJsonAtomic(path.join(flags.out, 'summary.json'), result);
     await analyzeRun({ runDir: flags.out, model, dataset: run.testDataset, normalize: run.normalize });

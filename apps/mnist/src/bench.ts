@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runMain, runPytorchReference, spread } from '@cnn/app-common';
 import { getPrimitiveImpls, selectBackend } from '@cnn/backend-onednn';
-import { DataLoader, loadMnist, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data';
+import { loadMnist } from '@cnn/data/node';
 import { mnistNet } from '@cnn/models';
 import { Adam } from '@cnn/train';
 

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CHROMIUM, inspectReport } from '@cnn/explain';
+import { DEFAULT_CHROMIUM, inspectReport } from '@cnn/explain/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFlags } from './cli.js';
 import { runMnist } from './run.js';
@@ -35,7 +35,7 @@ describe('runMnist on real MNIST (first 2,048 training images, 1 epoch)', () => 
     expect(summary.trainImgPerSec).toBeGreaterThan(0);
     expect(summary.evalImgPerSec).toBeGreaterThan(0);
     expect(history).toHaveLength(1);
-    expect(history[0]!.testAcc).toBeCloseTo(summary.testAcc, 6);
+    expect(history[0]!.val_accuracy).toBeCloseTo(summary.testAcc, 6);
 
     const written = JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8'));
     expect(Object.keys(written).sort()).toEqual(
@@ -118,7 +118,7 @@ describe('--resume after SIGKILL', () => {
     const b = history(killed);
     expect(b).toHaveLength(4);
     for (let i = 0; i < 4; i++) {
-      for (const key of ['epoch', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'lr']) {
+      for (const key of ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr']) {
         expect(Math.abs(b[i]![key]! - a[i]![key]!), `epoch ${i + 1} ${key}`).toBeLessThanOrEqual(1e-5);
       }
     }

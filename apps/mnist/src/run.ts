@@ -1,5 +1,6 @@
 import { runTraining, type RunSummary } from '@cnn/app-common';
-import { DataLoader, loadMnist, MNIST_MEAN, MNIST_STD } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD } from '@cnn/data';
+import { loadMnist } from '@cnn/data/node';
 import { getModel } from '@cnn/models';
 import type { History } from '@cnn/train';
 import type { MnistFlags } from './cli.js';

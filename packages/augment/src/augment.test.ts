@@ -1,5 +1,5 @@
 import '@tensorflow/tfjs-backend-cpu';
-import { createRng } from '@cnn/data';
+import { createRng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from '.
 import { affineWarp, inverseAffineMatrix, padCrop } from './kernels/geometry.js';
 import { CutMix, MixUp, sampleBeta } from './mix.js';
 import { Normalize } from './normalize.js';
-import { augmentationPreview } from './preview.js';
+import { augmentationPreview } from './node/preview.js';
 import { Compose } from './transform.js';
 
 const values = (t: tf.Tensor) => Array.from(t.dataSync());

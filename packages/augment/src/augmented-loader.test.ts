@@ -6,6 +6,7 @@ import { AugmentedLoader } from './augmented-loader.js';
 import { RandomCrop, RandomHorizontalFlip } from './geometry.js';
 import { Normalize } from './normalize.js';
 import { Compose } from './transform.js';
+import { CutMix, MixUp } from './mix.js';
 
 function dataset(n: number): ImageDataset {
   const images = new Uint8Array(n * 8 * 8 * 3);
@@ -70,5 +71,23 @@ describe('AugmentedLoader', () => {
 
   it('rejects a non-integer seed', () => {
     expect(() => new AugmentedLoader(new DataLoader(dataset(2), { batchSize: 1 }), pipeline(), { seed: 0.5 })).toThrow('seed must be a safe integer, got 0.5');
+  });
+});
+
+describe('AugmentedLoader with MixUp / CutMix', () => {
+  it('yields [batch, numClasses] soft labels in training and plain labels in evaluation', () => {
+    const loader = new DataLoader(dataset(6), { batchSize: 3 });
+    const aug = new AugmentedLoader(loader, new Compose([]), { seed: 1, mix: new MixUp(1, 10) });
+    for (const b of aug) {
+      expect(b.y.shape).toEqual([3, 10]);
+      const rows = tf.sum(b.y, 1).dataSync();
+      for (const r of rows) expect(r).toBeCloseTo(1, 6);
+      tf.dispose([b.x, b.y]);
+    }
+    const evalAug = new AugmentedLoader(new DataLoader(dataset(6), { batchSize: 3 }), new Compose([]), { training: false, mix: new CutMix(1, 10) });
+    for (const b of evalAug) {
+      expect(b.y.shape).toEqual([3]);
+      tf.dispose([b.x, b.y]);
+    }
   });
 });

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { createRng, deriveSeed, type Batch, type DataLoader } from '@cnn/data';
+import { createRng, deriveSeed, type Batch } from '@cnn/core';
+import type { DataLoader } from '@cnn/data';
+import type { CutMix, MixUp } from './mix.js';
 import type { Compose } from './transform.js';
 
 /** Options of {@link AugmentedLoader}. */
@@ -11,6 +13,12 @@ export interface AugmentedLoaderOptions {
   seed?: number;
   /** `false` runs only the deterministic transforms (e.g. Normalize), as in evaluation. Default `true`. */
   training?: boolean;
+  /**
+   * MixUp or CutMix applied to each batch after `transform` (training only), with parameters drawn from the
+   * batch's generator after the transform's: `y` becomes `[batch, numClasses]` soft labels, which `@cnn/train`'s
+   * `trainStep` / `fit` take. Default: none (`y` stays the `[batch]` labels).
+   */
+  mix?: MixUp | CutMix;
 }
 
 /** Batches per epoch that the seed derivation keeps apart (2²⁰). */
@@ -22,7 +30,8 @@ const BATCH_STREAMS = 1 << 20;
  * `[0, 1]` (create it without `mean`/`std`); put `Normalize` last in the pipeline.
  *
  * Iterating it iterates the loader (one epoch, advancing `loader.epoch`) and yields
- * `{x: [batch, height', width', channels] float32, y, indices}`; the caller disposes `x` and `y`, the
+ * `{x: [batch, height', width', channels] float32, y, indices}` (`y` soft labels `[batch, numClasses]` with
+ * `mix`); the caller disposes `x` and `y`, the
  * un-augmented batch is disposed here. Each batch's epoch (0-based) and dataset `indices` reach the transforms
  * (`ForwardOptions`), for per-sample, per-epoch transforms such as `AlternatingFlip`. `epoch` / `setEpoch` pass
  * through to the loader, so `fit`'s checkpoints restore the shuffle order and the augmentation draws.
@@ -32,6 +41,8 @@ export class AugmentedLoader implements Iterable<Batch> {
   readonly transform: Compose;
   readonly seed: number;
   readonly training: boolean;
+  /** Batch mixing (MixUp / CutMix), if any. */
+  readonly mix?: MixUp | CutMix;
 
   /** @throws Error when `seed` is not a safe integer. */
   constructor(loader: DataLoader, transform: Compose, options: AugmentedLoaderOptions = {}) {
@@ -41,6 +52,7 @@ export class AugmentedLoader implements Iterable<Batch> {
     this.transform = transform;
     this.seed = seed;
     this.training = options.training ?? true;
+    this.mix = options.mix;
   }
 
   /** Batches per epoch (the loader's). */
@@ -78,6 +90,12 @@ export class AugmentedLoader implements Iterable<Batch> {
         x = this.transform.forward(batch.x, rng, { training: this.training, epoch, indices: batch.indices });
       } finally {
         batch.x.dispose();
+      }
+      if (this.mix && this.training) {
+        const mixed = this.mix.apply(x, batch.y, this.mix.makeParams(rng, x.shape));
+        tf.dispose([x, batch.y]);
+        yield { x: mixed.x, y: mixed.y, indices: batch.indices };
+        continue;
       }
       yield { x, y: batch.y, indices: batch.indices };
     }

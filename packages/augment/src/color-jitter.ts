@@ -1,4 +1,4 @@
-import type { Rng } from '@cnn/data';
+import type { Rng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { adjustHue, perSample, rgbToGrayscale } from './kernels/color.js';
 import { checkImages, toRange, uniform, type BatchShape, type Transform } from './transform.js';

@@ -1,4 +1,4 @@
-import { deriveSeed, type Rng } from '@cnn/data';
+import { deriveSeed, type Rng } from '@cnn/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { affineWarp, flipWhere, inverseAffineMatrix, padCrop, type PaddingMode } from './kernels/geometry.js';
 import { checkImages, checkNonNegative, checkProbability, toRange, uniform, type BatchContext, type BatchShape, type Transform } from './transform.js';

@@ -1,7 +1,8 @@
 /**
  * `@cnn/augment`: seeded batch-level image augmentation on `[batch, height, width, channels]` float32
  * tensors, written as tfjs-core ops (any backend). Each transform draws per-sample parameters once per batch
- * (`makeParams(rng, shape)`) and applies them (`apply(x, params)`); pure kernels live in `kernels/`.
+ * (`makeParams(rng, shape)`) and applies them (`apply(x, params)`); pure kernels live in `kernels/`. Browser-safe;
+ * the PNG preview grid (sharp) is in `@cnn/augment/node`.
  *
  * @packageDocumentation
  */
@@ -26,6 +27,5 @@ export { Cutout, RandomErasing, eraseBoxes, type EraseParams, type RandomErasing
 export { Normalize } from './normalize.js';
 export { CutMix, MixUp, sampleBeta, sampleGamma, type MixParams, type MixedBatch } from './mix.js';
 export { AugmentedLoader, type AugmentedLoaderOptions } from './augmented-loader.js';
-export { augmentationPreview, type PreviewOptions } from './preview.js';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, blend, rgbToGrayscale } from './kernels/color.js';
 export { affineWarp, flipWhere, inverseAffineMatrix, padCrop, type PaddingMode } from './kernels/geometry.js';

@@ -1,4 +1,4 @@
-import type { Rng } from '@cnn/data';
+import type { Rng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { eraseBoxes } from './erasing.js';
 import { checkImages, checkNonNegative } from './transform.js';

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import type { Rng } from '@cnn/data';
+import type { Rng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Shape of an image batch, `[batch, height, width, channels]`. */

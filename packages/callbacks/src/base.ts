@@ -1,39 +1,16 @@
-import type { Callback as CallbackProtocol, Logs, TrainingContext } from '@cnn/train';
+import { Callback, RENAMED_METRICS, type Logs } from '@cnn/train';
 
-/**
- * Base class of the callbacks (Keras' `keras.callbacks.Callback`): stores the {@link TrainingContext}
- * given by `fit` and offers it as {@link Callback.context}. Override the hooks you need (see `@cnn/train`'s
- * `Callback` protocol; epochs and batches are 1-based).
- */
-export abstract class Callback implements CallbackProtocol {
-  private ctx?: TrainingContext;
-
-  /** Called by `fit` before `onTrainBegin`. */
-  setContext(ctx: TrainingContext): void {
-    this.ctx = ctx;
-  }
-
-  /**
-   * The run context (model, optimizer, history, `stopTraining`).
-   * @throws Error when used outside `fit`.
-   */
-  get context(): TrainingContext {
-    if (!this.ctx) throw new Error(`${this.constructor.name}: no training context; pass the callback to fit({callbacks: [...]})`);
-    return this.ctx;
-  }
-
-  /** True once `fit` has given this callback a context. */
-  protected get hasContext(): boolean {
-    return this.ctx !== undefined;
-  }
-}
+export { Callback } from '@cnn/train';
 
 /** Direction of improvement of a monitored value. `'auto'`: `'max'` for accuracy-like names, else `'min'`. */
 export type MonitorMode = 'min' | 'max' | 'auto';
 
 /** Options shared by the monitoring callbacks. */
 export interface MonitorOptions {
-  /** Key of the epoch logs to watch: `val_loss` (default), `val_acc`, `loss`, `acc`, … */
+  /**
+   * Key of the epoch logs to watch: `val_loss` (default), `val_accuracy`, `loss`, `accuracy`, … The former names
+   * `val_acc` / `acc` are accepted and mapped to the new ones (with a warning).
+   */
   monitor?: string;
   /** `'min'`, `'max'` or `'auto'` (default: `'max'` when the name contains `acc` or `auc`, else `'min'`). */
   mode?: MonitorMode;
@@ -57,8 +34,11 @@ export abstract class MonitorCallback extends Callback {
   /** @throws Error on an unknown `mode` or a negative/non-finite `minDelta` ("Received: …"). */
   protected constructor(name: string, opts: MonitorOptions = {}) {
     super();
-    this.monitor = opts.monitor ?? 'val_loss';
-    if (typeof this.monitor !== 'string' || this.monitor === '') throw new Error(`${name}: monitor must be a non-empty string. Received: monitor=${String(opts.monitor)}`);
+    const monitor = opts.monitor ?? 'val_loss';
+    if (typeof monitor !== 'string' || monitor === '') throw new Error(`${name}: monitor must be a non-empty string. Received: monitor=${String(opts.monitor)}`);
+    const renamed = RENAMED_METRICS[monitor];
+    if (renamed !== undefined) console.warn(`${name}: monitor '${monitor}' is now called '${renamed}'; using '${renamed}'`);
+    this.monitor = renamed ?? monitor;
     const mode = opts.mode ?? 'auto';
     if (mode !== 'min' && mode !== 'max' && mode !== 'auto') throw new Error(`${name}: mode must be 'min', 'max' or 'auto'. Received: mode=${String(opts.mode)}`);
     this.mode = mode === 'auto' ? (/acc|auc/i.test(this.monitor) ? 'max' : 'min') : mode;

@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { Adam, OneCycleLR, SGD, fit, hasCheckpoint, loadCheckpoint } from '@cnn/train';
-import { HistoryLogger, TerminateOnNaN } from './loggers';
+import { chartFolder } from '@cnn/core/node';
+import { Adam, LambdaCallback, OneCycleLR, SGD, fit, type SchedulerSpec } from '@cnn/train';
+import { hasCheckpoint, loadCheckpoint } from '@cnn/train/node';
+import { TerminateOnNaN } from './loggers';
+import { HistoryLogger } from './node/history-logger';
 import { LRSchedulerCallback } from './lr-scheduler';
 import { ModelCheckpoint } from './model-checkpoint';
 import { ModelDebugger, gradientStats } from './model-debugger';
@@ -21,7 +24,7 @@ describe('LRSchedulerCallback', () => {
     const seen: number[] = [];
     const cb = LRSchedulerCallback.fromSpec('onecycle:maxLr=0.1');
     expect(cb.interval).toBe('batch');
-    const spy = { onBatchEnd: () => { seen.push(opt.lr); } };
+    const spy = new LambdaCallback({ onBatchEnd: () => { seen.push(opt.lr); } });
     await fit(toyNet(), { train, test, epochs: 2, optimizer: opt, callbacks: [cb, spy], accumulateSteps: 2, ...quiet });
     const s = cb.scheduler as OneCycleLR;
     expect(s.totalSteps).toBe(12); // epochs · batches, from the run
@@ -36,7 +39,7 @@ describe('LRSchedulerCallback', () => {
     const { train, test } = toyLoaders(16, 8);
     const cb = LRSchedulerCallback.fromSpec('plateau:patience=0,factor=0.5', { monitor: 'val_los' });
     await expect(fit(toyNet(), { train, test, epochs: 1, optimizer: new SGD({ lr: 1 }), callbacks: [cb], ...quiet }))
-      .rejects.toThrow(/monitor 'val_los' is not in the logs\. Available keys: loss, acc, val_loss, val_acc, lr/);
+      .rejects.toThrow(/monitor 'val_los' is not in the logs\. Available keys: loss, accuracy, val_loss, val_accuracy, lr/);
   });
 });
 
@@ -70,9 +73,9 @@ describe('HistoryLogger and TerminateOnNaN', () => {
     const h = await fit(toyNet(), { train, test, epochs: 2, optimizer: new Adam(), callbacks: [new HistoryLogger({ json: join(dir, 'h.json'), csv: join(dir, 'out', 'h.csv') })], ...quiet });
     expect(JSON.parse(readFileSync(join(dir, 'h.json'), 'utf8'))).toEqual(h);
     const csv = readFileSync(join(dir, 'out', 'h.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('epoch,trainLoss,trainAcc,testLoss,testAcc,lr,seconds,imgPerSec');
+    expect(csv[0]).toBe('epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds,imgPerSec');
     expect(csv).toHaveLength(3);
-    expect(Number(csv[2].split(',')[3])).toBe(h[1].testLoss);
+    expect(Number(csv[2].split(',')[3])).toBe(h[1].val_loss);
   });
 
   it('stops before the update of the first non-finite batch and names the batch, gradient, weight and layer', async () => {
@@ -81,12 +84,26 @@ describe('HistoryLogger and TerminateOnNaN', () => {
     const lines: string[] = [];
     const t = new TerminateOnNaN({ log: (l) => lines.push(l) });
     // poison fc1's bias before batch 3 of epoch 1
-    const poison = { onBatchBegin: (b: number) => { if (b === 3) model.getLayer('fc1').getWeights()[1].dataSync(); if (b === 3) model.getLayer('fc1').setWeights([model.getLayer('fc1').getWeights()[0], tf.fill([8], NaN)]); } };
+    const poison = new LambdaCallback({ onBatchBegin: (b: number) => { if (b === 3) model.getLayer('fc1').getWeights()[1].dataSync(); if (b === 3) model.getLayer('fc1').setWeights([model.getLayer('fc1').getWeights()[0], tf.fill([8], NaN)]); } });
     const h = await fit(model, { train, test, epochs: 2, optimizer: new SGD({ lr: 0.1 }), callbacks: [poison, t], ...quiet });
     expect(h).toEqual([]);
     expect(t.report).toMatchObject({ epoch: 1, batch: 3, gradient: 'fc1/kernel', variable: 'fc1/bias', layer: 'fc1' });
     expect(lines[0]).toMatch(/^TerminateOnNaN: epoch 1, batch 3: loss NaN; first non-finite gradient: 'fc1\/kernel'; first non-finite weight: 'fc1\/bias'; first non-finite activation: layer 'fc1'/);
     expect(Number.isFinite(model.getLayer('fc2').getWeights()[0].dataSync()[0])).toBe(true); // update skipped
+  });
+});
+
+describe('LRSchedulerCallback.fromSpec', () => {
+  it('never writes into the caller\'s spec, and a reused callback sizes OneCycleLR to each run', async () => {
+    const spec: SchedulerSpec = { scheduler: 'OneCycleLR', options: { maxLr: 0.1 } };
+    const cb = LRSchedulerCallback.fromSpec(spec);
+    const { train, test } = toyLoaders(48, 8); // 6 batches
+    await fit(toyNet(), { train, test, epochs: 1, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], ...quiet });
+    expect((cb.scheduler as OneCycleLR).totalSteps).toBe(6);
+    expect(spec).toEqual({ scheduler: 'OneCycleLR', options: { maxLr: 0.1 } });
+    await fit(toyNet(), { train, test, epochs: 3, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], ...quiet });
+    expect((cb.scheduler as OneCycleLR).totalSteps).toBe(18); // the longer run's length, not the first run's 6
+    expect((cb.scheduler as OneCycleLR).lastEpoch).toBe(18);
   });
 });
 
@@ -96,7 +113,7 @@ describe('ModelDebugger', () => {
     mkdirSync(dir, { recursive: true });
     const { train, test } = toyLoaders(32, 8); // 4 batches per epoch
     const lines: string[] = [];
-    const dbg = new ModelDebugger({ every: 3, plotDir: dir, log: (l) => lines.push(l), exploding: 1e-3 });
+    const dbg = new ModelDebugger({ every: 3, charts: chartFolder(dir), log: (l) => lines.push(l), exploding: 1e-3 });
     await fit(toyNet(9), { train, test, epochs: 2, optimizer: new Adam(), callbacks: [dbg], ...quiet });
     expect(dbg.reports.map((r) => [r.epoch, r.batch])).toEqual([[1, 3], [2, 2]]);
     const r = dbg.reports[0];
@@ -104,10 +121,11 @@ describe('ModelDebugger', () => {
     expect(r.gradients.every((g) => g.exploding)).toBe(true); // threshold 1e-3 for the test
     expect(lines).toContain('No NaN/Inf detected');
     expect(lines.some((l) => l.startsWith('  WARNING: exploding gradient in fc1/kernel'))).toBe(true);
-    expect(r.activations!.map((a) => [a.layer, a.className])).toEqual([['fc1', 'Dense'], ['fc2', 'Dense']]);
+    expect(r.activations!.map((a) => a.name)).toEqual(['fc1 [8]', 'fc2 [2]']);
     expect(r.activations![0].counts.reduce((a, b) => a + b, 0)).toBe(8 * 8); // batch 8 × 8 units
-    expect(existsSync(r.png!)).toBe(true);
-    expect((await sharp(r.png!).metadata()).format).toBe('png');
+    expect(r.chart).toBe(join(dir, 'activations-e1-b3.png'));
+    expect(existsSync(r.chart!)).toBe(true);
+    expect((await sharp(r.chart!).metadata()).format).toBe('png');
   });
 
   it('gradientStats computes mean, unbiased std, max-abs and the chapter thresholds', () => {

@@ -8,7 +8,7 @@ import { toyLoaders, toyNet } from './test-utils';
 /** Records a copy of the weights at every epoch end. */
 class WeightRecorder extends Callback {
   byEpoch = new Map<number, NamedWeight[]>();
-  onEpochEnd(epoch: number): void {
+  override onEpochEnd(epoch: number): void {
     this.byEpoch.set(epoch, getModelWeights(this.context.model));
   }
 }
@@ -43,26 +43,26 @@ describe('EarlyStopping', () => {
     expect(h).toHaveLength(6);
     expect(es.stoppedEpoch).toBe(0);
     let best = 0;
-    h.forEach((e, i) => { if (e.testLoss < h[best].testLoss) best = i; });
+    h.forEach((e, i) => { if (e.val_loss < h[best].val_loss) best = i; });
     expect(es.bestEpoch).toBe(best + 1);
     expect(values(getModelWeights(model))).toEqual(values(rec.byEpoch.get(best + 1)!));
   });
 
   it('follows Keras semantics for minDelta, baseline and reuse; errors list the available keys', () => {
-    const es = new EarlyStopping({ monitor: 'val_acc', patience: 1, minDelta: 0.01, baseline: 0.9 });
+    const es = new EarlyStopping({ monitor: 'val_accuracy', patience: 1, minDelta: 0.01, baseline: 0.9 });
     expect(es.mode).toBe('max');
     const ctx = { model: toyNet(), stopTraining: false } as never;
     es.setContext(ctx);
     es.onTrainBegin();
-    es.onEpochEnd(1, { val_acc: 0.5 }); // improvement over -inf, but not over the baseline: wait stays 1
+    es.onEpochEnd(1, { val_accuracy: 0.5 }); // improvement over -inf, but not over the baseline: wait stays 1
     expect(es.wait).toBe(1);
     expect(es.bestEpoch).toBe(1);
-    es.onEpochEnd(2, { val_acc: 0.505 }); // within minDelta → no improvement, wait 2 >= patience 1
+    es.onEpochEnd(2, { val_accuracy: 0.505 }); // within minDelta → no improvement, wait 2 >= patience 1
     expect((ctx as { stopTraining: boolean }).stopTraining).toBe(true);
     expect(es.stoppedEpoch).toBe(2);
     es.onTrainBegin(); // reusable
     expect([es.wait, es.bestEpoch, es.stoppedEpoch, es.best]).toEqual([0, 0, 0, -Infinity]);
-    expect(() => es.onEpochEnd(1, { loss: 1, val_loss: 2 })).toThrow("EarlyStopping: monitor 'val_acc' is not in the logs. Available keys: loss, val_loss");
+    expect(() => es.onEpochEnd(1, { loss: 1, val_loss: 2 })).toThrow("EarlyStopping: monitor 'val_accuracy' is not in the logs. Available keys: loss, val_loss");
     expect(() => new EarlyStopping({ patience: -1 })).toThrow(/patience must be an integer >= 0\. Received: patience=-1/);
     expect(() => new EarlyStopping({ mode: 'up' as never })).toThrow(/mode must be 'min', 'max' or 'auto'/);
   });

@@ -80,11 +80,11 @@ export class EarlyStopping extends MonitorCallback {
     return this.s.wait;
   }
 
-  onTrainBegin(): void {
+  override onTrainBegin(): void {
     this.s = EarlyStopping.fresh(this.worst());
   }
 
-  onEpochEnd(epoch: number, logs: Logs): void {
+  override onEpochEnd(epoch: number, logs: Logs): void {
     const current = this.monitorValue(logs);
     const model = this.context.model;
     if (this.restoreBestWeights && this.s.bestWeights === null) this.s.bestWeights = getModelWeights(model);
@@ -102,7 +102,7 @@ export class EarlyStopping extends MonitorCallback {
     }
   }
 
-  onTrainEnd(): void {
+  override onTrainEnd(): void {
     if (this.s.stoppedEpoch > 0) this.log(`Epoch ${this.s.stoppedEpoch}: early stopping (best ${this.monitor} ${this.s.best} at epoch ${this.s.bestEpoch})`);
     if (this.restoreBestWeights && this.s.bestWeights) {
       this.log(`Restoring model weights from the end of the best epoch: ${this.s.bestEpoch}`);
@@ -110,11 +110,11 @@ export class EarlyStopping extends MonitorCallback {
     }
   }
 
-  getState(): EarlyStoppingState {
+  override getState(): EarlyStoppingState {
     return { ...this.s };
   }
 
-  setState(state: unknown): void {
+  override setState(state: unknown): void {
     const st = state as EarlyStoppingState;
     if (!st || typeof st.wait !== 'number' || typeof st.best !== 'number') throw new Error('EarlyStopping.setState: malformed state (needs wait, best, bestEpoch, stoppedEpoch, bestWeights)');
     this.s = { ...st };

@@ -1,6 +1,7 @@
 /**
- * `@cnn/callbacks`: callbacks for `@cnn/train`'s `fit` — early stopping, checkpoints with exact resume,
- * learning-rate schedules, the LR range test, history loggers, TerminateOnNaN and the model debugger.
+ * `@cnn/callbacks`: callbacks for `@cnn/train`'s `fit`, browser-safe — early stopping, checkpoints with exact
+ * resume (any checkpoint store), learning-rate schedules, the LR range test, TerminateOnNaN and the model
+ * debugger. Writing files (history logs, PNG plots): `@cnn/callbacks/node`.
  *
  * @packageDocumentation
  */
@@ -8,13 +9,9 @@ export { Callback, MonitorCallback, type MonitorMode, type MonitorOptions } from
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping';
 export { ModelCheckpoint, type ModelCheckpointOptions } from './model-checkpoint';
 export { LRSchedulerCallback, type LRSchedulerCallbackOptions, type SchedulerFactory } from './lr-scheduler';
+export { lrFind, lrAt, suggestLr, lrFinderSpec, type LRFinderOptions, type LRFinderResult, type LRSuggestion } from './lr-finder';
+export { TerminateOnNaN, historyToCsv, type NonFiniteReport } from './loggers';
 export {
-  lrFind, lrAt, suggestLr, lrFinderSpec, writeLrFinderPlot,
-  type LRFinderOptions, type LRFinderResult, type LRSuggestion,
-} from './lr-finder';
-export { HistoryLogger, TerminateOnNaN, historyToCsv, type HistoryLoggerOptions, type NonFiniteReport } from './loggers';
-export {
-  ModelDebugger, tensorStats, gradientStats, weightStats, findNonFiniteWeights, activationHistograms, activationHistogramSpec,
-  type ModelDebuggerOptions, type DebugReport, type TensorStats, type GradientStats, type ActivationHistogram,
+  ModelDebugger, tensorStats, gradientStats, weightStats, findNonFiniteWeights,
+  type ChartSink, type ModelDebuggerOptions, type DebugReport, type TensorStats, type GradientStats,
 } from './model-debugger';
-export { renderVegaLitePng, writeVegaLitePlot, type VegaLiteSpec } from './plot';

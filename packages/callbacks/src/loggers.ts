@@ -1,47 +1,13 @@
+import { forwardLayers } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { GradientsInfo, HistoryEntry, Logs } from '@cnn/train';
-import { Callback } from './base';
-import { writeFileAtomic } from '@cnn/data';
+import { Callback, type GradientsInfo, type HistoryEntry, type Logs } from '@cnn/train';
 
-const CSV_COLUMNS: Array<keyof HistoryEntry> = ['epoch', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'lr', 'seconds', 'imgPerSec'];
+const CSV_COLUMNS: Array<keyof HistoryEntry> = ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr', 'seconds', 'imgPerSec'];
 
-/** The history as CSV (header `epoch,trainLoss,trainAcc,testLoss,testAcc,lr,seconds,imgPerSec`, `\n` line ends). */
+/** The history as CSV (header `epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds,imgPerSec`, `\n` line ends; Keras' `CSVLogger` columns). */
 export function historyToCsv(history: HistoryEntry[]): string {
   return `${[CSV_COLUMNS.join(','), ...history.map((e) => CSV_COLUMNS.map((c) => String(e[c])).join(','))].join('\n')}\n`;
-}
-
-/** Options of {@link HistoryLogger}. */
-export interface HistoryLoggerOptions {
-  /** Path of the JSON file (an array of history entries). Default: none. */
-  json?: string;
-  /** Path of the CSV file (Keras' `CSVLogger`). Default: none. */
-  csv?: string;
-}
-
-/**
- * Writes the whole history (restored epochs included when resuming) to JSON and/or CSV after every
- * epoch, atomically, so the files are always complete.
- * @throws Error when neither `json` nor `csv` is given.
- */
-export class HistoryLogger extends Callback {
-  /** JSON path. */
-  readonly json?: string;
-  /** CSV path. */
-  readonly csv?: string;
-
-  constructor(opts: HistoryLoggerOptions) {
-    super();
-    if (!opts?.json && !opts?.csv) throw new Error('HistoryLogger: give json and/or csv paths');
-    this.json = opts.json;
-    this.csv = opts.csv;
-  }
-
-  async afterEpoch(): Promise<void> {
-    const h = this.context.history;
-    if (this.json) await writeFileAtomic(this.json, `${JSON.stringify(h, null, 2)}\n`);
-    if (this.csv) await writeFileAtomic(this.csv, historyToCsv(h));
-  }
 }
 
 /** Names of the first non-finite tensors found by {@link TerminateOnNaN}. */
@@ -66,23 +32,17 @@ function nonFinite(t: tf.Tensor): boolean {
   return tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(t))).dataSync()[0] === 1);
 }
 
-/** First layer of a layer chain whose output on `x` is non-finite (layers applied in order, inference mode). */
+/** First layer (execution order, inference mode) whose output on `x` is non-finite; Sequential and functional models. */
 function firstNonFiniteLayer(model: tfl.LayersModel, x: tf.Tensor): string | undefined {
-  let h: tf.Tensor = x;
-  const owned: tf.Tensor[] = [];
+  let found: string | undefined;
   try {
-    for (const layer of model.layers) {
-      if (layer.getClassName() === 'InputLayer') continue;
-      h = layer.apply(h, { training: false }) as tf.Tensor;
-      owned.push(h);
-      if (nonFinite(h)) return layer.name;
-    }
+    tf.tidy(() => {
+      forwardLayers(model, x, { logits: false, onLayer: (name, out) => { if (found === undefined && nonFinite(out)) found = name; } });
+    });
   } catch {
-    return undefined; // not a plain chain (functional model with branches)
-  } finally {
-    tf.dispose(owned);
+    return undefined; // a graph the walker does not support (several inputs, shared layers)
   }
-  return undefined;
+  return found;
 }
 
 /**
@@ -102,11 +62,11 @@ export class TerminateOnNaN extends Callback {
     this.log = opts.log ?? console.error;
   }
 
-  onTrainBegin(): void {
+  override onTrainBegin(): void {
     this.report = undefined;
   }
 
-  onGradients(info: GradientsInfo): void {
+  override onGradients(info: GradientsInfo): void {
     const badGrad = Object.keys(info.grads).find((k) => nonFinite(info.grads[k]));
     if (Number.isFinite(info.loss) && badGrad === undefined) return;
     const model = this.context.model;
@@ -122,7 +82,7 @@ export class TerminateOnNaN extends Callback {
     this.context.stopTraining = true;
   }
 
-  onEpochEnd(epoch: number, logs: Logs): void {
+  override onEpochEnd(epoch: number, logs: Logs): void {
     if (typeof logs.val_loss === 'number' && !Number.isFinite(logs.val_loss)) {
       const message = `TerminateOnNaN: epoch ${epoch}: val_loss ${logs.val_loss}; stopping`;
       this.report = { epoch, batch: 0, loss: logs.val_loss, message };

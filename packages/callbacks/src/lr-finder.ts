@@ -5,7 +5,7 @@ import {
   type Batch, type BatchSource, type Optimizer,
 } from '@cnn/train';
 import { rngLayers } from '@cnn/models';
-import { writeVegaLitePlot, type VegaLiteSpec } from './plot';
+import type { VegaLiteSpec } from '@cnn/core';
 
 /** Options of {@link lrFind}. */
 export interface LRFinderOptions {
@@ -200,7 +200,3 @@ export function lrFinderSpec(result: LRFinderResult, title = 'Learning-rate rang
   };
 }
 
-/** Writes the range-test plot as PNG plus its Vega-Lite spec (`<name>.vl.json`). @returns both paths. */
-export async function writeLrFinderPlot(result: LRFinderResult, pngPath: string, title?: string): Promise<{ png: string; spec: string }> {
-  return writeVegaLitePlot(lrFinderSpec(result, title), pngPath);
-}

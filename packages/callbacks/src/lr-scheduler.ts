@@ -27,7 +27,7 @@ export interface LRSchedulerCallbackOptions {
  * @example `new LRSchedulerCallback((opt) => new MultiStepLR(opt, {milestones: [5, 8], gamma: 0.1}))`
  */
 export class LRSchedulerCallback extends Callback {
-  readonly stateKey = 'LRScheduler';
+  override readonly stateKey = 'LRScheduler';
   /** Step interval. */
   readonly interval: 'epoch' | 'batch';
   /** Metric of ReduceLROnPlateau. */
@@ -49,18 +49,23 @@ export class LRSchedulerCallback extends Callback {
 
   /**
    * A callback from a {@link SchedulerSpec} or a command-line string (`parseSchedulerSpec` syntax, e.g.
-   * `'multistep:milestones=5|8'`, `'onecycle:maxLr=0.01'`). OneCycleLR without `totalSteps` gets
-   * `epochs · steps` from the run and steps per batch; the others step per epoch (override with `opts`).
+   * `'multistep:milestones=5|8'`, `'onecycle:maxLr=0.01'`). OneCycleLR without `totalSteps` gets the run's
+   * `totalSteps` (`epochs · steps`) at every `onTrainBegin`, so a reused callback fits each run, and steps per
+   * batch; the others step per epoch (override with `opts`). `spec` is copied, never modified.
    * @throws Error on an unparsable spec.
    */
   static fromSpec(spec: string | SchedulerSpec, opts: LRSchedulerCallbackOptions = {}): LRSchedulerCallback {
-    const s = typeof spec === 'string' ? parseSchedulerSpec(spec) : spec;
-    const inner = s.scheduler === 'LinearWarmup' ? (s.options.inner as SchedulerSpec | undefined) : s;
-    const oneCycle = inner?.scheduler === 'OneCycleLR';
+    // A private deep copy: the caller's spec is never written, and every run derives its own totalSteps.
+    const frozen: SchedulerSpec = typeof spec === 'string' ? parseSchedulerSpec(spec) : structuredClone(spec);
+    const innerOf = (s: SchedulerSpec): SchedulerSpec | undefined => (s.scheduler === 'LinearWarmup' ? (s.options.inner as SchedulerSpec | undefined) : s);
+    const oneCycle = innerOf(frozen)?.scheduler === 'OneCycleLR';
     return new LRSchedulerCallback((opt, params) => {
+      const s = structuredClone(frozen);
+      const inner = innerOf(s);
       if (oneCycle && inner && inner.options.totalSteps === undefined && inner.options.epochs === undefined) {
-        if (!params.steps) throw new Error('LRSchedulerCallback: OneCycleLR needs totalSteps when the loader has no length');
-        inner.options = { ...inner.options, totalSteps: params.epochs * params.steps };
+        const total = params.totalSteps ?? (params.steps ? params.epochs * params.steps : undefined);
+        if (!total) throw new Error('LRSchedulerCallback: OneCycleLR needs totalSteps when the loader has no length');
+        inner.options = { ...inner.options, totalSteps: total };
       }
       return createScheduler(opt, s);
     }, { interval: opts.interval ?? (oneCycle ? 'batch' : 'epoch'), monitor: opts.monitor });
@@ -71,17 +76,17 @@ export class LRSchedulerCallback extends Callback {
     return this.sched;
   }
 
-  onTrainBegin(): void {
+  override onTrainBegin(): void {
     if (this.factory) this.sched = this.factory(this.context.optimizer, this.context.params);
     if (!this.sched) throw new Error('LRSchedulerCallback: no scheduler');
     if (this.sched.optimizer !== this.context.optimizer) throw new Error('LRSchedulerCallback: the scheduler was built on another optimizer than the one passed to fit');
   }
 
-  onBatchEnd(_batch: number, logs: Logs): void {
+  override onBatchEnd(_batch: number, logs: Logs): void {
     if (this.interval === 'batch' && logs.stepped === 1 && this.sched instanceof LRScheduler) this.sched.step();
   }
 
-  onEpochEnd(_epoch: number, logs: Logs): void {
+  override onEpochEnd(_epoch: number, logs: Logs): void {
     if (this.interval !== 'epoch' || !this.sched) return;
     if (this.sched instanceof ReduceLROnPlateau) {
       const v = logs[this.monitor];
@@ -92,11 +97,11 @@ export class LRSchedulerCallback extends Callback {
     }
   }
 
-  getState(): SchedulerState | undefined {
+  override getState(): SchedulerState | undefined {
     return this.sched?.getState();
   }
 
-  setState(state: unknown): void {
+  override setState(state: unknown): void {
     if (!this.sched) throw new Error('LRSchedulerCallback.setState: no scheduler (setState must follow onTrainBegin)');
     this.sched.setState(state as SchedulerState);
   }

@@ -1,4 +1,4 @@
-import { assertCheckpointDir, captureTrainingState, saveCheckpoint, type Logs } from '@cnn/train';
+import { captureTrainingState, checkpointStore, type CheckpointStore, type Logs } from '@cnn/train';
 import { MonitorCallback, type MonitorOptions } from './base';
 
 /** Options of {@link ModelCheckpoint}. */
@@ -12,20 +12,24 @@ export interface ModelCheckpointOptions extends MonitorOptions {
 }
 
 /**
- * Saves the whole training state to the folder `dir` after epochs (Keras' `ModelCheckpoint`, plus what
- * an exact resume needs): all weights, optimizer slots (Adam moments, momentum buffers) and step,
- * the states of the other stateful callbacks (schedulers, early stopping), RNG layers (seeded
- * dropout), the loader epoch, the history and the epoch, via `@cnn/train`'s `saveCheckpoint` (crash-safe:
- * the previous checkpoint stays valid until the new one is complete). `fit({resume: dir})` continues
- * from it. Saving runs in `afterEpoch`, after every callback's `onEpochEnd`, so the saved state is the
- * end-of-epoch state.
+ * Saves the whole training state after epochs (Keras' `ModelCheckpoint`, plus what an exact resume needs):
+ * all weights, optimizer slots (Adam moments, momentum buffers) and step, the states of the other stateful
+ * callbacks (schedulers, early stopping), RNG layers (seeded dropout), the loader epoch, the history and the
+ * epoch. Where: a `@cnn/train` `CheckpointStore`, a tfjs IO URL (`indexeddb://ckpt` in a browser), or in Node
+ * (with `@cnn/train/node` imported) a folder, written crash-safely (the previous checkpoint stays valid until
+ * the new one is complete). `fit({resume: sameTarget})` continues from it. It `runsLast`: its `onEpochEnd`
+ * follows every other callback's, so the saved state is the end-of-epoch state.
  *
- * @throws Error at `onTrainBegin` when `dir` holds files that are not part of a checkpoint (naming
- *   the file; nothing is trained or overwritten), and from `afterEpoch` when the monitor key is missing.
+ * @throws Error at `onTrainBegin` when a folder holds files that are not part of a checkpoint (naming the
+ *   file; nothing is trained or overwritten), and from `onEpochEnd` when the monitor key is missing.
  */
 export class ModelCheckpoint extends MonitorCallback {
-  /** Checkpoint folder. */
+  /** Where the checkpoint goes (the store's description, e.g. the folder). */
   readonly dir: string;
+  /** The store written to. */
+  readonly store: CheckpointStore;
+  /** Runs after the other callbacks (see `Callback.runsLast`). */
+  override readonly runsLast = true;
   /** Save-best-only mode. */
   readonly saveBestOnly: boolean;
   /** Saving period in epochs. */
@@ -36,10 +40,11 @@ export class ModelCheckpoint extends MonitorCallback {
   saves = 0;
 
   /** @throws Error on bad options ("Received: …"). */
-  constructor(dir: string, opts: ModelCheckpointOptions = {}) {
+  constructor(target: string | CheckpointStore, opts: ModelCheckpointOptions = {}) {
     super('ModelCheckpoint', opts);
-    if (typeof dir !== 'string' || dir === '') throw new Error(`ModelCheckpoint: dir must be a non-empty path. Received: dir=${String(dir)}`);
-    this.dir = dir;
+    if (target === '' || target == null) throw new Error(`ModelCheckpoint: target must be a non-empty path, URL or CheckpointStore. Received: target=${String(target)}`);
+    this.store = checkpointStore(target);
+    this.dir = typeof target === 'string' ? target : this.store.description;
     this.saveBestOnly = opts.saveBestOnly ?? false;
     this.everyNEpochs = opts.everyNEpochs ?? 1;
     if (!(Number.isInteger(this.everyNEpochs) && this.everyNEpochs >= 1)) {
@@ -49,13 +54,13 @@ export class ModelCheckpoint extends MonitorCallback {
     this.best = this.worst();
   }
 
-  async onTrainBegin(): Promise<void> {
+  override async onTrainBegin(): Promise<void> {
     this.best = this.worst();
     this.saves = 0;
-    await assertCheckpointDir(this.dir);
+    await this.store.check?.();
   }
 
-  async afterEpoch(epoch: number, logs: Logs): Promise<void> {
+  override async onEpochEnd(epoch: number, logs: Logs): Promise<void> {
     if (epoch % this.everyNEpochs !== 0) return;
     const value = logs[this.monitor];
     if (this.saveBestOnly) {
@@ -64,15 +69,15 @@ export class ModelCheckpoint extends MonitorCallback {
       this.log(`Epoch ${epoch}: ${this.monitor} improved from ${this.best} to ${v}, saving checkpoint to ${this.dir}`);
       this.best = v;
     }
-    await saveCheckpoint(this.dir, captureTrainingState(this.context, { monitor: this.monitor, value: value ?? null, best: this.best }));
+    await this.store.save(captureTrainingState(this.context, { monitor: this.monitor, value: value ?? null, best: this.best }));
     this.saves += 1;
   }
 
-  getState(): { best: number } {
+  override getState(): { best: number } {
     return { best: this.best };
   }
 
-  setState(state: unknown): void {
+  override setState(state: unknown): void {
     const b = (state as { best?: unknown })?.best;
     if (typeof b !== 'number') throw new Error('ModelCheckpoint.setState: malformed state (needs best)');
     this.best = b;

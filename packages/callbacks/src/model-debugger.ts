@@ -1,8 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
-import type { GradientsInfo } from '@cnn/train';
-import { Callback } from './base';
-import { writeVegaLitePlot, type VegaLiteSpec } from './plot';
+import { activationHistograms, histogramsSpec, type Histogram, type VegaLiteSpec } from '@cnn/core';
+import type * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { Callback, type GradientsInfo } from '@cnn/train';
 
 /** Statistics of one tensor. */
 export interface TensorStats {
@@ -75,75 +74,12 @@ export function findNonFiniteWeights(model: tfl.LayersModel): string[] {
   return weightStats(model).filter((s) => s.nan + s.inf > 0).map((s) => s.name);
 }
 
-/** A histogram of one layer's activations. */
-export interface ActivationHistogram {
-  /** Layer name. */
-  layer: string;
-  /** Layer class (`Conv2D`, `Dense`). */
-  className: string;
-  /** `bins + 1` edges. */
-  edges: number[];
-  /** Counts per bin. */
-  counts: number[];
-  /** Non-finite activations (not binned). */
-  nonFinite: number;
-}
-
 /**
- * Histograms of the outputs of every Conv2D and Dense layer of `model` for the batch `x`
- * `[batch, height, width, channels]`, in inference mode (the chapter's forward-hook visualisation).
- * @param bins number of equal-width bins (integer >= 1). Default `50`.
+ * Where {@link ModelDebugger} sends its activation charts: receives a Vega-Lite spec and a file-safe name
+ * (`activations-e<epoch>-b<batch>`), returns where it went (a path, a URL) or nothing. `@cnn/core/node`'s
+ * `chartFolder(dir)` writes `<dir>/<name>.png` + `.vl.json`; in a page, render with `renderChartSvg`.
  */
-export function activationHistograms(model: tfl.LayersModel, x: tf.Tensor, bins = 50): ActivationHistogram[] {
-  if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`activationHistograms: bins must be an integer >= 1. Received: bins=${bins}`);
-  const layers = model.layers.filter((l) => ['Conv2D', 'Dense'].includes(l.getClassName()));
-  if (layers.length === 0) return [];
-  const probe = tfl.model({ inputs: model.inputs, outputs: layers.map((l) => l.output as tfl.SymbolicTensor) });
-  const outs = tf.tidy(() => {
-    const r = probe.apply(x, { training: false });
-    return Array.isArray(r) ? (r as tf.Tensor[]) : [r as tf.Tensor];
-  });
-  try {
-    return layers.map((l, i) => {
-      const v = outs[i].dataSync() as Float32Array;
-      let lo = Infinity;
-      let hi = -Infinity;
-      let nonFinite = 0;
-      for (const a of v) {
-        if (!Number.isFinite(a)) { nonFinite += 1; continue; }
-        if (a < lo) lo = a;
-        if (a > hi) hi = a;
-      }
-      if (!(lo <= hi)) { lo = 0; hi = 0; }
-      const width = hi > lo ? (hi - lo) / bins : 1;
-      const counts = new Array<number>(bins).fill(0);
-      for (const a of v) if (Number.isFinite(a)) counts[Math.min(bins - 1, Math.floor((a - lo) / width))] += 1;
-      const edges = Array.from({ length: bins + 1 }, (_, k) => lo + k * width);
-      return { layer: l.name, className: l.getClassName(), edges, counts, nonFinite };
-    });
-  } finally {
-    tf.dispose(outs);
-  }
-}
-
-/** Vega-Lite spec: one bar histogram per layer, stacked vertically. */
-export function activationHistogramSpec(hists: ActivationHistogram[], title = 'Activation distributions'): VegaLiteSpec {
-  const values = hists.flatMap((h) => h.counts.map((c, k) => ({ layer: `${h.layer} (${h.className})`, x0: h.edges[k], x1: h.edges[k + 1], count: c })));
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title, background: 'white', data: { values },
-    facet: { row: { field: 'layer', type: 'nominal', title: null, sort: hists.map((h) => `${h.layer} (${h.className})`) } },
-    resolve: { scale: { x: 'independent', y: 'independent' } },
-    spec: {
-      width: 420, height: 110,
-      mark: { type: 'rect', color: '#4c78a8', opacity: 0.8 },
-      encoding: {
-        x: { field: 'x0', type: 'quantitative', title: 'activation value' }, x2: { field: 'x1' },
-        y: { field: 'count', type: 'quantitative', title: 'frequency' }, y2: { datum: 0 },
-      },
-    },
-  };
-}
+export type ChartSink = (spec: VegaLiteSpec, name: string) => Promise<string | undefined | void>;
 
 /** One debugger report. */
 export interface DebugReport {
@@ -159,18 +95,21 @@ export interface DebugReport {
   nonFiniteWeights: string[];
   /** Gradients with NaN/Inf. */
   nonFiniteGradients: string[];
-  /** Activation histograms (when `plotDir` is set). */
-  activations?: ActivationHistogram[];
-  /** PNG written for this report. */
-  png?: string;
+  /** Activation histograms of the Conv2D and Dense layers (when `charts` is set). */
+  activations?: Histogram[];
+  /** Where `charts` put this report's chart. */
+  chart?: string;
 }
 
 /** Options of {@link ModelDebugger}. */
 export interface ModelDebuggerOptions {
   /** Report every N optimizer steps (batches), integer >= 1. Default `100`. */
   every?: number;
-  /** Folder for activation-histogram PNGs (`activations-e<epoch>-b<batch>.png` + `.vl.json`). Default: none (no histograms). */
-  plotDir?: string;
+  /**
+   * Where activation-histogram charts go (see {@link ChartSink}; in Node `chartFolder(dir)` from
+   * `@cnn/core/node`). Default: none (no histograms).
+   */
+  charts?: ChartSink;
   /** Vanishing threshold on max-abs gradient. Default `1e-6`. */
   vanishing?: number;
   /** Exploding threshold on max-abs gradient. Default `100`. */
@@ -189,14 +128,14 @@ function fmt(x: number): string {
  * The chapter's `ModelDebugger` as a callback: every `every` batches, on that batch's gradients
  * (before clipping and the update) it logs per-variable gradient mean/std/max-abs with vanishing
  * (`< 1e-6`) and exploding (`> 100`) warnings, weight statistics, the variables holding NaN/Inf, and
- * (with `plotDir`) writes activation histograms of every Conv2D/Dense layer for the batch as PNG.
+ * (with `charts`) sends activation histograms of every Conv2D/Dense layer for the batch as a chart.
  * Reports are kept in {@link ModelDebugger.reports}.
  */
 export class ModelDebugger extends Callback {
   /** Period in batches. */
   readonly every: number;
-  /** PNG folder. */
-  readonly plotDir?: string;
+  /** Chart sink. */
+  readonly charts?: ChartSink;
   /** Reports of the current run. */
   reports: DebugReport[] = [];
   private readonly opts: ModelDebuggerOptions;
@@ -211,18 +150,18 @@ export class ModelDebugger extends Callback {
     if (!(Number.isInteger(this.every) && this.every >= 1)) throw new Error(`ModelDebugger: every must be an integer >= 1. Received: every=${opts.every}`);
     if (opts.vanishing !== undefined && !(opts.vanishing >= 0)) throw new Error(`ModelDebugger: vanishing must be >= 0. Received: vanishing=${opts.vanishing}`);
     if (opts.exploding !== undefined && !(opts.exploding > 0)) throw new Error(`ModelDebugger: exploding must be > 0. Received: exploding=${opts.exploding}`);
-    this.plotDir = opts.plotDir;
+    this.charts = opts.charts;
     this.opts = opts;
     this.log = opts.log ?? console.log;
   }
 
-  onTrainBegin(): void {
+  override onTrainBegin(): void {
     this.reports = [];
     this.count = 0;
     this.pending = undefined;
   }
 
-  onGradients(info: GradientsInfo): void {
+  override onGradients(info: GradientsInfo): void {
     this.count += 1;
     if (this.count % this.every !== 0) return;
     const model = this.context.model;
@@ -232,7 +171,7 @@ export class ModelDebugger extends Callback {
       epoch: info.epoch, batch: info.batch, gradients, weights,
       nonFiniteWeights: weights.filter((s) => s.nan + s.inf > 0).map((s) => s.name),
       nonFiniteGradients: gradients.filter((s) => s.nan + s.inf > 0).map((s) => s.name),
-      ...(this.plotDir ? { activations: activationHistograms(model, info.x, this.opts.bins ?? 50) } : {}),
+      ...(this.charts ? { activations: activationHistograms(model, info.x, { bins: this.opts.bins ?? 50, filter: (n) => n.className === 'Conv2D' || n.className === 'Dense' }) } : {}),
     };
     const lines = [`=== ModelDebugger: epoch ${info.epoch}, batch ${info.batch} ===`, '--- gradients (mean, std, max|g|) ---'];
     for (const g of gradients) {
@@ -249,12 +188,11 @@ export class ModelDebugger extends Callback {
     this.pending = report;
   }
 
-  async onBatchEnd(): Promise<void> {
+  override async onBatchEnd(): Promise<void> {
     const r = this.pending;
     this.pending = undefined;
-    if (!r || !this.plotDir || !r.activations?.length) return;
-    const png = `${this.plotDir}/activations-e${r.epoch}-b${r.batch}.png`;
-    await writeVegaLitePlot(activationHistogramSpec(r.activations, `Activations, epoch ${r.epoch} batch ${r.batch}`), png);
-    r.png = png;
+    if (!r || !this.charts || !r.activations?.length) return;
+    const where = await this.charts(histogramsSpec(`Activations, epoch ${r.epoch} batch ${r.batch}`, r.activations), `activations-e${r.epoch}-b${r.batch}`);
+    if (typeof where === 'string') r.chart = where;
   }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadCheckpoint } from '@cnn/train';
+import { loadCheckpoint } from '@cnn/train/node';
 
 const CHILD = fileURLToPath(new URL('./__fixtures__/resume-child.ts', import.meta.url));
 const PKG = fileURLToPath(new URL('..', import.meta.url));
@@ -39,8 +39,8 @@ function runChild(args: string[], killInEpoch = 0): Promise<RunResult> {
   });
 }
 
-type Out = { history: Array<{ epoch: number; trainLoss: number; trainAcc: number; testLoss: number; testAcc: number; lr: number }>; weights: number[][] };
-const pick = (h: Out['history']) => h.map((e) => [e.epoch, e.trainLoss, e.trainAcc, e.testLoss, e.testAcc, e.lr]);
+type Out = { history: Array<{ epoch: number; loss: number; accuracy: number; val_loss: number; val_accuracy: number; lr: number }>; weights: number[][] };
+const pick = (h: Out['history']) => h.map((e) => [e.epoch, e.loss, e.accuracy, e.val_loss, e.val_accuracy, e.lr]);
 
 describe('exact resume after SIGKILL', () => {
   it('a run killed in the middle of epoch 3 and resumed ends with the uninterrupted history and weights', async () => {

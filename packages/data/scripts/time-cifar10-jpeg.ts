@@ -2,7 +2,7 @@
  * Extracts the offline CIFAR-10 JPEG archive (once), loads all 60,000 images twice (decode, then decode cache)
  * and prints the times and the training-set channel mean / std: `pnpm tsx scripts/time-cifar10-jpeg.ts`.
  */
-import { ensureCifar10Jpeg, loadCifar10 } from '../src/cifar10.js';
+import { ensureCifar10Jpeg, loadCifar10 } from '../src/node/cifar10.js';
 import { channelMeanStd } from '../src/stats.js';
 
 async function main(): Promise<void> {

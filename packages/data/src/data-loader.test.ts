@@ -1,9 +1,12 @@
+import { MNIST_MEAN, MNIST_STD } from './datasets.js';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataLoader } from './data-loader.js';
 import { datasetSubset, type ImageDataset } from './image-dataset.js';
-import { loadMnist, MNIST_MEAN, MNIST_STD } from './mnist.js';
+import {
+  loadMnist,
+} from './node/mnist.js';
 
 /** n samples of 2×3 pixels × c channels: pixel value = (i*13 + p) % 256; label = i % 4. */
 function toy(n: number, c = 1): ImageDataset {

@@ -5,11 +5,14 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { validateImageDataset, type ImageDataset } from './image-dataset.js';
-import { createRng, deriveSeed, shuffleInPlace } from './rng.js';
+import { createRng, deriveSeed, shuffleInPlace, type Batch, type ImageDataset } from '@cnn/core';
+import { validateImageDataset } from './image-dataset.js';
 
-/** One mini-batch. The caller owns `x` and `y` and must dispose them. */
-export interface Batch {
+/**
+ * A {@link DataLoader} batch (the shared `Batch` of `@cnn/core`, narrowed). The caller owns `x` and `y` and must
+ * dispose them.
+ */
+export interface LoaderBatch extends Batch {
   /** Images `[batch, height, width, channels]`, float32, `(pixel / 255 − mean) / std` per channel. */
   x: tf.Tensor4D;
   /** Class labels `[batch]`, int32. */
@@ -68,7 +71,7 @@ function checkFinite(v: number, name: string): number {
  * for (const {x, y} of loader) { ...; tf.dispose([x, y]); }
  * ```
  */
-export class DataLoader implements Iterable<Batch> {
+export class DataLoader implements Iterable<LoaderBatch> {
   /** The dataset iterated. */
   readonly dataset: ImageDataset;
   /** Samples per batch. */
@@ -196,7 +199,7 @@ export class DataLoader implements Iterable<Batch> {
    * @returns `x` `[indices.length, height, width, channels]` float32 and `y` `[indices.length]` int32; the
    *   caller disposes them.
    */
-  batchOf(indices: Int32Array): Batch {
+  batchOf(indices: Int32Array): LoaderBatch {
     const { images, labels, height, width, channels } = this.dataset;
     const per = height * width * channels;
     const b = indices.length;
@@ -225,13 +228,13 @@ export class DataLoader implements Iterable<Batch> {
    * Starts one epoch (see the class description). The order is fixed and {@link DataLoader.epoch} advanced by
    * one when this is called, not when the first batch is taken.
    */
-  [Symbol.iterator](): Iterator<Batch> {
+  [Symbol.iterator](): Iterator<LoaderBatch> {
     const order = this.epochOrder(this.epochCounter);
     this.epochCounter += 1;
     return this.batches(order);
   }
 
-  private *batches(order: Int32Array): Generator<Batch> {
+  private *batches(order: Int32Array): Generator<LoaderBatch> {
     const nBatches = this.length;
     for (let k = 0; k < nBatches; k++) {
       const start = k * this.batchSize;

@@ -4,30 +4,9 @@
  * @packageDocumentation
  */
 
-/**
- * An image classification dataset held in memory as uint8.
- *
- * `images` is NHWC: sample `i`, row `y`, column `x`, channel `c` is at
- * `((i * height + y) * width + x) * channels + c`, values 0–255.
- */
-export interface ImageDataset {
-  /** Pixels, `[length, height, width, channels]` row-major, uint8. */
-  images: Uint8Array;
-  /** Class indices, `[length]`, each `< classNames.length`. */
-  labels: Uint8Array;
-  /** Number of samples. */
-  length: number;
-  /** Image height in pixels. */
-  height: number;
-  /** Image width in pixels. */
-  width: number;
-  /** Channels per pixel (1 for grey, 3 for RGB). */
-  channels: number;
-  /** Class names, indexed by label. */
-  classNames: string[];
-  /** A name for messages and logs, e.g. `'mnist-train'`. */
-  name: string;
-}
+import type { ImageDataset } from '@cnn/core';
+
+export type { ImageDataset } from '@cnn/core';
 
 /**
  * Checks that a dataset's fields agree: positive integer sizes, `images.length === length·height·width·channels`,

@@ -3,7 +3,8 @@
  *
  * @packageDocumentation
  */
-import { validateImageDataset, type ImageDataset } from './image-dataset.js';
+import type { ImageDataset } from '@cnn/core';
+import { validateImageDataset } from './image-dataset.js';
 
 /** Per-channel mean and standard deviation of pixels scaled to `[0, 1]`. */
 export interface ChannelStats {

@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeJsonAtomic } from '@cnn/data';
+import { writeJsonAtomic } from '@cnn/data/node';
 import { getBinding, isOnednnAvailable } from '@cnn/backend-onednn';
 import { getModel, getModelEntry } from '@cnn/models';
 import { benchmark, compileNative, exportOnnx, formatBenchTable, optimizeForInference, percentile, type BenchResult } from '../src/index';

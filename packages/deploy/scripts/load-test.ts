@@ -9,7 +9,7 @@ import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { loadMnist } from '@cnn/data';
+import { loadMnist } from '@cnn/data/node';
 import { fileURLToPath } from 'node:url';
 import { cliArgs, userPath } from './cli-args';
 

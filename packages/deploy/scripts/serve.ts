@@ -2,6 +2,8 @@
  * HTTP inference server: `pnpm serve -- --model DIR [--port 8080] [--host 127.0.0.1] [--backend auto]
  * [--max-batch 32] [--max-delay-ms 2] [--body-limit 1048576] [--top-k 3] [--no-optimize] [--native]`.
  * `--native` runs each micro-batch as one native call (`compileNative`: the whole model on @cnn/backend-onednn).
+ * The model folder must carry its normalisation (`saveModel(model, dir, {metadata: {normalization}})`, as the
+ * apps save it); a model without it is refused.
  * SIGINT/SIGTERM: stop accepting, finish in-flight requests, exit 0.
  */
 import { parseArgs } from 'node:util';
@@ -34,7 +36,7 @@ const loaded = await loadModelFiles(userPath(values.model));
 const model = values['no-optimize'] ? loaded : optimizeForInference(loaded);
 const native = values.native ? await compileNative(model) : undefined;
 const app = createInferenceServer({
-  model: native ? { predict: (x) => native.predict(x), inputs: model.inputs } : model, topK: Number(values['top-k']), bodyLimit: Number(values['body-limit']),
+  model: native ? { predict: (x) => native.predict(x), inputs: model.inputs, getUserDefinedMetadata: () => model.getUserDefinedMetadata() } : model, topK: Number(values['top-k']), bodyLimit: Number(values['body-limit']),
   maxBatch: Number(values['max-batch']), maxDelayMs: Number(values['max-delay-ms']), logger: false,
 });
 const url = await app.listen({ host: values.host, port: Number(values.port) });

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@cnn/backend-onednn';
-import { DataLoader, MNIST_MEAN, MNIST_STD, loadMnist } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD } from '@cnn/data';
+import { loadMnist } from '@cnn/data/node';
 import { getModel } from '@cnn/models';
 import { Adam, evaluate, saveModel, trainStep } from '@cnn/train';
 
@@ -38,4 +39,4 @@ for (const b of new DataLoader(train, { batchSize, shuffle: true, seed, mean: MN
 const secs = (performance.now() - t0) / 1000;
 const ev = await evaluate(model, new DataLoader(test, { batchSize: 500, mean: MNIST_MEAN, std: MNIST_STD }));
 await saveModel(model, values.out!);
-console.log(`${values.model} on ${backend}: ${i} steps in ${secs.toFixed(1)} s, test acc ${(ev.acc * 100).toFixed(2)}% → ${values.out}`);
+console.log(`${values.model} on ${backend}: ${i} steps in ${secs.toFixed(1)} s, test acc ${(ev.accuracy * 100).toFixed(2)}% → ${values.out}`);

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import * as nodeFs from 'node:fs/promises';
 import * as path from 'node:path';
-import { loadModel, saveModel, type SaveFs } from '@cnn/train';
+import { loadModel, saveModel } from '@cnn/train';
+import '@cnn/train/node'; // folder paths for saveModel / loadModel
 import { ModelFileError } from './errors';
 import { quantizeWeights, type WeightQuantization } from './quantize';
 
@@ -28,53 +29,21 @@ export interface SavedModelFiles {
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 };
 
-async function captureArtifacts(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
-  return artifacts!;
-}
-
 /**
- * Saves `model` in the TF.js layers format with sharded (and optionally quantised) weights, atomically.
- *
- * The folder swap (temporary sibling folder → rename, previous model kept on failure, refusal to replace
- * a non-model folder) is `@cnn/train`'s {@link saveModel}; this function feeds it the (quantised)
- * artifacts and splits its single `weights.bin` into `group1-shard{i}of{n}.bin` files inside the
- * temporary folder before the swap, rewriting the manifest's `paths` to match.
+ * Saves `model` in the TF.js layers format with sharded (and optionally quantised) weights, atomically:
+ * `@cnn/train`'s {@link saveModel} with its `shardBytes` and `transformWeights` options (the folder swap keeps
+ * the previous model on failure and refuses to replace a non-model folder). The model's metadata
+ * (`userDefinedMetadata`: normalisation, class names) is kept.
  *
  * @throws ModelFileError when `shardBytes` is not a positive integer; errors of `saveModel` otherwise.
  */
 export async function saveModelFiles(model: tfl.LayersModel, dir: string, opts: SaveModelFilesOptions = {}): Promise<SavedModelFiles> {
   const shardBytes = opts.shardBytes ?? 4 * 1024 * 1024;
   if (!Number.isInteger(shardBytes) || shardBytes < 1) throw new ModelFileError(`saveModelFiles: shardBytes must be a positive integer. Received: shardBytes=${opts.shardBytes}`);
-  const artifacts = await captureArtifacts(model);
-  let weightSpecs = artifacts.weightSpecs ?? [];
-  let weightData = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
-  if (opts.quantization) ({ specs: weightSpecs, data: weightData } = quantizeWeights(weightSpecs, weightData, opts.quantization));
-  const n = Math.max(1, Math.ceil(weightData.byteLength / shardBytes));
-  const shards = Array.from({ length: n }, (_, i) => `group1-shard${i + 1}of${n}.bin`);
-  let modelJsonBytes = 0;
-  const shardingFs: Partial<SaveFs> = {
-    async writeFile(file: string, data: Uint8Array | string): Promise<void> {
-      const folder = path.dirname(file);
-      if (path.basename(file) === 'weights.bin') {
-        const bytes = data as Uint8Array;
-        for (let i = 0; i < n; i++) await nodeFs.writeFile(path.join(folder, shards[i]!), bytes.subarray(i * shardBytes, (i + 1) * shardBytes));
-        return;
-      }
-      const json = JSON.parse(String(data)) as tf.io.ModelJSON;
-      json.weightsManifest = [{ paths: shards.map((s) => `./${s}`), weights: weightSpecs }];
-      const text = JSON.stringify(json);
-      modelJsonBytes = Buffer.byteLength(text);
-      await nodeFs.writeFile(file, text);
-    },
-  };
-  const source = { save: (handler: tf.io.IOHandler) => handler.save!({ ...artifacts, weightSpecs, weightData }) } as unknown as tfl.LayersModel;
-  const info = await saveModel(source, dir, { fs: shardingFs });
-  return { dir: info.dir, shards, weightBytes: weightData.byteLength, modelJsonBytes };
+  const q = opts.quantization;
+  const info = await saveModel(model, dir, { shardBytes, ...(q ? { transformWeights: (specs, data) => quantizeWeights(specs, data, q) } : {}) });
+  const modelJsonBytes = (await nodeFs.stat(path.join(info.dir, 'model.json'))).size;
+  return { dir: info.dir, shards: info.shards, weightBytes: info.weightBytes, modelJsonBytes };
 }
 
 /** A `model.json` checked by {@link parseModelJson}. */

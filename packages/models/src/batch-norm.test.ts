@@ -258,3 +258,18 @@ describe('BatchNorm with scale: false / center: false', () => {
     expect([plain.scale, plain.center]).toEqual([true, true]);
   });
 });
+
+describe('BatchNorm with one value per channel in training', () => {
+  it('throws as PyTorch does instead of returning beta and corrupting the running statistics', () => {
+    const layer = batchNorm({ name: 'bn_single' });
+    layer.build([null, 3]);
+    const x = tf.tensor2d([[1, 2, 3]]);
+    const before = layer.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(() => layer.apply(x, { training: true })).toThrow(/expected more than 1 value per channel when training, got input size \[1,3\]/);
+    expect(layer.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
+    // inference mode and two values per channel are fine
+    expect((layer.apply(x, { training: false }) as tf.Tensor).shape).toEqual([1, 3]);
+    expect((layer.apply(tf.tensor2d([[1, 2, 3], [3, 2, 1]]), { training: true }) as tf.Tensor).shape).toEqual([2, 3]);
+    tf.dispose(x);
+  });
+});

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL } from '@cnn/core';
 
 type Kwargs = Record<string, unknown>;
 type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];
@@ -33,7 +34,7 @@ export interface BatchNormArgs extends NonNullable<LayerArgs> {
  * variance) and `CnnBatchNormGrad` (inputs `dy`, `x`, `gamma`, `mean`, `variance`; attr `epsilon`; outputs
  * `[dx, dgamma, dbeta]`). Used only when both are registered for the active backend.
  */
-export const BATCH_NORM_KERNELS = { train: 'CnnBatchNormTrain', grad: 'CnnBatchNormGrad' } as const;
+export const BATCH_NORM_KERNELS = { train: BATCH_NORM_TRAIN_KERNEL, grad: BATCH_NORM_GRAD_KERNEL } as const;
 
 /** Result of {@link batchNormTraining}. */
 export interface BatchNormTrainingResult {
@@ -83,12 +84,18 @@ function batchNormGradOps(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: t
  * @param beta - float32 `[channels]` offset.
  * @param epsilon - added to the variance (PyTorch default `1e-5`).
  * @returns `y` (like `x`) and the statistics; the caller disposes `mean` and `variance`.
- * @throws Error when `x` has rank < 2 or `gamma`/`beta` are not `[channels]`.
+ * @throws Error when `x` has rank < 2 or `gamma`/`beta` are not `[channels]`; Error when there is only one
+ *   value per channel (e.g. `[1, features]` after a dense layer or global pooling): its batch variance is 0, the
+ *   output would be `beta` and the running variance corrupted — PyTorch's "Expected more than 1 value per
+ *   channel when training" (use `dropLast` in the loader, or a larger batch).
  */
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): BatchNormTrainingResult {
   const channels = x.shape[x.shape.length - 1];
   if (x.rank < 2 || gamma.size !== channels || beta.size !== channels) {
     throw new Error(`BatchNorm: expected x [..., C] with rank >= 2 and gamma/beta [C]. Received x ${JSON.stringify(x.shape)}, gamma ${JSON.stringify(gamma.shape)}, beta ${JSON.stringify(beta.shape)}`);
+  }
+  if (x.size === channels) {
+    throw new Error(`BatchNorm: expected more than 1 value per channel when training, got input size ${JSON.stringify(x.shape)} (use a batch > 1, or dropLast in the loader)`);
   }
   const fused = fusedKernelsAvailable();
   const attrs = { epsilon };

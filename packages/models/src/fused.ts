@@ -15,13 +15,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { RELU_BIAS_GRAD_KERNEL } from '@cnn/core';
 
 /**
  * Kernel name of the optional fused ReLU-gradient kernel (a backend contract, e.g. `@cnn/backend-onednn`):
  * inputs `dy` and `y` (the ReLU's output, same shape `[..., channels]`), outputs `[dz, dbias]` with
  * `dz = dy · (y > 0)` and `dbias[c] = Σ dz[..., c]` over every axis but the last.
  */
-export const RELU_BIAS_GRAD_KERNEL = 'CnnReluBiasGrad';
+export { RELU_BIAS_GRAD_KERNEL };
 
 /** Activations the fused kernels take and the registered gradients differentiate. */
 type FusedActivation = 'linear' | 'relu';

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from '@cnn/core';
 
 type Kwargs = Record<string, unknown>;
 type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];
@@ -10,7 +11,7 @@ type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];
  * no attrs, output `dx = dy·(Φ(x) + x·φ(x))`), float32, any shape, elementwise. Used only when both are
  * registered for the active backend; otherwise {@link gelu} runs tf ops with the same formulas.
  */
-export const GELU_KERNELS = { forward: 'CnnGelu', grad: 'CnnGeluGrad' } as const;
+export const GELU_KERNELS = { forward: GELU_KERNEL, grad: GELU_GRAD_KERNEL } as const;
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);

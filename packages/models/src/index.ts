@@ -16,7 +16,7 @@ export {
   type ZooOptions, type ResNetBlock, type ResNetStem, type ResNetOptions, type ResNetConfig, type DenseNetConfig, type DenseNetCifarOptions, type MobileNetV2Options, type Airbench94Options, type Airbench94Widths,
 } from './zoo/index';
 export {
-  parseSafetensors, serializeSafetensors, importTorchStateDict, convertTorchTensor, splitTorchKey, permute, readSource, loadSafetensors, loadTorchWeights, isHttpUrl,
+  parseSafetensors, serializeSafetensors, importTorchStateDict, convertTorchTensor, splitTorchKey, permute,
   type SafetensorsDtype, type SafeTensor, type SafetensorsFile, type TensorToWrite, type ImportTorchOptions, type ImportTorchReport,
 } from './weights/index';
 export {

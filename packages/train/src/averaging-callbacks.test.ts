@@ -6,8 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LookaheadCallback, ModelEmaCallback } from './averaging-callbacks';
-import type { Callback, TrainingContext } from './callback';
-import { captureTrainingState, getModelWeights, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { LambdaCallback, type Callback } from './callback';
+import { captureTrainingState, getModelWeights } from './checkpoint';
+import { loadCheckpoint, saveCheckpoint } from './node/checkpoint-files';
+import './node/index';
 import { fit } from './loop';
 import { SGD } from './optimizers/sgd';
 import { toyLoader } from './test-utils/synthetic';
@@ -27,8 +29,7 @@ const weights = (m: tfl.LayersModel): Record<string, number[]> => Object.fromEnt
 
 /** Saves the whole state after `epoch` (what @cnn/callbacks' ModelCheckpoint does). */
 function saver(dir: string, epoch: number): Callback {
-  let ctx: TrainingContext;
-  return { setContext: (c) => { ctx = c; }, afterEpoch: async (e) => { if (e === epoch) await saveCheckpoint(dir, captureTrainingState(ctx)); } };
+  return new LambdaCallback({ async onEpochEnd(e) { if (e === epoch) await saveCheckpoint(dir, captureTrainingState(this.context)); } }, { runsLast: true });
 }
 
 describe('LookaheadCallback and ModelEmaCallback with fit', () => {
@@ -62,7 +63,7 @@ describe('LookaheadCallback and ModelEmaCallback with fit', () => {
       train: train(), test: test(), epochs: 2.5, optimizer: new SGD({ lr: 0.2, momentum: 0.9, nesterov: true }), reduction: 'sum',
       callbacks: [la2, ema2], resume: dir, log: () => {}, progress: 'none',
     });
-    expect(hRes.map((e) => [e.trainLoss, e.testLoss, e.batches])).toEqual(hFull.map((e) => [e.trainLoss, e.testLoss, e.batches]));
+    expect(hRes.map((e) => [e.loss, e.val_loss, e.batches])).toEqual(hFull.map((e) => [e.loss, e.val_loss, e.batches]));
     expect(weights(resumed)).toEqual(weights(full));
     expect(la2.getState()).toEqual(la.getState());
     expect(ema2.getState()).toEqual(ema.getState());

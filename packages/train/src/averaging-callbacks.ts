@@ -1,10 +1,6 @@
-import type { Callback, Logs, TrainingContext } from './callback';
+import { Callback, type Logs } from './callback';
 import { Lookahead, ModelEma, type AveragedWeightsState, type ModelEmaState } from './weight-averaging';
-
-function requireContext(cls: string, ctx: TrainingContext | undefined): TrainingContext {
-  if (!ctx) throw new Error(`${cls}: no training context (use the callback with fit, which calls setContext)`);
-  return ctx;
-}
+import { TrainError } from './errors';
 
 /** Options of {@link LookaheadCallback}. */
 export interface LookaheadCallbackOptions {
@@ -49,12 +45,11 @@ export interface LookaheadCallbackState {
  * airbench94's use: `new LookaheadCallback({ k: 5, alpha: airbenchLookaheadAlpha })` with
  * `fit({epochs: 9.9, …})`.
  */
-export class LookaheadCallback implements Callback {
+export class LookaheadCallback extends Callback {
   /** Checkpoint key. */
-  readonly stateKey: string = 'Lookahead';
+  override readonly stateKey: string = 'Lookahead';
   /** Options as given. */
   readonly options: Readonly<LookaheadCallbackOptions>;
-  private ctx?: TrainingContext;
   private lookahead_?: Lookahead;
   private total?: number;
   private step = 0;
@@ -62,14 +57,15 @@ export class LookaheadCallback implements Callback {
 
   /** @throws Error on a bad `k`, constant `alpha` or `totalSteps` ("Received: …"). */
   constructor(opts: LookaheadCallbackOptions = {}) {
+    super();
     const k = opts.k ?? 5;
-    if (!(Number.isInteger(k) && k >= 1)) throw new Error(`LookaheadCallback: k must be an integer >= 1. Received: k=${opts.k}`);
+    if (!(Number.isInteger(k) && k >= 1)) throw new TrainError(`LookaheadCallback: k must be an integer >= 1. Received: k=${opts.k}`);
     const a = opts.alpha ?? 0.5;
     if (typeof a === 'number' ? !(a >= 0 && a <= 1) : typeof a !== 'function') {
-      throw new Error(`LookaheadCallback: alpha must be a number in [0, 1] or a function (step, totalSteps) => alpha. Received: alpha=${String(a)}`);
+      throw new TrainError(`LookaheadCallback: alpha must be a number in [0, 1] or a function (step, totalSteps) => alpha. Received: alpha=${String(a)}`);
     }
     if (opts.totalSteps !== undefined && !(Number.isInteger(opts.totalSteps) && opts.totalSteps >= 1)) {
-      throw new Error(`LookaheadCallback: totalSteps must be an integer >= 1. Received: totalSteps=${opts.totalSteps}`);
+      throw new TrainError(`LookaheadCallback: totalSteps must be an integer >= 1. Received: totalSteps=${opts.totalSteps}`);
     }
     this.options = { ...opts };
   }
@@ -84,16 +80,12 @@ export class LookaheadCallback implements Callback {
     return this.step;
   }
 
-  setContext(ctx: TrainingContext): void {
-    this.ctx = ctx;
-  }
-
-  onTrainBegin(): void {
-    const ctx = requireContext('LookaheadCallback', this.ctx);
+  override onTrainBegin(): void {
+    const ctx = this.context;
     const total = this.options.totalSteps ?? ctx.params.totalSteps;
     const a = this.options.alpha ?? 0.5;
     if (typeof a === 'function' && total === undefined) {
-      throw new Error('LookaheadCallback: an alpha schedule needs totalSteps (give it, or use a training loader with a length)');
+      throw new TrainError('LookaheadCallback: an alpha schedule needs totalSteps (give it, or use a training loader with a length)');
     }
     this.total = total;
     this.step = 0;
@@ -105,9 +97,9 @@ export class LookaheadCallback implements Callback {
     });
   }
 
-  onBatchEnd(_batch: number, logs: Logs): void {
+  override onBatchEnd(_batch: number, logs: Logs): void {
     if (logs.stepped !== 1 || !this.lookahead_ || this.finalized) return;
-    const model = requireContext('LookaheadCallback', this.ctx).model;
+    const model = this.context.model;
     this.step += 1;
     this.lookahead_.update(model, this.step);
     if ((this.options.finalize ?? true) && this.total !== undefined && this.step >= this.total) {
@@ -116,24 +108,24 @@ export class LookaheadCallback implements Callback {
     }
   }
 
-  onTrainEnd(): void {
-    if ((this.options.finalize ?? true) && !this.finalized && this.lookahead_ && this.ctx) {
-      this.lookahead_.finalize(this.ctx.model);
+  override onTrainEnd(): void {
+    if ((this.options.finalize ?? true) && !this.finalized && this.lookahead_ && this.hasContext) {
+      this.lookahead_.finalize(this.context.model);
       this.finalized = true;
     }
   }
 
-  getState(): LookaheadCallbackState | undefined {
+  override getState(): LookaheadCallbackState | undefined {
     if (!this.lookahead_) return undefined;
     return { step: this.step, finalized: this.finalized, slow: this.lookahead_.getState() };
   }
 
   /** Restores {@link LookaheadCallback.getState} (after `onTrainBegin`). @throws Error on a malformed state. */
-  setState(state: unknown): void {
+  override setState(state: unknown): void {
     const s = state as Partial<LookaheadCallbackState> | undefined;
-    if (!this.lookahead_) throw new Error('LookaheadCallback.setState: no Lookahead yet (setState must follow onTrainBegin)');
+    if (!this.lookahead_) throw new TrainError('LookaheadCallback.setState: no Lookahead yet (setState must follow onTrainBegin)');
     if (!s || !Number.isInteger(s.step) || (s.step as number) < 0 || typeof s.finalized !== 'boolean' || !s.slow) {
-      throw new Error('LookaheadCallback.setState: malformed state (needs step, finalized, slow)');
+      throw new TrainError('LookaheadCallback.setState: malformed state (needs step, finalized, slow)');
     }
     this.lookahead_.setState(s.slow);
     this.step = s.step as number;
@@ -176,23 +168,23 @@ export interface ModelEmaCallbackState {
  * {@link ModelEmaCallback.ema} (`copyTo` a clone for evaluation, or `swap`), or let `copyAtEnd` put it into the
  * model when training ends.
  */
-export class ModelEmaCallback implements Callback {
+export class ModelEmaCallback extends Callback {
   /** Checkpoint key. */
-  readonly stateKey: string = 'ModelEma';
+  override readonly stateKey: string = 'ModelEma';
   /** Options as given. */
   readonly options: Readonly<ModelEmaCallbackOptions>;
-  private ctx?: TrainingContext;
   private ema_?: ModelEma;
   private step = 0;
 
   /** @throws Error on a bad constant `decay` or `every` ("Received: …"). */
   constructor(opts: ModelEmaCallbackOptions = {}) {
+    super();
     const d = opts.decay ?? 0.9999;
     if (typeof d === 'number' ? !(d >= 0 && d <= 1) : typeof d !== 'function') {
-      throw new Error(`ModelEmaCallback: decay must be a number in [0, 1] or a function of the step. Received: decay=${String(d)}`);
+      throw new TrainError(`ModelEmaCallback: decay must be a number in [0, 1] or a function of the step. Received: decay=${String(d)}`);
     }
     const every = opts.every ?? 1;
-    if (!(Number.isInteger(every) && every >= 1)) throw new Error(`ModelEmaCallback: every must be an integer >= 1. Received: every=${opts.every}`);
+    if (!(Number.isInteger(every) && every >= 1)) throw new TrainError(`ModelEmaCallback: every must be an integer >= 1. Received: every=${opts.every}`);
     this.options = { ...opts };
   }
 
@@ -201,39 +193,35 @@ export class ModelEmaCallback implements Callback {
     return this.ema_;
   }
 
-  setContext(ctx: TrainingContext): void {
-    this.ctx = ctx;
-  }
-
-  onTrainBegin(): void {
-    const ctx = requireContext('ModelEmaCallback', this.ctx);
+  override onTrainBegin(): void {
+    const ctx = this.context;
     const d = this.options.decay ?? 0.9999;
     this.ema_?.dispose();
     this.ema_ = new ModelEma(ctx.model, { decay: typeof d === 'number' ? d : 0.9999, fused: this.options.fused });
     this.step = 0;
   }
 
-  onBatchEnd(_batch: number, logs: Logs): void {
+  override onBatchEnd(_batch: number, logs: Logs): void {
     if (logs.stepped !== 1 || !this.ema_) return;
     this.step += 1;
     if (this.step % (this.options.every ?? 1) !== 0) return;
     const d = this.options.decay ?? 0.9999;
-    this.ema_.update(requireContext('ModelEmaCallback', this.ctx).model, typeof d === 'number' ? d : d(this.step));
+    this.ema_.update(this.context.model, typeof d === 'number' ? d : d(this.step));
   }
 
-  onTrainEnd(): void {
-    if (this.options.copyAtEnd && this.ema_ && this.ctx) this.ema_.copyTo(this.ctx.model);
+  override onTrainEnd(): void {
+    if (this.options.copyAtEnd && this.ema_ && this.hasContext) this.ema_.copyTo(this.context.model);
   }
 
-  getState(): ModelEmaCallbackState | undefined {
+  override getState(): ModelEmaCallbackState | undefined {
     return this.ema_ ? { step: this.step, ema: this.ema_.getState() } : undefined;
   }
 
   /** Restores {@link ModelEmaCallback.getState} (after `onTrainBegin`). @throws Error on a malformed state. */
-  setState(state: unknown): void {
+  override setState(state: unknown): void {
     const s = state as Partial<ModelEmaCallbackState> | undefined;
-    if (!this.ema_) throw new Error('ModelEmaCallback.setState: no ModelEma yet (setState must follow onTrainBegin)');
-    if (!s || !Number.isInteger(s.step) || (s.step as number) < 0 || !s.ema) throw new Error('ModelEmaCallback.setState: malformed state (needs step, ema)');
+    if (!this.ema_) throw new TrainError('ModelEmaCallback.setState: no ModelEma yet (setState must follow onTrainBegin)');
+    if (!s || !Number.isInteger(s.step) || (s.step as number) < 0 || !s.ema) throw new TrainError('ModelEmaCallback.setState: malformed state (needs step, ema)');
     this.ema_.setState(s.ema);
     this.step = s.step as number;
   }

@@ -1,20 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getModelRngState, setModelRngState } from '@cnn/models';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { createHash, randomBytes } from 'node:crypto';
-import * as fs from 'node:fs/promises';
-import * as path from 'node:path';
 import type { TrainingContext } from './callback';
-import type { History } from './history';
+import { TrainError } from './errors';
+import { normalizeHistoryEntry, type History } from './history';
 import type { OptimizerState } from './optimizers/optimizer';
 
-/** Format tag of `checkpoint.json`. */
+/** Format tag of a checkpoint (`checkpoint.json`'s `format`, or the `modelTopology.format` of an IO-handler checkpoint). */
 export const CHECKPOINT_FORMAT = 'cnn-train-checkpoint';
 /** Version of the checkpoint format. */
 export const CHECKPOINT_VERSION = 1;
-const JSON_NAME = 'checkpoint.json';
-const BIN_RE = /^state-[0-9a-f]{16}\.bin$/;
-const TMP_RE = /^\.checkpoint\.json\.[0-9a-f]+\.tmp$/;
 
 /** One model weight (trainable or not) as plain data. */
 export interface NamedWeight {
@@ -53,7 +48,7 @@ export interface TrainingState {
 export function getModelWeights(model: tfl.LayersModel): NamedWeight[] {
   const seen = new Set<string>();
   return model.weights.map((w) => {
-    if (seen.has(w.originalName)) throw new Error(`getModelWeights: duplicate weight name '${w.originalName}' in model '${model.name}'`);
+    if (seen.has(w.originalName)) throw new TrainError(`getModelWeights: duplicate weight name '${w.originalName}' in model '${model.name}'`);
     seen.add(w.originalName);
     return { name: w.originalName, shape: w.shape.slice() as number[], values: Float32Array.from(w.read().dataSync() as Float32Array) };
   });
@@ -68,13 +63,13 @@ export function setModelWeights(model: tfl.LayersModel, weights: NamedWeight[]):
   const given = new Set(weights.map((w) => w.name));
   for (const w of weights) {
     const v = byName.get(w.name);
-    if (!v) throw new Error(`setModelWeights: model '${model.name}' has no weight '${w.name}'`);
+    if (!v) throw new TrainError(`setModelWeights: model '${model.name}' has no weight '${w.name}'`);
     const size = w.shape.reduce((a, b) => a * b, 1);
     if (!tf.util.arraysEqual(v.shape as number[], w.shape) || w.values.length !== size) {
-      throw new Error(`setModelWeights: weight '${w.name}' has shape [${w.shape}] (${w.values.length} values), the model's is [${v.shape}]`);
+      throw new TrainError(`setModelWeights: weight '${w.name}' has shape [${w.shape}] (${w.values.length} values), the model's is [${v.shape}]`);
     }
   }
-  for (const name of byName.keys()) if (!given.has(name)) throw new Error(`setModelWeights: no value for weight '${name}'`);
+  for (const name of byName.keys()) if (!given.has(name)) throw new TrainError(`setModelWeights: no value for weight '${name}'`);
   for (const w of weights) {
     const t = tf.tensor(w.values, w.shape, 'float32');
     byName.get(w.name)!.write(t);
@@ -106,15 +101,16 @@ export function captureTrainingState(ctx: TrainingContext, meta?: Record<string,
 }
 
 /**
- * Puts a {@link TrainingState} back into a run: weights, optimizer, RNG layers, history, loader epoch
- * (`train.setEpoch`), and callback states (for callbacks with `setState`).
+ * Puts a {@link TrainingState} back into a run: weights, optimizer, RNG layers, history (entries of
+ * checkpoints written before the metric rename are converted), loader epoch (`train.setEpoch`), and callback
+ * states (for callbacks with `setState`).
  * @throws Error naming the part that does not fit (missing weight, optimizer type, RNG layer…).
  */
 export function restoreTrainingState(ctx: TrainingContext, state: TrainingState, parts: { callbacks?: boolean } = {}): void {
   setModelWeights(ctx.model, state.weights);
   ctx.optimizer.setState(state.optimizer);
   setModelRngState(ctx.model, state.rng);
-  ctx.history.splice(0, ctx.history.length, ...state.history.map((e) => ({ ...e })));
+  ctx.history.splice(0, ctx.history.length, ...state.history.map((e) => normalizeHistoryEntry({ ...e })));
   ctx.epoch = state.epoch;
   const train = ctx.train as { setEpoch?: (k: number) => void } | null;
   if (typeof train?.setEpoch === 'function') train.setEpoch(state.loaderEpoch ?? state.epoch);
@@ -126,7 +122,7 @@ export function restoreTrainingState(ctx: TrainingContext, state: TrainingState,
   }
 }
 
-// ---- binary encoding of typed arrays inside a JSON tree ----
+// ---- binary encoding of typed arrays inside a JSON tree (shared by every checkpoint store) ----
 
 type Ref = { $typed: 'float32' | 'float64' | 'int32' | 'uint8'; offset: number; length: number };
 const CTORS = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array } as const;
@@ -134,7 +130,7 @@ const CTORS = { float32: Float32Array, float64: Float64Array, int32: Int32Array,
 function encodeTree(value: unknown, chunks: Uint8Array[], pos: { n: number }): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     const kind = value instanceof Float32Array ? 'float32' : value instanceof Float64Array ? 'float64' : value instanceof Int32Array ? 'int32' : value instanceof Uint8Array ? 'uint8' : undefined;
-    if (!kind) throw new Error(`saveCheckpoint: unsupported typed array ${value.constructor.name}`);
+    if (!kind) throw new TrainError(`encodeTrainingState: unsupported typed array ${value.constructor.name}`);
     const pad = (8 - (pos.n % 8)) % 8;
     if (pad) { chunks.push(new Uint8Array(pad)); pos.n += pad; }
     const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
@@ -162,10 +158,10 @@ function decodeTree(value: unknown, bin: Uint8Array, file: string): unknown {
       const r = o as unknown as Ref;
       const Ctor = CTORS[r.$typed];
       if (!Ctor || !Number.isInteger(r.offset) || !Number.isInteger(r.length) || r.offset % 8 !== 0) {
-        throw new Error(`loadCheckpoint: ${file}: malformed array reference ${JSON.stringify(o)}`);
+        throw new TrainError(`loadCheckpoint: ${file}: malformed array reference ${JSON.stringify(o)}`);
       }
       const end = r.offset + r.length * Ctor.BYTES_PER_ELEMENT;
-      if (end > bin.byteLength) throw new Error(`loadCheckpoint: ${file}: array reference past the end of the state file`);
+      if (end > bin.byteLength) throw new TrainError(`loadCheckpoint: ${file}: array reference past the end of the state file`);
       return new Ctor(bin.slice(r.offset, end).buffer as ArrayBuffer);
     }
     const out: Record<string, unknown> = {};
@@ -175,140 +171,36 @@ function decodeTree(value: unknown, bin: Uint8Array, file: string): unknown {
   return value;
 }
 
-/** What {@link saveCheckpoint} wrote. */
-export interface SavedCheckpoint {
-  /** Absolute folder. */
-  dir: string;
-  /** Absolute path of `checkpoint.json`. */
-  json: string;
-  /** Absolute path of the binary state file. */
-  bin: string;
-  /** Size of the binary state file in bytes. */
-  binBytes: number;
-}
-
-async function listDir(dir: string): Promise<string[] | undefined> {
-  try {
-    return await fs.readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`checkpoint: cannot read folder ${dir}: ${(err as Error).message}`, { cause: err });
-  }
-}
 
 /**
- * Checks that `dir` is absent, empty, or a checkpoint folder this module may overwrite: only
- * `checkpoint.json` (of format {@link CHECKPOINT_FORMAT}, or unreadable/truncated), `state-*.bin` and
- * temporary files.
- * @returns the folder's entries (`undefined` when it does not exist).
- * @throws Error naming the first file that is not part of a checkpoint, or a foreign `checkpoint.json`.
+ * Splits a {@link TrainingState} into a JSON tree and one binary blob: typed arrays (weights, optimizer slots)
+ * become `{$typed, offset, length}` references into the blob (8-byte aligned), non-finite numbers
+ * `{$number: 'NaN'}`. The encoding of every checkpoint store (folders in `@cnn/train/node`, tfjs IO handlers).
+ * @throws TrainError on a typed array other than Float32/Float64/Int32/Uint8.
  */
-export async function assertCheckpointDir(dir: string): Promise<string[] | undefined> {
-  const root = path.resolve(dir);
-  const entries = await listDir(root);
-  for (const e of entries ?? []) {
-    if (e !== JSON_NAME && !BIN_RE.test(e) && !TMP_RE.test(e)) {
-      throw new Error(`saveCheckpoint: ${path.join(root, e)} is not part of a checkpoint; refusing to write into ${root}`);
-    }
-  }
-  if (entries?.includes(JSON_NAME)) {
-    // never overwrite a foreign checkpoint.json
-    const text = await fs.readFile(path.join(root, JSON_NAME), 'utf8').catch(() => '');
-    let format: unknown;
-    try { format = JSON.parse(text)?.format; } catch { format = undefined; }
-    if (format !== undefined && format !== CHECKPOINT_FORMAT) {
-      throw new Error(`saveCheckpoint: ${path.join(root, JSON_NAME)} has format '${String(format)}', not '${CHECKPOINT_FORMAT}'; refusing to replace it`);
-    }
-  }
-  return entries;
-}
-
-/**
- * Writes `state` to the folder `dir` crash-safely: the arrays go to a new `state-<random>.bin`, then a
- * temporary `checkpoint.json` naming that file (with its byte length and SHA-256) is renamed over
- * `checkpoint.json`, and only then are older `state-*.bin` files removed. A crash (even SIGKILL) at any
- * point leaves the previous complete checkpoint or the new one.
- *
- * @throws Error naming the file when `dir` holds anything that is not part of a checkpoint (nothing is
- *   written or removed then), or on I/O failure (the previous checkpoint is kept).
- */
-export async function saveCheckpoint(dir: string, state: TrainingState): Promise<SavedCheckpoint> {
-  const root = path.resolve(dir);
-  const entries = await assertCheckpointDir(root);
-  await fs.mkdir(root, { recursive: true });
+export function encodeTrainingState(state: TrainingState): { tree: unknown; bin: Uint8Array } {
   const chunks: Uint8Array[] = [];
   const pos = { n: 0 };
-  const tree = encodeTree(state, chunks, pos) as Record<string, unknown>;
-  const bin = Buffer.concat(chunks);
-  const binName = `state-${randomBytes(8).toString('hex')}.bin`;
-  const binPath = path.join(root, binName);
-  const doc = {
-    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, savedAt: new Date().toISOString(),
-    data: { file: binName, bytes: bin.byteLength, sha256: createHash('sha256').update(bin).digest('hex') },
-    state: tree,
-  };
-  const jsonPath = path.join(root, JSON_NAME);
-  const tmp = path.join(root, `.${JSON_NAME}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await fs.writeFile(binPath, bin);
-    await fs.writeFile(tmp, JSON.stringify(doc));
-    await fs.rename(tmp, jsonPath);
-  } catch (err) {
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    await fs.rm(binPath, { force: true }).catch(() => undefined);
-    throw new Error(`saveCheckpoint: writing ${root} failed (previous checkpoint kept): ${(err as Error).message}`, { cause: err });
+  const tree = encodeTree(state, chunks, pos);
+  const bin = new Uint8Array(pos.n);
+  let off = 0;
+  for (const c of chunks) {
+    bin.set(c, off);
+    off += c.byteLength;
   }
-  for (const e of entries ?? []) {
-    if ((BIN_RE.test(e) && e !== binName) || TMP_RE.test(e)) await fs.rm(path.join(root, e), { force: true }).catch(() => undefined);
-  }
-  return { dir: root, json: jsonPath, bin: binPath, binBytes: bin.byteLength };
-}
-
-/** True when `dir` holds a `checkpoint.json` (it is not validated; {@link loadCheckpoint} does that). */
-export async function hasCheckpoint(dir: string): Promise<boolean> {
-  return (await listDir(path.resolve(dir)))?.includes(JSON_NAME) ?? false;
+  return { tree, bin };
 }
 
 /**
- * Reads a checkpoint written by {@link saveCheckpoint}, verifying format, version, the state file's
- * byte length and SHA-256.
- * @throws Error naming the file when it is missing, truncated, corrupt or of another format.
+ * The inverse of {@link encodeTrainingState}, with the checks a loaded checkpoint needs.
+ * @param source - The file or URL, named in errors.
+ * @throws TrainError naming `source` on a malformed reference or a state without epoch, history, weights and
+ *   optimizer.
  */
-export async function loadCheckpoint(dir: string): Promise<TrainingState> {
-  const root = path.resolve(dir);
-  const jsonPath = path.join(root, JSON_NAME);
-  let text: string;
-  try {
-    text = await fs.readFile(jsonPath, 'utf8');
-  } catch (err) {
-    throw new Error(`loadCheckpoint: cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err });
-  }
-  let doc: { format?: unknown; version?: unknown; data?: { file?: unknown; bytes?: unknown; sha256?: unknown }; state?: unknown };
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`loadCheckpoint: ${jsonPath} is not valid JSON (truncated?): ${(err as Error).message}`, { cause: err });
-  }
-  if (!doc || doc.format !== CHECKPOINT_FORMAT) {
-    throw new Error(`loadCheckpoint: ${jsonPath} is not a training checkpoint (format '${String(doc?.format)}', expected '${CHECKPOINT_FORMAT}')`);
-  }
-  if (doc.version !== CHECKPOINT_VERSION) throw new Error(`loadCheckpoint: ${jsonPath} has version ${String(doc.version)}, this package reads ${CHECKPOINT_VERSION}`);
-  const d = doc.data;
-  if (!d || typeof d.file !== 'string' || !BIN_RE.test(d.file) || typeof d.bytes !== 'number' || typeof d.sha256 !== 'string') {
-    throw new Error(`loadCheckpoint: ${jsonPath}: 'data' must name a state-*.bin file with bytes and sha256`);
-  }
-  const binPath = path.join(root, d.file);
-  let bin: Buffer;
-  try {
-    bin = await fs.readFile(binPath);
-  } catch (err) {
-    throw new Error(`loadCheckpoint: cannot read ${binPath}: ${(err as Error).message}`, { cause: err });
-  }
-  if (bin.byteLength !== d.bytes) throw new Error(`loadCheckpoint: ${binPath} holds ${bin.byteLength} bytes, ${JSON_NAME} declares ${d.bytes} (truncated?)`);
-  if (createHash('sha256').update(bin).digest('hex') !== d.sha256) throw new Error(`loadCheckpoint: ${binPath} does not match the SHA-256 in ${JSON_NAME} (corrupt)`);
-  const state = decodeTree(doc.state, new Uint8Array(bin.buffer, bin.byteOffset, bin.byteLength), binPath) as TrainingState;
+export function decodeTrainingState(tree: unknown, bin: Uint8Array, source: string): TrainingState {
+  const state = decodeTree(tree, bin, source) as TrainingState;
   if (!state || !Number.isInteger(state.epoch) || !Array.isArray(state.history) || !Array.isArray(state.weights) || !state.optimizer) {
-    throw new Error(`loadCheckpoint: ${jsonPath}: state must have epoch, history, weights and optimizer`);
+    throw new TrainError(`loadCheckpoint: ${source}: state must have epoch, history, weights and optimizer`);
   }
   return state;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { TrainError } from './errors';
 
 /** Result of {@link clipGradNorm}. */
 export interface ClipNormResult {
@@ -18,7 +19,7 @@ export interface ClipNormResult {
  * @throws Error when `maxNorm` is not a finite number > 0.
  */
 export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClipNormResult {
-  if (!(Number.isFinite(maxNorm) && maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be a finite number > 0. Received: maxNorm=${maxNorm}`);
+  if (!(Number.isFinite(maxNorm) && maxNorm > 0)) throw new TrainError(`clipGradNorm: maxNorm must be a finite number > 0. Received: maxNorm=${maxNorm}`);
   const names = Object.keys(grads);
   if (names.length === 0) return { grads: {}, totalNorm: 0 };
   const totalT = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))));
@@ -36,7 +37,7 @@ export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number):
  * @throws Error when `clipValue` is not a finite number > 0.
  */
 export function clipGradValue(grads: Record<string, tf.Tensor>, clipValue: number): Record<string, tf.Tensor> {
-  if (!(Number.isFinite(clipValue) && clipValue > 0)) throw new Error(`clipGradValue: clipValue must be a finite number > 0. Received: clipValue=${clipValue}`);
+  if (!(Number.isFinite(clipValue) && clipValue > 0)) throw new TrainError(`clipGradValue: clipValue must be a finite number > 0. Received: clipValue=${clipValue}`);
   const out: Record<string, tf.Tensor> = {};
   for (const [n, g] of Object.entries(grads)) out[n] = tf.clipByValue(g, -clipValue, clipValue);
   return out;

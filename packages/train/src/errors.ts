@@ -1,22 +1,12 @@
-const MARKER = Symbol.for('@cnn/train.TrainError');
+import { CnnError } from '@cnn/core';
 
 /**
- * Base class of the errors thrown by `@cnn/train`. Use {@link TrainError.isInstance} rather than
- * `instanceof` when several copies of the package may be loaded (ESM + CJS).
+ * Base class of the errors thrown by `@cnn/train`: bad options and inputs (the message names the field,
+ * "Received: x=…"), unreadable checkpoints and model folders. Use {@link TrainError.isInstance} rather than
+ * `instanceof` when several copies of the package may be loaded (ESM + CJS); `CnnError.isInstance` (from
+ * `@cnn/core`) recognises the errors of every `@cnn` package.
  */
-export class TrainError extends Error {
-  private readonly [MARKER] = true;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TrainError';
-  }
-
-  /** True when `error` is a {@link TrainError} from any copy of this package. */
-  static isInstance(error: unknown): error is TrainError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[MARKER] === true;
-  }
-}
+export class TrainError extends CnnError {}
 
 /**
  * Thrown when a training batch yields a NaN or infinite loss (diverged training, bad input data, or a
@@ -33,14 +23,8 @@ export class NonFiniteLossError extends TrainError {
   constructor(epoch: number, batch: number, loss: number) {
     super(`Non-finite training loss ${loss} at epoch ${epoch}, batch ${batch}: training diverged ` +
       '(lower the learning rate or check the input data for NaN/Inf)');
-    this.name = 'NonFiniteLossError';
     this.epoch = epoch;
     this.batch = batch;
     this.loss = loss;
-  }
-
-  /** True when `error` is a {@link NonFiniteLossError} from any copy of this package. */
-  static override isInstance(error: unknown): error is NonFiniteLossError {
-    return TrainError.isInstance(error) && (error as Error).name === 'NonFiniteLossError';
   }
 }

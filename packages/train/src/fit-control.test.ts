@@ -5,10 +5,13 @@ import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Callback, TrainingContext } from './callback';
-import { captureTrainingState, getModelWeights, loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { LambdaCallback, type Callback, type TrainingContext } from './callback';
+import { captureTrainingState, getModelWeights } from './checkpoint';
+import { loadCheckpoint, saveCheckpoint } from './node/checkpoint-files';
+import './node/index';
 import { clipGradNorm, clipGradValue } from './clip';
-import { fit, trainEpoch, type Batch, type BatchSource } from './loop';
+import type { Batch } from '@cnn/core';
+import { fit, trainEpoch, type BatchSource } from './loop';
 import { Adam } from './optimizers/adam';
 import { SGD } from './optimizers/sgd';
 import { MultiStepLR } from './schedulers';
@@ -46,7 +49,7 @@ describe('gradient clipping', () => {
     const m = denseNet(2);
     const before = weightsOf(m);
     const norms: number[] = [];
-    const cb: Callback = { onBatchEnd: (_b, logs) => { norms.push(logs.gradNorm!); } };
+    const cb = new LambdaCallback({ onBatchEnd: (_b, logs) => { norms.push(logs.gradNorm!); } });
     await fit(m, { train: toyLoader(8, 8, 1), test: toyLoader(4, 4, 2), epochs: 1, optimizer: new SGD({ lr: 1 }), clipNorm: 1e-3, callbacks: [cb], log: () => {}, progress: 'none' });
     expect(norms).toHaveLength(1);
     expect(norms[0]).toBeGreaterThan(1e-3);
@@ -108,11 +111,11 @@ describe("loss reduction 'sum'", () => {
     await trainEpoch(acc, toyLoader(16, 2, 5), new SGD({ lr: 0.05, momentum: 0.9 }), { progress: 'none', reduction: 'sum', accumulateSteps: 4 });
     const a = weightsOf(acc);
     weightsOf(big).forEach((w, i) => w.forEach((v, j) => expect(Math.abs(a[i][j] - v)).toBeLessThan(1e-5)));
-    const run = (reduction: 'mean' | 'sum', lr: number): Promise<{ trainLoss: number }[]> =>
+    const run = (reduction: 'mean' | 'sum', lr: number): Promise<{ loss: number }[]> =>
       fit(denseNet(8), { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 2, optimizer: new SGD({ lr }), reduction, log: () => {}, progress: 'none' });
     const hMean = await run('mean', 0.2);
     const hSum = await run('sum', 0.2 / 4);
-    hSum.forEach((e, i) => expect(e.trainLoss).toBeCloseTo(hMean[i].trainLoss, 5));
+    hSum.forEach((e, i) => expect(e.loss).toBeCloseTo(hMean[i].loss, 5));
   });
 });
 
@@ -121,11 +124,11 @@ describe('fractional epochs', () => {
     const opt = new SGD({ lr: 0.1 });
     let params: TrainingContext['params'] | undefined;
     const batchesPerEpoch: number[] = [];
-    const cb: Callback = {
-      setContext: (c) => { params = c.params; },
+    const cb = new LambdaCallback({
+      onTrainBegin() { params = this.context.params; },
       onEpochBegin: () => { batchesPerEpoch.push(0); },
       onBatchEnd: () => { batchesPerEpoch[batchesPerEpoch.length - 1] += 1; },
-    };
+    });
     const lines: string[] = [];
     const h = await fit(denseNet(), { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 2.5, optimizer: opt, callbacks: [cb], log: (l) => lines.push(l), progress: 'none' });
     expect(batchesPerEpoch).toEqual([4, 4, 2]);
@@ -161,9 +164,8 @@ describe('fit callbacks protocol', () => {
   it('calls hooks in order with Keras-style logs, lets callbacks change lr and stop', async () => {
     const events: string[] = [];
     let ctxSeen: TrainingContext | undefined;
-    const cb: Callback = {
-      setContext: (ctx) => { ctxSeen = ctx; },
-      onTrainBegin: () => { events.push('trainBegin'); },
+    const cb = new LambdaCallback({
+      onTrainBegin() { ctxSeen = this.context; events.push('trainBegin'); },
       onEpochBegin: (e, logs) => { events.push(`epochBegin ${e} lr=${logs.lr}`); },
       onBatchEnd: (b, logs) => { if (b === 1) events.push(`batchEnd ${b} size=${logs.size} stepped=${logs.stepped}`); },
       onEpochEnd: (e, logs) => {
@@ -171,22 +173,21 @@ describe('fit callbacks protocol', () => {
         ctxSeen!.optimizer.lr = 0.01;
         if (e === 2) ctxSeen!.stopTraining = true;
       },
-      afterEpoch: (e) => { events.push(`afterEpoch ${e}`); },
       onTrainEnd: () => { events.push('trainEnd'); },
-    };
-    const h = await fit(denseNet(), { train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 5, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], log: () => {}, progress: 'none' });
+    });
+    const last = new LambdaCallback({ onEpochEnd: (e) => { events.push(`lastEpochEnd ${e}`); } }, { runsLast: true });
+    const h = await fit(denseNet(), { train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 5, optimizer: new SGD({ lr: 0.1 }), callbacks: [last, cb], log: () => {}, progress: 'none' });
     expect(h.map((e) => e.lr)).toEqual([0.1, 0.01]);
     expect(events).toEqual([
-      'trainBegin', 'epochBegin 1 lr=0.1', 'batchEnd 1 size=4 stepped=1', 'epochEnd 1 keys=acc,imgPerSec,loss,lr,seconds,val_acc,val_loss', 'afterEpoch 1',
-      'epochBegin 2 lr=0.01', 'batchEnd 1 size=4 stepped=1', 'epochEnd 2 keys=acc,imgPerSec,loss,lr,seconds,val_acc,val_loss', 'afterEpoch 2', 'trainEnd',
+      'trainBegin', 'epochBegin 1 lr=0.1', 'batchEnd 1 size=4 stepped=1', 'epochEnd 1 keys=accuracy,imgPerSec,loss,lr,seconds,val_accuracy,val_loss', 'lastEpochEnd 1',
+      'epochBegin 2 lr=0.01', 'batchEnd 1 size=4 stepped=1', 'epochEnd 2 keys=accuracy,imgPerSec,loss,lr,seconds,val_accuracy,val_loss', 'lastEpochEnd 2', 'trainEnd',
     ]);
   });
 
   it('a callback that stops in onGradients skips that update and the epoch is not recorded', async () => {
     const m = denseNet();
     const before = weightsOf(m);
-    let ctx: TrainingContext | undefined;
-    const cb: Callback = { setContext: (c) => { ctx = c; }, onGradients: (info) => { expect(Object.keys(info.grads)).toContain('fc1/kernel'); ctx!.stopTraining = true; } };
+    const cb = new LambdaCallback({ onGradients(info) { expect(Object.keys(info.grads)).toContain('fc1/kernel'); this.context.stopTraining = true; } });
     const h = await fit(m, { train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 3, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], log: () => {}, progress: 'none' });
     expect(h).toEqual([]);
     expect(weightsOf(m)).toEqual(before);
@@ -242,27 +243,23 @@ describe('checkpoints', () => {
   });
 
   it('fit({resume}) continues a run with a scheduler callback exactly (same weights as uninterrupted)', async () => {
-    const schedCb = (): Callback & { s?: MultiStepLR } => {
-      const cb: Callback & { s?: MultiStepLR } = {
-        stateKey: 'sched',
-        setContext(ctx) { cb.s = new MultiStepLR(ctx.optimizer, { milestones: [2, 3], gamma: 0.5 }); },
-        onEpochEnd() { cb.s!.step(); },
-        getState: () => cb.s!.getState(),
-        setState: (st) => cb.s!.setState(st as never),
-      };
-      return cb;
-    };
+    class SchedCb extends LambdaCallback {
+      s?: MultiStepLR;
+      constructor() {
+        super({ onTrainBegin() { (this as SchedCb).s = new MultiStepLR(this.context.optimizer, { milestones: [2, 3], gamma: 0.5 }); }, onEpochEnd() { (this as SchedCb).s!.step(); } }, { stateKey: 'sched' });
+      }
+      override getState(): unknown { return this.s!.getState(); }
+      override setState(st: unknown): void { this.s!.setState(st as never); }
+    }
+    const schedCb = (): Callback => new SchedCb();
     const dir = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'run');
-    const saver = (): Callback => {
-      let ctx: TrainingContext;
-      return { setContext: (c) => { ctx = c; }, afterEpoch: async (e) => { if (e === 2) await saveCheckpoint(dir, captureTrainingState(ctx)); } };
-    };
+    const saver = (): Callback => new LambdaCallback({ async onEpochEnd(e) { if (e === 2) await saveCheckpoint(dir, captureTrainingState(this.context)); } }, { runsLast: true });
     const full = denseNet(6);
     const hFull = await fit(full, { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 4, optimizer: new Adam({ lr: 0.02 }), callbacks: [schedCb(), saver()], log: () => {}, progress: 'none' });
     const resumed = denseNet(99); // different init: everything must come from the checkpoint
     const hRes = await fit(resumed, { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 4, optimizer: new Adam({ lr: 0.02 }), callbacks: [schedCb()], resume: dir, log: () => {}, progress: 'none' });
     expect(hRes.map((e) => e.lr)).toEqual([0.02, 0.02, 0.01, 0.005]);
-    expect(hRes.map((e) => [e.trainLoss, e.testLoss])).toEqual(hFull.map((e) => [e.trainLoss, e.testLoss]));
+    expect(hRes.map((e) => [e.loss, e.val_loss])).toEqual(hFull.map((e) => [e.loss, e.val_loss]));
     expect(getModelWeights(resumed).map((w) => Array.from(w.values))).toEqual(getModelWeights(full).map((w) => Array.from(w.values)));
     await expect(fit(denseNet(), { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 2), epochs: 1, optimizer: new Adam(), resume: join(dir, 'nope'), log: () => {} }))
       .rejects.toThrow(/cannot read .*nope.*checkpoint\.json/);

@@ -1,15 +1,19 @@
-/** One epoch of {@link fit}'s history. Accuracies are 0–1 fractions. */
+/**
+ * One epoch of {@link fit}'s history, with Keras' metric names (`History.history` keys; the same keys as the
+ * epoch-end callback logs). Accuracies are 0–1 fractions; `val_*` are measured on `fit`'s `test` loader after
+ * the epoch.
+ */
 export interface HistoryEntry {
   /** 1-based epoch. */
   epoch: number;
   /** Mean training loss over the epoch. */
-  trainLoss: number;
+  loss: number;
   /** Training accuracy (0–1). */
-  trainAcc: number;
-  /** Test loss after the epoch. */
-  testLoss: number;
-  /** Test accuracy after the epoch (0–1). */
-  testAcc: number;
+  accuracy: number;
+  /** Evaluation loss after the epoch. */
+  val_loss: number;
+  /** Evaluation accuracy after the epoch (0–1). */
+  val_accuracy: number;
   /** Learning rate at the start of the epoch. */
   lr: number;
   /** Training seconds of the epoch (evaluation excluded). */
@@ -26,9 +30,28 @@ export interface HistoryEntry {
 /** The per-epoch records returned by {@link fit}. */
 export type History = HistoryEntry[];
 
+/** The names history entries had before the Keras vocabulary (`trainLoss` → `loss`, …), for old files. */
+const LEGACY_HISTORY_FIELDS: Readonly<Record<string, keyof HistoryEntry>> = {
+  trainLoss: 'loss',
+  trainAcc: 'accuracy',
+  testLoss: 'val_loss',
+  testAcc: 'val_accuracy',
+};
+
+/**
+ * A history entry with today's field names: an entry written before the rename (`trainLoss`, `trainAcc`,
+ * `testLoss`, `testAcc`, as in old `history.json` files and checkpoints) is converted; other fields are kept.
+ */
+export function normalizeHistoryEntry(entry: Record<string, unknown>): HistoryEntry {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(entry)) out[LEGACY_HISTORY_FIELDS[k] ?? k] = v;
+  return out as unknown as HistoryEntry;
+}
+
 /**
  * What a training run's `summary.json` holds (written by the reference apps, read by `@cnn/explain`'s
- * report). Accuracies are 0–1 fractions.
+ * report) — a published format, so its names stay as they are (`testAcc` is the final model's
+ * `val_accuracy` on the test set). Accuracies are 0–1 fractions.
  */
 export interface RunSummary {
   /** Model name, e.g. `mnistnet`. */

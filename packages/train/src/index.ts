@@ -1,3 +1,11 @@
+/**
+ * `@cnn/train`: a PyTorch-style training loop for tfjs-layers models, browser-safe — loss, optimizers with
+ * PyTorch's update rules, `fit` with Keras' callback protocol and metric names, LR schedulers, weight averaging,
+ * checkpoints and model save / load through tfjs IO handlers. Folders, `file://` and the terminal progress bar:
+ * import `@cnn/train/node`.
+ *
+ * @packageDocumentation
+ */
 export { TrainError, NonFiniteLossError } from './errors';
 export { softmaxCrossEntropy, type SoftmaxCrossEntropyOptions, type LossReduction } from './loss';
 export { Optimizer, type OptimizerState, type SlotState } from './optimizers/optimizer';
@@ -11,15 +19,22 @@ export {
 export { clipGradNorm, clipGradValue, type ClipNormResult } from './clip';
 export {
   trainEpoch, evaluate, fit, formatEpochLine,
-  type Batch, type BatchSource, type EpochResult, type TrainEpochResult, type BatchEndInfo, type TrainEpochOptions, type EvaluateOptions,
-  type FitControl, type FitOptions,
+  type BatchSource, type EpochResult, type TrainEpochResult, type BatchEndInfo, type TrainEpochOptions, type EvaluateOptions,
+  type FitOptions,
 } from './loop';
-export type { HistoryEntry, History, RunSummary } from './history';
-export { callbackKeys, type Callback, type Logs, type GradientsInfo, type TrainingContext, type TrainingParams } from './callback';
+export type { Batch } from '@cnn/core';
+export { normalizeHistoryEntry, type HistoryEntry, type History, type RunSummary } from './history';
 export {
-  saveCheckpoint, loadCheckpoint, hasCheckpoint, assertCheckpointDir, captureTrainingState, restoreTrainingState, getModelWeights, setModelWeights,
-  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type TrainingState, type NamedWeight, type SavedCheckpoint,
+  Callback, LambdaCallback, callbackKeys, callbackOrder, RENAMED_METRICS,
+  type CallbackHooks, type Logs, type GradientsInfo, type TrainingContext, type TrainingParams,
+} from './callback';
+export {
+  captureTrainingState, restoreTrainingState, getModelWeights, setModelWeights, encodeTrainingState, decodeTrainingState,
+  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, type TrainingState, type NamedWeight,
 } from './checkpoint';
+export {
+  checkpointStore, ioCheckpointStore, registerCheckpointRouter, type CheckpointStore, type CheckpointRouter,
+} from './checkpoint-store';
 export {
   LRScheduler, StepLR, MultiStepLR, ExponentialLR, LinearLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, OneCycleLR, LinearWarmup,
   SequentialLR, ReduceLROnPlateau, createScheduler, parseSchedulerSpec, SCHEDULER_NAMES,
@@ -35,6 +50,9 @@ export {
   LookaheadCallback, ModelEmaCallback,
   type LookaheadCallbackOptions, type LookaheadCallbackState, type ModelEmaCallbackOptions, type ModelEmaCallbackState,
 } from './averaging-callbacks';
-export { createProgress, formatProgressLine, type ProgressMode, type ProgressInfo, type ProgressReporter } from './progress';
+export {
+  createProgress, formatProgressLine, registerProgressBar,
+  type ProgressMode, type ProgressInfo, type ProgressReporter, type ProgressOptions, type ProgressBarFactory,
+} from './progress';
 export { formatCount, formatPercent, formatLr, formatSeconds } from './format';
-export { saveModel, loadModel, type SaveModelOptions, type SaveFs, type SavedModelInfo } from './model-io';
+export { saveModel, loadModel, modelArtifacts, type SaveModelOptions, type SavedModelInfo, type WeightTransform } from './model-io';

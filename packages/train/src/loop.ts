@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { callbackKeys, type Callback, type GradientsInfo, type Logs, type TrainingContext } from './callback';
-import { hasCheckpoint, loadCheckpoint, restoreTrainingState } from './checkpoint';
-import { NonFiniteLossError } from './errors';
+import type { Batch } from '@cnn/core';
+import { callbackKeys, callbackOrder, type Callback, type GradientsInfo, type Logs, type TrainingContext } from './callback';
+import { restoreTrainingState } from './checkpoint';
+import { checkpointStore, type CheckpointStore } from './checkpoint-store';
+import { NonFiniteLossError, TrainError } from './errors';
 import type { History, HistoryEntry } from './history';
 import { formatCount, formatLr, formatPercent, formatSeconds } from './format';
 import { softmaxCrossEntropy, type LossReduction } from './loss';
@@ -12,16 +14,11 @@ import { applyGradients, computeGradients, countCorrect, type StepOptions } from
 
 export type { History, HistoryEntry } from './history';
 
-/** One mini-batch. The loops take ownership and dispose `x` and `y` after use. */
-export interface Batch {
-  /** `[batch, height, width, channels]` float32 NHWC images. */
-  x: tf.Tensor;
-  /** `[batch]` int32 labels. */
-  y: tf.Tensor;
-}
-
 /**
- * Anything that yields batches, e.g. `@cnn/data`'s `DataLoader` or an array. Iterated once per epoch.
+ * Anything that yields batches (`@cnn/core`'s `Batch`: `x` `[batch, height, width, channels]` float32, `y`
+ * `[batch]` int32 labels or `[batch, numClasses]` soft labels), e.g. `@cnn/data`'s `DataLoader`, an
+ * `AugmentedLoader` with MixUp / CutMix, or an array. The loops take ownership of each batch and dispose `x`
+ * and `y` after use. Iterated once per epoch.
  * `length` (batches per epoch), when present, drives the progress bar and ETA.
  */
 export type BatchSource = (Iterable<Batch> | AsyncIterable<Batch>) & { length?: number };
@@ -30,8 +27,8 @@ export type BatchSource = (Iterable<Batch> | AsyncIterable<Batch>) & { length?: 
 export interface EpochResult {
   /** Mean cross-entropy over the samples. */
   loss: number;
-  /** Fraction of samples classified correctly (0–1). */
-  acc: number;
+  /** Fraction of samples classified correctly (0–1; against the argmax of soft labels). */
+  accuracy: number;
   /** Wall-clock seconds of the pass. */
   seconds: number;
   /** Throughput, `samples / seconds` (img/s). */
@@ -76,10 +73,17 @@ export interface TrainEpochOptions {
   onBatchEnd?: (info: BatchEndInfo) => void | Promise<void>;
   /** Called before every batch with its 1-based index. */
   onBatchBegin?: (batch: number) => void | Promise<void>;
-  /** Called with the (accumulated) gradients before clipping and each optimizer step. */
+  /**
+   * Called with the gradients of each optimizer step (the group mean with `accumulateSteps`), before clipping
+   * and the update — except the step of a last incomplete accumulation group of a loader without `length`,
+   * applied after the loop when the group's batches are already disposed.
+   */
   onGradients?: (info: GradientsInfo) => void;
-  /** Polled after `onGradients` and after each batch; `true` skips the pending update and ends the epoch. */
-  shouldStop?: () => boolean;
+  /**
+   * The stop flag (`fit` passes its `TrainingContext`): polled after `onGradients` and after each batch;
+   * `stopTraining === true` skips the pending update and ends the epoch.
+   */
+  control?: { stopTraining: boolean };
   /** Label smoothing of the loss. Default `0`. */
   labelSmoothing?: number;
   /**
@@ -107,9 +111,9 @@ export interface TrainEpochOptions {
   accumulateSteps?: number;
 }
 
-/** Extra result of {@link trainEpoch}: whether `shouldStop` ended the epoch early. */
+/** Extra result of {@link trainEpoch}: whether `control.stopTraining` ended the epoch early. */
 export interface TrainEpochResult extends EpochResult {
-  /** True when the epoch was cut short by `shouldStop`. */
+  /** True when the epoch was cut short by `control.stopTraining`. */
   stopped: boolean;
   /** Batches trained (fewer than the loader's with `maxBatches` or `stopped`). */
   batches: number;
@@ -131,11 +135,11 @@ function now(): number {
 
 function checkBatch(fn: string, b: Batch, index: number): number {
   if (!b || !(b.x instanceof tf.Tensor) || !(b.y instanceof tf.Tensor)) {
-    throw new Error(`${fn}: batch ${index} must be {x: Tensor, y: Tensor}`);
+    throw new TrainError(`${fn}: batch ${index} must be {x: Tensor, y: Tensor}`);
   }
-  if (b.x.rank !== 4) throw new Error(`${fn}: batch ${index}: x must be rank 4 [batch, height, width, channels], got shape [${b.x.shape}]`);
-  if (b.y.rank !== 1 || b.y.shape[0] !== b.x.shape[0]) {
-    throw new Error(`${fn}: batch ${index}: y must have shape [${b.x.shape[0]}], got [${b.y.shape}]`);
+  if (b.x.rank !== 4) throw new TrainError(`${fn}: batch ${index}: x must be rank 4 [batch, height, width, channels], got shape [${b.x.shape}]`);
+  if ((b.y.rank !== 1 && b.y.rank !== 2) || b.y.shape[0] !== b.x.shape[0]) {
+    throw new TrainError(`${fn}: batch ${index}: y must be [${b.x.shape[0]}] labels or [${b.x.shape[0]}, numClasses] soft labels, got [${b.y.shape}]`);
   }
   return b.x.shape[0];
 }
@@ -147,7 +151,7 @@ function checkBatch(fn: string, b: Batch, index: number): number {
  *
  * @returns mean loss and accuracy over the epoch's samples (each computed before that batch's update,
  *   as PyTorch's running loss), wall-clock seconds, img/s, and `stopped`.
- * @throws NonFiniteLossError when a batch loss is NaN/Inf and `shouldStop` does not ask to stop (the
+ * @throws NonFiniteLossError when a batch loss is NaN/Inf and `control.stopTraining` is not set (the
  *   update of that batch has been applied).
  * @throws Error when the loader yields no batches or a malformed batch, or on bad options.
  */
@@ -155,15 +159,16 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
   const epoch = opts.epoch ?? 1;
   const log = opts.log ?? console.log;
   const k = opts.accumulateSteps ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new Error(`trainEpoch: accumulateSteps must be an integer >= 1. Received: accumulateSteps=${opts.accumulateSteps}`);
+  if (!Number.isInteger(k) || k < 1) throw new TrainError(`trainEpoch: accumulateSteps must be an integer >= 1. Received: accumulateSteps=${opts.accumulateSteps}`);
   const maxBatches = opts.maxBatches ?? Infinity;
   if (opts.maxBatches !== undefined && !(Number.isInteger(maxBatches) && maxBatches >= 1)) {
-    throw new Error(`trainEpoch: maxBatches must be an integer >= 1. Received: maxBatches=${opts.maxBatches}`);
+    throw new TrainError(`trainEpoch: maxBatches must be an integer >= 1. Received: maxBatches=${opts.maxBatches}`);
   }
   const reduction = opts.reduction ?? 'mean';
   const stepOpts: StepOptions = { labelSmoothing: opts.labelSmoothing, reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue };
   const lastBatch = Math.min(loader.length ?? Infinity, maxBatches);
-  const shouldStop = opts.shouldStop ?? (() => false);
+  const control = opts.control ?? { stopTraining: false };
+  const shouldStop = (): boolean => control.stopTraining;
   const label = opts.epochs ? `Epoch ${epoch}/${opts.epochs}` : `Epoch ${epoch}`;
   const total = Number.isFinite(lastBatch) ? lastBatch : undefined;
   const reporter = createProgress(opts.progress ?? 'auto', { total, log, logEvery: opts.logEvery ?? 100, label });
@@ -244,7 +249,7 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
       correct += r.correct;
       samples += size;
       const seconds = now() - t0;
-      reporter.update({ batch, total, loss: lossSum / samples, acc: correct / samples, imgPerSec: samples / seconds, seconds });
+      reporter.update({ batch, total, loss: lossSum / samples, accuracy: correct / samples, imgPerSec: samples / seconds, seconds });
       await opts.onBatchEnd?.({ epoch, batch, loss: r.loss, correct: r.correct, size, lr, stepped: res.stepped, ...(res.gradNorm !== undefined ? { gradNorm: res.gradNorm } : {}) });
       if (shouldStop()) {
         stopped = true;
@@ -266,9 +271,9 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
     disposeAcc();
     reporter.stop();
   }
-  if (samples === 0) throw new Error(`trainEpoch: the training loader yielded no batches (epoch ${epoch})`);
+  if (samples === 0) throw new TrainError(`trainEpoch: the training loader yielded no batches (epoch ${epoch})`);
   const seconds = now() - t0;
-  return { loss: lossSum / samples, acc: correct / samples, seconds, imgPerSec: samples / seconds, samples, stopped, batches: batch };
+  return { loss: lossSum / samples, accuracy: correct / samples, seconds, imgPerSec: samples / seconds, samples, stopped, batches: batch };
 }
 
 /** The gradient of an accumulation group: `Σ size_i·g_i / Σ size_i` ('mean') or `Σ g_i` ('sum'), new tensors. */
@@ -312,24 +317,14 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
       correct += Math.round(stats[1]);
       samples += size;
       const seconds = now() - t0;
-      reporter.update({ batch, total: loader.length, loss: lossSum / samples, acc: correct / samples, imgPerSec: samples / seconds, seconds });
+      reporter.update({ batch, total: loader.length, loss: lossSum / samples, accuracy: correct / samples, imgPerSec: samples / seconds, seconds });
     }
   } finally {
     reporter.stop();
   }
-  if (samples === 0) throw new Error('evaluate: the loader yielded no batches');
+  if (samples === 0) throw new TrainError('evaluate: the loader yielded no batches');
   const seconds = now() - t0;
-  return { loss: lossSum / samples, acc: correct / samples, seconds, imgPerSec: samples / seconds, samples };
-}
-
-/** Control handle passed to `onEpochEnd`. */
-export interface FitControl {
-  /** History so far (including the current epoch). */
-  history: History;
-  /** Optimizer in use (e.g. to change `lr` for the next epoch). */
-  optimizer: Optimizer;
-  /** Stops training after this epoch. */
-  stop(): void;
+  return { loss: lossSum / samples, accuracy: correct / samples, seconds, imgPerSec: samples / seconds, samples };
 }
 
 /** Options of {@link fit}. */
@@ -352,15 +347,16 @@ export interface FitOptions {
   /** Epochs already done (for resuming); training runs epochs `initialEpoch+1 .. epochs`. Default `0`. */
   initialEpoch?: number;
   /**
-   * Folder of a checkpoint written by `ModelCheckpoint` / {@link saveCheckpoint}: restores weights,
-   * optimizer slots, RNG layers, history, the loader epoch and the callbacks' states, then continues
-   * after the checkpoint's epoch (overrides `initialEpoch`). The returned history then includes the
-   * restored epochs. Default: none.
+   * A checkpoint written by `ModelCheckpoint`: a {@link CheckpointStore}, a tfjs IO URL (`indexeddb://ckpt`,
+   * `localstorage://…`, `http(s)://…`), or — in Node, with `@cnn/train/node` imported — a folder path or
+   * `file://` URL. Restores weights, optimizer slots, RNG layers, history, the loader epoch and the callbacks'
+   * states, then continues after the checkpoint's epoch (overrides `initialEpoch`). The returned history then
+   * includes the restored epochs. Default: none.
    */
-  resume?: string;
-  /** With `resume`: start from scratch when the folder holds no checkpoint yet. Default `false` (error). */
+  resume?: string | CheckpointStore;
+  /** With `resume`: start from scratch when there is no checkpoint yet. Default `false` (error). */
   resumeIfMissing?: boolean;
-  /** Callbacks (see {@link Callback}), called in order. Default `[]`. */
+  /** Callbacks (see {@link Callback}), called in order (those with `runsLast` after the others). Default `[]`. */
   callbacks?: Callback[];
   /** Line sink for epoch lines and progress. Default `console.log`. */
   log?: (line: string) => void;
@@ -381,8 +377,6 @@ export interface FitOptions {
   clipValue?: number;
   /** Accumulate gradients over this many batches per optimizer step. Default `1`. */
   accumulateSteps?: number;
-  /** Called after each epoch's evaluation; may be async; `control.stop()` ends training. */
-  onEpochEnd?: (entry: HistoryEntry, control: FitControl) => void | Promise<void>;
 }
 
 /**
@@ -390,8 +384,8 @@ export interface FitOptions {
  * `Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`.
  */
 export function formatEpochLine(e: HistoryEntry, epochs: number): string {
-  return `Epoch ${e.epoch}/${epochs}  train loss ${e.trainLoss.toFixed(4)} acc ${formatPercent(e.trainAcc)}  ` +
-    `test loss ${e.testLoss.toFixed(4)} acc ${formatPercent(e.testAcc)}  lr ${formatLr(e.lr)}  ` +
+  return `Epoch ${e.epoch}/${epochs}  train loss ${e.loss.toFixed(4)} acc ${formatPercent(e.accuracy)}  ` +
+    `test loss ${e.val_loss.toFixed(4)} acc ${formatPercent(e.val_accuracy)}  lr ${formatLr(e.lr)}  ` +
     `${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`;
 }
 
@@ -407,12 +401,12 @@ interface EpochPlan {
 
 function planEpochs(epochs: number, steps: number | undefined): EpochPlan {
   if (!(typeof epochs === 'number' && Number.isFinite(epochs) && epochs > 0)) {
-    throw new Error(`fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=${epochs}`);
+    throw new TrainError(`fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=${epochs}`);
   }
   const hasLength = typeof steps === 'number' && Number.isInteger(steps) && steps > 0;
   if (Number.isInteger(epochs)) return { epochs, ...(hasLength ? { totalSteps: steps * epochs } : {}) };
   if (!hasLength) {
-    throw new Error(`fit: a fractional epochs=${epochs} needs a training loader with a length (batches per epoch). Received: length=${String(steps)}`);
+    throw new TrainError(`fit: a fractional epochs=${epochs} needs a training loader with a length (batches per epoch). Received: length=${String(steps)}`);
   }
   const last = Math.ceil(epochs);
   const totalSteps = Math.ceil(steps * epochs);
@@ -421,14 +415,14 @@ function planEpochs(epochs: number, steps: number | undefined): EpochPlan {
 }
 
 function entryLogs(e: HistoryEntry): Logs {
-  return { loss: e.trainLoss, acc: e.trainAcc, val_loss: e.testLoss, val_acc: e.testAcc, lr: e.lr, seconds: e.seconds, imgPerSec: e.imgPerSec };
+  return { loss: e.loss, accuracy: e.accuracy, val_loss: e.val_loss, val_accuracy: e.val_accuracy, lr: e.lr, seconds: e.seconds, imgPerSec: e.imgPerSec };
 }
 
 /**
  * Trains for `epochs` epochs ({@link trainEpoch}; a fractional `epochs` ends with a partial epoch, see
  * {@link FitOptions.epochs}), evaluating on `test` after each
  * ({@link evaluate}), logging one {@link formatEpochLine} line per epoch, and driving `callbacks`
- * (Keras' protocol, see {@link Callback}). A callback setting `ctx.stopTraining` ends the run after
+ * (Keras' protocol, see {@link Callback}). A callback setting `context.stopTraining` ends the run after
  * the current batch (that epoch is then not evaluated nor recorded) or epoch; `onTrainEnd` runs in
  * every case except an exception.
  *
@@ -443,29 +437,28 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
   const plan = planEpochs(opts.epochs, opts.train?.length);
   const epochs = plan.epochs;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs) {
-    throw new Error(`fit: initialEpoch must be an integer in [0, ${epochs}]. Received: initialEpoch=${initialEpoch}`);
+    throw new TrainError(`fit: initialEpoch must be an integer in [0, ${epochs}]. Received: initialEpoch=${initialEpoch}`);
   }
-  if (!optimizer || typeof optimizer.step !== 'function') throw new Error('fit: optimizer must be an Optimizer (e.g. new Adam())');
-  const callbacks = opts.callbacks ?? [];
-  if (!Array.isArray(callbacks) || callbacks.some((c) => !c || typeof c !== 'object')) throw new Error('fit: callbacks must be an array of callback objects');
+  if (!optimizer || typeof optimizer.step !== 'function') throw new TrainError('fit: optimizer must be an Optimizer (e.g. new Adam())');
+  const given = opts.callbacks ?? [];
+  if (!Array.isArray(given) || given.some((c) => !c || typeof c !== 'object')) throw new TrainError('fit: callbacks must be an array of Callback objects');
+  if ('onEpochEnd' in opts) throw new TrainError('fit: the onEpochEnd option was removed; pass a callback (new LambdaCallback({onEpochEnd})) and stop with this.context.stopTraining = true');
+  const callbacks = callbackOrder(given);
   const log = opts.log ?? console.log;
   const history: History = [];
   const ctx: TrainingContext = {
     model, optimizer, history, callbacks, callbackKeys: callbackKeys(callbacks), stopTraining: false, epoch: initialEpoch, train: opts.train,
     params: { epochs, initialEpoch, steps: opts.train.length, ...(plan.totalSteps !== undefined ? { totalSteps: plan.totalSteps } : {}) },
   };
-  const resumeState = opts.resume !== undefined && (!opts.resumeIfMissing || (await hasCheckpoint(opts.resume)))
-    ? await loadCheckpoint(opts.resume)
-    : undefined;
+  const store = opts.resume !== undefined ? checkpointStore(opts.resume) : undefined;
+  const resumeState = store !== undefined && (!opts.resumeIfMissing || (await store.exists())) ? await store.load() : undefined;
   if (resumeState) {
-    if (resumeState.epoch > epochs) throw new Error(`fit: the checkpoint in ${opts.resume} is at epoch ${resumeState.epoch}, after epochs=${opts.epochs}`);
+    if (resumeState.epoch > epochs) throw new TrainError(`fit: the checkpoint in ${opts.resume} is at epoch ${resumeState.epoch}, after epochs=${opts.epochs}`);
     restoreTrainingState(ctx, resumeState, { callbacks: false });
     initialEpoch = resumeState.epoch;
     ctx.params.initialEpoch = initialEpoch;
-    log(`Resumed from ${opts.resume} after epoch ${initialEpoch}`);
+    log(`Resumed from ${store?.description} after epoch ${initialEpoch}`);
   }
-  let stopped = false;
-  const control: FitControl = { history, optimizer, stop: () => { stopped = true; } };
   for (const cb of callbacks) cb.setContext?.(ctx);
   for (const cb of callbacks) await cb.onTrainBegin?.({ lr: optimizer.lr });
   if (resumeState) {
@@ -478,7 +471,7 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
   const hasGradHook = callbacks.some((c) => typeof c.onGradients === 'function');
   const hasBatchBegin = callbacks.some((c) => typeof c.onBatchBegin === 'function');
   let lastLogs: Logs = {};
-  for (let epoch = initialEpoch + 1; epoch <= epochs && !stopped && !ctx.stopTraining; epoch++) {
+  for (let epoch = initialEpoch + 1; epoch <= epochs && !ctx.stopTraining; epoch++) {
     ctx.epoch = epoch;
     const lr = optimizer.lr;
     for (const cb of callbacks) await cb.onEpochBegin?.(epoch, { lr });
@@ -487,13 +480,13 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
       epoch, epochs, log, progress: opts.progress, logEvery: opts.logEvery,
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { maxBatches: plan.lastEpochBatches } : {}),
       labelSmoothing: opts.labelSmoothing, reduction: opts.reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue, accumulateSteps: opts.accumulateSteps,
-      shouldStop: () => ctx.stopTraining,
+      control: ctx,
       onBatchBegin: hasBatchBegin ? async (batch) => { for (const cb of callbacks) await cb.onBatchBegin?.(batch, { batch, lr: optimizer.lr }); } : undefined,
       onGradients: hasGradHook ? (info) => { for (const cb of callbacks) cb.onGradients?.(info); } : undefined,
       onBatchEnd: callbacks.length ? async (info) => {
         seen += info.size;
         const logs: Logs = {
-          batch: info.batch, size: info.size, loss: info.loss, acc: info.correct / info.size, lr: info.lr, stepped: info.stepped ? 1 : 0,
+          batch: info.batch, size: info.size, loss: info.loss, accuracy: info.correct / info.size, lr: info.lr, stepped: info.stepped ? 1 : 0,
           ...(info.gradNorm !== undefined ? { gradNorm: info.gradNorm } : {}),
         };
         for (const cb of callbacks) await cb.onBatchEnd?.(info.batch, logs);
@@ -505,15 +498,13 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
     }
     const te = await evaluate(model, opts.test);
     const entry: HistoryEntry = {
-      epoch, trainLoss: tr.loss, trainAcc: tr.acc, testLoss: te.loss, testAcc: te.acc, lr, seconds: tr.seconds, imgPerSec: tr.imgPerSec,
+      epoch, loss: tr.loss, accuracy: tr.accuracy, val_loss: te.loss, val_accuracy: te.accuracy, lr, seconds: tr.seconds, imgPerSec: tr.imgPerSec,
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { batches: tr.batches } : {}),
     };
     history.push(entry);
     log(formatEpochLine(entry, epochs));
-    await opts.onEpochEnd?.(entry, control);
     lastLogs = entryLogs(entry);
     for (const cb of callbacks) await cb.onEpochEnd?.(epoch, { ...lastLogs });
-    for (const cb of callbacks) await cb.afterEpoch?.(epoch, { ...lastLogs });
   }
   for (const cb of callbacks) await cb.onTrainEnd?.({ ...lastLogs });
   return history;

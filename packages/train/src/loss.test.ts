@@ -78,3 +78,19 @@ describe('softmaxCrossEntropy', () => {
       .toThrow("softmaxCrossEntropy: reduction must be 'mean' or 'sum'. Received: reduction=none");
   });
 });
+
+describe('softmaxCrossEntropy with a −∞ logit', () => {
+  it('is finite, as PyTorch, when the −∞ logit is on a class whose target is 0 (hard and soft labels)', () => {
+    const logits = tf.tensor2d([[0, -Infinity, 1], [2, 0, -Infinity]]);
+    const expected = (Math.log(1 + Math.E) - 1 + Math.log(Math.exp(2) + 1) - 2) / 2; // -log softmax[label], labels 2 and 0
+    const hard = softmaxCrossEntropy(logits, tf.tensor1d([2, 0], 'int32'));
+    expect(hard.dataSync()[0]).toBeCloseTo(expected, 5);
+    const soft = softmaxCrossEntropy(logits, tf.tensor2d([[0, 0, 1], [1, 0, 0]]));
+    expect(soft.dataSync()[0]).toBeCloseTo(expected, 5);
+    const grad = tf.grad((z: tf.Tensor) => softmaxCrossEntropy(z, tf.tensor1d([2, 0], 'int32')))(logits);
+    const g = Array.from(grad.dataSync());
+    expect(g.every(Number.isFinite)).toBe(true);
+    expect(g[1]).toBe(0); // softmax of a −∞ logit is exactly 0
+    expect(g[0]).toBeCloseTo(1 / (1 + Math.E) / 2, 5);
+  });
+});

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { TrainError } from './errors';
 
 /** How {@link softmaxCrossEntropy} reduces the per-sample losses (`torch.nn.CrossEntropyLoss(reduction=…)`). */
 export type LossReduction = 'mean' | 'sum';
@@ -25,36 +26,39 @@ export interface SoftmaxCrossEntropyOptions {
  * @param logits `[batch, numClasses]` float32 unnormalised scores.
  * @param labels `[batch]` int32 class indices in `[0, numClasses)`, or `[batch, numClasses]` float32
  *   probabilities (soft labels, e.g. from mixup; rows should sum to 1).
- * @returns a float32 scalar: `-Σ_b Σ_k target[b,k]·logSoftmax(logits)[b,k]`, divided by `batch` for
- *   `'mean'` (soft labels too, as PyTorch).
+ * @returns a float32 scalar: `-Σ_b Σ_k target[b,k]·logSoftmax(logits)[b,k]` over the classes with
+ *   `target[b,k] > 0` (a `−∞` logit of a class with target 0 gives a finite loss, as PyTorch), divided by
+ *   `batch` for `'mean'` (soft labels too, as PyTorch).
  * @throws Error on rank/shape mismatch, `labelSmoothing` outside `[0, 1)`, or an unknown `reduction`
  *   ("Received: reduction=…"). Out-of-range integer labels are not checked (they contribute a zero target row).
  */
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, opts: SoftmaxCrossEntropyOptions = {}): tf.Scalar {
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps < 1)) {
-    throw new Error(`softmaxCrossEntropy: labelSmoothing must be in [0, 1). Received: labelSmoothing=${eps}`);
+    throw new TrainError(`softmaxCrossEntropy: labelSmoothing must be in [0, 1). Received: labelSmoothing=${eps}`);
   }
   const reduction = opts.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'sum') {
-    throw new Error(`softmaxCrossEntropy: reduction must be 'mean' or 'sum'. Received: reduction=${String(opts.reduction)}`);
+    throw new TrainError(`softmaxCrossEntropy: reduction must be 'mean' or 'sum'. Received: reduction=${String(opts.reduction)}`);
   }
   if (logits.rank !== 2) {
-    throw new Error(`softmaxCrossEntropy: logits must be rank 2 [batch, numClasses], got shape [${logits.shape}]`);
+    throw new TrainError(`softmaxCrossEntropy: logits must be rank 2 [batch, numClasses], got shape [${logits.shape}]`);
   }
   const [batch, k] = logits.shape as [number, number];
   if (labels.rank === 1) {
     if (labels.shape[0] !== batch) {
-      throw new Error(`softmaxCrossEntropy: labels must have shape [${batch}], got [${labels.shape}]`);
+      throw new TrainError(`softmaxCrossEntropy: labels must have shape [${batch}], got [${labels.shape}]`);
     }
   } else if (labels.rank !== 2 || labels.shape[0] !== batch || labels.shape[1] !== k) {
-    throw new Error(`softmaxCrossEntropy: soft labels must have shape [${batch}, ${k}], got [${labels.shape}]`);
+    throw new TrainError(`softmaxCrossEntropy: soft labels must have shape [${batch}, ${k}], got [${labels.shape}]`);
   }
   return tf.tidy(() => {
     let target: tf.Tensor = labels.rank === 1 ? tf.oneHot(tf.cast(labels, 'int32'), k) : tf.cast(labels, 'float32');
     if (eps > 0) target = tf.add(tf.mul(target, 1 - eps), eps / k);
     const logp = tf.logSoftmax(logits);
-    const perSample = tf.sum(tf.mul(target, logp), 1);
+    // Classes with target 0 contribute exactly 0, also when their logit is −∞ (0·(−∞) would be NaN):
+    // PyTorch's loss stays finite there.
+    const perSample = tf.sum(tf.where(tf.greater(target, 0), tf.mul(target, logp), tf.zerosLike(logp)), 1);
     return tf.neg(reduction === 'sum' ? tf.sum(perSample) : tf.mean(perSample)) as tf.Scalar;
   });
 }

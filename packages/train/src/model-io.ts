@@ -1,195 +1,127 @@
+/**
+ * Saving and loading tfjs-layers models through tfjs IO handlers, in every environment: `indexeddb://`,
+ * `localstorage://`, `downloads://` and `http(s)://` in a browser; folder paths and `file://` URLs in Node once
+ * `@cnn/train/node` is imported (it registers its folder handler with `tf.io`, as tfjs-node does), with the
+ * metadata a model needs to be used without its training code.
+ *
+ * @packageDocumentation
+ */
+import { setModelMetadata, type ModelMetadata } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import * as nodeFs from 'node:fs/promises';
-import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { TrainError } from './errors';
 
-/** The filesystem operations {@link saveModel} uses; replaceable to inject failures in tests. */
-export interface SaveFs {
-  mkdir(dir: string, opts: { recursive: true }): Promise<unknown>;
-  writeFile(file: string, data: Uint8Array | string): Promise<void>;
-  rename(from: string, to: string): Promise<void>;
-  rm(target: string, opts: { recursive: true; force: true }): Promise<void>;
-}
+/** Rewrites the weights before they are stored, e.g. `@cnn/deploy`'s float16 / uint8 quantisation. */
+export type WeightTransform = (specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer) => { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer };
 
 /** Options of {@link saveModel}. */
 export interface SaveModelOptions {
-  /** Filesystem operations (default `node:fs/promises`). */
-  fs?: Partial<SaveFs>;
+  /**
+   * Normalisation and class names saved with the model (`userDefinedMetadata.cnn`, see `@cnn/core`'s
+   * `setModelMetadata`), what `@cnn/deploy`'s server and the web demo read. Default: what the model carries.
+   */
+  metadata?: ModelMetadata;
+  /**
+   * Largest weight file in bytes: the weights are split into `group1-shard{i}of{n}.bin` files (TF.js
+   * converter naming; handlers that keep one blob, e.g. IndexedDB, join them). Integer >= 1. Default: one
+   * file, `weights.bin`.
+   */
+  shardBytes?: number;
+  /** Rewrites the weight specs and bytes before they are stored (quantisation). Default: none. */
+  transformWeights?: WeightTransform;
 }
 
 /** What {@link saveModel} wrote. */
 export interface SavedModelInfo {
-  /** Absolute folder path. */
+  /** Where: the absolute folder (Node folder handler) or the URL given. */
   dir: string;
-  /** Absolute path of `model.json`. */
-  modelJson: string;
-  /** Absolute path of `weights.bin`. */
-  weights: string;
-  /** Size of `weights.bin` in bytes. */
+  /** Weight file names in manifest order, e.g. `['weights.bin']` or `['group1-shard1of2.bin', 'group1-shard2of2.bin']`. */
+  shards: string[];
+  /** Total weight bytes. */
   weightBytes: number;
 }
 
-const MODEL_JSON = 'model.json';
-const WEIGHTS_BIN = 'weights.bin';
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await nodeFs.stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Saves a tfjs-layers model to `dir` in the TF.js layers format (`model.json` + `weights.bin`),
- * atomically: the files are written into a temporary sibling folder, then the previous `dir` (if
- * any) is renamed to a backup, the new folder renamed into place and the backup removed. If anything
- * fails, the previous model stays (or is put back) at `dir` and the temporary folder is removed.
- *
- * @throws Error when `dir` exists but is not a model folder (non-empty, no `model.json`), or on I/O
- *   failure (the message names the path).
- */
-export async function saveModel(model: tfl.LayersModel, dir: string, opts: SaveModelOptions = {}): Promise<SavedModelInfo> {
-  const fs: SaveFs = { ...(nodeFs as unknown as SaveFs), ...opts.fs };
-  const target = path.resolve(dir);
-  const parent = path.dirname(target);
-  const base = path.basename(target);
-  if (await exists(target)) {
-    const entries = await nodeFs.readdir(target).catch(() => {
-      throw new Error(`saveModel: ${target} exists and is not a folder`);
-    });
-    if (entries.length > 0 && !entries.includes(MODEL_JSON)) {
-      throw new Error(`saveModel: ${target} exists and is not a model folder (no ${MODEL_JSON}); refusing to replace it`);
-    }
-  }
+/** The model's artifacts as `model.save` produces them (topology, weight specs, one weight buffer). */
+export async function modelArtifacts(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => {
     artifacts = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
-  if (!artifacts || !artifacts.weightSpecs) throw new Error('saveModel: the model produced no weight specs');
-  const weightData = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
-  const modelJson = {
-    format: 'layers-model',
-    generatedBy: artifacts.generatedBy,
-    convertedBy: artifacts.convertedBy ?? null,
-    modelTopology: artifacts.modelTopology,
-    weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs }],
-    ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
-    ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
-  };
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const tmp = path.join(parent, `.${base}.tmp-${tag}`);
-  const backup = path.join(parent, `.${base}.bak-${tag}`);
-  await fs.mkdir(parent, { recursive: true });
-  try {
-    await fs.mkdir(tmp, { recursive: true });
-    await fs.writeFile(path.join(tmp, WEIGHTS_BIN), new Uint8Array(weightData));
-    await fs.writeFile(path.join(tmp, MODEL_JSON), JSON.stringify(modelJson));
-  } catch (err) {
-    await nodeFs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw new Error(`saveModel: writing ${tmp} failed: ${(err as Error).message}`, { cause: err });
-  }
-  const hadOld = await exists(target);
-  try {
-    if (hadOld) await fs.rename(target, backup);
-    try {
-      await fs.rename(tmp, target);
-    } catch (err) {
-      if (hadOld) await nodeFs.rename(backup, target);
-      throw err;
-    }
-  } catch (err) {
-    await nodeFs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw new Error(`saveModel: moving the new model into ${target} failed (previous model kept): ${(err as Error).message}`, { cause: err });
-  }
-  if (hadOld) await fs.rm(backup, { recursive: true, force: true }).catch(() => undefined);
-  return { dir: target, modelJson: path.join(target, MODEL_JSON), weights: path.join(target, WEIGHTS_BIN), weightBytes: weightData.byteLength };
+  if (!artifacts || !artifacts.weightSpecs) throw new TrainError('saveModel: the model produced no weight specs');
+  return artifacts;
 }
 
-const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 };
+/** Names of the weight files {@link saveModel} writes for `bytes` weight bytes. */
+export function weightFileNames(bytes: number, shardBytes?: number): string[] {
+  if (shardBytes === undefined) return ['weights.bin'];
+  const n = Math.max(1, Math.ceil(bytes / shardBytes));
+  return Array.from({ length: n }, (_, i) => `group1-shard${i + 1}of${n}.bin`);
+}
 
-function expectedBytes(specs: tf.io.WeightsManifestEntry[], file: string): number | undefined {
-  let total = 0;
-  for (const s of specs) {
-    const dtype = s.quantization?.dtype ?? s.dtype;
-    const per = BYTES_PER_ELEMENT[dtype];
-    if (per === undefined) return undefined; // strings: variable length, not checked
-    total += s.shape.reduce((a, b) => a * b, 1) * per;
+function resolveSaveHandler(target: string | tf.io.IOHandler, fn: string): tf.io.IOHandler {
+  if (typeof target !== 'string') {
+    if (typeof target?.save !== 'function') throw new TrainError(`${fn}: the IO handler has no save(). Received: ${String(target)}`);
+    return target;
   }
-  if (!Number.isFinite(total)) throw new Error(`loadModel: ${file}: invalid weight shapes`);
-  return total;
+  const handlers = tf.io.getSaveHandlers(target);
+  if (handlers.length === 0) {
+    throw new TrainError(
+      `${fn}: no tfjs IO handler for '${target}'. In a browser use indexeddb://, localstorage://, downloads:// or ` +
+        `http(s):// URLs; in Node import '@cnn/train/node' for folder paths and file:// URLs`,
+    );
+  }
+  return handlers[0];
 }
 
 /**
- * Loads a model saved by {@link saveModel} (or any TF.js layers-format folder) from the filesystem,
- * without tfjs-node: reads `model.json`, checks that every weight path stays inside `dir` and that each
- * weight group's files hold exactly the bytes its manifest declares, then builds the model with
- * `tfl.loadLayersModel(tf.io.fromMemory(...))`. Custom layers (e.g. `@cnn/models`' `BatchNorm`) must be
- * registered first, i.e. import the package that defines them.
+ * Saves a tfjs-layers model in the TF.js layers format through a tfjs IO handler: `model.json` (topology,
+ * weight manifest, `userDefinedMetadata`) and the weights, optionally sharded and transformed (quantised). A
+ * folder (Node, `@cnn/train/node`) is written atomically: the files go to a temporary sibling folder that
+ * replaces the previous one only once complete; a folder that is not a model folder is never replaced.
  *
- * @throws Error naming the file when `model.json` is missing/malformed, a weight path escapes `dir`,
- *   a weight file is missing, or its byte length differs from the manifest.
+ * @param target - A tfjs IO URL (`indexeddb://name`, `downloads://name`, `http(s)://…`), an IO handler, or in
+ *   Node a folder path / `file://` URL.
+ * @throws TrainError on bad options ("Received: shardBytes=…"), when no handler serves `target`, or the
+ *   handler's errors (I/O, refusing a non-model folder).
  */
-export async function loadModel(dir: string): Promise<tfl.LayersModel> {
-  const root = path.resolve(dir);
-  const jsonPath = path.join(root, MODEL_JSON);
-  let text: string;
-  try {
-    text = await nodeFs.readFile(jsonPath, 'utf8');
-  } catch (err) {
-    throw new Error(`loadModel: cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err });
+export async function saveModel(model: tfl.LayersModel, target: string | tf.io.IOHandler, opts: SaveModelOptions = {}): Promise<SavedModelInfo> {
+  if (opts.shardBytes !== undefined && !(Number.isInteger(opts.shardBytes) && opts.shardBytes >= 1)) {
+    throw new TrainError(`saveModel: shardBytes must be an integer >= 1. Received: shardBytes=${opts.shardBytes}`);
   }
-  let json: tf.io.ModelJSON;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`loadModel: ${jsonPath} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  const handler = resolveSaveHandler(target, 'saveModel');
+  if (opts.metadata) setModelMetadata(model, opts.metadata);
+  const artifacts = await modelArtifacts(model);
+  let specs = artifacts.weightSpecs ?? [];
+  let data = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
+  if (opts.transformWeights) ({ specs, data } = opts.transformWeights(specs, data));
+  const shards = weightFileNames(data.byteLength, opts.shardBytes);
+  const weightData: tf.io.WeightData = opts.shardBytes === undefined
+    ? data
+    : shards.map((_, i) => data.slice(i * opts.shardBytes!, (i + 1) * opts.shardBytes!));
+  const result = await handler.save!({ ...artifacts, weightSpecs: specs, weightData });
+  const where = (result as { dir?: string }).dir ?? (typeof target === 'string' ? target : 'IO handler');
+  return { dir: where, shards, weightBytes: data.byteLength };
+}
+
+/**
+ * Loads a TF.js layers model through a tfjs IO handler (`tfl.loadLayersModel`); in Node with `@cnn/train/node`
+ * imported, folder paths and `file://` URLs are read with checks (weight paths stay inside the folder, each
+ * weight group holds exactly the bytes its manifest declares). Custom layers (e.g. `@cnn/models`' `BatchNorm`)
+ * must be registered first, i.e. import the package that defines them.
+ *
+ * @param source - A tfjs IO URL (`indexeddb://name`, `http(s)://…/model.json`), an IO handler, or in Node a
+ *   folder path / `file://` URL.
+ * @throws TrainError when no handler serves `source`; the handler's errors (missing / malformed files).
+ */
+export async function loadModel(source: string | tf.io.IOHandler): Promise<tfl.LayersModel> {
+  if (typeof source !== 'string') return tfl.loadLayersModel(source);
+  const handlers = tf.io.getLoadHandlers(source);
+  if (handlers.length === 0) {
+    throw new TrainError(
+      `loadModel: no tfjs IO handler for '${source}'. In a browser use indexeddb://, localstorage:// or http(s):// ` +
+        `URLs; in Node import '@cnn/train/node' for folder paths and file:// URLs`,
+    );
   }
-  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new Error(`loadModel: ${jsonPath} must have modelTopology and a weightsManifest array`);
-  }
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: ArrayBuffer[] = [];
-  for (const group of json.weightsManifest) {
-    if (!Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw new Error(`loadModel: ${jsonPath}: each weightsManifest entry needs paths and weights arrays`);
-    }
-    let groupBytes = 0;
-    const files: string[] = [];
-    for (const p of group.paths) {
-      const file = path.resolve(root, p);
-      const rel = path.relative(root, file);
-      if (path.isAbsolute(p) || rel.startsWith('..') || path.isAbsolute(rel) || rel === '') {
-        throw new Error(`loadModel: ${jsonPath}: weight path '${p}' is outside the model folder`);
-      }
-      let buf: Buffer;
-      try {
-        buf = await nodeFs.readFile(file);
-      } catch (err) {
-        throw new Error(`loadModel: cannot read weight file ${file}: ${(err as Error).message}`, { cause: err });
-      }
-      buffers.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
-      groupBytes += buf.byteLength;
-      files.push(file);
-    }
-    const expected = expectedBytes(group.weights, files.join(', '));
-    if (expected !== undefined && expected !== groupBytes) {
-      throw new Error(`loadModel: ${files.join(', ')} holds ${groupBytes} bytes, ${MODEL_JSON} declares ${expected}`);
-    }
-    weightSpecs.push(...group.weights);
-  }
-  const artifacts: tf.io.ModelArtifacts = {
-    modelTopology: json.modelTopology,
-    format: json.format,
-    generatedBy: json.generatedBy,
-    convertedBy: json.convertedBy,
-    trainingConfig: json.trainingConfig,
-    userDefinedMetadata: json.userDefinedMetadata,
-    weightSpecs,
-    weightData: tf.io.CompositeArrayBuffer.join(buffers),
-  };
-  return tfl.loadLayersModel(tf.io.fromMemory(artifacts));
+  return tfl.loadLayersModel(handlers[0]);
 }

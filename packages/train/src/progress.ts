@@ -1,4 +1,4 @@
-import cliProgress from 'cli-progress';
+import { TrainError } from './errors';
 import { formatCount, formatPercent, formatSeconds } from './format';
 
 /** How per-batch progress is shown. `'auto'`: a bar when stderr is a TTY, else `'lines'`. */
@@ -13,7 +13,7 @@ export interface ProgressInfo {
   /** Mean loss so far over the epoch's samples. */
   loss: number;
   /** Accuracy so far (0–1). */
-  acc: number;
+  accuracy: number;
   /** Throughput so far (img/s). */
   imgPerSec: number;
   /** Elapsed seconds in the epoch. */
@@ -32,52 +32,63 @@ export interface ProgressReporter {
 export function formatProgressLine(info: ProgressInfo, epochLabel = ''): string {
   const of = info.total ? `/${info.total}` : '';
   const eta = info.total && info.batch > 0 ? `  ETA ${formatSeconds((info.seconds / info.batch) * (info.total - info.batch))}` : '';
-  return `${epochLabel}  batch ${info.batch}${of}  loss ${info.loss.toFixed(4)}  acc ${formatPercent(info.acc)}  ` +
+  return `${epochLabel}  batch ${info.batch}${of}  loss ${info.loss.toFixed(4)}  acc ${formatPercent(info.accuracy)}  ` +
     `${formatCount(info.imgPerSec)} img/s${eta}`;
+}
+
+/** Options of a progress reporter for one epoch. */
+export interface ProgressOptions {
+  /** Batches in the epoch, when known. */
+  total?: number;
+  /** Line sink. */
+  log: (line: string) => void;
+  /** Batches between lines in `'lines'` mode (integer >= 1). */
+  logEvery: number;
+  /** Label, e.g. `Epoch 3/10`. */
+  label: string;
+}
+
+/** Makes a terminal progress bar; `@cnn/train/node` registers one (cli-progress on stderr). */
+export type ProgressBarFactory = (opts: ProgressOptions) => ProgressReporter;
+
+let barFactory: ProgressBarFactory | undefined;
+
+/** Registers the `'bar'` progress display (done by importing `@cnn/train/node`). */
+export function registerProgressBar(factory: ProgressBarFactory): void {
+  barFactory = factory;
+}
+
+/** True when a registered bar can draw on a terminal: Node's stderr is a TTY. */
+function stderrIsTty(): boolean {
+  const proc = (globalThis as { process?: { stderr?: { isTTY?: boolean } } }).process;
+  return proc?.stderr?.isTTY === true;
 }
 
 /**
  * Creates the reporter for one epoch.
  *
- * - `'bar'`: a cli-progress bar on `process.stderr` with batch n/N, loss, acc, img/s and ETA.
+ * - `'bar'`: a progress bar with batch n/N, loss, acc, img/s and ETA (cli-progress on stderr, registered by
+ *   `@cnn/train/node`; without it, lines).
  * - `'lines'`: one line through `log` every `logEvery` batches (and at the last batch when `total` is known).
  * - `'none'`: nothing.
- * - `'auto'`: `'bar'` when `process.stderr.isTTY`, else `'lines'`.
+ * - `'auto'`: `'bar'` when a bar is registered and stderr is a TTY, else `'lines'`.
  *
- * @param log line sink (default `console.log` in the callers).
- * @param logEvery batches between lines in `'lines'` mode (integer >= 1).
- * @throws Error on an unknown mode or a bad `logEvery`.
+ * @throws TrainError on an unknown mode or a bad `logEvery`.
  */
-export function createProgress(mode: ProgressMode, opts: { total?: number; log: (line: string) => void; logEvery: number; label: string }): ProgressReporter {
+export function createProgress(mode: ProgressMode, opts: ProgressOptions): ProgressReporter {
   if (!Number.isInteger(opts.logEvery) || opts.logEvery < 1) {
-    throw new Error(`progress: logEvery must be an integer >= 1. Received: logEvery=${opts.logEvery}`);
+    throw new TrainError(`progress: logEvery must be an integer >= 1. Received: logEvery=${opts.logEvery}`);
   }
-  const resolved = mode === 'auto' ? (process.stderr.isTTY ? 'bar' : 'lines') : mode;
+  if (mode !== 'auto' && mode !== 'bar' && mode !== 'lines' && mode !== 'none') {
+    throw new TrainError(`progress: must be 'auto', 'bar', 'lines' or 'none'. Received: progress=${String(mode)}`);
+  }
+  const resolved = mode === 'auto' ? (barFactory && stderrIsTty() ? 'bar' : 'lines') : mode;
   if (resolved === 'none') return { update() {}, stop() {} };
-  if (resolved === 'lines') {
-    return {
-      update(info) {
-        if (info.batch % opts.logEvery === 0 || info.batch === opts.total) opts.log(formatProgressLine(info, opts.label));
-      },
-      stop() {},
-    };
-  }
-  if (resolved !== 'bar') throw new Error(`progress: must be 'auto', 'bar', 'lines' or 'none'. Received: progress=${String(mode)}`);
-  const bar = new cliProgress.SingleBar({
-    format: `${opts.label} {bar} {value}/{total}  loss {loss}  acc {acc}  {rate} img/s  ETA {eta_formatted}`,
-    stream: process.stderr,
-    hideCursor: true,
-    clearOnComplete: true,
-    etaBuffer: 50,
-  }, cliProgress.Presets.shades_classic);
-  bar.start(opts.total ?? 0, 0, { loss: '-', acc: '-', rate: '-' });
+  if (resolved === 'bar' && barFactory) return barFactory(opts);
   return {
     update(info) {
-      if (!opts.total) bar.setTotal(info.batch);
-      bar.update(info.batch, { loss: info.loss.toFixed(4), acc: formatPercent(info.acc), rate: formatCount(info.imgPerSec) });
+      if (info.batch % opts.logEvery === 0 || info.batch === opts.total) opts.log(formatProgressLine(info, opts.label));
     },
-    stop() {
-      bar.stop();
-    },
+    stop() {},
   };
 }

@@ -1,4 +1,5 @@
 import type { Optimizer } from './optimizers/optimizer';
+import { TrainError } from './errors';
 
 /**
  * Learning-rate schedulers with the semantics and names of `torch.optim.lr_scheduler` (PyTorch 1.13).
@@ -41,7 +42,7 @@ let childAccess: {
 };
 
 function fail(cls: string, msg: string): never {
-  throw new Error(`${cls}: ${msg}`);
+  throw new TrainError(`${cls}: ${msg}`);
 }
 
 function checkPositive(cls: string, name: string, v: number | undefined): number {
@@ -76,7 +77,7 @@ export abstract class LRScheduler {
    * @param baseLr the rate of step 0's computation (PyTorch's `initial_lr`). Default: `optimizer.lr` now.
    */
   protected constructor(optimizer: Optimizer, baseLr?: number) {
-    if (!optimizer || typeof optimizer.step !== 'function') throw new Error('LRScheduler: optimizer must be an Optimizer (e.g. new SGD({lr: 0.1}))');
+    if (!optimizer || typeof optimizer.step !== 'function') throw new TrainError('LRScheduler: optimizer must be an Optimizer (e.g. new SGD({lr: 0.1}))');
     this.optimizer = optimizer;
     this.baseLr_ = baseLr ?? optimizer.lr;
     this.lr_ = this.baseLr_;
@@ -173,12 +174,12 @@ export abstract class LRScheduler {
    * @throws Error when the state is for another scheduler type or malformed.
    */
   setState(state: SchedulerState): void {
-    if (!state || state.type !== this.type) throw new Error(`${this.type}.setState: state is for '${state?.type}', expected '${this.type}'`);
+    if (!state || state.type !== this.type) throw new TrainError(`${this.type}.setState: state is for '${state?.type}', expected '${this.type}'`);
     if (!Number.isInteger(state.lastEpoch) || state.lastEpoch < 0) {
-      throw new Error(`${this.type}.setState: lastEpoch must be an integer >= 0. Received: lastEpoch=${state.lastEpoch}`);
+      throw new TrainError(`${this.type}.setState: lastEpoch must be an integer >= 0. Received: lastEpoch=${state.lastEpoch}`);
     }
     if (!(Number.isFinite(state.lastLr) && state.lastLr >= 0) || !(Number.isFinite(state.baseLr) && state.baseLr >= 0)) {
-      throw new Error(`${this.type}.setState: lastLr and baseLr must be finite numbers >= 0`);
+      throw new TrainError(`${this.type}.setState: lastLr and baseLr must be finite numbers >= 0`);
     }
     this.setExtraState(state.extra);
     this.lastEpoch_ = state.lastEpoch;
@@ -461,7 +462,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
 
   protected override setExtraState(extra: Record<string, unknown> | undefined): void {
     if (!extra || typeof extra.tI !== 'number' || typeof extra.tCur !== 'number') {
-      throw new Error('CosineAnnealingWarmRestarts.setState: extra.tI and extra.tCur must be numbers');
+      throw new TrainError('CosineAnnealingWarmRestarts.setState: extra.tI and extra.tCur must be numbers');
     }
     this.tI = extra.tI;
     this.tCur = extra.tCur;
@@ -584,7 +585,7 @@ export class LinearWarmup extends LRScheduler {
   readonly startFactor: number;
 
   constructor(inner: LRScheduler, opts: LinearWarmupOptions) {
-    if (!(inner instanceof LRScheduler)) throw new Error('LinearWarmup: inner must be an LRScheduler (e.g. new CosineAnnealingLR(opt, {tMax: 10}))');
+    if (!(inner instanceof LRScheduler)) throw new TrainError('LinearWarmup: inner must be an LRScheduler (e.g. new CosineAnnealingLR(opt, {tMax: 10}))');
     super(inner.optimizer);
     this.inner = inner;
     this.warmupSteps = checkPositiveInt('LinearWarmup', 'warmupSteps', opts?.warmupSteps);
@@ -608,7 +609,7 @@ export class LinearWarmup extends LRScheduler {
   }
 
   protected override setExtraState(extra: Record<string, unknown> | undefined): void {
-    if (!extra || typeof extra.inner !== 'object') throw new Error('LinearWarmup.setState: extra.inner (the inner scheduler state) is missing');
+    if (!extra || typeof extra.inner !== 'object') throw new TrainError('LinearWarmup.setState: extra.inner (the inner scheduler state) is missing');
     this.inner.setState(extra.inner as SchedulerState);
   }
 }
@@ -697,7 +698,7 @@ export class SequentialLR extends LRScheduler {
   protected override setExtraState(extra: Record<string, unknown> | undefined): void {
     const states = extra?.schedulers;
     if (!Array.isArray(states) || states.length !== this.schedulers.length) {
-      throw new Error(`SequentialLR.setState: extra.schedulers must hold ${this.schedulers.length} scheduler states`);
+      throw new TrainError(`SequentialLR.setState: extra.schedulers must hold ${this.schedulers.length} scheduler states`);
     }
     this.schedulers.forEach((sch, i) => sch.setState(states[i] as SchedulerState));
   }
@@ -831,7 +832,7 @@ export class ReduceLROnPlateau {
 
   /** Restores {@link ReduceLROnPlateau.getState}. @throws Error on a state of another type. */
   setState(state: SchedulerState): void {
-    if (!state || state.type !== this.type || !state.extra) throw new Error(`ReduceLROnPlateau.setState: state is for '${state?.type}', expected 'ReduceLROnPlateau'`);
+    if (!state || state.type !== this.type || !state.extra) throw new TrainError(`ReduceLROnPlateau.setState: state is for '${state?.type}', expected 'ReduceLROnPlateau'`);
     const e = state.extra as { best: number | string; numBadEpochs: number; cooldownCounter: number };
     this.best = typeof e.best === 'string' ? Number(e.best) : e.best;
     this.numBadEpochs = e.numBadEpochs;
@@ -878,23 +879,23 @@ export function createScheduler(optimizer: Optimizer, spec: SchedulerSpec): Sche
     case 'ReduceLROnPlateau': return new ReduceLROnPlateau(optimizer, o);
     case 'LinearWarmup': {
       const { inner, ...rest } = spec.options as unknown as { inner?: SchedulerSpec } & LinearWarmupOptions;
-      if (!inner) throw new Error('createScheduler: LinearWarmup needs options.inner (a scheduler spec)');
+      if (!inner) throw new TrainError('createScheduler: LinearWarmup needs options.inner (a scheduler spec)');
       const built = createScheduler(optimizer, inner);
-      if (!(built instanceof LRScheduler)) throw new Error('createScheduler: LinearWarmup cannot wrap ReduceLROnPlateau');
+      if (!(built instanceof LRScheduler)) throw new TrainError('createScheduler: LinearWarmup cannot wrap ReduceLROnPlateau');
       return new LinearWarmup(built, rest);
     }
     case 'SequentialLR': {
       const { schedulers, milestones } = spec.options as { schedulers?: SchedulerSpec[]; milestones?: number[] };
-      if (!Array.isArray(schedulers) || schedulers.length === 0) throw new Error('createScheduler: SequentialLR needs options.schedulers (a non-empty list of scheduler specs)');
+      if (!Array.isArray(schedulers) || schedulers.length === 0) throw new TrainError('createScheduler: SequentialLR needs options.schedulers (a non-empty list of scheduler specs)');
       const built = schedulers.map((child, i) => {
         const b = createScheduler(optimizer, child);
-        if (!(b instanceof LRScheduler)) throw new Error(`createScheduler: SequentialLR cannot sequence ReduceLROnPlateau (schedulers[${i}])`);
+        if (!(b instanceof LRScheduler)) throw new TrainError(`createScheduler: SequentialLR cannot sequence ReduceLROnPlateau (schedulers[${i}])`);
         return b;
       });
       return new SequentialLR(optimizer, { schedulers: built, milestones: milestones as number[] });
     }
     default:
-      throw new Error(`createScheduler: unknown scheduler '${String(spec?.scheduler)}'. Known: ${SCHEDULER_NAMES.join(', ')}`);
+      throw new TrainError(`createScheduler: unknown scheduler '${String(spec?.scheduler)}'. Known: ${SCHEDULER_NAMES.join(', ')}`);
   }
 }
 
@@ -920,18 +921,18 @@ export function parseSchedulerSpec(text: string): SchedulerSpec {
   const parts = String(text).split(';');
   if (parts.length > 1) {
     const head = parseSchedulerSpec(parts[0]);
-    if (head.scheduler !== 'SequentialLR') throw new Error(`parseSchedulerSpec: ';' separates the schedulers of a SequentialLR ('sequential:milestones=…;…'), got '${parts[0]}' before it`);
+    if (head.scheduler !== 'SequentialLR') throw new TrainError(`parseSchedulerSpec: ';' separates the schedulers of a SequentialLR ('sequential:milestones=…;…'), got '${parts[0]}' before it`);
     return { scheduler: 'SequentialLR', options: { ...head.options, schedulers: parts.slice(1).map((p) => parseSchedulerSpec(p.trim())) } };
   }
   const [rawName, rest = ''] = String(text).split(/:(.*)/s, 2);
   const name = ALIASES[rawName.trim().toLowerCase()] ?? rawName.trim();
   if (!(SCHEDULER_NAMES as readonly string[]).includes(name)) {
-    throw new Error(`parseSchedulerSpec: unknown scheduler '${rawName}'. Known: ${Object.keys(ALIASES).join(', ')} (or class names ${SCHEDULER_NAMES.join(', ')})`);
+    throw new TrainError(`parseSchedulerSpec: unknown scheduler '${rawName}'. Known: ${Object.keys(ALIASES).join(', ')} (or class names ${SCHEDULER_NAMES.join(', ')})`);
   }
   const options: Record<string, unknown> = {};
   for (const part of rest.split(',').map((s) => s.trim()).filter(Boolean)) {
     const m = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(part);
-    if (!m) throw new Error(`parseSchedulerSpec: expected key=value, got '${part}' in '${text}'`);
+    if (!m) throw new TrainError(`parseSchedulerSpec: expected key=value, got '${part}' in '${text}'`);
     const [, key, value] = m;
     const num = (v: string): number | string => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
     options[key] = value.includes('|') || key === 'milestones' ? value.split('|').map(num) : value === 'true' ? true : value === 'false' ? false : num(value);

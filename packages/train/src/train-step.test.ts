@@ -1,6 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
+import { LambdaCallback } from './callback';
 import { NonFiniteLossError, TrainError } from './errors';
 import { evaluate, fit, formatEpochLine, trainEpoch } from './loop';
 import { Adam } from './optimizers/adam';
@@ -44,8 +46,8 @@ describe('trainEpoch / evaluate / fit', () => {
       log: (l) => lines.push(l), progress: 'lines', logEvery: 4,
     });
     expect(history).toHaveLength(6);
-    expect(history[5].trainLoss).toBeLessThan(history[0].trainLoss * 0.5);
-    expect(history[5].testAcc).toBe(1);
+    expect(history[5].loss).toBeLessThan(history[0].loss * 0.5);
+    expect(history[5].val_accuracy).toBe(1);
     expect(history[0].lr).toBe(0.02);
     const epochLines = lines.filter((l) => l.startsWith('Epoch 6/6  train loss'));
     expect(epochLines).toHaveLength(1);
@@ -61,7 +63,7 @@ describe('trainEpoch / evaluate / fit', () => {
     const split = await evaluate(model, toyLoader(10, 3, 9)); // batches 3,3,3,1
     expect(split.samples).toBe(10);
     expect(Math.abs(split.loss - whole.loss)).toBeLessThan(1e-5);
-    expect(split.acc).toBe(whole.acc);
+    expect(split.accuracy).toBe(whole.accuracy);
   });
 
   it('throws NonFiniteLossError naming epoch, batch and value', async () => {
@@ -83,19 +85,20 @@ describe('trainEpoch / evaluate / fit', () => {
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
   });
 
-  it('fit can be stopped from onEpochEnd and rejects bad options', async () => {
+  it('fit can be stopped from a callback\'s onEpochEnd and rejects bad options', async () => {
     const model = tinyNet(6);
+    const stopper = new LambdaCallback({ onEpochEnd(e) { if (e === 2) this.context.stopTraining = true; this.context.optimizer.lr = 0.05; } });
     const h = await fit(model, {
-      train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 5, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none',
-      onEpochEnd: (e, c) => { if (e.epoch === 2) c.stop(); c.optimizer.lr = 0.05; },
+      train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 5, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none', callbacks: [stopper],
     });
+    await expect(fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 1, optimizer: new SGD({ lr: 1 }), onEpochEnd: () => {} } as never)).rejects.toThrow(/onEpochEnd option was removed/);
     expect(h.map((e) => [e.epoch, e.lr])).toEqual([[1, 0.1], [2, 0.05]]);
     await expect(fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 0, optimizer: new SGD({ lr: 1 }) })).rejects.toThrow(/epochs/);
     await expect(trainEpoch(model, [], new SGD({ lr: 1 }), { progress: 'none' })).rejects.toThrow(/no batches/);
   });
 
   it('formats the epoch line like the chapter', () => {
-    expect(formatEpochLine({ epoch: 3, trainLoss: 0.04123, trainAcc: 0.98712, testLoss: 0.0301, testAcc: 0.9902, lr: 1e-3, seconds: 12.34, imgPerSec: 4870.4 }, 10))
+    expect(formatEpochLine({ epoch: 3, loss: 0.04123, accuracy: 0.98712, val_loss: 0.0301, val_accuracy: 0.9902, lr: 1e-3, seconds: 12.34, imgPerSec: 4870.4 }, 10))
       .toBe('Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s');
   });
 });
@@ -121,5 +124,42 @@ describe('trainStep on the chapter networks', () => {
     expect(Number.isFinite(r.loss)).toBe(true);
     expect(runningMean().some((v) => v !== 0)).toBe(true);
     tf.dispose([x, y]);
+  });
+});
+
+/** Flatten → dense(2): deterministic in training mode (no dropout). */
+function linearNet(seed: number): tfl.Sequential {
+  const m = tfl.sequential();
+  m.add(tfl.layers.flatten({ inputShape: [6, 6, 1] }));
+  m.add(tfl.layers.dense({ units: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed }) }));
+  return m;
+}
+
+describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and fit', () => {
+  it('trains on [batch, numClasses] targets with batch ≠ numClasses, loss = soft cross-entropy', () => {
+    const model = linearNet(11);
+    const x = tf.randomUniform([3, 6, 6, 1], 0, 1, 'float32', 12);
+    const y = tf.tensor2d([[0.7, 0.3], [0.2, 0.8], [0.5, 0.5]]);
+    const expected = tf.tidy(() => softmaxCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y).dataSync()[0]);
+    const logits = tf.tidy(() => Array.from(tf.argMax(model.apply(x, { training: true }) as tf.Tensor, 1).dataSync()));
+    const r = trainStep(model, x, y, new SGD({ lr: 0.1 }));
+    expect(r.loss).toBeCloseTo(expected, 5);
+    // correct counts the rows whose argmax logit is the soft label's argmax (ties: the first class)
+    expect(r.correct).toBe([0, 1, 0].filter((c, i) => logits[i] === c).length);
+    tf.dispose([x, y]);
+  });
+
+  it('counts correct against argmax(y) also when batch === numClasses', async () => {
+    const model = linearNet(13);
+    const x = tf.randomUniform([2, 6, 6, 1], 0, 1, 'float32', 14);
+    const pred = tf.tidy(() => Array.from(tf.argMax(model.apply(x, { training: true }) as tf.Tensor, 1).dataSync()));
+    const soft = [[0.9, 0.1], [0.9, 0.1]]; // both rows say class 0
+    const r = trainStep(model, x, tf.tensor2d(soft), new SGD({ lr: 0 }));
+    expect(r.correct).toBe(pred.filter((p) => p === 0).length);
+    // fit with a loader yielding soft labels
+    const batches = () => [0, 1, 2].map((k) => ({ x: tf.randomUniform([3, 6, 6, 1], 0, 1, 'float32', 20 + k), y: tf.tensor2d([[1, 0], [0.4, 0.6], [0.5, 0.5]]) }));
+    const h = await fit(model, { train: batches(), test: batches(), epochs: 1, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none' });
+    expect(Number.isFinite(h[0].loss) && Number.isFinite(h[0].val_loss)).toBe(true);
+    tf.dispose(x);
   });
 });

@@ -3,12 +3,13 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { clipGradNorm, clipGradValue } from './clip';
 import { softmaxCrossEntropy, type LossReduction } from './loss';
 import type { Optimizer } from './optimizers/optimizer';
+import { TrainError } from './errors';
 
 /** Result of one training step. */
 export interface StepResult {
   /** Mean cross-entropy of the batch (before the update), per sample whatever the `reduction`. */
   loss: number;
-  /** Number of samples whose argmax logit equals the label (before the update). */
+  /** Number of samples whose argmax logit equals the label (argmax of soft labels; before the update). */
   correct: number;
 }
 
@@ -20,15 +21,28 @@ export interface StepResult {
 export function trainableVariables(model: tfl.LayersModel): Record<string, tf.Variable> {
   const vars: Record<string, tf.Variable> = {};
   for (const w of model.trainableWeights) {
-    if (vars[w.originalName]) throw new Error(`trainableVariables: duplicate weight name '${w.originalName}' in model '${model.name}'`);
+    if (vars[w.originalName]) throw new TrainError(`trainableVariables: duplicate weight name '${w.originalName}' in model '${model.name}'`);
     vars[w.originalName] = w.read() as tf.Variable;
   }
   return vars;
 }
 
-/** Number of rows of `[batch, k]` logits whose argmax equals the `[batch]` int32 label (scalar int32). */
+/**
+ * Number of rows of `[batch, k]` logits whose argmax equals the label (scalar int32). `labels`: `[batch]` class
+ * indices, or `[batch, k]` soft labels (MixUp / CutMix), whose argmax — the class with the largest share — is
+ * the label.
+ * @throws TrainError when `labels` is neither `[batch]` nor `[batch, k]`.
+ */
 export function countCorrect(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.cast(labels, 'int32')), 'int32')) as tf.Scalar);
+  const [batch, k] = logits.shape;
+  const hard = labels.rank === 1 && labels.shape[0] === batch;
+  if (!hard && !(labels.rank === 2 && labels.shape[0] === batch && labels.shape[1] === k)) {
+    throw new TrainError(`countCorrect: labels must be [${batch}] class indices or [${batch}, ${k}] soft labels. Received: shape [${labels.shape}]`);
+  }
+  return tf.tidy(() => {
+    const target = hard ? tf.cast(labels, 'int32') : tf.argMax(labels, 1);
+    return tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), target), 'int32')) as tf.Scalar;
+  });
 }
 
 /** Options of {@link computeGradients}, {@link applyGradients} and {@link trainStep}. */
@@ -65,7 +79,7 @@ export interface BatchGradients {
  * and correct count are read back with one `dataSync`; the returned `loss` is the per-sample mean.
  *
  * @param x `[batch, height, width, channels]` float32 NHWC images (not disposed).
- * @param y `[batch]` int32 labels (not disposed).
+ * @param y `[batch]` int32 labels, or `[batch, numClasses]` float32 soft labels (MixUp / CutMix; not disposed).
  */
 export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, opts: StepOptions = {}): BatchGradients {
   const vars = trainableVariables(model);
@@ -126,7 +140,7 @@ export function applyGradients(optimizer: Optimizer, grads: Record<string, tf.Te
  * and `y`.
  *
  * @param x `[batch, height, width, channels]` float32 NHWC images.
- * @param y `[batch]` int32 labels.
+ * @param y `[batch]` int32 labels, or `[batch, numClasses]` float32 soft labels (MixUp / CutMix).
  * @returns the batch's per-sample mean loss (may be NaN/Inf; the caller decides) and correct count, both
  *   before the update.
  */

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { NamedWeight } from './checkpoint';
+import { EMA_UPDATE_KERNEL } from '@cnn/core';
+import { TrainError } from './errors';
 
 /**
  * Weight averaging for any tfjs-layers model: an exponential moving average of the weights ({@link ModelEma},
@@ -19,7 +21,7 @@ import type { NamedWeight } from './checkpoint';
  * every operation rounded to float32 separately (no fused multiply-add), so the result is bit-identical to
  * the tf-op path.
  */
-export const EMA_UPDATE_KERNEL = 'CnnEmaUpdate';
+export { EMA_UPDATE_KERNEL };
 
 /** Options of {@link lerp}. */
 export interface LerpOptions {
@@ -46,9 +48,9 @@ export interface LerpOptions {
  * @throws Error when the shapes differ, a dtype is not float32, or `weight` is not finite ("Received: weight=…").
  */
 export function lerp(start: tf.Tensor, end: tf.Tensor, weight: number, opts: LerpOptions = {}): tf.Tensor {
-  if (!(typeof weight === 'number' && Number.isFinite(weight))) throw new Error(`lerp: weight must be a finite number. Received: weight=${weight}`);
-  if (start.dtype !== 'float32' || end.dtype !== 'float32') throw new Error(`lerp: start and end must be float32, got ${start.dtype} and ${end.dtype}`);
-  if (!tf.util.arraysEqual(start.shape, end.shape)) throw new Error(`lerp: start has shape [${start.shape}], end has [${end.shape}]; they must be equal`);
+  if (!(typeof weight === 'number' && Number.isFinite(weight))) throw new TrainError(`lerp: weight must be a finite number. Received: weight=${weight}`);
+  if (start.dtype !== 'float32' || end.dtype !== 'float32') throw new TrainError(`lerp: start and end must be float32, got ${start.dtype} and ${end.dtype}`);
+  if (!tf.util.arraysEqual(start.shape, end.shape)) throw new TrainError(`lerp: start has shape [${start.shape}], end has [${end.shape}]; they must be equal`);
   const w = Math.fround(weight);
   if ((opts.fused ?? true) && tf.getKernel(EMA_UPDATE_KERNEL, tf.getBackend()) != null) {
     const out = tf.engine().runKernel(EMA_UPDATE_KERNEL, { avg: start, param: end }, { weight: w }) as tf.Tensor | tf.Tensor[];
@@ -68,11 +70,11 @@ export interface AveragedWeightsState {
 
 /** The model's float32 weights by stable name; throws on duplicates. */
 function floatWeights(fn: string, model: tfl.LayersModel): Map<string, tfl.LayerVariable> {
-  if (!model || !Array.isArray(model.weights)) throw new Error(`${fn}: model must be a tfjs-layers LayersModel`);
+  if (!model || !Array.isArray(model.weights)) throw new TrainError(`${fn}: model must be a tfjs-layers LayersModel`);
   const out = new Map<string, tfl.LayerVariable>();
   for (const w of model.weights) {
     if (w.dtype !== 'float32') continue;
-    if (out.has(w.originalName)) throw new Error(`${fn}: duplicate weight name '${w.originalName}' in model '${model.name}'`);
+    if (out.has(w.originalName)) throw new TrainError(`${fn}: duplicate weight name '${w.originalName}' in model '${model.name}'`);
     out.set(w.originalName, w);
   }
   return out;
@@ -99,18 +101,18 @@ class AveragedWeights {
 
   /** The model's weights paired with ours; throws naming the first mismatch. */
   private pairs(fn: string, model: tfl.LayersModel): Array<[tf.Variable, tfl.LayerVariable]> {
-    if (this.vars.size === 0 && (model as { weights?: unknown })?.weights === undefined) throw new Error(`${this.owner}.${fn}: model must be a LayersModel`);
+    if (this.vars.size === 0 && (model as { weights?: unknown })?.weights === undefined) throw new TrainError(`${this.owner}.${fn}: model must be a LayersModel`);
     const ws = floatWeights(`${this.owner}.${fn}`, model);
     const out: Array<[tf.Variable, tfl.LayerVariable]> = [];
     for (const [name, avg] of this.vars) {
       const w = ws.get(name);
-      if (!w) throw new Error(`${this.owner}.${fn}: model '${model.name}' has no weight '${name}' (the average was built from another model?)`);
-      if (!tf.util.arraysEqual(w.shape as number[], avg.shape)) throw new Error(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}], the average [${avg.shape}]`);
+      if (!w) throw new TrainError(`${this.owner}.${fn}: model '${model.name}' has no weight '${name}' (the average was built from another model?)`);
+      if (!tf.util.arraysEqual(w.shape as number[], avg.shape)) throw new TrainError(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}], the average [${avg.shape}]`);
       out.push([avg, w]);
     }
     if (ws.size !== this.vars.size) {
       const extra = [...ws.keys()].find((n) => !this.vars.has(n));
-      throw new Error(`${this.owner}.${fn}: model '${model.name}' has weight '${extra}' that the average does not hold (built from another model?)`);
+      throw new TrainError(`${this.owner}.${fn}: model '${model.name}' has weight '${extra}' that the average does not hold (built from another model?)`);
     }
     return out;
   }
@@ -152,17 +154,17 @@ class AveragedWeights {
 
   setState(fn: string, state: AveragedWeightsState): void {
     const ws = state?.weights;
-    if (!Array.isArray(ws)) throw new Error(`${this.owner}.${fn}: state.weights must be an array of {name, shape, values}`);
+    if (!Array.isArray(ws)) throw new TrainError(`${this.owner}.${fn}: state.weights must be an array of {name, shape, values}`);
     const byName = new Map(ws.map((w) => [w?.name, w]));
     for (const [name, v] of this.vars) {
       const w = byName.get(name);
-      if (!w) throw new Error(`${this.owner}.${fn}: state has no weight '${name}'`);
+      if (!w) throw new TrainError(`${this.owner}.${fn}: state has no weight '${name}'`);
       const size = v.shape.reduce((a, b) => a * b, 1);
       if (!tf.util.arraysEqual(w.shape, v.shape) || w.values?.length !== size) {
-        throw new Error(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}] (${w.values?.length} values), expected [${v.shape}]`);
+        throw new TrainError(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}] (${w.values?.length} values), expected [${v.shape}]`);
       }
     }
-    if (byName.size !== this.vars.size) throw new Error(`${this.owner}.${fn}: state holds ${byName.size} weights, the model ${this.vars.size}`);
+    if (byName.size !== this.vars.size) throw new TrainError(`${this.owner}.${fn}: state holds ${byName.size} weights, the model ${this.vars.size}`);
     for (const [name, v] of this.vars) {
       const w = byName.get(name)!;
       const t = tf.tensor(Float32Array.from(w.values), w.shape, 'float32');
@@ -192,7 +194,7 @@ export interface ModelEmaState extends AveragedWeightsState {
 }
 
 function checkDecay(fn: string, decay: number): number {
-  if (!(typeof decay === 'number' && decay >= 0 && decay <= 1)) throw new Error(`${fn}: decay must be a number in [0, 1]. Received: decay=${decay}`);
+  if (!(typeof decay === 'number' && decay >= 0 && decay <= 1)) throw new TrainError(`${fn}: decay must be a number in [0, 1]. Received: decay=${decay}`);
   return decay;
 }
 
@@ -277,7 +279,7 @@ export class ModelEma {
 
   /** Restores {@link ModelEma.getState}. @throws Error naming a missing or misshapen weight (nothing is changed then). */
   setState(state: ModelEmaState): void {
-    if (!Number.isInteger(state?.updates) || state.updates < 0) throw new Error(`ModelEma.setState: updates must be an integer >= 0. Received: updates=${state?.updates}`);
+    if (!Number.isInteger(state?.updates) || state.updates < 0) throw new TrainError(`ModelEma.setState: updates must be an integer >= 0. Received: updates=${state?.updates}`);
     this.avg.setState('setState', state);
     this.updates_ = state.updates;
   }
@@ -331,10 +333,10 @@ export class Lookahead {
    */
   constructor(model: tfl.LayersModel, opts: LookaheadOptions = {}) {
     this.k = opts.k ?? 5;
-    if (!(Number.isInteger(this.k) && this.k >= 1)) throw new Error(`Lookahead: k must be an integer >= 1. Received: k=${opts.k}`);
+    if (!(Number.isInteger(this.k) && this.k >= 1)) throw new TrainError(`Lookahead: k must be an integer >= 1. Received: k=${opts.k}`);
     const a = opts.alpha ?? 0.5;
     if (typeof a === 'number') checkAlpha('Lookahead', a);
-    else if (typeof a !== 'function') throw new Error(`Lookahead: alpha must be a number in [0, 1] or a function of the step. Received: alpha=${String(a)}`);
+    else if (typeof a !== 'function') throw new TrainError(`Lookahead: alpha must be a number in [0, 1] or a function of the step. Received: alpha=${String(a)}`);
     this.alpha = a;
     this.fused = opts.fused ?? true;
     this.slow = new AveragedWeights('Lookahead', model);
@@ -362,7 +364,7 @@ export class Lookahead {
    * @throws Error when `step` is not an integer >= 1, or as `sync`.
    */
   update(model: tfl.LayersModel, step: number): boolean {
-    if (!(Number.isInteger(step) && step >= 1)) throw new Error(`Lookahead.update: step must be an integer >= 1. Received: step=${step}`);
+    if (!(Number.isInteger(step) && step >= 1)) throw new TrainError(`Lookahead.update: step must be an integer >= 1. Received: step=${step}`);
     if (step % this.k !== 0) return false;
     this.sync(model, this.alphaAt(step));
     return true;
@@ -402,7 +404,7 @@ export class Lookahead {
 
 function checkAlpha(fn: string, alpha: number, step?: number): number {
   if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1)) {
-    throw new Error(`${fn}: alpha must be a number in [0, 1]. Received: alpha=${alpha}${step !== undefined ? ` at step ${step}` : ''}`);
+    throw new TrainError(`${fn}: alpha must be a number in [0, 1]. Received: alpha=${alpha}${step !== undefined ? ` at step ${step}` : ''}`);
   }
   return alpha;
 }
@@ -415,9 +417,9 @@ function checkAlpha(fn: string, alpha: number, step?: number): number {
  * @throws Error unless `0 <= step <= totalSteps` are integers and `totalSteps >= 1`.
  */
 export function airbenchLookaheadAlpha(step: number, totalSteps: number): number {
-  if (!(Number.isInteger(totalSteps) && totalSteps >= 1)) throw new Error(`airbenchLookaheadAlpha: totalSteps must be an integer >= 1. Received: totalSteps=${totalSteps}`);
+  if (!(Number.isInteger(totalSteps) && totalSteps >= 1)) throw new TrainError(`airbenchLookaheadAlpha: totalSteps must be an integer >= 1. Received: totalSteps=${totalSteps}`);
   if (!(Number.isInteger(step) && step >= 0 && step <= totalSteps)) {
-    throw new Error(`airbenchLookaheadAlpha: step must be an integer in [0, ${totalSteps}]. Received: step=${step}`);
+    throw new TrainError(`airbenchLookaheadAlpha: step must be an integer in [0, ${totalSteps}]. Received: step=${step}`);
   }
   const f = Math.fround;
   const x = f(step / totalSteps);

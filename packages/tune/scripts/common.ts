@@ -1,6 +1,7 @@
 // Shared helpers of the experiment scripts (not part of the package API).
 import * as tf from '@tensorflow/tfjs-core';
-import { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, DataLoader, loadCifar10, type ImageDataset } from '@cnn/data';
+import { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD, DataLoader, type ImageDataset } from '@cnn/data';
+import { loadCifar10 } from '@cnn/data/node';
 import type { BatchSource } from '@cnn/train';
 
 /** CIFAR-10 class indices of the animal and vehicle classes. */

@@ -10,7 +10,8 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataLoader, loadMnist, MNIST_MEAN, MNIST_STD, type ImageDataset, writeJsonAtomic } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data';
+import { loadMnist, writeJsonAtomic } from '@cnn/data/node';
 import { ModelEnsemble, cifar10Net, densenetCifar, improvedMnistNet, mnistNet, resnet18 } from '@cnn/models';
 import { Adam, type BatchSource } from '@cnn/train';
 import { type EnsembleMemberSpec } from '../src/index';

@@ -4,7 +4,8 @@
 //   pnpm --filter @cnn/tune search --trial scripts/mnist-trial.ts --out results/search --strategy halving --trials 9 --parallel 2
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { DataLoader, MNIST_MEAN, MNIST_STD, datasetSubset, loadMnist } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD, datasetSubset } from '@cnn/data';
+import { loadMnist } from '@cnn/data/node';
 import { dropout, layerInit } from '@cnn/models';
 import { Adam, SGD, evaluate, fit, type BatchSource } from '@cnn/train';
 import { serveTrial } from '../src/search/worker';
@@ -30,5 +31,5 @@ serveTrial(async (config, ctx) => {
   const r = await evaluate(m, mk(te, false));
   m.dispose();
   tf.disposeVariables();
-  return { valAcc: r.acc, valLoss: r.loss };
+  return { val_accuracy: r.accuracy, val_loss: r.loss };
 });

@@ -9,7 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeJsonAtomic } from '@cnn/data';
+import { writeJsonAtomic } from '@cnn/data/node';
 import { replaceHead, resnet18 } from '@cnn/models';
 import { Adam, evaluate, fit } from '@cnn/train';
 import { stagedFineTune, type FineTunePhase } from '../src/index';
@@ -43,7 +43,7 @@ log(`pretrain: ${animalsTrain.length} animal images; fine-tune: ${vehTrain.lengt
 const t0 = performance.now();
 const backbone = resnet18({ stem: 'cifar', baseWidth: width, numClasses: ANIMALS.length, seed });
 await fit(backbone, { train: loader(animalsTrain, bs, true, seed), test: loader(animalsTest, 256, false, 0), epochs: pretrainEpochs, optimizer: new Adam({ lr: 1e-3 }), log, progress: 'none' });
-const pretrainAcc = (await evaluate(backbone, loader(animalsTest, 256, false, 0))).acc;
+const pretrainAcc = (await evaluate(backbone, loader(animalsTest, 256, false, 0))).accuracy;
 
 // staged fine-tuning with the same total epochs as the from-scratch run
 const e1 = Math.max(1, Math.round(finetuneEpochs * 0.25));
@@ -56,12 +56,12 @@ const phases: FineTunePhase[] = [
 ];
 const transfer = replaceHead(backbone, VEHICLES.length, { seed: seed + 1 });
 const staged = await stagedFineTune(transfer, { train: loader(vehTrain, Math.min(bs, 32), true, seed), test: loader(vehTest, 256, false, 0), phases, log, progress: 'none' });
-const transferAcc = (await evaluate(transfer, loader(vehTest, 256, false, 0))).acc;
+const transferAcc = (await evaluate(transfer, loader(vehTest, 256, false, 0))).accuracy;
 
 const scratch = resnet18({ stem: 'cifar', baseWidth: width, numClasses: VEHICLES.length, seed: seed + 2 });
 const epochsTotal = e1 + e2 + e3;
 await fit(scratch, { train: loader(vehTrain, Math.min(bs, 32), true, seed), test: loader(vehTest, 256, false, 0), epochs: epochsTotal, optimizer: new Adam({ lr: 1e-3 }), log, progress: 'none' });
-const scratchAcc = (await evaluate(scratch, loader(vehTest, 256, false, 0))).acc;
+const scratchAcc = (await evaluate(scratch, loader(vehTest, 256, false, 0))).accuracy;
 
 const pct = (a: number): string => `${(100 * a).toFixed(2)} %`;
 const table = markdownTable(

@@ -29,7 +29,7 @@ export interface TrainEnsembleResult {
   /** The trained members combined (dispose it when done). */
   ensemble: ModelEnsemble;
   /** Per member: name, seed, history and final test accuracy (0–1). */
-  members: { name: string; seed: number; history: History; testAcc: number }[];
+  members: { name: string; seed: number; history: History; val_accuracy: number }[];
 }
 
 /**
@@ -57,8 +57,8 @@ export async function trainEnsemble(opts: TrainEnsembleOptions): Promise<TrainEn
       const { train, test } = data(spec.seed);
       try {
         const history = await fit(model, { ...fitRest, train, test, optimizer });
-        const testAcc = history.length ? history[history.length - 1].testAcc : (await evaluate(model, data(spec.seed).test)).acc;
-        members.push({ name: spec.name, seed: spec.seed, history, testAcc });
+        const val_accuracy = history.length ? history[history.length - 1].val_accuracy : (await evaluate(model, data(spec.seed).test)).accuracy;
+        members.push({ name: spec.name, seed: spec.seed, history, val_accuracy });
       } finally {
         optimizer.dispose();
       }

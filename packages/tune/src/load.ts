@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { isHttpUrl, readSource } from '@cnn/models';
+import { isHttpUrl, readSource } from '@cnn/models/node';
 import { loadModel } from '@cnn/train';
 
 /**

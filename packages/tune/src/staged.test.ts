@@ -72,7 +72,7 @@ describe('trainEnsemble', () => {
     const w = r.ensemble.members.map((m) => m.getLayer('fc').getWeights()[0].dataSync()[0]);
     expect(w[0]).not.toBe(w[1]);
     const ev = await r.ensemble.evaluate(toyImages(8, 8, 99));
-    expect(ev.members.map((m) => m.accuracy)).toEqual(r.members.map((m) => m.testAcc));
+    expect(ev.members.map((m) => m.accuracy)).toEqual(r.members.map((m) => m.val_accuracy));
     expect(ev.samples).toBe(8);
     r.ensemble.dispose();
     await expect(trainEnsemble({ members: [], data: () => ({ train: [], test: [] }), epochs: 1 })).rejects.toThrow(/members must be a non-empty array/);

@@ -18,9 +18,10 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 
 import type { OnednnBackend } from '../backend.js';
 import { output } from './util.js';
+import { ADAM_UPDATE_KERNEL } from '@cnn/core';
 
 /** Kernel name (contract with @cnn/train). */
-export const CNN_ADAM_UPDATE = 'CnnAdamUpdate';
+export const CNN_ADAM_UPDATE = ADAM_UPDATE_KERNEL;
 
 /** Attributes of {@link CNN_ADAM_UPDATE}. */
 export interface CnnAdamUpdateAttrs {

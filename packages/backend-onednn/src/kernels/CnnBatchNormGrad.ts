@@ -15,9 +15,10 @@ import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
 import { batchNormGeometry } from './CnnBatchNormTrain.js';
 import { output } from './util.js';
+import { BATCH_NORM_GRAD_KERNEL } from '@cnn/core';
 
 /** Kernel name (contract with @cnn/models). */
-export const CNN_BATCH_NORM_GRAD = 'CnnBatchNormGrad';
+export const CNN_BATCH_NORM_GRAD = BATCH_NORM_GRAD_KERNEL;
 
 /** The closed-form batch-norm gradient; see the module documentation. */
 export function cnnBatchNormGrad(

@@ -16,9 +16,10 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
 import { output } from './util.js';
+import { BATCH_NORM_TRAIN_KERNEL } from '@cnn/core';
 
 /** Kernel name (contract with @cnn/models). */
-export const CNN_BATCH_NORM_TRAIN = 'CnnBatchNormTrain';
+export const CNN_BATCH_NORM_TRAIN = BATCH_NORM_TRAIN_KERNEL;
 
 /** Rows (`size / channels`) and channels of a batch-norm input, validated. */
 export function batchNormGeometry(kernel: string, x: TensorInfo | undefined, name = 'x'): { rows: number; channels: number } {

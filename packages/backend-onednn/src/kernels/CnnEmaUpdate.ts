@@ -15,9 +15,10 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
 import { output } from './util.js';
+import { EMA_UPDATE_KERNEL } from '@cnn/core';
 
 /** Kernel name (contract with @cnn/train). */
-export const CNN_EMA_UPDATE = 'CnnEmaUpdate';
+export const CNN_EMA_UPDATE = EMA_UPDATE_KERNEL;
 
 /** The averaging update; see the module documentation. @throws Error on a missing/mis-sized input or a bad weight. */
 export function cnnEmaUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }):

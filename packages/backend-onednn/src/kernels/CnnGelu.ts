@@ -19,10 +19,11 @@ import type { KernelConfig, KernelFunc, NamedTensorInfoMap, TensorInfo } from '@
 import type { OnednnBackend } from '../backend.js';
 import { optimizerInput } from './CnnAdamUpdate.js';
 import { output } from './util.js';
+import { GELU_GRAD_KERNEL, GELU_KERNEL } from '@cnn/core';
 
 /** Kernel names (contract with @cnn/models). */
-export const CNN_GELU = 'CnnGelu';
-export const CNN_GELU_GRAD = 'CnnGeluGrad';
+export const CNN_GELU = GELU_KERNEL;
+export const CNN_GELU_GRAD = GELU_GRAD_KERNEL;
 
 /** `y = gelu(x)`. @throws Error when `x` is missing or not float32. */
 export function cnnGelu(args: { inputs: NamedTensorInfoMap; backend: OnednnBackend }): TensorInfo {

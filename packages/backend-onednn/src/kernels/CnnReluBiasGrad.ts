@@ -12,9 +12,10 @@ import type { OnednnBackend } from '../backend.js';
 import { optimizerInput } from './CnnAdamUpdate.js';
 import { batchNormGeometry } from './CnnBatchNormTrain.js';
 import { output } from './util.js';
+import { RELU_BIAS_GRAD_KERNEL } from '@cnn/core';
 
 /** Kernel name (contract with @cnn/models). */
-export const CNN_RELU_BIAS_GRAD = 'CnnReluBiasGrad';
+export const CNN_RELU_BIAS_GRAD = RELU_BIAS_GRAD_KERNEL;
 
 /** See the module documentation. @throws Error when an input is missing, not float32, or of another size. */
 export function cnnReluBiasGrad(args: { inputs: NamedTensorInfoMap; backend: OnednnBackend }): TensorInfo[] {

@@ -17,9 +17,10 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
 import { output } from './util.js';
+import { SGD_UPDATE_KERNEL } from '@cnn/core';
 
 /** Kernel name (contract with @cnn/train). */
-export const CNN_SGD_UPDATE = 'CnnSgdUpdate';
+export const CNN_SGD_UPDATE = SGD_UPDATE_KERNEL;
 
 /** The fused SGD step; see the module documentation. */
 export function cnnSgdUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }):

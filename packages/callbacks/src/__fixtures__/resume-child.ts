@@ -6,6 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { writeFileSync } from 'node:fs';
 import { Adam, fit } from '@cnn/train';
+import '@cnn/train/node';
 import { Callback, LRSchedulerCallback, ModelCheckpoint, EarlyStopping } from '../index';
 import { toyLoaders, toyNet } from '../test-utils';
 import { StepLR } from '@cnn/train';
@@ -15,7 +16,7 @@ const slowEpoch = Number(process.env.SLOW_EPOCH ?? 0);
 const EPOCHS = 5;
 
 class Announce extends Callback {
-  onBatchEnd(batch: number): Promise<void> | void {
+  override onBatchEnd(batch: number): Promise<void> | void {
     if (this.context.epoch === slowEpoch && batch >= 2) {
       process.stdout.write(`${JSON.stringify({ event: 'in-epoch', epoch: slowEpoch, batch })}\n`);
       return new Promise((r) => setTimeout(r, 200));

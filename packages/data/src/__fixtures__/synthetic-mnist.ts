@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeIdx } from '../idx.js';
+import { writeIdx } from '../node/idx.js';
 
 const created: string[] = [];
 

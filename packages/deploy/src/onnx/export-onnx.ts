@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import protobuf from 'protobufjs';
-import { writeFileAtomic } from '@cnn/data';
+import { writeFileAtomic } from '@cnn/core/node';
 import { DeployError, UnsupportedLayerError } from '../errors';
 import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from '../layer-graph';
 import { ONNX_PROTO, OnnxAttributeType, OnnxDataType } from './onnx-schema';

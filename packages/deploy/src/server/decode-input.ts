@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import type { Normalization } from '@cnn/core';
 import { DeployError } from '../errors';
 
 /** A client error (HTTP 400) with a message meant for the client. */
@@ -10,11 +11,7 @@ export class BadInputError extends DeployError {
   }
 }
 
-/** Per-channel normalisation applied after scaling pixels to `[0, 1]`: `(x − mean) / std`. */
-export interface Normalization {
-  mean: readonly number[];
-  std: readonly number[];
-}
+export type { Normalization } from '@cnn/core';
 
 /**
  * Decodes a PNG/JPEG/WebP/GIF image with sharp, drops alpha, converts to grey (1 channel) or sRGB

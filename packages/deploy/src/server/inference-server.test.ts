@@ -3,7 +3,9 @@ import autocannon from 'autocannon';
 import type { FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MNIST_MEAN, MNIST_STD, loadMnist } from '@cnn/data';
+import { setModelMetadata } from '@cnn/core';
+import { MNIST_CLASSES, MNIST_MEAN, MNIST_STD } from '@cnn/data';
+import { loadMnist } from '@cnn/data/node';
 import { mnistNet } from '@cnn/models';
 import { useTestBackend } from '../test-utils';
 import { decodeImageInput } from './decode-input';
@@ -11,6 +13,7 @@ import { compileNative } from '../native';
 import { createInferenceServer } from './inference-server';
 
 const model = mnistNet({ seed: 21 });
+setModelMetadata(model, { normalization: { mean: [MNIST_MEAN], std: [MNIST_STD] } });
 let png: Buffer;
 let png2: Buffer;
 
@@ -25,6 +28,27 @@ beforeAll(async () => {
 function inject(app: FastifyInstance, body: Buffer | object, type = 'image/png') {
   return app.inject({ method: 'POST', url: '/v1/predict', headers: { 'content-type': type }, payload: Buffer.isBuffer(body) ? body : JSON.stringify(body) });
 }
+
+describe('createInferenceServer normalisation', () => {
+  it('takes the normalisation and labels from the model metadata and refuses a model without it', async () => {
+    const bare = mnistNet({ seed: 22 });
+    expect(() => createInferenceServer({ model: bare })).toThrow(/the model has no normalisation metadata/);
+    setModelMetadata(bare, { normalization: { mean: [0.5], std: [0.5] }, classNames: [...MNIST_CLASSES].map((c) => `digit ${c}`) });
+    const app = createInferenceServer({ model: bare });
+    const res = await inject(app, png);
+    expect(res.statusCode).toBe(200);
+    const got = (res.json() as { predictions: { label: string; probability: number }[] }).predictions;
+    const x = await decodeImageInput(png, [28, 28, 1], { mean: [0.5], std: [0.5] });
+    const probs = tf.tidy(() => Array.from(tf.softmax(bare.predict(tf.tensor4d(x, [1, 28, 28, 1])) as tf.Tensor).dataSync()));
+    const best = probs.indexOf(Math.max(...probs));
+    expect(got[0].label).toBe(`digit ${best}`);
+    expect(got[0].probability).toBeCloseTo(probs[best], 5);
+    await app.close();
+    const rgb = mnistNet({ seed: 23 });
+    rgb.setUserDefinedMetadata({ cnn: { normalization: { mean: [0.1, 0.2], std: [1, 1] } } });
+    expect(() => createInferenceServer({ model: rgb })).toThrow(/normalization.mean must be 1 or 1 finite numbers/);
+  });
+});
 
 describe('createInferenceServer', () => {
   let app: FastifyInstance;
@@ -75,7 +99,7 @@ describe('batching, crash isolation, shutdown, load', () => {
   it('serves a compileNative model (pnpm serve --native) with the same probabilities', async () => {
     const native = await compileNative(model);
     const app = createInferenceServer({ model });
-    const nativeApp = createInferenceServer({ model: { predict: (x) => native.predict(x), inputs: model.inputs } });
+    const nativeApp = createInferenceServer({ model: { predict: (x) => native.predict(x), inputs: model.inputs, getUserDefinedMetadata: () => model.getUserDefinedMetadata() } });
     try {
       const a = (await inject(app, png)).json() as { predictions: { label: string; probability: number }[] };
       const b = (await inject(nativeApp, png)).json() as { predictions: { label: string; probability: number }[] };
@@ -100,6 +124,7 @@ describe('batching, crash isolation, shutdown, load', () => {
   it('a request that crashes the model fails alone; the server keeps serving', async () => {
     const fragile = {
       inputs: model.inputs,
+      getUserDefinedMetadata: () => model.getUserDefinedMetadata(),
       predict(x: tf.Tensor): tf.Tensor {
         if (tf.tidy(() => tf.any(tf.equal(x, 42)).dataSync()[0])) throw new Error('kernel exploded on 42');
         return model.predict(x) as tf.Tensor;

@@ -1,16 +1,20 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CIFAR10_MEAN, CIFAR10_STD, MNIST_MEAN, MNIST_STD } from '@cnn/data';
+import { checkNormalization, getModelMetadata } from '@cnn/core';
 import { DeployError } from '../errors';
-import { BadInputError, decodeImageInput, decodeJsonInput, type Normalization } from './decode-input';
+import { BadInputError, decodeImageInput, decodeJsonInput } from './decode-input';
 import { MicroBatcher, type Predictable } from './micro-batcher';
 
 /** Options of {@link createInferenceServer}. */
 export interface InferenceServerOptions {
-  /** The model: a tfjs-layers model (or anything with `predict` and `inputs[0].shape`). */
-  model: Predictable & Pick<tfl.LayersModel, 'inputs'>;
-  /** Class labels, indexed by output position. Default `'0'`, `'1'`, … */
+  /**
+   * The model: a tfjs-layers model (or anything with `predict`, `inputs[0].shape` and `getUserDefinedMetadata`,
+   * e.g. a native graph wrapped with the loaded model's metadata). Its metadata (`@cnn/core`'s
+   * `getModelMetadata`, saved by `saveModel(model, dir, {metadata})`) must hold the input normalisation.
+   */
+  model: Predictable & Pick<tfl.LayersModel, 'inputs' | 'getUserDefinedMetadata'>;
+  /** Class labels, indexed by output position. Default: the class names saved with the model, else `'0'`, `'1'`, … */
   labels?: readonly string[];
   /** Entries in the answer. Default `3`. */
   topK?: number;
@@ -20,8 +24,6 @@ export interface InferenceServerOptions {
   maxBatch?: number;
   /** Micro-batching: longest wait in ms for more requests. Default `2`. */
   maxDelayMs?: number;
-  /** Image normalisation. Default MNIST statistics for 1-channel models, CIFAR-10's for 3-channel ones. */
-  normalization?: Normalization;
   /** The model returns logits (apply softmax). Default `true`. */
   logits?: boolean;
   /** Fastify logger setting. Default `false`. */
@@ -54,14 +56,28 @@ const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'appl
  * request only (the batch is retried one by one). `close()` finishes in-flight requests and the
  * queued batches before resolving (graceful shutdown).
  *
- * @throws DeployError when the model input is not `[batch, h, w, 1|3]` and no normalisation is given.
+ * @throws DeployError when the model input shape is not fully defined, or the model carries no normalisation
+ *   metadata (a server cannot guess how pixels were scaled; save the model with
+ *   `saveModel(model, dir, {metadata: {normalization}})`) or one that does not fit its channels.
  */
 export function createInferenceServer(opts: InferenceServerOptions): FastifyInstance {
   const inputShape = opts.model.inputs[0]!.shape.slice(1) as number[];
   if (inputShape.some((d) => d == null)) throw new DeployError(`createInferenceServer: model input shape ${JSON.stringify(inputShape)} must be fully defined`);
   const channels = inputShape[inputShape.length - 1]!;
-  const norm = opts.normalization ?? (channels === 1 ? { mean: [MNIST_MEAN], std: [MNIST_STD] } : channels === 3 ? { mean: CIFAR10_MEAN, std: CIFAR10_STD } : undefined);
-  if (!norm) throw new DeployError(`createInferenceServer: no default normalisation for ${channels} channels; pass 'normalization'`);
+  const metadata = getModelMetadata(opts.model);
+  if (!metadata) {
+    throw new DeployError(
+      'createInferenceServer: the model has no normalisation metadata (model.json userDefinedMetadata.cnn.normalization); ' +
+        'save it with saveModel(model, dir, {metadata: {normalization: {mean, std}}})',
+    );
+  }
+  let norm: { mean: number[]; std: number[] };
+  try {
+    norm = checkNormalization('createInferenceServer', metadata.normalization, channels);
+  } catch (err) {
+    throw new DeployError((err as Error).message, { cause: err });
+  }
+  const labels = opts.labels ?? metadata.classNames;
   const topK = opts.topK ?? 3;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cnn_' });
@@ -113,7 +129,6 @@ export function createInferenceServer(opts: InferenceServerOptions): FastifyInst
     else if (ct === 'application/json') input = decodeJsonInput(req.body, inputShape);
     else throw new BadInputError(`unsupported body; send an image (${IMAGE_TYPES.join(', ')}) or application/json`);
     const probs = await batcher.predict(input);
-    const labels = opts.labels;
     const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!).slice(0, topK);
     const predictions: Prediction[] = order.map((i) => ({ label: labels?.[i] ?? String(i), probability: probs[i]! }));
     return { predictions };

@@ -7,16 +7,16 @@ import { GradCamPlusPlus } from '../cam/grad-cam-plus-plus.js';
 import { assertSpatialLayer, forwardLayers, lastConvLayerName } from '../cam/layer-graph.js';
 import { smoothGrad } from '../cam/saliency.js';
 import { ExplainError } from '../errors.js';
-import { writeFileAtomic, writeJsonAtomic } from '@cnn/data';
+import { writeFileAtomic, writeJsonAtomic } from '@cnn/core/node';
 import { type ClassificationReport, classificationReport } from '../metrics/classification-report.js';
 import { confusionMatrix } from '../metrics/confusion-matrix.js';
 import { type PerClassAccuracy, perClassAccuracy, topKAccuracy } from '../metrics/top-k-accuracy.js';
-import type { Histogram } from '../render/charts.js';
+import { activationHistograms, type Histogram } from '@cnn/core';
 import { applyColormap, type ColormapName, colormapLut } from '../render/colormap.js';
 import { composeGrid, type GridTile, overlayPng, rawToPng } from '../render/images.js';
 import type { ImageDataset, Normalization } from '../types.js';
 import { datasetBatch, datasetImage, datasetSelection, validateDataset, validateNormalization } from './dataset-input.js';
-import { activationHistograms, weightHistograms } from './histograms.js';
+import { weightHistograms } from './histograms.js';
 
 /** Options of {@link analyzeRun}. */
 export interface AnalyzeRunOptions {

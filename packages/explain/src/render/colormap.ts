@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ExplainError } from '../errors.js';
-import { loadVega } from './charts.js';
+import { loadVega } from '@cnn/core';
 
 /** Perceptual colormaps available for heatmaps. */
 export type ColormapName = 'viridis' | 'turbo' | 'inferno' | 'magma' | 'plasma';

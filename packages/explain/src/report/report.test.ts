@@ -90,9 +90,9 @@ describe('writeReport', () => {
   it('names the bad field of a malformed history.json', async () => {
     const dir = join(root, 'malformed');
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'history.json'), JSON.stringify([{ epoch: 1, trainLoss: 'x' }]));
+    await writeFile(join(dir, 'history.json'), JSON.stringify([{ epoch: 1, loss: 'x' }]));
     await writeFile(join(dir, 'summary.json'), '{}');
-    await expect(writeReport(dir)).rejects.toThrow(/history\.json: entry 0 field 'trainLoss' must be a finite number/);
+    await expect(writeReport(dir)).rejects.toThrow(/history\.json: entry 0 field 'loss' must be a finite number/);
   });
 
   it('regenerates from the CLI and exits 1 with the message on a bad directory', () => {

@@ -1,9 +1,10 @@
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ExplainError } from '../errors.js';
+import { normalizeHistoryEntry } from '@cnn/train';
 import type { HistoryEntry, RunSummary } from '../types.js';
 
-const HISTORY_FIELDS = ['epoch', 'trainLoss', 'trainAcc', 'testLoss', 'testAcc', 'lr', 'seconds', 'imgPerSec'] as const;
+const HISTORY_FIELDS = ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr', 'seconds', 'imgPerSec'] as const;
 const SUMMARY_NUMBERS = ['params', 'epochs', 'testAcc', 'testLoss', 'trainSeconds', 'trainImgPerSec', 'evalImgPerSec'] as const;
 
 /** `true` when `path` exists. */
@@ -20,7 +21,7 @@ export async function exists(path: string): Promise<boolean> {
  */
 export async function assertRunFiles(runDir: string): Promise<void> {
   const required: [string, string][] = [
-    ['history.json', 'per-epoch history [{epoch, trainLoss, trainAcc, testLoss, testAcc, lr, seconds, imgPerSec}]'],
+    ['history.json', 'per-epoch history [{epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds, imgPerSec}]'],
     ['summary.json', 'run summary {model, backend, params, epochs, testAcc, testLoss, trainSeconds, trainImgPerSec, evalImgPerSec}'],
   ];
   const missing: string[] = [];
@@ -42,12 +43,14 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 /**
- * Reads and validates `history.json`: a non-empty array of {@link HistoryEntry} with finite numbers.
+ * Reads and validates `history.json`: a non-empty array of {@link HistoryEntry} with finite numbers. Files
+ * written before the metric rename (`trainLoss`, `trainAcc`, `testLoss`, `testAcc`) are converted.
  * @throws ExplainError naming the file, the entry and the field.
  */
 export async function readHistory(path: string): Promise<HistoryEntry[]> {
-  const data = await readJson(path);
-  if (!Array.isArray(data) || data.length === 0) throw new ExplainError(`${path}: expected a non-empty array of epoch entries`);
+  const raw = await readJson(path);
+  if (!Array.isArray(raw) || raw.length === 0) throw new ExplainError(`${path}: expected a non-empty array of epoch entries`);
+  const data = raw.map((e) => (e && typeof e === 'object' ? normalizeHistoryEntry(e as Record<string, unknown>) : e));
   data.forEach((entry, i) => {
     for (const field of HISTORY_FIELDS) {
       const v = (entry as Record<string, unknown>)?.[field];

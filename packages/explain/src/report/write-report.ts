@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Analysis } from '../analysis/analyze-run.js';
-import { writeFileAtomic } from '@cnn/data';
+import { writeFileAtomic } from '@cnn/core/node';
 import {
   confusionMatrixSpec,
   curvesSpec,
@@ -10,7 +10,7 @@ import {
   perClassAccuracySpec,
   renderChartSvg,
   type VegaLiteSpec,
-} from '../render/charts.js';
+} from '@cnn/core';
 import type { HistoryEntry, RunSummary } from '../types.js';
 import { assertRunFiles, exists, readHistory, readOptionalJson, readSummary } from './run-files.js';
 
@@ -49,7 +49,7 @@ async function pngImage(runDir: string, file: string, alt: string): Promise<stri
 }
 
 function summaryCards(summary: RunSummary, history: HistoryEntry[], analysis: Analysis | undefined): string {
-  const best = history.reduce((a, b) => (b.testAcc > a.testAcc ? b : a));
+  const best = history.reduce((a, b) => (b.val_accuracy > a.val_accuracy ? b : a));
   const cards: [string, string][] = [
     ['model', summary.model],
     ['backend', summary.backend],
@@ -57,7 +57,7 @@ function summaryCards(summary: RunSummary, history: HistoryEntry[], analysis: An
     ['epochs', String(summary.epochs)],
     ['test accuracy', percent(summary.testAcc)],
     ['test loss', summary.testLoss.toFixed(4)],
-    ['best test acc.', `${percent(best.testAcc)} (epoch ${best.epoch})`],
+    ['best test acc.', `${percent(best.val_accuracy)} (epoch ${best.epoch})`],
     ['training time', duration(summary.trainSeconds)],
     ['train throughput', `${number(summary.trainImgPerSec)} img/s`],
     ['eval throughput', `${number(summary.evalImgPerSec)} img/s`],

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { writeFileAtomic, writeJsonAtomic } from '@cnn/data';
+import { writeFileAtomic, writeJsonAtomic } from '@cnn/core/node';
 import { composeGrid, rawToPng } from '../render/images.js';
 import type { HistoryEntry, ImageDataset, RunSummary } from '../types.js';
 
@@ -45,7 +45,7 @@ export function syntheticDataset(length: number, seed: number, flip = 0): ImageD
       }
     }
   }
-  return { images, labels, length, height: h, width: w, channels: c, classNames: ['horizontal', 'vertical', 'square'] };
+  return { images, labels, length, height: h, width: w, channels: c, classNames: ['horizontal', 'vertical', 'square'], name: 'synthetic-shapes' };
 }
 
 /** Small conv net for the synthetic data (Sequential, softmax head). */
@@ -79,10 +79,10 @@ export async function makeSyntheticRun(runDir: string): Promise<{ model: tfl.Seq
   const epochs = 6;
   const history: HistoryEntry[] = Array.from({ length: epochs }, (_, i) => ({
     epoch: i + 1,
-    trainLoss: 1.1 * Math.exp(-0.5 * i) + 0.05,
-    trainAcc: 1 - 0.6 * Math.exp(-0.6 * i),
-    testLoss: 1.0 * Math.exp(-0.4 * i) + 0.12,
-    testAcc: 0.97 - 0.55 * Math.exp(-0.5 * i),
+    loss: 1.1 * Math.exp(-0.5 * i) + 0.05,
+    accuracy: 1 - 0.6 * Math.exp(-0.6 * i),
+    val_loss: 1.0 * Math.exp(-0.4 * i) + 0.12,
+    val_accuracy: 0.97 - 0.55 * Math.exp(-0.5 * i),
     lr: 0.02 * 0.5 * (1 + Math.cos((Math.PI * i) / epochs)),
     seconds: 1.5 + 0.01 * i,
     imgPerSec: 640 + 3 * i,
@@ -92,8 +92,8 @@ export async function makeSyntheticRun(runDir: string): Promise<{ model: tfl.Seq
     backend: 'cpu',
     params: model.countParams(),
     epochs,
-    testAcc: history[epochs - 1].testAcc,
-    testLoss: history[epochs - 1].testLoss,
+    testAcc: history[epochs - 1].val_accuracy,
+    testLoss: history[epochs - 1].val_loss,
     trainSeconds: history.reduce((s, h) => s + h.seconds, 0),
     trainImgPerSec: 650,
     evalImgPerSec: 2100,

@@ -1,3 +1,2 @@
 export { parseSafetensors, serializeSafetensors, type SafetensorsDtype, type SafeTensor, type SafetensorsFile, type TensorToWrite } from './safetensors';
 export { importTorchStateDict, convertTorchTensor, splitTorchKey, permute, type ImportTorchOptions, type ImportTorchReport } from './torch-import';
-export { readSource, loadSafetensors, loadTorchWeights, isHttpUrl } from './source';

@@ -147,7 +147,7 @@ export function serializeSafetensors(tensors: Record<string, TensorToWrite>, met
     parts.push(Float32Array.from(t.data));
   }
   let json = JSON.stringify(header);
-  while ((8 + Buffer.byteLength(json)) % 8 !== 0) json += ' ';
+  while ((8 + new TextEncoder().encode(json).length) % 8 !== 0) json += ' ';
   const head = new TextEncoder().encode(json);
   const out = new Uint8Array(8 + head.byteLength + offset);
   const view = new DataView(out.buffer);

@@ -14,7 +14,7 @@ import { densenet121 } from '../zoo/densenet';
 import { mobilenetV2 } from '../zoo/mobilenet-v2';
 import { resnet, resnet18 } from '../zoo/resnet';
 import { parseSafetensors, serializeSafetensors } from './safetensors';
-import { loadSafetensors, loadTorchWeights } from './source';
+import { loadSafetensors, loadTorchWeights } from '../node/source';
 import { importTorchStateDict, permute } from './torch-import';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Optimizer } from './optimizer';
+import { ADAM_UPDATE_KERNEL } from '@cnn/core';
+import { TrainError } from '../errors';
 
 /** Options of {@link Adam}; defaults as `torch.optim.Adam`. */
 export interface AdamOptions {
@@ -26,7 +28,7 @@ export interface AdamOptions {
  * absent = zero, first step); attrs `lr`, `beta1`, `beta2`, `eps`, `weightDecay`, `amsgrad`, `step` (1-based);
  * outputs `[param, m, v]` (+ `vmax` with AMSGrad), the same float32 values as the op path below.
  */
-export const ADAM_UPDATE_KERNEL = 'CnnAdamUpdate';
+export { ADAM_UPDATE_KERNEL };
 
 /**
  * Adam with `torch.optim.Adam` (1.13, single-tensor path) semantics. For step `t`:
@@ -58,10 +60,10 @@ export class Adam extends Optimizer {
     this.amsgrad = opts.amsgrad ?? false;
     this.fused = opts.fused ?? true;
     if (this.betas.length !== 2 || !this.betas.every((b) => b >= 0 && b < 1)) {
-      throw new Error(`Adam: betas must be two numbers in [0, 1). Received: betas=${JSON.stringify(this.betas)}`);
+      throw new TrainError(`Adam: betas must be two numbers in [0, 1). Received: betas=${JSON.stringify(this.betas)}`);
     }
-    if (!(this.eps >= 0)) throw new Error(`Adam: eps must be >= 0. Received: eps=${this.eps}`);
-    if (!(this.weightDecay >= 0)) throw new Error(`Adam: weightDecay must be >= 0. Received: weightDecay=${this.weightDecay}`);
+    if (!(this.eps >= 0)) throw new TrainError(`Adam: eps must be >= 0. Received: eps=${this.eps}`);
+    if (!(this.weightDecay >= 0)) throw new TrainError(`Adam: weightDecay must be >= 0. Received: weightDecay=${this.weightDecay}`);
   }
 
   protected update(name: string, param: tf.Variable, grad: tf.Tensor, t: number): tf.Tensor {

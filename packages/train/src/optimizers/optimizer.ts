@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { TrainError } from '../errors';
 
 /** One optimizer slot (e.g. Adam's `exp_avg`) of one parameter, as plain data. */
 export interface SlotState {
@@ -38,7 +39,7 @@ export abstract class Optimizer {
 
   private static checkLr(lr: number): number {
     if (!(Number.isFinite(lr) && lr >= 0)) {
-      throw new Error(`Optimizer: lr must be a finite number >= 0. Received: lr=${lr}`);
+      throw new TrainError(`Optimizer: lr must be a finite number >= 0. Received: lr=${lr}`);
     }
     return lr;
   }
@@ -68,9 +69,9 @@ export abstract class Optimizer {
     this.step_ += 1;
     for (const [name, grad] of Object.entries(grads)) {
       const v = vars[name];
-      if (!v) throw new Error(`${this.type}.step: no variable named '${name}' for its gradient`);
+      if (!v) throw new TrainError(`${this.type}.step: no variable named '${name}' for its gradient`);
       if (!tf.util.arraysEqual(grad.shape, v.shape)) {
-        throw new Error(`${this.type}.step: gradient '${name}' has shape [${grad.shape}], variable has [${v.shape}]`);
+        throw new TrainError(`${this.type}.step: gradient '${name}' has shape [${grad.shape}], variable has [${v.shape}]`);
       }
       tf.tidy(() => v.assign(this.update(name, v, grad, this.step_)));
     }
@@ -118,16 +119,16 @@ export abstract class Optimizer {
    */
   setState(state: OptimizerState): void {
     if (state.type !== this.type) {
-      throw new Error(`${this.type}.setState: state is for '${state.type}', expected '${this.type}'`);
+      throw new TrainError(`${this.type}.setState: state is for '${state.type}', expected '${this.type}'`);
     }
     if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new Error(`${this.type}.setState: step must be an integer >= 0. Received: step=${state.step}`);
+      throw new TrainError(`${this.type}.setState: step must be an integer >= 0. Received: step=${state.step}`);
     }
     for (const [param, perParam] of Object.entries(state.slots)) {
       for (const [slot, s] of Object.entries(perParam)) {
         const size = s.shape.reduce((a, b) => a * b, 1);
         if (s.values.length !== size) {
-          throw new Error(`${this.type}.setState: slot ${param}.${slot} has ${s.values.length} values, shape [${s.shape}] needs ${size}`);
+          throw new TrainError(`${this.type}.setState: slot ${param}.${slot} has ${s.values.length} values, shape [${s.shape}] needs ${size}`);
         }
       }
     }

@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { Optimizer, type OptimizerState } from './optimizer';
+import { TrainError } from '../errors';
 
 /** Which parameters (by `@cnn/train`'s variable name `layer/weight`, e.g. `layer4.1.conv2/kernel`) a group holds. */
 export type ParamMatcher = string[] | RegExp | ((name: string) => boolean);
@@ -31,7 +32,7 @@ function matcher(m: ParamMatcher): (name: string) => boolean {
   }
   if (m instanceof RegExp) return (n) => m.test(n);
   if (typeof m === 'function') return m;
-  throw new Error('ParamGroupOptimizer: params must be an array of names, a RegExp or a predicate');
+  throw new TrainError('ParamGroupOptimizer: params must be an array of names, a RegExp or a predicate');
 }
 
 const GROUP_KEY = (i: number): string => `__group${i}__`;
@@ -75,17 +76,17 @@ export class ParamGroupOptimizer extends Optimizer {
    * @throws Error when `groups` is empty, a group has no optimizer, names repeat, or the base lr is not > 0.
    */
   constructor(groups: ParamGroup[], opts: ParamGroupOptimizerOptions = {}) {
-    if (!Array.isArray(groups) || groups.length === 0) throw new Error('ParamGroupOptimizer: groups must be a non-empty array');
+    if (!Array.isArray(groups) || groups.length === 0) throw new TrainError('ParamGroupOptimizer: groups must be a non-empty array');
     groups.forEach((g, i) => {
-      if (!(g?.optimizer instanceof Optimizer)) throw new Error(`ParamGroupOptimizer: group ${g?.name ?? i} needs an optimizer (e.g. new Adam({lr}))`);
+      if (!(g?.optimizer instanceof Optimizer)) throw new TrainError(`ParamGroupOptimizer: group ${g?.name ?? i} needs an optimizer (e.g. new Adam({lr}))`);
     });
     const base = opts.baseLr ?? Math.max(...groups.map((g) => g.optimizer.lr));
-    if (!(Number.isFinite(base) && base > 0)) throw new Error(`ParamGroupOptimizer: baseLr must be > 0. Received: baseLr=${base}`);
+    if (!(Number.isFinite(base) && base > 0)) throw new TrainError(`ParamGroupOptimizer: baseLr must be > 0. Received: baseLr=${base}`);
     super(base);
     this.base = base;
     const names = groups.map((g, i) => g.name ?? `group${i}`);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) throw new Error(`ParamGroupOptimizer: duplicate group name '${dup}'`);
+    if (dup) throw new TrainError(`ParamGroupOptimizer: duplicate group name '${dup}'`);
     this.groups = groups.map((g, i) => ({ name: names[i], optimizer: g.optimizer, scale: g.optimizer.lr / base, match: matcher(g.params) }));
   }
 
@@ -95,7 +96,7 @@ export class ParamGroupOptimizer extends Optimizer {
   }
 
   override set lr(value: number) {
-    if (!(Number.isFinite(value) && value >= 0)) throw new Error(`ParamGroupOptimizer: lr must be a finite number >= 0. Received: lr=${value}`);
+    if (!(Number.isFinite(value) && value >= 0)) throw new TrainError(`ParamGroupOptimizer: lr must be a finite number >= 0. Received: lr=${value}`);
     this.base = value;
     for (const g of this.groups) g.optimizer.lr = value * g.scale;
   }
@@ -110,7 +111,7 @@ export class ParamGroupOptimizer extends Optimizer {
     let i = this.assignment.get(name);
     if (i === undefined) {
       i = this.groups.findIndex((g) => g.match(name));
-      if (i < 0) throw new Error(`ParamGroupOptimizer: parameter '${name}' is in no group (groups: ${this.groups.map((g) => g.name).join(', ')}); add a catch-all group, e.g. params: /.*/`);
+      if (i < 0) throw new TrainError(`ParamGroupOptimizer: parameter '${name}' is in no group (groups: ${this.groups.map((g) => g.name).join(', ')}); add a catch-all group, e.g. params: /.*/`);
       this.assignment.set(name, i);
     }
     return i;
@@ -134,7 +135,7 @@ export class ParamGroupOptimizer extends Optimizer {
   }
 
   protected update(): tf.Tensor {
-    throw new Error('ParamGroupOptimizer.update: not used (step delegates to the inner optimizers)');
+    throw new TrainError('ParamGroupOptimizer.update: not used (step delegates to the inner optimizers)');
   }
 
   /**
@@ -156,14 +157,14 @@ export class ParamGroupOptimizer extends Optimizer {
    * @throws Error when the type or the number of groups differs.
    */
   override setState(state: OptimizerState): void {
-    if (state.type !== this.type) throw new Error(`ParamGroupOptimizer.setState: state is for '${state.type}', expected '${this.type}'`);
+    if (state.type !== this.type) throw new TrainError(`ParamGroupOptimizer.setState: state is for '${state.type}', expected '${this.type}'`);
     const perGroup = this.groups.map(() => ({} as OptimizerState['slots']));
     for (const [name, s] of Object.entries(state.slots)) {
       if (/^__group\d+__$/.test(name)) continue;
       perGroup[this.groupOf(name)][name] = s;
     }
     const n = Object.keys(state.slots).filter((k) => /^__group\d+__$/.test(k)).length;
-    if (n !== this.groups.length) throw new Error(`ParamGroupOptimizer.setState: state has ${n} groups, this optimizer ${this.groups.length}`);
+    if (n !== this.groups.length) throw new TrainError(`ParamGroupOptimizer.setState: state has ${n} groups, this optimizer ${this.groups.length}`);
     this.groups.forEach((g, i) => {
       const step = state.slots[GROUP_KEY(i)].step.values[0];
       g.optimizer.setState({ type: g.optimizer.type, step, lr: state.lr * g.scale, slots: perGroup[i] });

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Optimizer } from './optimizer';
+import { SGD_UPDATE_KERNEL } from '@cnn/core';
+import { TrainError } from '../errors';
 
 /** Options of {@link SGD}; defaults as `torch.optim.SGD`. */
 export interface SGDOptions {
@@ -26,7 +28,7 @@ export interface SGDOptions {
  * `dampening`, `nesterov`, `weightDecay`; outputs `[param]` (+ `buf` when `momentum > 0`), the same float32
  * values as the op path below.
  */
-export const SGD_UPDATE_KERNEL = 'CnnSgdUpdate';
+export { SGD_UPDATE_KERNEL };
 
 /**
  * Stochastic gradient descent with `torch.optim.SGD` semantics:
@@ -56,10 +58,10 @@ export class SGD extends Optimizer {
     this.nesterov = opts.nesterov ?? false;
     this.weightDecay = opts.weightDecay ?? 0;
     this.fused = opts.fused ?? true;
-    if (!(this.momentum >= 0)) throw new Error(`SGD: momentum must be >= 0. Received: momentum=${this.momentum}`);
-    if (!(this.weightDecay >= 0)) throw new Error(`SGD: weightDecay must be >= 0. Received: weightDecay=${this.weightDecay}`);
+    if (!(this.momentum >= 0)) throw new TrainError(`SGD: momentum must be >= 0. Received: momentum=${this.momentum}`);
+    if (!(this.weightDecay >= 0)) throw new TrainError(`SGD: weightDecay must be >= 0. Received: weightDecay=${this.weightDecay}`);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new Error(`SGD: nesterov requires momentum > 0 and dampening = 0. Received: momentum=${this.momentum}, dampening=${this.dampening}`);
+      throw new TrainError(`SGD: nesterov requires momentum > 0 and dampening = 0. Received: momentum=${this.momentum}, dampening=${this.dampening}`);
     }
   }
 

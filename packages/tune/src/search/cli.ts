@@ -14,7 +14,7 @@ export const SEARCH_USAGE = `Usage: search --trial <script> --out <dir> [options
   --min-budget <n>     halving: first-rung epochs (default 1)
   --max-budget <n>     halving: largest budget (default min·eta²)
   --eta <n>            halving: reduction factor (default 3)
-  --metric <name>      objective (default valAcc)   --mode max|min (default max)
+  --metric <name>      objective (default val_accuracy)   --mode max|min (default max)
   --parallel <n>       trials at once, in worker processes (default 1)
   --seed <n>           seed (default 0)             --timeout <s> per trial`;
 

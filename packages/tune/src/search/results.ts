@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic, writeJsonAtomic } from '@cnn/data';
+import { writeFileAtomic, writeJsonAtomic } from '@cnn/data/node';
 import type { ParamValue, TrialConfig } from './space';
 
 /** One finished trial. */
@@ -33,7 +33,7 @@ export interface SearchResults {
   version: 1;
   /** Strategy that produced the trials. */
   strategy: string;
-  /** Name of the objective, e.g. `valAcc`. */
+  /** Name of the objective, e.g. `val_accuracy`. */
   metric: string;
   /** `max` or `min`. */
   mode: 'max' | 'min';

@@ -1,7 +1,7 @@
 import { fork } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeJsonAtomic } from '@cnn/data';
+import { writeJsonAtomic } from '@cnn/data/node';
 import { formatResultsTable, readResults, sortTrials, trialId, writeResults, type SearchResults, type TrialRecord } from './results';
 import { gridConfigs, randomConfigs, type SearchSpace, type TrialConfig } from './space';
 import type { RunMessage, WorkerMessage } from './worker';
@@ -32,7 +32,7 @@ export interface SearchOptions {
   maxBudget?: number;
   /** Successive halving: keep the best `1/eta` of each rung and multiply the budget by `eta`. Default `3`. */
   eta?: number;
-  /** Name of the objective in the trials' results. Default `'valAcc'`. */
+  /** Name of the objective in the trials' results. Default `'val_accuracy'`. */
   metric?: string;
   /** Maximise or minimise the metric. Default `'max'`. */
   mode?: 'max' | 'min';
@@ -99,7 +99,7 @@ function seedFor(id: string, seed: number): number {
 export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const strategy = opts.strategy ?? 'random';
   if (!['grid', 'random', 'halving'].includes(strategy)) throw new Error(`runSearch: strategy must be 'grid', 'random' or 'halving'. Received: strategy=${String(strategy)}`);
-  const metric = opts.metric ?? 'valAcc';
+  const metric = opts.metric ?? 'val_accuracy';
   const mode = opts.mode ?? 'max';
   if (mode !== 'max' && mode !== 'min') throw new Error(`runSearch: mode must be 'max' or 'min'. Received: mode=${String(mode)}`);
   const parallel = positiveInt('parallel', opts.parallel, 1);

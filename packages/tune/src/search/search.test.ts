@@ -63,7 +63,7 @@ describe('runSearch (trials in worker processes)', () => {
     expect(failed.length).toBe(3);
     expect(failed[0].error).toMatch(/boom: this optimizer always fails/);
     const csv = readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('rank,id,status,budget,rung,valAcc,seconds,lr,batchSize,optimizer,valLoss,error');
+    expect(csv[0]).toBe('rank,id,status,budget,rung,val_accuracy,seconds,lr,batchSize,optimizer,val_loss,error');
     expect(csv[1]).toMatch(/^1,[0-9a-f]{12},done,1,0,1.01,[\d.]+,0.01,32,adam,/);
     expect(csv).toHaveLength(7);
     expect(resultsCsv(r).trim().split('\n')).toHaveLength(7);
@@ -122,6 +122,6 @@ describe('runSearch (trials in worker processes)', () => {
 
   it('rejects a missing trial script and a results file made for another metric', async () => {
     await expect(runSearch({ trialScript: '/nope/t.ts', outDir: path.join(tmp, 'x'), space: SPACE, log: quiet })).rejects.toThrow('runSearch: trialScript /nope/t.ts does not exist');
-    await expect(runSearch({ trialScript: trial, outDir: path.join(tmp, 'grid'), space: SPACE, metric: 'valLoss', mode: 'min', log: quiet })).rejects.toThrow(/was made for max valAcc, not min valLoss/);
+    await expect(runSearch({ trialScript: trial, outDir: path.join(tmp, 'grid'), space: SPACE, metric: 'val_loss', mode: 'min', log: quiet })).rejects.toThrow(/was made for max val_accuracy, not min val_loss/);
   });
 });

@@ -16,7 +16,7 @@ export interface TrialContext {
 
 /**
  * A trial: trains with `config` for `ctx.budget` and returns the objective, either as a number or as a
- * record of numbers holding the search's metric (e.g. `{valAcc: 0.98, valLoss: 0.05}`).
+ * record of numbers holding the search's metric (e.g. `{val_accuracy: 0.98, val_loss: 0.05}`).
  */
 export type TrialFn = (config: TrialConfig, ctx: TrialContext) => Promise<number | Record<string, number>> | number | Record<string, number>;
 

@@ -6,8 +6,8 @@ import { serveTrial } from '../worker';
 serveTrial(async (config, ctx) => {
   await new Promise((r) => setTimeout(r, Number(process.env.TRIAL_SLEEP_MS ?? 0)));
   if (config.optimizer === 'fail') throw new Error('boom: this optimizer always fails');
-  const valAcc = 1 - (Math.log10(Number(config.lr)) + 2) ** 2 / 10 + 0.01 * ctx.budget - (config.batchSize === 128 ? 0.05 : 0);
+  const val_accuracy = 1 - (Math.log10(Number(config.lr)) + 2) ** 2 / 10 + 0.01 * ctx.budget - (config.batchSize === 128 ? 0.05 : 0);
   if (process.env.RUNS_LOG) appendFileSync(process.env.RUNS_LOG, `${ctx.trialId}\n`);
   ctx.log(`trained ${ctx.budget} epoch(s)`);
-  return { valAcc, valLoss: 1 - valAcc };
+  return { val_accuracy, val_loss: 1 - val_accuracy };
 });

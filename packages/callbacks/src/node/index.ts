@@ -1,0 +1,10 @@
+/**
+ * `@cnn/callbacks/node`: the callbacks that write files (Node only). Importing it also imports
+ * `@cnn/train/node`, so `ModelCheckpoint` and `fit({resume})` take folder paths.
+ *
+ * @packageDocumentation
+ */
+import '@cnn/train/node';
+
+export { HistoryLogger, type HistoryLoggerOptions } from './history-logger';
+export { writeLrFinderPlot } from './lr-finder-plot';

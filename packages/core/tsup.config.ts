@@ -1,0 +1,1 @@
+export { withNodeEntry as default } from '../../tsup.base';

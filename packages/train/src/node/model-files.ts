@@ -1,0 +1,208 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as nodeFs from 'node:fs/promises';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TrainError } from '../errors';
+import { weightFileNames } from '../model-io';
+
+/** The file-system operations the folder handler writes with (tests replace them to simulate failures). */
+interface SaveFs {
+  mkdir(dir: string, opts: { recursive: true }): Promise<unknown>;
+  writeFile(file: string, data: Uint8Array | string): Promise<void>;
+  rename(from: string, to: string): Promise<void>;
+  rm(target: string, opts: { recursive: true; force: true }): Promise<void>;
+}
+
+const MODEL_JSON = 'model.json';
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await nodeFs.stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `file://…` → the path; anything else unchanged. */
+function pathOf(target: string): string {
+  return target.startsWith('file://') ? target.slice('file://'.length) : target;
+}
+
+/**
+ * Writes model artifacts to the folder `dir` in the TF.js layers format, atomically: `model.json` and the weight
+ * files (`weights.bin`, or one `group1-shard{i}of{n}.bin` per buffer when `weightData` is an array of shards)
+ * go into a temporary sibling folder; then the previous `dir` (if any) is renamed to a backup, the new folder
+ * renamed into place and the backup removed. If anything fails, the previous model stays (or is put back) at
+ * `dir` and the temporary folder is removed.
+ *
+ * @throws TrainError when `dir` exists but is not a model folder (non-empty, no `model.json`), or on I/O failure
+ *   (the message names the path).
+ */
+async function saveFolder(artifacts: tf.io.ModelArtifacts, dir: string, fs: SaveFs): Promise<{ dir: string; modelJsonBytes: number }> {
+  const target = path.resolve(dir);
+  const parent = path.dirname(target);
+  const base = path.basename(target);
+  if (await exists(target)) {
+    const entries = await nodeFs.readdir(target).catch(() => {
+      throw new TrainError(`saveModel: ${target} exists and is not a folder`);
+    });
+    if (entries.length > 0 && !entries.includes(MODEL_JSON)) {
+      throw new TrainError(`saveModel: ${target} exists and is not a model folder (no ${MODEL_JSON}); refusing to replace it`);
+    }
+  }
+  const buffers: ArrayBuffer[] = Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData ?? new ArrayBuffer(0)];
+  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+  const files = Array.isArray(artifacts.weightData) ? weightFileNames(total, buffers[0]?.byteLength || 1) : weightFileNames(total);
+  if (files.length !== buffers.length) throw new TrainError(`saveModel: ${buffers.length} weight shards do not match the ${files.length} file names`);
+  const modelJson = {
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy,
+    convertedBy: artifacts.convertedBy ?? null,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: files.map((f) => `./${f}`), weights: artifacts.weightSpecs ?? [] }],
+    ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
+    ...(artifacts.userDefinedMetadata ? { userDefinedMetadata: artifacts.userDefinedMetadata } : {}),
+  };
+  const text = JSON.stringify(modelJson);
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = path.join(parent, `.${base}.tmp-${tag}`);
+  const backup = path.join(parent, `.${base}.bak-${tag}`);
+  await fs.mkdir(parent, { recursive: true });
+  try {
+    await fs.mkdir(tmp, { recursive: true });
+    for (let i = 0; i < files.length; i++) await fs.writeFile(path.join(tmp, files[i]), new Uint8Array(buffers[i]));
+    await fs.writeFile(path.join(tmp, MODEL_JSON), text);
+  } catch (err) {
+    await nodeFs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw new TrainError(`saveModel: writing ${tmp} failed: ${(err as Error).message}`, { cause: err });
+  }
+  const hadOld = await exists(target);
+  try {
+    if (hadOld) await fs.rename(target, backup);
+    try {
+      await fs.rename(tmp, target);
+    } catch (err) {
+      if (hadOld) await nodeFs.rename(backup, target);
+      throw err;
+    }
+  } catch (err) {
+    await nodeFs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    throw new TrainError(`saveModel: moving the new model into ${target} failed (previous model kept): ${(err as Error).message}`, { cause: err });
+  }
+  if (hadOld) await fs.rm(backup, { recursive: true, force: true }).catch(() => undefined);
+  return { dir: target, modelJsonBytes: Buffer.byteLength(text) };
+}
+
+const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 };
+
+function expectedBytes(specs: tf.io.WeightsManifestEntry[], file: string): number | undefined {
+  let total = 0;
+  for (const s of specs) {
+    const dtype = s.quantization?.dtype ?? s.dtype;
+    const per = BYTES_PER_ELEMENT[dtype];
+    if (per === undefined) return undefined; // strings: variable length, not checked
+    total += s.shape.reduce((a, b) => a * b, 1) * per;
+  }
+  if (!Number.isFinite(total)) throw new TrainError(`loadModel: ${file}: invalid weight shapes`);
+  return total;
+}
+
+/**
+ * Reads a TF.js layers-format folder without tfjs-node: `model.json`, then the weight files, checking that every
+ * weight path stays inside `dir` and that each weight group's files hold exactly the bytes its manifest declares.
+ *
+ * @throws TrainError naming the file when `model.json` is missing/malformed, a weight path escapes `dir`, a
+ *   weight file is missing, or its byte length differs from the manifest.
+ */
+async function loadFolder(dir: string): Promise<tf.io.ModelArtifacts> {
+  const root = path.resolve(dir);
+  const jsonPath = path.join(root, MODEL_JSON);
+  let text: string;
+  try {
+    text = await nodeFs.readFile(jsonPath, 'utf8');
+  } catch (err) {
+    throw new TrainError(`loadModel: cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err });
+  }
+  let json: tf.io.ModelJSON;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new TrainError(`loadModel: ${jsonPath} is not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
+    throw new TrainError(`loadModel: ${jsonPath} must have modelTopology and a weightsManifest array`);
+  }
+  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
+  const buffers: ArrayBuffer[] = [];
+  for (const group of json.weightsManifest) {
+    if (!Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+      throw new TrainError(`loadModel: ${jsonPath}: each weightsManifest entry needs paths and weights arrays`);
+    }
+    let groupBytes = 0;
+    const files: string[] = [];
+    for (const p of group.paths) {
+      const file = path.resolve(root, p);
+      const rel = path.relative(root, file);
+      if (path.isAbsolute(p) || rel.startsWith('..') || path.isAbsolute(rel) || rel === '') {
+        throw new TrainError(`loadModel: ${jsonPath}: weight path '${p}' is outside the model folder`);
+      }
+      let buf: Buffer;
+      try {
+        buf = await nodeFs.readFile(file);
+      } catch (err) {
+        throw new TrainError(`loadModel: cannot read weight file ${file}: ${(err as Error).message}`, { cause: err });
+      }
+      buffers.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
+      groupBytes += buf.byteLength;
+      files.push(file);
+    }
+    const expected = expectedBytes(group.weights, files.join(', '));
+    if (expected !== undefined && expected !== groupBytes) {
+      throw new TrainError(`loadModel: ${files.join(', ')} holds ${groupBytes} bytes, ${MODEL_JSON} declares ${expected}`);
+    }
+    weightSpecs.push(...group.weights);
+  }
+  const artifacts: tf.io.ModelArtifacts = {
+    modelTopology: json.modelTopology,
+    format: json.format,
+    generatedBy: json.generatedBy,
+    convertedBy: json.convertedBy,
+    trainingConfig: json.trainingConfig,
+    userDefinedMetadata: json.userDefinedMetadata,
+    weightSpecs,
+    weightData: tf.io.CompositeArrayBuffer.join(buffers),
+  };
+  return artifacts;
+}
+
+/**
+ * A tfjs IO handler for a model folder (TF.js layers format): `save` writes atomically (see `saveModel`), `load`
+ * reads with the checks of a hostile folder (weight paths inside the folder, byte counts as declared). `tf.io`
+ * routes folder paths and `file://` URLs here once `@cnn/train/node` is imported, so `saveModel(m, 'out/model')`,
+ * `saveModel(m, 'file://out/model')` and `loadModel('out/model')` work.
+ *
+ * @param dir - Folder path or `file://` URL (`file://./m` is the folder `./m`).
+ */
+export function modelFolderHandler(dir: string, options: { fs?: Partial<SaveFs> } = {}): tf.io.IOHandler {
+  const folder = pathOf(dir);
+  const fs: SaveFs = { ...(nodeFs as unknown as SaveFs), ...options.fs };
+  return {
+    async save(artifacts) {
+      const { dir: written, modelJsonBytes } = await saveFolder(artifacts, folder, fs);
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', modelTopologyBytes: modelJsonBytes }, dir: written } as tf.io.SaveResult;
+    },
+    load: () => loadFolder(folder),
+  };
+}
+
+/** True for the strings the folder router serves: `file://…`, and anything without a `scheme://`. */
+export function isFolderTarget(target: string): boolean {
+  return target.startsWith('file://') || !/^[a-z][a-z0-9+.-]*:\/\//i.test(target);
+}
+
+/** `tf.io` router for folders: claims `file://` URLs and scheme-less paths. */
+export function folderRouter(url: string | string[]): tf.io.IOHandler {
+  // tf.io's IORouter type says IOHandler, but routers return null for URLs they do not serve.
+  return (typeof url === 'string' && isFolderTarget(url) ? modelFolderHandler(url) : null) as tf.io.IOHandler;
+}
