@@ -10,7 +10,12 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message } from 'esbuild';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** This file (ESM: `import.meta.url`; tsx runs it as CJS from the repository root, without `"type": "module"`). */
+function thisFile(): string {
+  return typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
+}
+
+const repo = path.resolve(path.dirname(thisFile()), '..');
 
 /** The packages whose main entry must bundle for a browser. */
 export const BROWSER_PACKAGES = ['core', 'data', 'augment', 'models', 'train', 'callbacks', 'explain'] as const;
@@ -36,6 +41,14 @@ function isNativePackage(pkg: { name: string; json: Record<string, unknown> }): 
   return ['node-gyp-build', 'bindings', 'prebuild-install', 'node-addon-api'].some((d) => d in deps);
 }
 
+/** esbuild in memory for a browser, with the metafile (inputs and their imports). */
+function bundle(entry: string) {
+  return build({
+    entryPoints: [entry], bundle: true, write: false, platform: 'browser', format: 'esm', metafile: true, logLevel: 'silent',
+    outdir: path.join(path.dirname(entry), '.browser-check'),
+  });
+}
+
 function describeMessage(m: Message): string {
   const where = m.location ? `${path.relative(repo, m.location.file)}:${m.location.line}` : '(unknown)';
   return `${where}: ${m.text}`;
@@ -48,12 +61,9 @@ function describeMessage(m: Message): string {
  */
 export async function checkBrowserEntry(entry: string): Promise<string[]> {
   const problems: string[] = [];
-  let result;
+  let result: Awaited<ReturnType<typeof bundle>>;
   try {
-    result = await build({
-      entryPoints: [entry], bundle: true, write: false, platform: 'browser', format: 'esm', metafile: true, logLevel: 'silent',
-      outdir: path.join(path.dirname(entry), '.browser-check'),
-    });
+    result = await bundle(entry);
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors ?? [];
     if (errors.length === 0) throw err;
@@ -88,11 +98,12 @@ export async function checkAllBrowserEntries(log: (line: string) => void = conso
   return failures;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const failures = await checkAllBrowserEntries();
-  if (failures > 0) {
-    console.error(`check-browser-bundles: ${failures} browser entr${failures === 1 ? 'y is' : 'ies are'} not browser-safe`);
-    process.exit(1);
-  }
-  console.log(`check-browser-bundles: all ${BROWSER_PACKAGES.length} browser entries bundle for platform 'browser'`);
+if (process.argv[1] && path.resolve(process.argv[1]) === thisFile()) {
+  void checkAllBrowserEntries().then((failures) => {
+    if (failures > 0) {
+      console.error(`check-browser-bundles: ${failures} browser entr${failures === 1 ? 'y is' : 'ies are'} not browser-safe`);
+      process.exit(1);
+    }
+    console.log(`check-browser-bundles: all ${BROWSER_PACKAGES.length} browser entries bundle for platform 'browser'`);
+  });
 }

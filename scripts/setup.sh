@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine (Debian, Node 20) to build, run and test the toolkit. Idempotent.
 #  - apt: libdnnl-dev (oneDNN, the native backend's library), chromium and fonts-dejavu-core (the report's and
-#    the web demo's browser tests, chart text), clang-format (CI's check of the native sources), each only when
-#    missing;
+#    the web demo's browser tests, chart text), clang-format (CI's check of the native sources), python3-torch and
+#    python3-torchvision (parity tests that generate PyTorch fixtures), each only when missing;
 #  - pnpm 10.34.9 when pnpm is missing (pnpm 11 needs Node 22);
 #  - workspace dependencies (frozen lockfile; builds the native addon), then every package.
 set -euo pipefail
@@ -13,6 +13,8 @@ missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
 command -v clang-format >/dev/null 2>&1 || missing+=(clang-format)
+# PyTorch for the parity tests that generate their fixtures (Debian's python3-torch 1.13)
+/usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1 || missing+=(python3-torch python3-torchvision)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

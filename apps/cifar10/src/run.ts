@@ -50,7 +50,7 @@ export async function runCifar10(
   flags: Cifar10Flags,
   log: (line: string) => void = console.log,
 ): Promise<{ summary: RunSummary; history: History } | undefined> {
-  let entry;
+  let entry: ReturnType<typeof getModelEntry>;
   try {
     entry = getModelEntry(flags.model);
   } catch {

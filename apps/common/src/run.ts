@@ -5,7 +5,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '@cnn/backend-onednn';
 import { EarlyStopping, LRSchedulerCallback, ModelCheckpoint, ModelDebugger, lrFind } from '@cnn/callbacks';
 import { writeLrFinderPlot } from '@cnn/callbacks/node';
-import { type ImageDataset } from '@cnn/data';
+import type { ImageDataset } from '@cnn/data';
 import { writeJsonAtomic } from '@cnn/data/node';
 import { analyzeRun, writeReport } from '@cnn/explain/node';
 import { formatSummary, summary } from '@cnn/models';

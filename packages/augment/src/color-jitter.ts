@@ -25,7 +25,7 @@ export interface ColorJitterParams {
   factors: Float32Array[];
 }
 
-const BRIGHTNESS = 0;
+const _BRIGHTNESS = 0;
 const CONTRAST = 1;
 const SATURATION = 2;
 const HUE = 3;

@@ -8,7 +8,7 @@ import { checkImages, checkNonNegative } from './transform.js';
  * `Gamma(shape + 1) · U^(1/shape)`.
  */
 export function sampleGamma(rng: Rng, shape: number): number {
-  if (shape < 1) return sampleGamma(rng, shape + 1) * Math.pow(1 - rng.next(), 1 / shape);
+  if (shape < 1) return sampleGamma(rng, shape + 1) * (1 - rng.next()) ** (1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {

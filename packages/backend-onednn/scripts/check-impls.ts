@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';  // registers the gradients
 
-import { describeShapeCase, getBinding, NETWORK_SHAPES, runShapeCase } from '../src/index.js';
+import { getBinding } from '../src/index.js';
+import { describeShapeCase, NETWORK_SHAPES, runShapeCase } from './network-shapes.js';
 
 async function main(): Promise<void> {
   const only = process.argv.includes('--network') ? process.argv[process.argv.indexOf('--network') + 1] : undefined;

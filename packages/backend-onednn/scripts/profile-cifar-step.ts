@@ -12,7 +12,7 @@
  * Data is random (timing only).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { cifar10Net } from '../../models/src/index.js';
 import { SGD } from '../../train/src/optimizers/sgd.js';

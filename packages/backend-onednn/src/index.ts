@@ -15,8 +15,6 @@ export type { ConvAlgorithm, NativeInferenceGraph, OnednnBinding, OnednnInfo, Pr
 export { BACKEND_PRIORITY, NATIVE_KERNEL_NAMES, registerOnednnBackend } from './register.js';
 export { selectBackend, BACKEND_CHOICES } from './select-backend.js';
 export type { BackendChoice, SelectBackendOptions, SelectedBackend } from './select-backend.js';
-export { describeShapeCase, NETWORK_SHAPES, runShapeCase } from './shapes.js';
-export type { ShapeCase } from './shapes.js';
 export { getConvAlgorithm, getInfo, getPrimitiveImpls, getWinogradTile, setConvAlgorithm, setWinogradTile } from './info.js';
 export { InferenceGraph } from './inference-graph.js';
 export type {

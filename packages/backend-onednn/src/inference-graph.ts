@@ -102,10 +102,12 @@ export interface InferenceGraphOptions {
 
 /**
  * A native inference graph over float32 NHWC images: every op runs on oneDNN primitives or the backend's
- * native loops (3x3 convolutions with 64+ channels on Winograd, filter transforms done once), with no tfjs
- * dispatch between them. For each batch size it keeps a plan (primitives and activation buffers, assigned by
- * liveness) and reuses it. Results equal tfjs' `predict` on this backend up to float32 rounding (~1e-5
- * relative with the default F(4x4, 3x3) Winograd tile, ~1e-6 with `winogradTile: 2`).
+ * native loops, with no tfjs dispatch between them. 3x3 stride-1 convolutions with 16+ channels on each side
+ * run, by default (`winogradTile: 'auto'`), the fastest of oneDNN's direct kernel and Winograd F(2x2, 3x3) /
+ * F(4x4, 3x3), measured per batch size; with `winogradTile: 2 | 4` those with 64+ channels each side run that
+ * Winograd tile (filter transforms done once). For each batch size it keeps a plan (primitives and activation
+ * buffers, assigned by liveness) and reuses it. Results equal tfjs' `predict` on this backend up to float32
+ * rounding (~1e-5 relative where F(4x4, 3x3) runs, ~1e-6 with F(2x2, 3x3) or direct kernels).
  *
  * Not thread-safe (one call at a time, like the rest of the binding); `dispose()` frees the native memory.
  */

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';  // registers the gradients (tfjs-core's CJS entry does not)
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { describeShapeCase, getBinding, NETWORK_SHAPES, runShapeCase } from './index.js';
+import { getBinding } from './index.js';
+import { describeShapeCase, NETWORK_SHAPES, runShapeCase } from '../scripts/network-shapes.js';
 
 describe('network shapes run on optimised oneDNN implementations', () => {
   beforeAll(async () => {

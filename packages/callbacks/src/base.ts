@@ -19,9 +19,10 @@ export interface MonitorOptions {
 }
 
 /**
- * Shared monitoring logic of {@link EarlyStopping}, {@link ModelCheckpoint} and the plateau scheduler
- * (as Keras 3's `MonitorCallback`): resolves the mode, reads the monitored value from the logs and
- * decides improvement with `minDelta` written once.
+ * Shared monitoring logic of `EarlyStopping` and `ModelCheckpoint` (as Keras 3's `MonitorCallback`): resolves
+ * the mode, reads the monitored value from the logs and decides improvement with `minDelta`, written once.
+ * (`@cnn/train`'s `ReduceLROnPlateau`, driven by `LRSchedulerCallback`, keeps PyTorch's own `threshold` /
+ * `threshold_mode` rules instead.)
  */
 export abstract class MonitorCallback extends Callback {
   /** Monitored log key. */

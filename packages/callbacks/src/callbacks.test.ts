@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { chartFolder } from '@cnn/core/node';
-import { Adam, LambdaCallback, OneCycleLR, SGD, fit, type SchedulerSpec } from '@cnn/train';
+import { Adam, LambdaCallback, type OneCycleLR, SGD, fit, type SchedulerSpec } from '@cnn/train';
 import { hasCheckpoint, loadCheckpoint } from '@cnn/train/node';
 import { TerminateOnNaN } from './loggers';
 import { HistoryLogger } from './node/history-logger';

@@ -40,6 +40,7 @@ export class CnnError extends Error {
   static isInstance<T extends abstract new (...args: never[]) => CnnError>(this: T, error: unknown): error is InstanceType<T> {
     if (typeof error !== 'object' || error === null) return false;
     const names = (error as Record<symbol, unknown>)[MARKER];
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass the check is called on (TrainError.isInstance)
     return Array.isArray(names) && names.includes((this as unknown as { name: string }).name);
   }
 }

@@ -101,7 +101,15 @@ export function layerGraph(model: tfl.LayersModel, where = 'layerGraph'): LayerG
   }
   const outputs = model.outputs.map((t) => {
     const name = known.get(t.id);
-    if (name === undefined) throw new CnnError(`${where}: model '${model.name}' output ${t.name} was not reached`);
+    if (name === undefined) {
+      // A layer applied again to its own output (or to a later value) leaves the output unreached.
+      const shared = model.layers.find((l) => (l as unknown as { inboundNodes: unknown[] }).inboundNodes.length > 1);
+      if (shared) {
+        const n = (shared as unknown as { inboundNodes: unknown[] }).inboundNodes.length;
+        throw new UnsupportedLayerError(where, shared.name, shared.getClassName(), `the layer is called ${n} times; shared layers are not supported`);
+      }
+      throw new CnnError(`${where}: model '${model.name}' output ${t.name} was not reached`);
+    }
     return name;
   });
   for (const n of outputs) consumers.set(n, (consumers.get(n) ?? 0) + 1);

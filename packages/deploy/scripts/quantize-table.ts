@@ -4,7 +4,7 @@
  * / float16 / uint8 weights (saveModelFiles → loadModelFiles) and ONNX float32 / int8 (onnxruntime-node),
  * accuracy on the 10,000 test images and the delta vs float32, and tfjs predict time for the test set.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';

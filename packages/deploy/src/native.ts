@@ -125,7 +125,10 @@ export function nativeGraphOps(model: tfl.LayersModel): { inputShape: [number, n
     const padded = pending.get(node.inputs[0]!);
     if (padded && node.className !== 'Conv2D') unsupported(`reads the ZeroPadding2D '${node.inputs[0]}'; only a convolution takes one natively`);
     const activation = (act: string, base: (a: Act) => GraphOp): void => {
-      if (act === 'linear' || act === 'relu') return push(node.name, base(act));
+      if (act === 'linear' || act === 'relu') {
+        push(node.name, base(act));
+        return;
+      }
       if (act !== 'softmax') unsupported(`activation '${act}' (native graphs run linear, relu and softmax)`);
       push(`${node.name}/linear`, base('linear'));
       push(node.name, { op: 'softmax', inputs: [ops.length] });

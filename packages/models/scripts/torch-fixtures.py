@@ -24,8 +24,6 @@ import torch.nn as nn
 import torchvision
 from torchvision.models.resnet import BasicBlock, Bottleneck
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'shared', 'anchors'))
-sys.path.insert(0, '/work/shared/anchors')
 
 
 def write_safetensors(path, tensors):
@@ -51,6 +49,24 @@ def write_safetensors(path, tensors):
         for b in blobs:
             f.write(b)
     os.replace(tmp, path)
+
+
+class MNISTNet(nn.Module):
+    """The chapter's MNISTNet: conv5x5(32) → pool → conv5x5(64) → pool → fc(128) → dropout → fc(10) (184,586 parameters)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, kernel_size=5)
+        self.conv2 = nn.Conv2d(32, 64, kernel_size=5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.fc1 = nn.Linear(64 * 4 * 4, 128)
+        self.fc2 = nn.Linear(128, 10)
+        self.dropout = nn.Dropout(0.5)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.conv1(x)))
+        x = self.pool(torch.relu(self.conv2(x)))
+        return self.fc2(self.dropout(torch.relu(self.fc1(x.flatten(1)))))
 
 
 class TinyResNet(nn.Module):
@@ -106,7 +122,6 @@ def build(name):
     if name == 'resnet_w4_bottleneck':
         return TinyResNet(Bottleneck, [1, 1, 1, 1], 4, 3, 'imagenet'), (2, 3, 32, 32)
     if name == 'mnistnet':
-        from pytorch_reference import MNISTNet
         return MNISTNet(), (2, 1, 28, 28)
     if name == 'mobilenet_v2':
         return torchvision.models.mobilenet_v2(num_classes=10), (2, 3, 32, 32)

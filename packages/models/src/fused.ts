@@ -14,7 +14,7 @@
  * model loads anywhere TF.js runs, as the stock layers.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { RELU_BIAS_GRAD_KERNEL } from '@cnn/core';
 
 /**

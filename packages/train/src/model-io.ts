@@ -48,7 +48,7 @@ export async function modelArtifacts(model: tfl.LayersModel): Promise<tf.io.Mode
     artifacts = a;
     return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
   }));
-  if (!artifacts || !artifacts.weightSpecs) throw new TrainError('saveModel: the model produced no weight specs');
+  if (!artifacts?.weightSpecs) throw new TrainError('saveModel: the model produced no weight specs');
   return artifacts;
 }
 

@@ -22,7 +22,10 @@ export interface SchedulerState {
   lastEpoch: number;
   /** Rate after the last step (PyTorch's `get_last_lr()[0]`). */
   lastLr: number;
-  /** The optimizer's rate when the scheduler was created (PyTorch's `initial_lr`). */
+  /**
+   * The rate the schedule is computed from (PyTorch's `initial_lr`): the optimizer's rate when the scheduler was
+   * created unless the constructor was given one, and reset by `SequentialLR` when it hands over to this scheduler.
+   */
   baseLr: number;
   /** Scheduler-specific fields (e.g. `T_cur` of warm restarts, the inner state of a warmup). */
   extra?: Record<string, unknown>;

@@ -14,7 +14,7 @@ import { DataLoader, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data'
 import { loadMnist, writeJsonAtomic } from '@cnn/data/node';
 import { ModelEnsemble, cifar10Net, densenetCifar, improvedMnistNet, mnistNet, resnet18 } from '@cnn/models';
 import { Adam, type BatchSource } from '@cnn/train';
-import { type EnsembleMemberSpec } from '../src/index';
+import type { EnsembleMemberSpec } from '../src/index';
 import { trainEnsemble } from '../src/index';
 import { cifar, loader, markdownTable, useBackend } from './common';
 

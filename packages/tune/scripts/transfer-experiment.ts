@@ -65,7 +65,7 @@ const scratchAcc = (await evaluate(scratch, loader(vehTest, 256, false, 0))).acc
 
 const pct = (a: number): string => `${(100 * a).toFixed(2)} %`;
 const table = markdownTable(
-  ['model (ResNet-18, CIFAR stem, width ' + width + ')', 'labelled vehicle images', 'epochs', 'vehicle test accuracy'],
+  [`model (ResNet-18, CIFAR stem, width ${width})`, 'labelled vehicle images', 'epochs', 'vehicle test accuracy'],
   [
     [`transfer from animals (pretrain ${pretrainEpochs} ep, animal test acc ${pct(pretrainAcc)}), staged ${e1}+${e2}+${e3}`, vehTrain.length, epochsTotal, pct(transferAcc)],
     ['from scratch', vehTrain.length, epochsTotal, pct(scratchAcc)],

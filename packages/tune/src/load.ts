@@ -25,7 +25,7 @@ export async function loadLayersModelFrom(source: string): Promise<tfl.LayersMod
   } catch (err) {
     throw new Error(`loadLayersModelFrom: ${source} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (!json || !json.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`loadLayersModelFrom: ${source} must have modelTopology and a weightsManifest array`);
+  if (!json?.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`loadLayersModelFrom: ${source} must have modelTopology and a weightsManifest array`);
   const baseUrl = new URL('.', source);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];

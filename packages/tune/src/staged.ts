@@ -68,7 +68,10 @@ export interface StagedFineTuneResult {
 }
 
 function applyTrainable(model: tfl.LayersModel, t: PhaseTrainable, phase: string): void {
-  if (t === 'all') return unfreezeAll(model);
+  if (t === 'all') {
+    unfreezeAll(model);
+    return;
+  }
   freezeAllButHead(model);
   if (t === 'head') return;
   if ('lastStages' in t) {

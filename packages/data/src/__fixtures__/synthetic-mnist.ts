@@ -46,8 +46,8 @@ export async function writeSyntheticMnist(dir: string, opts: SyntheticOptions = 
   const sfx = gzip ? '.gz' : '';
   const nLab = opts.nTrainLabels ?? nTrain;
   const trainLabels = opts.trainLabels ?? syntheticLabels(nLab);
-  await writeIdx(join(dir, 'train-images-idx3-ubyte' + sfx), { dims: [nTrain, 28, 28], data: syntheticImages(nTrain) }, { gzip });
-  await writeIdx(join(dir, 'train-labels-idx1-ubyte' + sfx), { dims: [trainLabels.length], data: trainLabels }, { gzip });
-  await writeIdx(join(dir, 't10k-images-idx3-ubyte' + sfx), { dims: [nTest, 28, 28], data: syntheticImages(nTest) }, { gzip });
-  await writeIdx(join(dir, 't10k-labels-idx1-ubyte' + sfx), { dims: [nTest], data: syntheticLabels(nTest) }, { gzip });
+  await writeIdx(join(dir, `train-images-idx3-ubyte${sfx}`), { dims: [nTrain, 28, 28], data: syntheticImages(nTrain) }, { gzip });
+  await writeIdx(join(dir, `train-labels-idx1-ubyte${sfx}`), { dims: [trainLabels.length], data: trainLabels }, { gzip });
+  await writeIdx(join(dir, `t10k-images-idx3-ubyte${sfx}`), { dims: [nTest, 28, 28], data: syntheticImages(nTest) }, { gzip });
+  await writeIdx(join(dir, `t10k-labels-idx1-ubyte${sfx}`), { dims: [nTest], data: syntheticLabels(nTest) }, { gzip });
 }

@@ -292,7 +292,7 @@ export async function ensureCifar10Jpeg(opts: EnsureCifar10JpegOptions = {}): Pr
   if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
     throw new Error(`ensureCifar10Jpeg: limitPerClass must be a positive integer. Received: limitPerClass=${String(n)}`);
   }
-  let st;
+  let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(archive);
   } catch (err) {

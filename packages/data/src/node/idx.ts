@@ -25,12 +25,12 @@ export interface IdxArray {
 
 /** IDX dtype codes and their names; only `0x08` (unsigned byte) is supported. */
 const IDX_DTYPES: Record<number, string> = {
-  0x08: 'uint8',
-  0x09: 'int8',
-  0x0b: 'int16',
-  0x0c: 'int32',
-  0x0d: 'float32',
-  0x0e: 'float64',
+  8: 'uint8',
+  9: 'int8',
+  11: 'int16',
+  12: 'int32',
+  13: 'float32',
+  14: 'float64',
 };
 
 /** True when `bytes` starts with the gzip magic number `1f 8b` (RFC 1952). */
@@ -39,7 +39,7 @@ export function isGzip(bytes: Uint8Array): boolean {
 }
 
 function hex(b: number): string {
-  return '0x' + b.toString(16).padStart(2, '0');
+  return `0x${b.toString(16).padStart(2, '0')}`;
 }
 
 /**

@@ -105,7 +105,7 @@ export async function scanImageFolder(root: string, opts: ImageFolderOptions = {
   checkOptions(opts);
   const abs = resolve(root);
   const exts = new Set((opts.extensions ?? IMAGE_EXTENSIONS).map((e) => e.toLowerCase()));
-  let entries;
+  let entries: import('node:fs').Dirent[];
   try {
     entries = await readdir(abs, { withFileTypes: true });
   } catch (err) {

@@ -111,7 +111,7 @@ async function fileExists(path: string): Promise<boolean> {
 
 /** Path of `base` (raw) or `base.gz` in `dir`, raw preferred, or `undefined`. */
 async function findFile(dir: string, base: string): Promise<string | undefined> {
-  for (const candidate of [join(dir, base), join(dir, base + '.gz')]) {
+  for (const candidate of [join(dir, base), join(dir, `${base}.gz`)]) {
     if (await fileExists(candidate)) return candidate;
   }
   return undefined;
@@ -133,7 +133,7 @@ async function locate(
     const paths = new Map<string, string>();
     for (const f of files) {
       const p = await findFile(dir, f);
-      if (p === undefined) tried.push(join(dir, f), join(dir, f + '.gz'));
+      if (p === undefined) tried.push(join(dir, f), join(dir, `${f}.gz`));
       else paths.set(f, p);
     }
     if (paths.size === files.length) return { paths };
@@ -150,7 +150,7 @@ async function downloadMissing(
 ): Promise<void> {
   for (const f of files) {
     if ((await findFile(dir, f)) !== undefined) continue;
-    const resource = resources.find((r) => r.file === f + '.gz');
+    const resource = resources.find((r) => r.file === `${f}.gz`);
     if (resource === undefined) throw new Error(`no download resource for ${f}`);
     const errors: string[] = [];
     let ok = false;

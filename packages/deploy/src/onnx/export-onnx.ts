@@ -1,8 +1,8 @@
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import protobuf from 'protobufjs';
 import { writeFileAtomic } from '@cnn/core/node';
 import { DeployError, UnsupportedLayerError } from '../errors';
-import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from '../layer-graph';
+import { INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from '../layer-graph';
 import { ONNX_PROTO, OnnxAttributeType, OnnxDataType } from './onnx-schema';
 
 /** Options of {@link exportOnnx}. */

@@ -81,9 +81,9 @@ describe('images', () => {
 
 describe('histogram and atomic writes', () => {
   it('bins values and handles constant input without NaN', () => {
-    expect(histogram('h', [0, 1, 2, 3], 2)).toEqual({ name: 'h', edges: [0, 1.5, 3], counts: [2, 2] });
-    expect(histogram('c', [2, 2, NaN], 2)).toEqual({ name: 'c', edges: [1.5, 2, 2.5], counts: [0, 2] });
-    expect(() => histogram('n', [NaN])).toThrow(/no finite value/);
+    expect(histogram('h', [0, 1, 2, 3], 2)).toEqual({ name: 'h', edges: [0, 1.5, 3], counts: [2, 2], nonFinite: 0 });
+    expect(histogram('c', [2, 2, NaN], 2)).toEqual({ name: 'c', edges: [1.5, 2, 2.5], counts: [0, 2], nonFinite: 1 });
+    expect(histogram('n', [NaN], 2)).toEqual({ name: 'n', edges: [0, 0.5, 1], counts: [0, 0], nonFinite: 1 });
   });
 
   it('writes JSON atomically without leaving temporary files', async () => {

@@ -10,7 +10,7 @@ import { layerInit, type InitScheme } from '../init';
 export function findHead(model: tfl.LayersModel): tfl.layers.Layer {
   if (model.outputs.length !== 1) throw new Error(`findHead: model '${model.name}' has ${model.outputs.length} outputs; expected 1`);
   const layer = model.layers[model.layers.length - 1];
-  if (!layer || layer.getClassName() !== 'Dense') {
+  if (layer?.getClassName() !== 'Dense') {
     throw new Error(`findHead: the output layer of model '${model.name}' is ${layer ? `'${layer.name}' (${layer.getClassName()})` : 'missing'}; expected a Dense classifier`);
   }
   return layer;

@@ -32,6 +32,12 @@ function hasTorch(): boolean {
   }
 }
 const TORCH = existsSync(PYTHON) && hasTorch();
+
+// The parity tests below generate their fixtures with PyTorch; CI has it (scripts/setup.sh installs
+// python3-torch), so there a missing torch fails loudly instead of skipping.
+it.runIf(process.env.CI === 'true')('CI has /usr/bin/python3 with torch and torchvision for the parity fixtures', () => {
+  expect(TORCH, 'apt-get install -y python3-torch python3-torchvision').toBe(true);
+});
 let generated = '';
 
 beforeAll(() => {

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BatchNorm } from '../batch-norm';
+import type { BatchNorm } from '../batch-norm';
 import { GELU } from '../gelu';
 import { getModel, getModelEntry } from '../registry';
 import { formatSummary, summary } from '../summary';

@@ -66,7 +66,7 @@ export async function readResults(file: string): Promise<SearchResults | undefin
   } catch (err) {
     throw new Error(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (!r || r.version !== 1 || !Array.isArray(r.trials)) throw new Error(`${file} is not a search results file (version 1 with a trials array)`);
+  if (r?.version !== 1 || !Array.isArray(r.trials)) throw new Error(`${file} is not a search results file (version 1 with a trials array)`);
   return r;
 }
 
@@ -94,7 +94,7 @@ export function resultsCsv(r: SearchResults): string {
   const metricKeys = [...new Set(sorted.flatMap((t) => Object.keys(t.metrics)))].filter((k) => k !== r.metric);
   const head = ['rank', 'id', 'status', 'budget', 'rung', r.metric, 'seconds', ...cfgKeys, ...metricKeys, 'error'];
   const rows = sorted.map((t, i) => [i + 1, t.id, t.status, t.budget, t.rung, t.metric, +t.seconds.toFixed(3), ...cfgKeys.map((k) => t.config[k]), ...metricKeys.map((k) => t.metrics[k]), t.error].map(csvCell).join(','));
-  return [head.map(csvCell).join(','), ...rows].join('\n') + '\n';
+  return `${[head.map(csvCell).join(','), ...rows].join('\n')}\n`;
 }
 
 /** A fixed-width console table of the trials, best first (at most `limit` rows, default 20). */

@@ -49,7 +49,7 @@ export function serveTrial(fn: TrialFn): void {
   process.once('message', async (raw: unknown) => {
     const m = raw as RunMessage;
     try {
-      if (!m || m.type !== 'run') throw new Error(`serveTrial: unexpected message ${JSON.stringify(raw)}`);
+      if (m?.type !== 'run') throw new Error(`serveTrial: unexpected message ${JSON.stringify(raw)}`);
       const value = await fn(m.config, { budget: m.budget, trialId: m.trialId, seed: m.seed, rung: m.rung, log: (line) => void send({ type: 'log', line }) });
       const ok = typeof value === 'number' || (value && typeof value === 'object' && Object.values(value).every((v) => typeof v === 'number'));
       if (!ok) throw new Error(`trial returned ${JSON.stringify(value)}; expected a number or a record of numbers`);

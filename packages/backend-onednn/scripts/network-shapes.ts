@@ -1,5 +1,5 @@
 /**
- * Every conv / pool / dense shape used by the project's networks (MNISTNet, ImprovedMNISTNet, CIFAR10Net) at
+ * The benchmarks' table: every conv / pool / dense shape used by the apps' networks (MNISTNet, ImprovedMNISTNet, CIFAR10Net) at
  * training and single-image batch sizes, so tests and `scripts/check-impls.ts` can assert that none of them
  * runs on a slow oneDNN `ref:` implementation.
  */

@@ -1,0 +1,77 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDemo } from '../scripts/build';
+import { serveStatic } from './static-server';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = await fs.access(CHROMIUM).then(() => true, () => false);
+/** Test loss the page must reach after one epoch on 2,000 images (the 2,000 test images; chance is ln 10 ≈ 2.30). */
+const MAX_TEST_LOSS = 0.9;
+
+// CI installs Chromium (scripts/setup.sh): there a missing browser fails instead of skipping.
+it.runIf(process.env.CI === 'true')('CI has Debian Chromium for the browser tests', () => {
+  expect(haveChromium, `${CHROMIUM} is missing: apt-get install -y chromium`).toBe(true);
+});
+
+describe.skipIf(!haveChromium)(`training page in headless Chromium (${CHROMIUM})`, () => {
+  let browser: BrowserContext;
+  let page: Page;
+  let server: Awaited<ReturnType<typeof serveStatic>>;
+  let profile: string;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    server = await serveStatic(await buildDemo(path.join(os.tmpdir(), `web-demo-train-dist-${process.pid}`)));
+    profile = await fs.mkdtemp(path.join(os.tmpdir(), 'web-demo-train-chromium-'));
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM, headless: true, viewport: { width: 1100, height: 760 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+    page = browser.pages()[0] ?? await browser.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (profile) await fs.rm(profile, { recursive: true, force: true });
+  });
+
+  it('trains one epoch on 2,000 images, reaches the stated test loss, and explains a drawn digit with a finite Grad-CAM map', async () => {
+    await page.goto(`${server.url}/train.html?n=2000&epochs=1&auto=1`);
+    await page.waitForSelector('body[data-trained="true"], body[data-error]', { timeout: 540_000 });
+    const state = await page.evaluate(() => (window as unknown as { trainPage: Record<string, unknown> }).trainPage);
+    console.log(`train page: backend ${String(state.backend)}, test loss ${String(state.testLoss)}, test accuracy ${String(state.testAccuracy)}`);
+    expect(state.error, String(state.error)).toBeUndefined();
+    expect(['webgpu', 'webgl', 'cpu']).toContain(state.backend);
+    expect(await page.textContent('#backend')).toBe(state.backend);
+    expect(state.epochs).toBe(1);
+    expect(state.testLoss as number).toBeLessThan(MAX_TEST_LOSS);
+    expect(await page.locator('#chart svg').count()).toBe(1);
+    expect(await page.evaluate(() => (document.getElementById('progress') as HTMLProgressElement).value)).toBe(63); // ceil(2000 / 32) batches
+
+    const box = (await page.locator('#pad').boundingBox())!;
+    await page.mouse.move(box.x + 140, box.y + 40);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 140, box.y + 240, { steps: 12 });
+    await page.mouse.up();
+    await page.click('#explain');
+    await page.waitForSelector('body[data-explained="true"], body[data-error]', { timeout: 60_000 });
+    const cam = (await page.evaluate(() => (window as unknown as { trainPage: { cam?: { finite: boolean; min: number; max: number; predicted: number } } }).trainPage.cam))!;
+    expect(cam.finite).toBe(true);
+    expect(cam.min).toBeGreaterThanOrEqual(0);
+    expect(cam.max).toBeLessThanOrEqual(1);
+    expect(cam.predicted).toBeGreaterThanOrEqual(0);
+
+    const dir = path.join(root, 'test-artifacts');
+    await fs.mkdir(dir, { recursive: true });
+    const shot = await page.screenshot({ path: path.join(dir, 'train-page.png'), fullPage: true });
+    expect(shot.byteLength).toBeGreaterThan(10_000);
+    expect(errors).toEqual([]);
+  });
+});
