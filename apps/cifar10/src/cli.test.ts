@@ -29,3 +29,13 @@ describe('parseFlags (CIFAR-10)', () => {
     expect(() => parseFlags(argv)).toThrow(message);
   });
 });
+
+describe('--mixup / --cutmix', () => {
+  it('parse to the alpha of MixUp or CutMix and exclude each other', () => {
+    expect(parseFlags(['--mixup', '0.2']).mixup).toBe(0.2);
+    expect(parseFlags(['--cutmix', '1']).cutmix).toBe(1);
+    expect(parseFlags([]).mixup).toBeUndefined();
+    expect(() => parseFlags(['--mixup', '0.2', '--cutmix', '1'])).toThrow('--mixup and --cutmix exclude each other; choose one');
+    expect(() => parseFlags(['--mixup', '0'])).toThrow('--mixup must be a positive number, got "0"');
+  });
+});

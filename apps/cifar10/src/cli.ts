@@ -1,4 +1,4 @@
-import { oneOf, parseTrainingArgs, resolveUserPath, positiveInt, trainingUsage, UsageError, type TrainingDefaults, type TrainingFlags } from '@cnn/app-common';
+import { oneOf, parseTrainingArgs, resolveUserPath, positiveInt, trainingUsage, UsageError, type TrainingDefaults, type TrainingFlags, positiveNumber } from '@cnn/app-common';
 
 /** Augmentation presets: the chapter's `standard` (RandomCrop 32 pad 4, flip, ColorJitter 0.2) or `none`. */
 export const AUGMENT_NAMES = ['standard', 'none'] as const;
@@ -20,6 +20,10 @@ export interface Cifar10Flags extends TrainingFlags {
   milestones: number[];
   /** `--subset N`: train on N training images drawn at random (seeded) — a class-balanced quick run. */
   subset?: number;
+  /** `--mixup ALPHA`: MixUp (Beta(α, α) mixing of each batch, soft labels) after the augmentation. */
+  mixup?: number;
+  /** `--cutmix ALPHA`: CutMix (a Beta(α, α)-sized box from the partner image, soft labels); not with `--mixup`. */
+  cutmix?: number;
 }
 
 export const USAGE = `Usage: pnpm cifar10 -- [flags]
@@ -28,6 +32,8 @@ export const USAGE = `Usage: pnpm cifar10 -- [flags]
   --augment standard|none     standard = RandomCrop(32, pad 4) + horizontal flip + ColorJitter(0.2, 0.2, 0.2)
   --milestones A,B            MultiStepLR milestones in epochs, gamma 0.1 (default 25,40)
   --subset N                  train on N random training images (seeded)
+  --mixup ALPHA               MixUp with Beta(ALPHA, ALPHA) weights (soft labels), e.g. 0.2
+  --cutmix ALPHA              CutMix with Beta(ALPHA, ALPHA) box areas (soft labels), e.g. 1; not with --mixup
 ${trainingUsage(CIFAR10_DEFAULTS)}`;
 
 function milestones(flag: string, value: string): number[] {
@@ -49,7 +55,10 @@ export function parseFlags(argv: string[]): Cifar10Flags {
     augment: { type: 'string', default: 'standard' },
     milestones: { type: 'string', default: '25,40' },
     subset: { type: 'string' },
+    mixup: { type: 'string' },
+    cutmix: { type: 'string' },
   }, USAGE);
+  if (values.mixup !== undefined && values.cutmix !== undefined) throw new UsageError('--mixup and --cutmix exclude each other; choose one');
   const ms = milestones('--milestones', values.milestones as string);
   return {
     ...flags,
@@ -59,5 +68,7 @@ export function parseFlags(argv: string[]): Cifar10Flags {
     augment: oneOf('--augment', values.augment as string, AUGMENT_NAMES),
     milestones: ms,
     subset: values.subset === undefined ? undefined : positiveInt('--subset', values.subset as string),
+    mixup: values.mixup === undefined ? undefined : positiveNumber('--mixup', values.mixup as string),
+    cutmix: values.cutmix === undefined ? undefined : positiveNumber('--cutmix', values.cutmix as string),
   };
 }

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { runTraining, UsageError, type RunSummary, sharedCifar10Archive } from '@cnn/app-common';
-import { AugmentedLoader, ColorJitter, Compose, Normalize, RandomCrop, RandomHorizontalFlip } from '@cnn/augment';
+import { AugmentedLoader, ColorJitter, Compose, CutMix, MixUp, Normalize, RandomCrop, RandomHorizontalFlip } from '@cnn/augment';
 import { augmentationPreview } from '@cnn/augment/node';
 import { CIFAR10_MEAN, CIFAR10_STD, DataLoader, createRng, shuffleInPlace, type ImageDataset } from '@cnn/data';
 import { loadCifar10, writeFileAtomic } from '@cnn/data/node';
@@ -88,7 +88,10 @@ export async function runCifar10(
     title: `CIFAR-10 — ${flags.model}`,
     modelName: flags.model,
     buildModel: () => getModel(flags.model, { seed: flags.seed }),
-    train: new AugmentedLoader(trainLoader, cifar10Augmentation(flags.augment), { seed: flags.seed }),
+    train: new AugmentedLoader(trainLoader, cifar10Augmentation(flags.augment), {
+      seed: flags.seed,
+      mix: flags.mixup !== undefined ? new MixUp(flags.mixup, 10) : flags.cutmix !== undefined ? new CutMix(flags.cutmix, 10) : undefined,
+    }),
     test: new DataLoader(data.test, { batchSize: 500, mean: CIFAR10_MEAN, std: CIFAR10_STD }),
     testDataset: data.test,
     normalize: { mean: [...CIFAR10_MEAN], std: [...CIFAR10_STD] },

@@ -2,16 +2,15 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo } from '../scripts/build';
+import { CHROMIUM, haveChromium, launchChromium } from './chromium';
 import { serveStatic } from './static-server';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = await fs.access(CHROMIUM).then(() => true, () => false);
-/** Test loss the page must reach after one epoch on 2,000 images (the 2,000 test images; chance is ln 10 ≈ 2.30). */
-const MAX_TEST_LOSS = 0.9;
+/** Test loss the page must reach after one epoch on 2,000 images (on the 2,000 test images; chance is ln 10 ≈ 2.30; measured 0.525 on headless webgl). */
+const MAX_TEST_LOSS = 0.8;
 
 // CI installs Chromium (scripts/setup.sh): there a missing browser fails instead of skipping.
 it.runIf(process.env.CI === 'true')('CI has Debian Chromium for the browser tests', () => {
@@ -19,27 +18,19 @@ it.runIf(process.env.CI === 'true')('CI has Debian Chromium for the browser test
 });
 
 describe.skipIf(!haveChromium)(`training page in headless Chromium (${CHROMIUM})`, () => {
-  let browser: BrowserContext;
+  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   let server: Awaited<ReturnType<typeof serveStatic>>;
-  let profile: string;
-  const errors: string[] = [];
 
   beforeAll(async () => {
     server = await serveStatic(await buildDemo(path.join(os.tmpdir(), `web-demo-train-dist-${process.pid}`)));
-    profile = await fs.mkdtemp(path.join(os.tmpdir(), 'web-demo-train-chromium-'));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1100, height: 760 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
-    page = browser.pages()[0] ?? await browser.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    chrome = await launchChromium({ width: 1100, height: 760 });
+    page = chrome.page;
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await server?.close();
-    if (profile) await fs.rm(profile, { recursive: true, force: true });
   });
 
   it('trains one epoch on 2,000 images, reaches the stated test loss, and explains a drawn digit with a finite Grad-CAM map', async () => {
@@ -72,6 +63,6 @@ describe.skipIf(!haveChromium)(`training page in headless Chromium (${CHROMIUM})
     await fs.mkdir(dir, { recursive: true });
     const shot = await page.screenshot({ path: path.join(dir, 'train-page.png'), fullPage: true });
     expect(shot.byteLength).toBeGreaterThan(10_000);
-    expect(errors).toEqual([]);
+    expect(chrome.errors).toEqual([]);
   });
 });

@@ -2,15 +2,14 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo } from '../scripts/build';
 import { mnistPreprocess } from './preprocess';
+import { CHROMIUM, haveChromium, launchChromium } from './chromium';
 import { serveStatic } from './static-server';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = await fs.access(CHROMIUM).then(() => true, () => false);
 
 describe('mnistPreprocess', () => {
   it('crops, scales the longer side to 20 px and centres the mass at (14, 14)', () => {
@@ -32,30 +31,23 @@ describe('mnistPreprocess', () => {
 });
 
 describe.skipIf(!haveChromium)(`web demo in headless Chromium (${CHROMIUM})`, () => {
-  let browser: BrowserContext;
+  let chrome: Awaited<ReturnType<typeof launchChromium>>;
   let page: Page;
   let server: Awaited<ReturnType<typeof serveStatic>>;
-  let profile: string;
-  const errors: string[] = [];
+  let errors: string[] = [];
 
   beforeAll(async () => {
     server = await serveStatic(await buildDemo(path.join(os.tmpdir(), `web-demo-dist-${process.pid}`)));
-    profile = await fs.mkdtemp(path.join(os.tmpdir(), 'web-demo-chromium-'));
-    // A fresh profile folder (Playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 900, height: 600 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
-    page = browser.pages()[0] ?? await browser.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
+    chrome = await launchChromium({ width: 900, height: 600 });
+    page = chrome.page;
+    errors = chrome.errors;
     await page.goto(`${server.url}/`);
     await page.waitForSelector('body[data-ready="true"], body[data-error]', { timeout: 60_000 });
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await server?.close();
-    if (profile) await fs.rm(profile, { recursive: true, force: true });
   });
 
   async function draw(strokes: [number, number][][]): Promise<string> {
