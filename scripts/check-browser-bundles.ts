@@ -21,7 +21,15 @@ const repo = path.resolve(path.dirname(thisFile()), '..');
 export const BROWSER_PACKAGES = ['core', 'data', 'augment', 'models', 'train', 'callbacks', 'explain'] as const;
 
 /** Packages that are native whatever their package.json says. */
-const NATIVE_PACKAGES = new Set(['sharp', '@cnn/backend-onednn', 'onnxruntime-node', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'canvas', 'fsevents']);
+const NATIVE_PACKAGES = new Set([
+  'sharp',
+  '@cnn/backend-onednn',
+  'onnxruntime-node',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  'canvas',
+  'fsevents',
+]);
 
 /** The package.json owning `file` (nearest one with a `name`), or `undefined`. */
 function owningPackage(file: string): { name: string; json: Record<string, unknown> } | undefined {
@@ -44,7 +52,13 @@ function isNativePackage(pkg: { name: string; json: Record<string, unknown> }): 
 /** esbuild in memory for a browser, with the metafile (inputs and their imports). */
 function bundle(entry: string) {
   return build({
-    entryPoints: [entry], bundle: true, write: false, platform: 'browser', format: 'esm', metafile: true, logLevel: 'silent',
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'esm',
+    metafile: true,
+    logLevel: 'silent',
     outdir: path.join(path.dirname(entry), '.browser-check'),
   });
 }
@@ -74,7 +88,9 @@ export async function checkBrowserEntry(entry: string): Promise<string[]> {
     if (file.endsWith('.node')) problems.push(`${input}: native binary in the bundle`);
     const pkg = owningPackage(file);
     if (pkg && isNativePackage(pkg)) {
-      const importers = Object.entries(result.metafile.inputs).filter(([, v]) => v.imports.some((i) => i.path === input)).map(([k]) => k);
+      const importers = Object.entries(result.metafile.inputs)
+        .filter(([, v]) => v.imports.some((i) => i.path === input))
+        .map(([k]) => k);
       problems.push(`${input}: native package ${pkg.name} (imported by ${importers.join(', ') || 'the entry'})`);
     }
   }

@@ -28,7 +28,10 @@ describe('check-browser-bundles', () => {
   it(`every browser entry (${BROWSER_PACKAGES.map((p) => `@cnn/${p}`).join(', ')}) is browser-safe`, async () => {
     const lines: string[] = [];
     const failures = await checkAllBrowserEntries((l) => lines.push(l));
-    expect(lines.filter((l) => !l.endsWith('browser-safe')), lines.join('\n')).toEqual([]);
+    expect(
+      lines.filter((l) => !l.endsWith('browser-safe')),
+      lines.join('\n'),
+    ).toEqual([]);
     expect(failures).toBe(0);
   });
 });

@@ -14,18 +14,20 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const published = ['backend-onednn', 'data', 'models', 'train'];
 
 const stepScript = (style: 'esm' | 'cjs') => `
-${style === 'esm'
-  ? `import * as tf from '@tensorflow/tfjs-core';
+${
+  style === 'esm'
+    ? `import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '@cnn/backend-onednn';
 import { DataLoader, MNIST_MEAN, MNIST_STD } from '@cnn/data';
 import { loadMnist } from '@cnn/data/node';
 import { mnistNet, summary } from '@cnn/models';
 import { Adam, trainStep } from '@cnn/train';`
-  : `const tf = require('@tensorflow/tfjs-core');
+    : `const tf = require('@tensorflow/tfjs-core');
 const { selectBackend } = require('@cnn/backend-onednn');
 const { DataLoader, loadMnist, MNIST_MEAN, MNIST_STD } = require('@cnn/data');
 const { mnistNet, summary } = require('@cnn/models');
-const { Adam, trainStep } = require('@cnn/train');`}
+const { Adam, trainStep } = require('@cnn/train');`
+}
 (async () => {
   const chosen = await selectBackend('onednn');
   const { train } = await loadMnist();

@@ -39,27 +39,31 @@ runMain(async () => {
   const y = tf.randomUniform([128], 0, 10, 'int32', 2) as tf.Tensor1D;
   const model = cifar10Net({ seed: 0 });
   const opt = new SGD({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
-  benchTrain(model, opt, x, y, 0, 2);  // warm-up
+  benchTrain(model, opt, x, y, 0, 2); // warm-up
 
   const ours = { train: [] as number[], eval: [] as number[], msPerStep: [] as number[] };
   const theirs = { eval: [] as number[] };
-  const train = interleavedRatio(rounds, () => {
-    // Warm up every round, as the reference does (3 steps per run): a process left idle while the reference
-    // runs comes back slow on these VMs (the first 2 steps after 15 s idle: ~55 img/s, then 190-210).
-    const t = benchTrain(model, opt, x, y, steps, 2);
-    ours.train.push(t.imgPerSec);
-    ours.msPerStep.push(t.msPerStep);
-    ours.eval.push(benchInfer(model, x, 3));
-    return t.imgPerSec;
-  }, (round) => {
-    const pt = runPytorchReference('cifar-step', ['--batch', '128', '--steps', String(Math.max(3, Math.round(steps / 2))), '--threads', String(threads)]);
-    if (!pt) return undefined;
-    theirs.eval.push(pt.infer_img_per_s as number);
-    const o = { train: ours.train[round]!, eval: ours.eval[round]! };
-    const p = { train: pt.train_img_per_s as number, eval: pt.infer_img_per_s as number };
-    emit({ bench: 'round', round, ours: o, pytorch: p, ratio: { train: ratio(o.train, p.train), eval: ratio(o.eval, p.eval) } });
-    return p.train;
-  });
+  const train = interleavedRatio(
+    rounds,
+    () => {
+      // Warm up every round, as the reference does (3 steps per run): a process left idle while the reference
+      // runs comes back slow on these VMs (the first 2 steps after 15 s idle: ~55 img/s, then 190-210).
+      const t = benchTrain(model, opt, x, y, steps, 2);
+      ours.train.push(t.imgPerSec);
+      ours.msPerStep.push(t.msPerStep);
+      ours.eval.push(benchInfer(model, x, 3));
+      return t.imgPerSec;
+    },
+    (round) => {
+      const pt = runPytorchReference('cifar-step', ['--batch', '128', '--steps', String(Math.max(3, Math.round(steps / 2))), '--threads', String(threads)]);
+      if (!pt) return undefined;
+      theirs.eval.push(pt.infer_img_per_s as number);
+      const o = { train: ours.train[round]!, eval: ours.eval[round]! };
+      const p = { train: pt.train_img_per_s as number, eval: pt.infer_img_per_s as number };
+      emit({ bench: 'round', round, ours: o, pytorch: p, ratio: { train: ratio(o.train, p.train), eval: ratio(o.eval, p.eval) } });
+      return p.train;
+    },
+  );
   if (!train) emit({ bench: 'train', backend: 'onednn', threads, batch: 128, imgPerSec: spread(ours.train) });
 
   const x500 = tf.randomNormal([500, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
@@ -69,7 +73,10 @@ runMain(async () => {
   const augment = cifar10Augmentation('standard');
   const rng = createRng(0);
   // Returns nothing: handed a typed array, tf.tidy walks every element (~0.8 µs each, 0.3 s for this batch).
-  const runAug = () => tf.tidy(() => { augment.forward(images, rng).dataSync(); });
+  const runAug = () =>
+    tf.tidy(() => {
+      augment.forward(images, rng).dataSync();
+    });
   for (let i = 0; i < 3; i++) runAug();
   const t0 = performance.now();
   const augRuns = 20;

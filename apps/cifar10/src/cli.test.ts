@@ -6,8 +6,18 @@ describe('parseFlags (CIFAR-10)', () => {
   it("uses the chapter's recipe by default: SGD 0.1, momentum 0.9, wd 5e-4, batch 128, 50 epochs, MultiStepLR [25, 40]", () => {
     const f = parseFlags(['--']);
     expect(f).toMatchObject({
-      model: 'cifar10net', epochs: 50, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4,
-      augment: 'standard', milestones: [25, 40], scheduler: 'multistep:milestones=25|40,gamma=0.1', out: resolveUserPath('runs/cifar10'), resume: false,
+      model: 'cifar10net',
+      epochs: 50,
+      batchSize: 128,
+      lr: 0.1,
+      optimizer: 'sgd',
+      momentum: 0.9,
+      weightDecay: 5e-4,
+      augment: 'standard',
+      milestones: [25, 40],
+      scheduler: 'multistep:milestones=25|40,gamma=0.1',
+      out: resolveUserPath('runs/cifar10'),
+      resume: false,
     });
   });
 

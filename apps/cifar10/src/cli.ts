@@ -1,11 +1,27 @@
-import { oneOf, parseTrainingArgs, resolveUserPath, positiveInt, trainingUsage, UsageError, type TrainingDefaults, type TrainingFlags, positiveNumber } from '@cnn/app-common';
+import {
+  oneOf,
+  parseTrainingArgs,
+  resolveUserPath,
+  positiveInt,
+  trainingUsage,
+  UsageError,
+  type TrainingDefaults,
+  type TrainingFlags,
+  positiveNumber,
+} from '@cnn/app-common';
 
 /** Augmentation presets: the chapter's `standard` (RandomCrop 32 pad 4, flip, ColorJitter 0.2) or `none`. */
 export const AUGMENT_NAMES = ['standard', 'none'] as const;
 
 /** The chapter's CIFAR-10 recipe: SGD 0.1, momentum 0.9, weight decay 5e-4, batch 128, 50 epochs, MultiStepLR [25, 40]. */
 export const CIFAR10_DEFAULTS: TrainingDefaults = {
-  epochs: 50, batchSize: 128, lr: 0.1, optimizer: 'sgd', momentum: 0.9, weightDecay: 5e-4, out: 'runs/cifar10',
+  epochs: 50,
+  batchSize: 128,
+  lr: 0.1,
+  optimizer: 'sgd',
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  out: 'runs/cifar10',
 };
 
 /** Parsed command line of the CIFAR-10 app. */
@@ -49,15 +65,20 @@ function milestones(flag: string, value: string): number[] {
  * @throws UsageError for unknown flags or names, non-positive numbers, non-increasing milestones.
  */
 export function parseFlags(argv: string[]): Cifar10Flags {
-  const { flags, values } = parseTrainingArgs(argv, CIFAR10_DEFAULTS, {
-    model: { type: 'string', default: 'cifar10net' },
-    'data-dir': { type: 'string' },
-    augment: { type: 'string', default: 'standard' },
-    milestones: { type: 'string', default: '25,40' },
-    subset: { type: 'string' },
-    mixup: { type: 'string' },
-    cutmix: { type: 'string' },
-  }, USAGE);
+  const { flags, values } = parseTrainingArgs(
+    argv,
+    CIFAR10_DEFAULTS,
+    {
+      model: { type: 'string', default: 'cifar10net' },
+      'data-dir': { type: 'string' },
+      augment: { type: 'string', default: 'standard' },
+      milestones: { type: 'string', default: '25,40' },
+      subset: { type: 'string' },
+      mixup: { type: 'string' },
+      cutmix: { type: 'string' },
+    },
+    USAGE,
+  );
   if (values.mixup !== undefined && values.cutmix !== undefined) throw new UsageError('--mixup and --cutmix exclude each other; choose one');
   const ms = milestones('--milestones', values.milestones as string);
   return {

@@ -55,7 +55,10 @@ describe.skipIf(!archive)('runCifar10 on real CIFAR-10 JPEGs (30 per class, from
 
 describe('the cifar10 command line', () => {
   it('exits 2 for a model that does not take 32x32x3 images', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--model', 'mnistnet', '--out', path.join(tmp, 'x')], { cwd: appDir, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--model', 'mnistnet', '--out', path.join(tmp, 'x')], {
+      cwd: appDir,
+      encoding: 'utf8',
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--model mnistnet takes 28x28x1 images; CIFAR-10 needs a 32x32x3 model');
   });

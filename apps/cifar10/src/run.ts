@@ -16,9 +16,10 @@ import type { Cifar10Flags } from './cli.js';
  * Normalize(CIFAR-10 mean, std).
  */
 export function cifar10Augmentation(preset: Cifar10Flags['augment'], normalize = true): Compose {
-  const random = preset === 'standard'
-    ? [new RandomCrop(32, { padding: 4 }), new RandomHorizontalFlip(0.5), new ColorJitter({ brightness: 0.2, contrast: 0.2, saturation: 0.2 })]
-    : [];
+  const random =
+    preset === 'standard'
+      ? [new RandomCrop(32, { padding: 4 }), new RandomHorizontalFlip(0.5), new ColorJitter({ brightness: 0.2, contrast: 0.2, saturation: 0.2 })]
+      : [];
   return new Compose(normalize ? [...random, new Normalize(CIFAR10_MEAN, CIFAR10_STD)] : random);
 }
 

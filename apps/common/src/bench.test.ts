@@ -15,14 +15,29 @@ describe('bench statistics', () => {
 
   it('interleavedRatio alternates ours and the reference and divides round by round', () => {
     const calls: string[] = [];
-    const res = interleavedRatio(3, (r) => { calls.push(`ours${r}`); return [10, 30, 20][r]!; },
-      (r) => { calls.push(`ref${r}`); return [5, 10, 4][r]; });
+    const res = interleavedRatio(
+      3,
+      (r) => {
+        calls.push(`ours${r}`);
+        return [10, 30, 20][r]!;
+      },
+      (r) => {
+        calls.push(`ref${r}`);
+        return [5, 10, 4][r];
+      },
+    );
     expect(calls).toEqual(['ours0', 'ref0', 'ours1', 'ref1', 'ours2', 'ref2']);
     expect(res).toEqual({ ratios: [2, 3, 5], spread: { median: 3, min: 2, max: 5 } });
   });
 
   it('interleavedRatio gives undefined when the reference is unavailable', () => {
-    expect(interleavedRatio(2, () => 1, () => undefined)).toBeUndefined();
+    expect(
+      interleavedRatio(
+        2,
+        () => 1,
+        () => undefined,
+      ),
+    ).toBeUndefined();
   });
 
   it('ratio rounds to 2 decimals', () => {

@@ -47,7 +47,10 @@ export function benchTrain(model: tfl.LayersModel, optimizer: Optimizer, x: tf.T
 export function benchInfer(model: tfl.LayersModel, x: tf.Tensor4D, runs: number): number {
   const batch = x.shape[0];
   // The callback returns nothing: handed a typed array, tf.tidy walks every element (~0.8 µs each).
-  const once = () => tf.tidy(() => { (model.predict(x, { batchSize: batch }) as tf.Tensor).dataSync(); });
+  const once = () =>
+    tf.tidy(() => {
+      (model.predict(x, { batchSize: batch }) as tf.Tensor).dataSync();
+    });
   once();
   const t0 = performance.now();
   for (let i = 0; i < runs; i++) once();
@@ -79,7 +82,10 @@ export function runPytorchReference(command: string, args: string[]): Record<str
   }
   const r = spawnSync(python, [script, command, ...args], { encoding: 'utf8' });
   if (r.status !== 0) {
-    emit({ bench: 'pytorch', skipped: `pytorch_reference.py failed (apt-get install -y python3-torch libopenblas0-pthread): ${(r.stderr || '').trim().split('\n').pop()}` });
+    emit({
+      bench: 'pytorch',
+      skipped: `pytorch_reference.py failed (apt-get install -y python3-torch libopenblas0-pthread): ${(r.stderr || '').trim().split('\n').pop()}`,
+    });
     return undefined;
   }
   const lines = r.stdout.trim().split('\n');
@@ -114,8 +120,11 @@ export function spread(values: number[]): Spread {
  * drifts in machine speed (a shared host speeds up and slows down over seconds to minutes), which a single
  * ours-then-theirs pair reports as a ratio swing. Returns `undefined` when the reference is unavailable.
  */
-export function interleavedRatio(rounds: number, ours: (round: number) => number,
-  reference: (round: number) => number | undefined): { ratios: number[]; spread: Spread } | undefined {
+export function interleavedRatio(
+  rounds: number,
+  ours: (round: number) => number,
+  reference: (round: number) => number | undefined,
+): { ratios: number[]; spread: Spread } | undefined {
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
     const a = ours(r);

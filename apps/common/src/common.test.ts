@@ -10,8 +10,21 @@ const parse = (argv: string[]) => parseTrainingArgs(argv, defaults, { extra: { t
 describe('parseTrainingArgs', () => {
   it("takes the app's defaults and passes the app's own options through", () => {
     const { flags, values } = parseTrainingArgs(['--extra', 'v'], defaults, { extra: { type: 'string' } }, 'usage');
-    expect(flags).toMatchObject({ epochs: 5, batchSize: 32, lr: 0.01, optimizer: 'sgd', momentum: 0.8, weightDecay: 1e-4, out: resolveUserPath('runs/x'),
-      backend: 'auto', seed: 0, logEvery: 100, resume: false, lrFind: false, help: false });
+    expect(flags).toMatchObject({
+      epochs: 5,
+      batchSize: 32,
+      lr: 0.01,
+      optimizer: 'sgd',
+      momentum: 0.8,
+      weightDecay: 1e-4,
+      out: resolveUserPath('runs/x'),
+      backend: 'auto',
+      seed: 0,
+      logEvery: 100,
+      resume: false,
+      lrFind: false,
+      help: false,
+    });
     expect(flags.scheduler).toBeUndefined();
     expect(values.extra).toBe('v');
   });
@@ -33,7 +46,7 @@ describe('parseTrainingArgs', () => {
 });
 
 describe('createOptimizer / createCallbacks', () => {
-  it('builds Adam or SGD with the flags\' learning rate', () => {
+  it("builds Adam or SGD with the flags' learning rate", () => {
     const sgd = createOptimizer(parse([]));
     expect(sgd).toBeInstanceOf(SGD);
     expect(sgd.lr).toBe(0.01);

@@ -189,8 +189,7 @@ export function parseTrainingArgs(
     throw new UsageError(`${(err as Error).message}\n${usage}`);
   }
   const str = (k: string): string | undefined => values[k] as string | undefined;
-  const opt = <T>(k: string, read: (flag: string, v: string) => T): T | undefined =>
-    str(k) === undefined ? undefined : read(`--${k}`, str(k)!);
+  const opt = <T>(k: string, read: (flag: string, v: string) => T): T | undefined => (str(k) === undefined ? undefined : read(`--${k}`, str(k)!));
   const flags: TrainingFlags = {
     epochs: opt('epochs', positiveInt) ?? defaults.epochs,
     batchSize: opt('batch-size', positiveInt) ?? defaults.batchSize,
@@ -198,19 +197,23 @@ export function parseTrainingArgs(
     optimizer: str('optimizer') === undefined ? defaults.optimizer : oneOf('--optimizer', str('optimizer')!, OPTIMIZER_NAMES),
     momentum: opt('momentum', fraction) ?? defaults.momentum ?? 0.9,
     nesterov: values.nesterov === true,
-    weightDecay: opt('weight-decay', (f, v) => {
-      const n = Number(v);
-      if (v.trim() === '' || !(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${f} must be a non-negative number, got "${v}"`);
-      return n;
-    }) ?? defaults.weightDecay ?? 0,
-    scheduler: opt('scheduler', (f, v) => {
-      try {
-        parseSchedulerSpec(v);
-      } catch (err) {
-        throw new UsageError(`${f}: ${(err as Error).message}`);
-      }
-      return v;
-    }) ?? defaults.scheduler,
+    weightDecay:
+      opt('weight-decay', (f, v) => {
+        const n = Number(v);
+        if (v.trim() === '' || !(n >= 0) || !Number.isFinite(n)) throw new UsageError(`${f} must be a non-negative number, got "${v}"`);
+        return n;
+      }) ??
+      defaults.weightDecay ??
+      0,
+    scheduler:
+      opt('scheduler', (f, v) => {
+        try {
+          parseSchedulerSpec(v);
+        } catch (err) {
+          throw new UsageError(`${f}: ${(err as Error).message}`);
+        }
+        return v;
+      }) ?? defaults.scheduler,
     earlyStoppingPatience: opt('early-stopping-patience', positiveInt),
     clipNorm: opt('clip-norm', positiveNumber),
     labelSmoothing: opt('label-smoothing', fraction) ?? 0,

@@ -9,9 +9,7 @@ import type { ImageDataset } from '@cnn/data';
 import { writeJsonAtomic } from '@cnn/data/node';
 import { analyzeRun, writeReport } from '@cnn/explain/node';
 import { formatSummary, summary } from '@cnn/models';
-import {
-  Adam, SGD, evaluate, fit, saveModel, type BatchSource, type Callback, type History, type Optimizer, type RunSummary,
-} from '@cnn/train';
+import { Adam, SGD, evaluate, fit, saveModel, type BatchSource, type Callback, type History, type Optimizer, type RunSummary } from '@cnn/train';
 import type { TrainingFlags } from './flags.js';
 
 /** One training run of an app: its data, model and flags. */
@@ -89,8 +87,10 @@ export async function runTraining(run: TrainingRun): Promise<{ summary: RunSumma
       const result = await lrFind(model, run.train, optimizer, { startLr: 1e-7, endLr: 10, numIter: 100 });
       const { png } = await writeLrFinderPlot(result, path.join(flags.out, 'lr-find.png'));
       const fmt = (v?: number) => (v === undefined ? 'n/a' : v.toExponential(2));
-      log(`lr-find: steepest descent at lr ${fmt(result.suggestion.steepest)}, min loss / 10 = ${fmt(result.suggestion.minLossDiv10)}` +
-        `${result.diverged ? ' (stopped on divergence)' : ''}; plot: ${png}`);
+      log(
+        `lr-find: steepest descent at lr ${fmt(result.suggestion.steepest)}, min loss / 10 = ${fmt(result.suggestion.minLossDiv10)}` +
+          `${result.diverged ? ' (stopped on divergence)' : ''}; plot: ${png}`,
+      );
       return undefined;
     }
 

@@ -48,27 +48,36 @@ runMain(async () => {
   const model = mnistNet({ seed: 0 });
   const opt = new Adam({ lr: 1e-3 });
   const { x, y } = firstBatch(train, 64);
-  benchTrain(model, opt, x, y, 0, 10);  // warm-up: primitives created, buffer pool filled
+  benchTrain(model, opt, x, y, 0, 10); // warm-up: primitives created, buffer pool filled
 
   const ptArgs = (batch: number, n: number) => ['--batch', String(batch), '--steps', String(n), '--threads', String(threads)];
   const perRound = { oursTrain: [] as number[], ours: [] as number[], pytorch: [] as number[] };
-  const train64 = interleavedRatio(rounds, () => {
-    // Warm up every round, as the reference does: a process left idle while the reference runs comes back
-    // slow for its first steps on these VMs.
-    const t = benchTrain(model, opt, x, y, steps, 5);
-    perRound.oursTrain.push(t.imgPerSec);
-    perRound.ours.push(benchInfer(model, x, 100));
-    return t.imgPerSec;
-  }, (round) => {
-    const pt = runPytorchReference('mnist-step', ptArgs(64, Math.max(20, Math.round(steps / 2))));
-    if (!pt) return undefined;
-    perRound.pytorch.push(pt.infer_img_per_s as number);
-    const ours = { train64: perRound.oursTrain[round]!, eval64: perRound.ours[round]! };
-    const theirs = { train64: pt.train_img_per_s as number, eval64: pt.infer_img_per_s as number };
-    emit({ bench: 'round', round, ours, pytorch: theirs,
-      ratio: { train64: ratio(ours.train64, theirs.train64), eval64: ratio(ours.eval64, theirs.eval64) } });
-    return pt.train_img_per_s as number;
-  });
+  const train64 = interleavedRatio(
+    rounds,
+    () => {
+      // Warm up every round, as the reference does: a process left idle while the reference runs comes back
+      // slow for its first steps on these VMs.
+      const t = benchTrain(model, opt, x, y, steps, 5);
+      perRound.oursTrain.push(t.imgPerSec);
+      perRound.ours.push(benchInfer(model, x, 100));
+      return t.imgPerSec;
+    },
+    (round) => {
+      const pt = runPytorchReference('mnist-step', ptArgs(64, Math.max(20, Math.round(steps / 2))));
+      if (!pt) return undefined;
+      perRound.pytorch.push(pt.infer_img_per_s as number);
+      const ours = { train64: perRound.oursTrain[round]!, eval64: perRound.ours[round]! };
+      const theirs = { train64: pt.train_img_per_s as number, eval64: pt.infer_img_per_s as number };
+      emit({
+        bench: 'round',
+        round,
+        ours,
+        pytorch: theirs,
+        ratio: { train64: ratio(ours.train64, theirs.train64), eval64: ratio(ours.eval64, theirs.eval64) },
+      });
+      return pt.train_img_per_s as number;
+    },
+  );
 
   const b1000 = firstBatch(train, 1000);
   const eval1000 = benchInfer(model, b1000.x, 10);

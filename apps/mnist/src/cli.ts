@@ -27,11 +27,16 @@ ${trainingUsage(MNIST_DEFAULTS)}`;
  * @throws UsageError for unknown flags, unknown model/backend/optimizer names, and non-positive numbers.
  */
 export function parseFlags(argv: string[]): MnistFlags {
-  const { flags, values } = parseTrainingArgs(argv, MNIST_DEFAULTS, {
-    model: { type: 'string', default: 'mnistnet' },
-    'data-dir': { type: 'string' },
-    limit: { type: 'string' },
-  }, USAGE);
+  const { flags, values } = parseTrainingArgs(
+    argv,
+    MNIST_DEFAULTS,
+    {
+      model: { type: 'string', default: 'mnistnet' },
+      'data-dir': { type: 'string' },
+      limit: { type: 'string' },
+    },
+    USAGE,
+  );
   return {
     ...flags,
     model: oneOf('--model', values.model as string, MODEL_NAMES),

@@ -21,9 +21,8 @@ describe('runMnist on real MNIST (first 2,048 training images, 1 epoch)', () => 
   it('trains, evaluates on the 10,000 test images and writes model/, history.json, summary.json', async () => {
     const out = path.join(tmp, 'run');
     const lines: string[] = [];
-    const { summary, history } = (await runMnist(
-      parseFlags(['--epochs', '1', '--limit', '2048', '--backend', 'onednn', '--out', out, '--seed', '3']),
-      (l) => lines.push(l),
+    const { summary, history } = (await runMnist(parseFlags(['--epochs', '1', '--limit', '2048', '--backend', 'onednn', '--out', out, '--seed', '3']), (l) =>
+      lines.push(l),
     ))!;
     expect(summary.backend).toBe('onednn');
     expect(summary.params).toBe(184_586);
@@ -88,7 +87,7 @@ describe('--resume after SIGKILL', () => {
   const common = ['--epochs', '4', '--limit', '512', '--batch-size', '32', '--log-every', '4', '--seed', '5', '--backend', 'onednn'];
   const history = (dir: string) => JSON.parse(readFileSync(path.join(dir, 'history.json'), 'utf8')) as Record<string, number>[];
 
-  it('a run killed in the middle of epoch 3 and resumed ends with the uninterrupted run\'s history', async () => {
+  it("a run killed in the middle of epoch 3 and resumed ends with the uninterrupted run's history", async () => {
     const whole = path.join(tmp, 'whole');
     const killed = path.join(tmp, 'killed');
     const ref = runCli([...common, '--out', whole]);

@@ -11,10 +11,7 @@ import type { MnistFlags } from './cli.js';
  * backend choice, callbacks, checkpoints, outputs, report) and returns the run summary — or
  * `undefined` after `--lr-find`.
  */
-export async function runMnist(
-  flags: MnistFlags,
-  log: (line: string) => void = console.log,
-): Promise<{ summary: RunSummary; history: History } | undefined> {
+export async function runMnist(flags: MnistFlags, log: (line: string) => void = console.log): Promise<{ summary: RunSummary; history: History } | undefined> {
   const { train, test } = await loadMnist({ root: flags.dataDir });
   const norm = { mean: MNIST_MEAN, std: MNIST_STD };
   return runTraining({

@@ -19,8 +19,14 @@ export async function buildDemo(outDir = path.join(root, 'dist')): Promise<strin
   await fs.rm(outDir, { recursive: true, force: true });
   await build({
     entryPoints: { main: path.join(root, 'src/main.ts'), train: path.join(root, 'src/train.ts') },
-    bundle: true, format: 'esm', platform: 'browser', target: 'es2020',
-    outdir: outDir, sourcemap: true, minify: true, logLevel: 'warning',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    outdir: outDir,
+    sourcemap: true,
+    minify: true,
+    logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"' },
   });
   await fs.copyFile(path.join(root, 'static/index.html'), path.join(outDir, 'index.html'));

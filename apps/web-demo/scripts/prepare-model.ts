@@ -13,7 +13,10 @@ import { loadModelFiles, optimizeForInference, saveModelFiles } from '@cnn/deplo
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
-const { values } = parseArgs({ args: args[0] === '--' ? args.slice(1) : args, options: { from: { type: 'string', default: path.join(root, '../../packages/deploy/.cache/mnistnet') } } });
+const { values } = parseArgs({
+  args: args[0] === '--' ? args.slice(1) : args,
+  options: { from: { type: 'string', default: path.join(root, '../../packages/deploy/.cache/mnistnet') } },
+});
 const model = optimizeForInference(await loadModelFiles(values.from!), { name: 'mnistnet_web' });
 const saved = await saveModelFiles(model, path.join(root, 'model'), { quantization: 'float16' });
 console.log(`model/ written: ${saved.shards.join(', ')} (${saved.weightBytes} weight bytes, float16)`);

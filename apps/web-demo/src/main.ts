@@ -39,7 +39,9 @@ async function main(): Promise<void> {
   const backend = await chooseBackend();
   $('backend').textContent = backend;
   const model = await tfl.loadLayersModel('./model/model.json');
-  tf.tidy(() => { (model.predict(tf.zeros([1, 28, 28, 1])) as tf.Tensor).dataSync(); }); // warm-up
+  tf.tidy(() => {
+    (model.predict(tf.zeros([1, 28, 28, 1])) as tf.Tensor).dataSync();
+  }); // warm-up
   clear();
   status.textContent = 'ready: draw a digit';
   document.body.dataset['ready'] = 'true';
@@ -51,11 +53,20 @@ async function main(): Promise<void> {
     const { pixels, input } = mnistPreprocess(grey, width, height);
     const small = $<HTMLCanvasElement>('input').getContext('2d')!;
     const img = small.createImageData(28, 28);
-    pixels.forEach((v, i) => { img.data.set([v * 255, v * 255, v * 255, 255], i * 4); });
+    pixels.forEach((v, i) => {
+      img.data.set([v * 255, v * 255, v * 255, 255], i * 4);
+    });
     small.putImageData(img, 0, 0);
     const probs = tf.tidy(() => tf.softmax(model.predict(tf.tensor4d(input, [1, 28, 28, 1])) as tf.Tensor).dataSync());
-    const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!).slice(0, 3);
-    $('top').innerHTML = order.map((c) => `<li data-label="${c}"><b>${c}</b> ${(probs[c]! * 100).toFixed(1)}%<span class="bar" style="width:${Math.round(probs[c]! * 150)}px"></span></li>`).join('');
+    const order = Array.from(probs.keys())
+      .sort((a, b) => probs[b]! - probs[a]!)
+      .slice(0, 3);
+    $('top').innerHTML = order
+      .map(
+        (c) =>
+          `<li data-label="${c}"><b>${c}</b> ${(probs[c]! * 100).toFixed(1)}%<span class="bar" style="width:${Math.round(probs[c]! * 150)}px"></span></li>`,
+      )
+      .join('');
     document.body.dataset['top1'] = String(order[0]);
   };
 
@@ -65,7 +76,11 @@ async function main(): Promise<void> {
     const r = pad.getBoundingClientRect();
     return [(e.clientX - r.left) * (pad.width / r.width), (e.clientY - r.top) * (pad.height / r.height)];
   };
-  pad.addEventListener('pointerdown', (e) => { drawing = true; last = pos(e); pad.setPointerCapture(e.pointerId); });
+  pad.addEventListener('pointerdown', (e) => {
+    drawing = true;
+    last = pos(e);
+    pad.setPointerCapture(e.pointerId);
+  });
   pad.addEventListener('pointermove', (e) => {
     if (!drawing || !last) return;
     const p = pos(e);
@@ -78,7 +93,13 @@ async function main(): Promise<void> {
     ctx.stroke();
     last = p;
   });
-  const end = (): void => { if (drawing) { drawing = false; last = null; predict(); } };
+  const end = (): void => {
+    if (drawing) {
+      drawing = false;
+      last = null;
+      predict();
+    }
+  };
   pad.addEventListener('pointerup', end);
   pad.addEventListener('pointercancel', end);
   $('clear').addEventListener('click', clear);

@@ -12,7 +12,10 @@ const PIXELS = 28 * 28;
 /** Encodes a train / test pair into the static file's bytes. */
 export function encodeMnistSubset(train: ImageDataset, test: ImageDataset): Uint8Array {
   const out = new Uint8Array(12 + (train.length + test.length) * (PIXELS + 1));
-  out.set([...MAGIC].map((c) => c.charCodeAt(0)), 0);
+  out.set(
+    [...MAGIC].map((c) => c.charCodeAt(0)),
+    0,
+  );
   const view = new DataView(out.buffer);
   view.setUint32(4, train.length, true);
   view.setUint32(8, test.length, true);
@@ -35,7 +38,8 @@ export function decodeMnistSubset(bytes: Uint8Array): { train: ImageDataset; tes
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nTrain = view.getUint32(4, true);
   const nTest = view.getUint32(8, true);
-  if (bytes.length !== 12 + (nTrain + nTest) * (PIXELS + 1)) throw new Error(`mnist-subset.bin: ${bytes.length} bytes, expected ${12 + (nTrain + nTest) * (PIXELS + 1)}`);
+  if (bytes.length !== 12 + (nTrain + nTest) * (PIXELS + 1))
+    throw new Error(`mnist-subset.bin: ${bytes.length} bytes, expected ${12 + (nTrain + nTest) * (PIXELS + 1)}`);
   let off = 12;
   const take = (n: number, name: string): ImageDataset => {
     const images = bytes.subarray(off, off + n * PIXELS);

@@ -3,8 +3,13 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm',
-  '.bin': 'application/octet-stream', '.map': 'application/json', '.css': 'text/css',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
+  '.map': 'application/json',
+  '.css': 'text/css',
 };
 
 /**
@@ -16,7 +21,10 @@ export async function serveStatic(root: string, port = 0, host = '127.0.0.1'): P
   const server = http.createServer(async (req, res) => {
     const rel = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const file = path.resolve(base, `.${rel === '/' ? '/index.html' : rel}`);
-    if (req.method !== 'GET' || !file.startsWith(base + path.sep)) { res.writeHead(404).end('not found'); return; }
+    if (req.method !== 'GET' || !file.startsWith(base + path.sep)) {
+      res.writeHead(404).end('not found');
+      return;
+    }
     try {
       const body = await fs.readFile(file);
       res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);

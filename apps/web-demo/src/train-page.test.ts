@@ -53,7 +53,9 @@ describe.skipIf(!haveChromium)(`training page in headless Chromium (${CHROMIUM})
     await page.mouse.up();
     await page.click('#explain');
     await page.waitForSelector('body[data-explained="true"], body[data-error]', { timeout: 60_000 });
-    const cam = (await page.evaluate(() => (window as unknown as { trainPage: { cam?: { finite: boolean; min: number; max: number; predicted: number } } }).trainPage.cam))!;
+    const cam = (await page.evaluate(
+      () => (window as unknown as { trainPage: { cam?: { finite: boolean; min: number; max: number; predicted: number } } }).trainPage.cam,
+    ))!;
     expect(cam.finite).toBe(true);
     expect(cam.min).toBeGreaterThanOrEqual(0);
     expect(cam.max).toBeLessThanOrEqual(1);

@@ -54,7 +54,16 @@ async function chooseBackend(): Promise<string> {
 /** conv(8, 3×3, relu) → maxpool 2 → conv(16, 3×3, relu) → maxpool 2 → flatten → dense(10): 4,570 parameters. */
 function smallCnn(): tfl.Sequential {
   const m = tfl.sequential({ name: 'small_cnn' });
-  m.add(conv2d({ inputShape: [28, 28, 1], filters: 8, kernelSize: 3, activation: 'relu', name: 'conv1', kernelInitializer: tfl.initializers.heNormal({ seed: 1 }) }));
+  m.add(
+    conv2d({
+      inputShape: [28, 28, 1],
+      filters: 8,
+      kernelSize: 3,
+      activation: 'relu',
+      name: 'conv1',
+      kernelInitializer: tfl.initializers.heNormal({ seed: 1 }),
+    }),
+  );
   m.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
   m.add(conv2d({ filters: 16, kernelSize: 3, activation: 'relu', name: 'conv2', kernelInitializer: tfl.initializers.heNormal({ seed: 2 }) }));
   m.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }));
@@ -67,7 +76,9 @@ function smallCnn(): tfl.Sequential {
 function curveSpec(points: { step: number; metric: string; value: number }[]): VegaLiteSpec {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    width: 420, height: 180, background: 'white',
+    width: 420,
+    height: 180,
+    background: 'white',
     data: { values: points },
     mark: { type: 'line', strokeWidth: 2 },
     encoding: {
@@ -104,7 +115,9 @@ async function train(model: tfl.Sequential): Promise<void> {
   let runLoss = 0;
   let runAcc = 0;
   const progress = new LambdaCallback({
-    onEpochBegin: (epoch) => { status.textContent = `training epoch ${epoch}/${epochs} on ${trainSet.length} images (${state.backend})`; },
+    onEpochBegin: (epoch) => {
+      status.textContent = `training epoch ${epoch}/${epochs} on ${trainSet.length} images (${state.backend})`;
+    },
     onBatchEnd: async (_batch, logs) => {
       step += 1;
       bar.value = step;
@@ -115,10 +128,20 @@ async function train(model: tfl.Sequential): Promise<void> {
       await tf.nextFrame(); // let the page paint
     },
     onEpochEnd: (epoch, logs) => {
-      $('epochs').insertAdjacentHTML('beforeend', `<li>epoch ${epoch}: loss ${logs.loss!.toFixed(4)}, val_loss ${logs.val_loss!.toFixed(4)}, val_accuracy ${(logs.val_accuracy! * 100).toFixed(2)}%</li>`);
+      $('epochs').insertAdjacentHTML(
+        'beforeend',
+        `<li>epoch ${epoch}: loss ${logs.loss!.toFixed(4)}, val_loss ${logs.val_loss!.toFixed(4)}, val_accuracy ${(logs.val_accuracy! * 100).toFixed(2)}%</li>`,
+      );
     },
   });
-  const early = new EarlyStopping({ monitor: 'val_loss', patience: 1, restoreBestWeights: true, log: (l) => { $('early').textContent = l; } });
+  const early = new EarlyStopping({
+    monitor: 'val_loss',
+    patience: 1,
+    restoreBestWeights: true,
+    log: (l) => {
+      $('early').textContent = l;
+    },
+  });
   const optimizer = new Adam({ lr: 3e-3 });
   const history = await fit(model, { train: trainLoader, test: testLoader, epochs, optimizer, callbacks: [progress, early], log: () => {}, progress: 'none' });
   draw();
@@ -147,7 +170,10 @@ async function explain(model: tfl.Sequential, pad: HTMLCanvasElement): Promise<v
   const values = map.dataSync();
   let min = Infinity;
   let max = -Infinity;
-  for (const v of values) { min = Math.min(min, v); max = Math.max(max, v); }
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
   const rgb = applyColormap(map, await colormapLut('turbo'));
   const out = $<HTMLCanvasElement>('cam');
   const octx = out.getContext('2d')!;
@@ -166,14 +192,20 @@ async function explain(model: tfl.Sequential, pad: HTMLCanvasElement): Promise<v
 
 function setUpPad(pad: HTMLCanvasElement): void {
   const ctx = pad.getContext('2d', { willReadFrequently: true })!;
-  const clear = (): void => { ctx.fillStyle = '#000'; ctx.fillRect(0, 0, pad.width, pad.height); };
+  const clear = (): void => {
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, pad.width, pad.height);
+  };
   clear();
   let last: [number, number] | null = null;
   const pos = (e: PointerEvent): [number, number] => {
     const r = pad.getBoundingClientRect();
     return [(e.clientX - r.left) * (pad.width / r.width), (e.clientY - r.top) * (pad.height / r.height)];
   };
-  pad.addEventListener('pointerdown', (e) => { last = pos(e); pad.setPointerCapture(e.pointerId); });
+  pad.addEventListener('pointerdown', (e) => {
+    last = pos(e);
+    pad.setPointerCapture(e.pointerId);
+  });
   pad.addEventListener('pointermove', (e) => {
     if (!last) return;
     const p = pos(e);
@@ -184,7 +216,9 @@ function setUpPad(pad: HTMLCanvasElement): void {
     ctx.stroke();
     last = p;
   });
-  const end = (): void => { last = null; };
+  const end = (): void => {
+    last = null;
+  };
   pad.addEventListener('pointerup', end);
   pad.addEventListener('pointercancel', end);
   $('clear').addEventListener('click', clear);
@@ -196,9 +230,13 @@ async function main(): Promise<void> {
   const model = smallCnn();
   const pad = $<HTMLCanvasElement>('pad');
   setUpPad(pad);
-  const run = (): void => { train(model).catch(fail); };
+  const run = (): void => {
+    train(model).catch(fail);
+  };
   $('train').addEventListener('click', run);
-  $('explain').addEventListener('click', () => { explain(model, pad).catch(fail); });
+  $('explain').addEventListener('click', () => {
+    explain(model, pad).catch(fail);
+  });
   document.body.dataset['ready'] = 'true';
   $('status').textContent = 'ready: press Train';
   if (params.get('auto') === '1') run();

@@ -17,10 +17,19 @@ describe('mnistPreprocess', () => {
     const grey = new Float32Array(w * w);
     for (let y = 10; y < 50; y++) for (let x = 60; x < 70; x++) grey[y * w + x] = 1; // a 10×40 bar, off-centre
     const { pixels, input } = mnistPreprocess(grey, w, w);
-    let mass = 0, cx = 0, cy = 0, rows = 0;
+    let mass = 0,
+      cx = 0,
+      cy = 0,
+      rows = 0;
     for (let y = 0; y < 28; y++) {
       let any = false;
-      for (let x = 0; x < 28; x++) { const v = pixels[y * 28 + x]!; mass += v; cx += v * x; cy += v * y; if (v > 0) any = true; }
+      for (let x = 0; x < 28; x++) {
+        const v = pixels[y * 28 + x]!;
+        mass += v;
+        cx += v * x;
+        cy += v * y;
+        if (v > 0) any = true;
+      }
       if (any) rows++;
     }
     expect(rows).toBe(20);
@@ -67,8 +76,23 @@ describe.skipIf(!haveChromium)(`web demo in headless Chromium (${CHROMIUM})`, ()
     expect(await page.evaluate(() => document.body.dataset['error'] ?? null)).toBeNull();
     const backend = await page.textContent('#backend');
     expect(['webgl', 'wasm', 'cpu']).toContain(backend);
-    expect(await draw([[[140, 40], [140, 240]]])).toBe('1');
-    expect(await draw([[[70, 50], [210, 50], [120, 245]]])).toBe('7');
+    expect(
+      await draw([
+        [
+          [140, 40],
+          [140, 240],
+        ],
+      ]),
+    ).toBe('1');
+    expect(
+      await draw([
+        [
+          [70, 50],
+          [210, 50],
+          [120, 245],
+        ],
+      ]),
+    ).toBe('7');
     const items = await page.locator('#top li').count();
     expect(items).toBe(3);
     const dir = path.join(root, 'test-artifacts');
@@ -82,7 +106,14 @@ describe.skipIf(!haveChromium)(`web demo in headless Chromium (${CHROMIUM})`, ()
     await page.goto(`${server.url}/?backends=wasm,cpu`);
     await page.waitForSelector('body[data-ready="true"], body[data-error]', { timeout: 60_000 });
     expect(await page.textContent('#backend')).toBe('wasm');
-    expect(await draw([[[140, 40], [140, 240]]])).toBe('1');
+    expect(
+      await draw([
+        [
+          [140, 40],
+          [140, 240],
+        ],
+      ]),
+    ).toBe('1');
     expect(errors).toEqual([]);
   });
 });

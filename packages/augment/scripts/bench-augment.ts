@@ -30,14 +30,24 @@ async function main(): Promise<void> {
   const cifarNorm = () => new Normalize([0.4914, 0.4822, 0.4465], [0.247, 0.2435, 0.2616]);
   const cases: [string, Compose][] = [
     ['crop+flip', new Compose([new RandomCrop(32, { padding: 4 }), new RandomHorizontalFlip()])],
-    ['crop+flip+jitter(0.2,0.2,0.2)+normalize', new Compose([
-      new RandomCrop(32, { padding: 4 }), new RandomHorizontalFlip(),
-      new ColorJitter({ brightness: 0.2, contrast: 0.2, saturation: 0.2 }), cifarNorm(),
-    ])],
-    ['crop+flip+jitter(0.4,0.4,0.4,0.1)+normalize', new Compose([
-      new RandomCrop(32, { padding: 4 }), new RandomHorizontalFlip(),
-      new ColorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 }), cifarNorm(),
-    ])],
+    [
+      'crop+flip+jitter(0.2,0.2,0.2)+normalize',
+      new Compose([
+        new RandomCrop(32, { padding: 4 }),
+        new RandomHorizontalFlip(),
+        new ColorJitter({ brightness: 0.2, contrast: 0.2, saturation: 0.2 }),
+        cifarNorm(),
+      ]),
+    ],
+    [
+      'crop+flip+jitter(0.4,0.4,0.4,0.1)+normalize',
+      new Compose([
+        new RandomCrop(32, { padding: 4 }),
+        new RandomHorizontalFlip(),
+        new ColorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 }),
+        cifarNorm(),
+      ]),
+    ],
   ];
   for (const [name, pipeline] of cases) {
     for (let i = 0; i < 3; i++) pipeline.forward(x, rng).dispose();
@@ -50,8 +60,7 @@ async function main(): Promise<void> {
       times.push(performance.now() - t0);
     }
     const mean = times.reduce((a, b) => a + b, 0) / iters;
-    console.log(`${name}: min ${Math.min(...times).toFixed(1)} ms, mean ${mean.toFixed(1)} ms per batch of ${batch} ` +
-      `(backend ${tf.getBackend()})`);
+    console.log(`${name}: min ${Math.min(...times).toFixed(1)} ms, mean ${mean.toFixed(1)} ms per batch of ${batch} ` + `(backend ${tf.getBackend()})`);
   }
 }
 main().catch((error: unknown) => {

@@ -22,7 +22,10 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 };
 /** A deterministic batch `[b, h, w, 3]` in [0, 1]. */
 const batch = (b: number, h = 8, w = 8) =>
-  tf.tensor4d(Float32Array.from({ length: b * h * w * 3 }, (_, i) => ((i * 37) % 101) / 100), [b, h, w, 3]);
+  tf.tensor4d(
+    Float32Array.from({ length: b * h * w * 3 }, (_, i) => ((i * 37) % 101) / 100),
+    [b, h, w, 3],
+  );
 
 describe('colour kernels match torchvision.transforms.functional (fixture)', () => {
   const img = tf.tensor4d(fixture.image, [1, fixture.height, fixture.width, 3]);
@@ -47,9 +50,10 @@ describe('geometry', () => {
   const sq = tf.tensor4d(fixture.square.image, [1, 5, 5, 3]);
   it('rotation and affine match torchvision F.rotate / F.affine (nearest, fill 0)', () => {
     for (const c of fixture.square.cases) {
-      const m = c.op === 'rotate'
-        ? inverseAffineMatrix(-c.angle, [0, 0], 1, [0, 0])
-        : inverseAffineMatrix(c.angle, c.translate as [number, number], c.scale!, c.shear as [number, number]);
+      const m =
+        c.op === 'rotate'
+          ? inverseAffineMatrix(-c.angle, [0, 0], 1, [0, 0])
+          : inverseAffineMatrix(c.angle, c.translate as [number, number], c.scale!, c.shear as [number, number]);
       const out = affineWarp(sq, m).dataSync();
       // Exact for ±90° and the affine case; at 30° two of 25 pixels sit on a nearest-neighbour rounding tie
       // that tfjs and grid_sample break differently, so up to 2 pixels may differ there.
@@ -168,7 +172,10 @@ describe('erasing and mixing', () => {
     expect(z).toBe([0, 1, 2].reduce((acc, s) => acc + q.boxes[s * 4 + 2] * q.boxes[s * 4 + 3], 0));
   });
   it('MixUp and CutMix give soft labels [b, k] that sum to 1 and match the pixel mix', () => {
-    const x = tf.tensor4d(Float32Array.from({ length: 2 * 8 * 8 }, (_, i) => (i < 64 ? 0 : 1)), [2, 8, 8, 1]);
+    const x = tf.tensor4d(
+      Float32Array.from({ length: 2 * 8 * 8 }, (_, i) => (i < 64 ? 0 : 1)),
+      [2, 8, 8, 1],
+    );
     const y = tf.tensor1d([3, 7], 'int32');
     const mu = new MixUp(0.4, 10);
     const mp = mu.makeParams(createRng(2));

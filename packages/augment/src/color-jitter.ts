@@ -139,7 +139,10 @@ export class ColorJitter implements Transform<ColorJitterParams> {
           y = adjustHue(y, params.factors[HUE]);
         } else if (hueIdx.length > 0) {
           const idx = tf.tensor1d(hueIdx, 'int32');
-          const shifted = adjustHue(tf.gather(y, idx), hueIdx.map((s) => params.factors[HUE][s]));
+          const shifted = adjustHue(
+            tf.gather(y, idx),
+            hueIdx.map((s) => params.factors[HUE][s]),
+          );
           // scatter back: sample s takes row s of y, or row b + j of the shifted block
           const sel = new Int32Array(b);
           for (let s = 0; s < b; s++) sel[s] = s;

@@ -90,7 +90,11 @@ export class Cutout implements Transform<EraseParams> {
   readonly name = 'Cutout';
   readonly random = true;
   /** @throws Error for a non-positive size or `p ∉ [0, 1]`. */
-  constructor(readonly size: number, readonly p = 1, readonly value = 0) {
+  constructor(
+    readonly size: number,
+    readonly p = 1,
+    readonly value = 0,
+  ) {
     if (!Number.isInteger(size) || size < 1) throw new Error(`Cutout: size must be a positive integer. Received: size=${String(size)}`);
     checkProbability('Cutout', p);
   }

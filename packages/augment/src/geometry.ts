@@ -199,7 +199,7 @@ export class AlternatingFlip implements Transform<FlipParams> {
     const indices = context?.indices;
     if (!(Number.isSafeInteger(epoch) && (epoch as number) >= 0) || !(indices instanceof Int32Array)) {
       throw new Error(
-        'AlternatingFlip: needs the batch\'s epoch (integer >= 0) and dataset indices (Int32Array): run it through AugmentedLoader ' +
+        "AlternatingFlip: needs the batch's epoch (integer >= 0) and dataset indices (Int32Array): run it through AugmentedLoader " +
           `or Compose.forward(x, rng, {epoch, indices}). Received: epoch=${String(epoch)}, indices=${indices === undefined ? 'undefined' : Object.prototype.toString.call(indices)}`,
       );
     }

@@ -55,7 +55,11 @@ function toSoft(fn: string, y: tf.Tensor, numClasses: number): tf.Tensor2D {
 
 abstract class Mix {
   abstract readonly name: string;
-  constructor(fn: string, readonly alpha: number, readonly numClasses: number) {
+  constructor(
+    fn: string,
+    readonly alpha: number,
+    readonly numClasses: number,
+  ) {
     checkNonNegative(fn, alpha, 'alpha');
     if (alpha === 0) throw new Error(`${fn}: alpha must be > 0. Received: alpha=0`);
     if (!Number.isInteger(numClasses) || numClasses < 2) {
@@ -76,7 +80,10 @@ abstract class Mix {
     if (y.shape[0] !== x.shape[0]) throw new Error(`${this.name}: ${y.shape[0]} labels for ${x.shape[0]} images`);
     return tf.tidy(() => {
       const b = x.shape[0];
-      const roll = tf.tensor1d(Array.from({ length: b }, (_, i) => (i + b - 1) % b), 'int32');
+      const roll = tf.tensor1d(
+        Array.from({ length: b }, (_, i) => (i + b - 1) % b),
+        'int32',
+      );
       const soft = toSoft(this.name, y, this.numClasses);
       const mixedY = tf.add(tf.mul(soft, p.lambda), tf.mul(tf.gather(soft, roll), 1 - p.lambda)) as tf.Tensor2D;
       return { x: this.mixImages(x, tf.gather(x, roll) as tf.Tensor4D, p), y: mixedY };

@@ -22,7 +22,10 @@ function reflect(i: number, n: number): number {
 
 describe('random translation: RandomCrop(size, {padding, paddingMode: "reflect"})', () => {
   it('shift (−2, −2) of a 4×4 image equals the hand-computed reflect-padded crop', () => {
-    const x = tf.tensor4d(Array.from({ length: 16 }, (_, i) => i), [1, 4, 4, 1]);
+    const x = tf.tensor4d(
+      Array.from({ length: 16 }, (_, i) => i),
+      [1, 4, 4, 1],
+    );
     const crop = new RandomCrop(4, { padding: 2, paddingMode: 'reflect' });
     // top = left = 0 in padded coordinates = a shift of −2 rows and −2 columns: rows/cols 2, 1, 0, 1
     const out = crop.apply(x, { top: Int32Array.of(0), left: Int32Array.of(0) });
@@ -66,7 +69,16 @@ describe('random translation: RandomCrop(size, {padding, paddingMode: "reflect"}
 function dataset(n: number): ImageDataset {
   const images = new Uint8Array(n * 2 * 3);
   for (let i = 0; i < images.length; i++) images[i] = (i * 37 + 11) % 256;
-  return { images, labels: Uint8Array.from({ length: n }, (_, i) => i % 10), length: n, height: 2, width: 3, channels: 1, classNames: [...'0123456789'], name: 'synthetic' };
+  return {
+    images,
+    labels: Uint8Array.from({ length: n }, (_, i) => i % 10),
+    length: n,
+    height: 2,
+    width: 3,
+    channels: 1,
+    classNames: [...'0123456789'],
+    name: 'synthetic',
+  };
 }
 
 /** Image `i` of the dataset as float32 `[2, 3]` rows, mirrored left–right when `flip`. */
@@ -89,7 +101,7 @@ describe('AlternatingFlip', () => {
     expect(Array.from({ length: 16 }, (_, i) => new AlternatingFlip({ seed: 7 }).flipBit(i))).toEqual([1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 0, 1, 1, 1, 0, 0]);
   });
 
-  it('depends on the dataset index, not the batch position, and leaves the batch\'s random stream untouched', () => {
+  it("depends on the dataset index, not the batch position, and leaves the batch's random stream untouched", () => {
     const f = new AlternatingFlip({ seed: 5 });
     const rng = createRng(1);
     const a = f.makeParams(rng, [4, 1, 1, 1], { epoch: 0, indices: Int32Array.of(3, 9, 27, 81) }).flip;

@@ -35,15 +35,17 @@ if (!result.ok && /ENOENT/.test(result.why)) result = run('npx', ['--yes', 'node
 
 if (!result.ok) {
   const bar = '!'.repeat(78);
-  console.warn([
-    bar,
-    `@cnn/backend-onednn: building the native oneDNN addon FAILED (${result.why}).`,
-    'The package is installed, but the "onednn" backend is unavailable; tfjs will use the slow JS cpu backend.',
-    'Install oneDNN, then rebuild the addon:',
-    '  Debian/Ubuntu: apt-get install libdnnl-dev',
-    '  macOS:         brew install onednn',
-    'then: pnpm rebuild @cnn/backend-onednn   (or: npm rebuild @cnn/backend-onednn)',
-    bar,
-  ].join('\n'));
+  console.warn(
+    [
+      bar,
+      `@cnn/backend-onednn: building the native oneDNN addon FAILED (${result.why}).`,
+      'The package is installed, but the "onednn" backend is unavailable; tfjs will use the slow JS cpu backend.',
+      'Install oneDNN, then rebuild the addon:',
+      '  Debian/Ubuntu: apt-get install libdnnl-dev',
+      '  macOS:         brew install onednn',
+      'then: pnpm rebuild @cnn/backend-onednn   (or: npm rebuild @cnn/backend-onednn)',
+      bar,
+    ].join('\n'),
+  );
 }
 process.exit(!result.ok && process.argv.includes('--strict') ? 1 : 0);

@@ -5,7 +5,7 @@
  *   pnpm exec tsx scripts/check-impls.ts [--network MNISTNet]
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-layers';  // registers the gradients
+import '@tensorflow/tfjs-layers'; // registers the gradients
 
 import { getBinding } from '../src/index.js';
 import { describeShapeCase, NETWORK_SHAPES, runShapeCase } from './network-shapes.js';

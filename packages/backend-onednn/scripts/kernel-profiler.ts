@@ -11,7 +11,10 @@ export function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-interface KernelStat { ms: number; calls: number }
+interface KernelStat {
+  ms: number;
+  calls: number;
+}
 
 /** Times every kernel of one backend while {@link KernelProfiler.on} is set. */
 export class KernelProfiler {
@@ -31,7 +34,9 @@ export class KernelProfiler {
         const t0 = process.hrtime.bigint();
         const out = inner(args);
         const key = this.byShape
-          ? `${config.kernelName} ${Object.values(args.inputs).map((t) => `[${t?.shape.join(',')}]`).join('x')}`
+          ? `${config.kernelName} ${Object.values(args.inputs)
+              .map((t) => `[${t?.shape.join(',')}]`)
+              .join('x')}`
           : config.kernelName;
         const s = this.stats.get(key) ?? { ms: 0, calls: 0 };
         s.ms += Number(process.hrtime.bigint() - t0) / 1e6;
@@ -49,12 +54,17 @@ export class KernelProfiler {
   print(totalMs: number, steps: number, limit = Infinity): void {
     const rows = [...this.stats.entries()].sort((p, q) => q[1].ms - p[1].ms);
     const kernelTotal = rows.reduce((acc, [, s]) => acc + s.ms, 0);
-    console.log(`kernels: ${(kernelTotal / steps).toFixed(2)} ms/step inside kernels, ` +
-      `${((totalMs - kernelTotal) / steps).toFixed(2)} ms/step outside (tfjs engine, tape, JS glue; incl. timing)`);
+    console.log(
+      `kernels: ${(kernelTotal / steps).toFixed(2)} ms/step inside kernels, ` +
+        `${((totalMs - kernelTotal) / steps).toFixed(2)} ms/step outside (tfjs engine, tape, JS glue; incl. timing)`,
+    );
     console.log('kernel                      ms/step   calls/step   %');
     for (const [name, s] of rows.slice(0, limit)) {
-      console.log(`${name.padEnd(this.byShape ? 60 : 26)} ${(s.ms / steps).toFixed(3).padStart(8)} ${(s.calls / steps).toFixed(1)
-        .padStart(10)} ${((100 * s.ms) / totalMs).toFixed(1).padStart(6)}`);
+      console.log(
+        `${name.padEnd(this.byShape ? 60 : 26)} ${(s.ms / steps).toFixed(3).padStart(8)} ${(s.calls / steps)
+          .toFixed(1)
+          .padStart(10)} ${((100 * s.ms) / totalMs).toFixed(1).padStart(6)}`,
+      );
     }
   }
 }

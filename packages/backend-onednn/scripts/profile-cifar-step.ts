@@ -71,16 +71,23 @@ async function main(): Promise<void> {
   profiler.on = false;
   const total = times.reduce((a, b) => a + b, 0);
   const msPerStep = total / steps;
-  console.log(`train: ${msPerStep.toFixed(1)} ms/step (min ${Math.min(...times).toFixed(1)}), ` +
-    `${((batch * 1000) / msPerStep).toFixed(0)} img/s (batch ${batch}, ${steps} steps, loss ${loss.toFixed(4)}, ` +
-    `tensors ${before} -> ${tf.memory().numTensors})`);
+  console.log(
+    `train: ${msPerStep.toFixed(1)} ms/step (min ${Math.min(...times).toFixed(1)}), ` +
+      `${((batch * 1000) / msPerStep).toFixed(0)} img/s (batch ${batch}, ${steps} steps, loss ${loss.toFixed(4)}, ` +
+      `tensors ${before} -> ${tf.memory().numTensors})`,
+  );
   if (kernels) profiler.print(total, steps, 30);
   if (evalBatch > 0) {
     const xe = tf.randomUniform([evalBatch, 32, 32, 3]);
-    tf.tidy(() => { (model.predict(xe) as tf.Tensor).dataSync(); });
+    tf.tidy(() => {
+      (model.predict(xe) as tf.Tensor).dataSync();
+    });
     const reps = 3;
     const te = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) tf.tidy(() => { (model.predict(xe) as tf.Tensor).dataSync(); });
+    for (let i = 0; i < reps; i++)
+      tf.tidy(() => {
+        (model.predict(xe) as tf.Tensor).dataSync();
+      });
     const ms = Number(process.hrtime.bigint() - te) / 1e6 / reps;
     console.log(`eval: ${ms.toFixed(1)} ms/batch of ${evalBatch}, ${((evalBatch * 1000) / ms).toFixed(0)} img/s`);
     xe.dispose();

@@ -73,7 +73,7 @@ async function main(): Promise<void> {
       for (const mode of ['off', 'on'] as const) {
         ob.maxPoolBytes = mode === 'on' ? bound : 0;
         ob.clearPool();
-        step();  // refills the pool (or drains it) before timing
+        step(); // refills the pool (or drains it) before timing
         for (let i = 0; i < steps; i++) {
           const ta = process.hrtime.bigint();
           step();
@@ -84,11 +84,14 @@ async function main(): Promise<void> {
     ob.maxPoolBytes = bound;
     const summary = (t: number[]) => {
       const sorted = [...t].sort((p, q) => p - q);
-      return `min ${sorted[0]!.toFixed(2)} / p25 ${sorted[Math.floor(sorted.length / 4)]!.toFixed(2)} / median ` +
-        `${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms/step`;
+      return (
+        `min ${sorted[0]!.toFixed(2)} / p25 ${sorted[Math.floor(sorted.length / 4)]!.toFixed(2)} / median ` +
+        `${sorted[Math.floor(sorted.length / 2)]!.toFixed(2)} ms/step`
+      );
     };
-    console.log(`pool A/B (${abRounds} rounds x ${steps} steps each): off ${summary(times.off)}; ` +
-      `on ${summary(times.on)}; ${JSON.stringify(ob.poolStats())}`);
+    console.log(
+      `pool A/B (${abRounds} rounds x ${steps} steps each): off ${summary(times.off)}; ` + `on ${summary(times.on)}; ${JSON.stringify(ob.poolStats())}`,
+    );
   }
   const before = tf.memory().numTensors;
   profiler.on = kernels;
@@ -98,15 +101,23 @@ async function main(): Promise<void> {
   const total = Number(process.hrtime.bigint() - t0) / 1e6;
   profiler.on = false;
   const msPerStep = total / steps;
-  console.log(`train: ${msPerStep.toFixed(2)} ms/step, ${((batch * 1000) / msPerStep).toFixed(0)} img/s ` +
-    `(batch ${batch}, ${steps} steps, loss ${loss.toFixed(4)}, tensors ${before} -> ${tf.memory().numTensors})`);
+  console.log(
+    `train: ${msPerStep.toFixed(2)} ms/step, ${((batch * 1000) / msPerStep).toFixed(0)} img/s ` +
+      `(batch ${batch}, ${steps} steps, loss ${loss.toFixed(4)}, tensors ${before} -> ${tf.memory().numTensors})`,
+  );
   if (kernels) profiler.print(total, steps);
   if (evalBatch > 0) {
     const xe = tf.randomUniform([evalBatch, 28, 28, 1]);
-    for (let i = 0; i < 2; i++) tf.tidy(() => { (model.predict(xe) as tf.Tensor).dataSync(); });
+    for (let i = 0; i < 2; i++)
+      tf.tidy(() => {
+        (model.predict(xe) as tf.Tensor).dataSync();
+      });
     const reps = 5;
     const te = process.hrtime.bigint();
-    for (let i = 0; i < reps; i++) tf.tidy(() => { (model.predict(xe) as tf.Tensor).dataSync(); });
+    for (let i = 0; i < reps; i++)
+      tf.tidy(() => {
+        (model.predict(xe) as tf.Tensor).dataSync();
+      });
     const ms = Number(process.hrtime.bigint() - te) / 1e6 / reps;
     console.log(`eval: ${ms.toFixed(2)} ms/batch of ${evalBatch}, ${((evalBatch * 1000) / ms).toFixed(0)} img/s`);
     xe.dispose();

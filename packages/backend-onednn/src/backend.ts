@@ -124,8 +124,7 @@ export class OnednnBackend extends MathBackendCPU {
     return id;
   }
 
-  override move(dataId: DataId, values: backend_util.BackendValues, shape: number[], dtype: DataType,
-    refCount: number): void {
+  override move(dataId: DataId, values: backend_util.BackendValues, shape: number[], dtype: DataType, refCount: number): void {
     const old = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
     super.move(dataId, values, shape, dtype, refCount);
     this.retain(values);

@@ -22,20 +22,23 @@ function reference(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, w: tf.Tensor
     return tf.batchNorm(a, mean, variance, b, g, EPS);
   };
   const { mean, variance } = tf.moments(x, axes);
-  return [f(x, gamma, beta), mean, variance,
-    ...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), w)))([x, gamma, beta])];
+  return [f(x, gamma, beta), mean, variance, ...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), w)))([x, gamma, beta])];
 }
 
 /** The fused kernels, with dy = w (the gradient of Σ w·y with respect to y). */
 function fused(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, w: tf.Tensor): tf.Tensor[] {
-  const [y, mean, variance] = tf.engine().runKernel('CnnBatchNormTrain', { x, gamma, beta }, { epsilon: EPS }) as
-    tf.Tensor[];
-  const grads = tf.engine().runKernel('CnnBatchNormGrad', { dy: w, x, gamma, mean: mean!, variance: variance! },
-    { epsilon: EPS }) as tf.Tensor[];
+  const [y, mean, variance] = tf.engine().runKernel('CnnBatchNormTrain', { x, gamma, beta }, { epsilon: EPS }) as tf.Tensor[];
+  const grads = tf.engine().runKernel('CnnBatchNormGrad', { dy: w, x, gamma, mean: mean!, variance: variance! }, { epsilon: EPS }) as tf.Tensor[];
   return [y!, mean!, variance!, ...grads];
 }
 
-const CASES: number[][] = [[8, 6, 6, 64], [4, 5, 5, 13], [128, 512], [3, 7], [16, 16, 16, 64]];
+const CASES: number[][] = [
+  [8, 6, 6, 64],
+  [4, 5, 5, 13],
+  [128, 512],
+  [3, 7],
+  [16, 16, 16, 64],
+];
 
 describe('CnnBatchNormTrain / CnnBatchNormGrad', () => {
   for (const shape of CASES) {
@@ -62,12 +65,17 @@ describe('CnnBatchNormTrain / CnnBatchNormGrad', () => {
     expect(tf.getKernel('CnnBatchNormGrad', 'cpu')).toBeUndefined();
     tf.tidy(() => {
       const x = tf.ones([4, 3]);
-      expect(() => tf.engine().runKernel('CnnBatchNormTrain', { x, gamma: tf.ones([2]), beta: tf.zeros([3]) },
-        { epsilon: EPS })).toThrow(/CnnBatchNormTrain: input 'gamma'/);
-      expect(() => tf.engine().runKernel('CnnBatchNormTrain', { x, gamma: tf.ones([3]), beta: tf.zeros([3]) }, {}))
-        .toThrow(/CnnBatchNormTrain: attr 'epsilon'/);
-      expect(() => tf.engine().runKernel('CnnBatchNormGrad', { dy: tf.ones([4, 2]), x, gamma: tf.ones([3]),
-        mean: tf.zeros([3]), variance: tf.ones([3]) }, { epsilon: EPS })).toThrow(/CnnBatchNormGrad: input 'dy'/);
+      expect(() => tf.engine().runKernel('CnnBatchNormTrain', { x, gamma: tf.ones([2]), beta: tf.zeros([3]) }, { epsilon: EPS })).toThrow(
+        /CnnBatchNormTrain: input 'gamma'/,
+      );
+      expect(() => tf.engine().runKernel('CnnBatchNormTrain', { x, gamma: tf.ones([3]), beta: tf.zeros([3]) }, {})).toThrow(
+        /CnnBatchNormTrain: attr 'epsilon'/,
+      );
+      expect(() =>
+        tf
+          .engine()
+          .runKernel('CnnBatchNormGrad', { dy: tf.ones([4, 2]), x, gamma: tf.ones([3]), mean: tf.zeros([3]), variance: tf.ones([3]) }, { epsilon: EPS }),
+      ).toThrow(/CnnBatchNormGrad: input 'dy'/);
     });
   });
 

@@ -33,8 +33,7 @@ describe('native binding loader', () => {
   });
   it('rejects wrong argument types with a clear error', () => {
     const b = getBinding();
-    expect(() => b.relu(new Float64Array(4) as unknown as Float32Array, new Float32Array(4), 4))
-      .toThrow(/'x' must be a Float32Array/);
+    expect(() => b.relu(new Float64Array(4) as unknown as Float32Array, new Float32Array(4), 4)).toThrow(/'x' must be a Float32Array/);
     expect(() => b.relu(new Float32Array(2), new Float32Array(4), 4)).toThrow(/expected at least 4/);
   });
 });

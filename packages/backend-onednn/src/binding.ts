@@ -72,7 +72,12 @@ export interface NativeInferenceGraph {
 export interface OnednnBinding {
   getInfo(): OnednnInfo;
   /** Builds a native inference graph (see {@link InferenceGraph}); throws naming the op on a bad description. */
-  InferenceGraph: new (ops: readonly object[], inputShape: Int32Array, winogradTile: number, blockedLayouts: boolean) => NativeInferenceGraph;
+  InferenceGraph: new (
+    ops: readonly object[],
+    inputShape: Int32Array,
+    winogradTile: number,
+    blockedLayouts: boolean,
+  ) => NativeInferenceGraph;
   getPrimitiveImpls(): PrimitiveImpl[];
   /** Drops cached primitives and the impl records. */
   clearCache(): void;
@@ -84,56 +89,70 @@ export interface OnednnBinding {
   getWinogradTile(): WinogradTile;
   /** Sets it process-wide. @throws TypeError for anything but 2 or 4. */
   setWinogradTile(tile: WinogradTile): void;
-  conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array,
-    params: Int32Array, relu: boolean): void;
+  conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, relu: boolean): void;
   conv2dBackwardData(dy: Float32Array, filter: Float32Array, out: Float32Array, params: Int32Array): void;
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, out: Float32Array, params: Int32Array): void;
   maxPool(x: Float32Array, out: Float32Array, params: Int32Array): void;
   maxPoolGrad(dy: Float32Array, x: Float32Array, out: Float32Array, params: Int32Array): void;
   avgPool(x: Float32Array, out: Float32Array, params: Int32Array): void;
   avgPoolGrad(dy: Float32Array, out: Float32Array, params: Int32Array): void;
-  matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array,
-    relu: boolean): void;
+  matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, relu: boolean): void;
   relu(x: Float32Array, out: Float32Array, n: number): void;
   step(x: Float32Array, out: Float32Array, n: number, alpha: number): void;
   /**
    * ReLU's gradient through its output and the bias gradient, one pass over `rows × channels` values:
    * `dz = y > 0 ? dy : 0` (NaN where `y` is NaN), `dbias[c] = Σ_rows dz[·, c]` (double accumulation).
    */
-  reluBiasGrad(dy: Float32Array, y: Float32Array, dz: Float32Array, dbias: Float32Array, rows: number,
-    channels: number): void;
+  reluBiasGrad(dy: Float32Array, y: Float32Array, dz: Float32Array, dbias: Float32Array, rows: number, channels: number): void;
   /**
    * op: 0 add, 1 sub, 2 mul, 3 div, 4 maximum, 5 minimum, 6 squared difference; mode: 0 same shape, 1 b is a
    * row, 2 a is a row, 3 b scalar, 4 a scalar.
    */
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, outer: number, inner: number,
-    mode: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, outer: number, inner: number, mode: number): void;
   /**
    * General broadcast over a collapsed 4-d output `dims`: `out[i] = op(a[Σ i_k·aStrides_k], b[Σ i_k·bStrides_k])`;
    * the innermost strides are 0 (broadcast) or 1. op as in {@link OnednnBinding.binary}.
    */
-  binaryStrided(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array,
-    aStrides: Int32Array, bStrides: Int32Array): void;
+  binaryStrided(op: number, a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
   /**
    * `out[b, o, i, :] = x[b, o, indices[b, i], :]` for x `[batch, outer, dimSize, slice]`, indices `[batch, count]`
    * (tfjs GatherV2 after its reshape). Returns false, writing nothing, when an index is outside `[0, dimSize)`.
    */
-  gather(x: Float32Array, indices: Int32Array, out: Float32Array, batch: number, outer: number, dimSize: number,
-    slice: number, count: number): boolean;
+  gather(x: Float32Array, indices: Int32Array, out: Float32Array, batch: number, outer: number, dimSize: number, slice: number, count: number): boolean;
   /** `out = min(max(x, lo), hi)`, NaN passing through (tfjs ClipByValue). */
   clip(x: Float32Array, out: Float32Array, n: number, lo: number, hi: number): void;
   /**
    * Training-mode batch norm over the last axis of `[rows, channels]`: writes `y`, the batch `mean` and the
    * biased batch `variance` (`[channels]` each); `y = (x − mean)·gamma/sqrt(variance + eps) + beta`.
    */
-  batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array,
-    variance: Float32Array, rows: number, channels: number, eps: number): void;
+  batchNormTrain(
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    rows: number,
+    channels: number,
+    eps: number,
+  ): void;
   /**
    * Closed-form batch-norm gradient: `dx = gamma·invstd/N·(N·dy − Σdy − x̂·Σ(dy·x̂))`, `dgamma = Σ(dy·x̂)`,
    * `dbeta = Σdy` (sums over rows, `invstd = 1/sqrt(variance + eps)`, `x̂ = (x − mean)·invstd`).
    */
-  batchNormGrad(dy: Float32Array, x: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, rows: number, channels: number, eps: number): void;
+  batchNormGrad(
+    dy: Float32Array,
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dx: Float32Array,
+    dgamma: Float32Array,
+    dbeta: Float32Array,
+    rows: number,
+    channels: number,
+    eps: number,
+  ): void;
   /** `out[j] = Σ_i x[i·inner + j] / divisor` (divisor default 1; Mean passes the count). */
   sumOuter(x: Float32Array, out: Float32Array, outer: number, inner: number, divisor?: number): void;
   /** `out[i] = Σ_j x[i·inner + j] / divisor`. */
@@ -142,15 +161,43 @@ export interface OnednnBinding {
   /** `out` = the `rowLen` values of `x` repeated `rows` times. */
   tileRows(x: Float32Array, out: Float32Array, rows: number, rowLen: number): void;
   /** Per last-axis channel: `out = offset + (x - mean) · scale / sqrt(variance + eps)`; each vector has `channels` values. */
-  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
-    scale: Float32Array | null, out: Float32Array, outer: number, channels: number, eps: number): void;
+  batchNorm(
+    x: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    offset: Float32Array | null,
+    scale: Float32Array | null,
+    out: Float32Array,
+    outer: number,
+    channels: number,
+    eps: number,
+  ): void;
   /** scalars (8): weightDecay, beta1, 1-beta1, beta2, 1-beta2, sqrt(1-beta2^t), eps, lr/(1-beta1^t). */
-  adamUpdate(param: Float32Array, grad: Float32Array, m: Float32Array | null, v: Float32Array | null,
-    vmax: Float32Array | null, outParam: Float32Array, outM: Float32Array, outV: Float32Array,
-    outVmax: Float32Array | null, n: number, amsgrad: boolean, scalars: Float32Array): void;
+  adamUpdate(
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array | null,
+    v: Float32Array | null,
+    vmax: Float32Array | null,
+    outParam: Float32Array,
+    outM: Float32Array,
+    outV: Float32Array,
+    outVmax: Float32Array | null,
+    n: number,
+    amsgrad: boolean,
+    scalars: Float32Array,
+  ): void;
   /** scalars (5): weightDecay, momentum, 1-dampening, lr, 0. `outBuf` null means no momentum. */
-  sgdUpdate(param: Float32Array, grad: Float32Array, buf: Float32Array | null, outParam: Float32Array,
-    outBuf: Float32Array | null, n: number, nesterov: boolean, scalars: Float32Array): void;
+  sgdUpdate(
+    param: Float32Array,
+    grad: Float32Array,
+    buf: Float32Array | null,
+    outParam: Float32Array,
+    outBuf: Float32Array | null,
+    n: number,
+    nesterov: boolean,
+    scalars: Float32Array,
+  ): void;
   /** scalars (2): weight, 1 − weight. `outAvg = torch.lerp(avg, param, weight)` (see `CnnEmaUpdate`). */
   emaUpdate(avg: Float32Array, param: Float32Array, outAvg: Float32Array, n: number, scalars: Float32Array): void;
   /** `out = x·Φ(x)` (exact GELU, see `CnnGelu`). */
@@ -182,8 +229,7 @@ export class OnednnUnavailableError extends Error {
 
   /** True for any OnednnUnavailableError, even one from another copy of this module. */
   static isInstance(error: unknown): error is OnednnUnavailableError {
-    return typeof error === 'object' && error !== null &&
-      (error as { onednnUnavailable?: unknown }).onednnUnavailable === true;
+    return typeof error === 'object' && error !== null && (error as { onednnUnavailable?: unknown }).onednnUnavailable === true;
   }
 }
 
@@ -198,10 +244,41 @@ export function defaultAddonPath(): string {
 }
 
 const REQUIRED_FUNCTIONS: readonly (keyof OnednnBinding)[] = [
-  'getInfo', 'getPrimitiveImpls', 'clearCache', 'getConvAlgorithm', 'setConvAlgorithm', 'getWinogradTile', 'setWinogradTile', 'conv2dForward', 'conv2dBackwardData', 'conv2dBackwardFilter',
-  'maxPool', 'maxPoolGrad', 'avgPool', 'avgPoolGrad', 'matMul', 'relu', 'step', 'reluBiasGrad', 'binary', 'binaryStrided', 'clip', 'gather',
-  'sumOuter', 'sumInner', 'square', 'tileRows', 'batchNorm', 'batchNormTrain', 'batchNormGrad',
-  'adamUpdate', 'sgdUpdate', 'emaUpdate', 'gelu', 'geluGrad', 'InferenceGraph',
+  'getInfo',
+  'getPrimitiveImpls',
+  'clearCache',
+  'getConvAlgorithm',
+  'setConvAlgorithm',
+  'getWinogradTile',
+  'setWinogradTile',
+  'conv2dForward',
+  'conv2dBackwardData',
+  'conv2dBackwardFilter',
+  'maxPool',
+  'maxPoolGrad',
+  'avgPool',
+  'avgPoolGrad',
+  'matMul',
+  'relu',
+  'step',
+  'reluBiasGrad',
+  'binary',
+  'binaryStrided',
+  'clip',
+  'gather',
+  'sumOuter',
+  'sumInner',
+  'square',
+  'tileRows',
+  'batchNorm',
+  'batchNormTrain',
+  'batchNormGrad',
+  'adamUpdate',
+  'sgdUpdate',
+  'emaUpdate',
+  'gelu',
+  'geluGrad',
+  'InferenceGraph',
 ];
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-layers';  // registers the gradients
+import '@tensorflow/tfjs-layers'; // registers the gradients
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { OnednnBackend } from './backend.js';
@@ -30,7 +30,7 @@ afterEach(() => {
 
 describe('output buffer pool', () => {
   it('reuses the buffer of a disposed native output for the next output of that length', () => {
-    const x = rand([16, 32, 32, 4], 1);  // 65536 elements
+    const x = rand([16, 32, 32, 4], 1); // 65536 elements
     const a = tf.relu(x);
     const bufA = raw(a).buffer;
     a.dispose();
@@ -44,7 +44,7 @@ describe('output buffer pool', () => {
     tf.dispose([x, b, ref]);
   });
 
-  it('never hands a survivor\'s buffer to a new output (mixed kernels, random disposal)', () => {
+  it("never hands a survivor's buffer to a new output (mixed kernels, random disposal)", () => {
     const startTensors = tf.memory().numTensors;
     const x = rand([8, 16, 16, 8], 2);
     const w = rand([3, 3, 8, 8], 3);
@@ -55,8 +55,15 @@ describe('output buffer pool', () => {
     for (let round = 0; round < 6; round++) {
       for (let i = 0; i < 8; i++) {
         const k = i % 4;
-        const t = tf.tidy(() => k === 0 ? tf.relu(tf.add(x, i)) : k === 1 ? tf.mul(x, i + 1)
-          : k === 2 ? tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same') : tf.maxPool(x as tf.Tensor4D, 1, 1, 'same'));
+        const t = tf.tidy(() =>
+          k === 0
+            ? tf.relu(tf.add(x, i))
+            : k === 1
+              ? tf.mul(x, i + 1)
+              : k === 2
+                ? tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same')
+                : tf.maxPool(x as tf.Tensor4D, 1, 1, 'same'),
+        );
         live.push(t);
         expected.set(t, Float32Array.from(raw(t)));
       }
@@ -87,7 +94,7 @@ describe('output buffer pool', () => {
     const copy = Float32Array.from(view);
     const copyB = Float32Array.from(viewB);
     tf.dispose([a, b]);
-    const others = [1, 2, 3, 4].map((i) => tf.mul(x, -i));  // same length, would reuse a's/b's buffers
+    const others = [1, 2, 3, 4].map((i) => tf.mul(x, -i)); // same length, would reuse a's/b's buffers
     expect(mismatches(view, copy)).toBe(0);
     expect(mismatches(viewB, copyB)).toBe(0);
     for (const o of others) {
@@ -98,11 +105,11 @@ describe('output buffer pool', () => {
   });
 
   it('waits for every dataId sharing a buffer (reshape, clone, slice views) before recycling it', () => {
-    const x = rand([32, 32, 32], 5);  // 32768 elements
+    const x = rand([32, 32, 32], 5); // 32768 elements
     const a = tf.relu(x);
     const r = tf.reshape(a, [1024, 32]);
     const c = a.clone();
-    const s = tf.slice(a, [1, 0, 0], [1, 32, 32]);  // the JS kernel may return a subarray view of a's buffer
+    const s = tf.slice(a, [1, 0, 0], [1, 32, 32]); // the JS kernel may return a subarray view of a's buffer
     const expectedA = Float32Array.from(raw(a));
     const expectedS = Float32Array.from(raw(s));
     a.dispose();

@@ -10,7 +10,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import './index.js';
 
 const fx = JSON.parse(readFileSync(new URL('./__fixtures__/gelu-torch.json', import.meta.url), 'utf8')) as {
-  x: number[]; dy: number[]; y: number[]; dx: number[]; exactY: number[]; exactDx: number[];
+  x: number[];
+  dy: number[];
+  y: number[];
+  dx: number[];
+  exactY: number[];
+  exactDx: number[];
 };
 
 beforeAll(async () => {
@@ -59,8 +64,8 @@ describe('CnnGelu / CnnGeluGrad', () => {
     values[6] = Infinity;
     values[7] = -Infinity;
     const x = tf.tensor1d(values);
-    const y = (tf.engine().runKernel('CnnGelu', { x }, {}) as tf.Tensor);
-    const dx = (tf.engine().runKernel('CnnGeluGrad', { dy: tf.onesLike(x), x }, {}) as tf.Tensor);
+    const y = tf.engine().runKernel('CnnGelu', { x }, {}) as tf.Tensor;
+    const dx = tf.engine().runKernel('CnnGeluGrad', { dy: tf.onesLike(x), x }, {}) as tf.Tensor;
     const yv = y.dataSync();
     const dxv = dx.dataSync();
     expect(yv[5]).toBeNaN();
@@ -90,9 +95,7 @@ describe('CnnEmaUpdate', () => {
     const param = tf.randomNormal([50, 100], 0, 1, 'float32', 2);
     for (const w of [0, 0.001, 0.2262, 0.49, 0.5, 0.77, 1]) {
       const [out] = tf.engine().runKernel('CnnEmaUpdate', { avg, param }, { weight: w }) as tf.Tensor[];
-      const ref = tf.tidy(() => (Math.abs(w) < 0.5
-        ? tf.add(avg, tf.mul(w, tf.sub(param, avg)))
-        : tf.sub(param, tf.mul(tf.sub(param, avg), 1 - w))));
+      const ref = tf.tidy(() => (Math.abs(w) < 0.5 ? tf.add(avg, tf.mul(w, tf.sub(param, avg))) : tf.sub(param, tf.mul(tf.sub(param, avg), 1 - w))));
       expect(out!.shape).toEqual([50, 100]);
       expect(maxAbsDiff(out!.dataSync(), ref.dataSync()), `weight ${w}`).toBe(0);
       expect(out!.dataSync().length).toBe(n);
@@ -106,10 +109,10 @@ describe('CnnEmaUpdate', () => {
 
   it('rejects mismatched sizes and a non-finite weight', () => {
     const a = tf.ones([4]);
-    expect(() => tf.engine().runKernel('CnnEmaUpdate', { avg: a, param: tf.ones([5]) }, { weight: 0.1 }))
-      .toThrow(/CnnEmaUpdate: input 'param' has shape \[5\]/);
-    expect(() => tf.engine().runKernel('CnnEmaUpdate', { avg: a, param: a }, { weight: NaN }))
-      .toThrow(/attr 'weight' must be a finite number/);
+    expect(() => tf.engine().runKernel('CnnEmaUpdate', { avg: a, param: tf.ones([5]) }, { weight: 0.1 })).toThrow(
+      /CnnEmaUpdate: input 'param' has shape \[5\]/,
+    );
+    expect(() => tf.engine().runKernel('CnnEmaUpdate', { avg: a, param: a }, { weight: NaN })).toThrow(/attr 'weight' must be a finite number/);
     a.dispose();
   });
 });

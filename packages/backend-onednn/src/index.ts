@@ -18,6 +18,14 @@ export type { BackendChoice, SelectBackendOptions, SelectedBackend } from './sel
 export { getConvAlgorithm, getInfo, getPrimitiveImpls, getWinogradTile, setConvAlgorithm, setWinogradTile } from './info.js';
 export { InferenceGraph } from './inference-graph.js';
 export type {
-  AddGraphOp, AffineGraphOp, ConcatGraphOp, Conv2DGraphOp, DenseGraphOp, GraphActivation, GraphOp, InferenceGraphOptions, PoolGraphOp,
+  AddGraphOp,
+  AffineGraphOp,
+  ConcatGraphOp,
+  Conv2DGraphOp,
+  DenseGraphOp,
+  GraphActivation,
+  GraphOp,
+  InferenceGraphOptions,
+  PoolGraphOp,
   SimpleGraphOp,
 } from './inference-graph.js';

@@ -12,8 +12,14 @@ import { type GraphOp, InferenceGraph, type InferenceGraphOptions } from './infe
 import { rand, relError, seeded } from './parity-helpers.js';
 
 /** Runs `reference` (tf ops on x `[batch, ...inputShape]`) on cpu and the graph on the same x. */
-async function expectGraph(inputShape: [number, number, number], ops: GraphOp[], batch: number,
-  reference: (x: tf.Tensor4D) => tf.Tensor, options: InferenceGraphOptions = {}, tol = 1e-5): Promise<InferenceGraph> {
+async function expectGraph(
+  inputShape: [number, number, number],
+  ops: GraphOp[],
+  batch: number,
+  reference: (x: tf.Tensor4D) => tf.Tensor,
+  options: InferenceGraphOptions = {},
+  tol = 1e-5,
+): Promise<InferenceGraph> {
   await tf.setBackend('cpu');
   const input = seeded(batch * inputShape[0] * inputShape[1] * inputShape[2], 5 + batch);
   const want = tf.tidy(() => reference(tf.tensor4d(input, [batch, ...inputShape])).dataSync() as Float32Array);
@@ -34,17 +40,72 @@ describe('InferenceGraph ops match tf ops', () => {
     const w3 = rand([3, 3, 6, 64], 4);
     const w4 = rand([3, 3, 64, 64], 5);
     const b4 = rand([64], 6);
-    const graph = await expectGraph([9, 11, 3], [
-      { op: 'conv2d', inputs: [0], filter: f32(w1), bias: f32(b1), kernel: [3, 5], strides: [2, 1], dilations: [1, 1], pads: [1, 2, 0, 2], outChannels: 4, activation: 'relu' },
-      { op: 'conv2d', inputs: [1], filter: f32(w2), kernel: [3, 3], strides: [1, 1], dilations: [2, 2], pads: [2, 2, 2, 2], outChannels: 6 },
-      { op: 'conv2d', inputs: [2], filter: f32(w3), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 64 },
-      { op: 'conv2d', inputs: [3], filter: f32(w4), bias: f32(b4), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 64, activation: 'relu' },
-    ], 3, (x) => {
-      let y = tf.relu(tf.add(tf.conv2d(x, w1 as tf.Tensor4D, [2, 1], [[0, 0], [1, 0], [2, 2], [0, 0]]), b1)) as tf.Tensor4D;
-      y = tf.conv2d(y, w2 as tf.Tensor4D, 1, [[0, 0], [2, 2], [2, 2], [0, 0]], 'NHWC', 2);
-      y = tf.conv2d(y, w3 as tf.Tensor4D, 1, 'same');
-      return tf.relu(tf.add(tf.conv2d(y, w4 as tf.Tensor4D, 1, 'same'), b4));
-    }, { winogradTile: 4 });
+    const graph = await expectGraph(
+      [9, 11, 3],
+      [
+        {
+          op: 'conv2d',
+          inputs: [0],
+          filter: f32(w1),
+          bias: f32(b1),
+          kernel: [3, 5],
+          strides: [2, 1],
+          dilations: [1, 1],
+          pads: [1, 2, 0, 2],
+          outChannels: 4,
+          activation: 'relu',
+        },
+        { op: 'conv2d', inputs: [1], filter: f32(w2), kernel: [3, 3], strides: [1, 1], dilations: [2, 2], pads: [2, 2, 2, 2], outChannels: 6 },
+        { op: 'conv2d', inputs: [2], filter: f32(w3), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 64 },
+        {
+          op: 'conv2d',
+          inputs: [3],
+          filter: f32(w4),
+          bias: f32(b4),
+          kernel: [3, 3],
+          strides: [1, 1],
+          dilations: [1, 1],
+          pads: [1, 1, 1, 1],
+          outChannels: 64,
+          activation: 'relu',
+        },
+      ],
+      3,
+      (x) => {
+        let y = tf.relu(
+          tf.add(
+            tf.conv2d(
+              x,
+              w1 as tf.Tensor4D,
+              [2, 1],
+              [
+                [0, 0],
+                [1, 0],
+                [2, 2],
+                [0, 0],
+              ],
+            ),
+            b1,
+          ),
+        ) as tf.Tensor4D;
+        y = tf.conv2d(
+          y,
+          w2 as tf.Tensor4D,
+          1,
+          [
+            [0, 0],
+            [2, 2],
+            [2, 2],
+            [0, 0],
+          ],
+          'NHWC',
+          2,
+        );
+        y = tf.conv2d(y, w3 as tf.Tensor4D, 1, 'same');
+        return tf.relu(tf.add(tf.conv2d(y, w4 as tf.Tensor4D, 1, 'same'), b4));
+      },
+      { winogradTile: 4 },
+    );
     expect(graph.implementations(3)[3]).toBe('conv2d native:winograd_f4x4_3x3+gemm:jit');
     expect(graph.outputShape).toEqual([4, 11, 64]);
     const profile = graph.profile(seeded(3 * 9 * 11 * 3, 1), 3, 2);
@@ -54,18 +115,53 @@ describe('InferenceGraph ops match tf ops', () => {
   });
 
   it('Winograd F(4x4) (default, ≤ 1e-4), F(2x2) (≤ 1e-5) and direct on odd sizes with every padding form', async () => {
-    for (const [h, w, pads] of [[9, 7, [1, 1, 1, 1]], [6, 11, [0, 0, 0, 0]], [13, 5, [2, 0, 1, 2]], [4, 4, [1, 1, 1, 1]]] as const) {
+    for (const [h, w, pads] of [
+      [9, 7, [1, 1, 1, 1]],
+      [6, 11, [0, 0, 0, 0]],
+      [13, 5, [2, 0, 1, 2]],
+      [4, 4, [1, 1, 1, 1]],
+    ] as const) {
       const k = rand([3, 3, 64, 72], h * 10 + w);
       const b = rand([72], 3);
-      const ops: GraphOp[] = [{ op: 'conv2d', inputs: [0], filter: f32(k), bias: f32(b), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [...pads], outChannels: 72, activation: 'relu' }];
-      const reference = (x: tf.Tensor4D) => tf.relu(tf.add(tf.conv2d(x, k as tf.Tensor4D, 1, [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]]), b));
-      for (const [tile, tol, impl] of [[4, 1e-4, /f4x4/], [2, 1e-5, /f2x2/], [0, 1e-5, /^conv2d (jit|brg[a-z]*):/]] as const) {
+      const ops: GraphOp[] = [
+        {
+          op: 'conv2d',
+          inputs: [0],
+          filter: f32(k),
+          bias: f32(b),
+          kernel: [3, 3],
+          strides: [1, 1],
+          dilations: [1, 1],
+          pads: [...pads],
+          outChannels: 72,
+          activation: 'relu',
+        },
+      ];
+      const reference = (x: tf.Tensor4D) =>
+        tf.relu(
+          tf.add(
+            tf.conv2d(x, k as tf.Tensor4D, 1, [
+              [0, 0],
+              [pads[0], pads[2]],
+              [pads[1], pads[3]],
+              [0, 0],
+            ]),
+            b,
+          ),
+        );
+      for (const [tile, tol, impl] of [
+        [4, 1e-4, /f4x4/],
+        [2, 1e-5, /f2x2/],
+        [0, 1e-5, /^conv2d (jit|brg[a-z]*):/],
+      ] as const) {
         const g = await expectGraph([h, w, 64], ops, 3, reference, { winogradTile: tile }, tol);
         expect(g.implementations(3)[0]).toMatch(impl);
         g.dispose();
       }
     }
-    expect(() => new InferenceGraph([5, 5, 2], [{ op: 'relu', inputs: [0] }], { winogradTile: 3 as 4 })).toThrow("winogradTile must be 'auto', 0, 2 or 4, got 3");
+    expect(() => new InferenceGraph([5, 5, 2], [{ op: 'relu', inputs: [0] }], { winogradTile: 3 as 4 })).toThrow(
+      "winogradTile must be 'auto', 0, 2 or 4, got 3",
+    );
   });
 
   it('Winograd relu keeps NaN (as tfjs Relu): every output a NaN input pixel reaches is NaN, not 0', async () => {
@@ -73,13 +169,28 @@ describe('InferenceGraph ops match tf ops', () => {
     const [h, w, c] = [8, 8, 64];
     const k = rand([3, 3, c, 64], 7);
     const input = seeded(h * w * c, 8);
-    for (let ch = 0; ch < c; ch++) input[(2 * w + 3) * c + ch] = NaN;  // pixel (2, 3)
+    for (let ch = 0; ch < c; ch++) input[(2 * w + 3) * c + ch] = NaN; // pixel (2, 3)
     const want = tf.tidy(() => f32(tf.relu(tf.conv2d(tf.tensor4d(input, [1, h, w, c]), k as tf.Tensor4D, 1, 'same'))));
     const reached = [...want.keys()].filter((i) => Number.isNaN(want[i]));
     expect(reached).toHaveLength(9 * 64);
     for (const tile of [2, 4] as const) {
-      const g = new InferenceGraph([h, w, c], [{ op: 'conv2d', inputs: [0], filter: f32(k), kernel: [3, 3], strides: [1, 1],
-        dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 64, activation: 'relu' }], { winogradTile: tile });
+      const g = new InferenceGraph(
+        [h, w, c],
+        [
+          {
+            op: 'conv2d',
+            inputs: [0],
+            filter: f32(k),
+            kernel: [3, 3],
+            strides: [1, 1],
+            dilations: [1, 1],
+            pads: [1, 1, 1, 1],
+            outChannels: 64,
+            activation: 'relu',
+          },
+        ],
+        { winogradTile: tile },
+      );
       expect(g.implementations(1)[0]).toContain(`f${tile}x${tile}`);
       const got = g.run(input, 1);
       expect(reached.filter((i) => !Number.isNaN(got[i]))).toEqual([]);
@@ -92,14 +203,36 @@ describe('InferenceGraph ops match tf ops', () => {
     const b = rand([48], 32);
     const k0 = rand([3, 3, 3, 32], 33);
     const ops: GraphOp[] = [
-      { op: 'conv2d', inputs: [0], filter: f32(k0), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 32, activation: 'relu' },
-      { op: 'conv2d', inputs: [1], filter: f32(k), bias: f32(b), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 48, activation: 'relu' },
+      {
+        op: 'conv2d',
+        inputs: [0],
+        filter: f32(k0),
+        kernel: [3, 3],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pads: [1, 1, 1, 1],
+        outChannels: 32,
+        activation: 'relu',
+      },
+      {
+        op: 'conv2d',
+        inputs: [1],
+        filter: f32(k),
+        bias: f32(b),
+        kernel: [3, 3],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pads: [1, 1, 1, 1],
+        outChannels: 48,
+        activation: 'relu',
+      },
     ];
-    const reference = (x: tf.Tensor4D) => tf.relu(tf.add(tf.conv2d(tf.relu(tf.conv2d(x, k0 as tf.Tensor4D, 1, 'same')) as tf.Tensor4D, k as tf.Tensor4D, 1, 'same'), b));
+    const reference = (x: tf.Tensor4D) =>
+      tf.relu(tf.add(tf.conv2d(tf.relu(tf.conv2d(x, k0 as tf.Tensor4D, 1, 'same')) as tf.Tensor4D, k as tf.Tensor4D, 1, 'same'), b));
     const graph = await expectGraph([10, 9, 3], ops, 2, reference, {}, 1e-4);
     for (const batch of [2, 5]) {
       const impls = graph.implementations(batch);
-      expect(impls[0]).not.toContain('tuned');  // 3 input channels: direct, not tuned
+      expect(impls[0]).not.toContain('tuned'); // 3 input channels: direct, not tuned
       const m = /^conv2d (\S+) \(tuned: direct ([\d.e+-]+), f2x2 ([\d.e+-]+), f4x4 ([\d.e+-]+) ms\)$/.exec(impls[1]!);
       expect(m, impls[1]).not.toBeNull();
       const [direct, f2, f4] = [m![2], m![3], m![4]].map(Number) as [number, number, number];
@@ -130,9 +263,30 @@ describe('InferenceGraph ops match tf ops', () => {
     const k2 = rand([5, 5, 32, 64], 43);
     const wd = rand([4 * 4 * 64, 10], 44);
     const ops: GraphOp[] = [
-      { op: 'conv2d', inputs: [0], filter: f32(k1), bias: f32(b1), kernel: [5, 5], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], outChannels: 32, activation: 'relu' },
+      {
+        op: 'conv2d',
+        inputs: [0],
+        filter: f32(k1),
+        bias: f32(b1),
+        kernel: [5, 5],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pads: [0, 0, 0, 0],
+        outChannels: 32,
+        activation: 'relu',
+      },
       { op: 'maxPool', inputs: [1], kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] },
-      { op: 'conv2d', inputs: [2], filter: f32(k2), kernel: [5, 5], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], outChannels: 64, activation: 'relu' },
+      {
+        op: 'conv2d',
+        inputs: [2],
+        filter: f32(k2),
+        kernel: [5, 5],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pads: [0, 0, 0, 0],
+        outChannels: 64,
+        activation: 'relu',
+      },
       { op: 'avgPool', inputs: [3], kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] },
       { op: 'flatten', inputs: [4] },
       { op: 'dense', inputs: [5], weights: f32(wd), units: 10 },
@@ -156,14 +310,36 @@ describe('InferenceGraph ops match tf ops', () => {
     const k2 = rand([1, 1, 24, 40], 52);
     const wd = rand([3 * 3 * 40, 6], 53);
     const ops: GraphOp[] = [
-      { op: 'conv2d', inputs: [0], filter: f32(k1), kernel: [3, 3], strides: [2, 2], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 24, activation: 'relu' },
+      {
+        op: 'conv2d',
+        inputs: [0],
+        filter: f32(k1),
+        kernel: [3, 3],
+        strides: [2, 2],
+        dilations: [1, 1],
+        pads: [1, 1, 1, 1],
+        outChannels: 24,
+        activation: 'relu',
+      },
       { op: 'maxPool', inputs: [1], kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] },
       { op: 'conv2d', inputs: [2], filter: f32(k2), kernel: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], outChannels: 40 },
       { op: 'flatten', inputs: [3] },
       { op: 'dense', inputs: [4], weights: f32(wd), units: 6 },
     ];
     const reference = (x: tf.Tensor4D) => {
-      const y = tf.maxPool(tf.relu(tf.conv2d(x, k1 as tf.Tensor4D, 2, [[0, 0], [1, 1], [1, 1], [0, 0]])) as tf.Tensor4D, 2, 2, 'valid');
+      const y = tf.maxPool(
+        tf.relu(
+          tf.conv2d(x, k1 as tf.Tensor4D, 2, [
+            [0, 0],
+            [1, 1],
+            [1, 1],
+            [0, 0],
+          ]),
+        ) as tf.Tensor4D,
+        2,
+        2,
+        'valid',
+      );
       return tf.matMul(tf.reshape(tf.conv2d(y, k2 as tf.Tensor4D, 1, 'valid'), [-1, 360]), wd);
     };
     for (const batch of [1, 3, 8]) (await expectGraph([12, 12, 5], ops, batch, reference)).dispose();
@@ -172,20 +348,25 @@ describe('InferenceGraph ops match tf ops', () => {
   it('max / avg pooling with same padding (avg excludes padding), global average pooling, flatten, dense', async () => {
     const wd = rand([4 * 3 * 3, 5], 7);
     const bd = rand([5], 8);
-    const graph = await expectGraph([7, 6, 3], [
-      { op: 'maxPool', inputs: [0], kernel: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1] },  // tfjs 'same' on 7x6
-      { op: 'avgPool', inputs: [1], kernel: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1] },
-      { op: 'globalAvgPool', inputs: [0] },
-      { op: 'flatten', inputs: [2] },
-      { op: 'dense', inputs: [4], weights: f32(wd), bias: f32(bd), units: 5, activation: 'relu' },
-      { op: 'softmax', inputs: [5] },
-      { op: 'concat', inputs: [3, 6] },
-    ], 2, (x) => {
-      const p = tf.avgPool(tf.maxPool(x, 3, 2, 'same'), 2, 1, 'same');
-      const gap = tf.mean(x, [1, 2]);
-      const d = tf.softmax(tf.relu(tf.add(tf.matMul(tf.reshape(p, [2, 36]), wd), bd)));
-      return tf.concat([gap, d], 1);
-    });
+    const graph = await expectGraph(
+      [7, 6, 3],
+      [
+        { op: 'maxPool', inputs: [0], kernel: [3, 3], strides: [2, 2], pads: [1, 0, 1, 1] }, // tfjs 'same' on 7x6
+        { op: 'avgPool', inputs: [1], kernel: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1] },
+        { op: 'globalAvgPool', inputs: [0] },
+        { op: 'flatten', inputs: [2] },
+        { op: 'dense', inputs: [4], weights: f32(wd), bias: f32(bd), units: 5, activation: 'relu' },
+        { op: 'softmax', inputs: [5] },
+        { op: 'concat', inputs: [3, 6] },
+      ],
+      2,
+      (x) => {
+        const p = tf.avgPool(tf.maxPool(x, 3, 2, 'same'), 2, 1, 'same');
+        const gap = tf.mean(x, [1, 2]);
+        const d = tf.softmax(tf.relu(tf.add(tf.matMul(tf.reshape(p, [2, 36]), wd), bd)));
+        return tf.concat([gap, d], 1);
+      },
+    );
     expect(graph.outputShape).toEqual([1, 1, 8]);
     graph.dispose();
   });
@@ -194,20 +375,25 @@ describe('InferenceGraph ops match tf ops', () => {
     const s = rand([4], 9);
     const o = rand([4], 10);
     const wd = rand([8, 3], 11);
-    await expectGraph([3, 5, 4], [
-      { op: 'affine', inputs: [0], scale: f32(s), offset: f32(o) },
-      { op: 'relu', inputs: [1] },
-      { op: 'add', inputs: [0, 1, 2], activation: 'relu' },
-      { op: 'concat', inputs: [3, 1] },
-      { op: 'dense', inputs: [4], weights: f32(wd), units: 3 },
-      { op: 'identity', inputs: [5] },
-    ], 2, (x) => {
-      const a = tf.add(tf.mul(x, s), o);
-      const r = tf.relu(a);
-      const sum = tf.relu(tf.addN([x, a, r]));
-      const c = tf.concat([sum, a], 3);
-      return tf.reshape(tf.matMul(tf.reshape(c, [30, 8]), wd), [2, 3, 5, 3]);
-    });
+    await expectGraph(
+      [3, 5, 4],
+      [
+        { op: 'affine', inputs: [0], scale: f32(s), offset: f32(o) },
+        { op: 'relu', inputs: [1] },
+        { op: 'add', inputs: [0, 1, 2], activation: 'relu' },
+        { op: 'concat', inputs: [3, 1] },
+        { op: 'dense', inputs: [4], weights: f32(wd), units: 3 },
+        { op: 'identity', inputs: [5] },
+      ],
+      2,
+      (x) => {
+        const a = tf.add(tf.mul(x, s), o);
+        const r = tf.relu(a);
+        const sum = tf.relu(tf.addN([x, a, r]));
+        const c = tf.concat([sum, a], 3);
+        return tf.reshape(tf.matMul(tf.reshape(c, [30, 8]), wd), [2, 3, 5, 3]);
+      },
+    );
   });
 
   it('one graph serves several batch sizes; buffers are reused along a 12-layer chain', async () => {
@@ -216,7 +402,17 @@ describe('InferenceGraph ops match tf ops', () => {
     for (let i = 0; i < 12; i++) {
       const w = rand([3, 3, 8, 8], 20 + i);
       weights.push(w);
-      ops.push({ op: 'conv2d', inputs: [i], filter: f32(w), kernel: [3, 3], strides: [1, 1], dilations: [1, 1], pads: [1, 1, 1, 1], outChannels: 8, activation: 'relu' });
+      ops.push({
+        op: 'conv2d',
+        inputs: [i],
+        filter: f32(w),
+        kernel: [3, 3],
+        strides: [1, 1],
+        dilations: [1, 1],
+        pads: [1, 1, 1, 1],
+        outChannels: 8,
+        activation: 'relu',
+      });
     }
     const reference = (x: tf.Tensor4D) => weights.reduce<tf.Tensor4D>((y, w) => tf.relu(tf.conv2d(y, w as tf.Tensor4D, 1, 'same')) as tf.Tensor4D, x);
     const graph = await expectGraph([6, 6, 8], ops, 1, reference);
@@ -231,8 +427,15 @@ describe('InferenceGraph ops match tf ops', () => {
 
 describe('InferenceGraph errors', () => {
   const conv = (extra: Partial<Extract<GraphOp, { op: 'conv2d' }>> = {}): GraphOp => ({
-    op: 'conv2d', inputs: [0], filter: new Float32Array(9 * 2 * 3), kernel: [3, 3], strides: [1, 1], dilations: [1, 1],
-    pads: [0, 0, 0, 0], outChannels: 3, ...extra,
+    op: 'conv2d',
+    inputs: [0],
+    filter: new Float32Array(9 * 2 * 3),
+    kernel: [3, 3],
+    strides: [1, 1],
+    dilations: [1, 1],
+    pads: [0, 0, 0, 0],
+    outChannels: 3,
+    ...extra,
   });
 
   it('names the op and the problem', () => {

@@ -131,8 +131,7 @@ export class InferenceGraph {
     if (!(tile === 'auto' || tile === 0 || tile === 2 || tile === 4)) {
       throw new RangeError(`InferenceGraph: winogradTile must be 'auto', 0, 2 or 4, got ${JSON.stringify(tile)}`);
     }
-    this.native = new (getBinding().InferenceGraph)(ops, Int32Array.from(inputShape), tile === 'auto' ? -1 : tile,
-      options.blockedLayouts ?? true);
+    this.native = new (getBinding().InferenceGraph)(ops, Int32Array.from(inputShape), tile === 'auto' ? -1 : tile, options.blockedLayouts ?? true);
     this.inputShape = [...inputShape];
     this.outputShape = this.native.outputShape();
   }

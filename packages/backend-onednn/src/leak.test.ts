@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-layers';  // registers the gradients
+import '@tensorflow/tfjs-layers'; // registers the gradients
 import { describe, expect, it } from 'vitest';
 
 import './index.js';
@@ -31,7 +31,7 @@ describe('no tensor leaks', () => {
     let last = first;
     for (let i = 0; i < 10; i++) last = step();
     expect(tf.memory().numTensors).toBe(before);
-    expect(last).toBeLessThan(first);  // it also learns
+    expect(last).toBeLessThan(first); // it also learns
     tf.dispose([w1, b1, w2, x, labels]);
     opt.dispose();
   });

@@ -19,11 +19,17 @@ interface Config {
   state: Record<string, Record<string, number[]>>;
 }
 const fx = JSON.parse(readFileSync(new URL('./__fixtures__/optimizers-torch.json', import.meta.url), 'utf8')) as {
-  steps: number; init: { w: number[][]; b: number[] }; configs: Record<string, Config>;
+  steps: number;
+  init: { w: number[][]; b: number[] };
+  configs: Record<string, Config>;
 };
 const SHAPES: Record<string, number[]> = { w: [2, 3], b: [4] };
 const SLOTS: Record<string, [string, string][]> = {
-  Adam: [['m', 'exp_avg'], ['v', 'exp_avg_sq'], ['vmax', 'max_exp_avg_sq']],
+  Adam: [
+    ['m', 'exp_avg'],
+    ['v', 'exp_avg_sq'],
+    ['vmax', 'max_exp_avg_sq'],
+  ],
   SGD: [['buf', 'momentum_buffer']],
 };
 
@@ -32,30 +38,49 @@ function attrsOf(cfg: Config, step: number): tf.NamedAttrMap {
   const o = cfg.options;
   if (cfg.optimizer === 'Adam') {
     const [beta1, beta2] = (o['betas'] as [number, number] | undefined) ?? [0.9, 0.999];
-    return { lr: o['lr'] as number, beta1, beta2, eps: (o['eps'] as number | undefined) ?? 1e-8,
-      weightDecay: (o['weight_decay'] as number | undefined) ?? 0, amsgrad: o['amsgrad'] === true, step };
+    return {
+      lr: o['lr'] as number,
+      beta1,
+      beta2,
+      eps: (o['eps'] as number | undefined) ?? 1e-8,
+      weightDecay: (o['weight_decay'] as number | undefined) ?? 0,
+      amsgrad: o['amsgrad'] === true,
+      step,
+    };
   }
-  return { lr: o['lr'] as number, momentum: (o['momentum'] as number | undefined) ?? 0,
-    dampening: (o['dampening'] as number | undefined) ?? 0, nesterov: o['nesterov'] === true,
-    weightDecay: (o['weight_decay'] as number | undefined) ?? 0 };
+  return {
+    lr: o['lr'] as number,
+    momentum: (o['momentum'] as number | undefined) ?? 0,
+    dampening: (o['dampening'] as number | undefined) ?? 0,
+    nesterov: o['nesterov'] === true,
+    weightDecay: (o['weight_decay'] as number | undefined) ?? 0,
+  };
 }
 
 /** One fused step: returns the new param and the slots (by kernel input name) that the kernel produced. */
-function fusedStep(cfg: Config, param: tf.Tensor, grad: tf.Tensor, slots: Record<string, tf.Tensor>, step: number):
-  { param: tf.Tensor; slots: Record<string, tf.Tensor> } {
+function fusedStep(
+  cfg: Config,
+  param: tf.Tensor,
+  grad: tf.Tensor,
+  slots: Record<string, tf.Tensor>,
+  step: number,
+): { param: tf.Tensor; slots: Record<string, tf.Tensor> } {
   const attrs = attrsOf(cfg, step);
   const inputs: tf.NamedTensorMap = { param, grad, ...slots };
-  const outs = tf.engine().runKernel(cfg.optimizer === 'Adam' ? 'CnnAdamUpdate' : 'CnnSgdUpdate', inputs,
-    attrs) as tf.Tensor[];
-  const names = cfg.optimizer === 'Adam' ? ['m', 'v', ...(attrs['amsgrad'] ? ['vmax'] : [])]
-    : (attrs['momentum'] as number) !== 0 ? ['buf'] : [];
+  const outs = tf.engine().runKernel(cfg.optimizer === 'Adam' ? 'CnnAdamUpdate' : 'CnnSgdUpdate', inputs, attrs) as tf.Tensor[];
+  const names = cfg.optimizer === 'Adam' ? ['m', 'v', ...(attrs['amsgrad'] ? ['vmax'] : [])] : (attrs['momentum'] as number) !== 0 ? ['buf'] : [];
   expect(outs.length).toBe(1 + names.length);
   return { param: outs[0]!, slots: Object.fromEntries(names.map((n, i) => [n, outs[i + 1]!])) };
 }
 
 /** @cnn/train's op path (packages/train/src/optimizers/adam.ts, sgd.ts), the bit-exact reference. */
-function opStep(cfg: Config, param: tf.Tensor, grad: tf.Tensor, slots: Record<string, tf.Tensor>, step: number):
-  { param: tf.Tensor; slots: Record<string, tf.Tensor> } {
+function opStep(
+  cfg: Config,
+  param: tf.Tensor,
+  grad: tf.Tensor,
+  slots: Record<string, tf.Tensor>,
+  step: number,
+): { param: tf.Tensor; slots: Record<string, tf.Tensor> } {
   const a = attrsOf(cfg, step);
   const wd = a['weightDecay'] as number;
   const lr = a['lr'] as number;
@@ -155,8 +180,9 @@ describe('CnnAdamUpdate / CnnSgdUpdate', () => {
   it('rejects a gradient of another size with an Error naming the input', () => {
     const p = tf.zeros([3]);
     const g = tf.zeros([4]);
-    expect(() => tf.engine().runKernel('CnnSgdUpdate', { param: p, grad: g },
-      { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 })).toThrow(/'grad'.*expected 3/);
+    expect(() => tf.engine().runKernel('CnnSgdUpdate', { param: p, grad: g }, { lr: 0.1, momentum: 0, dampening: 0, nesterov: false, weightDecay: 0 })).toThrow(
+      /'grad'.*expected 3/,
+    );
     tf.dispose([p, g]);
   });
 });

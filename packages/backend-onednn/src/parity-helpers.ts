@@ -43,7 +43,7 @@ export function relError(a: Float32Array, b: Float32Array): number {
   let scale = 1;
   for (let i = 0; i < b.length; i++) {
     const d = Math.abs(a[i]! - b[i]!);
-    if (!(d <= diff)) diff = d;  // NaN propagates as a failure
+    if (!(d <= diff)) diff = d; // NaN propagates as a failure
     scale = Math.max(scale, Math.abs(b[i]!));
   }
   return diff / scale;

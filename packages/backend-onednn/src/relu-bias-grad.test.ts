@@ -10,13 +10,21 @@ import { describe, expect, it } from 'vitest';
 import './index.js';
 import { rand, relError, runOn } from './parity-helpers.js';
 
-const CASES: number[][] = [[4, 6, 6, 32], [3, 5, 5, 13], [64, 128], [2, 3]];
+const CASES: number[][] = [
+  [4, 6, 6, 32],
+  [3, 5, 5, 13],
+  [64, 128],
+  [2, 3],
+];
 
 /** y: relu of seeded values (a third exactly 0), with a NaN planted at element 1. */
 function inputs(shape: number[], seed: number): [tf.Tensor, tf.Tensor] {
   const dy = rand(shape, seed);
   const y = tf.tidy(() => {
-    const v = tf.relu(rand(shape, seed + 1)).dataSync().slice();
+    const v = tf
+      .relu(rand(shape, seed + 1))
+      .dataSync()
+      .slice();
     v[1] = NaN;
     return tf.tensor(v, shape);
   });
@@ -50,9 +58,11 @@ describe('CnnReluBiasGrad', () => {
     await tf.setBackend('onednn');
     const dy = tf.ones([2, 3]);
     expect(() => tf.engine().runKernel('CnnReluBiasGrad', { dy }, {})).toThrow("CnnReluBiasGrad: input 'y' is required");
-    expect(() => tf.engine().runKernel('CnnReluBiasGrad', { dy, y: tf.ones([2, 4]) }, {}))
-      .toThrow("CnnReluBiasGrad: input 'y' has shape [2,4], expected 6 elements");
-    expect(() => tf.engine().runKernel('CnnReluBiasGrad', { dy: tf.ones([3]), y: tf.ones([3]) }, {}))
-      .toThrow("CnnReluBiasGrad: input 'dy' must be non-empty with rank >= 2");
+    expect(() => tf.engine().runKernel('CnnReluBiasGrad', { dy, y: tf.ones([2, 4]) }, {})).toThrow(
+      "CnnReluBiasGrad: input 'y' has shape [2,4], expected 6 elements",
+    );
+    expect(() => tf.engine().runKernel('CnnReluBiasGrad', { dy: tf.ones([3]), y: tf.ones([3]) }, {})).toThrow(
+      "CnnReluBiasGrad: input 'dy' must be non-empty with rank >= 2",
+    );
   });
 });

@@ -11,8 +11,7 @@ describe('selectBackend', () => {
     expect((await selectBackend('auto')).reason).toMatch(/oneDNN 2\./);
   });
   it('rejects unknown names', async () => {
-    await expect(selectBackend('gpu' as 'cpu')).rejects.toThrow(
-      'Unknown backend "gpu"; expected one of auto, onednn, tensorflow, wasm, cpu');
+    await expect(selectBackend('gpu' as 'cpu')).rejects.toThrow('Unknown backend "gpu"; expected one of auto, onednn, tensorflow, wasm, cpu');
   });
   it('falls back to cpu with a loud warning when the package is missing', async () => {
     const logs: string[] = [];

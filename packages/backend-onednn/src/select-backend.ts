@@ -48,7 +48,7 @@ async function activate(name: string): Promise<void> {
 async function choose(name: BackendChoice): Promise<string> {
   switch (name) {
     case 'onednn': {
-      const info = getBinding().getInfo();  // throws OnednnUnavailableError with the fix
+      const info = getBinding().getInfo(); // throws OnednnUnavailableError with the fix
       await activate('onednn');
       return `requested onednn: oneDNN ${info.onednnVersion}, isa ${info.isa}, ${info.threads} threads`;
     }
@@ -68,19 +68,19 @@ async function choose(name: BackendChoice): Promise<string> {
       return `auto: onednn unavailable (${why}); using the JS cpu backend`;
     }
     case 'tensorflow': {
-      const loaded = (await importOptional('@tensorflow/tfjs-node-gpu')) ||
-        (await importOptional('@tensorflow/tfjs-node'));
+      const loaded = (await importOptional('@tensorflow/tfjs-node-gpu')) || (await importOptional('@tensorflow/tfjs-node'));
       if (!loaded) {
-        throw new Error('Backend "tensorflow" needs @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu), ' +
-          'which is not installed. Fix: pnpm add @tensorflow/tfjs-node@4.22.0');
+        throw new Error(
+          'Backend "tensorflow" needs @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu), ' +
+            'which is not installed. Fix: pnpm add @tensorflow/tfjs-node@4.22.0',
+        );
       }
       await activate('tensorflow');
       return 'requested tensorflow: libtensorflow through @tensorflow/tfjs-node';
     }
     case 'wasm': {
       if (!(await importOptional('@tensorflow/tfjs-backend-wasm'))) {
-        throw new Error('Backend "wasm" needs @tensorflow/tfjs-backend-wasm, which is not installed. ' +
-          'Fix: pnpm add @tensorflow/tfjs-backend-wasm@4.22.0');
+        throw new Error('Backend "wasm" needs @tensorflow/tfjs-backend-wasm, which is not installed. ' + 'Fix: pnpm add @tensorflow/tfjs-backend-wasm@4.22.0');
       }
       await activate('wasm');
       return 'requested wasm: @tensorflow/tfjs-backend-wasm';
@@ -115,14 +115,16 @@ export async function selectBackend(name: BackendChoice, opts: SelectBackendOpti
     if (!opts.fallback) throw error;
     const cause = error instanceof Error ? error.message : String(error);
     const bar = '='.repeat(78);
-    log([
-      bar,
-      `WARNING: backend "${name}" could not be used; FALLING BACK to the slow JS "cpu" backend.`,
-      `Cause: ${cause}`,
-      'Fix: install what the cause names (oneDNN: apt-get install libdnnl-dev / brew install onednn,',
-      '     then pnpm rebuild @cnn/backend-onednn), or pick another backend.',
-      bar,
-    ].join('\n'));
+    log(
+      [
+        bar,
+        `WARNING: backend "${name}" could not be used; FALLING BACK to the slow JS "cpu" backend.`,
+        `Cause: ${cause}`,
+        'Fix: install what the cause names (oneDNN: apt-get install libdnnl-dev / brew install onednn,',
+        '     then pnpm rebuild @cnn/backend-onednn), or pick another backend.',
+        bar,
+      ].join('\n'),
+    );
     await activate('cpu');
     return { backend: tf.getBackend(), reason: `fallback from ${name}: ${cause.split('\n')[0]}` };
   }

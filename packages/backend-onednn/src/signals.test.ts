@@ -46,8 +46,7 @@ describe('native calls under a sampling profiler (SIGPROF every ms)', () => {
     try {
       const script = join(dir, 'child.mjs');
       writeFileSync(script, child);
-      const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, script],
-        { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync(process.execPath, ['--cpu-prof', '--cpu-prof-dir', dir, script], { encoding: 'utf8', timeout: 60_000 });
       expect(r.stderr).not.toMatch(/corrupt|free\(\)|malloc\(\)/);
       expect(r.signal).toBeNull();
       expect(r.status).toBe(0);

@@ -13,15 +13,43 @@ describe('Slice and PadV2 (row copies)', () => {
     expect(r!.shape).toEqual([1, 2, 2]);
   });
   it('known answer: pad of a 2x2 with 7', async () => {
-    const [r] = await runOn('onednn', () => [tf.pad(tf.tensor2d([[1, 2], [3, 4]]), [[1, 0], [0, 2]], 7)]);
+    const [r] = await runOn('onednn', () => [
+      tf.pad(
+        tf.tensor2d([
+          [1, 2],
+          [3, 4],
+        ]),
+        [
+          [1, 0],
+          [0, 2],
+        ],
+        7,
+      ),
+    ]);
     expect(Array.from(r!.data)).toEqual([7, 7, 7, 7, 1, 2, 7, 7, 3, 4, 7, 7]);
   });
   const slices: [number[], number[], number[]][] = [
-    [[4, 9, 9, 16], [0, 1, 1, 0], [4, 8, 8, 16]],   // the ZeroPadding2D gradient of NHWC maps
-    [[2, 7, 5, 3], [1, 0, 2, 1], [1, -1, 3, 2]],
+    [
+      [4, 9, 9, 16],
+      [0, 1, 1, 0],
+      [4, 8, 8, 16],
+    ], // the ZeroPadding2D gradient of NHWC maps
+    [
+      [2, 7, 5, 3],
+      [1, 0, 2, 1],
+      [1, -1, 3, 2],
+    ],
     [[5], [2], [3]],
-    [[3, 4], [0, 0], [3, 4]],
-    [[2, 3, 4, 5, 6], [1, 1, 0, 2, 3], [1, 2, 4, 2, 3]],
+    [
+      [3, 4],
+      [0, 0],
+      [3, 4],
+    ],
+    [
+      [2, 3, 4, 5, 6],
+      [1, 1, 0, 2, 3],
+      [1, 2, 4, 2, 3],
+    ],
   ];
   for (const [shape, begin, size] of slices) {
     it(`matches cpu: slice ${shape} at ${begin} size ${size}`, async () => {
@@ -29,15 +57,36 @@ describe('Slice and PadV2 (row copies)', () => {
     });
   }
   const pads: [number[], [number, number][], number][] = [
-    [[4, 8, 8, 16], [[0, 0], [1, 1], [1, 1], [0, 0]], 0],
-    [[2, 5, 3, 3], [[1, 0], [0, 2], [3, 1], [2, 0]], -1.5],
+    [
+      [4, 8, 8, 16],
+      [
+        [0, 0],
+        [1, 1],
+        [1, 1],
+        [0, 0],
+      ],
+      0,
+    ],
+    [
+      [2, 5, 3, 3],
+      [
+        [1, 0],
+        [0, 2],
+        [3, 1],
+        [2, 0],
+      ],
+      -1.5,
+    ],
     [[7], [[2, 3]], 4],
   ];
   for (const [shape, paddings, value] of pads) {
     it(`matches cpu: pad ${shape} by ${JSON.stringify(paddings)} with ${value}, and its gradient`, async () => {
       await expectParity(() => {
         const x = rand(shape, 2);
-        const dy = rand(shape.map((d, a) => d + paddings[a]![0] + paddings[a]![1]), 3);
+        const dy = rand(
+          shape.map((d, a) => d + paddings[a]![0] + paddings[a]![1]),
+          3,
+        );
         const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.pad(t, paddings, value), dy)))(x);
         return [tf.pad(x, paddings, value), g];
       }, 0);

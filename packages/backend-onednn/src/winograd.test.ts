@@ -24,8 +24,26 @@ const cases: { x: [number, number, number, number]; f: [number, number, number, 
   { x: [3, 6, 6, 8], f: [3, 3, 8, 16], pad: 'same' },
   { x: [2, 9, 8, 16], f: [3, 3, 16, 16], pad: 'same' },
   { x: [1, 11, 13, 17], f: [3, 3, 17, 9], pad: 'valid' },
-  { x: [2, 8, 8, 4], f: [3, 3, 4, 6], pad: [[0, 0], [1, 2], [2, 1], [0, 0]] },
-  { x: [2, 8, 7, 6], f: [3, 3, 6, 3], pad: [[0, 0], [2, 2], [0, 1], [0, 0]] },
+  {
+    x: [2, 8, 8, 4],
+    f: [3, 3, 4, 6],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 1],
+      [0, 0],
+    ],
+  },
+  {
+    x: [2, 8, 7, 6],
+    f: [3, 3, 6, 3],
+    pad: [
+      [0, 0],
+      [2, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { x: [2, 5, 5, 64], f: [3, 3, 64, 32], pad: 'same' },
   { x: [1, 3, 3, 32], f: [3, 3, 32, 64], pad: 'same' },
   { x: [4, 16, 16, 24], f: [3, 3, 24, 40], pad: 'same' },
@@ -52,8 +70,7 @@ describe.each([2, 4] as const)('Winograd F(%ix%i, 3x3) (forced) matches the JS c
         const w = rand(c.f, 311 + i);
         const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, c.pad);
         const r = rand(y.shape, 321 + i);
-        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
-          tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad), r)))([x, w]);
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, c.pad), r)))([x, w]);
         return [y, dx!, dw!];
       });
     });
@@ -63,10 +80,16 @@ describe.each([2, 4] as const)('Winograd F(%ix%i, 3x3) (forced) matches the JS c
     it(`fused conv2d bias + relu fwd: ${label(c)}`, async () => {
       setConvAlgorithm('winograd');
       setWinogradTile(tile);
-      await expectParity(() => [tf.fused.conv2d({
-        x: rand(c.x, 401 + i) as tf.Tensor4D, filter: rand(c.f, 411 + i) as tf.Tensor4D, bias: rand([c.f[3]], 421 + i),
-        strides: 1, pad: c.pad, activation: 'relu',
-      })]);
+      await expectParity(() => [
+        tf.fused.conv2d({
+          x: rand(c.x, 401 + i) as tf.Tensor4D,
+          filter: rand(c.f, 411 + i) as tf.Tensor4D,
+          bias: rand([c.f[3]], 421 + i),
+          strides: 1,
+          pad: c.pad,
+          activation: 'relu',
+        }),
+      ]);
     });
   });
 
@@ -101,7 +124,7 @@ describe("setConvAlgorithm / 'auto'", () => {
     expect(implOf([2, 8, 8, 32], [3, 3, 32, 32], 2)).toMatch(DIRECT_CONV_IMPL);
   });
 
-  it("direct: never Winograd", async () => {
+  it('direct: never Winograd', async () => {
     await tf.setBackend('onednn');
     setConvAlgorithm('direct');
     expect(getConvAlgorithm()).toBe('direct');

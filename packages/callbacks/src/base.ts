@@ -36,15 +36,18 @@ export abstract class MonitorCallback extends Callback {
   protected constructor(name: string, opts: MonitorOptions = {}) {
     super();
     const monitor = opts.monitor ?? 'val_loss';
-    if (typeof monitor !== 'string' || monitor === '') throw new Error(`${name}: monitor must be a non-empty string. Received: monitor=${String(opts.monitor)}`);
+    if (typeof monitor !== 'string' || monitor === '')
+      throw new Error(`${name}: monitor must be a non-empty string. Received: monitor=${String(opts.monitor)}`);
     const renamed = RENAMED_METRICS[monitor];
     if (renamed !== undefined) console.warn(`${name}: monitor '${monitor}' is now called '${renamed}'; using '${renamed}'`);
     this.monitor = renamed ?? monitor;
     const mode = opts.mode ?? 'auto';
-    if (mode !== 'min' && mode !== 'max' && mode !== 'auto') throw new Error(`${name}: mode must be 'min', 'max' or 'auto'. Received: mode=${String(opts.mode)}`);
+    if (mode !== 'min' && mode !== 'max' && mode !== 'auto')
+      throw new Error(`${name}: mode must be 'min', 'max' or 'auto'. Received: mode=${String(opts.mode)}`);
     this.mode = mode === 'auto' ? (/acc|auc/i.test(this.monitor) ? 'max' : 'min') : mode;
     this.minDelta = opts.minDelta ?? 0;
-    if (!(Number.isFinite(this.minDelta) && this.minDelta >= 0)) throw new Error(`${name}: minDelta must be a finite number >= 0. Received: minDelta=${opts.minDelta}`);
+    if (!(Number.isFinite(this.minDelta) && this.minDelta >= 0))
+      throw new Error(`${name}: minDelta must be a finite number >= 0. Received: minDelta=${opts.minDelta}`);
   }
 
   /** The worst possible value (`+Infinity` for `'min'`, `-Infinity` for `'max'`). */

@@ -24,22 +24,34 @@ describe('LRSchedulerCallback', () => {
     const seen: number[] = [];
     const cb = LRSchedulerCallback.fromSpec('onecycle:maxLr=0.1');
     expect(cb.interval).toBe('batch');
-    const spy = new LambdaCallback({ onBatchEnd: () => { seen.push(opt.lr); } });
+    const spy = new LambdaCallback({
+      onBatchEnd: () => {
+        seen.push(opt.lr);
+      },
+    });
     await fit(toyNet(), { train, test, epochs: 2, optimizer: opt, callbacks: [cb, spy], accumulateSteps: 2, ...quiet });
     const s = cb.scheduler as OneCycleLR;
     expect(s.totalSteps).toBe(12); // epochs · batches, from the run
     expect(s.lastEpoch).toBe(6); // 2 epochs × 3 optimizer steps
     expect(seen[0]).toBeCloseTo(0.1 / 25, 15); // unchanged inside the accumulation group
     const opt2 = new SGD({ lr: 1 });
-    const h = await fit(toyNet(), { train, test, epochs: 4, optimizer: opt2, callbacks: [LRSchedulerCallback.fromSpec('multistep:milestones=1|3,gamma=0.5')], ...quiet });
+    const h = await fit(toyNet(), {
+      train,
+      test,
+      epochs: 4,
+      optimizer: opt2,
+      callbacks: [LRSchedulerCallback.fromSpec('multistep:milestones=1|3,gamma=0.5')],
+      ...quiet,
+    });
     expect(h.map((e) => e.lr)).toEqual([1, 0.5, 0.5, 0.25]);
   });
 
   it('ReduceLROnPlateau reads the monitored metric, and a missing key is an error listing the keys', async () => {
     const { train, test } = toyLoaders(16, 8);
     const cb = LRSchedulerCallback.fromSpec('plateau:patience=0,factor=0.5', { monitor: 'val_los' });
-    await expect(fit(toyNet(), { train, test, epochs: 1, optimizer: new SGD({ lr: 1 }), callbacks: [cb], ...quiet }))
-      .rejects.toThrow(/monitor 'val_los' is not in the logs\. Available keys: loss, accuracy, val_loss, val_accuracy, lr/);
+    await expect(fit(toyNet(), { train, test, epochs: 1, optimizer: new SGD({ lr: 1 }), callbacks: [cb], ...quiet })).rejects.toThrow(
+      /monitor 'val_los' is not in the logs\. Available keys: loss, accuracy, val_loss, val_accuracy, lr/,
+    );
   });
 });
 
@@ -58,8 +70,9 @@ describe('ModelCheckpoint', () => {
     writeFileSync(join(foreign, 'model.json'), '{}');
     const model = toyNet();
     const before = model.getWeights().map((w) => Array.from(w.dataSync()));
-    await expect(fit(model, { train, test, epochs: 1, optimizer: new Adam(), callbacks: [new ModelCheckpoint(foreign)], ...quiet }))
-      .rejects.toThrow(/model\.json is not part of a checkpoint; refusing to write/);
+    await expect(fit(model, { train, test, epochs: 1, optimizer: new Adam(), callbacks: [new ModelCheckpoint(foreign)], ...quiet })).rejects.toThrow(
+      /model\.json is not part of a checkpoint; refusing to write/,
+    );
     expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
     expect(await hasCheckpoint(foreign)).toBe(false);
     expect(() => new ModelCheckpoint(dir, { everyNEpochs: 0 })).toThrow(/everyNEpochs must be an integer >= 1\. Received: everyNEpochs=0/);
@@ -70,9 +83,18 @@ describe('HistoryLogger and TerminateOnNaN', () => {
   it('writes the history as JSON and CSV after every epoch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hl-'));
     const { train, test } = toyLoaders(16, 8);
-    const h = await fit(toyNet(), { train, test, epochs: 2, optimizer: new Adam(), callbacks: [new HistoryLogger({ json: join(dir, 'h.json'), csv: join(dir, 'out', 'h.csv') })], ...quiet });
+    const h = await fit(toyNet(), {
+      train,
+      test,
+      epochs: 2,
+      optimizer: new Adam(),
+      callbacks: [new HistoryLogger({ json: join(dir, 'h.json'), csv: join(dir, 'out', 'h.csv') })],
+      ...quiet,
+    });
     expect(JSON.parse(readFileSync(join(dir, 'h.json'), 'utf8'))).toEqual(h);
-    const csv = readFileSync(join(dir, 'out', 'h.csv'), 'utf8').trim().split('\n');
+    const csv = readFileSync(join(dir, 'out', 'h.csv'), 'utf8')
+      .trim()
+      .split('\n');
     expect(csv[0]).toBe('epoch,loss,accuracy,val_loss,val_accuracy,lr,seconds,imgPerSec');
     expect(csv).toHaveLength(3);
     expect(Number(csv[2].split(',')[3])).toBe(h[1].val_loss);
@@ -84,17 +106,24 @@ describe('HistoryLogger and TerminateOnNaN', () => {
     const lines: string[] = [];
     const t = new TerminateOnNaN({ log: (l) => lines.push(l) });
     // poison fc1's bias before batch 3 of epoch 1
-    const poison = new LambdaCallback({ onBatchBegin: (b: number) => { if (b === 3) model.getLayer('fc1').getWeights()[1].dataSync(); if (b === 3) model.getLayer('fc1').setWeights([model.getLayer('fc1').getWeights()[0], tf.fill([8], NaN)]); } });
+    const poison = new LambdaCallback({
+      onBatchBegin: (b: number) => {
+        if (b === 3) model.getLayer('fc1').getWeights()[1].dataSync();
+        if (b === 3) model.getLayer('fc1').setWeights([model.getLayer('fc1').getWeights()[0], tf.fill([8], NaN)]);
+      },
+    });
     const h = await fit(model, { train, test, epochs: 2, optimizer: new SGD({ lr: 0.1 }), callbacks: [poison, t], ...quiet });
     expect(h).toEqual([]);
     expect(t.report).toMatchObject({ epoch: 1, batch: 3, gradient: 'fc1/kernel', variable: 'fc1/bias', layer: 'fc1' });
-    expect(lines[0]).toMatch(/^TerminateOnNaN: epoch 1, batch 3: loss NaN; first non-finite gradient: 'fc1\/kernel'; first non-finite weight: 'fc1\/bias'; first non-finite activation: layer 'fc1'/);
+    expect(lines[0]).toMatch(
+      /^TerminateOnNaN: epoch 1, batch 3: loss NaN; first non-finite gradient: 'fc1\/kernel'; first non-finite weight: 'fc1\/bias'; first non-finite activation: layer 'fc1'/,
+    );
     expect(Number.isFinite(model.getLayer('fc2').getWeights()[0].dataSync()[0])).toBe(true); // update skipped
   });
 });
 
 describe('LRSchedulerCallback.fromSpec', () => {
-  it('never writes into the caller\'s spec, and a reused callback sizes OneCycleLR to each run', async () => {
+  it("never writes into the caller's spec, and a reused callback sizes OneCycleLR to each run", async () => {
     const spec: SchedulerSpec = { scheduler: 'OneCycleLR', options: { maxLr: 0.1 } };
     const cb = LRSchedulerCallback.fromSpec(spec);
     const { train, test } = toyLoaders(48, 8); // 6 batches
@@ -115,7 +144,10 @@ describe('ModelDebugger', () => {
     const lines: string[] = [];
     const dbg = new ModelDebugger({ every: 3, charts: chartFolder(dir), log: (l) => lines.push(l), exploding: 1e-3 });
     await fit(toyNet(9), { train, test, epochs: 2, optimizer: new Adam(), callbacks: [dbg], ...quiet });
-    expect(dbg.reports.map((r) => [r.epoch, r.batch])).toEqual([[1, 3], [2, 2]]);
+    expect(dbg.reports.map((r) => [r.epoch, r.batch])).toEqual([
+      [1, 3],
+      [2, 2],
+    ]);
     const r = dbg.reports[0];
     expect(r.gradients.map((g) => g.name)).toEqual(['fc1/kernel', 'fc1/bias', 'fc2/kernel', 'fc2/bias']);
     expect(r.gradients.every((g) => g.exploding)).toBe(true); // threshold 1e-3 for the test

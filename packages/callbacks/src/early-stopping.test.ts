@@ -43,7 +43,9 @@ describe('EarlyStopping', () => {
     expect(h).toHaveLength(6);
     expect(es.stoppedEpoch).toBe(0);
     let best = 0;
-    h.forEach((e, i) => { if (e.val_loss < h[best].val_loss) best = i; });
+    h.forEach((e, i) => {
+      if (e.val_loss < h[best].val_loss) best = i;
+    });
     expect(es.bestEpoch).toBe(best + 1);
     expect(values(getModelWeights(model))).toEqual(values(rec.byEpoch.get(best + 1)!));
   });
@@ -62,7 +64,9 @@ describe('EarlyStopping', () => {
     expect(es.stoppedEpoch).toBe(2);
     es.onTrainBegin(); // reusable
     expect([es.wait, es.bestEpoch, es.stoppedEpoch, es.best]).toEqual([0, 0, 0, -Infinity]);
-    expect(() => es.onEpochEnd(1, { loss: 1, val_loss: 2 })).toThrow("EarlyStopping: monitor 'val_accuracy' is not in the logs. Available keys: loss, val_loss");
+    expect(() => es.onEpochEnd(1, { loss: 1, val_loss: 2 })).toThrow(
+      "EarlyStopping: monitor 'val_accuracy' is not in the logs. Available keys: loss, val_loss",
+    );
     expect(() => new EarlyStopping({ patience: -1 })).toThrow(/patience must be an integer >= 0\. Received: patience=-1/);
     expect(() => new EarlyStopping({ mode: 'up' as never })).toThrow(/mode must be 'min', 'max' or 'auto'/);
   });

@@ -48,8 +48,10 @@ export class EarlyStopping extends MonitorCallback {
   constructor(opts: EarlyStoppingOptions = {}) {
     super('EarlyStopping', opts);
     this.patience = opts.patience ?? 0;
-    if (!(Number.isInteger(this.patience) && this.patience >= 0)) throw new Error(`EarlyStopping: patience must be an integer >= 0. Received: patience=${opts.patience}`);
-    if (opts.baseline !== undefined && !Number.isFinite(opts.baseline)) throw new Error(`EarlyStopping: baseline must be a finite number. Received: baseline=${opts.baseline}`);
+    if (!(Number.isInteger(this.patience) && this.patience >= 0))
+      throw new Error(`EarlyStopping: patience must be an integer >= 0. Received: patience=${opts.patience}`);
+    if (opts.baseline !== undefined && !Number.isFinite(opts.baseline))
+      throw new Error(`EarlyStopping: baseline must be a finite number. Received: baseline=${opts.baseline}`);
     this.baseline = opts.baseline;
     this.restoreBestWeights = opts.restoreBestWeights ?? false;
     this.log = opts.log ?? console.log;
@@ -116,7 +118,8 @@ export class EarlyStopping extends MonitorCallback {
 
   override setState(state: unknown): void {
     const st = state as EarlyStoppingState;
-    if (!st || typeof st.wait !== 'number' || typeof st.best !== 'number') throw new Error('EarlyStopping.setState: malformed state (needs wait, best, bestEpoch, stoppedEpoch, bestWeights)');
+    if (!st || typeof st.wait !== 'number' || typeof st.best !== 'number')
+      throw new Error('EarlyStopping.setState: malformed state (needs wait, best, bestEpoch, stoppedEpoch, bestWeights)');
     this.s = { ...st };
   }
 }

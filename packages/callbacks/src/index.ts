@@ -12,6 +12,14 @@ export { LRSchedulerCallback, type LRSchedulerCallbackOptions, type SchedulerFac
 export { lrFind, lrAt, suggestLr, lrFinderSpec, type LRFinderOptions, type LRFinderResult, type LRSuggestion } from './lr-finder';
 export { TerminateOnNaN, historyToCsv, type NonFiniteReport } from './loggers';
 export {
-  ModelDebugger, tensorStats, gradientStats, weightStats, findNonFiniteWeights,
-  type ChartSink, type ModelDebuggerOptions, type DebugReport, type TensorStats, type GradientStats,
+  ModelDebugger,
+  tensorStats,
+  gradientStats,
+  weightStats,
+  findNonFiniteWeights,
+  type ChartSink,
+  type ModelDebuggerOptions,
+  type DebugReport,
+  type TensorStats,
+  type GradientStats,
 } from './model-debugger';

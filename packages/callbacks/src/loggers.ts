@@ -37,7 +37,12 @@ function firstNonFiniteLayer(model: tfl.LayersModel, x: tf.Tensor): string | und
   let found: string | undefined;
   try {
     tf.tidy(() => {
-      forwardLayers(model, x, { logits: false, onLayer: (name, out) => { if (found === undefined && nonFinite(out)) found = name; } });
+      forwardLayers(model, x, {
+        logits: false,
+        onLayer: (name, out) => {
+          if (found === undefined && nonFinite(out)) found = name;
+        },
+      });
     });
   } catch {
     return undefined; // a graph the walker does not support (several inputs, shared layers)

@@ -34,7 +34,9 @@ describe('lrFind', () => {
     const before = snapshot(model, opt);
     // labels that contradict the images: no weights fit them, and large rates blow the loss up
     const noisy = toyDataset(48, 9, 'noisy');
-    noisy.labels.forEach((_, i) => { noisy.labels[i] = ((i * 7) % 5) % 2; });
+    noisy.labels.forEach((_, i) => {
+      noisy.labels[i] = ((i * 7) % 5) % 2;
+    });
     const noisyLoader = new DataLoader(noisy, { batchSize: 8, shuffle: true, seed: 1 });
     const r = await lrFind(model, noisyLoader, opt, { startLr: 1e-5, endLr: 1e4, numIter: 60 });
     expect(snapshot(model, opt)).toBe(before);

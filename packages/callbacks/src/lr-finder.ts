@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import {
-  applyGradients, computeGradients, getModelWeights, setModelWeights,
-  type Batch, type BatchSource, type Optimizer,
-} from '@cnn/train';
+import { applyGradients, computeGradients, getModelWeights, setModelWeights, type Batch, type BatchSource, type Optimizer } from '@cnn/train';
 import { rngLayers } from '@cnn/models';
 import type { VegaLiteSpec } from '@cnn/core';
 
@@ -181,22 +178,42 @@ export function lrFinderSpec(result: LRFinderResult, title = 'Learning-rate rang
   const xScale = { type: result.mode === 'exp' ? 'log' : 'linear' };
   const s = result.suggestion;
   const layers: unknown[] = [
-    { mark: { type: 'line', opacity: 0.3 }, encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale, title: 'learning rate' }, y: { field: 'loss', type: 'quantitative', title: 'loss' } } },
-    { mark: { type: 'line', strokeWidth: 2 }, encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale }, y: { field: 'smoothed', type: 'quantitative' } } },
+    {
+      mark: { type: 'line', opacity: 0.3 },
+      encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale, title: 'learning rate' }, y: { field: 'loss', type: 'quantitative', title: 'loss' } },
+    },
+    {
+      mark: { type: 'line', strokeWidth: 2 },
+      encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale }, y: { field: 'smoothed', type: 'quantitative' } },
+    },
   ];
   if (s.steepestIndex !== undefined && Number.isFinite(result.smoothedLosses[s.steepestIndex])) {
     const point = { lr: s.steepest, smoothed: result.smoothedLosses[s.steepestIndex], label: `steepest ${s.steepest!.toExponential(2)}` };
     layers.push(
-      { data: { values: [point] }, mark: { type: 'rule', color: 'red', strokeDash: [4, 4] }, encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale } } },
-      { data: { values: [point] }, mark: { type: 'point', color: 'red', filled: true, size: 80 }, encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale }, y: { field: 'smoothed', type: 'quantitative' } } },
-      { data: { values: [point] }, mark: { type: 'text', color: 'red', align: 'left', dx: 6, dy: -8 }, encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale }, y: { field: 'smoothed', type: 'quantitative' }, text: { field: 'label' } } },
+      {
+        data: { values: [point] },
+        mark: { type: 'rule', color: 'red', strokeDash: [4, 4] },
+        encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale } },
+      },
+      {
+        data: { values: [point] },
+        mark: { type: 'point', color: 'red', filled: true, size: 80 },
+        encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale }, y: { field: 'smoothed', type: 'quantitative' } },
+      },
+      {
+        data: { values: [point] },
+        mark: { type: 'text', color: 'red', align: 'left', dx: 6, dy: -8 },
+        encoding: { x: { field: 'lr', type: 'quantitative', scale: xScale }, y: { field: 'smoothed', type: 'quantitative' }, text: { field: 'label' } },
+      },
     );
   }
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title, width: 480, height: 300, background: 'white',
+    title,
+    width: 480,
+    height: 300,
+    background: 'white',
     data: { values: rows },
     layer: layers,
   };
 }
-

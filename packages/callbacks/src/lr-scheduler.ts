@@ -1,6 +1,14 @@
 import {
-  LRScheduler, ReduceLROnPlateau, createScheduler, parseSchedulerSpec,
-  type Logs, type Optimizer, type Scheduler, type SchedulerSpec, type SchedulerState, type TrainingParams,
+  LRScheduler,
+  ReduceLROnPlateau,
+  createScheduler,
+  parseSchedulerSpec,
+  type Logs,
+  type Optimizer,
+  type Scheduler,
+  type SchedulerSpec,
+  type SchedulerState,
+  type TrainingParams,
 } from '@cnn/train';
 import { Callback } from './base';
 
@@ -39,12 +47,14 @@ export class LRSchedulerCallback extends Callback {
   constructor(scheduler: Scheduler | SchedulerFactory, opts: LRSchedulerCallbackOptions = {}) {
     super();
     this.interval = opts.interval ?? 'epoch';
-    if (this.interval !== 'epoch' && this.interval !== 'batch') throw new Error(`LRSchedulerCallback: interval must be 'epoch' or 'batch'. Received: interval=${String(opts.interval)}`);
+    if (this.interval !== 'epoch' && this.interval !== 'batch')
+      throw new Error(`LRSchedulerCallback: interval must be 'epoch' or 'batch'. Received: interval=${String(opts.interval)}`);
     this.monitor = opts.monitor ?? 'val_loss';
     if (typeof scheduler === 'function') this.factory = scheduler;
     else if (scheduler instanceof LRScheduler || scheduler instanceof ReduceLROnPlateau) this.sched = scheduler;
     else throw new Error('LRSchedulerCallback: expected a scheduler (e.g. new StepLR(opt, {stepSize: 5})) or a factory (opt, params) => scheduler');
-    if (this.sched instanceof ReduceLROnPlateau && this.interval === 'batch') throw new Error("LRSchedulerCallback: ReduceLROnPlateau steps per epoch; use interval 'epoch'");
+    if (this.sched instanceof ReduceLROnPlateau && this.interval === 'batch')
+      throw new Error("LRSchedulerCallback: ReduceLROnPlateau steps per epoch; use interval 'epoch'");
   }
 
   /**
@@ -59,16 +69,19 @@ export class LRSchedulerCallback extends Callback {
     const frozen: SchedulerSpec = typeof spec === 'string' ? parseSchedulerSpec(spec) : structuredClone(spec);
     const innerOf = (s: SchedulerSpec): SchedulerSpec | undefined => (s.scheduler === 'LinearWarmup' ? (s.options.inner as SchedulerSpec | undefined) : s);
     const oneCycle = innerOf(frozen)?.scheduler === 'OneCycleLR';
-    return new LRSchedulerCallback((opt, params) => {
-      const s = structuredClone(frozen);
-      const inner = innerOf(s);
-      if (oneCycle && inner && inner.options.totalSteps === undefined && inner.options.epochs === undefined) {
-        const total = params.totalSteps ?? (params.steps ? params.epochs * params.steps : undefined);
-        if (!total) throw new Error('LRSchedulerCallback: OneCycleLR needs totalSteps when the loader has no length');
-        inner.options = { ...inner.options, totalSteps: total };
-      }
-      return createScheduler(opt, s);
-    }, { interval: opts.interval ?? (oneCycle ? 'batch' : 'epoch'), monitor: opts.monitor });
+    return new LRSchedulerCallback(
+      (opt, params) => {
+        const s = structuredClone(frozen);
+        const inner = innerOf(s);
+        if (oneCycle && inner && inner.options.totalSteps === undefined && inner.options.epochs === undefined) {
+          const total = params.totalSteps ?? (params.steps ? params.epochs * params.steps : undefined);
+          if (!total) throw new Error('LRSchedulerCallback: OneCycleLR needs totalSteps when the loader has no length');
+          inner.options = { ...inner.options, totalSteps: total };
+        }
+        return createScheduler(opt, s);
+      },
+      { interval: opts.interval ?? (oneCycle ? 'batch' : 'epoch'), monitor: opts.monitor },
+    );
   }
 
   /** The scheduler in use (created at `onTrainBegin` when a factory was given). */
@@ -79,7 +92,8 @@ export class LRSchedulerCallback extends Callback {
   override onTrainBegin(): void {
     if (this.factory) this.sched = this.factory(this.context.optimizer, this.context.params);
     if (!this.sched) throw new Error('LRSchedulerCallback: no scheduler');
-    if (this.sched.optimizer !== this.context.optimizer) throw new Error('LRSchedulerCallback: the scheduler was built on another optimizer than the one passed to fit');
+    if (this.sched.optimizer !== this.context.optimizer)
+      throw new Error('LRSchedulerCallback: the scheduler was built on another optimizer than the one passed to fit');
   }
 
   override onBatchEnd(_batch: number, logs: Logs): void {
@@ -90,7 +104,8 @@ export class LRSchedulerCallback extends Callback {
     if (this.interval !== 'epoch' || !this.sched) return;
     if (this.sched instanceof ReduceLROnPlateau) {
       const v = logs[this.monitor];
-      if (typeof v !== 'number') throw new Error(`LRSchedulerCallback: monitor '${this.monitor}' is not in the logs. Available keys: ${Object.keys(logs).join(', ')}`);
+      if (typeof v !== 'number')
+        throw new Error(`LRSchedulerCallback: monitor '${this.monitor}' is not in the logs. Available keys: ${Object.keys(logs).join(', ')}`);
       this.sched.step(v);
     } else {
       this.sched.step();

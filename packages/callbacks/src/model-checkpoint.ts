@@ -42,7 +42,8 @@ export class ModelCheckpoint extends MonitorCallback {
   /** @throws Error on bad options ("Received: …"). */
   constructor(target: string | CheckpointStore, opts: ModelCheckpointOptions = {}) {
     super('ModelCheckpoint', opts);
-    if (target === '' || target == null) throw new Error(`ModelCheckpoint: target must be a non-empty path, URL or CheckpointStore. Received: target=${String(target)}`);
+    if (target === '' || target == null)
+      throw new Error(`ModelCheckpoint: target must be a non-empty path, URL or CheckpointStore. Received: target=${String(target)}`);
     this.store = checkpointStore(target);
     this.dir = typeof target === 'string' ? target : this.store.description;
     this.saveBestOnly = opts.saveBestOnly ?? false;

@@ -71,7 +71,9 @@ export function weightStats(model: tfl.LayersModel): TensorStats[] {
 
 /** Names of the model weights holding NaN or ±Infinity, in model order (the chapter's `check_nan_inf`). */
 export function findNonFiniteWeights(model: tfl.LayersModel): string[] {
-  return weightStats(model).filter((s) => s.nan + s.inf > 0).map((s) => s.name);
+  return weightStats(model)
+    .filter((s) => s.nan + s.inf > 0)
+    .map((s) => s.name);
 }
 
 /**
@@ -168,10 +170,20 @@ export class ModelDebugger extends Callback {
     const gradients = gradientStats(info.grads, { vanishing: this.opts.vanishing, exploding: this.opts.exploding });
     const weights = weightStats(model);
     const report: DebugReport = {
-      epoch: info.epoch, batch: info.batch, gradients, weights,
+      epoch: info.epoch,
+      batch: info.batch,
+      gradients,
+      weights,
       nonFiniteWeights: weights.filter((s) => s.nan + s.inf > 0).map((s) => s.name),
       nonFiniteGradients: gradients.filter((s) => s.nan + s.inf > 0).map((s) => s.name),
-      ...(this.charts ? { activations: activationHistograms(model, info.x, { bins: this.opts.bins ?? 50, filter: (n) => n.className === 'Conv2D' || n.className === 'Dense' }) } : {}),
+      ...(this.charts
+        ? {
+            activations: activationHistograms(model, info.x, {
+              bins: this.opts.bins ?? 50,
+              filter: (n) => n.className === 'Conv2D' || n.className === 'Dense',
+            }),
+          }
+        : {}),
     };
     const lines = [`=== ModelDebugger: epoch ${info.epoch}, batch ${info.batch} ===`, '--- gradients (mean, std, max|g|) ---'];
     for (const g of gradients) {

@@ -9,13 +9,20 @@ import { loadCheckpoint } from '@cnn/train/node';
 const CHILD = fileURLToPath(new URL('./__fixtures__/resume-child.ts', import.meta.url));
 const PKG = fileURLToPath(new URL('..', import.meta.url));
 
-interface RunResult { code: number | null; signal: NodeJS.Signals | null; events: Array<Record<string, unknown>>; stderr: string }
+interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  events: Array<Record<string, unknown>>;
+  stderr: string;
+}
 
 /** Runs the child; with `killInEpoch`, sends SIGKILL as soon as it reports being inside that epoch. */
 function runChild(args: string[], killInEpoch = 0): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
-      cwd: PKG, env: { ...process.env, SLOW_EPOCH: String(killInEpoch) }, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: PKG,
+      env: { ...process.env, SLOW_EPOCH: String(killInEpoch) },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     const events: Array<Record<string, unknown>> = [];
     let buf = '';
@@ -30,10 +37,14 @@ function runChild(args: string[], killInEpoch = 0): Promise<RunResult> {
           const ev = JSON.parse(line) as Record<string, unknown>;
           events.push(ev);
           if (killInEpoch && ev.event === 'in-epoch' && ev.epoch === killInEpoch) child.kill('SIGKILL');
-        } catch { /* tfjs banner */ }
+        } catch {
+          /* tfjs banner */
+        }
       }
     });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, events, stderr }));
   });

@@ -20,7 +20,7 @@ export function toyDataset(n: number, seed: number, name = 'toy'): ImageDataset 
     labels[i] = label;
     for (let r = 0; r < 6; r++) {
       for (let c = 0; c < 6; c++) {
-        const bright = (c < 3) === (label === 0);
+        const bright = c < 3 === (label === 0);
         images[i * 36 + r * 6 + c] = Math.floor(((bright ? 0.4 : 0) + 0.6 * rand()) * 255);
       }
     }

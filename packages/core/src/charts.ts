@@ -116,7 +116,13 @@ export function confusionMatrixSpec(counts: readonly (readonly number[])[], clas
       {
         mark: { type: 'rect' },
         encoding: {
-          color: { field: 'rate', type: 'quantitative', scale: { scheme: 'blues', domain: [0, 1] }, title: 'row fraction', legend: { orient: 'right', format: '.0%', gradientLength: Math.min(size, 200) } },
+          color: {
+            field: 'rate',
+            type: 'quantitative',
+            scale: { scheme: 'blues', domain: [0, 1] },
+            title: 'row fraction',
+            legend: { orient: 'right', format: '.0%', gradientLength: Math.min(size, 200) },
+          },
         },
       },
       {

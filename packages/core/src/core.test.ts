@@ -15,12 +15,18 @@ class OtherError extends CnnError {}
 /** input → conv → relu ─┬→ add → gap → dense(softmax) ; the add's second input is the relu output (a skip). */
 function skipNet(): tfl.LayersModel {
   const input = tfl.input({ shape: [4, 4, 1], name: 'in' });
-  const conv = tfl.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', name: 'conv', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }).apply(input) as tfl.SymbolicTensor;
+  const conv = tfl.layers
+    .conv2d({ filters: 2, kernelSize: 3, padding: 'same', name: 'conv', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) })
+    .apply(input) as tfl.SymbolicTensor;
   const relu = tfl.layers.reLU({ name: 'relu' }).apply(conv) as tfl.SymbolicTensor;
-  const conv2 = tfl.layers.conv2d({ filters: 2, kernelSize: 1, name: 'conv2', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }).apply(relu) as tfl.SymbolicTensor;
+  const conv2 = tfl.layers
+    .conv2d({ filters: 2, kernelSize: 1, name: 'conv2', kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) })
+    .apply(relu) as tfl.SymbolicTensor;
   const add = tfl.layers.add({ name: 'add' }).apply([conv2, relu]) as tfl.SymbolicTensor;
   const gap = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(add) as tfl.SymbolicTensor;
-  const out = tfl.layers.dense({ units: 3, activation: 'softmax', name: 'fc', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) }).apply(gap) as tfl.SymbolicTensor;
+  const out = tfl.layers
+    .dense({ units: 3, activation: 'softmax', name: 'fc', kernelInitializer: tfl.initializers.glorotUniform({ seed: 3 }) })
+    .apply(gap) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: out, name: 'skip' });
 }
 
@@ -46,7 +52,14 @@ describe('layerGraph / forwardLayers', () => {
   it('flattens a functional model with a skip connection and reproduces predict, logits without the softmax', () => {
     const m = skipNet();
     const g = layerGraph(m);
-    expect(g.nodes.map((n) => [n.name, n.inputs])).toEqual([['conv', ['in']], ['relu', ['conv']], ['conv2', ['relu']], ['add', ['conv2', 'relu']], ['gap', ['add']], ['fc', ['gap']]]);
+    expect(g.nodes.map((n) => [n.name, n.inputs])).toEqual([
+      ['conv', ['in']],
+      ['relu', ['conv']],
+      ['conv2', ['relu']],
+      ['add', ['conv2', 'relu']],
+      ['gap', ['add']],
+      ['fc', ['gap']],
+    ]);
     expect(g.consumers.get('relu')).toBe(2);
     expect(g.outputs).toEqual(['fc']);
     const x = tf.randomUniform([2, 4, 4, 1], -1, 1, 'float32', 4);

@@ -95,7 +95,8 @@ export function layerGraph(model: tfl.LayersModel, where = 'layerGraph'): LayerG
       className,
       inputs: names,
       outputShape: shapeOf(node.outputShapes),
-      inputShapes: Array.isArray(inShapes) && inShapes.length > 0 && Array.isArray(inShapes[0]) ? (inShapes as (number | null)[][]) : [inShapes as (number | null)[]],
+      inputShapes:
+        Array.isArray(inShapes) && inShapes.length > 0 && Array.isArray(inShapes[0]) ? (inShapes as (number | null)[][]) : [inShapes as (number | null)[]],
       callArgs: node.callArgs ?? {},
     });
   }

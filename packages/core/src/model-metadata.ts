@@ -48,7 +48,9 @@ export function getModelMetadata(model: Pick<tfl.LayersModel, 'getUserDefinedMet
   if (entry === undefined) return undefined;
   const n = entry?.normalization;
   if (!n || !Array.isArray(n.mean) || !Array.isArray(n.std)) {
-    throw new CnnError(`getModelMetadata: userDefinedMetadata.${MODEL_METADATA_KEY}.normalization must be {mean: number[], std: number[]}. Received: ${JSON.stringify(n)}`);
+    throw new CnnError(
+      `getModelMetadata: userDefinedMetadata.${MODEL_METADATA_KEY}.normalization must be {mean: number[], std: number[]}. Received: ${JSON.stringify(n)}`,
+    );
   }
   if (entry.classNames !== undefined && !(Array.isArray(entry.classNames) && entry.classNames.every((c) => typeof c === 'string'))) {
     throw new CnnError(`getModelMetadata: userDefinedMetadata.${MODEL_METADATA_KEY}.classNames must be strings`);

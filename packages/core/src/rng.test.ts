@@ -14,14 +14,10 @@ describe('createRng (xoshiro128**)', () => {
   it('seeds from splitmix64 like the reference (seed 0 and 42)', () => {
     const r0 = createRng(0);
     expect(r0.getState().s).toEqual([2065550767, 3793791033, 2713282036, 1853398634]);
-    expect(Array.from({ length: 6 }, () => r0.nextUint32())).toEqual([
-      3737715805, 2584255861, 2876756834, 3286328325, 1553311962, 1625202774,
-    ]);
+    expect(Array.from({ length: 6 }, () => r0.nextUint32())).toEqual([3737715805, 2584255861, 2876756834, 3286328325, 1553311962, 1625202774]);
     const r42 = createRng(42);
     expect(r42.getState().s).toEqual([803958421, 3184996902, 2993090819, 686809907]);
-    expect(Array.from({ length: 6 }, () => r42.nextUint32())).toEqual([
-      1776835114, 4165204688, 17111135, 2317295270, 2792088233, 2554630222,
-    ]);
+    expect(Array.from({ length: 6 }, () => r42.nextUint32())).toEqual([1776835114, 4165204688, 17111135, 2317295270, 2792088233, 2554630222]);
   });
 
   it('next() is nextUint32 / 2^32 in [0, 1)', () => {
@@ -74,9 +70,7 @@ describe('createRng (xoshiro128**)', () => {
     const r = createRng(0);
     expect(() => r.setState({ algorithm: 'mt19937' as 'xoshiro128**', s: [1, 2, 3, 4], spareNormal: null })).toThrow(/xoshiro128/);
     expect(() => r.setState({ algorithm: 'xoshiro128**', s: [0, 0, 0, 0], spareNormal: null })).toThrow(/all-zero/);
-    expect(() => r.setState({ algorithm: 'xoshiro128**', s: [1, 2, 3, 2 ** 32] as never, spareNormal: null })).toThrow(
-      /unsigned 32-bit/,
-    );
+    expect(() => r.setState({ algorithm: 'xoshiro128**', s: [1, 2, 3, 2 ** 32] as never, spareNormal: null })).toThrow(/unsigned 32-bit/);
   });
 
   it('rejects non-integer seeds', () => {

@@ -4,9 +4,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataLoader } from './data-loader.js';
 import { datasetSubset, type ImageDataset } from './image-dataset.js';
-import {
-  loadMnist,
-} from './node/mnist.js';
+import { loadMnist } from './node/mnist.js';
 
 /** n samples of 2×3 pixels × c channels: pixel value = (i*13 + p) % 256; label = i % 4. */
 function toy(n: number, c = 1): ImageDataset {
@@ -108,9 +106,7 @@ describe('DataLoader', () => {
     const loader = new DataLoader(toy(10), { batchSize: 3, indices: Int32Array.of(9, 2, 5, 7), limit: 3 });
     expect(loader.numSamples).toBe(3);
     expect(collect(loader).flatMap((b) => b.idx)).toEqual([9, 2, 5]);
-    expect(() => new DataLoader(toy(10), { batchSize: 3, limit: 11 })).toThrow(
-      'DataLoader: limit = 11 exceeds the 10 available samples of toy',
-    );
+    expect(() => new DataLoader(toy(10), { batchSize: 3, limit: 11 })).toThrow('DataLoader: limit = 11 exceeds the 10 available samples of toy');
     expect(() => new DataLoader(toy(10), { batchSize: 3, indices: Int32Array.of(10) })).toThrow(
       'DataLoader: indices[0] = 10 is out of range [0, 10) of dataset toy',
     );

@@ -118,9 +118,7 @@ export class DataLoader implements Iterable<LoaderBatch> {
       order = Int32Array.from(options.indices);
       for (let i = 0; i < order.length; i++) {
         if (order[i] < 0 || order[i] >= dataset.length) {
-          throw new Error(
-            `DataLoader: indices[${i}] = ${order[i]} is out of range [0, ${dataset.length}) of dataset ${dataset.name}`,
-          );
+          throw new Error(`DataLoader: indices[${i}] = ${order[i]} is out of range [0, ${dataset.length}) of dataset ${dataset.name}`);
         }
       }
     } else {

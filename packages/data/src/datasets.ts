@@ -32,9 +32,7 @@ export const FASHION_MNIST_CLASSES: readonly string[] = [
 ];
 
 /** CIFAR-10 class names in label order (the official `batches.meta.txt`). */
-export const CIFAR10_CLASSES: readonly string[] = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
-];
+export const CIFAR10_CLASSES: readonly string[] = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
 /** Per-channel (R, G, B) mean of the CIFAR-10 training pixels scaled to `[0, 1]` (the customary values). */
 export const CIFAR10_MEAN: readonly number[] = [0.4914, 0.4822, 0.4465];

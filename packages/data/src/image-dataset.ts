@@ -28,9 +28,7 @@ export function validateImageDataset(ds: ImageDataset, checkLabels = true): void
   }
   const pixels = ds.length * ds.height * ds.width * ds.channels;
   if (!(ds.images instanceof Uint8Array) || ds.images.length !== pixels) {
-    throw new Error(
-      `dataset ${name}: images must be a Uint8Array of length·height·width·channels = ${pixels} bytes, got ${ds.images?.length}`,
-    );
+    throw new Error(`dataset ${name}: images must be a Uint8Array of length·height·width·channels = ${pixels} bytes, got ${ds.images?.length}`);
   }
   if (!(ds.labels instanceof Uint8Array) || ds.labels.length !== ds.length) {
     throw new Error(`dataset ${name}: labels must be a Uint8Array of ${ds.length} entries, got ${ds.labels?.length}`);

@@ -1,8 +1,6 @@
 import { MNIST_MEAN, MNIST_STD } from './datasets.js';
 import { describe, expect, it } from 'vitest';
-import {
-  loadMnist,
-} from './node/mnist.js';
+import { loadMnist } from './node/mnist.js';
 import { channelMeanStd } from './stats.js';
 
 describe('channelMeanStd', () => {

@@ -42,7 +42,10 @@ const runtimes = values.runtimes!.split(',');
 const maxSeconds = Number(values['max-seconds']);
 const rounds = Number(values.rounds);
 const rows: BenchResult[] = [];
-const emit = (r: BenchResult): void => { rows.push(r); console.log(JSON.stringify(r)); };
+const emit = (r: BenchResult): void => {
+  rows.push(r);
+  console.log(JSON.stringify(r));
+};
 
 async function tryWasm(): Promise<string | null> {
   try {
@@ -90,10 +93,13 @@ for (const name of values.models!.split(',')) {
         runners.push({ runtime: rt, run: async () => (await session.run(feeds))[session.outputNames[0]!]!.data, dispose: () => session.release() });
         continue;
       }
-      if (rt.startsWith('onednn') && !isOnednnAvailable()) { console.error(`${rt}: skipped (native addon unavailable)`); continue; }
+      if (rt.startsWith('onednn') && !isOnednnAvailable()) {
+        console.error(`${rt}: skipped (native addon unavailable)`);
+        continue;
+      }
       if (rt === 'onednn-graph') {
         const native = await compileNative(model);
-        native.predictArray(data, batch);  // builds (and tunes) this batch size's plan before timing
+        native.predictArray(data, batch); // builds (and tunes) this batch size's plan before timing
         if (values.profile) {
           for (const p of native.profile(data, batch, 5)) console.error(`  ${name} b${batch} ${p.ms.toFixed(3).padStart(9)} ms  ${p.op}`);
         }
@@ -108,7 +114,10 @@ for (const name of values.models!.split(',')) {
       runners.push({
         runtime: rt,
         select: () => tf.setBackend(rt),
-        run: () => tf.tidy(() => { (model.predict(xb, { batchSize: batch }) as tf.Tensor).dataSync(); }),
+        run: () =>
+          tf.tidy(() => {
+            (model.predict(xb, { batchSize: batch }) as tf.Tensor).dataSync();
+          }),
         opts: rt === 'cpu' ? { iterations: 5, warmup: 1 } : undefined,
         dispose: () => xb.dispose(),
       });
@@ -136,10 +145,19 @@ for (const name of values.models!.split(',')) {
 }
 const table = formatBenchTable(rows);
 console.log(`\n${table}`);
-const ratioTable = ['| model | runtime | batch | ours / ONNX Runtime, median of rounds | min – max |', '|---|---|---:|---:|---:|',
-  ...ratios.map((r) => `| ${r.model} | ${r.runtime} | ${r.batch} | **${r.median.toFixed(2)}×** | ${r.min.toFixed(2)} – ${r.max.toFixed(2)}× |`)].join('\n');
+const ratioTable = [
+  '| model | runtime | batch | ours / ONNX Runtime, median of rounds | min – max |',
+  '|---|---|---:|---:|---:|',
+  ...ratios.map((r) => `| ${r.model} | ${r.runtime} | ${r.batch} | **${r.median.toFixed(2)}×** | ${r.min.toFixed(2)} – ${r.max.toFixed(2)}× |`),
+].join('\n');
 if (ratios.length) console.log(`\n${ratioTable}`);
 const info = isOnednnAvailable() ? getBinding().getInfo() : undefined;
-console.log(`\n${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, onnxruntime-node ${ort.env.versions.node}` +
-  (info ? `, oneDNN ${info.onednnVersion} (${info.isa}, ${info.threads} threads)` : '') + `, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `\n${os.cpus()[0]?.model ?? 'cpu'} × ${os.cpus().length}, Node ${process.version}, onnxruntime-node ${ort.env.versions.node}` +
+    (info ? `, oneDNN ${info.onednnVersion} (${info.isa}, ${info.threads} threads)` : '') +
+    `, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+);
 if (values.out) await writeJsonAtomic(userPath(values.out), { rows, ratios, rounds, table, ratioTable });

@@ -44,12 +44,19 @@ for (const dir of values.models!.split(',')) {
     const loaded = await loadModelFiles(out);
     const t0 = performance.now();
     const pred = loaded.predict(x, { batchSize: x.shape[0] }) as tf.Tensor;
-    const logits = pred.dataSync() as Float32Array;  // read outside tf.tidy, which would walk every element
+    const logits = pred.dataSync() as Float32Array; // read outside tf.tidy, which would walk every element
     pred.dispose();
     const secs = (performance.now() - t0) / 1000;
     const acc = accuracy(logits);
     if (q === null) base = acc;
-    rows.push({ model: name, format: `tfjs ${q ?? 'float32'}`, bytes: saved.weightBytes + saved.modelJsonBytes, acc, deltaPts: (acc - base) * 100, predictSeconds: secs });
+    rows.push({
+      model: name,
+      format: `tfjs ${q ?? 'float32'}`,
+      bytes: saved.weightBytes + saved.modelJsonBytes,
+      acc,
+      deltaPts: (acc - base) * 100,
+      predictSeconds: secs,
+    });
     loaded.dispose();
   }
   for (const w of ['float32', 'int8'] as const) {
@@ -66,5 +73,8 @@ for (const dir of values.models!.split(',')) {
 await fs.rm(tmp, { recursive: true, force: true });
 for (const r of rows) console.log(JSON.stringify(r));
 console.log('\n| model | format | size (bytes) | test acc | Δ vs tfjs float32 (pts) | predict 10k (s) |\n|---|---|---:|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.model} | ${r.format} | ${r.bytes.toLocaleString('en-US')} | ${(r.acc * 100).toFixed(2)}% | ${r.deltaPts >= 0 ? '+' : ''}${r.deltaPts.toFixed(2)} | ${r.predictSeconds.toFixed(2)} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.model} | ${r.format} | ${r.bytes.toLocaleString('en-US')} | ${(r.acc * 100).toFixed(2)}% | ${r.deltaPts >= 0 ? '+' : ''}${r.deltaPts.toFixed(2)} | ${r.predictSeconds.toFixed(2)} |`,
+  );
 if (values.out) await writeJsonAtomic(userPath(values.out), rows);

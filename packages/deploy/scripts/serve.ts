@@ -36,8 +36,12 @@ const loaded = await loadModelFiles(userPath(values.model));
 const model = values['no-optimize'] ? loaded : optimizeForInference(loaded);
 const native = values.native ? await compileNative(model) : undefined;
 const app = createInferenceServer({
-  model: native ? { predict: (x) => native.predict(x), inputs: model.inputs, getUserDefinedMetadata: () => model.getUserDefinedMetadata() } : model, topK: Number(values['top-k']), bodyLimit: Number(values['body-limit']),
-  maxBatch: Number(values['max-batch']), maxDelayMs: Number(values['max-delay-ms']), logger: false,
+  model: native ? { predict: (x) => native.predict(x), inputs: model.inputs, getUserDefinedMetadata: () => model.getUserDefinedMetadata() } : model,
+  topK: Number(values['top-k']),
+  bodyLimit: Number(values['body-limit']),
+  maxBatch: Number(values['max-batch']),
+  maxDelayMs: Number(values['max-delay-ms']),
+  logger: false,
 });
 const url = await app.listen({ host: values.host, port: Number(values.port) });
 console.log(`listening on ${url} (backend ${backend}: ${reason}${native ? '; native graph' : ''}; model ${userPath(values.model)})`);
@@ -47,6 +51,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     if (closing) return;
     closing = true;
     console.log(`${sig}: finishing in-flight requests…`);
-    app.close().then(() => process.exit(0), (err: unknown) => { console.error(err); process.exit(1); });
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
   });
 }

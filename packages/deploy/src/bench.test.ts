@@ -10,7 +10,15 @@ describe('bench helpers', () => {
 
   it('benchmark counts warm-up and timed calls; table shows ratios vs ONNX Runtime', async () => {
     let calls = 0;
-    const r = await benchmark('x', 'm', 8, () => { calls++; }, { warmup: 2, iterations: 5 });
+    const r = await benchmark(
+      'x',
+      'm',
+      8,
+      () => {
+        calls++;
+      },
+      { warmup: 2, iterations: 5 },
+    );
     expect(calls).toBe(7);
     expect(r.iterations).toBe(5);
     const table = formatBenchTable([

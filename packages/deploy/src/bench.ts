@@ -43,7 +43,13 @@ export function percentile(values: readonly number[], q: number): number {
  * the output) after `warmup` untimed calls, and reports p50/p95 latency (ms) and throughput (img/s at
  * the median).
  */
-export async function benchmark(runtime: string, model: string, batch: number, run: () => unknown | Promise<unknown>, opts: BenchOptions = {}): Promise<BenchResult> {
+export async function benchmark(
+  runtime: string,
+  model: string,
+  batch: number,
+  run: () => unknown | Promise<unknown>,
+  opts: BenchOptions = {},
+): Promise<BenchResult> {
   const warmup = opts.warmup ?? 3;
   const iterations = opts.iterations ?? 20;
   const maxSeconds = opts.maxSeconds ?? Infinity;
@@ -67,7 +73,9 @@ export function formatBenchTable(rows: readonly BenchResult[], reference = 'onnx
   for (const r of rows) {
     const base = ref.get(`${r.model}|${r.batch}`);
     const ratio = base && r.runtime !== reference ? `${(r.imgPerSec / base).toFixed(r.imgPerSec / base < 0.1 ? 3 : 2)}×` : '';
-    lines.push(`| ${r.model} | ${r.runtime} | ${r.batch} | ${r.p50Ms.toFixed(2)} | ${r.p95Ms.toFixed(2)} | ${Math.round(r.imgPerSec).toLocaleString('en-US')} | ${ratio} |`);
+    lines.push(
+      `| ${r.model} | ${r.runtime} | ${r.batch} | ${r.p50Ms.toFixed(2)} | ${r.p95Ms.toFixed(2)} | ${Math.round(r.imgPerSec).toLocaleString('en-US')} | ${ratio} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -7,14 +7,26 @@
  */
 export { DeployError, ModelFileError, UnsupportedLayerError } from './errors';
 export {
-  saveModelFiles, loadModelFiles, parseModelJson, checkWeightBytes, resolveWeightUrl,
-  type SaveModelFilesOptions, type SavedModelFiles, type LoadModelFilesOptions, type CheckedModelJson,
+  saveModelFiles,
+  loadModelFiles,
+  parseModelJson,
+  checkWeightBytes,
+  resolveWeightUrl,
+  type SaveModelFilesOptions,
+  type SavedModelFiles,
+  type LoadModelFilesOptions,
+  type CheckedModelJson,
 } from './model-files';
 export { quantizeWeights, float32ToFloat16Bits, type WeightQuantization } from './quantize';
 export { optimizeForInference, type OptimizeOptions, type OptimizeReport } from './optimize';
 export {
-  layerGraph, batchNormParams, INFERENCE_IDENTITY_CLASSES, BATCH_NORM_CLASSES,
-  type LayerGraph, type GraphNode, type BatchNormParams,
+  layerGraph,
+  batchNormParams,
+  INFERENCE_IDENTITY_CLASSES,
+  BATCH_NORM_CLASSES,
+  type LayerGraph,
+  type GraphNode,
+  type BatchNormParams,
 } from './layer-graph';
 export { exportOnnx, saveOnnx, decodeOnnx, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './onnx/export-onnx';
 export { createInferenceServer, type InferenceServerOptions, type Prediction } from './server/inference-server';

@@ -7,7 +7,13 @@ type Layer = tfl.layers.Layer;
 
 /** Class names treated as identity at inference time (dropout and noise layers). */
 export const INFERENCE_IDENTITY_CLASSES: ReadonlySet<string> = new Set([
-  'Dropout', 'SeededDropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianDropout', 'GaussianNoise', 'AlphaDropout',
+  'Dropout',
+  'SeededDropout',
+  'SpatialDropout1D',
+  'SpatialDropout2D',
+  'GaussianDropout',
+  'GaussianNoise',
+  'AlphaDropout',
 ]);
 
 /** Class names of batch-normalisation layers (ours: `BatchNorm`; tfjs-layers: `BatchNormalization`). */
@@ -51,7 +57,8 @@ export function batchNormParams(layer: Layer, where: string): BatchNormParams {
   return {
     gamma: byName.get('gamma') ?? new Float64Array(mean.length).fill(1),
     beta: byName.get('beta') ?? new Float64Array(mean.length),
-    mean, variance,
+    mean,
+    variance,
     epsilon: Number(cfg['epsilon'] ?? 1e-3),
   };
 }

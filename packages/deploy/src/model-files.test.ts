@@ -66,7 +66,10 @@ describe('saveModelFiles / loadModelFiles', () => {
     const x = input(8);
     const want = model.predict(x) as tf.Tensor;
     const f32 = await saveModelFiles(model, path.join(tmp, 'f32'));
-    const cases = [['float16', 2, 1e-3], ['uint8', 4, 5e-2]] as const;
+    const cases = [
+      ['float16', 2, 1e-3],
+      ['uint8', 4, 5e-2],
+    ] as const;
     for (const [q, ratio, tol] of cases) {
       const saved = await saveModelFiles(model, path.join(tmp, q), { quantization: q });
       expect(saved.weightBytes).toBe(f32.weightBytes / ratio);
@@ -121,9 +124,13 @@ describe('bad model files → clear errors', () => {
     await fs.cp(dir, target, { recursive: true });
     await fs.writeFile(path.join(target, 'model.json'), '{"modelTopology": {');
     await expect(loadModelFiles(target)).rejects.toThrow(new RegExp(`${path.join(target, 'model.json')} is not valid JSON`));
-    const noTopo = await edit('no-topology', (j) => { delete j.modelTopology; });
+    const noTopo = await edit('no-topology', (j) => {
+      delete j.modelTopology;
+    });
     await expect(loadModelFiles(noTopo)).rejects.toThrow(/missing 'modelTopology' object/);
-    const badSpec = await edit('bad-spec', (j) => { j.weightsManifest[0].weights[1].shape = [-1]; });
+    const badSpec = await edit('bad-spec', (j) => {
+      j.weightsManifest[0].weights[1].shape = [-1];
+    });
     await expect(loadModelFiles(badSpec)).rejects.toThrow(/weights\[1\] \("conv1\/bias"\) needs a name, a shape of integers/);
   });
 
@@ -143,10 +150,14 @@ describe('bad model files → clear errors', () => {
   it('refuses weight paths outside the model folder (filesystem and http)', async () => {
     await fs.writeFile(path.join(tmp, 'secret.bin'), Buffer.alloc(16));
     for (const p of ['../secret.bin', '/etc/passwd', 'sub/../../secret.bin']) {
-      const target = await edit(`escape-${p.length}`, (j) => { j.weightsManifest[0].paths[0] = p; });
+      const target = await edit(`escape-${p.length}`, (j) => {
+        j.weightsManifest[0].paths[0] = p;
+      });
       await expect(loadModelFiles(target)).rejects.toThrow(`weight path '${p}' is outside the model folder`);
     }
-    const target = await edit('escape-http', (j) => { j.weightsManifest[0].paths[0] = '../secret.bin'; });
+    const target = await edit('escape-http', (j) => {
+      j.weightsManifest[0].paths[0] = '../secret.bin';
+    });
     await expect(loadModelFiles(`${baseUrl}/${path.basename(target)}/model.json`)).rejects.toThrow(/weight path '..\/secret.bin' is outside the model folder/);
     expect(() => resolveWeightUrl('http://127.0.0.1:1/m/model.json', 'http://example.org/m/w.bin')).toThrow(/outside the model folder/);
     expect(() => resolveWeightUrl('http://127.0.0.1:1/m/model.json', '..%2fw.bin')).toThrow(/outside the model folder/);
@@ -154,7 +165,11 @@ describe('bad model files → clear errors', () => {
   });
 
   it('http: a missing weight file names the URL and status', async () => {
-    const target = await edit('missing-http', (j) => { j.weightsManifest[0].paths[0] = './nope.bin'; });
-    await expect(loadModelFiles(`${baseUrl}/${path.basename(target)}/model.json`)).rejects.toThrow(/cannot fetch http:\/\/127\.0\.0\.1:\d+\/missing-http\/nope\.bin: HTTP 404/);
+    const target = await edit('missing-http', (j) => {
+      j.weightsManifest[0].paths[0] = './nope.bin';
+    });
+    await expect(loadModelFiles(`${baseUrl}/${path.basename(target)}/model.json`)).rejects.toThrow(
+      /cannot fetch http:\/\/127\.0\.0\.1:\d+\/missing-http\/nope\.bin: HTTP 404/,
+    );
   });
 });

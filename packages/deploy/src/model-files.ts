@@ -39,7 +39,8 @@ const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1,
  */
 export async function saveModelFiles(model: tfl.LayersModel, dir: string, opts: SaveModelFilesOptions = {}): Promise<SavedModelFiles> {
   const shardBytes = opts.shardBytes ?? 4 * 1024 * 1024;
-  if (!Number.isInteger(shardBytes) || shardBytes < 1) throw new ModelFileError(`saveModelFiles: shardBytes must be a positive integer. Received: shardBytes=${opts.shardBytes}`);
+  if (!Number.isInteger(shardBytes) || shardBytes < 1)
+    throw new ModelFileError(`saveModelFiles: shardBytes must be a positive integer. Received: shardBytes=${opts.shardBytes}`);
   const q = opts.quantization;
   const info = await saveModel(model, dir, { shardBytes, ...(q ? { transformWeights: (specs, data) => quantizeWeights(specs, data, q) } : {}) });
   const modelJsonBytes = (await nodeFs.stat(path.join(info.dir, 'model.json'))).size;
@@ -75,7 +76,9 @@ export function parseModelJson(text: string, source: string): CheckedModelJson {
     }
     g.weights.forEach((w, wi) => {
       if (!w || typeof w.name !== 'string' || !Array.isArray(w.shape) || !w.shape.every((d) => Number.isInteger(d) && d >= 0) || !(w.dtype in BYTES)) {
-        throw new ModelFileError(`${source}: weightsManifest[${gi}].weights[${wi}] (${JSON.stringify(w?.name)}) needs a name, a shape of integers >= 0 and a numeric dtype`);
+        throw new ModelFileError(
+          `${source}: weightsManifest[${gi}].weights[${wi}] (${JSON.stringify(w?.name)}) needs a name, a shape of integers >= 0 and a numeric dtype`,
+        );
       }
     });
     return { paths: g.paths, weights: g.weights };
@@ -93,13 +96,17 @@ export function checkWeightBytes(group: CheckedModelJson['groups'][number], actu
   for (const w of group.weights) {
     const size = w.shape.reduce((a, b) => a * b, 1) * BYTES[w.quantization?.dtype ?? w.dtype]!;
     if (offset + size > actualBytes) {
-      throw new ModelFileError(`${files}: holds ${actualBytes} bytes, the manifest declares more: tensor '${w.name}' (${JSON.stringify(w.shape)} ${w.quantization?.dtype ?? w.dtype}) needs bytes ${offset}–${offset + size}`);
+      throw new ModelFileError(
+        `${files}: holds ${actualBytes} bytes, the manifest declares more: tensor '${w.name}' (${JSON.stringify(w.shape)} ${w.quantization?.dtype ?? w.dtype}) needs bytes ${offset}–${offset + size}`,
+      );
     }
     offset += size;
   }
   if (offset !== actualBytes) {
     const last = group.weights[group.weights.length - 1];
-    throw new ModelFileError(`${files}: holds ${actualBytes} bytes, the manifest declares ${offset}: ${actualBytes - offset} unexpected bytes after tensor '${last?.name ?? '(none)'}'`);
+    throw new ModelFileError(
+      `${files}: holds ${actualBytes} bytes, the manifest declares ${offset}: ${actualBytes - offset} unexpected bytes after tensor '${last?.name ?? '(none)'}'`,
+    );
   }
 }
 
@@ -210,9 +217,16 @@ async function loadModelFromUrl(url: string, opts: LoadModelFilesOptions): Promi
     checkWeightBytes(g, bytes, urls.join(', '));
     weightSpecs.push(...g.weights);
   }
-  return tfl.loadLayersModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology, format: json.format, generatedBy: json.generatedBy, convertedBy: json.convertedBy,
-    trainingConfig: json.trainingConfig, userDefinedMetadata: json.userDefinedMetadata,
-    weightSpecs, weightData: tf.io.CompositeArrayBuffer.join(buffers),
-  }));
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      format: json.format,
+      generatedBy: json.generatedBy,
+      convertedBy: json.convertedBy,
+      trainingConfig: json.trainingConfig,
+      userDefinedMetadata: json.userDefinedMetadata,
+      weightSpecs,
+      weightData: tf.io.CompositeArrayBuffer.join(buffers),
+    }),
+  );
 }

@@ -51,14 +51,14 @@ describe('compileNative (one native call per forward pass)', () => {
   it('ImprovedMNISTNet and CIFAR10Net, BatchNorm folded or left as an affine op', async () => {
     const improved = improvedMnistNet({ seed: 4 });
     calibrateBatchNorm(improved);
-    expect(await relError(improved, [1, 5])).toBeLessThan(1e-5);  // BatchNorm as affine + relu ops
+    expect(await relError(improved, [1, 5])).toBeLessThan(1e-5); // BatchNorm as affine + relu ops
     expect(await relError(optimizeForInference(improved), [3])).toBeLessThan(1e-5);
     const cifar = cifar10Net({ seed: 5 });
     calibrateBatchNorm(cifar, 2, 8);
     const folded = optimizeForInference(cifar);
     expect(await relError(folded, [1, 4])).toBeLessThan(1e-5);
-    expect(await relError(folded, [2], 4)).toBeLessThan(1e-4);  // the F(4x4) tile
-    expect(await relError(folded, [2], 'auto')).toBeLessThan(1e-4);  // tuned: any of direct, F(2x2), F(4x4)
+    expect(await relError(folded, [2], 4)).toBeLessThan(1e-4); // the F(4x4) tile
+    expect(await relError(folded, [2], 'auto')).toBeLessThan(1e-4); // tuned: any of direct, F(2x2), F(4x4)
     const fixed = await compileNative(folded, { winogradTile: 4 });
     // with a fixed tile the 64+ channel 3x3 layers take Winograd (filters transformed once), the RGB first layer
     // oneDNN's direct kernel (jit:avx2 or brgconv:avx512_core, never ref:)
@@ -86,7 +86,16 @@ describe('compileNative (one native call per forward pass)', () => {
   it('a softmax output, an odd input size with same padding and stride 2, and a model ending in Flatten', async () => {
     const m = tfl.sequential({
       layers: [
-        tfl.layers.conv2d({ inputShape: [9, 7, 2], filters: 5, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: 'glorotNormal', biasInitializer: 'randomNormal' }),
+        tfl.layers.conv2d({
+          inputShape: [9, 7, 2],
+          filters: 5,
+          kernelSize: 3,
+          strides: 2,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: 'glorotNormal',
+          biasInitializer: 'randomNormal',
+        }),
         tfl.layers.averagePooling2d({ poolSize: 2, strides: 1, padding: 'same' }),
         tfl.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same' }),
         tfl.layers.flatten(),

@@ -7,8 +7,18 @@ import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerG
 // a concrete backend (the backend is loaded on demand by compileNative).
 type Act = 'linear' | 'relu';
 type GraphOp =
-  | { op: 'conv2d'; inputs: [number]; filter: Float32Array; bias?: Float32Array; kernel: [number, number]; strides: [number, number];
-      dilations: [number, number]; pads: [number, number, number, number]; outChannels: number; activation: Act }
+  | {
+      op: 'conv2d';
+      inputs: [number];
+      filter: Float32Array;
+      bias?: Float32Array;
+      kernel: [number, number];
+      strides: [number, number];
+      dilations: [number, number];
+      pads: [number, number, number, number];
+      outChannels: number;
+      activation: Act;
+    }
   | { op: 'maxPool' | 'avgPool'; inputs: [number]; kernel: [number, number]; strides: [number, number]; pads: [number, number, number, number] }
   | { op: 'dense'; inputs: [number]; weights: Float32Array; bias?: Float32Array; units: number; activation: Act }
   | { op: 'affine'; inputs: [number]; scale: Float32Array; offset: Float32Array; activation: Act }
@@ -40,8 +50,21 @@ export interface CompileNativeOptions {
 
 /** Layer classes {@link compileNative} translates (dropout/noise classes become identities). */
 export const NATIVE_SUPPORTED_LAYERS: readonly string[] = [
-  'Conv2D', 'ZeroPadding2D', 'Dense', 'BatchNorm', 'BatchNormalization', 'ReLU', 'Activation', 'Softmax', 'MaxPooling2D',
-  'AveragePooling2D', 'GlobalAveragePooling2D', 'Flatten', 'Add', 'Concatenate', ...INFERENCE_IDENTITY_CLASSES,
+  'Conv2D',
+  'ZeroPadding2D',
+  'Dense',
+  'BatchNorm',
+  'BatchNormalization',
+  'ReLU',
+  'Activation',
+  'Softmax',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'Flatten',
+  'Add',
+  'Concatenate',
+  ...INFERENCE_IDENTITY_CLASSES,
 ];
 
 /** A model compiled by {@link compileNative}. */
@@ -120,7 +143,9 @@ export function nativeGraphOps(model: tfl.LayersModel): { inputShape: [number, n
     const cfg = node.layer.getConfig() as Record<string, unknown>;
     const inputs = node.inputs.map((n) => ids.get(n)!);
     const x = inputs[0]!;
-    const unsupported = (why: string): never => { throw new UnsupportedLayerError(where, node.name, node.className, why); };
+    const unsupported = (why: string): never => {
+      throw new UnsupportedLayerError(where, node.name, node.className, why);
+    };
     if (cfg['dataFormat'] === 'channels_first') unsupported("dataFormat 'channels_first'");
     const padded = pending.get(node.inputs[0]!);
     if (padded && node.className !== 'Conv2D') unsupported(`reads the ZeroPadding2D '${node.inputs[0]}'; only a convolution takes one natively`);
@@ -148,17 +173,35 @@ export function nativeGraphOps(model: tfl.LayersModel): { inputShape: [number, n
         const dilations = pair(cfg['dilationRate'] ?? 1);
         const inHW = node.inputShapes[0]!.slice(1, 3) as number[];
         const pads = pads2d(padding, inHW, [kh!, kw!], strides, dilations) as [number, number, number, number];
-        if (padded) padded.forEach((p, i) => { pads[i]! += p; });
+        if (padded)
+          padded.forEach((p, i) => {
+            pads[i]! += p;
+          });
         activation(String(cfg['activation']), (a) => ({
-          op: 'conv2d', inputs: [x], filter: k!, ...(cfg['useBias'] ? { bias: b! } : {}), kernel: [kh!, kw!], strides, dilations, pads,
-          outChannels: co!, activation: a,
+          op: 'conv2d',
+          inputs: [x],
+          filter: k!,
+          ...(cfg['useBias'] ? { bias: b! } : {}),
+          kernel: [kh!, kw!],
+          strides,
+          dilations,
+          pads,
+          outChannels: co!,
+          activation: a,
         }));
         break;
       }
       case 'Dense': {
         const [k, b] = weights(node);
         const units = node.layer.getWeights()[0]!.shape[1]!;
-        activation(String(cfg['activation']), (a) => ({ op: 'dense', inputs: [x], weights: k!, ...(cfg['useBias'] ? { bias: b! } : {}), units, activation: a }));
+        activation(String(cfg['activation']), (a) => ({
+          op: 'dense',
+          inputs: [x],
+          weights: k!,
+          ...(cfg['useBias'] ? { bias: b! } : {}),
+          units,
+          activation: a,
+        }));
         break;
       }
       case 'BatchNorm':
@@ -226,7 +269,7 @@ export function nativeGraphOps(model: tfl.LayersModel): { inputShape: [number, n
     }
   }
   const out = ids.get(graph.outputs[0]!)!;
-  if (out !== ops.length) push('output', { op: 'identity', inputs: [out] });  // the output must be the last value
+  if (out !== ops.length) push('output', { op: 'identity', inputs: [out] }); // the output must be the last value
   fuseRelus(ops);
   const outNode = graph.nodes.find((n) => n.name === graph.outputs[0]);
   const outputShape = (outNode ? outNode.outputShape.slice(1) : shape) as number[];

@@ -5,12 +5,18 @@ import { batchNorm, cifar10Net, getModel, improvedMnistNet, mnistNet } from '@cn
 import { optimizeForInference, type OptimizeReport } from './optimize';
 import { calibrateBatchNorm, maxAbsDiff, seededUniform, useTestBackend } from './test-utils';
 
-beforeAll(async () => { await useTestBackend(); });
+beforeAll(async () => {
+  await useTestBackend();
+});
 
 function check(model: tfl.LayersModel, batches: number[], calibration = { steps: 3, batch: 16 }): { report: OptimizeReport; opt: tfl.LayersModel } {
   calibrateBatchNorm(model, calibration.steps, calibration.batch);
   let report!: OptimizeReport;
-  const opt = optimizeForInference(model, { onReport: (r) => { report = r; } });
+  const opt = optimizeForInference(model, {
+    onReport: (r) => {
+      report = r;
+    },
+  });
   const shape = model.inputs[0]!.shape.slice(1) as number[];
   for (const b of batches) {
     const x = tf.tensor(seededUniform(b * shape.reduce((p, q) => p * q, 1), b, -1, 2), [b, ...shape]);

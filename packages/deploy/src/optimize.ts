@@ -37,7 +37,13 @@ function fusableActivation(node: GraphNode): string | null {
 function newLayer(className: string, config: Record<string, unknown>): tfl.layers.Layer {
   const map = tf.serialization.SerializationMap.getMap().classNameMap;
   const entry = map[className];
-  if (!entry) throw new UnsupportedLayerError('optimizeForInference', String(config['name']), className, 'class is not registered for serialization; import the package that defines it');
+  if (!entry)
+    throw new UnsupportedLayerError(
+      'optimizeForInference',
+      String(config['name']),
+      className,
+      'class is not registered for serialization; import the package that defines it',
+    );
   const [cls, fromConfig] = entry;
   const { batchInputShape: _b, inputShape: _i, ...rest } = config;
   return fromConfig(cls, rest as tf.serialization.ConfigDict) as unknown as tfl.layers.Layer;

@@ -23,14 +23,18 @@ export function float32ToFloat16Bits(value: number): number {
     const half = 1 << (shift - 1);
     const rest = mant & ((1 << shift) - 1);
     let m = mant >>> shift;
-    if (rest > half || (rest === half && (m & 1))) m++;
+    if (rest > half || (rest === half && m & 1)) m++;
     return sign | m;
   }
   const rest = mant & 0x1fff;
   mant >>>= 13;
-  if (rest > 0x1000 || (rest === 0x1000 && (mant & 1))) {
+  if (rest > 0x1000 || (rest === 0x1000 && mant & 1)) {
     mant++;
-    if (mant === 0x400) { mant = 0; e++; if (e >= 0x1f) return sign | 0x7c00; }
+    if (mant === 0x400) {
+      mant = 0;
+      e++;
+      if (e >= 0x1f) return sign | 0x7c00;
+    }
   }
   return sign | (e << 10) | mant;
 }
@@ -51,7 +55,11 @@ export function float32ToFloat16Bits(value: number): number {
  * @param specs - weight specs in data order; `data` their concatenated little-endian bytes.
  * @throws DeployError when `data` is shorter than the specs declare.
  */
-export function quantizeWeights(specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer, dtype: WeightQuantization): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+export function quantizeWeights(
+  specs: tf.io.WeightsManifestEntry[],
+  data: ArrayBuffer,
+  dtype: WeightQuantization,
+): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
   const parts: Uint8Array[] = [];
   const out: tf.io.WeightsManifestEntry[] = [];
   let offset = 0;
@@ -59,7 +67,8 @@ export function quantizeWeights(specs: tf.io.WeightsManifestEntry[], data: Array
     if (spec.quantization) throw new DeployError(`quantizeWeights: weight '${spec.name}' is already quantized (${spec.quantization.dtype})`);
     const n = spec.shape.reduce((a, b) => a * b, 1);
     const bytes = spec.dtype === 'bool' ? n : n * 4;
-    if (offset + bytes > data.byteLength) throw new DeployError(`quantizeWeights: weight data ends before '${spec.name}' (${offset + bytes} > ${data.byteLength} bytes)`);
+    if (offset + bytes > data.byteLength)
+      throw new DeployError(`quantizeWeights: weight data ends before '${spec.name}' (${offset + bytes} > ${data.byteLength} bytes)`);
     if (spec.dtype !== 'float32') {
       parts.push(new Uint8Array(data.slice(offset, offset + bytes)));
       out.push({ ...spec });
@@ -76,8 +85,14 @@ export function quantizeWeights(specs: tf.io.WeightsManifestEntry[], data: Array
     } else {
       let min = Infinity;
       let max = -Infinity;
-      for (const v of w) { if (v < min) min = v; if (v > max) max = v; }
-      if (n === 0) { min = 0; max = 0; }
+      for (const v of w) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      if (n === 0) {
+        min = 0;
+        max = 0;
+      }
       const scale = max > min ? (max - min) / 255 : 1;
       const q = new Uint8Array(n);
       for (let i = 0; i < n; i++) q[i] = Math.max(0, Math.min(255, Math.round((w[i]! - min) / scale)));
@@ -88,6 +103,9 @@ export function quantizeWeights(specs: tf.io.WeightsManifestEntry[], data: Array
   const total = parts.reduce((a, p) => a + p.byteLength, 0);
   const joined = new Uint8Array(total);
   let o = 0;
-  for (const p of parts) { joined.set(p, o); o += p.byteLength; }
+  for (const p of parts) {
+    joined.set(p, o);
+    o += p.byteLength;
+  }
   return { specs: out, data: joined.buffer };
 }

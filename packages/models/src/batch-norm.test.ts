@@ -74,11 +74,18 @@ describe('BatchNorm', () => {
   it('passes gradients to gamma/beta and the input; the stat update does not leak tensors', () => {
     const layer = batchNorm();
     const m = wrap(layer, [4, 2]);
-    const x = tf.tensor2d([[1, 2], [3, 0], [0, 5], [2, 1]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 0],
+      [0, 5],
+      [2, 1],
+    ]);
     tf.tidy(() => m.apply(x, { training: true }) as tf.Tensor); // build + warm up
     const before = tf.memory().numTensors;
-    const { grads, value } = tf.variableGrads(() => tf.sum(tf.mul(m.apply(x, { training: true }) as tf.Tensor, tf.tensor1d([1, -2]))) as tf.Scalar,
-      layer.trainableWeights.map((w) => w.read() as tf.Variable));
+    const { grads, value } = tf.variableGrads(
+      () => tf.sum(tf.mul(m.apply(x, { training: true }) as tf.Tensor, tf.tensor1d([1, -2]))) as tf.Scalar,
+      layer.trainableWeights.map((w) => w.read() as tf.Variable),
+    );
     // d/dbeta of sum(y * c) = batch * c
     const names = layer.trainableWeights.map((w) => (w.read() as tf.Variable).name);
     close(grads[names[1]].dataSync(), [4, -8], 1e-5);
@@ -91,10 +98,19 @@ describe('BatchNorm', () => {
 
   it('round-trips through save/load with its config', async () => {
     const m = wrap(batchNorm({ name: 'bn', epsilon: 1e-4, momentum: 0.2 }), [3, 2]);
-    const x = tf.tensor2d([[1, 2], [3, 0], [0, 5]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 0],
+      [0, 5],
+    ]);
     tf.dispose(m.apply(x, { training: true }) as tf.Tensor);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await m.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    await m.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     const bn = loaded.getLayer('bn') as BatchNorm;
     expect(bn).toBeInstanceOf(BatchNorm);
@@ -105,7 +121,10 @@ describe('BatchNorm', () => {
   it('closed-form gradient (op path) equals autodiff through tf.moments + tf.batchNorm', () => {
     // The cpu backend registers no fused kernels, so this exercises the tf-op path.
     expect(tf.getKernel(BATCH_NORM_KERNELS.train, tf.getBackend())).toBeUndefined();
-    for (const shape of [[3, 4, 5, 6], [7, 5]]) {
+    for (const shape of [
+      [3, 4, 5, 6],
+      [7, 5],
+    ]) {
       const c = shape[shape.length - 1];
       const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 1), 3), 2);
       const gamma = tf.randomNormal([c], 1, 0.5, 'float32', 2);
@@ -126,7 +145,11 @@ describe('BatchNorm', () => {
       for (let i = 0; i < 3; i++) {
         const r = ref[i].dataSync();
         const scale = Math.max(1, ...Array.from(r, Math.abs));
-        close(Array.from(got[i].dataSync(), (v) => v / scale), Array.from(r, (v) => v / scale), 1e-5);
+        close(
+          Array.from(got[i].dataSync(), (v) => v / scale),
+          Array.from(r, (v) => v / scale),
+          1e-5,
+        );
       }
       const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-5);
       const m = tf.moments(x, axes);
@@ -193,7 +216,11 @@ describe('BatchNorm with scale: false / center: false', () => {
     const bare = batchNorm({ name: 'bare', scale: false, center: false });
     const mb = wrap(bare, [4, 1]);
     expect(bare.trainableWeights).toEqual([]);
-    close((mb.apply(x, { training: true }) as tf.Tensor).dataSync(), [-3, -1, 1, 3].map((v) => v / Math.sqrt(5 + 1e-5)), 1e-6);
+    close(
+      (mb.apply(x, { training: true }) as tf.Tensor).dataSync(),
+      [-3, -1, 1, 3].map((v) => v / Math.sqrt(5 + 1e-5)),
+      1e-6,
+    );
     x.dispose();
   });
 
@@ -204,7 +231,8 @@ describe('BatchNorm with scale: false / center: false', () => {
     const values = (b: Cpu, t: Info): Float32Array => b.data.get(t.dataId).values;
     // Marker kernels: y = x + beta (per channel), mean 0, var 1; dx = dy, dgamma = 7, dbeta = 3.
     tf.registerKernel({
-      kernelName: BATCH_NORM_KERNELS.train, backendName: 'cpu',
+      kernelName: BATCH_NORM_KERNELS.train,
+      backendName: 'cpu',
       kernelFunc: ({ inputs, backend }) => {
         const b = backend as unknown as Cpu;
         const { x, gamma, beta } = inputs as Record<string, Info>;
@@ -212,28 +240,45 @@ describe('BatchNorm with scale: false / center: false', () => {
         const xv = values(b, x);
         const bv = values(b, beta);
         const c = bv.length;
-        return [b.makeTensorInfo(x.shape, 'float32', xv.map((v, i) => v + bv[i % c])),
-          b.makeTensorInfo([c], 'float32', new Float32Array(c)), b.makeTensorInfo([c], 'float32', new Float32Array(c).fill(1))];
+        return [
+          b.makeTensorInfo(
+            x.shape,
+            'float32',
+            xv.map((v, i) => v + bv[i % c]),
+          ),
+          b.makeTensorInfo([c], 'float32', new Float32Array(c)),
+          b.makeTensorInfo([c], 'float32', new Float32Array(c).fill(1)),
+        ];
       },
     });
     tf.registerKernel({
-      kernelName: BATCH_NORM_KERNELS.grad, backendName: 'cpu',
+      kernelName: BATCH_NORM_KERNELS.grad,
+      backendName: 'cpu',
       kernelFunc: ({ inputs, backend }) => {
         const b = backend as unknown as Cpu;
         const { dy, gamma } = inputs as Record<string, Info>;
         seen.push(Array.from(values(b, gamma)));
         const c = gamma.shape[0];
-        return [b.makeTensorInfo(dy.shape, 'float32', values(b, dy).slice()),
-          b.makeTensorInfo([c], 'float32', new Float32Array(c).fill(7)), b.makeTensorInfo([c], 'float32', new Float32Array(c).fill(3))];
+        return [
+          b.makeTensorInfo(dy.shape, 'float32', values(b, dy).slice()),
+          b.makeTensorInfo([c], 'float32', new Float32Array(c).fill(7)),
+          b.makeTensorInfo([c], 'float32', new Float32Array(c).fill(3)),
+        ];
       },
     });
     try {
       const layer = batchNorm({ scale: false });
       const m = wrap(layer, [2, 2]);
-      const x = tf.tensor2d([[1, 2], [3, 4]]);
+      const x = tf.tensor2d([
+        [1, 2],
+        [3, 4],
+      ]);
       const beta = layer.trainableWeights[0].read() as tf.Variable;
       const { value, grads } = tf.variableGrads(() => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
-      expect(seen).toEqual([[1, 1], [1, 1]]);
+      expect(seen).toEqual([
+        [1, 1],
+        [1, 1],
+      ]);
       expect(Object.keys(grads)).toEqual([beta.name]);
       close(grads[beta.name].dataSync(), [3, 3], 1e-7);
       tf.dispose([x, value, ...Object.values(grads)]);
@@ -245,10 +290,19 @@ describe('BatchNorm with scale: false / center: false', () => {
 
   it('round-trips scale / center through save/load', async () => {
     const m = wrap(batchNorm({ name: 'bn', scale: false, epsilon: 1e-12, momentum: 0.4 }), [3, 2]);
-    const x = tf.tensor2d([[1, 2], [3, 0], [0, 5]]);
+    const x = tf.tensor2d([
+      [1, 2],
+      [3, 0],
+      [0, 5],
+    ]);
     tf.dispose(m.apply(x, { training: true }) as tf.Tensor);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await m.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    await m.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     const bn = loaded.getLayer('bn') as BatchNorm;
     expect([bn.scale, bn.center, bn.epsilon, bn.momentum]).toEqual([false, true, 1e-12, 0.4]);
@@ -269,7 +323,17 @@ describe('BatchNorm with one value per channel in training', () => {
     expect(layer.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
     // inference mode and two values per channel are fine
     expect((layer.apply(x, { training: false }) as tf.Tensor).shape).toEqual([1, 3]);
-    expect((layer.apply(tf.tensor2d([[1, 2, 3], [3, 2, 1]]), { training: true }) as tf.Tensor).shape).toEqual([2, 3]);
+    expect(
+      (
+        layer.apply(
+          tf.tensor2d([
+            [1, 2, 3],
+            [3, 2, 1],
+          ]),
+          { training: true },
+        ) as tf.Tensor
+      ).shape,
+    ).toEqual([2, 3]);
     tf.dispose(x);
   });
 });

@@ -57,8 +57,7 @@ function fusedKernelsAvailable(): boolean {
  * channel, `x̂ = (x − mean)·invstd`): `dx = gamma·invstd/N·(N·dy − Σdy − x̂·Σ(dy·x̂))`, `dgamma = Σ(dy·x̂)`,
  * `dbeta = Σdy`.
  */
-function batchNormGradOps(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor,
-  epsilon: number): tf.Tensor[] {
+function batchNormGradOps(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: tf.Tensor, variance: tf.Tensor, epsilon: number): tf.Tensor[] {
   const axes = x.shape.map((_, i) => i).slice(0, -1);
   const n = x.size / x.shape[x.shape.length - 1];
   const xhat = tf.batchNorm(x, mean, variance, undefined, undefined, epsilon);
@@ -92,10 +91,14 @@ function batchNormGradOps(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: t
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): BatchNormTrainingResult {
   const channels = x.shape[x.shape.length - 1];
   if (x.rank < 2 || gamma.size !== channels || beta.size !== channels) {
-    throw new Error(`BatchNorm: expected x [..., C] with rank >= 2 and gamma/beta [C]. Received x ${JSON.stringify(x.shape)}, gamma ${JSON.stringify(gamma.shape)}, beta ${JSON.stringify(beta.shape)}`);
+    throw new Error(
+      `BatchNorm: expected x [..., C] with rank >= 2 and gamma/beta [C]. Received x ${JSON.stringify(x.shape)}, gamma ${JSON.stringify(gamma.shape)}, beta ${JSON.stringify(beta.shape)}`,
+    );
   }
   if (x.size === channels) {
-    throw new Error(`BatchNorm: expected more than 1 value per channel when training, got input size ${JSON.stringify(x.shape)} (use a batch > 1, or dropLast in the loader)`);
+    throw new Error(
+      `BatchNorm: expected more than 1 value per channel when training, got input size ${JSON.stringify(x.shape)} (use a batch > 1, or dropLast in the loader)`,
+    );
   }
   const fused = fusedKernelsAvailable();
   const attrs = { epsilon };

@@ -14,10 +14,18 @@ describe('cifar10Net', () => {
     const s = summary(model);
     const convs = ['1_1', '1_2', '2_1', '2_2', '3_1', '3_2', '3_3'];
     const expectedNames = [
-      ...['1_1', '1_2'].flatMap((k) => [`conv${k}`, `bn${k}`, `relu${k}`]), 'pool1',
-      ...['2_1', '2_2'].flatMap((k) => [`conv${k}`, `bn${k}`, `relu${k}`]), 'pool2',
-      ...['3_1', '3_2', '3_3'].flatMap((k) => [`conv${k}`, `bn${k}`, `relu${k}`]), 'pool3',
-      'flatten', 'fc1', 'bn_fc1', 'relu_fc1', 'dropout', 'fc2',
+      ...['1_1', '1_2'].flatMap((k) => [`conv${k}`, `bn${k}`, `relu${k}`]),
+      'pool1',
+      ...['2_1', '2_2'].flatMap((k) => [`conv${k}`, `bn${k}`, `relu${k}`]),
+      'pool2',
+      ...['3_1', '3_2', '3_3'].flatMap((k) => [`conv${k}`, `bn${k}`, `relu${k}`]),
+      'pool3',
+      'flatten',
+      'fc1',
+      'bn_fc1',
+      'relu_fc1',
+      'dropout',
+      'fc2',
     ];
     expect(s.rows.map((r) => r.name)).toEqual(expectedNames);
     const shapeOf = (name: string) => s.rows.find((r) => r.name === name)!.outputShape;
@@ -52,7 +60,12 @@ describe('cifar10Net', () => {
     const a = cifar10Net({ seed: 5 });
     const b = cifar10Net({ seed: 5 });
     const w = (m: ReturnType<typeof cifar10Net>, layer: string) => m.getLayer(layer).getWeights()[0].dataSync() as Float32Array;
-    for (const [layer, fanIn] of [['conv1_1', 27], ['conv3_3', 2304], ['fc1', 4096], ['fc2', 512]] as const) {
+    for (const [layer, fanIn] of [
+      ['conv1_1', 27],
+      ['conv3_3', 2304],
+      ['fc1', 4096],
+      ['fc2', 512],
+    ] as const) {
       const v = w(a, layer);
       const bound = 1 / Math.sqrt(fanIn);
       let max = 0;

@@ -6,7 +6,11 @@ import { layerInit, layerSeed } from './init';
 import { resolveOptions, type ModelOptions } from './mnist-net';
 
 /** Output channels of the three convolution blocks of {@link cifar10Net}: block → convs. */
-const CIFAR10_BLOCKS: readonly (readonly number[])[] = [[64, 64], [128, 128], [256, 256, 256]];
+const CIFAR10_BLOCKS: readonly (readonly number[])[] = [
+  [64, 64],
+  [128, 128],
+  [256, 256, 256],
+];
 
 /**
  * The chapter's CIFAR10Net: a VGG-style classifier for `[batch, 32, 32, 3]` float32 NHWC images
@@ -38,11 +42,16 @@ export function cifar10Net(opts: ModelOptions = {}): tfl.Sequential {
   CIFAR10_BLOCKS.forEach((convs, b) => {
     convs.forEach((outC, j) => {
       const id = `${b + 1}_${j + 1}`;
-      model.add(conv2d({
-        name: `conv${id}`, filters: outC, kernelSize: 3, padding: 'same',
-        ...(layerIndex === 0 ? { inputShape: [32, 32, 3] } : {}),
-        ...layerInit(init, 3 * 3 * inC, layerSeed(seed, layerIndex)),
-      }));
+      model.add(
+        conv2d({
+          name: `conv${id}`,
+          filters: outC,
+          kernelSize: 3,
+          padding: 'same',
+          ...(layerIndex === 0 ? { inputShape: [32, 32, 3] } : {}),
+          ...layerInit(init, 3 * 3 * inC, layerSeed(seed, layerIndex)),
+        }),
+      );
       model.add(batchNorm({ name: `bn${id}` }));
       model.add(tfl.layers.reLU({ name: `relu${id}` }));
       inC = outC;

@@ -45,7 +45,12 @@ describe('ModelEnsemble', () => {
 
   it('hard voting counts argmax votes; weights change the winner', () => {
     const ens = new ModelEnsemble([a(), b(), c()], { voting: 'hard' });
-    expect(ens.predictProba(x()).arraySync()[0].map((v) => +v.toFixed(4))).toEqual([0.3333, 0.6667, 0]);
+    expect(
+      ens
+        .predictProba(x())
+        .arraySync()[0]
+        .map((v) => +v.toFixed(4)),
+    ).toEqual([0.3333, 0.6667, 0]);
     expect(Array.from(ens.predict(x()).dataSync())).toEqual([1, 1]);
     const w = new ModelEnsemble(ens.members, { voting: 'hard', weights: [3, 1, 1] });
     expect(Array.from(w.predict(x()).dataSync())).toEqual([0, 0]);
@@ -59,7 +64,15 @@ describe('ModelEnsemble', () => {
     const ens = new ModelEnsemble([a(), b(), c()], { voting: 'hard', names: ['A', 'B', 'C'] });
     const before = tf.memory().numTensors;
     const r = await ens.evaluate([{ x: tf.ones([4, 1, 1, 1]), y: tf.tensor1d([1, 1, 1, 0], 'int32') }]);
-    expect(r).toEqual({ accuracy: 0.75, samples: 4, members: [{ name: 'A', accuracy: 0.25 }, { name: 'B', accuracy: 0.75 }, { name: 'C', accuracy: 0.75 }] });
+    expect(r).toEqual({
+      accuracy: 0.75,
+      samples: 4,
+      members: [
+        { name: 'A', accuracy: 0.25 },
+        { name: 'B', accuracy: 0.75 },
+        { name: 'C', accuracy: 0.75 },
+      ],
+    });
     expect(tf.memory().numTensors).toBe(before);
     ens.dispose();
   });

@@ -101,7 +101,9 @@ export class ModelEnsemble {
   predictTta(x: tf.Tensor4D, opts: TtaOptions = {}): tf.Tensor2D {
     const tta = resolveTta('ModelEnsemble.predictTta', opts);
     if (!(x instanceof tf.Tensor) || x.rank !== 4) {
-      throw new Error(`ModelEnsemble.predictTta: x must be [batch, height, width, channels]. Received: shape=${JSON.stringify((x as tf.Tensor | undefined)?.shape)}`);
+      throw new Error(
+        `ModelEnsemble.predictTta: x must be [batch, height, width, channels]. Received: shape=${JSON.stringify((x as tf.Tensor | undefined)?.shape)}`,
+      );
     }
     return mapChunks(x, tta.batchSize, (chunk) => this.combine(this.members.map((m) => tf.softmax(ttaLogits(m, chunk, tta)))));
   }

@@ -51,7 +51,7 @@ describe('fused Conv2D / Dense', () => {
     const got = lossAndGrads(fused, x, y);
     const want = lossAndGrads(stock, x, y);
     expect(got.loss).toBeCloseTo(want.loss, 6);
-    expect(got.grads.length).toBe(9);  // c1 k,b · c2 k · c3 k,b · f1 k,b · f2 k,b
+    expect(got.grads.length).toBe(9); // c1 k,b · c2 k · c3 k,b · f1 k,b · f2 k,b
     got.grads.forEach((g, i) => {
       const w = want.grads[i]!;
       const scale = Math.max(1e-6, ...Array.from(w, Math.abs));
@@ -73,9 +73,9 @@ describe('fused Conv2D / Dense', () => {
     expect(count('FusedConv2D')).toBe(3);
     expect(count('_FusedMatMul')).toBe(2);
     expect(count('Conv2DBackpropFilter')).toBe(3);
-    expect(count('Conv2DBackpropInput')).toBe(2);  // not for c1: its input is data
+    expect(count('Conv2DBackpropInput')).toBe(2); // not for c1: its input is data
     expect(count('Relu')).toBe(0);
-    expect(count('Add')).toBeLessThanOrEqual(1);  // the loss's own; no bias Add per layer
+    expect(count('Add')).toBeLessThanOrEqual(1); // the loss's own; no bias Add per layer
     // on cpu (no RELU_BIAS_GRAD_KERNEL) the relu gradient is dy · step(y): one Step per relu layer
     expect(tf.getKernel(RELU_BIAS_GRAD_KERNEL, 'cpu')).toBeUndefined();
     expect(count('Step')).toBe(3);
@@ -96,10 +96,12 @@ describe('fused Conv2D / Dense', () => {
     const json = model.toJSON(null, false) as { config: { layers: { class_name: string }[] } };
     expect(json.config.layers.map((l) => l.class_name)).toEqual(['Conv2D', 'Conv2D', 'Conv2D', 'Flatten', 'Dense', 'Dense']);
     let saved: tf.io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved!));
     expect(loaded.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'Conv2D', 'Conv2D', 'Flatten', 'Dense', 'Dense']);
     const a = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());

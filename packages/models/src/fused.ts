@@ -80,8 +80,7 @@ function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
  * (`Σ dz` over every axis but the last). For ReLU on a backend with {@link RELU_BIAS_GRAD_KERNEL} both come
  * from one native pass; otherwise `dz = dy · step(y)` and the bias gradient is a `tf.sum`.
  */
-function activationGrad(dy: tf.Tensor, y: tf.Tensor, activation: string, kernelName: string):
-  { dz: tf.Tensor; dbias: () => tf.Tensor } {
+function activationGrad(dy: tf.Tensor, y: tf.Tensor, activation: string, kernelName: string): { dz: tf.Tensor; dbias: () => tf.Tensor } {
   const axes = dy.shape.map((_, i) => i).slice(0, -1);
   if (activation === 'linear') return { dz: dy, dbias: () => tf.sum(dy, axes) };
   if (activation !== 'relu') {
@@ -114,10 +113,8 @@ export function registerFusedGradients(): void {
       const { dz, dbias } = activationGrad(dy as tf.Tensor, y, a.activation, 'FusedConv2D');
       const common = { strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dimRoundingMode: a.dimRoundingMode };
       return {
-        x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dz, filter },
-          { ...common, inputShape: x.shape }) as tf.Tensor,
-        filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dz },
-          { ...common, filterShape: filter.shape }) as tf.Tensor,
+        x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dz, filter }, { ...common, inputShape: x.shape }) as tf.Tensor,
+        filter: () => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: dz }, { ...common, filterShape: filter.shape }) as tf.Tensor,
         bias: dbias,
       };
     },
@@ -131,12 +128,22 @@ export function registerFusedGradients(): void {
       const { transposeA, transposeB, activation } = attrs as unknown as tf._FusedMatMulAttrs;
       const { dz, dbias } = activationGrad(dy as tf.Tensor, y, activation, '_FusedMatMul');
       // The four transpose cases of d(a·b), as tfjs' BatchMatMul gradient.
-      const da = () => !transposeA
-        ? (!transposeB ? tf.matMul(dz, b, false, true) : tf.matMul(dz, b, false, false))
-        : (!transposeB ? tf.matMul(b, dz, false, true) : tf.matMul(b, dz, true, true));
-      const db = () => !transposeA
-        ? (!transposeB ? tf.matMul(a, dz, true, false) : tf.matMul(dz, a, true, false))
-        : (!transposeB ? tf.matMul(a, dz, false, false) : tf.matMul(dz, a, true, true));
+      const da = () =>
+        !transposeA
+          ? !transposeB
+            ? tf.matMul(dz, b, false, true)
+            : tf.matMul(dz, b, false, false)
+          : !transposeB
+            ? tf.matMul(b, dz, false, true)
+            : tf.matMul(b, dz, true, true);
+      const db = () =>
+        !transposeA
+          ? !transposeB
+            ? tf.matMul(a, dz, true, false)
+            : tf.matMul(dz, a, true, false)
+          : !transposeB
+            ? tf.matMul(a, dz, false, false)
+            : tf.matMul(dz, a, true, true);
       return { a: da, b: db, bias: dbias };
     },
   });
@@ -166,14 +173,20 @@ export class Conv2D extends stockLayerClass<ConvCtor>('Conv2D') {
     const s = this as unknown as ConvState;
     const activation = fusedActivation(s.activation);
     const dilations = typeof s.dilationRate === 'number' ? [s.dilationRate, s.dilationRate] : s.dilationRate;
-    if (activation == null || s.rank !== 2 || s.dataFormat !== 'channelsLast' || dilations.some((d) => d !== 1) ||
-        !hasKernel(tf.FusedConv2D)) {
+    if (activation == null || s.rank !== 2 || s.dataFormat !== 'channelsLast' || dilations.some((d) => d !== 1) || !hasKernel(tf.FusedConv2D)) {
       return super.call(inputs, kwargs);
     }
-    return tf.tidy(() => tf.engine().runKernel(tf.FusedConv2D,
-      { x: single(inputs), filter: s.kernel.read(), ...(s.bias ? { bias: s.bias.read() } : {}) },
-      { strides: s.strides, pad: s.padding === 'same' ? 'same' : 'valid', dataFormat: 'NHWC', dilations: [1, 1],
-        dimRoundingMode: undefined, activation } as unknown as tf.NamedAttrMap) as tf.Tensor);
+    return tf.tidy(
+      () =>
+        tf.engine().runKernel(tf.FusedConv2D, { x: single(inputs), filter: s.kernel.read(), ...(s.bias ? { bias: s.bias.read() } : {}) }, {
+          strides: s.strides,
+          pad: s.padding === 'same' ? 'same' : 'valid',
+          dataFormat: 'NHWC',
+          dilations: [1, 1],
+          dimRoundingMode: undefined,
+          activation,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    );
   }
 }
 
@@ -201,9 +214,11 @@ export class Dense extends stockLayerClass<DenseCtor>('Dense') {
     if (activation == null || x.rank !== 2 || !hasKernel(tf._FusedMatMul)) return super.call(inputs, kwargs);
     return tf.tidy(() => {
       s.invokeCallHook(inputs, kwargs);
-      return tf.engine().runKernel(tf._FusedMatMul,
-        { a: x, b: s.kernel.read(), ...(s.bias ? { bias: s.bias.read() } : {}) },
-        { transposeA: false, transposeB: false, activation } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return tf.engine().runKernel(tf._FusedMatMul, { a: x, b: s.kernel.read(), ...(s.bias ? { bias: s.bias.read() } : {}) }, {
+        transposeA: false,
+        transposeB: false,
+        activation,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
     });
   }
 }

@@ -51,15 +51,20 @@ describe('gelu', () => {
   it('runs CnnGelu / CnnGeluGrad when the backend registers both', () => {
     const calls: string[] = [];
     type Info = tf.TensorInfo;
-    const cpuOp = (name: string, fn: (inputs: Float32Array[]) => Float32Array, names: string[]) => tf.registerKernel({
-      kernelName: name, backendName: 'cpu',
-      kernelFunc: ({ inputs, backend }) => {
-        calls.push(name);
-        const b = backend as unknown as { data: { get(id: unknown): { values: Float32Array } }; makeTensorInfo(s: number[], d: string, v: Float32Array): Info };
-        const ins = names.map((n) => (inputs as Record<string, Info>)[n]!);
-        return b.makeTensorInfo(ins[0]!.shape, 'float32', fn(ins.map((t) => b.data.get(t.dataId).values)));
-      },
-    });
+    const cpuOp = (name: string, fn: (inputs: Float32Array[]) => Float32Array, names: string[]) =>
+      tf.registerKernel({
+        kernelName: name,
+        backendName: 'cpu',
+        kernelFunc: ({ inputs, backend }) => {
+          calls.push(name);
+          const b = backend as unknown as {
+            data: { get(id: unknown): { values: Float32Array } };
+            makeTensorInfo(s: number[], d: string, v: Float32Array): Info;
+          };
+          const ins = names.map((n) => (inputs as Record<string, Info>)[n]!);
+          return b.makeTensorInfo(ins[0]!.shape, 'float32', fn(ins.map((t) => b.data.get(t.dataId).values)));
+        },
+      });
     // Marker kernels (not GELU) so that the test sees which path ran.
     cpuOp(GELU_KERNELS.forward, ([x]) => x!.map((v) => 10 * v), ['x']);
     try {
@@ -99,7 +104,12 @@ describe('GELU layer', () => {
     expect(m.getLayer('act')).toBeInstanceOf(GELU);
     expect(m.countParams()).toBe(0);
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await m.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    await m.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     expect(JSON.stringify(artifacts!.modelTopology)).toContain('"class_name":"GELU"');
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     expect(loaded.getLayer('act')).toBeInstanceOf(GELU);

@@ -55,9 +55,7 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, save] = args as [tf.Tensor, tf.GradSaveFunc];
     save([xi]);
-    const value = fused
-      ? tf.engine().runKernel(GELU_KERNELS.forward, { x: xi }, {}) as tf.Tensor
-      : tf.mul(xi, normalCdf(xi));
+    const value = fused ? (tf.engine().runKernel(GELU_KERNELS.forward, { x: xi }, {}) as tf.Tensor) : tf.mul(xi, normalCdf(xi));
     const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]): tf.Tensor[] => {
       const xs = saved[0]!;
       if (fused) return [tf.engine().runKernel(GELU_KERNELS.grad, { dy, x: xs }, {}) as tf.Tensor];

@@ -42,7 +42,11 @@ describe('Dirac initializer', () => {
 
   it('a same-padded conv with it copies the first channels (in < out and in > out)', () => {
     const x = tf.randomNormal([2, 5, 4, 3], 0, 1, 'float32', 1);
-    for (const [inC, outC] of [[3, 6], [3, 2], [3, 3]]) {
+    for (const [inC, outC] of [
+      [3, 6],
+      [3, 2],
+      [3, 3],
+    ]) {
       const layer = conv2d({ filters: outC, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: dirac({ seed: 3 }) });
       const y = layer.apply(x) as tf.Tensor;
       const n = Math.min(inC, outC);
@@ -56,12 +60,25 @@ describe('Dirac initializer', () => {
     x.dispose();
   });
 
-  it('puts the 1 at PyTorch\'s centre floor(k/2) for even sizes and handles rank 3', () => {
+  it("puts the 1 at PyTorch's centre floor(k/2) for even sizes and handles rank 3", () => {
     const k2 = dirac({ seed: 1 }).apply([2, 2, 3, 24]);
     const v = k2.arraySync() as number[][][][];
     expect([v[1][1][0][0], v[1][1][1][1], v[1][1][2][2], v[0][0][0][0], v[1][1][0][1]]).toEqual([1, 1, 1, 0, 0]);
     const k1 = dirac().apply([3, 2, 2]);
-    expect(k1.arraySync()).toEqual([[[0, 0], [0, 0]], [[1, 0], [0, 1]], [[0, 0], [0, 0]]]);
+    expect(k1.arraySync()).toEqual([
+      [
+        [0, 0],
+        [0, 0],
+      ],
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [
+        [0, 0],
+        [0, 0],
+      ],
+    ]);
     tf.dispose([k1, k2]);
   });
 
@@ -72,7 +89,12 @@ describe('Dirac initializer', () => {
     const m = tfl.sequential();
     m.add(conv2d({ name: 'c', inputShape: [4, 4, 2], filters: 3, kernelSize: 3, padding: 'same', kernelInitializer: dirac({ seed: 9 }) }));
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await m.save(tf.io.withSaveHandler(async (art) => { artifacts = art; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    await m.save(
+      tf.io.withSaveHandler(async (art) => {
+        artifacts = art;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     expect(JSON.stringify(artifacts!.modelTopology)).toContain('"class_name":"Dirac","config":{"seed":9}');
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     close(loaded.getLayer('c').getWeights()[0].dataSync(), m.getLayer('c').getWeights()[0].dataSync(), 1e-12);

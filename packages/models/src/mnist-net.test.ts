@@ -18,7 +18,14 @@ describe('mnistNet', () => {
     const s = summary(model);
     expect(s.rows.map((r) => r.name)).toEqual(['conv1', 'pool1', 'conv2', 'pool2', 'flatten', 'fc1', 'dropout', 'fc2']);
     expect(s.rows.map((r) => r.outputShape)).toEqual([
-      [null, 24, 24, 32], [null, 12, 12, 32], [null, 8, 8, 64], [null, 4, 4, 64], [null, 1024], [null, 128], [null, 128], [null, 10],
+      [null, 24, 24, 32],
+      [null, 12, 12, 32],
+      [null, 8, 8, 64],
+      [null, 4, 4, 64],
+      [null, 1024],
+      [null, 128],
+      [null, 128],
+      [null, 10],
     ]);
     expect(s.rows.map((r) => r.params)).toEqual([832, 0, 51_264, 0, 0, 131_200, 0, 1290]);
     expect(s.trainableParams).toBe(TORCH_PARAMS.MNISTNet);
@@ -89,8 +96,24 @@ describe('improvedMnistNet', () => {
     const model = improvedMnistNet({ seed: 1 });
     const s = summary(model);
     expect(s.rows.map((r) => r.name)).toEqual([
-      'conv1', 'bn1', 'relu1', 'pool1', 'conv2', 'bn2', 'relu2', 'pool2', 'conv3', 'bn3', 'relu3', 'pool3',
-      'flatten', 'fc1', 'bn_fc', 'relu_fc', 'dropout', 'fc2',
+      'conv1',
+      'bn1',
+      'relu1',
+      'pool1',
+      'conv2',
+      'bn2',
+      'relu2',
+      'pool2',
+      'conv3',
+      'bn3',
+      'relu3',
+      'pool3',
+      'flatten',
+      'fc1',
+      'bn_fc',
+      'relu_fc',
+      'dropout',
+      'fc2',
     ]);
     expect(s.rows.find((r) => r.name === 'pool3')!.outputShape).toEqual([null, 3, 3, 128]);
     expect(s.rows.find((r) => r.name === 'flatten')!.outputShape).toEqual([null, 1152]);

@@ -45,15 +45,28 @@ export function resolveOptions(fn: string, opts: ModelOptions = {}): Required<Om
 export function mnistNet(opts: ModelOptions = {}): tfl.Sequential {
   const { numClasses, seed, init } = resolveOptions('mnistNet', opts);
   const model = tfl.sequential({ name: 'mnistnet' });
-  model.add(conv2d({
-    name: 'conv1', inputShape: [28, 28, 1], filters: 32, kernelSize: 5, padding: 'valid', activation: 'relu',
-    ...layerInit(init, 5 * 5 * 1, layerSeed(seed, 0)),
-  }));
+  model.add(
+    conv2d({
+      name: 'conv1',
+      inputShape: [28, 28, 1],
+      filters: 32,
+      kernelSize: 5,
+      padding: 'valid',
+      activation: 'relu',
+      ...layerInit(init, 5 * 5 * 1, layerSeed(seed, 0)),
+    }),
+  );
   model.add(tfl.layers.maxPooling2d({ name: 'pool1', poolSize: 2, strides: 2 }));
-  model.add(conv2d({
-    name: 'conv2', filters: 64, kernelSize: 5, padding: 'valid', activation: 'relu',
-    ...layerInit(init, 5 * 5 * 32, layerSeed(seed, 1)),
-  }));
+  model.add(
+    conv2d({
+      name: 'conv2',
+      filters: 64,
+      kernelSize: 5,
+      padding: 'valid',
+      activation: 'relu',
+      ...layerInit(init, 5 * 5 * 32, layerSeed(seed, 1)),
+    }),
+  );
   model.add(tfl.layers.maxPooling2d({ name: 'pool2', poolSize: 2, strides: 2 }));
   model.add(tfl.layers.flatten({ name: 'flatten' }));
   model.add(dense({ name: 'fc1', units: 128, activation: 'relu', ...layerInit(init, 64 * 4 * 4, layerSeed(seed, 2)) }));
@@ -82,11 +95,16 @@ export function improvedMnistNet(opts: ModelOptions = {}): tfl.Sequential {
   let inC = 1;
   channels.forEach((outC, i) => {
     const k = i + 1;
-    model.add(conv2d({
-      name: `conv${k}`, filters: outC, kernelSize: 3, padding: 'same',
-      ...(i === 0 ? { inputShape: [28, 28, 1] } : {}),
-      ...layerInit(init, 3 * 3 * inC, layerSeed(seed, i)),
-    }));
+    model.add(
+      conv2d({
+        name: `conv${k}`,
+        filters: outC,
+        kernelSize: 3,
+        padding: 'same',
+        ...(i === 0 ? { inputShape: [28, 28, 1] } : {}),
+        ...layerInit(init, 3 * 3 * inC, layerSeed(seed, i)),
+      }),
+    );
     model.add(batchNorm({ name: `bn${k}` }));
     model.add(tfl.layers.reLU({ name: `relu${k}` }));
     model.add(tfl.layers.maxPooling2d({ name: `pool${k}`, poolSize: 2, strides: 2 }));

@@ -5,7 +5,19 @@ import { summary } from './summary';
 
 describe('model registry', () => {
   it('lists and builds the models by name and alias', () => {
-    expect(listModels()).toEqual(['mnistnet', 'improved', 'cifar10net', 'resnet18', 'resnet18-cifar', 'resnet34', 'resnet50', 'densenet121', 'densenet-bc', 'mobilenet_v2', 'airbench94']);
+    expect(listModels()).toEqual([
+      'mnistnet',
+      'improved',
+      'cifar10net',
+      'resnet18',
+      'resnet18-cifar',
+      'resnet34',
+      'resnet50',
+      'densenet121',
+      'densenet-bc',
+      'mobilenet_v2',
+      'airbench94',
+    ]);
     expect(getModelEntry('CIFAR10-Net').inputShape).toEqual([32, 32, 3]);
     expect(summary(getModel('mnistnet')).trainableParams).toBe(getModelEntry('mnistnet').trainableParams);
     expect(summary(getModel('improved-mnistnet', { seed: 1 })).trainableParams).toBe(391_370);
@@ -13,7 +25,9 @@ describe('model registry', () => {
   });
 
   it('names the known models for an unknown name', () => {
-    expect(() => getModel('vgg99')).toThrow(/^getModel: unknown model 'vgg99'. Known models: mnistnet, improved, improved-mnistnet, cifar10net, cifar10-net, resnet18, /);
+    expect(() => getModel('vgg99')).toThrow(
+      /^getModel: unknown model 'vgg99'. Known models: mnistnet, improved, improved-mnistnet, cifar10net, cifar10-net, resnet18, /,
+    );
   });
 
   it('registers the CIFAR-size zoo models with their 10-class counts', () => {

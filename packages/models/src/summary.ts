@@ -66,7 +66,11 @@ export function formatSummary(s: ModelSummary): string {
   const cells = s.rows.map((r) => [`${r.name} (${r.type})`, JSON.stringify(r.outputShape).replace(/,/g, ', '), fmt(r.params)]);
   const head = ['Layer (type)', 'Output Shape', 'Param #'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)) + 2);
-  const line = (c: string[]): string => c.map((v, i) => (i === 2 ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join('').trimEnd();
+  const line = (c: string[]): string =>
+    c
+      .map((v, i) => (i === 2 ? v.padStart(widths[i]) : v.padEnd(widths[i])))
+      .join('')
+      .trimEnd();
   const width = widths.reduce((a, b) => a + b, 0);
   return [
     '='.repeat(width),

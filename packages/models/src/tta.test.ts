@@ -31,8 +31,7 @@ function linear(shape: [number, number, number], kernel: number[], units: number
 describe('predictTta', () => {
   const image = tf.tensor4d([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 4, 1]); // [[1, 2, 3, 4], [5, 6, 7, 8]]
   const px = pixels([2, 4, 1]);
-  const one = (view: TtaOptions): number[] =>
-    Array.from((predictTta(px, image, view) as tf.Tensor).dataSync());
+  const one = (view: TtaOptions): number[] => Array.from((predictTta(px, image, view) as tf.Tensor).dataSync());
 
   it('computes each view as by hand (reflect padding, flip after the shift)', () => {
     expect(one({ views: ['identity'] })).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -43,8 +42,11 @@ describe('predictTta', () => {
     expect(one({ views: [{ translate: [0, 1], flip: true }] })).toEqual([3, 2, 1, 2, 7, 6, 5, 6]);
     expect(one({ views: [{}] })).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     // weighted mean: ¾ identity + ¼ shifted-and-flipped
-    close(one({ views: ['identity', { translate: [0, 1], flip: true }], weights: [3, 1] }),
-      [1, 2, 3, 4, 5, 6, 7, 8].map((v, i) => 0.75 * v + 0.25 * [3, 2, 1, 2, 7, 6, 5, 6][i]), 1e-6);
+    close(
+      one({ views: ['identity', { translate: [0, 1], flip: true }], weights: [3, 1] }),
+      [1, 2, 3, 4, 5, 6, 7, 8].map((v, i) => 0.75 * v + 0.25 * [3, 2, 1, 2, 7, 6, 5, 6][i]),
+      1e-6,
+    );
     const shifted = applyTtaView(image, { translate: [-1, 2], flip: false });
     expect(Array.from(shifted.dataSync())).toEqual([7, 6, 5, 6, 3, 2, 1, 2]);
     shifted.dispose();
@@ -81,7 +83,10 @@ describe('predictTta', () => {
     close(doubled.dataSync(), whole.dataSync(), 1e-6);
     const sizes: number[] = [];
     const apply = m.apply.bind(m);
-    m.apply = ((t: tf.Tensor, kw?: object) => { sizes.push(t.shape[0]); return apply(t, kw); }) as typeof m.apply;
+    m.apply = ((t: tf.Tensor, kw?: object) => {
+      sizes.push(t.shape[0]);
+      return apply(t, kw);
+    }) as typeof m.apply;
     const before = tf.memory().numTensors;
     const chunked = predictTta(m, x, { ...opts, batchSize: 3 });
     expect(tf.memory().numTensors).toBe(before + 1);
@@ -98,7 +103,11 @@ describe('predictTta', () => {
     const f = fixture.tta;
     const shape = f.shape.slice(1) as [number, number, number];
     const a = linear(shape, f.kernel, f.numClasses);
-    const b = linear(shape, f.kernel.map((v: number) => -0.5 * v), f.numClasses);
+    const b = linear(
+      shape,
+      f.kernel.map((v: number) => -0.5 * v),
+      f.numClasses,
+    );
     const x = tf.tensor4d(f.x, f.shape);
     const ens = new ModelEnsemble([a, b], { weights: [3, 1] });
     const opts = { ...airbenchTta(2), batchSize: 1 };
@@ -118,12 +127,22 @@ describe('predictTta', () => {
 
   it('rejects bad options with the field and value', () => {
     expect(() => predictTta(px, image, { views: [] })).toThrow(/predictTta: views must be a non-empty array. Received: views=\[\]/);
-    expect(() => predictTta(px, image, { views: ['mirror' as 'flip'] })).toThrow(/views\[0\] must be 'identity', 'flip' or \{translate\?, flip\?\}. Received: "mirror"/);
-    expect(() => predictTta(px, image, { views: [{ translate: [0.5, 0] }] })).toThrow(/views\[0\].translate must be \[dy, dx\] integers. Received: translate=\[0.5,0\]/);
-    expect(() => predictTta(px, image, { views: [{ translate: [2, 0] }] })).toThrow(/translation must be smaller than the image \(2×4, reflect padding\). Received: translate=\[2,0\]/);
-    expect(() => predictTta(px, image, { views: ['identity'], weights: [1, 1] })).toThrow(/weights must be 1 finite numbers >= 0 \(one per view\). Received: weights=\[1,1\]/);
+    expect(() => predictTta(px, image, { views: ['mirror' as 'flip'] })).toThrow(
+      /views\[0\] must be 'identity', 'flip' or \{translate\?, flip\?\}. Received: "mirror"/,
+    );
+    expect(() => predictTta(px, image, { views: [{ translate: [0.5, 0] }] })).toThrow(
+      /views\[0\].translate must be \[dy, dx\] integers. Received: translate=\[0.5,0\]/,
+    );
+    expect(() => predictTta(px, image, { views: [{ translate: [2, 0] }] })).toThrow(
+      /translation must be smaller than the image \(2×4, reflect padding\). Received: translate=\[2,0\]/,
+    );
+    expect(() => predictTta(px, image, { views: ['identity'], weights: [1, 1] })).toThrow(
+      /weights must be 1 finite numbers >= 0 \(one per view\). Received: weights=\[1,1\]/,
+    );
     expect(() => predictTta(px, image, { views: ['identity'], weights: [0] })).toThrow(/weights must not all be 0/);
     expect(() => predictTta(px, image, { batchSize: 0 })).toThrow(/batchSize must be a positive integer. Received: batchSize=0/);
-    expect(() => predictTta(px, tf.zeros([2, 4, 1]) as unknown as tf.Tensor4D)).toThrow(/x must be \[batch, height, width, channels\]. Received: shape=\[2,4,1\]/);
+    expect(() => predictTta(px, tf.zeros([2, 4, 1]) as unknown as tf.Tensor4D)).toThrow(
+      /x must be \[batch, height, width, channels\]. Received: shape=\[2,4,1\]/,
+    );
   });
 });

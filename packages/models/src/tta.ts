@@ -54,8 +54,7 @@ export function airbenchTta(level: 0 | 1 | 2 = 2): { views: TtaView[]; weights: 
   if (level === 1) return { views: ['identity', 'flip'], weights: [0.5, 0.5] };
   if (level === 2) {
     return {
-      views: ['identity', 'flip', { translate: [1, 1] }, { translate: [1, 1], flip: true }, { translate: [-1, -1] },
-        { translate: [-1, -1], flip: true }],
+      views: ['identity', 'flip', { translate: [1, 1] }, { translate: [1, 1], flip: true }, { translate: [-1, -1] }, { translate: [-1, -1], flip: true }],
       weights: [0.25, 0.25, 0.125, 0.125, 0.125, 0.125],
     };
   }
@@ -74,7 +73,8 @@ export function resolveTta(fn: string, opts: TtaOptions = {}): ResolvedTta {
   const canon = views.map((v, i) => {
     if (v === 'identity') return { translate: [0, 0] as [number, number], flip: false };
     if (v === 'flip') return { translate: [0, 0] as [number, number], flip: true };
-    if (v == null || typeof v !== 'object') throw new Error(`${fn}: views[${i}] must be 'identity', 'flip' or {translate?, flip?}. Received: ${JSON.stringify(v)}`);
+    if (v == null || typeof v !== 'object')
+      throw new Error(`${fn}: views[${i}] must be 'identity', 'flip' or {translate?, flip?}. Received: ${JSON.stringify(v)}`);
     const t = v.translate ?? [0, 0];
     if (!Array.isArray(t) || t.length !== 2 || t.some((s) => !Number.isInteger(s))) {
       throw new Error(`${fn}: views[${i}].translate must be [dy, dx] integers. Received: translate=${JSON.stringify(v.translate)}`);
@@ -105,15 +105,26 @@ export function applyTtaView(x: tf.Tensor4D, view: { translate: [number, number]
     const [n, h, w, c] = x.shape;
     const [dy, dx] = view.translate;
     if (Math.abs(dy) >= h || Math.abs(dx) >= w) {
-      throw new Error(`predictTta: a translation must be smaller than the image (${h}×${w}, reflect padding). Received: translate=${JSON.stringify(view.translate)}`);
+      throw new Error(
+        `predictTta: a translation must be smaller than the image (${h}×${w}, reflect padding). Received: translate=${JSON.stringify(view.translate)}`,
+      );
     }
     let out: tf.Tensor4D = x;
     if (dy !== 0 || dx !== 0) {
       // out[i, j] = x[i − dy, j − dx]: pad |dy| rows on the side the image moves away from, then crop.
-      const padded = tf.mirrorPad(x, [[0, 0], [Math.max(dy, 0), Math.max(-dy, 0)], [Math.max(dx, 0), Math.max(-dx, 0)], [0, 0]], 'reflect');
+      const padded = tf.mirrorPad(
+        x,
+        [
+          [0, 0],
+          [Math.max(dy, 0), Math.max(-dy, 0)],
+          [Math.max(dx, 0), Math.max(-dx, 0)],
+          [0, 0],
+        ],
+        'reflect',
+      );
       out = tf.slice(padded, [0, Math.max(-dy, 0), Math.max(-dx, 0), 0], [n, h, w, c]);
     }
-    return view.flip ? tf.reverse(out, 2) : (out === x ? tf.clone(x) : out);
+    return view.flip ? tf.reverse(out, 2) : out === x ? tf.clone(x) : out;
   });
 }
 
@@ -122,7 +133,8 @@ export function ttaLogits(model: tfl.LayersModel, x: tf.Tensor4D, tta: ResolvedT
   return tf.tidy(() => {
     const parts = tta.views.map((v, i) => {
       const logits = model.apply(applyTtaView(x, v), { training: false }) as tf.Tensor;
-      if (logits.rank !== 2) throw new Error(`predictTta: model '${model.name}' must return [batch, numClasses]. Received: shape=${JSON.stringify(logits.shape)}`);
+      if (logits.rank !== 2)
+        throw new Error(`predictTta: model '${model.name}' must return [batch, numClasses]. Received: shape=${JSON.stringify(logits.shape)}`);
       return tf.mul(logits, tta.weights[i]);
     });
     return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor2D;

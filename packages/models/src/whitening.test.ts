@@ -17,7 +17,12 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: numb
 
 async function roundTrip(m: tfl.LayersModel): Promise<tfl.LayersModel> {
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await m.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+  await m.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   return tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
 }
 
@@ -34,7 +39,7 @@ describe('symmetricEigen', () => {
 
   it('reconstructs a random symmetric 12×12 matrix with orthonormal vectors', () => {
     const n = 12;
-    const b = Array.from({ length: n * n }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 % 1);
+    const b = Array.from({ length: n * n }, (_, i) => (Math.sin(i * 12.9898) * 43758.5453) % 1);
     const a = new Float64Array(n * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = b[i * n + j] + b[j * n + i];
     const { values, vectors, sweeps } = symmetricEigen(a, n);
@@ -107,7 +112,11 @@ describe('patchWhitening', () => {
     const maxAbs = Math.max(...Array.from(k, Math.abs));
     expect(maxAbs).toBeLessThanOrEqual(1 / Math.sqrt(5e-4) + 1e-3);
     // the leading filter is the mean direction 1/√12 scaled by 1/√(3 + eps)
-    close(Array.from({ length: 12 }, (_, t) => k[t * 24]), new Array(12).fill(1 / Math.sqrt(12) / Math.sqrt(3 + 5e-4)), 1e-6);
+    close(
+      Array.from({ length: 12 }, (_, t) => k[t * 24]),
+      new Array(12).fill(1 / Math.sqrt(12) / Math.sqrt(3 + 5e-4)),
+      1e-6,
+    );
     const one = tf.randomNormal([1, 2, 2, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
     const r1 = patchWhitening(one);
     expect(r1.patches).toBe(1);
@@ -132,9 +141,13 @@ describe('patchWhitening', () => {
 
   it('rejects bad input with the field and value', () => {
     const img = tf.zeros([2, 4, 4, 3]) as tf.Tensor4D;
-    expect(() => patchWhitening(tf.zeros([4, 4, 3]) as unknown as tf.Tensor4D)).toThrow(/images must be a \[n, height, width, channels\] tensor. Received: shape=\[4,4,3\]/);
+    expect(() => patchWhitening(tf.zeros([4, 4, 3]) as unknown as tf.Tensor4D)).toThrow(
+      /images must be a \[n, height, width, channels\] tensor. Received: shape=\[4,4,3\]/,
+    );
     expect(() => patchWhitening(tf.zeros([1, 4, 4, 3], 'int32') as tf.Tensor4D)).toThrow(/images must be float32. Received: dtype=int32/);
-    expect(() => patchWhitening(img, { kernelSize: 5 })).toThrow(/kernelSize must be a positive integer <= height \(4\) and width \(4\). Received: kernelSize=5/);
+    expect(() => patchWhitening(img, { kernelSize: 5 })).toThrow(
+      /kernelSize must be a positive integer <= height \(4\) and width \(4\). Received: kernelSize=5/,
+    );
     expect(() => patchWhitening(img, { eps: 0 })).toThrow(/eps must be a finite number > 0. Received: eps=0/);
     expect(() => patchWhitening(img, { maxImages: 0 })).toThrow(/maxImages must be a positive integer. Received: maxImages=0/);
     expect(() => patchWhitening(tf.zeros([0, 4, 4, 3]) as tf.Tensor4D)).toThrow(/at least one image/);
@@ -185,7 +198,9 @@ describe('WhiteningConv2D', () => {
     layer.trainable = false;
     expect(layer.trainableWeights).toEqual([]);
     expect(layer.biasTrainable).toBe(true);
-    expect(() => { layer.biasTrainable = 1 as unknown as boolean; }).toThrow(/biasTrainable must be a boolean. Received: biasTrainable=1/);
+    expect(() => {
+      layer.biasTrainable = 1 as unknown as boolean;
+    }).toThrow(/biasTrainable must be a boolean. Received: biasTrainable=1/);
   });
 
   it('sets its kernel from data and round-trips through save/load (frozen bias included)', async () => {

@@ -158,7 +158,9 @@ export interface PatchWhiteningResult {
  */
 export function patchWhitening(images: tf.Tensor4D, opts: PatchWhiteningOptions = {}): PatchWhiteningResult {
   if (!(images instanceof tf.Tensor) || images.rank !== 4) {
-    throw new Error(`patchWhitening: images must be a [n, height, width, channels] tensor. Received: shape=${JSON.stringify((images as tf.Tensor | undefined)?.shape)}`);
+    throw new Error(
+      `patchWhitening: images must be a [n, height, width, channels] tensor. Received: shape=${JSON.stringify((images as tf.Tensor | undefined)?.shape)}`,
+    );
   }
   if (images.dtype !== 'float32') throw new Error(`patchWhitening: images must be float32. Received: dtype=${images.dtype}`);
   const k = opts.kernelSize ?? 2;
@@ -173,9 +175,7 @@ export function patchWhitening(images: tf.Tensor4D, opts: PatchWhiteningOptions 
   }
   const n = Math.min(total, opts.maxImages ?? total);
   if (n < 1) throw new Error(`patchWhitening: images must hold at least one image. Received: shape=${JSON.stringify(images.shape)}`);
-  const data = n === total
-    ? images.dataSync() as Float32Array
-    : tf.tidy(() => tf.slice(images, [0, 0, 0, 0], [n, h, w, c]).dataSync() as Float32Array);
+  const data = n === total ? (images.dataSync() as Float32Array) : tf.tidy(() => tf.slice(images, [0, 0, 0, 0], [n, h, w, c]).dataSync() as Float32Array);
 
   const d = c * k * k;
   const acc = new Float64Array(d * d); // upper triangle
@@ -353,9 +353,14 @@ export class WhiteningConv2D extends tfl.layers.Layer {
       if (tf.getKernel(tf.FusedConv2D, tf.getBackend()) == null) {
         return tf.add(tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, 1, 'valid'), bias);
       }
-      return tf.engine().runKernel(tf.FusedConv2D, { x, filter: kernel, bias },
-        { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined,
-          activation: 'linear' } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      return tf.engine().runKernel(tf.FusedConv2D, { x, filter: kernel, bias }, {
+        strides: [1, 1],
+        pad: 'valid',
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        dimRoundingMode: undefined,
+        activation: 'linear',
+      } as unknown as tf.NamedAttrMap) as tf.Tensor;
     });
   }
 
@@ -368,7 +373,10 @@ export class WhiteningConv2D extends tfl.layers.Layer {
 
   override getConfig(): tf.serialization.ConfigDict {
     return {
-      ...super.getConfig(), kernelSize: this.kernelSize, filters: this.filters ?? null, biasTrainable: this.biasTrainable_,
+      ...super.getConfig(),
+      kernelSize: this.kernelSize,
+      filters: this.filters ?? null,
+      biasTrainable: this.biasTrainable_,
       seed: this.seed ?? null,
     };
   }
@@ -452,10 +460,16 @@ export function initWhitening(model: tfl.LayersModel, images: tf.Tensor4D, opts:
   let layer: WhiteningConv2D | undefined;
   if (layerName !== undefined) {
     layer = found.find((l) => l.name === layerName);
-    if (!layer) throw new Error(`initWhitening: model '${model.name}' has no WhiteningConv2D named '${layerName}'. Received: layerName=${layerName}; whitening layers: ${JSON.stringify(found.map((l) => l.name))}`);
+    if (!layer)
+      throw new Error(
+        `initWhitening: model '${model.name}' has no WhiteningConv2D named '${layerName}'. Received: layerName=${layerName}; whitening layers: ${JSON.stringify(found.map((l) => l.name))}`,
+      );
   } else {
     if (found.length === 0) throw new Error(`initWhitening: model '${model.name}' has no WhiteningConv2D layer`);
-    if (found.length > 1) throw new Error(`initWhitening: model '${model.name}' has ${found.length} WhiteningConv2D layers (${found.map((l) => l.name).join(', ')}); pass layerName`);
+    if (found.length > 1)
+      throw new Error(
+        `initWhitening: model '${model.name}' has ${found.length} WhiteningConv2D layers (${found.map((l) => l.name).join(', ')}); pass layerName`,
+      );
     layer = found[0]!;
   }
   return layer.setWhitening(images, rest);

@@ -29,7 +29,14 @@ const weights = (m: tfl.LayersModel): Record<string, number[]> => Object.fromEnt
 
 /** Saves the whole state after `epoch` (what @cnn/callbacks' ModelCheckpoint does). */
 function saver(dir: string, epoch: number): Callback {
-  return new LambdaCallback({ async onEpochEnd(e) { if (e === epoch) await saveCheckpoint(dir, captureTrainingState(this.context)); } }, { runsLast: true });
+  return new LambdaCallback(
+    {
+      async onEpochEnd(e) {
+        if (e === epoch) await saveCheckpoint(dir, captureTrainingState(this.context));
+      },
+    },
+    { runsLast: true },
+  );
 }
 
 describe('LookaheadCallback and ModelEmaCallback with fit', () => {
@@ -45,8 +52,14 @@ describe('LookaheadCallback and ModelEmaCallback with fit', () => {
     const full = bnNet(3);
     const [la, ema] = callbacks();
     const hFull = await fit(full, {
-      train: train(), test: test(), epochs: 2.5, optimizer: new SGD({ lr: 0.2, momentum: 0.9, nesterov: true }), reduction: 'sum',
-      callbacks: [la, ema, saver(dir, 1)], log: () => {}, progress: 'none',
+      train: train(),
+      test: test(),
+      epochs: 2.5,
+      optimizer: new SGD({ lr: 0.2, momentum: 0.9, nesterov: true }),
+      reduction: 'sum',
+      callbacks: [la, ema, saver(dir, 1)],
+      log: () => {},
+      progress: 'none',
     });
     expect(la.steps).toBe(10); // 2.5 · 4 batches
     // finalize: after the last step the model holds the slow weights
@@ -60,8 +73,15 @@ describe('LookaheadCallback and ModelEmaCallback with fit', () => {
     const resumed = bnNet(99); // another init: everything must come from the checkpoint
     const [la2, ema2] = callbacks();
     const hRes = await fit(resumed, {
-      train: train(), test: test(), epochs: 2.5, optimizer: new SGD({ lr: 0.2, momentum: 0.9, nesterov: true }), reduction: 'sum',
-      callbacks: [la2, ema2], resume: dir, log: () => {}, progress: 'none',
+      train: train(),
+      test: test(),
+      epochs: 2.5,
+      optimizer: new SGD({ lr: 0.2, momentum: 0.9, nesterov: true }),
+      reduction: 'sum',
+      callbacks: [la2, ema2],
+      resume: dir,
+      log: () => {},
+      progress: 'none',
     });
     expect(hRes.map((e) => [e.loss, e.val_loss, e.batches])).toEqual(hFull.map((e) => [e.loss, e.val_loss, e.batches]));
     expect(weights(resumed)).toEqual(weights(full));
@@ -93,8 +113,21 @@ describe('LookaheadCallback and ModelEmaCallback with fit', () => {
     expect(() => new LookaheadCallback({ k: 1.5 })).toThrow('LookaheadCallback: k must be an integer >= 1. Received: k=1.5');
     expect(() => new LookaheadCallback({ alpha: 3 })).toThrow(/alpha must be a number in \[0, 1\] or a function/);
     expect(() => new ModelEmaCallback({ every: 0 })).toThrow('ModelEmaCallback: every must be an integer >= 1. Received: every=0');
-    const noLength = { *[Symbol.iterator]() { yield* train() as Iterable<{ x: tf.Tensor; y: tf.Tensor }>; } };
-    await expect(fit(bnNet(), { train: noLength, test: test(), epochs: 1, optimizer: new SGD({ lr: 0.1 }), callbacks: [new LookaheadCallback({ alpha: airbenchLookaheadAlpha })], log: () => {}, progress: 'none' }))
-      .rejects.toThrow('LookaheadCallback: an alpha schedule needs totalSteps (give it, or use a training loader with a length)');
+    const noLength = {
+      *[Symbol.iterator]() {
+        yield* train() as Iterable<{ x: tf.Tensor; y: tf.Tensor }>;
+      },
+    };
+    await expect(
+      fit(bnNet(), {
+        train: noLength,
+        test: test(),
+        epochs: 1,
+        optimizer: new SGD({ lr: 0.1 }),
+        callbacks: [new LookaheadCallback({ alpha: airbenchLookaheadAlpha })],
+        log: () => {},
+        progress: 'none',
+      }),
+    ).rejects.toThrow('LookaheadCallback: an alpha schedule needs totalSteps (give it, or use a training loader with a length)');
   });
 });

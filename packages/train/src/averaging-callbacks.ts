@@ -92,7 +92,8 @@ export class LookaheadCallback extends Callback {
     this.finalized = false;
     this.lookahead_?.dispose();
     this.lookahead_ = new Lookahead(ctx.model, {
-      k: this.options.k, fused: this.options.fused,
+      k: this.options.k,
+      fused: this.options.fused,
       alpha: typeof a === 'number' ? a : (step) => a(step, total as number),
     });
   }
@@ -221,7 +222,8 @@ export class ModelEmaCallback extends Callback {
   override setState(state: unknown): void {
     const s = state as Partial<ModelEmaCallbackState> | undefined;
     if (!this.ema_) throw new TrainError('ModelEmaCallback.setState: no ModelEma yet (setState must follow onTrainBegin)');
-    if (!s || !Number.isInteger(s.step) || (s.step as number) < 0 || !s.ema) throw new TrainError('ModelEmaCallback.setState: malformed state (needs step, ema)');
+    if (!s || !Number.isInteger(s.step) || (s.step as number) < 0 || !s.ema)
+      throw new TrainError('ModelEmaCallback.setState: malformed state (needs step, ema)');
     this.ema_.setState(s.ema);
     this.step = s.step as number;
   }

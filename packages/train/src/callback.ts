@@ -134,7 +134,6 @@ export abstract class Callback {
   get hasContext(): boolean {
     return this.#ctx !== undefined;
   }
-
 }
 
 // The optional hooks, merged into the class type (declaration merging), so subclasses define them without

@@ -21,8 +21,16 @@ function denseNet(seed: number): tfl.Sequential {
 function memoryHandlers(): { save: tf.io.IOHandler; load: tf.io.IOHandler; saved: () => tf.io.ModelArtifacts | undefined } {
   let stored: tf.io.ModelArtifacts | undefined;
   return {
-    save: tf.io.withSaveHandler(async (a) => { stored = structuredClone(a); return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }),
-    load: { load: async () => { if (!stored) throw new Error('nothing stored'); return stored; } },
+    save: tf.io.withSaveHandler(async (a) => {
+      stored = structuredClone(a);
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+    load: {
+      load: async () => {
+        if (!stored) throw new Error('nothing stored');
+        return stored;
+      },
+    },
     saved: () => stored,
   };
 }
@@ -32,15 +40,38 @@ describe('checkpoints through tfjs IO handlers', () => {
     const handlers = memoryHandlers();
     const store = ioCheckpointStore(handlers);
     expect(await store.exists()).toBe(false);
-    const saver = new LambdaCallback({ async onEpochEnd(e) { if (e === 2) await store.save(captureTrainingState(this.context)); } }, { runsLast: true });
+    const saver = new LambdaCallback(
+      {
+        async onEpochEnd(e) {
+          if (e === 2) await store.save(captureTrainingState(this.context));
+        },
+      },
+      { runsLast: true },
+    );
     const full = denseNet(3);
-    const hFull = await fit(full, { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 3, optimizer: new Adam({ lr: 0.02 }), callbacks: [saver], log: () => {}, progress: 'none' });
+    const hFull = await fit(full, {
+      train: toyLoader(16, 4, 1),
+      test: toyLoader(4, 4, 2),
+      epochs: 3,
+      optimizer: new Adam({ lr: 0.02 }),
+      callbacks: [saver],
+      log: () => {},
+      progress: 'none',
+    });
     expect((handlers.saved()?.modelTopology as { format?: string })?.format).toBe('cnn-train-checkpoint');
     expect(await store.exists()).toBe(true);
     const state = await store.load();
     expect(state.epoch).toBe(2);
     const resumed = denseNet(99);
-    const hRes = await fit(resumed, { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 3, optimizer: new Adam({ lr: 0.02 }), resume: store, log: () => {}, progress: 'none' });
+    const hRes = await fit(resumed, {
+      train: toyLoader(16, 4, 1),
+      test: toyLoader(4, 4, 2),
+      epochs: 3,
+      optimizer: new Adam({ lr: 0.02 }),
+      resume: store,
+      log: () => {},
+      progress: 'none',
+    });
     expect(hRes.map((e) => [e.loss, e.val_loss])).toEqual(hFull.map((e) => [e.loss, e.val_loss]));
     expect(getModelWeights(resumed).map((w) => Array.from(w.values))).toEqual(getModelWeights(full).map((w) => Array.from(w.values)));
   });

@@ -93,9 +93,11 @@ export function ioCheckpointStore(target: string | { save?: tf.io.IOHandler; loa
     if (!topo || topo.format !== CHECKPOINT_FORMAT) {
       throw new TrainError(`loadCheckpoint: ${description} is not a training checkpoint (format '${String(topo?.format)}', expected '${CHECKPOINT_FORMAT}')`);
     }
-    if (topo.version !== CHECKPOINT_VERSION) throw new TrainError(`loadCheckpoint: ${description} has version ${String(topo.version)}, this package reads ${CHECKPOINT_VERSION}`);
+    if (topo.version !== CHECKPOINT_VERSION)
+      throw new TrainError(`loadCheckpoint: ${description} has version ${String(topo.version)}, this package reads ${CHECKPOINT_VERSION}`);
     const data = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
-    if (data.byteLength < topo.bytes) throw new TrainError(`loadCheckpoint: ${description} holds ${data.byteLength} state bytes, the checkpoint declares ${topo.bytes}`);
+    if (data.byteLength < topo.bytes)
+      throw new TrainError(`loadCheckpoint: ${description} holds ${data.byteLength} state bytes, the checkpoint declares ${topo.bytes}`);
     return decodeTrainingState(topo.state, new Uint8Array(data, 0, topo.bytes), description);
   };
   return {
@@ -113,7 +115,13 @@ export function ioCheckpointStore(target: string | { save?: tf.io.IOHandler; loa
       const { tree, bin } = encodeTrainingState(state);
       const padded = new Uint8Array(Math.ceil(bin.byteLength / 4) * 4);
       padded.set(bin);
-      const topology: IoCheckpointTopology = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, savedAt: new Date().toISOString(), state: tree, bytes: bin.byteLength };
+      const topology: IoCheckpointTopology = {
+        format: CHECKPOINT_FORMAT,
+        version: CHECKPOINT_VERSION,
+        savedAt: new Date().toISOString(),
+        state: tree,
+        bytes: bin.byteLength,
+      };
       await saver().save!({
         modelTopology: topology as unknown as tf.io.ModelArtifacts['modelTopology'],
         format: CHECKPOINT_FORMAT,

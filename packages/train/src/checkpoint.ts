@@ -129,10 +129,22 @@ const CTORS = { float32: Float32Array, float64: Float64Array, int32: Int32Array,
 
 function encodeTree(value: unknown, chunks: Uint8Array[], pos: { n: number }): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    const kind = value instanceof Float32Array ? 'float32' : value instanceof Float64Array ? 'float64' : value instanceof Int32Array ? 'int32' : value instanceof Uint8Array ? 'uint8' : undefined;
+    const kind =
+      value instanceof Float32Array
+        ? 'float32'
+        : value instanceof Float64Array
+          ? 'float64'
+          : value instanceof Int32Array
+            ? 'int32'
+            : value instanceof Uint8Array
+              ? 'uint8'
+              : undefined;
     if (!kind) throw new TrainError(`encodeTrainingState: unsupported typed array ${value.constructor.name}`);
     const pad = (8 - (pos.n % 8)) % 8;
-    if (pad) { chunks.push(new Uint8Array(pad)); pos.n += pad; }
+    if (pad) {
+      chunks.push(new Uint8Array(pad));
+      pos.n += pad;
+    }
     const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).slice();
     const ref: Ref = { $typed: kind, offset: pos.n, length: (value as Float32Array).length };
     chunks.push(bytes);
@@ -170,7 +182,6 @@ function decodeTree(value: unknown, bin: Uint8Array, file: string): unknown {
   }
   return value;
 }
-
 
 /**
  * Splits a {@link TrainingState} into a JSON tree and one binary blob: typed arrays (weights, optimizer slots)

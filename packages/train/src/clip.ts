@@ -37,7 +37,8 @@ export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number):
  * @throws Error when `clipValue` is not a finite number > 0.
  */
 export function clipGradValue(grads: Record<string, tf.Tensor>, clipValue: number): Record<string, tf.Tensor> {
-  if (!(Number.isFinite(clipValue) && clipValue > 0)) throw new TrainError(`clipGradValue: clipValue must be a finite number > 0. Received: clipValue=${clipValue}`);
+  if (!(Number.isFinite(clipValue) && clipValue > 0))
+    throw new TrainError(`clipGradValue: clipValue must be a finite number > 0. Received: clipValue=${clipValue}`);
   const out: Record<string, tf.Tensor> = {};
   for (const [n, g] of Object.entries(grads)) out[n] = tf.clipByValue(g, -clipValue, clipValue);
   return out;

@@ -21,8 +21,10 @@ export class NonFiniteLossError extends TrainError {
   readonly loss: number;
 
   constructor(epoch: number, batch: number, loss: number) {
-    super(`Non-finite training loss ${loss} at epoch ${epoch}, batch ${batch}: training diverged ` +
-      '(lower the learning rate or check the input data for NaN/Inf)');
+    super(
+      `Non-finite training loss ${loss} at epoch ${epoch}, batch ${batch}: training diverged ` +
+        '(lower the learning rate or check the input data for NaN/Inf)',
+    );
     this.epoch = epoch;
     this.batch = batch;
     this.loss = loss;

@@ -49,13 +49,30 @@ describe('gradient clipping', () => {
     const m = denseNet(2);
     const before = weightsOf(m);
     const norms: number[] = [];
-    const cb = new LambdaCallback({ onBatchEnd: (_b, logs) => { norms.push(logs.gradNorm!); } });
-    await fit(m, { train: toyLoader(8, 8, 1), test: toyLoader(4, 4, 2), epochs: 1, optimizer: new SGD({ lr: 1 }), clipNorm: 1e-3, callbacks: [cb], log: () => {}, progress: 'none' });
+    const cb = new LambdaCallback({
+      onBatchEnd: (_b, logs) => {
+        norms.push(logs.gradNorm!);
+      },
+    });
+    await fit(m, {
+      train: toyLoader(8, 8, 1),
+      test: toyLoader(4, 4, 2),
+      epochs: 1,
+      optimizer: new SGD({ lr: 1 }),
+      clipNorm: 1e-3,
+      callbacks: [cb],
+      log: () => {},
+      progress: 'none',
+    });
     expect(norms).toHaveLength(1);
     expect(norms[0]).toBeGreaterThan(1e-3);
     const after = weightsOf(m);
     let sq = 0;
-    before.forEach((w, i) => w.forEach((v, j) => { sq += (after[i][j] - v) ** 2; }));
+    before.forEach((w, i) =>
+      w.forEach((v, j) => {
+        sq += (after[i][j] - v) ** 2;
+      }),
+    );
     expect(Math.sqrt(sq)).toBeCloseTo(1e-3, 5); // lr 1 · clipped gradient of norm 1e-3
   });
 });
@@ -90,7 +107,7 @@ describe('gradient accumulation', () => {
 });
 
 describe("loss reduction 'sum'", () => {
-  it('trainStep: gradients are batch × the mean\'s (SGD lr/B with sum = lr with mean); the reported loss stays the mean', () => {
+  it("trainStep: gradients are batch × the mean's (SGD lr/B with sum = lr with mean); the reported loss stays the mean", () => {
     const [b] = [...(toyLoader(8, 8, 3) as Iterable<Batch>)];
     const mean = denseNet(7);
     const sum = denseNet(7);
@@ -112,7 +129,15 @@ describe("loss reduction 'sum'", () => {
     const a = weightsOf(acc);
     weightsOf(big).forEach((w, i) => w.forEach((v, j) => expect(Math.abs(a[i][j] - v)).toBeLessThan(1e-5)));
     const run = (reduction: 'mean' | 'sum', lr: number): Promise<{ loss: number }[]> =>
-      fit(denseNet(8), { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 2, optimizer: new SGD({ lr }), reduction, log: () => {}, progress: 'none' });
+      fit(denseNet(8), {
+        train: toyLoader(16, 4, 1),
+        test: toyLoader(4, 4, 2),
+        epochs: 2,
+        optimizer: new SGD({ lr }),
+        reduction,
+        log: () => {},
+        progress: 'none',
+      });
     const hMean = await run('mean', 0.2);
     const hSum = await run('sum', 0.2 / 4);
     hSum.forEach((e, i) => expect(e.loss).toBeCloseTo(hMean[i].loss, 5));
@@ -125,12 +150,26 @@ describe('fractional epochs', () => {
     let params: TrainingContext['params'] | undefined;
     const batchesPerEpoch: number[] = [];
     const cb = new LambdaCallback({
-      onTrainBegin() { params = this.context.params; },
-      onEpochBegin: () => { batchesPerEpoch.push(0); },
-      onBatchEnd: () => { batchesPerEpoch[batchesPerEpoch.length - 1] += 1; },
+      onTrainBegin() {
+        params = this.context.params;
+      },
+      onEpochBegin: () => {
+        batchesPerEpoch.push(0);
+      },
+      onBatchEnd: () => {
+        batchesPerEpoch[batchesPerEpoch.length - 1] += 1;
+      },
     });
     const lines: string[] = [];
-    const h = await fit(denseNet(), { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 2.5, optimizer: opt, callbacks: [cb], log: (l) => lines.push(l), progress: 'none' });
+    const h = await fit(denseNet(), {
+      train: toyLoader(16, 4, 1),
+      test: toyLoader(4, 4, 2),
+      epochs: 2.5,
+      optimizer: opt,
+      callbacks: [cb],
+      log: (l) => lines.push(l),
+      progress: 'none',
+    });
     expect(batchesPerEpoch).toEqual([4, 4, 2]);
     expect(opt.iterations).toBe(10);
     expect(params).toEqual({ epochs: 3, initialEpoch: 0, steps: 4, totalSteps: 10 });
@@ -139,11 +178,16 @@ describe('fractional epochs', () => {
     expect(lines.filter((l) => l.startsWith('Epoch 3/3'))).toHaveLength(1);
   });
 
-  it('follows Python\'s ceil(len(loader) * epochs) in double precision: 2.2 epochs of 25 batches are ceil(55.00000000000001) = 56', async () => {
+  it("follows Python's ceil(len(loader) * epochs) in double precision: 2.2 epochs of 25 batches are ceil(55.00000000000001) = 56", async () => {
     let n = 0;
     const counting: BatchSource = {
       length: 25,
-      *[Symbol.iterator]() { for (let i = 0; i < 25; i++) { n += 1; yield { x: tf.zeros([1, 6, 6, 1]), y: tf.zeros([1], 'int32') }; } },
+      *[Symbol.iterator]() {
+        for (let i = 0; i < 25; i++) {
+          n += 1;
+          yield { x: tf.zeros([1, 6, 6, 1]), y: tf.zeros([1], 'int32') };
+        }
+      },
     };
     const h = await fit(denseNet(), { train: counting, test: toyLoader(2, 2, 2), epochs: 2.2, optimizer: new SGD({ lr: 0 }), log: () => {}, progress: 'none' });
     expect(n).toBe(56); // Python: math.ceil(25 * 2.2) == 56 (and airbench's math.ceil(98 * 9.9) == 971)
@@ -152,11 +196,21 @@ describe('fractional epochs', () => {
 
   it('rejects bad epochs and a fractional epochs without a loader length', async () => {
     const opts = { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 2), optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none' as const };
-    await expect(fit(denseNet(), { ...opts, epochs: 0 })).rejects.toThrow('fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=0');
+    await expect(fit(denseNet(), { ...opts, epochs: 0 })).rejects.toThrow(
+      'fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=0',
+    );
     await expect(fit(denseNet(), { ...opts, epochs: Infinity })).rejects.toThrow(/Received: epochs=Infinity/);
-    const noLength: BatchSource = { *[Symbol.iterator]() { yield* toyLoader(4, 4, 1) as Iterable<Batch>; } };
-    await expect(fit(denseNet(), { ...opts, train: noLength, epochs: 1.5 })).rejects.toThrow(/fractional epochs=1\.5 needs a training loader with a length.*Received: length=undefined/);
-    await expect(trainEpoch(denseNet(), toyLoader(4, 4, 1), new SGD({ lr: 0.1 }), { maxBatches: 0 })).rejects.toThrow(/maxBatches must be an integer >= 1\. Received: maxBatches=0/);
+    const noLength: BatchSource = {
+      *[Symbol.iterator]() {
+        yield* toyLoader(4, 4, 1) as Iterable<Batch>;
+      },
+    };
+    await expect(fit(denseNet(), { ...opts, train: noLength, epochs: 1.5 })).rejects.toThrow(
+      /fractional epochs=1\.5 needs a training loader with a length.*Received: length=undefined/,
+    );
+    await expect(trainEpoch(denseNet(), toyLoader(4, 4, 1), new SGD({ lr: 0.1 }), { maxBatches: 0 })).rejects.toThrow(
+      /maxBatches must be an integer >= 1\. Received: maxBatches=0/,
+    );
   });
 });
 
@@ -165,30 +219,75 @@ describe('fit callbacks protocol', () => {
     const events: string[] = [];
     let ctxSeen: TrainingContext | undefined;
     const cb = new LambdaCallback({
-      onTrainBegin() { ctxSeen = this.context; events.push('trainBegin'); },
-      onEpochBegin: (e, logs) => { events.push(`epochBegin ${e} lr=${logs.lr}`); },
-      onBatchEnd: (b, logs) => { if (b === 1) events.push(`batchEnd ${b} size=${logs.size} stepped=${logs.stepped}`); },
+      onTrainBegin() {
+        ctxSeen = this.context;
+        events.push('trainBegin');
+      },
+      onEpochBegin: (e, logs) => {
+        events.push(`epochBegin ${e} lr=${logs.lr}`);
+      },
+      onBatchEnd: (b, logs) => {
+        if (b === 1) events.push(`batchEnd ${b} size=${logs.size} stepped=${logs.stepped}`);
+      },
       onEpochEnd: (e, logs) => {
         events.push(`epochEnd ${e} keys=${Object.keys(logs).sort().join(',')}`);
         ctxSeen!.optimizer.lr = 0.01;
         if (e === 2) ctxSeen!.stopTraining = true;
       },
-      onTrainEnd: () => { events.push('trainEnd'); },
+      onTrainEnd: () => {
+        events.push('trainEnd');
+      },
     });
-    const last = new LambdaCallback({ onEpochEnd: (e) => { events.push(`lastEpochEnd ${e}`); } }, { runsLast: true });
-    const h = await fit(denseNet(), { train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 5, optimizer: new SGD({ lr: 0.1 }), callbacks: [last, cb], log: () => {}, progress: 'none' });
+    const last = new LambdaCallback(
+      {
+        onEpochEnd: (e) => {
+          events.push(`lastEpochEnd ${e}`);
+        },
+      },
+      { runsLast: true },
+    );
+    const h = await fit(denseNet(), {
+      train: toyLoader(8, 4, 1),
+      test: toyLoader(4, 4, 2),
+      epochs: 5,
+      optimizer: new SGD({ lr: 0.1 }),
+      callbacks: [last, cb],
+      log: () => {},
+      progress: 'none',
+    });
     expect(h.map((e) => e.lr)).toEqual([0.1, 0.01]);
     expect(events).toEqual([
-      'trainBegin', 'epochBegin 1 lr=0.1', 'batchEnd 1 size=4 stepped=1', 'epochEnd 1 keys=accuracy,imgPerSec,loss,lr,seconds,val_accuracy,val_loss', 'lastEpochEnd 1',
-      'epochBegin 2 lr=0.01', 'batchEnd 1 size=4 stepped=1', 'epochEnd 2 keys=accuracy,imgPerSec,loss,lr,seconds,val_accuracy,val_loss', 'lastEpochEnd 2', 'trainEnd',
+      'trainBegin',
+      'epochBegin 1 lr=0.1',
+      'batchEnd 1 size=4 stepped=1',
+      'epochEnd 1 keys=accuracy,imgPerSec,loss,lr,seconds,val_accuracy,val_loss',
+      'lastEpochEnd 1',
+      'epochBegin 2 lr=0.01',
+      'batchEnd 1 size=4 stepped=1',
+      'epochEnd 2 keys=accuracy,imgPerSec,loss,lr,seconds,val_accuracy,val_loss',
+      'lastEpochEnd 2',
+      'trainEnd',
     ]);
   });
 
   it('a callback that stops in onGradients skips that update and the epoch is not recorded', async () => {
     const m = denseNet();
     const before = weightsOf(m);
-    const cb = new LambdaCallback({ onGradients(info) { expect(Object.keys(info.grads)).toContain('fc1/kernel'); this.context.stopTraining = true; } });
-    const h = await fit(m, { train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 3, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], log: () => {}, progress: 'none' });
+    const cb = new LambdaCallback({
+      onGradients(info) {
+        expect(Object.keys(info.grads)).toContain('fc1/kernel');
+        this.context.stopTraining = true;
+      },
+    });
+    const h = await fit(m, {
+      train: toyLoader(8, 4, 1),
+      test: toyLoader(4, 4, 2),
+      epochs: 3,
+      optimizer: new SGD({ lr: 0.1 }),
+      callbacks: [cb],
+      log: () => {},
+      progress: 'none',
+    });
     expect(h).toEqual([]);
     expect(weightsOf(m)).toEqual(before);
   });
@@ -200,7 +299,15 @@ describe('checkpoints', () => {
     const opt = new Adam({ lr: 0.01 });
     const history = await fit(model, { train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 2, optimizer: opt, log: () => {}, progress: 'none' });
     const ctx: TrainingContext = {
-      model, optimizer: opt, history, callbacks: [], callbackKeys: [], stopTraining: false, epoch: 2, train: null, params: { epochs: 2, initialEpoch: 0 },
+      model,
+      optimizer: opt,
+      history,
+      callbacks: [],
+      callbackKeys: [],
+      stopTraining: false,
+      epoch: 2,
+      train: null,
+      params: { epochs: 2, initialEpoch: 0 },
     };
     return { ctx, model, opt };
   }
@@ -246,23 +353,63 @@ describe('checkpoints', () => {
     class SchedCb extends LambdaCallback {
       s?: MultiStepLR;
       constructor() {
-        super({ onTrainBegin() { (this as SchedCb).s = new MultiStepLR(this.context.optimizer, { milestones: [2, 3], gamma: 0.5 }); }, onEpochEnd() { (this as SchedCb).s!.step(); } }, { stateKey: 'sched' });
+        super(
+          {
+            onTrainBegin() {
+              (this as SchedCb).s = new MultiStepLR(this.context.optimizer, { milestones: [2, 3], gamma: 0.5 });
+            },
+            onEpochEnd() {
+              (this as SchedCb).s!.step();
+            },
+          },
+          { stateKey: 'sched' },
+        );
       }
-      override getState(): unknown { return this.s!.getState(); }
-      override setState(st: unknown): void { this.s!.setState(st as never); }
+      override getState(): unknown {
+        return this.s!.getState();
+      }
+      override setState(st: unknown): void {
+        this.s!.setState(st as never);
+      }
     }
     const schedCb = (): Callback => new SchedCb();
     const dir = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'run');
-    const saver = (): Callback => new LambdaCallback({ async onEpochEnd(e) { if (e === 2) await saveCheckpoint(dir, captureTrainingState(this.context)); } }, { runsLast: true });
+    const saver = (): Callback =>
+      new LambdaCallback(
+        {
+          async onEpochEnd(e) {
+            if (e === 2) await saveCheckpoint(dir, captureTrainingState(this.context));
+          },
+        },
+        { runsLast: true },
+      );
     const full = denseNet(6);
-    const hFull = await fit(full, { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 4, optimizer: new Adam({ lr: 0.02 }), callbacks: [schedCb(), saver()], log: () => {}, progress: 'none' });
+    const hFull = await fit(full, {
+      train: toyLoader(16, 4, 1),
+      test: toyLoader(4, 4, 2),
+      epochs: 4,
+      optimizer: new Adam({ lr: 0.02 }),
+      callbacks: [schedCb(), saver()],
+      log: () => {},
+      progress: 'none',
+    });
     const resumed = denseNet(99); // different init: everything must come from the checkpoint
-    const hRes = await fit(resumed, { train: toyLoader(16, 4, 1), test: toyLoader(4, 4, 2), epochs: 4, optimizer: new Adam({ lr: 0.02 }), callbacks: [schedCb()], resume: dir, log: () => {}, progress: 'none' });
+    const hRes = await fit(resumed, {
+      train: toyLoader(16, 4, 1),
+      test: toyLoader(4, 4, 2),
+      epochs: 4,
+      optimizer: new Adam({ lr: 0.02 }),
+      callbacks: [schedCb()],
+      resume: dir,
+      log: () => {},
+      progress: 'none',
+    });
     expect(hRes.map((e) => e.lr)).toEqual([0.02, 0.02, 0.01, 0.005]);
     expect(hRes.map((e) => [e.loss, e.val_loss])).toEqual(hFull.map((e) => [e.loss, e.val_loss]));
     expect(getModelWeights(resumed).map((w) => Array.from(w.values))).toEqual(getModelWeights(full).map((w) => Array.from(w.values)));
-    await expect(fit(denseNet(), { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 2), epochs: 1, optimizer: new Adam(), resume: join(dir, 'nope'), log: () => {} }))
-      .rejects.toThrow(/cannot read .*nope.*checkpoint\.json/);
+    await expect(
+      fit(denseNet(), { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 2), epochs: 1, optimizer: new Adam(), resume: join(dir, 'nope'), log: () => {} }),
+    ).rejects.toThrow(/cannot read .*nope.*checkpoint\.json/);
   });
 });
 

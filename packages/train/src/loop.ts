@@ -159,7 +159,8 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
   const epoch = opts.epoch ?? 1;
   const log = opts.log ?? console.log;
   const k = opts.accumulateSteps ?? 1;
-  if (!Number.isInteger(k) || k < 1) throw new TrainError(`trainEpoch: accumulateSteps must be an integer >= 1. Received: accumulateSteps=${opts.accumulateSteps}`);
+  if (!Number.isInteger(k) || k < 1)
+    throw new TrainError(`trainEpoch: accumulateSteps must be an integer >= 1. Received: accumulateSteps=${opts.accumulateSteps}`);
   const maxBatches = opts.maxBatches ?? Infinity;
   if (opts.maxBatches !== undefined && !(Number.isInteger(maxBatches) && maxBatches >= 1)) {
     throw new TrainError(`trainEpoch: maxBatches must be an integer >= 1. Received: maxBatches=${opts.maxBatches}`);
@@ -191,7 +192,13 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
     accCount = 0;
   };
   /** Mean gradients of the group → onGradients → (unless stopped) clip + step. */
-  const flush = (grads: Record<string, tf.Tensor>, vars: Record<string, tf.Variable>, x: tf.Tensor | undefined, y: tf.Tensor | undefined, loss: number): { stepped: boolean; gradNorm?: number } => {
+  const flush = (
+    grads: Record<string, tf.Tensor>,
+    vars: Record<string, tf.Variable>,
+    x: tf.Tensor | undefined,
+    y: tf.Tensor | undefined,
+    loss: number,
+  ): { stepped: boolean; gradNorm?: number } => {
     if (opts.onGradients && x && y) opts.onGradients({ epoch, batch, x, y, loss, grads, vars });
     if (shouldStop()) return { stepped: false };
     const gradNorm = applyGradients(optimizer, grads, vars, stepOpts);
@@ -250,7 +257,16 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
       samples += size;
       const seconds = now() - t0;
       reporter.update({ batch, total, loss: lossSum / samples, accuracy: correct / samples, imgPerSec: samples / seconds, seconds });
-      await opts.onBatchEnd?.({ epoch, batch, loss: r.loss, correct: r.correct, size, lr, stepped: res.stepped, ...(res.gradNorm !== undefined ? { gradNorm: res.gradNorm } : {}) });
+      await opts.onBatchEnd?.({
+        epoch,
+        batch,
+        loss: r.loss,
+        correct: r.correct,
+        size,
+        lr,
+        stepped: res.stepped,
+        ...(res.gradNorm !== undefined ? { gradNorm: res.gradNorm } : {}),
+      });
       if (shouldStop()) {
         stopped = true;
         break;
@@ -291,7 +307,12 @@ function groupGradients(acc: Record<string, tf.Tensor>, reduction: LossReduction
  * @throws Error when the loader yields no batches or a malformed batch.
  */
 export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts: EvaluateOptions = {}): Promise<EpochResult> {
-  const reporter = createProgress(opts.progress ?? 'none', { total: loader.length, log: opts.log ?? console.log, logEvery: opts.logEvery ?? 100, label: 'Eval' });
+  const reporter = createProgress(opts.progress ?? 'none', {
+    total: loader.length,
+    log: opts.log ?? console.log,
+    logEvery: opts.logEvery ?? 100,
+    label: 'Eval',
+  });
   let lossSum = 0;
   let correct = 0;
   let samples = 0;
@@ -384,9 +405,11 @@ export interface FitOptions {
  * `Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`.
  */
 export function formatEpochLine(e: HistoryEntry, epochs: number): string {
-  return `Epoch ${e.epoch}/${epochs}  train loss ${e.loss.toFixed(4)} acc ${formatPercent(e.accuracy)}  ` +
+  return (
+    `Epoch ${e.epoch}/${epochs}  train loss ${e.loss.toFixed(4)} acc ${formatPercent(e.accuracy)}  ` +
     `test loss ${e.val_loss.toFixed(4)} acc ${formatPercent(e.val_accuracy)}  lr ${formatLr(e.lr)}  ` +
-    `${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`;
+    `${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`
+  );
 }
 
 /** How {@link fit} splits `epochs` into epochs and batches. */
@@ -442,12 +465,22 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
   if (!optimizer || typeof optimizer.step !== 'function') throw new TrainError('fit: optimizer must be an Optimizer (e.g. new Adam())');
   const given = opts.callbacks ?? [];
   if (!Array.isArray(given) || given.some((c) => !c || typeof c !== 'object')) throw new TrainError('fit: callbacks must be an array of Callback objects');
-  if ('onEpochEnd' in opts) throw new TrainError('fit: the onEpochEnd option was removed; pass a callback (new LambdaCallback({onEpochEnd})) and stop with this.context.stopTraining = true');
+  if ('onEpochEnd' in opts)
+    throw new TrainError(
+      'fit: the onEpochEnd option was removed; pass a callback (new LambdaCallback({onEpochEnd})) and stop with this.context.stopTraining = true',
+    );
   const callbacks = callbackOrder(given);
   const log = opts.log ?? console.log;
   const history: History = [];
   const ctx: TrainingContext = {
-    model, optimizer, history, callbacks, callbackKeys: callbackKeys(callbacks), stopTraining: false, epoch: initialEpoch, train: opts.train,
+    model,
+    optimizer,
+    history,
+    callbacks,
+    callbackKeys: callbackKeys(callbacks),
+    stopTraining: false,
+    epoch: initialEpoch,
+    train: opts.train,
     params: { epochs, initialEpoch, steps: opts.train.length, ...(plan.totalSteps !== undefined ? { totalSteps: plan.totalSteps } : {}) },
   };
   const store = opts.resume !== undefined ? checkpointStore(opts.resume) : undefined;
@@ -477,20 +510,43 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
     for (const cb of callbacks) await cb.onEpochBegin?.(epoch, { lr });
     let seen = 0;
     const tr = await trainEpoch(model, opts.train, optimizer, {
-      epoch, epochs, log, progress: opts.progress, logEvery: opts.logEvery,
+      epoch,
+      epochs,
+      log,
+      progress: opts.progress,
+      logEvery: opts.logEvery,
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { maxBatches: plan.lastEpochBatches } : {}),
-      labelSmoothing: opts.labelSmoothing, reduction: opts.reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue, accumulateSteps: opts.accumulateSteps,
+      labelSmoothing: opts.labelSmoothing,
+      reduction: opts.reduction,
+      clipNorm: opts.clipNorm,
+      clipValue: opts.clipValue,
+      accumulateSteps: opts.accumulateSteps,
       control: ctx,
-      onBatchBegin: hasBatchBegin ? async (batch) => { for (const cb of callbacks) await cb.onBatchBegin?.(batch, { batch, lr: optimizer.lr }); } : undefined,
-      onGradients: hasGradHook ? (info) => { for (const cb of callbacks) cb.onGradients?.(info); } : undefined,
-      onBatchEnd: callbacks.length ? async (info) => {
-        seen += info.size;
-        const logs: Logs = {
-          batch: info.batch, size: info.size, loss: info.loss, accuracy: info.correct / info.size, lr: info.lr, stepped: info.stepped ? 1 : 0,
-          ...(info.gradNorm !== undefined ? { gradNorm: info.gradNorm } : {}),
-        };
-        for (const cb of callbacks) await cb.onBatchEnd?.(info.batch, logs);
-      } : undefined,
+      onBatchBegin: hasBatchBegin
+        ? async (batch) => {
+            for (const cb of callbacks) await cb.onBatchBegin?.(batch, { batch, lr: optimizer.lr });
+          }
+        : undefined,
+      onGradients: hasGradHook
+        ? (info) => {
+            for (const cb of callbacks) cb.onGradients?.(info);
+          }
+        : undefined,
+      onBatchEnd: callbacks.length
+        ? async (info) => {
+            seen += info.size;
+            const logs: Logs = {
+              batch: info.batch,
+              size: info.size,
+              loss: info.loss,
+              accuracy: info.correct / info.size,
+              lr: info.lr,
+              stepped: info.stepped ? 1 : 0,
+              ...(info.gradNorm !== undefined ? { gradNorm: info.gradNorm } : {}),
+            };
+            for (const cb of callbacks) await cb.onBatchEnd?.(info.batch, logs);
+          }
+        : undefined,
     });
     if (tr.stopped) {
       log(`Training stopped during epoch ${epoch} (after ${seen} samples); the epoch is not recorded`);
@@ -498,7 +554,14 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
     }
     const te = await evaluate(model, opts.test);
     const entry: HistoryEntry = {
-      epoch, loss: tr.loss, accuracy: tr.accuracy, val_loss: te.loss, val_accuracy: te.accuracy, lr, seconds: tr.seconds, imgPerSec: tr.imgPerSec,
+      epoch,
+      loss: tr.loss,
+      accuracy: tr.accuracy,
+      val_loss: te.loss,
+      val_accuracy: te.accuracy,
+      lr,
+      seconds: tr.seconds,
+      imgPerSec: tr.imgPerSec,
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { batches: tr.batches } : {}),
     };
     history.push(entry);

@@ -44,10 +44,12 @@ export interface SavedModelInfo {
 /** The model's artifacts as `model.save` produces them (topology, weight specs, one weight buffer). */
 export async function modelArtifacts(model: tfl.LayersModel): Promise<tf.io.ModelArtifacts> {
   let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    artifacts = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   if (!artifacts?.weightSpecs) throw new TrainError('saveModel: the model produced no weight specs');
   return artifacts;
 }
@@ -96,9 +98,8 @@ export async function saveModel(model: tfl.LayersModel, target: string | tf.io.I
   let data = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
   if (opts.transformWeights) ({ specs, data } = opts.transformWeights(specs, data));
   const shards = weightFileNames(data.byteLength, opts.shardBytes);
-  const weightData: tf.io.WeightData = opts.shardBytes === undefined
-    ? data
-    : shards.map((_, i) => data.slice(i * opts.shardBytes!, (i + 1) * opts.shardBytes!));
+  const weightData: tf.io.WeightData =
+    opts.shardBytes === undefined ? data : shards.map((_, i) => data.slice(i * opts.shardBytes!, (i + 1) * opts.shardBytes!));
   const result = await handler.save!({ ...artifacts, weightSpecs: specs, weightData });
   const where = (result as { dir?: string }).dir ?? (typeof target === 'string' ? target : 'IO handler');
   return { dir: where, shards, weightBytes: data.byteLength };

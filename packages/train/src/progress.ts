@@ -32,8 +32,10 @@ export interface ProgressReporter {
 export function formatProgressLine(info: ProgressInfo, epochLabel = ''): string {
   const of = info.total ? `/${info.total}` : '';
   const eta = info.total && info.batch > 0 ? `  ETA ${formatSeconds((info.seconds / info.batch) * (info.total - info.batch))}` : '';
-  return `${epochLabel}  batch ${info.batch}${of}  loss ${info.loss.toFixed(4)}  acc ${formatPercent(info.accuracy)}  ` +
-    `${formatCount(info.imgPerSec)} img/s${eta}`;
+  return (
+    `${epochLabel}  batch ${info.batch}${of}  loss ${info.loss.toFixed(4)}  acc ${formatPercent(info.accuracy)}  ` +
+    `${formatCount(info.imgPerSec)} img/s${eta}`
+  );
 }
 
 /** Options of a progress reporter for one epoch. */

@@ -533,14 +533,14 @@ export class OneCycleLR extends LRScheduler {
     const T = this.totalSteps;
     this.phases = opts.threePhase
       ? [
-        { endStep: pct * T - 1, start: this.initialLr, end: this.maxLr },
-        { endStep: 2 * pct * T - 2, start: this.maxLr, end: this.initialLr },
-        { endStep: T - 1, start: this.initialLr, end: this.minLr },
-      ]
+          { endStep: pct * T - 1, start: this.initialLr, end: this.maxLr },
+          { endStep: 2 * pct * T - 2, start: this.maxLr, end: this.initialLr },
+          { endStep: T - 1, start: this.initialLr, end: this.minLr },
+        ]
       : [
-        { endStep: pct * T - 1, start: this.initialLr, end: this.maxLr },
-        { endStep: T - 1, start: this.maxLr, end: this.minLr },
-      ];
+          { endStep: pct * T - 1, start: this.initialLr, end: this.maxLr },
+          { endStep: T - 1, start: this.maxLr, end: this.minLr },
+        ];
     this.start();
   }
 
@@ -553,9 +553,7 @@ export class OneCycleLR extends LRScheduler {
       const p = this.phases[i];
       if (t <= p.endStep || i === this.phases.length - 1) {
         const pct = (t - startStep) / (p.endStep - startStep);
-        return this.annealStrategy === 'cos'
-          ? p.end + ((p.start - p.end) / 2) * (Math.cos(Math.PI * pct) + 1)
-          : (p.end - p.start) * pct + p.start;
+        return this.annealStrategy === 'cos' ? p.end + ((p.start - p.end) / 2) * (Math.cos(Math.PI * pct) + 1) : (p.end - p.start) * pct + p.start;
       }
       startStep = p.endStep;
     }
@@ -674,7 +672,10 @@ export class SequentialLR extends LRScheduler {
     });
     const ms = opts.milestones;
     if (!Array.isArray(ms) || ms.length !== list.length - 1 || !ms.every((m, i) => Number.isInteger(m) && m > 0 && (i === 0 || m > ms[i - 1]))) {
-      fail(C, `milestones must be ${list.length - 1} strictly increasing positive integers (one fewer than schedulers). Received: milestones=${JSON.stringify(ms)}`);
+      fail(
+        C,
+        `milestones must be ${list.length - 1} strictly increasing positive integers (one fewer than schedulers). Received: milestones=${JSON.stringify(ms)}`,
+      );
     }
     super(optimizer, list[0].baseLr);
     this.schedulers = [...list];
@@ -828,14 +829,18 @@ export class ReduceLROnPlateau {
   /** The state as plain JSON (`best` may be ±Infinity; stored as a string then). */
   getState(): SchedulerState {
     return {
-      type: this.type, lastEpoch: this.lastEpoch, lastLr: this.optimizer.lr, baseLr: this.optimizer.lr,
+      type: this.type,
+      lastEpoch: this.lastEpoch,
+      lastLr: this.optimizer.lr,
+      baseLr: this.optimizer.lr,
       extra: { best: Number.isFinite(this.best) ? this.best : String(this.best), numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter },
     };
   }
 
   /** Restores {@link ReduceLROnPlateau.getState}. @throws Error on a state of another type. */
   setState(state: SchedulerState): void {
-    if (!state || state.type !== this.type || !state.extra) throw new TrainError(`ReduceLROnPlateau.setState: state is for '${state?.type}', expected 'ReduceLROnPlateau'`);
+    if (!state || state.type !== this.type || !state.extra)
+      throw new TrainError(`ReduceLROnPlateau.setState: state is for '${state?.type}', expected 'ReduceLROnPlateau'`);
     const e = state.extra as { best: number | string; numBadEpochs: number; cooldownCounter: number };
     this.best = typeof e.best === 'string' ? Number(e.best) : e.best;
     this.numBadEpochs = e.numBadEpochs;
@@ -861,8 +866,16 @@ export interface SchedulerSpec {
 
 /** The scheduler class names {@link createScheduler} accepts. */
 export const SCHEDULER_NAMES = [
-  'StepLR', 'MultiStepLR', 'ExponentialLR', 'LinearLR', 'CosineAnnealingLR', 'CosineAnnealingWarmRestarts',
-  'OneCycleLR', 'ReduceLROnPlateau', 'LinearWarmup', 'SequentialLR',
+  'StepLR',
+  'MultiStepLR',
+  'ExponentialLR',
+  'LinearLR',
+  'CosineAnnealingLR',
+  'CosineAnnealingWarmRestarts',
+  'OneCycleLR',
+  'ReduceLROnPlateau',
+  'LinearWarmup',
+  'SequentialLR',
 ] as const;
 
 /**
@@ -872,14 +885,22 @@ export const SCHEDULER_NAMES = [
 export function createScheduler(optimizer: Optimizer, spec: SchedulerSpec): Scheduler {
   const o = (spec?.options ?? {}) as never;
   switch (spec?.scheduler) {
-    case 'StepLR': return new StepLR(optimizer, o);
-    case 'MultiStepLR': return new MultiStepLR(optimizer, o);
-    case 'ExponentialLR': return new ExponentialLR(optimizer, o);
-    case 'LinearLR': return new LinearLR(optimizer, o);
-    case 'CosineAnnealingLR': return new CosineAnnealingLR(optimizer, o);
-    case 'CosineAnnealingWarmRestarts': return new CosineAnnealingWarmRestarts(optimizer, o);
-    case 'OneCycleLR': return new OneCycleLR(optimizer, o);
-    case 'ReduceLROnPlateau': return new ReduceLROnPlateau(optimizer, o);
+    case 'StepLR':
+      return new StepLR(optimizer, o);
+    case 'MultiStepLR':
+      return new MultiStepLR(optimizer, o);
+    case 'ExponentialLR':
+      return new ExponentialLR(optimizer, o);
+    case 'LinearLR':
+      return new LinearLR(optimizer, o);
+    case 'CosineAnnealingLR':
+      return new CosineAnnealingLR(optimizer, o);
+    case 'CosineAnnealingWarmRestarts':
+      return new CosineAnnealingWarmRestarts(optimizer, o);
+    case 'OneCycleLR':
+      return new OneCycleLR(optimizer, o);
+    case 'ReduceLROnPlateau':
+      return new ReduceLROnPlateau(optimizer, o);
     case 'LinearWarmup': {
       const { inner, ...rest } = spec.options as unknown as { inner?: SchedulerSpec } & LinearWarmupOptions;
       if (!inner) throw new TrainError('createScheduler: LinearWarmup needs options.inner (a scheduler spec)');
@@ -889,7 +910,8 @@ export function createScheduler(optimizer: Optimizer, spec: SchedulerSpec): Sche
     }
     case 'SequentialLR': {
       const { schedulers, milestones } = spec.options as { schedulers?: SchedulerSpec[]; milestones?: number[] };
-      if (!Array.isArray(schedulers) || schedulers.length === 0) throw new TrainError('createScheduler: SequentialLR needs options.schedulers (a non-empty list of scheduler specs)');
+      if (!Array.isArray(schedulers) || schedulers.length === 0)
+        throw new TrainError('createScheduler: SequentialLR needs options.schedulers (a non-empty list of scheduler specs)');
       const built = schedulers.map((child, i) => {
         const b = createScheduler(optimizer, child);
         if (!(b instanceof LRScheduler)) throw new TrainError(`createScheduler: SequentialLR cannot sequence ReduceLROnPlateau (schedulers[${i}])`);
@@ -903,8 +925,15 @@ export function createScheduler(optimizer: Optimizer, spec: SchedulerSpec): Sche
 }
 
 const ALIASES: Record<string, string> = {
-  step: 'StepLR', multistep: 'MultiStepLR', exponential: 'ExponentialLR', exp: 'ExponentialLR', linear: 'LinearLR',
-  cosine: 'CosineAnnealingLR', 'cosine-restarts': 'CosineAnnealingWarmRestarts', onecycle: 'OneCycleLR', plateau: 'ReduceLROnPlateau',
+  step: 'StepLR',
+  multistep: 'MultiStepLR',
+  exponential: 'ExponentialLR',
+  exp: 'ExponentialLR',
+  linear: 'LinearLR',
+  cosine: 'CosineAnnealingLR',
+  'cosine-restarts': 'CosineAnnealingWarmRestarts',
+  onecycle: 'OneCycleLR',
+  plateau: 'ReduceLROnPlateau',
   sequential: 'SequentialLR',
 };
 
@@ -924,16 +953,22 @@ export function parseSchedulerSpec(text: string): SchedulerSpec {
   const parts = String(text).split(';');
   if (parts.length > 1) {
     const head = parseSchedulerSpec(parts[0]);
-    if (head.scheduler !== 'SequentialLR') throw new TrainError(`parseSchedulerSpec: ';' separates the schedulers of a SequentialLR ('sequential:milestones=…;…'), got '${parts[0]}' before it`);
+    if (head.scheduler !== 'SequentialLR')
+      throw new TrainError(`parseSchedulerSpec: ';' separates the schedulers of a SequentialLR ('sequential:milestones=…;…'), got '${parts[0]}' before it`);
     return { scheduler: 'SequentialLR', options: { ...head.options, schedulers: parts.slice(1).map((p) => parseSchedulerSpec(p.trim())) } };
   }
   const [rawName, rest = ''] = String(text).split(/:(.*)/s, 2);
   const name = ALIASES[rawName.trim().toLowerCase()] ?? rawName.trim();
   if (!(SCHEDULER_NAMES as readonly string[]).includes(name)) {
-    throw new TrainError(`parseSchedulerSpec: unknown scheduler '${rawName}'. Known: ${Object.keys(ALIASES).join(', ')} (or class names ${SCHEDULER_NAMES.join(', ')})`);
+    throw new TrainError(
+      `parseSchedulerSpec: unknown scheduler '${rawName}'. Known: ${Object.keys(ALIASES).join(', ')} (or class names ${SCHEDULER_NAMES.join(', ')})`,
+    );
   }
   const options: Record<string, unknown> = {};
-  for (const part of rest.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of rest
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(part);
     if (!m) throw new TrainError(`parseSchedulerSpec: expected key=value, got '${part}' in '${text}'`);
     const [, key, value] = m;

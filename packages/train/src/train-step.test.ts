@@ -42,8 +42,13 @@ describe('trainEpoch / evaluate / fit', () => {
     const model = tinyNet(3);
     const lines: string[] = [];
     const history = await fit(model, {
-      train: toyLoader(64, 8, 1), test: toyLoader(32, 16, 2), epochs: 6, optimizer: new Adam({ lr: 0.02 }),
-      log: (l) => lines.push(l), progress: 'lines', logEvery: 4,
+      train: toyLoader(64, 8, 1),
+      test: toyLoader(32, 16, 2),
+      epochs: 6,
+      optimizer: new Adam({ lr: 0.02 }),
+      log: (l) => lines.push(l),
+      progress: 'lines',
+      logEvery: 4,
     });
     expect(history).toHaveLength(6);
     expect(history[5].loss).toBeLessThan(history[0].loss * 0.5);
@@ -51,7 +56,9 @@ describe('trainEpoch / evaluate / fit', () => {
     expect(history[0].lr).toBe(0.02);
     const epochLines = lines.filter((l) => l.startsWith('Epoch 6/6  train loss'));
     expect(epochLines).toHaveLength(1);
-    expect(epochLines[0]).toMatch(/^Epoch 6\/6 {2}train loss \d\.\d{4} acc \d+\.\d{2}% {2}test loss \d\.\d{4} acc 100\.00% {2}lr 2\.0e-2 {2}\d+\.\d s {2}[\d,]+ img\/s$/);
+    expect(epochLines[0]).toMatch(
+      /^Epoch 6\/6 {2}train loss \d\.\d{4} acc \d+\.\d{2}% {2}test loss \d\.\d{4} acc 100\.00% {2}lr 2\.0e-2 {2}\d+\.\d s {2}[\d,]+ img\/s$/,
+    );
     // 'lines' progress: batches 4 and 8 of each epoch
     expect(lines.filter((l) => l.startsWith('Epoch 1/6  batch '))).toHaveLength(2);
     expect(lines.find((l) => l.startsWith('Epoch 1/6  batch 8/8'))).toMatch(/loss \d\.\d{4} {2}acc/);
@@ -79,27 +86,46 @@ describe('trainEpoch / evaluate / fit', () => {
     const err = await trainEpoch(model, bad, new SGD({ lr: 0.1 }), { epoch: 3, progress: 'none' }).catch((e) => e);
     expect(NonFiniteLossError.isInstance(err)).toBe(true);
     expect(TrainError.isInstance(err)).toBe(true);
-    expect(err.message).toBe('Non-finite training loss NaN at epoch 3, batch 2: training diverged (lower the learning rate or check the input data for NaN/Inf)');
+    expect(err.message).toBe(
+      'Non-finite training loss NaN at epoch 3, batch 2: training diverged (lower the learning rate or check the input data for NaN/Inf)',
+    );
     expect([err.epoch, err.batch]).toEqual([3, 2]);
     // batch tensors were disposed even on error; only the new optimizer slots remain
     expect(tf.memory().numTensors).toBeLessThanOrEqual(before);
   });
 
-  it('fit can be stopped from a callback\'s onEpochEnd and rejects bad options', async () => {
+  it("fit can be stopped from a callback's onEpochEnd and rejects bad options", async () => {
     const model = tinyNet(6);
-    const stopper = new LambdaCallback({ onEpochEnd(e) { if (e === 2) this.context.stopTraining = true; this.context.optimizer.lr = 0.05; } });
-    const h = await fit(model, {
-      train: toyLoader(8, 4, 1), test: toyLoader(4, 4, 2), epochs: 5, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none', callbacks: [stopper],
+    const stopper = new LambdaCallback({
+      onEpochEnd(e) {
+        if (e === 2) this.context.stopTraining = true;
+        this.context.optimizer.lr = 0.05;
+      },
     });
-    await expect(fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 1, optimizer: new SGD({ lr: 1 }), onEpochEnd: () => {} } as never)).rejects.toThrow(/onEpochEnd option was removed/);
-    expect(h.map((e) => [e.epoch, e.lr])).toEqual([[1, 0.1], [2, 0.05]]);
+    const h = await fit(model, {
+      train: toyLoader(8, 4, 1),
+      test: toyLoader(4, 4, 2),
+      epochs: 5,
+      optimizer: new SGD({ lr: 0.1 }),
+      log: () => {},
+      progress: 'none',
+      callbacks: [stopper],
+    });
+    await expect(
+      fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 1, optimizer: new SGD({ lr: 1 }), onEpochEnd: () => {} } as never),
+    ).rejects.toThrow(/onEpochEnd option was removed/);
+    expect(h.map((e) => [e.epoch, e.lr])).toEqual([
+      [1, 0.1],
+      [2, 0.05],
+    ]);
     await expect(fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 0, optimizer: new SGD({ lr: 1 }) })).rejects.toThrow(/epochs/);
     await expect(trainEpoch(model, [], new SGD({ lr: 1 }), { progress: 'none' })).rejects.toThrow(/no batches/);
   });
 
   it('formats the epoch line like the chapter', () => {
-    expect(formatEpochLine({ epoch: 3, loss: 0.04123, accuracy: 0.98712, val_loss: 0.0301, val_accuracy: 0.9902, lr: 1e-3, seconds: 12.34, imgPerSec: 4870.4 }, 10))
-      .toBe('Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s');
+    expect(
+      formatEpochLine({ epoch: 3, loss: 0.04123, accuracy: 0.98712, val_loss: 0.0301, val_accuracy: 0.9902, lr: 1e-3, seconds: 12.34, imgPerSec: 4870.4 }, 10),
+    ).toBe('Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s');
   });
 });
 
@@ -139,7 +165,11 @@ describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and f
   it('trains on [batch, numClasses] targets with batch ≠ numClasses, loss = soft cross-entropy', () => {
     const model = linearNet(11);
     const x = tf.randomUniform([3, 6, 6, 1], 0, 1, 'float32', 12);
-    const y = tf.tensor2d([[0.7, 0.3], [0.2, 0.8], [0.5, 0.5]]);
+    const y = tf.tensor2d([
+      [0.7, 0.3],
+      [0.2, 0.8],
+      [0.5, 0.5],
+    ]);
     const expected = tf.tidy(() => softmaxCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y).dataSync()[0]);
     const logits = tf.tidy(() => Array.from(tf.argMax(model.apply(x, { training: true }) as tf.Tensor, 1).dataSync()));
     const r = trainStep(model, x, y, new SGD({ lr: 0.1 }));
@@ -153,11 +183,22 @@ describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and f
     const model = linearNet(13);
     const x = tf.randomUniform([2, 6, 6, 1], 0, 1, 'float32', 14);
     const pred = tf.tidy(() => Array.from(tf.argMax(model.apply(x, { training: true }) as tf.Tensor, 1).dataSync()));
-    const soft = [[0.9, 0.1], [0.9, 0.1]]; // both rows say class 0
+    const soft = [
+      [0.9, 0.1],
+      [0.9, 0.1],
+    ]; // both rows say class 0
     const r = trainStep(model, x, tf.tensor2d(soft), new SGD({ lr: 0 }));
     expect(r.correct).toBe(pred.filter((p) => p === 0).length);
     // fit with a loader yielding soft labels
-    const batches = () => [0, 1, 2].map((k) => ({ x: tf.randomUniform([3, 6, 6, 1], 0, 1, 'float32', 20 + k), y: tf.tensor2d([[1, 0], [0.4, 0.6], [0.5, 0.5]]) }));
+    const batches = () =>
+      [0, 1, 2].map((k) => ({
+        x: tf.randomUniform([3, 6, 6, 1], 0, 1, 'float32', 20 + k),
+        y: tf.tensor2d([
+          [1, 0],
+          [0.4, 0.6],
+          [0.5, 0.5],
+        ]),
+      }));
     const h = await fit(model, { train: batches(), test: batches(), epochs: 1, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none' });
     expect(Number.isFinite(h[0].loss) && Number.isFinite(h[0].val_loss)).toBe(true);
     tf.dispose(x);

@@ -109,7 +109,12 @@ export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Ten
  * `grads` are not disposed.
  * @returns the global gradient norm before norm clipping when `clipNorm` is set, else `undefined`.
  */
-export function applyGradients(optimizer: Optimizer, grads: Record<string, tf.Tensor>, vars: Record<string, tf.Variable>, opts: StepOptions = {}): number | undefined {
+export function applyGradients(
+  optimizer: Optimizer,
+  grads: Record<string, tf.Tensor>,
+  vars: Record<string, tf.Variable>,
+  opts: StepOptions = {},
+): number | undefined {
   const owned: tf.Tensor[] = [];
   let g = grads;
   let norm: number | undefined;

@@ -11,8 +11,12 @@ import { EMA_UPDATE_KERNEL, Lookahead, ModelEma, airbenchLookaheadAlpha, lerp } 
 // `unfused` = torch.lerp's formula rounded after every float32 operation (the contract); `torch` = what this
 // machine's torch returned (its compiler fuses the formula into FMAs: one rounding instead of two).
 interface Trajectory {
-  shapes: Record<string, number[]>; steps: number; k: number; emaDecay: number;
-  init: Record<string, number[]>; deltas: Record<string, number[]>[];
+  shapes: Record<string, number[]>;
+  steps: number;
+  k: number;
+  emaDecay: number;
+  init: Record<string, number[]>;
+  deltas: Record<string, number[]>[];
   ema: { unfused: Record<string, number[]>[]; torch: Record<string, number[]>[] };
   lookahead: { unfused: Record<string, number[]>[]; torch: Record<string, number[]>[] };
 }
@@ -36,7 +40,10 @@ function denseBn(): tfl.Sequential {
   const m = tfl.sequential();
   m.add(tfl.layers.dense({ units: 4, inputShape: [3], name: 'dense' }));
   m.add(tfl.layers.batchNormalization({ name: 'bn' }));
-  setModelWeights(m, Object.entries(tr.init).map(([name, values]) => ({ name, shape: tr.shapes[name], values: Float32Array.from(values) })));
+  setModelWeights(
+    m,
+    Object.entries(tr.init).map(([name, values]) => ({ name, shape: tr.shapes[name], values: Float32Array.from(values) })),
+  );
   return m;
 }
 
@@ -87,13 +94,16 @@ describe(`backend kernel ${EMA_UPDATE_KERNEL}`, () => {
     if (tf.getKernel(EMA_UPDATE_KERNEL, 'cpu')) tf.unregisterKernel(EMA_UPDATE_KERNEL, 'cpu');
   });
 
-  it('is called with {avg, param} and {weight: fround(w)} when registered, and its [avg\'] is used; fused: false bypasses it', () => {
+  it("is called with {avg, param} and {weight: fround(w)} when registered, and its [avg'] is used; fused: false bypasses it", () => {
     // A stand-in kernel computing the contract in plain JavaScript, one float32 rounding per operation.
     tf.registerKernel({
       kernelName: EMA_UPDATE_KERNEL,
       backendName: 'cpu',
       kernelFunc: ({ inputs, attrs, backend }) => {
-        const cpu = backend as unknown as { readSync(id: unknown): Float32Array; makeTensorInfo(shape: number[], dtype: string, v: Float32Array): tf.TensorInfo };
+        const cpu = backend as unknown as {
+          readSync(id: unknown): Float32Array;
+          makeTensorInfo(shape: number[], dtype: string, v: Float32Array): tf.TensorInfo;
+        };
         const { avg, param } = inputs as { avg: tf.TensorInfo; param: tf.TensorInfo };
         const w = (attrs as { weight: number }).weight;
         calls.push({ shape: avg.shape.slice(), weight: w });
@@ -183,7 +193,7 @@ describe('ModelEma', () => {
 });
 
 describe('Lookahead', () => {
-  it('airbenchLookaheadAlpha equals 1 − airbench94\'s float32 decay table exactly', () => {
+  it("airbenchLookaheadAlpha equals 1 − airbench94's float32 decay table exactly", () => {
     for (const [total, table] of Object.entries(fx.decayTables)) {
       table.forEach((decay, t) => expect(airbenchLookaheadAlpha(t, Number(total)), `T=${total} t=${t}`).toBe(1 - decay));
     }
@@ -192,7 +202,7 @@ describe('Lookahead', () => {
     expect(() => airbenchLookaheadAlpha(11, 10)).toThrow('airbenchLookaheadAlpha: step must be an integer in [0, 10]. Received: step=11');
   });
 
-  it('k = 5 with airbench\'s α schedule and the final θ ← φ equals the airbench-style fixture bit for bit', () => {
+  it("k = 5 with airbench's α schedule and the final θ ← φ equals the airbench-style fixture bit for bit", () => {
     const m = denseBn();
     const T = tr.steps;
     const la = new Lookahead(m, { k: tr.k, alpha: (t) => airbenchLookaheadAlpha(t, T) });
@@ -234,7 +244,9 @@ describe('Lookahead', () => {
     expect(() => la.update(m, 0)).toThrow('Lookahead.update: step must be an integer >= 1. Received: step=0');
     const bad = new Lookahead(m, { k: 1, alpha: () => -0.5 });
     expect(() => bad.update(m, 3)).toThrow('Lookahead: alpha schedule: alpha must be a number in [0, 1]. Received: alpha=-0.5 at step 3');
-    expect(() => copy.setState({ weights: [{ name: 'd/kernel', shape: [2], values: Float32Array.of(1, 2) }] })).toThrow(/weight 'd\/kernel' has shape \[2\] \(2 values\), expected \[1,1\]/);
+    expect(() => copy.setState({ weights: [{ name: 'd/kernel', shape: [2], values: Float32Array.of(1, 2) }] })).toThrow(
+      /weight 'd\/kernel' has shape \[2\] \(2 values\), expected \[1,1\]/,
+    );
     [la, copy, bad].forEach((x) => x.dispose());
     m.dispose();
   });

@@ -87,7 +87,10 @@ function floatWeights(fn: string, model: tfl.LayersModel): Map<string, tfl.Layer
 class AveragedWeights {
   private readonly vars = new Map<string, tf.Variable>();
 
-  constructor(private readonly owner: string, model: tfl.LayersModel) {
+  constructor(
+    private readonly owner: string,
+    model: tfl.LayersModel,
+  ) {
     for (const [name, w] of floatWeights(`${owner}`, model)) this.vars.set(name, tf.variable(w.read(), false));
   }
 
@@ -101,13 +104,15 @@ class AveragedWeights {
 
   /** The model's weights paired with ours; throws naming the first mismatch. */
   private pairs(fn: string, model: tfl.LayersModel): Array<[tf.Variable, tfl.LayerVariable]> {
-    if (this.vars.size === 0 && (model as { weights?: unknown })?.weights === undefined) throw new TrainError(`${this.owner}.${fn}: model must be a LayersModel`);
+    if (this.vars.size === 0 && (model as { weights?: unknown })?.weights === undefined)
+      throw new TrainError(`${this.owner}.${fn}: model must be a LayersModel`);
     const ws = floatWeights(`${this.owner}.${fn}`, model);
     const out: Array<[tf.Variable, tfl.LayerVariable]> = [];
     for (const [name, avg] of this.vars) {
       const w = ws.get(name);
       if (!w) throw new TrainError(`${this.owner}.${fn}: model '${model.name}' has no weight '${name}' (the average was built from another model?)`);
-      if (!tf.util.arraysEqual(w.shape as number[], avg.shape)) throw new TrainError(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}], the average [${avg.shape}]`);
+      if (!tf.util.arraysEqual(w.shape as number[], avg.shape))
+        throw new TrainError(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}], the average [${avg.shape}]`);
       out.push([avg, w]);
     }
     if (ws.size !== this.vars.size) {
@@ -279,7 +284,8 @@ export class ModelEma {
 
   /** Restores {@link ModelEma.getState}. @throws Error naming a missing or misshapen weight (nothing is changed then). */
   setState(state: ModelEmaState): void {
-    if (!Number.isInteger(state?.updates) || state.updates < 0) throw new TrainError(`ModelEma.setState: updates must be an integer >= 0. Received: updates=${state?.updates}`);
+    if (!Number.isInteger(state?.updates) || state.updates < 0)
+      throw new TrainError(`ModelEma.setState: updates must be an integer >= 0. Received: updates=${state?.updates}`);
     this.avg.setState('setState', state);
     this.updates_ = state.updates;
   }
@@ -336,7 +342,8 @@ export class Lookahead {
     if (!(Number.isInteger(this.k) && this.k >= 1)) throw new TrainError(`Lookahead: k must be an integer >= 1. Received: k=${opts.k}`);
     const a = opts.alpha ?? 0.5;
     if (typeof a === 'number') checkAlpha('Lookahead', a);
-    else if (typeof a !== 'function') throw new TrainError(`Lookahead: alpha must be a number in [0, 1] or a function of the step. Received: alpha=${String(a)}`);
+    else if (typeof a !== 'function')
+      throw new TrainError(`Lookahead: alpha must be a number in [0, 1] or a function of the step. Received: alpha=${String(a)}`);
     this.alpha = a;
     this.fused = opts.fused ?? true;
     this.slow = new AveragedWeights('Lookahead', model);
@@ -417,7 +424,8 @@ function checkAlpha(fn: string, alpha: number, step?: number): number {
  * @throws Error unless `0 <= step <= totalSteps` are integers and `totalSteps >= 1`.
  */
 export function airbenchLookaheadAlpha(step: number, totalSteps: number): number {
-  if (!(Number.isInteger(totalSteps) && totalSteps >= 1)) throw new TrainError(`airbenchLookaheadAlpha: totalSteps must be an integer >= 1. Received: totalSteps=${totalSteps}`);
+  if (!(Number.isInteger(totalSteps) && totalSteps >= 1))
+    throw new TrainError(`airbenchLookaheadAlpha: totalSteps must be an integer >= 1. Received: totalSteps=${totalSteps}`);
   if (!(Number.isInteger(step) && step >= 0 && step <= totalSteps)) {
     throw new TrainError(`airbenchLookaheadAlpha: step must be an integer in [0, ${totalSteps}]. Received: step=${step}`);
   }

@@ -11,7 +11,9 @@ export const VEHICLES = [0, 1, 8, 9];
 /** Picks `backend` ('auto' → onednn when its addon loads, else cpu). */
 export async function useBackend(choice: string): Promise<string> {
   try {
-    const m = (await import('@cnn/backend-onednn')) as { selectBackend: (c: string, o: { fallback: boolean; log: (s: string) => void }) => Promise<{ backend: string; reason: string }> };
+    const m = (await import('@cnn/backend-onednn')) as {
+      selectBackend: (c: string, o: { fallback: boolean; log: (s: string) => void }) => Promise<{ backend: string; reason: string }>;
+    };
     const r = await m.selectBackend(choice, { fallback: true, log: () => undefined });
     return `${r.backend} (${r.reason})`;
   } catch {

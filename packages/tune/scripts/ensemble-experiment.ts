@@ -20,9 +20,13 @@ import { cifar, loader, markdownTable, useBackend } from './common';
 
 const { values: f } = parseArgs({
   options: {
-    smoke: { type: 'boolean', default: false }, backend: { type: 'string', default: 'auto' }, epochs: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'auto' },
+    epochs: { type: 'string' },
     dataset: { type: 'string', default: 'mnist' },
-    'batch-size': { type: 'string', default: '128' }, out: { type: 'string' }, seed: { type: 'string', default: '1' },
+    'batch-size': { type: 'string', default: '128' },
+    out: { type: 'string' },
+    seed: { type: 'string', default: '1' },
   },
 });
 const smoke = f.smoke!;
@@ -48,13 +52,16 @@ const adam = () => new Adam({ lr: 1e-3 });
 if (dataset === 'mnist') {
   const m = await loadMnist();
   data = smoke ? { train: head(m.train, 512), test: head(m.test, 256) } : m;
-  makeLoader = (ds, batchSize, shuffle, s) =>
-    new DataLoader(ds, { batchSize, shuffle, seed: s, mean: MNIST_MEAN, std: MNIST_STD }) as unknown as BatchSource;
+  makeLoader = (ds, batchSize, shuffle, s) => new DataLoader(ds, { batchSize, shuffle, seed: s, mean: MNIST_MEAN, std: MNIST_STD }) as unknown as BatchSource;
   members = [
     { name: 'MNISTNet', seed, build: (s) => mnistNet({ seed: s }), optimizer: adam },
     { name: 'ImprovedMNISTNet (BatchNorm)', seed: seed + 1, build: (s) => improvedMnistNet({ seed: s }), optimizer: adam },
-    { name: `resnet18-cifar-stem (width ${smoke ? 4 : 16})`, seed: seed + 2,
-      build: (s) => resnet18({ stem: 'cifar', seed: s, baseWidth: smoke ? 4 : 16, inputShape: [28, 28, 1] }), optimizer: adam },
+    {
+      name: `resnet18-cifar-stem (width ${smoke ? 4 : 16})`,
+      seed: seed + 2,
+      build: (s) => resnet18({ stem: 'cifar', seed: s, baseWidth: smoke ? 4 : 16, inputShape: [28, 28, 1] }),
+      optimizer: adam,
+    },
   ];
 } else {
   data = await cifar(smoke ? 20 : undefined);
@@ -62,7 +69,12 @@ if (dataset === 'mnist') {
   members = [
     { name: 'cifar10net (VGG-style)', seed, build: (s) => cifar10Net({ seed: s }), optimizer: adam },
     { name: 'resnet18-cifar', seed: seed + 1, build: (s) => resnet18({ stem: 'cifar', seed: s, baseWidth: smoke ? 8 : 64 }), optimizer: adam },
-    { name: 'densenet-bc', seed: seed + 2, build: (s) => densenetCifar({ seed: s, ...(smoke ? { growthRate: 6, blockConfig: [2, 2, 2] } : { growthRate: 12, blockConfig: [16, 16, 16] }) }), optimizer: adam },
+    {
+      name: 'densenet-bc',
+      seed: seed + 2,
+      build: (s) => densenetCifar({ seed: s, ...(smoke ? { growthRate: 6, blockConfig: [2, 2, 2] } : { growthRate: 12, blockConfig: [16, 16, 16] }) }),
+      optimizer: adam,
+    },
   ];
 }
 const testLoader = () => makeLoader(data.test, 256, false, 0);
@@ -70,21 +82,38 @@ const t0 = performance.now();
 const r = await trainEnsemble({
   members,
   data: (s) => ({ train: makeLoader(data.train, bs, true, s), test: testLoader() }),
-  epochs, log, progress: 'none',
+  epochs,
+  log,
+  progress: 'none',
 });
 const soft = await r.ensemble.evaluate(testLoader());
 const hard = await new ModelEnsemble(r.ensemble.members, { voting: 'hard', names: r.ensemble.names }).evaluate(testLoader());
 const bestMember = Math.max(...soft.members.map((m) => m.accuracy));
 const pct = (a: number): string => `${(100 * a).toFixed(2)} %`;
-const table = markdownTable(['model', `${dataset === 'mnist' ? 'MNIST' : 'CIFAR-10'} test accuracy (${soft.samples} images, ${epochs} epochs each)`], [
-  ...soft.members.map((m) => [m.name, pct(m.accuracy)]),
-  ['ensemble, soft voting (mean softmax)', pct(soft.accuracy)],
-  ['ensemble, hard voting', pct(hard.accuracy)],
-]);
+const table = markdownTable(
+  ['model', `${dataset === 'mnist' ? 'MNIST' : 'CIFAR-10'} test accuracy (${soft.samples} images, ${epochs} epochs each)`],
+  [
+    ...soft.members.map((m) => [m.name, pct(m.accuracy)]),
+    ['ensemble, soft voting (mean softmax)', pct(soft.accuracy)],
+    ['ensemble, hard voting', pct(hard.accuracy)],
+  ],
+);
 log(`\n${table}\n\nsoft-voting ensemble vs best member: ${soft.accuracy >= bestMember ? '+' : ''}${(100 * (soft.accuracy - bestMember)).toFixed(2)} points`);
 if (f.out) {
   mkdirSync(path.dirname(path.resolve(f.out)), { recursive: true });
-  await writeJsonAtomic(path.resolve(f.out), { smoke, backend, dataset, epochs, seed, members: soft.members, soft: soft.accuracy, hard: hard.accuracy, bestMember, seconds: (performance.now() - t0) / 1000, table });
+  await writeJsonAtomic(path.resolve(f.out), {
+    smoke,
+    backend,
+    dataset,
+    epochs,
+    seed,
+    members: soft.members,
+    soft: soft.accuracy,
+    hard: hard.accuracy,
+    bestMember,
+    seconds: (performance.now() - t0) / 1000,
+    table,
+  });
   log(`wrote ${f.out}`);
 }
 r.ensemble.dispose();

@@ -26,7 +26,8 @@ serveTrial(async (config, ctx) => {
   const weightDecay = Number(config.weightDecay ?? 0);
   const optimizer = config.optimizer === 'sgd' ? new SGD({ lr, momentum: 0.9, weightDecay }) : new Adam({ lr, weightDecay });
   const bs = Number(config.batchSize ?? 64);
-  const mk = (ds: typeof tr, shuffle: boolean): BatchSource => new DataLoader(ds, { batchSize: bs, shuffle, seed: ctx.seed, mean: MNIST_MEAN, std: MNIST_STD }) as unknown as BatchSource;
+  const mk = (ds: typeof tr, shuffle: boolean): BatchSource =>
+    new DataLoader(ds, { batchSize: bs, shuffle, seed: ctx.seed, mean: MNIST_MEAN, std: MNIST_STD }) as unknown as BatchSource;
   await fit(m, { train: mk(tr, true), test: mk(te, false), epochs: ctx.budget, optimizer, log: ctx.log, progress: 'none' });
   const r = await evaluate(m, mk(te, false));
   m.dispose();

@@ -17,9 +17,15 @@ import { ANIMALS, VEHICLES, cifar, loader, markdownTable, selectClasses, useBack
 
 const { values: f } = parseArgs({
   options: {
-    smoke: { type: 'boolean', default: false }, backend: { type: 'string', default: 'auto' }, seed: { type: 'string', default: '1' },
-    'pretrain-epochs': { type: 'string' }, 'finetune-epochs': { type: 'string' }, 'per-class': { type: 'string', default: '100' },
-    width: { type: 'string' }, 'batch-size': { type: 'string', default: '64' }, out: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+    backend: { type: 'string', default: 'auto' },
+    seed: { type: 'string', default: '1' },
+    'pretrain-epochs': { type: 'string' },
+    'finetune-epochs': { type: 'string' },
+    'per-class': { type: 'string', default: '100' },
+    width: { type: 'string' },
+    'batch-size': { type: 'string', default: '64' },
+    out: { type: 'string' },
   },
 });
 const smoke = f.smoke!;
@@ -42,7 +48,14 @@ log(`pretrain: ${animalsTrain.length} animal images; fine-tune: ${vehTrain.lengt
 
 const t0 = performance.now();
 const backbone = resnet18({ stem: 'cifar', baseWidth: width, numClasses: ANIMALS.length, seed });
-await fit(backbone, { train: loader(animalsTrain, bs, true, seed), test: loader(animalsTest, 256, false, 0), epochs: pretrainEpochs, optimizer: new Adam({ lr: 1e-3 }), log, progress: 'none' });
+await fit(backbone, {
+  train: loader(animalsTrain, bs, true, seed),
+  test: loader(animalsTest, 256, false, 0),
+  epochs: pretrainEpochs,
+  optimizer: new Adam({ lr: 1e-3 }),
+  log,
+  progress: 'none',
+});
 const pretrainAcc = (await evaluate(backbone, loader(animalsTest, 256, false, 0))).accuracy;
 
 // staged fine-tuning with the same total epochs as the from-scratch run
@@ -55,26 +68,55 @@ const phases: FineTunePhase[] = [
   { name: 'all', epochs: e3, lr: 1e-5, trainable: 'all' },
 ];
 const transfer = replaceHead(backbone, VEHICLES.length, { seed: seed + 1 });
-const staged = await stagedFineTune(transfer, { train: loader(vehTrain, Math.min(bs, 32), true, seed), test: loader(vehTest, 256, false, 0), phases, log, progress: 'none' });
+const staged = await stagedFineTune(transfer, {
+  train: loader(vehTrain, Math.min(bs, 32), true, seed),
+  test: loader(vehTest, 256, false, 0),
+  phases,
+  log,
+  progress: 'none',
+});
 const transferAcc = (await evaluate(transfer, loader(vehTest, 256, false, 0))).accuracy;
 
 const scratch = resnet18({ stem: 'cifar', baseWidth: width, numClasses: VEHICLES.length, seed: seed + 2 });
 const epochsTotal = e1 + e2 + e3;
-await fit(scratch, { train: loader(vehTrain, Math.min(bs, 32), true, seed), test: loader(vehTest, 256, false, 0), epochs: epochsTotal, optimizer: new Adam({ lr: 1e-3 }), log, progress: 'none' });
+await fit(scratch, {
+  train: loader(vehTrain, Math.min(bs, 32), true, seed),
+  test: loader(vehTest, 256, false, 0),
+  epochs: epochsTotal,
+  optimizer: new Adam({ lr: 1e-3 }),
+  log,
+  progress: 'none',
+});
 const scratchAcc = (await evaluate(scratch, loader(vehTest, 256, false, 0))).accuracy;
 
 const pct = (a: number): string => `${(100 * a).toFixed(2)} %`;
 const table = markdownTable(
   [`model (ResNet-18, CIFAR stem, width ${width})`, 'labelled vehicle images', 'epochs', 'vehicle test accuracy'],
   [
-    [`transfer from animals (pretrain ${pretrainEpochs} ep, animal test acc ${pct(pretrainAcc)}), staged ${e1}+${e2}+${e3}`, vehTrain.length, epochsTotal, pct(transferAcc)],
+    [
+      `transfer from animals (pretrain ${pretrainEpochs} ep, animal test acc ${pct(pretrainAcc)}), staged ${e1}+${e2}+${e3}`,
+      vehTrain.length,
+      epochsTotal,
+      pct(transferAcc),
+    ],
     ['from scratch', vehTrain.length, epochsTotal, pct(scratchAcc)],
   ],
 );
 log(`\n${table}\n`);
 const result = {
-  smoke, backend, seed, width, perClass: vehTrain.length / VEHICLES.length, pretrainEpochs, phases, pretrainAcc, transferAcc, scratchAcc,
-  phaseTrainable: staged.phases.map((p) => ({ name: p.name, trainableParams: p.trainableParams })), seconds: (performance.now() - t0) / 1000, table,
+  smoke,
+  backend,
+  seed,
+  width,
+  perClass: vehTrain.length / VEHICLES.length,
+  pretrainEpochs,
+  phases,
+  pretrainAcc,
+  transferAcc,
+  scratchAcc,
+  phaseTrainable: staged.phases.map((p) => ({ name: p.name, trainableParams: p.trainableParams })),
+  seconds: (performance.now() - t0) / 1000,
+  table,
 };
 if (f.out) {
   mkdirSync(path.dirname(path.resolve(f.out)), { recursive: true });

@@ -5,8 +5,23 @@
  *
  * @packageDocumentation
  */
-export { ParamGroupOptimizer, stageParamGroups, type ParamGroup, type ParamMatcher, type ParamGroupOptimizerOptions, type StageParamGroupsOptions } from './param-groups';
-export { stagedFineTune, CHAPTER_PHASES, type FineTunePhase, type PhaseTrainable, type StagedFineTuneOptions, type StagedFineTuneResult, type PhaseResult } from './staged';
+export {
+  ParamGroupOptimizer,
+  stageParamGroups,
+  type ParamGroup,
+  type ParamMatcher,
+  type ParamGroupOptimizerOptions,
+  type StageParamGroupsOptions,
+} from './param-groups';
+export {
+  stagedFineTune,
+  CHAPTER_PHASES,
+  type FineTunePhase,
+  type PhaseTrainable,
+  type StagedFineTuneOptions,
+  type StagedFineTuneResult,
+  type PhaseResult,
+} from './staged';
 export { trainEnsemble, type EnsembleMemberSpec, type TrainEnsembleOptions, type TrainEnsembleResult } from './ensemble-train';
 export { loadLayersModelFrom } from './load';
 export * from './search/index';

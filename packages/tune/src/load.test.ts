@@ -56,7 +56,9 @@ describe('loadLayersModelFrom', () => {
   });
 
   it('refuses weight paths that leave the model folder (URL and local folder via @cnn/train loadModel)', async () => {
-    await expect(loadLayersModelFrom(`${base}/models/bad/model.json`)).rejects.toThrow(`loadLayersModelFrom: ${base}/models/bad/model.json: weight path '../secret.bin' is outside the model folder`);
+    await expect(loadLayersModelFrom(`${base}/models/bad/model.json`)).rejects.toThrow(
+      `loadLayersModelFrom: ${base}/models/bad/model.json: weight path '../secret.bin' is outside the model folder`,
+    );
     const bad = path.join(tmp, 'bad');
     rmSync(bad, { recursive: true, force: true });
     const { mkdirSync } = await import('node:fs');

@@ -25,14 +25,21 @@ export async function loadLayersModelFrom(source: string): Promise<tfl.LayersMod
   } catch (err) {
     throw new Error(`loadLayersModelFrom: ${source} is not valid JSON: ${(err as Error).message}`, { cause: err });
   }
-  if (!json?.modelTopology || !Array.isArray(json.weightsManifest)) throw new Error(`loadLayersModelFrom: ${source} must have modelTopology and a weightsManifest array`);
+  if (!json?.modelTopology || !Array.isArray(json.weightsManifest))
+    throw new Error(`loadLayersModelFrom: ${source} must have modelTopology and a weightsManifest array`);
   const baseUrl = new URL('.', source);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of json.weightsManifest) {
     for (const p of group.paths ?? []) {
       const url = new URL(p, baseUrl);
-      if (/^[a-z][a-z0-9+.-]*:/i.test(p) || p.startsWith('/') || url.origin !== baseUrl.origin || !url.pathname.startsWith(baseUrl.pathname) || p.split(/[\\/]/).includes('..')) {
+      if (
+        /^[a-z][a-z0-9+.-]*:/i.test(p) ||
+        p.startsWith('/') ||
+        url.origin !== baseUrl.origin ||
+        !url.pathname.startsWith(baseUrl.pathname) ||
+        p.split(/[\\/]/).includes('..')
+      ) {
         throw new Error(`loadLayersModelFrom: ${source}: weight path '${p}' is outside the model folder`);
       }
       const bytes = await readSource(url.href);
@@ -40,8 +47,15 @@ export async function loadLayersModelFrom(source: string): Promise<tfl.LayersMod
     }
     specs.push(...group.weights);
   }
-  return tfl.loadLayersModel(tf.io.fromMemory({
-    modelTopology: json.modelTopology, weightSpecs: specs, weightData: tf.io.CompositeArrayBuffer.join(buffers), format: json.format,
-    generatedBy: json.generatedBy, convertedBy: json.convertedBy, userDefinedMetadata: json.userDefinedMetadata,
-  }));
+  return tfl.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: specs,
+      weightData: tf.io.CompositeArrayBuffer.join(buffers),
+      format: json.format,
+      generatedBy: json.generatedBy,
+      convertedBy: json.convertedBy,
+      userDefinedMetadata: json.userDefinedMetadata,
+    }),
+  );
 }

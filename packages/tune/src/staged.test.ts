@@ -16,7 +16,9 @@ describe('stagedFineTune', () => {
   it('phase 1 trains the head only, phase 2 the last stage too, phase 3 everything', async () => {
     const m = replaceHead(backbone(), 2, { seed: 2 });
     const total = summary(m).trainableParams;
-    const layer4 = summary(m).rows.filter((r) => r.name.startsWith('layer4.')).reduce((a, r) => a + r.trainable, 0);
+    const layer4 = summary(m)
+      .rows.filter((r) => r.name.startsWith('layer4.'))
+      .reduce((a, r) => a + r.trainable, 0);
     const conv = () => Array.from(m.getLayer('layer1.0.conv1').getWeights()[0].dataSync());
     const l4 = () => Array.from(m.getLayer('layer4.1.conv2').getWeights()[0].dataSync());
     const bnMean = () => Array.from(m.getLayer('layer1.0.bn1').getWeights()[2].dataSync());
@@ -25,7 +27,10 @@ describe('stagedFineTune', () => {
     const bn0 = bnMean();
     const snapshots: number[][][] = [];
     const r = await stagedFineTune(m, {
-      train: toyImages(16, 8, 1), test: toyImages(8, 8, 2), log: quiet, progress: 'none',
+      train: toyImages(16, 8, 1),
+      test: toyImages(8, 8, 2),
+      log: quiet,
+      progress: 'none',
       phases: [
         { name: 'head', epochs: 2, lr: 1e-2, trainable: 'head' },
         { name: 'last-stage', epochs: 1, lr: 1e-3, trainable: { lastStages: 1 } },
@@ -37,7 +42,9 @@ describe('stagedFineTune', () => {
       },
     });
     expect(r.phases.map((p) => [p.name, p.trainableParams, p.history.length])).toEqual([
-      ['head', 2 * 16 + 2, 2], ['last-stage', 2 * 16 + 2 + layer4, 1], ['all', total, 1],
+      ['head', 2 * 16 + 2, 2],
+      ['last-stage', 2 * 16 + 2 + layer4, 1],
+      ['all', total, 1],
     ]);
     expect(r.history.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
     // after phase 1 (snapshot at the start of phase 2): backbone and frozen BN statistics untouched
@@ -50,8 +57,9 @@ describe('stagedFineTune', () => {
     // after phase 3: everything trains
     expect(conv()).not.toEqual(c0);
     expect(summary(m).trainableParams).toBe(total); // unfrozen at the end
-    await expect(stagedFineTune(m, { train: toyImages(8, 8, 1), test: toyImages(8, 8, 2), phases: [{ name: 'x', epochs: 0, lr: 1, trainable: 'all' }], log: quiet }))
-      .rejects.toThrow("stagedFineTune: phase 'x': epochs must be an integer >= 1. Received: epochs=0");
+    await expect(
+      stagedFineTune(m, { train: toyImages(8, 8, 1), test: toyImages(8, 8, 2), phases: [{ name: 'x', epochs: 0, lr: 1, trainable: 'all' }], log: quiet }),
+    ).rejects.toThrow("stagedFineTune: phase 'x': epochs must be an integer >= 1. Received: epochs=0");
     m.dispose();
   });
 });
@@ -61,13 +69,23 @@ describe('trainEnsemble', () => {
     const r = await trainEnsemble({
       members: [
         { name: 'resnet-a', seed: 1, build: (seed) => resnet18({ stem: 'cifar', baseWidth: 2, numClasses: 2, inputShape: [8, 8, 3], seed }) },
-        { name: 'resnet-b', seed: 2, build: (seed) => resnet18({ stem: 'cifar', baseWidth: 2, numClasses: 2, inputShape: [8, 8, 3], seed }), optimizer: () => new Adam({ lr: 3e-3 }) },
+        {
+          name: 'resnet-b',
+          seed: 2,
+          build: (seed) => resnet18({ stem: 'cifar', baseWidth: 2, numClasses: 2, inputShape: [8, 8, 3], seed }),
+          optimizer: () => new Adam({ lr: 3e-3 }),
+        },
       ],
       data: (seed) => ({ train: toyImages(16, 8, seed), test: toyImages(8, 8, 99) }),
-      epochs: 2, log: quiet, progress: 'none',
+      epochs: 2,
+      log: quiet,
+      progress: 'none',
     });
     expect(r.ensemble).toBeInstanceOf(ModelEnsemble);
-    expect(r.members.map((m) => [m.name, m.seed, m.history.length])).toEqual([['resnet-a', 1, 2], ['resnet-b', 2, 2]]);
+    expect(r.members.map((m) => [m.name, m.seed, m.history.length])).toEqual([
+      ['resnet-a', 1, 2],
+      ['resnet-b', 2, 2],
+    ]);
     // different seeds → different weights
     const w = r.ensemble.members.map((m) => m.getLayer('fc').getWeights()[0].dataSync()[0]);
     expect(w[0]).not.toBe(w[1]);

@@ -75,8 +75,11 @@ function applyTrainable(model: tfl.LayersModel, t: PhaseTrainable, phase: string
   freezeAllButHead(model);
   if (t === 'head') return;
   if ('lastStages' in t) {
-    if (!Number.isInteger(t.lastStages) || t.lastStages < 0) throw new Error(`stagedFineTune: phase '${phase}': lastStages must be an integer >= 0. Received: ${t.lastStages}`);
-    const below = modelStages(model).map((s) => s.name).filter((n) => n !== 'head');
+    if (!Number.isInteger(t.lastStages) || t.lastStages < 0)
+      throw new Error(`stagedFineTune: phase '${phase}': lastStages must be an integer >= 0. Received: ${t.lastStages}`);
+    const below = modelStages(model)
+      .map((s) => s.name)
+      .filter((n) => n !== 'head');
     unfreezeStages(model, below.slice(Math.max(0, below.length - t.lastStages)));
     return;
   }
@@ -103,7 +106,8 @@ export async function stagedFineTune(model: tfl.LayersModel, opts: StagedFineTun
   const history: History = [];
   try {
     for (const phase of phases) {
-      if (!Number.isInteger(phase.epochs) || phase.epochs < 1) throw new Error(`stagedFineTune: phase '${phase.name}': epochs must be an integer >= 1. Received: epochs=${phase.epochs}`);
+      if (!Number.isInteger(phase.epochs) || phase.epochs < 1)
+        throw new Error(`stagedFineTune: phase '${phase.name}': epochs must be an integer >= 1. Received: epochs=${phase.epochs}`);
       if (!(phase.lr > 0)) throw new Error(`stagedFineTune: phase '${phase.name}': lr must be > 0. Received: lr=${phase.lr}`);
       applyTrainable(model, phase.trainable, phase.name);
       const trainableParams = summary(model).trainableParams;
@@ -122,5 +126,3 @@ export async function stagedFineTune(model: tfl.LayersModel, opts: StagedFineTun
   }
   return { phases: results, history };
 }
-
-

@@ -18,7 +18,7 @@ export function toyImages(n: number, batchSize: number, seed: number, size = 8):
     ys[i] = i % 2;
     for (let r = 0; r < size; r++) {
       for (let c = 0; c < size; c++) {
-        const bright = (c < size / 2) === (ys[i] === 0);
+        const bright = c < size / 2 === (ys[i] === 0);
         for (let ch = 0; ch < 3; ch++) xs[i * px + (r * size + c) * 3 + ch] = (bright ? 1 : -1) * 0.6 + 0.8 * (rand() - 0.5);
       }
     }

@@ -134,12 +134,7 @@ export function inverseAffineMatrix(
  * @param interpolation - `'nearest'` (torchvision's default) or `'bilinear'`.
  * @param fill - Value for positions mapped outside the image.
  */
-export function affineWarp(
-  x: tf.Tensor4D,
-  matrices: ArrayLike<number>,
-  interpolation: 'nearest' | 'bilinear' = 'nearest',
-  fill = 0,
-): tf.Tensor4D {
+export function affineWarp(x: tf.Tensor4D, matrices: ArrayLike<number>, interpolation: 'nearest' | 'bilinear' = 'nearest', fill = 0): tf.Tensor4D {
   const [b, h, w] = x.shape;
   const cx = (w - 1) / 2;
   const cy = (h - 1) / 2;
@@ -156,9 +151,9 @@ export function affineWarp(
   // One call per sample: with a [batch, 8] transform, tfjs-backend-cpu 4.22's Transform kernel returned the
   // fill value for every sample after the first (observed here; see the 90° rotation test).
   return tf.tidy(() => {
-    const parts = tf.split(x, b, 0).map((xi, s) =>
-      tf.image.transform(xi as tf.Tensor4D, tf.tensor2d(t.subarray(s * 8, s * 8 + 8), [1, 8]), interpolation, 'constant', fill),
-    );
+    const parts = tf
+      .split(x, b, 0)
+      .map((xi, s) => tf.image.transform(xi as tf.Tensor4D, tf.tensor2d(t.subarray(s * 8, s * 8 + 8), [1, 8]), interpolation, 'constant', fill));
     return (b === 1 ? parts[0] : tf.concat(parts, 0)) as tf.Tensor4D;
   });
 }

@@ -54,7 +54,7 @@ export async function augmentationPreview(images: tf.Tensor4D, pipeline: Compose
         for (let x = 0; x < ww; x++)
           for (let c = 0; c < 3; c++) {
             const v = data[((i * hh + y) * ww + x) * 3 + c];
-            grid[(((i * (cellH + gap) + y) * gw + col * (cellW + gap) + x) * 3) + c] = Math.round(v * 255);
+            grid[((i * (cellH + gap) + y) * gw + col * (cellW + gap) + x) * 3 + c] = Math.round(v * 255);
           }
   });
   return sharp(grid, { raw: { width: gw, height: gh, channels: 3 } })

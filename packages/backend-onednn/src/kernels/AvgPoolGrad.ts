@@ -9,14 +9,11 @@ import type { OnednnBackend } from '../backend.js';
 import { type Defined, floatValues, output, poolParams, runCpuKernel } from './util.js';
 
 /** `dx[batch, inH, inW, C]` from dy `[batch, outH, outW, C]`. */
-export function avgPoolGrad(
-  args: { inputs: AvgPoolGradInputs; backend: OnednnBackend; attrs: AvgPoolGradAttrs },
-): TensorInfo {
+export function avgPoolGrad(args: { inputs: AvgPoolGradInputs; backend: OnednnBackend; attrs: AvgPoolGradAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, input } = inputs as Defined<AvgPoolGradInputs>;
   const { filterSize, strides, pad } = attrs;
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize,
-    strides, 1, pad);
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad);
   const params = poolParams(info);
   const dyv = floatValues(backend, dy);
   if (!params || !dyv || input.dtype !== 'float32') {

@@ -6,8 +6,7 @@ import type { OnednnBackend } from '../backend.js';
 import { floatValues, output, runCpuKernel } from './util.js';
 
 /** Elementwise clip of x (any shape) to `[clipValueMin, clipValueMax]`. */
-export function clipByValue(args: { inputs: ClipByValueInputs; backend: OnednnBackend; attrs: ClipByValueAttrs }):
-  TensorInfo {
+export function clipByValue(args: { inputs: ClipByValueInputs; backend: OnednnBackend; attrs: ClipByValueAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const x = inputs.x!;
   const xv = floatValues(backend, x);

@@ -38,8 +38,7 @@ export interface CnnAdamUpdateAttrs {
  * The `Float32Array` of a float32 tensor input of `size` elements.
  * @throws Error naming the kernel and input when it is missing, not float32, or of another size.
  */
-export function optimizerInput(backend: OnednnBackend, kernel: string, name: string, t: TensorInfo | undefined,
-  size: number): Float32Array {
+export function optimizerInput(backend: OnednnBackend, kernel: string, name: string, t: TensorInfo | undefined, size: number): Float32Array {
   if (t == null) throw new Error(`${kernel}: input '${name}' is required`);
   const values = t.dtype === 'float32' ? backend.data.get(t.dataId).values : null;
   if (!(values instanceof Float32Array)) throw new Error(`${kernel}: input '${name}' must be float32, got ${t.dtype}`);
@@ -59,8 +58,7 @@ export function numberAttr(kernel: string, attrs: NamedAttrMap, name: string): n
 }
 
 /** The fused Adam step; see the module documentation. */
-export function cnnAdamUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }):
-  TensorInfo[] {
+export function cnnAdamUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }): TensorInfo[] {
   const { inputs, backend, attrs } = args;
   const k = CNN_ADAM_UPDATE;
   const param = inputs['param'];

@@ -21,9 +21,7 @@ import { BATCH_NORM_GRAD_KERNEL } from '@cnn/core';
 export const CNN_BATCH_NORM_GRAD = BATCH_NORM_GRAD_KERNEL;
 
 /** The closed-form batch-norm gradient; see the module documentation. */
-export function cnnBatchNormGrad(
-  args: { inputs: NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap },
-): TensorInfo[] {
+export function cnnBatchNormGrad(args: { inputs: NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }): TensorInfo[] {
   const { inputs, backend, attrs } = args;
   const k = CNN_BATCH_NORM_GRAD;
   const x = inputs['x'];

@@ -33,9 +33,7 @@ export function batchNormGeometry(kernel: string, x: TensorInfo | undefined, nam
 }
 
 /** The fused training-mode batch norm; see the module documentation. */
-export function cnnBatchNormTrain(
-  args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap },
-): TensorInfo[] {
+export function cnnBatchNormTrain(args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }): TensorInfo[] {
   const { inputs, backend, attrs } = args;
   const k = CNN_BATCH_NORM_TRAIN;
   const x = inputs['x'];

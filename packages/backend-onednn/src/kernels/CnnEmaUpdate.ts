@@ -21,8 +21,7 @@ import { EMA_UPDATE_KERNEL } from '@cnn/core';
 export const CNN_EMA_UPDATE = EMA_UPDATE_KERNEL;
 
 /** The averaging update; see the module documentation. @throws Error on a missing/mis-sized input or a bad weight. */
-export function cnnEmaUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }):
-  TensorInfo[] {
+export function cnnEmaUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }): TensorInfo[] {
   const { inputs, backend, attrs } = args;
   const k = CNN_EMA_UPDATE;
   const avg = inputs['avg'];

@@ -23,8 +23,7 @@ import { SGD_UPDATE_KERNEL } from '@cnn/core';
 export const CNN_SGD_UPDATE = SGD_UPDATE_KERNEL;
 
 /** The fused SGD step; see the module documentation. */
-export function cnnSgdUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }):
-  TensorInfo[] {
+export function cnnSgdUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: OnednnBackend; attrs: NamedAttrMap }): TensorInfo[] {
   const { inputs, backend, attrs } = args;
   const k = CNN_SGD_UPDATE;
   const param = inputs['param'];

@@ -10,9 +10,16 @@ export function conv2D(args: { inputs: Conv2DInputs; backend: OnednnBackend; att
   const { inputs, backend, attrs } = args;
   const { x, filter } = inputs as Defined<Conv2DInputs>;
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat));
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
   const params = convParams(info);
   const xv = floatValues(backend, x);
   const wv = floatValues(backend, filter);

@@ -1,21 +1,25 @@
 /** Native `Conv2DBackpropFilter` (gradient of conv2d w.r.t. its HWIO filter) on oneDNN. */
 import * as tf from '@tensorflow/tfjs-core';
-import type {
-  Conv2DBackpropFilterAttrs, Conv2DBackpropFilterInputs, KernelConfig, KernelFunc, TensorInfo,
-} from '@tensorflow/tfjs-core';
+import type { Conv2DBackpropFilterAttrs, Conv2DBackpropFilterInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
 import { convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** `dw[fh, fw, inC, outC]` from x `[batch, inH, inW, inC]` and dy `[batch, outH, outW, outC]`. */
-export function conv2DBackpropFilter(
-  args: { inputs: Conv2DBackpropFilterInputs; backend: OnednnBackend; attrs: Conv2DBackpropFilterAttrs },
-): TensorInfo {
+export function conv2DBackpropFilter(args: { inputs: Conv2DBackpropFilterInputs; backend: OnednnBackend; attrs: Conv2DBackpropFilterAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs as Defined<Conv2DBackpropFilterInputs>;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape,
-    strides, 1, pad, dimRoundingMode, false, tf.backend_util.convertConv2DDataFormat(dataFormat));
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
   const params = convParams(info);
   const xv = floatValues(backend, x);
   const dyv = floatValues(backend, dy);

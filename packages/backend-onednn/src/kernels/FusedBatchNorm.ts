@@ -4,15 +4,13 @@
  * Other layouts (tfjs' cyclic broadcast of other lengths) use the JS kernel.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { FusedBatchNormAttrs, FusedBatchNormInputs, KernelConfig, KernelFunc, TensorInfo } from
-  '@tensorflow/tfjs-core';
+import type { FusedBatchNormAttrs, FusedBatchNormInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
 import { type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** Values of a per-channel operand expanded to `channels`, `null` when absent, `undefined` when unsupported. */
-function perChannel(backend: OnednnBackend, t: TensorInfo | undefined, channels: number):
-  Float32Array | null | undefined {
+function perChannel(backend: OnednnBackend, t: TensorInfo | undefined, channels: number): Float32Array | null | undefined {
   if (t == null) return null;
   const v = floatValues(backend, t);
   if (!v) return undefined;
@@ -22,9 +20,7 @@ function perChannel(backend: OnednnBackend, t: TensorInfo | undefined, channels:
 }
 
 /** Batch-normalised x (same shape). */
-export function fusedBatchNorm(
-  args: { inputs: FusedBatchNormInputs; backend: OnednnBackend; attrs: FusedBatchNormAttrs },
-): TensorInfo {
+export function fusedBatchNorm(args: { inputs: FusedBatchNormInputs; backend: OnednnBackend; attrs: FusedBatchNormAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, mean, variance } = inputs as Defined<Pick<FusedBatchNormInputs, 'x' | 'mean' | 'variance'>>;
   const fallback = () => runCpuKernel(tf.FusedBatchNorm, { ...inputs }, backend, { ...attrs }) as TensorInfo;

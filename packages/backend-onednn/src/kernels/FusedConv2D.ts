@@ -9,18 +9,23 @@ import type { OnednnBackend } from '../backend.js';
 import { channelBias, type Defined, convParams, floatValues, output, runCpuKernel } from './util.js';
 
 /** `y = activation(conv2d(x, filter) + bias)`, x `[batch, inH, inW, inC]`, filter `[fh, fw, inC, outC]`, bias `[outC]`. */
-export function fusedConv2D(
-  args: { inputs: FusedConv2DInputs; backend: OnednnBackend; attrs: FusedConv2DAttrs },
-): TensorInfo {
+export function fusedConv2D(args: { inputs: FusedConv2DInputs; backend: OnednnBackend; attrs: FusedConv2DAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, filter } = inputs as Defined<Pick<FusedConv2DInputs, 'x' | 'filter'>>;
   const { bias, preluActivationWeights } = inputs;
   const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = attrs;
   const fallback = () => runCpuKernel(tf.FusedConv2D, { ...inputs }, backend, { ...attrs }) as TensorInfo;
   if ((activation !== 'linear' && activation !== 'relu') || preluActivationWeights != null) return fallback();
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat));
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(dataFormat),
+  );
   const params = convParams(info);
   const xv = floatValues(backend, x);
   const wv = floatValues(backend, filter);

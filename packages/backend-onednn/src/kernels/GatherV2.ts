@@ -19,7 +19,11 @@ export function gatherV2(args: { inputs: GatherV2Inputs; backend: OnednnBackend;
   if (!xv || !(iv instanceof Int32Array)) return fallback();
   const axis = tf.util.parseAxisParam(attrs.axis, x.shape)[0]!;
   const info = tf.backend_util.segment_util.collectGatherOpShapeInfo(
-    x as tf.TensorInfo as tf.Tensor, indices as tf.TensorInfo as tf.Tensor, axis, attrs.batchDims ?? 0);
+    x as tf.TensorInfo as tf.Tensor,
+    indices as tf.TensorInfo as tf.Tensor,
+    axis,
+    attrs.batchDims ?? 0,
+  );
   const count = tf.util.sizeFromShape(indices.shape) / Math.max(1, info.batchSize);
   const out = backend.allocOutput(tf.util.sizeFromShape(info.outputShape));
   const ok = backend.binding.gather(xv, iv, out, info.batchSize, info.outerSize, info.dimSize, info.sliceSize, count);

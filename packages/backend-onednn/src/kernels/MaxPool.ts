@@ -10,8 +10,7 @@ export function maxPool(args: { inputs: MaxPoolInputs; backend: OnednnBackend; a
   const { inputs, backend, attrs } = args;
   const { x } = inputs as Defined<MaxPoolInputs>;
   const { filterSize, strides, pad, dimRoundingMode } = attrs;
-  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides,
-    1, pad, dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const params = poolParams(info);
   const xv = floatValues(backend, x);
   if (!params || !xv) return runCpuKernel(tf.MaxPool, { ...inputs }, backend, { ...attrs }) as TensorInfo;

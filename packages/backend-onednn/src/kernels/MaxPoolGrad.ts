@@ -9,14 +9,11 @@ import type { OnednnBackend } from '../backend.js';
 import { type Defined, floatValues, output, poolParams, runCpuKernel } from './util.js';
 
 /** `dx[batch, inH, inW, C]` from dy `[batch, outH, outW, C]` and the pooled input x. */
-export function maxPoolGrad(
-  args: { inputs: MaxPoolGradInputs; backend: OnednnBackend; attrs: MaxPoolGradAttrs },
-): TensorInfo {
+export function maxPoolGrad(args: { inputs: MaxPoolGradInputs; backend: OnednnBackend; attrs: MaxPoolGradAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, input } = inputs as Defined<MaxPoolGradInputs>;
   const { filterSize, strides, pad, dimRoundingMode } = attrs;
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize,
-    strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
   const params = poolParams(info);
   const dyv = floatValues(backend, dy);
   const xv = floatValues(backend, input);

@@ -15,8 +15,7 @@ import { type Defined, runCpuKernel } from './util.js';
 export function mean(args: { inputs: MeanInputs; backend: OnednnBackend; attrs: MeanAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x } = inputs as Defined<MeanInputs>;
-  return reduceNative(backend, x, attrs.axis, attrs.keepDims, true) ??
-    (runCpuKernel(tf.Mean, { ...inputs }, backend, { ...attrs }) as TensorInfo);
+  return reduceNative(backend, x, attrs.axis, attrs.keepDims, true) ?? (runCpuKernel(tf.Mean, { ...inputs }, backend, { ...attrs }) as TensorInfo);
 }
 
 export const meanConfig: KernelConfig = {

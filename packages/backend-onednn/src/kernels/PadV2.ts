@@ -21,7 +21,15 @@ export function padV2(args: { inputs: PadV2Inputs; backend: OnednnBackend; attrs
   const outShape = x.shape.map((d, a) => paddings[a]![0] + d + paddings[a]![1]);
   const out = backend.allocOutput(tf.util.sizeFromShape(outShape));
   out.fill(constantValue);
-  copyBox(xv, x.shape, x.shape.map(() => 0), out, outShape, paddings.map((p) => p[0]), x.shape);
+  copyBox(
+    xv,
+    x.shape,
+    x.shape.map(() => 0),
+    out,
+    outShape,
+    paddings.map((p) => p[0]),
+    x.shape,
+  );
   return output(backend, outShape, out);
 }
 

@@ -18,7 +18,15 @@ export function slice(args: { inputs: SliceInputs; backend: OnednnBackend; attrs
   const [begin, size] = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
   tf.slice_util.assertParamsValid(x as tf.Tensor, begin, size);
   const out = backend.allocOutput(tf.util.sizeFromShape(size));
-  copyBox(xv, x.shape, begin, out, size, size.map(() => 0), size);
+  copyBox(
+    xv,
+    x.shape,
+    begin,
+    out,
+    size,
+    size.map(() => 0),
+    size,
+  );
   return output(backend, size, out);
 }
 

@@ -12,8 +12,7 @@ import { type Defined, floatValues, output, runCpuKernel } from './util.js';
  * Native sum of float32 x over `axis` (a contiguous run of leading or trailing axes) divided by `divisor`, or
  * `null` when the native path does not apply (then the caller falls back to the JS kernel).
  */
-export function reduceNative(backend: OnednnBackend, x: TensorInfo, axis: number | number[], keepDims: boolean,
-  mean: boolean): TensorInfo | null {
+export function reduceNative(backend: OnednnBackend, x: TensorInfo, axis: number | number[], keepDims: boolean, mean: boolean): TensorInfo | null {
   const xv = floatValues(backend, x);
   const rank = x.shape.length;
   if (!xv || rank === 0) return null;
@@ -25,9 +24,7 @@ export function reduceNative(backend: OnednnBackend, x: TensorInfo, axis: number
   const reduced = tf.util.sizeFromShape(axes.map((a) => x.shape[a]!));
   const kept = tf.util.sizeFromShape(x.shape.filter((_, i) => !axes.includes(i)));
   if (reduced * kept === 0) return null;
-  const outShape = keepDims
-    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
-    : x.shape.filter((_, i) => !axes.includes(i));
+  const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
   const out = backend.allocOutput(kept);
   const divisor = mean ? reduced : 1;
   if (leading) backend.binding.sumOuter(xv, out, reduced, kept, divisor);
@@ -39,8 +36,7 @@ export function reduceNative(backend: OnednnBackend, x: TensorInfo, axis: number
 export function sum(args: { inputs: SumInputs; backend: OnednnBackend; attrs: SumAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x } = inputs as Defined<SumInputs>;
-  return reduceNative(backend, x, attrs.axis, attrs.keepDims, false) ??
-    (runCpuKernel(tf.Sum, { ...inputs }, backend, { ...attrs }) as TensorInfo);
+  return reduceNative(backend, x, attrs.axis, attrs.keepDims, false) ?? (runCpuKernel(tf.Sum, { ...inputs }, backend, { ...attrs }) as TensorInfo);
 }
 
 export const sumConfig: KernelConfig = {

@@ -18,14 +18,18 @@ export function tile(args: { inputs: TileInputs; backend: OnednnBackend; attrs: 
   const xv = floatValues(backend, x);
   if (!xv || reps.length !== x.shape.length) return fallback();
   let k = reps.length;
-  while (k > 0 && reps[k - 1] === 1) k -= 1;  // reps[k..] are all 1
+  while (k > 0 && reps[k - 1] === 1) k -= 1; // reps[k..] are all 1
   if (!(k <= 1 || x.shape.slice(0, k).every((d) => d === 1))) return fallback();
   const rows = reps.reduce((a, r) => a * r, 1);
   const rowLen = tf.util.sizeFromShape(x.shape);
   if (rows * rowLen === 0) return fallback();
   const out = backend.allocOutput(rows * rowLen);
   backend.binding.tileRows(xv, out, rows, rowLen);
-  return output(backend, x.shape.map((d, i) => d * reps[i]!), out);
+  return output(
+    backend,
+    x.shape.map((d, i) => d * reps[i]!),
+    out,
+  );
 }
 
 export const tileConfig: KernelConfig = {

@@ -10,9 +10,7 @@ import { nativeMatMul } from './matmul-impl.js';
 import { channelBias, type Defined, runCpuKernel } from './util.js';
 
 /** `c = activation(op(a) x op(b) + bias)`, bias `[N]`. */
-export function fusedMatMul(
-  args: { inputs: _FusedMatMulInputs; backend: OnednnBackend; attrs: _FusedMatMulAttrs },
-): TensorInfo {
+export function fusedMatMul(args: { inputs: _FusedMatMulInputs; backend: OnednnBackend; attrs: _FusedMatMulAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { a, b } = inputs as Defined<Pick<_FusedMatMulInputs, 'a' | 'b'>>;
   const { bias, preluActivationWeights } = inputs;

@@ -25,8 +25,7 @@ function trailingMatch(big: readonly number[], small: readonly number[]): boolea
 }
 
 /** Mode and row length for `binding.binary`, or null when the broadcast is not one of the native forms. */
-function broadcastMode(a: readonly number[], b: readonly number[], outShape: readonly number[]):
-  { mode: number; outer: number; inner: number } | null {
+function broadcastMode(a: readonly number[], b: readonly number[], outShape: readonly number[]): { mode: number; outer: number; inner: number } | null {
   const size = tf.util.sizeFromShape(outShape as number[]);
   const sa = tf.util.sizeFromShape(a as number[]);
   const sb = tf.util.sizeFromShape(b as number[]);
@@ -39,14 +38,17 @@ function broadcastMode(a: readonly number[], b: readonly number[], outShape: rea
 }
 
 /** Collapsed broadcast geometry for `binding.binaryStrided`. */
-interface Strided { dims: Int32Array; aStrides: Int32Array; bStrides: Int32Array }
+interface Strided {
+  dims: Int32Array;
+  aStrides: Int32Array;
+  bStrides: Int32Array;
+}
 
 /**
  * The broadcast of `a` and `b` to `outShape` as at most 4 dims (adjacent dims with the same broadcast pattern
  * merged, size-1 dims dropped) with element strides per operand (0 where broadcast), or null when it needs more.
  */
-export function stridedBroadcast(a: readonly number[], b: readonly number[], outShape: readonly number[]):
-  Strided | null {
+export function stridedBroadcast(a: readonly number[], b: readonly number[], outShape: readonly number[]): Strided | null {
   const rank = outShape.length;
   const dimOf = (s: readonly number[], i: number) => s[i - (rank - s.length)] ?? 1;
   const merged: { size: number; fa: boolean; fb: boolean }[] = [];

@@ -12,18 +12,28 @@ import * as tf from '@tensorflow/tfjs-core';
  * (shape `dstShape`). All arrays have the same rank; the caller guarantees the box fits both.
  */
 export function copyBox(
-  src: Float32Array, srcShape: readonly number[], srcBegin: readonly number[],
-  dst: Float32Array, dstShape: readonly number[], dstBegin: readonly number[], size: readonly number[],
+  src: Float32Array,
+  srcShape: readonly number[],
+  srcBegin: readonly number[],
+  dst: Float32Array,
+  dstShape: readonly number[],
+  dstBegin: readonly number[],
+  size: readonly number[],
 ): void {
   const rank = size.length;
   if (size.some((d) => d === 0)) return;
-  if (rank === 0) { dst[0] = src[0]!; return; }
+  if (rank === 0) {
+    dst[0] = src[0]!;
+    return;
+  }
   // k: first axis of the contiguous run (axes after k are whole in src and dst; axis k may be partial)
   let k = rank - 1;
   while (k > 0 && size[k] === srcShape[k] && size[k] === dstShape[k]) k -= 1;
-  const srcStrides = strides(srcShape), dstStrides = strides(dstShape);
+  const srcStrides = strides(srcShape),
+    dstStrides = strides(dstShape);
   const run = size[k]! * srcStrides[k]!;
-  let srcOff = 0, dstOff = 0;
+  let srcOff = 0,
+    dstOff = 0;
   for (let a = 0; a < rank; a++) {
     srcOff += srcBegin[a]! * srcStrides[a]!;
     dstOff += dstBegin[a]! * dstStrides[a]!;
@@ -32,7 +42,8 @@ export function copyBox(
   for (;;) {
     dst.set(src.subarray(srcOff, srcOff + run), dstOff);
     let a = k - 1;
-    for (; a >= 0; a--) {  // odometer over the leading axes 0..k-1
+    for (; a >= 0; a--) {
+      // odometer over the leading axes 0..k-1
       srcOff += srcStrides[a]!;
       dstOff += dstStrides[a]!;
       if (++idx[a]! < size[a]!) break;

@@ -10,8 +10,13 @@ import { floatValues, output } from './util.js';
  * native path cannot run it (dtype, batch broadcast other than equal or 1). Throws like tfjs on a shape mismatch.
  */
 export function nativeMatMul(
-  backend: OnednnBackend, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean,
-  bias: Float32Array | null, relu: boolean,
+  backend: OnednnBackend,
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: Float32Array | null,
+  relu: boolean,
 ): TensorInfo | null {
   const av = floatValues(backend, a);
   const bv = floatValues(backend, b);
@@ -22,7 +27,7 @@ export function nativeMatMul(
   const innerB = transposeB ? b.shape[bRank - 1]! : b.shape[bRank - 2]!;
   const m = transposeA ? a.shape[aRank - 1]! : a.shape[aRank - 2]!;
   const n = transposeB ? b.shape[bRank - 2]! : b.shape[bRank - 1]!;
-  if (innerA !== innerB) return null;  // let the JS kernel raise its own error
+  if (innerA !== innerB) return null; // let the JS kernel raise its own error
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
   const outBatchShape = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));

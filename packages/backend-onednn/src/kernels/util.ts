@@ -35,14 +35,30 @@ function consistent(inSize: number, outSize: number, effK: number, stride: numbe
 export function convParams(info: backend_util.Conv2DInfo): Int32Array | null {
   if (info.dataFormat !== 'channelsLast') return null;
   const p = info.padInfo;
-  if (!consistent(info.inHeight, info.outHeight, info.effectiveFilterHeight, info.strideHeight, p.top, p.bottom) ||
-      !consistent(info.inWidth, info.outWidth, info.effectiveFilterWidth, info.strideWidth, p.left, p.right)) {
+  if (
+    !consistent(info.inHeight, info.outHeight, info.effectiveFilterHeight, info.strideHeight, p.top, p.bottom) ||
+    !consistent(info.inWidth, info.outWidth, info.effectiveFilterWidth, info.strideWidth, p.left, p.right)
+  ) {
     return null;
   }
   return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth, info.outChannels,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight,
-    info.dilationWidth, p.top, p.left, p.bottom, p.right,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
   ]);
 }
 
@@ -51,13 +67,27 @@ export function poolParams(info: backend_util.Conv2DInfo): Int32Array | null {
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   const p = info.padInfo;
   if (Math.max(p.top, p.bottom) >= info.filterHeight || Math.max(p.left, p.right) >= info.filterWidth) return null;
-  if (!consistent(info.inHeight, info.outHeight, info.filterHeight, info.strideHeight, p.top, p.bottom) ||
-      !consistent(info.inWidth, info.outWidth, info.filterWidth, info.strideWidth, p.left, p.right)) {
+  if (
+    !consistent(info.inHeight, info.outHeight, info.filterHeight, info.strideHeight, p.top, p.bottom) ||
+    !consistent(info.inWidth, info.outWidth, info.filterWidth, info.strideWidth, p.left, p.right)
+  ) {
     return null;
   }
   return Int32Array.from([
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-    info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, p.top, p.left, p.bottom, p.right,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    p.top,
+    p.left,
+    p.bottom,
+    p.right,
   ]);
 }
 
@@ -67,11 +97,9 @@ export function output(backend: OnednnBackend, shape: number[], values: Float32A
 }
 
 /** Bias values usable as a per-output-channel vector of `channels` (rank 1, or all leading dims 1). */
-export function channelBias(backend: OnednnBackend, bias: TensorInfo | undefined, channels: number):
-  Float32Array | null | undefined {
+export function channelBias(backend: OnednnBackend, bias: TensorInfo | undefined, channels: number): Float32Array | null | undefined {
   if (bias == null) return null;
-  const ok = bias.shape.length >= 1 && bias.shape[bias.shape.length - 1] === channels &&
-    tf.util.sizeFromShape(bias.shape) === channels;
+  const ok = bias.shape.length >= 1 && bias.shape[bias.shape.length - 1] === channels && tf.util.sizeFromShape(bias.shape) === channels;
   if (!ok) return undefined;
   return floatValues(backend, bias) ?? undefined;
 }

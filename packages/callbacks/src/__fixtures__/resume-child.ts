@@ -30,7 +30,12 @@ async function main(): Promise<void> {
   const { train, test } = toyLoaders();
   const optimizer = new Adam({ lr: 0.02 });
   const history = await fit(model, {
-    train, test, epochs: EPOCHS, optimizer, log: () => {}, progress: 'none',
+    train,
+    test,
+    epochs: EPOCHS,
+    optimizer,
+    log: () => {},
+    progress: 'none',
     resume: mode === 'resume' ? dir : undefined,
     callbacks: [
       new LRSchedulerCallback((opt) => new StepLR(opt, { stepSize: 2, gamma: 0.5 })),

@@ -37,4 +37,3 @@ export class HistoryLogger extends Callback {
     if (this.csv) await writeFileAtomic(this.csv, historyToCsv(h));
   }
 }
-

@@ -22,7 +22,9 @@ function loadSharp(): Promise<SharpModule> {
 export async function renderChartPng(spec: VegaLiteSpec, scale = 2): Promise<Buffer> {
   const svg = await renderChartSvg(spec);
   const sharp = (await loadSharp()).default;
-  return sharp(Buffer.from(svg), { density: 72 * scale }).png().toBuffer();
+  return sharp(Buffer.from(svg), { density: 72 * scale })
+    .png()
+    .toBuffer();
 }
 
 /**

@@ -7,7 +7,15 @@ import { CIFAR10_CLASSES } from '../datasets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { removeTempDirs, tempDir } from '../__fixtures__/synthetic-mnist.js';
 import {
-  CIFAR10_BINARY_RESOURCE, CIFAR10_RECORD_BYTES, decodeCifar10Records, downloadCifar10Binary, encodeCifar10Records, findCifar10JpegArchive, loadCifar10, readCifar10Batch, readCifar10Binary,
+  CIFAR10_BINARY_RESOURCE,
+  CIFAR10_RECORD_BYTES,
+  decodeCifar10Records,
+  downloadCifar10Binary,
+  encodeCifar10Records,
+  findCifar10JpegArchive,
+  loadCifar10,
+  readCifar10Batch,
+  readCifar10Binary,
 } from './cifar10.js';
 import { writeCifar10Binary } from './convert-cifar.js';
 import type { ImageDataset } from '@cnn/core';
@@ -19,8 +27,7 @@ function synthetic(n: number, name = 'synthetic'): ImageDataset {
   const images = new Uint8Array(n * 3072);
   for (let i = 0; i < n; i++)
     for (let y = 0; y < 32; y++)
-      for (let x = 0; x < 32; x++)
-        for (let c = 0; c < 3; c++) images[i * 3072 + (y * 32 + x) * 3 + c] = (i * 13 + y * 7 + x * 3 + c * 101) % 256;
+      for (let x = 0; x < 32; x++) for (let c = 0; c < 3; c++) images[i * 3072 + (y * 32 + x) * 3 + c] = (i * 13 + y * 7 + x * 3 + c * 101) % 256;
   const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
   return { images, labels, length: n, height: 32, width: 32, channels: 3, classNames: [...CIFAR10_CLASSES], name };
 }
@@ -88,9 +95,7 @@ describe('readCifar10Binary / writeCifar10Binary', () => {
     expect(sub.train.length).toBe(20);
     // first two records of each class, in record order: indices 0..19 (labels i mod 10)
     expect(sub.train.images).toEqual(train.images.subarray(0, 20 * 3072));
-    await expect(readCifar10Binary(dir, { limitPerClass: 3 })).rejects.toThrow(
-      /limitPerClass = 3 exceeds the 2 images of class 'cat'/,
-    );
+    await expect(readCifar10Binary(dir, { limitPerClass: 3 })).rejects.toThrow(/limitPerClass = 3 exceeds the 2 images of class 'cat'/);
   });
 
   it('rejects a dataset that is not 32×32×3', async () => {
@@ -146,9 +151,7 @@ describe('downloadCifar10Binary / loadCifar10', () => {
   it('fails on a checksum mismatch, naming the url, and leaves no batches behind', async () => {
     const root = await tempDir();
     const url = base + CIFAR10_BINARY_RESOURCE.file;
-    await expect(downloadCifar10Binary(root, { url })).rejects.toThrow(
-      new RegExp(`md5 expected ${CIFAR10_BINARY_RESOURCE.md5}, got [0-9a-f]{32}`),
-    );
+    await expect(downloadCifar10Binary(root, { url })).rejects.toThrow(new RegExp(`md5 expected ${CIFAR10_BINARY_RESOURCE.md5}, got [0-9a-f]{32}`));
     await expect(loadCifar10({ root, format: 'binary' })).rejects.toThrow(/CIFAR-10 not found\. Looked for: binary batches in/);
   });
 

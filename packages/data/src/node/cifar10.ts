@@ -17,7 +17,6 @@ import type { ImageDataset } from '@cnn/core';
 import { CIFAR10_CLASSES } from '../datasets.js';
 import { isDirectory, loadImageFolder, type ImageFolderOptions } from './image-folder.js';
 
-
 /** Bytes per image in a CIFAR-10 binary record (3 planes of 32 × 32). */
 export const CIFAR10_IMAGE_BYTES = 3072;
 /** Bytes per CIFAR-10 binary record: 1 label byte + {@link CIFAR10_IMAGE_BYTES}. */
@@ -155,9 +154,7 @@ function takePerClass(rec: Cifar10Records, limitPerClass: number | undefined, so
   }
   const short = taken.findIndex((t) => t < limitPerClass);
   if (short >= 0) {
-    throw new Error(
-      `CIFAR-10 ${source}: limitPerClass = ${limitPerClass} exceeds the ${taken[short]} images of class '${CIFAR10_CLASSES[short]}'`,
-    );
+    throw new Error(`CIFAR-10 ${source}: limitPerClass = ${limitPerClass} exceeds the ${taken[short]} images of class '${CIFAR10_CLASSES[short]}'`);
   }
   const images = new Uint8Array(keep.length * CIFAR10_IMAGE_BYTES);
   keep.forEach((i, j) => images.set(rec.images.subarray(i * CIFAR10_IMAGE_BYTES, (i + 1) * CIFAR10_IMAGE_BYTES), j * CIFAR10_IMAGE_BYTES));
@@ -177,7 +174,10 @@ export async function readCifar10Binary(dir: string, opts: { limitPerClass?: num
   let classNames = [...CIFAR10_CLASSES];
   const metaPath = join(dir, CIFAR10_META_FILE);
   if (existsSync(metaPath)) {
-    const names = (await readFile(metaPath, 'utf8')).split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+    const names = (await readFile(metaPath, 'utf8'))
+      .split(/\r?\n/)
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     if (names.length !== 10) throw new Error(`CIFAR-10 ${metaPath}: expected 10 class names, found ${names.length}`);
     classNames = names;
   }
@@ -213,8 +213,7 @@ export interface DownloadCifar10Options {
   timeoutMs?: number;
 }
 
-const hasBinaryFiles = (dir: string): boolean =>
-  [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].every((f) => existsSync(join(dir, f)));
+const hasBinaryFiles = (dir: string): boolean => [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].every((f) => existsSync(join(dir, f)));
 
 /**
  * Downloads the official binary archive into `root` (MD5-checked, atomic, idempotent) and extracts it
@@ -284,9 +283,7 @@ export function findCifar10JpegArchive(): string | undefined {
 export async function ensureCifar10Jpeg(opts: EnsureCifar10JpegOptions = {}): Promise<string> {
   const archive = opts.archive ?? findCifar10JpegArchive();
   if (archive === undefined) {
-    throw new Error(
-      'ensureCifar10Jpeg: no cifar10-jpeg.tar.gz found; pass { archive } or set CNN_CIFAR10_JPEG_ARCHIVE',
-    );
+    throw new Error('ensureCifar10Jpeg: no cifar10-jpeg.tar.gz found; pass { archive } or set CNN_CIFAR10_JPEG_ARCHIVE');
   }
   const n = opts.limitPerClass;
   if (n !== undefined && (!Number.isInteger(n) || n < 1)) {

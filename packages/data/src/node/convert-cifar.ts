@@ -7,13 +7,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '@cnn/core/node';
-import {
-  CIFAR10_IMAGE_BYTES,
-  CIFAR10_META_FILE,
-  CIFAR10_TEST_FILE,
-  CIFAR10_TRAIN_FILES,
-  encodeCifar10Records,
-} from './cifar10.js';
+import { CIFAR10_IMAGE_BYTES, CIFAR10_META_FILE, CIFAR10_TEST_FILE, CIFAR10_TRAIN_FILES, encodeCifar10Records } from './cifar10.js';
 import type { ImageDataset } from '@cnn/core';
 import { validateImageDataset } from '../image-dataset.js';
 import { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
@@ -49,10 +43,7 @@ export async function writeCifar10Binary(dest: string, splits: { train: ImageDat
   let start = 0;
   for (let b = 0; b < k; b++) {
     const end = Math.round(((b + 1) * train.length) / k);
-    const bytes = encodeCifar10Records(
-      train.images.subarray(start * CIFAR10_IMAGE_BYTES, end * CIFAR10_IMAGE_BYTES),
-      train.labels.subarray(start, end),
-    );
+    const bytes = encodeCifar10Records(train.images.subarray(start * CIFAR10_IMAGE_BYTES, end * CIFAR10_IMAGE_BYTES), train.labels.subarray(start, end));
     await writeFileAtomic(join(dest, CIFAR10_TRAIN_FILES[b]), bytes);
     start = end;
   }

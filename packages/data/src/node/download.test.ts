@@ -70,9 +70,7 @@ describe('downloadFile', () => {
     const dest = join(dir, name);
     const wrong = '0'.repeat(64);
     const url = `${base}/mnist/${name}`;
-    await expect(downloadFile(url, dest, { sha256: wrong })).rejects.toThrow(
-      `checksum mismatch for ${url}: sha256 expected ${wrong}, got ${sha256(body)}`,
-    );
+    await expect(downloadFile(url, dest, { sha256: wrong })).rejects.toThrow(`checksum mismatch for ${url}: sha256 expected ${wrong}, got ${sha256(body)}`);
     await expect(downloadFile(url, dest, { md5: 'f'.repeat(32) })).rejects.toThrow(`md5 expected ${'f'.repeat(32)}, got ${md5(body)}`);
     expect(await readdir(dir)).toEqual([]);
   });
@@ -87,9 +85,7 @@ describe('downloadFile', () => {
   it('connection refused names the url', async () => {
     const dir = await tempDir();
     // Port 1 on localhost: nothing listens there.
-    await expect(downloadFile('http://127.0.0.1:1/x.gz', join(dir, 'x.gz'))).rejects.toThrow(
-      /download of http:\/\/127\.0\.0\.1:1\/x\.gz failed/,
-    );
+    await expect(downloadFile('http://127.0.0.1:1/x.gz', join(dir, 'x.gz'))).rejects.toThrow(/download of http:\/\/127\.0\.0\.1:1\/x\.gz failed/);
   });
 
   it('is idempotent: an existing file with the right checksum is not fetched again; a wrong one is replaced', async () => {
@@ -109,9 +105,7 @@ describe('downloadFile', () => {
   });
 
   it('rejects malformed checksums', async () => {
-    await expect(downloadFile(`${base}/mnist/${name}`, '/tmp/never', { sha256: 'abc' })).rejects.toThrow(
-      /sha256 must be 64 hex digits, got 'abc'/,
-    );
+    await expect(downloadFile(`${base}/mnist/${name}`, '/tmp/never', { sha256: 'abc' })).rejects.toThrow(/sha256 must be 64 hex digits, got 'abc'/);
   });
 });
 

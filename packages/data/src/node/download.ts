@@ -23,10 +23,7 @@ export interface DatasetResource {
 /**
  * MNIST mirrors, tried in order: torchvision's S3 copy, then Yann LeCun's original site. Each ends in `/`.
  */
-export const MNIST_MIRRORS: readonly string[] = [
-  'https://ossci-datasets.s3.amazonaws.com/mnist/',
-  'http://yann.lecun.com/exdb/mnist/',
-];
+export const MNIST_MIRRORS: readonly string[] = ['https://ossci-datasets.s3.amazonaws.com/mnist/', 'http://yann.lecun.com/exdb/mnist/'];
 
 /** Fashion-MNIST mirror (Zalando Research's S3 website). Ends in `/`. */
 export const FASHION_MNIST_MIRRORS: readonly string[] = ['http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'];

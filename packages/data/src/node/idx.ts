@@ -72,16 +72,12 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   const ndim = bytes[3];
   if (dtype !== 0x08) {
     const name = IDX_DTYPES[dtype];
-    throw new Error(
-      `IDX ${source}: unsupported dtype ${hex(dtype)}${name ? ` (${name})` : ' (unknown)'}; only 0x08 (uint8) is supported`,
-    );
+    throw new Error(`IDX ${source}: unsupported dtype ${hex(dtype)}${name ? ` (${name})` : ' (unknown)'}; only 0x08 (uint8) is supported`);
   }
   if (ndim === 0) throw new Error(`IDX ${source}: ndim is 0, expected at least 1 dimension`);
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) {
-    throw new Error(
-      `IDX ${source}: truncated header: ${ndim} dimensions need ${headerBytes} bytes, file has ${bytes.length}`,
-    );
+    throw new Error(`IDX ${source}: truncated header: ${ndim} dimensions need ${headerBytes} bytes, file has ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
@@ -94,9 +90,7 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   const expected = headerBytes + count;
   if (bytes.length !== expected) {
     const what = bytes.length < expected ? 'truncated' : 'has trailing bytes';
-    throw new Error(
-      `IDX ${source}: ${what}: dims [${dims.join(', ')}] need ${expected} bytes, file has ${bytes.length}`,
-    );
+    throw new Error(`IDX ${source}: ${what}: dims [${dims.join(', ')}] need ${expected} bytes, file has ${bytes.length}`);
   }
   return { dims, data: bytes.subarray(headerBytes) };
 }
@@ -142,9 +136,7 @@ export function encodeIdx(arr: IdxArray): Uint8Array {
     count *= d;
   }
   if (!(data instanceof Uint8Array) || data.length !== count) {
-    throw new Error(
-      `encodeIdx: data must be a Uint8Array of ${count} elements for dims [${dims.join(', ')}], got ${data?.length}`,
-    );
+    throw new Error(`encodeIdx: data must be a Uint8Array of ${count} elements for dims [${dims.join(', ')}], got ${data?.length}`);
   }
   const header = 4 + 4 * dims.length;
   const out = new Uint8Array(header + count);

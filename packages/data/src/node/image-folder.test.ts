@@ -10,13 +10,14 @@ afterAll(removeTempDirs);
 /** A w×h RGB image whose pixel (y, x) is (10·y + x, 3·x, 255 − y) — exact through PNG. */
 function pattern(h: number, w: number, shift = 0): Buffer {
   const b = Buffer.alloc(h * w * 3);
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) b.set([(10 * y + x + shift) % 256, (3 * x) % 256, 255 - y], (y * w + x) * 3);
+  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) b.set([(10 * y + x + shift) % 256, (3 * x) % 256, 255 - y], (y * w + x) * 3);
   return b;
 }
 
 async function png(path: string, raw: Buffer, h: number, w: number, channels: 1 | 3 | 4 = 3): Promise<void> {
-  await sharp(raw, { raw: { width: w, height: h, channels } }).png().toFile(path);
+  await sharp(raw, { raw: { width: w, height: h, channels } })
+    .png()
+    .toFile(path);
 }
 
 /** root/{cat,dog}/{0,1,2}.png — 4×5 RGB patterns, shift = 10·label + index. */
@@ -89,11 +90,11 @@ describe('loadImageFolder', () => {
 
   it('names the file of a truncated JPEG', async () => {
     const root = await smallFolder();
-    const jpeg = await sharp(pattern(16, 16), { raw: { width: 16, height: 16, channels: 3 } }).jpeg().toBuffer();
+    const jpeg = await sharp(pattern(16, 16), { raw: { width: 16, height: 16, channels: 3 } })
+      .jpeg()
+      .toBuffer();
     await writeFile(join(root, 'cat', '3.jpg'), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
-    await expect(loadImageFolder(root, { cache: false, resize: { height: 4, width: 5 } })).rejects.toThrow(
-      `cannot decode image ${join(root, 'cat', '3.jpg')}`,
-    );
+    await expect(loadImageFolder(root, { cache: false, resize: { height: 4, width: 5 } })).rejects.toThrow(`cannot decode image ${join(root, 'cat', '3.jpg')}`);
     await writeFile(join(root, 'cat', '3.jpg'), 'not an image');
     await expect(loadImageFolder(root, { cache: false })).rejects.toThrow(`cannot decode image ${join(root, 'cat', '3.jpg')}`);
   });
@@ -105,9 +106,7 @@ describe('loadImageFolder', () => {
     const empty = await tempDir();
     await expect(loadImageFolder(empty)).rejects.toThrow(/no class sub-folders found/);
     await expect(loadImageFolder(join(empty, 'missing'))).rejects.toThrow(/cannot read the folder/);
-    await expect(loadImageFolder(await smallFolder(), { limitPerClass: 4 })).rejects.toThrow(
-      /limitPerClass = 4 exceeds the 3 images of class 'cat'/,
-    );
+    await expect(loadImageFolder(await smallFolder(), { limitPerClass: 4 })).rejects.toThrow(/limitPerClass = 4 exceeds the 3 images of class 'cat'/);
     await expect(loadImageFolder(root, { channels: 2 as never })).rejects.toThrow(/channels must be 1 or 3/);
   });
 

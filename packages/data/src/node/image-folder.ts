@@ -111,7 +111,10 @@ export async function scanImageFolder(root: string, opts: ImageFolderOptions = {
   } catch (err) {
     throw new Error(`image folder ${abs}: cannot read the folder (${(err as Error).message})`);
   }
-  const classNames = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort(byCodePoint);
+  const classNames = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+    .map((e) => e.name)
+    .sort(byCodePoint);
   if (classNames.length === 0) throw new Error(`image folder ${abs}: no class sub-folders found (expected ${abs}/<class>/<image>)`);
   if (classNames.length > 256) throw new Error(`image folder ${abs}: ${classNames.length} classes; at most 256 fit uint8 labels`);
   const files: string[] = [];
@@ -128,9 +131,7 @@ export async function scanImageFolder(root: string, opts: ImageFolderOptions = {
     }
     const n = opts.limitPerClass ?? names.length;
     if (n > names.length) {
-      throw new Error(
-        `image folder ${abs}: limitPerClass = ${n} exceeds the ${names.length} images of class '${cls}'`,
-      );
+      throw new Error(`image folder ${abs}: limitPerClass = ${n} exceeds the ${names.length} images of class '${cls}'`);
     }
     for (let i = 0; i < n; i++) {
       const rel = `${cls}/${names[i]}`;
@@ -159,10 +160,7 @@ export interface DecodedImage {
  * @param opts - `channels` (default `3`) and `resize`.
  * @throws Error naming the file when it cannot be read or decoded.
  */
-export async function decodeImage(
-  path: string,
-  opts: Pick<ImageFolderOptions, 'channels' | 'resize'> = {},
-): Promise<DecodedImage> {
+export async function decodeImage(path: string, opts: Pick<ImageFolderOptions, 'channels' | 'resize'> = {}): Promise<DecodedImage> {
   const channels = opts.channels ?? 3;
   let data: Buffer;
   let info: OutputInfo;
@@ -232,9 +230,11 @@ function cachePathFor(dir: string, root: string, channels: number, resize: Image
   return join(dir, `image-folder-${safe}-${key}.bin`);
 }
 
-async function readCache(path: string, scan: ImageFolderScan, expect: Omit<CacheHeader, 'height' | 'width'>): Promise<
-  { header: CacheHeader; images: Uint8Array } | undefined
-> {
+async function readCache(
+  path: string,
+  scan: ImageFolderScan,
+  expect: Omit<CacheHeader, 'height' | 'width'>,
+): Promise<{ header: CacheHeader; images: Uint8Array } | undefined> {
   let buf: Buffer;
   try {
     buf = await readFile(path);
@@ -313,8 +313,13 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   // limitPerClass changes the file list, hence the manifest hash; it is part of the key through the manifest.
   const cachePath = cacheDir === undefined ? undefined : cachePathFor(cacheDir, `${scan.root}#${opts.limitPerClass ?? 'all'}`, channels, opts.resize);
   const expect = {
-    version: 1 as const, root: scan.root, classNames: scan.classNames, files: n, manifestSha256: scan.manifestSha256,
-    channels, resize,
+    version: 1 as const,
+    root: scan.root,
+    classNames: scan.classNames,
+    files: n,
+    manifestSha256: scan.manifestSha256,
+    channels,
+    resize,
   };
   const base = { labels: scan.labels, length: n, channels, classNames: scan.classNames, name, files: scan.files, root: scan.root };
   if (cachePath !== undefined) {

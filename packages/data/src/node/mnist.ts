@@ -9,14 +9,7 @@ import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import {
-  downloadFile,
-  FASHION_MNIST_MIRRORS,
-  FASHION_MNIST_RESOURCES,
-  MNIST_MIRRORS,
-  MNIST_RESOURCES,
-  type DatasetResource,
-} from './download.js';
+import { downloadFile, FASHION_MNIST_MIRRORS, FASHION_MNIST_RESOURCES, MNIST_MIRRORS, MNIST_RESOURCES, type DatasetResource } from './download.js';
 import type { ImageDataset } from '@cnn/core';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../datasets.js';
 import { readIdx } from './idx.js';
@@ -124,10 +117,7 @@ function neededFiles(split: MnistSplit): string[] {
 }
 
 /** Finds the first directory holding every needed file; returns the paths or the list of paths tried. */
-async function locate(
-  dirs: string[],
-  files: string[],
-): Promise<{ paths: Map<string, string> } | { tried: string[] }> {
+async function locate(dirs: string[], files: string[]): Promise<{ paths: Map<string, string> } | { tried: string[] }> {
   const tried: string[] = [];
   for (const dir of dirs) {
     const paths = new Map<string, string>();
@@ -168,12 +158,7 @@ async function downloadMissing(
   }
 }
 
-async function readSplit(
-  imagesPath: string,
-  labelsPath: string,
-  variant: MnistVariant,
-  split: 'train' | 'test',
-): Promise<ImageDataset> {
+async function readSplit(imagesPath: string, labelsPath: string, variant: MnistVariant, split: 'train' | 'test'): Promise<ImageDataset> {
   const [images, labels] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
   if (images.dims.length !== 3 || images.dims[1] !== IMAGE_SIZE || images.dims[2] !== IMAGE_SIZE) {
     throw new Error(`${imagesPath}: expected image dims [n, 28, 28], got [${images.dims.join(', ')}]`);
@@ -183,9 +168,7 @@ async function readSplit(
   }
   const n = images.dims[0];
   if (labels.dims[0] !== n) {
-    throw new Error(
-      `${variant} ${split}: image count ${n} (${imagesPath}) does not match label count ${labels.dims[0]} (${labelsPath})`,
-    );
+    throw new Error(`${variant} ${split}: image count ${n} (${imagesPath}) does not match label count ${labels.dims[0]} (${labelsPath})`);
   }
   const classNames = [...(variant === 'mnist' ? MNIST_CLASSES : FASHION_MNIST_CLASSES)];
   const lab = labels.data;
@@ -266,9 +249,7 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<Partial
       `download: loadMnist({variant: '${variant}', download: true}) fetches the .gz files from ${mirrors[0]} into ${target}`,
       'or pass root: a directory containing the four IDX files (raw or .gz)',
     ];
-    throw new Error(
-      `${variant} data not found. Looked for:\n  ${found.tried.join('\n  ')}\nTo get the data:\n  - ${howTo.join('\n  - ')}`,
-    );
+    throw new Error(`${variant} data not found. Looked for:\n  ${found.tried.join('\n  ')}\nTo get the data:\n  - ${howTo.join('\n  - ')}`);
   }
   const paths = found.paths;
   const out: Partial<MnistSplits> = {};

@@ -8,9 +8,15 @@ import { mnistTestBatch } from '../test-fixtures';
 import { calibrateBatchNorm, seededUniform, useTestBackend } from '../test-utils';
 import { decodeOnnx, exportOnnx, type ExportOnnxOptions } from './export-onnx';
 
-beforeAll(async () => { await useTestBackend(); });
+beforeAll(async () => {
+  await useTestBackend();
+});
 
-interface Parity { maxDiff: number; top1Agree: number; n: number }
+interface Parity {
+  maxDiff: number;
+  top1Agree: number;
+  n: number;
+}
 
 async function parity(model: tfl.LayersModel, x: tf.Tensor, opts: ExportOnnxOptions = {}): Promise<Parity> {
   const bytes = exportOnnx(model, opts);
@@ -55,7 +61,11 @@ describe('exportOnnx checked by onnxruntime-node (CPU)', () => {
     expect((await parity(model, one)).maxDiff).toBeLessThanOrEqual(1e-4);
     tf.dispose([x, one]);
 
-    const decoded = decodeOnnx(exportOnnx(model)) as { ir_version: number; opset_import: { version: number }[]; graph: { input: { name: string; type: { tensor_type: { shape: { dim: Record<string, unknown>[] } } } }[]; node: { op_type: string }[] } };
+    const decoded = decodeOnnx(exportOnnx(model)) as {
+      ir_version: number;
+      opset_import: { version: number }[];
+      graph: { input: { name: string; type: { tensor_type: { shape: { dim: Record<string, unknown>[] } } } }[]; node: { op_type: string }[] };
+    };
     expect(decoded.opset_import[0]!.version).toBeGreaterThanOrEqual(13);
     expect(decoded.graph.input[0]!.type.tensor_type.shape.dim).toEqual([{ dim_param: 'batch' }, { dim_value: 28 }, { dim_value: 28 }, { dim_value: 1 }]);
     const ops = decoded.graph.node.map((n) => n.op_type);
@@ -87,7 +97,15 @@ describe('exportOnnx checked by onnxruntime-node (CPU)', () => {
   it('functional graph: strided same conv, avg pool (same), Add, Concatenate, GAP, Reshape, Dense on rank 4, softmax', async () => {
     const input = tfl.input({ shape: [9, 9, 2] });
     const c1 = tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: 'c1' }).apply(input) as tfl.SymbolicTensor;
-    const zp = tfl.layers.zeroPadding2d({ padding: [[1, 0], [0, 1]], name: 'zp' }).apply(c1) as tfl.SymbolicTensor;
+    const zp = tfl.layers
+      .zeroPadding2d({
+        padding: [
+          [1, 0],
+          [0, 1],
+        ],
+        name: 'zp',
+      })
+      .apply(c1) as tfl.SymbolicTensor;
     const dw = tfl.layers.depthwiseConv2d({ kernelSize: 2, depthMultiplier: 1, name: 'dw' }).apply(zp) as tfl.SymbolicTensor;
     const c2 = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', dilationRate: 2, name: 'c2' }).apply(dw) as tfl.SymbolicTensor;
     const sum = tfl.layers.add({ name: 'sum' }).apply([c1, c2]) as tfl.SymbolicTensor;
@@ -108,7 +126,9 @@ describe('exportOnnx checked by onnxruntime-node (CPU)', () => {
 
   it('DepthwiseConv2D with depth multiplier 2 and strides', async () => {
     const m = tfl.sequential();
-    m.add(tfl.layers.depthwiseConv2d({ inputShape: [7, 7, 3], kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same', activation: 'relu', name: 'dw' }));
+    m.add(
+      tfl.layers.depthwiseConv2d({ inputShape: [7, 7, 3], kernelSize: 3, depthMultiplier: 2, strides: 2, padding: 'same', activation: 'relu', name: 'dw' }),
+    );
     m.add(tfl.layers.flatten({ name: 'fl' }));
     const x = tf.tensor4d(seededUniform(3 * 7 * 7 * 3, 8, -1, 1), [3, 7, 7, 3]);
     expect((await parity(m, x)).maxDiff).toBeLessThanOrEqual(1e-5);

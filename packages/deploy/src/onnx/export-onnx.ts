@@ -22,9 +22,31 @@ export interface ExportOnnxOptions {
 
 /** Layer classes {@link exportOnnx} translates (dropout/noise classes become identities). */
 export const ONNX_SUPPORTED_LAYERS: readonly string[] = [
-  'Conv2D', 'DepthwiseConv2D', 'ZeroPadding2D', 'Dense', 'BatchNorm', 'BatchNormalization', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'Activation',
-  'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten', 'Reshape',
-  'Add', 'Average', 'Maximum', 'Minimum', 'Multiply', 'Subtract', 'Concatenate', ...INFERENCE_IDENTITY_CLASSES,
+  'Conv2D',
+  'DepthwiseConv2D',
+  'ZeroPadding2D',
+  'Dense',
+  'BatchNorm',
+  'BatchNormalization',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'Softmax',
+  'Activation',
+  'MaxPooling2D',
+  'AveragePooling2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'Flatten',
+  'Reshape',
+  'Add',
+  'Average',
+  'Maximum',
+  'Minimum',
+  'Multiply',
+  'Subtract',
+  'Concatenate',
+  ...INFERENCE_IDENTITY_CLASSES,
 ];
 
 let rootPromise: protobuf.Root | undefined;
@@ -34,8 +56,20 @@ function onnxRoot(): protobuf.Root {
 }
 
 type Layout = 'NHWC' | 'NCHW' | 'flat';
-interface Value { name: string; layout: Layout; rank: number }
-interface Attr { name: string; type: number; f?: number; i?: number; s?: Uint8Array; ints?: number[]; floats?: number[] }
+interface Value {
+  name: string;
+  layout: Layout;
+  rank: number;
+}
+interface Attr {
+  name: string;
+  type: number;
+  f?: number;
+  i?: number;
+  s?: Uint8Array;
+  ints?: number[];
+  floats?: number[];
+}
 
 const enc = new TextEncoder();
 
@@ -83,9 +117,12 @@ const float = (name: string, v: number): Attr => ({ name, type: OnnxAttributeTyp
 /** `[kh, kw, in, out]` → `[out, in, kh, kw]`. */
 function transposeConvKernel(k: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {
   const out = new Float32Array(k.length);
-  for (let y = 0; y < kh!; y++) for (let x = 0; x < kw!; x++) for (let i = 0; i < ci!; i++) for (let o = 0; o < co!; o++) {
-    out[((o * ci! + i) * kh! + y) * kw! + x] = k[((y * kw! + x) * ci! + i) * co! + o]!;
-  }
+  for (let y = 0; y < kh!; y++)
+    for (let x = 0; x < kw!; x++)
+      for (let i = 0; i < ci!; i++)
+        for (let o = 0; o < co!; o++) {
+          out[((o * ci! + i) * kh! + y) * kw! + x] = k[((y * kw! + x) * ci! + i) * co! + o]!;
+        }
   return out;
 }
 
@@ -155,15 +192,25 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
     const base = node.name;
     const unary = (op: string, attrs: Attr[] = []): Value => ({ ...v, name: g.node(op, [v.name], base, attrs, out) });
     switch (act) {
-      case 'linear': return out ? { ...v, name: g.node('Identity', [v.name], base, [], out) } : v;
-      case 'relu': return unary('Relu');
-      case 'sigmoid': return unary('Sigmoid');
-      case 'tanh': return unary('Tanh');
-      case 'elu': return unary('Elu', [float('alpha', 1)]);
-      case 'selu': return unary('Selu', [float('alpha', 1.6732632423543772), float('gamma', 1.0507009873554805)]);
-      case 'softplus': return unary('Softplus');
-      case 'softsign': return unary('Softsign');
-      case 'hardSigmoid': case 'hard_sigmoid': return unary('HardSigmoid', [float('alpha', 0.2), float('beta', 0.5)]);
+      case 'linear':
+        return out ? { ...v, name: g.node('Identity', [v.name], base, [], out) } : v;
+      case 'relu':
+        return unary('Relu');
+      case 'sigmoid':
+        return unary('Sigmoid');
+      case 'tanh':
+        return unary('Tanh');
+      case 'elu':
+        return unary('Elu', [float('alpha', 1)]);
+      case 'selu':
+        return unary('Selu', [float('alpha', 1.6732632423543772), float('gamma', 1.0507009873554805)]);
+      case 'softplus':
+        return unary('Softplus');
+      case 'softsign':
+        return unary('Softsign');
+      case 'hardSigmoid':
+      case 'hard_sigmoid':
+        return unary('HardSigmoid', [float('alpha', 0.2), float('beta', 0.5)]);
       case 'relu6': {
         const lo = g.floatTensor(`${base}/clip_min`, [], new Float32Array([0]));
         const hi = g.floatTensor(`${base}/clip_max`, [], new Float32Array([6]));
@@ -213,7 +260,11 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
         if (cfg['useBias']) inputs.push(g.floatTensor(`${node.name}/bias`, [co!], b!));
         const act = String(cfg['activation']);
         const conv = g.node('Conv', inputs, act === 'linear' ? node.name : `${node.name}/conv`, [
-          ints('kernel_shape', [kh!, kw!]), ints('strides', strides), ints('dilations', dil), ints('pads', pads2d(padding, inHW, [kh!, kw!], strides, dil)), int('group', 1),
+          ints('kernel_shape', [kh!, kw!]),
+          ints('strides', strides),
+          ints('dilations', dil),
+          ints('pads', pads2d(padding, inHW, [kh!, kw!], strides, dil)),
+          int('group', 1),
         ]);
         result = activation(node, act, { name: conv, layout: 'NCHW', rank: 4 });
         break;
@@ -233,7 +284,11 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
         if (cfg['useBias']) inputs.push(g.floatTensor(`${node.name}/bias`, [ci! * mult!], b!));
         const act = String(cfg['activation']);
         const conv = g.node('Conv', inputs, act === 'linear' ? node.name : `${node.name}/conv`, [
-          ints('kernel_shape', [kh!, kw!]), ints('strides', strides), ints('dilations', dil), ints('pads', pads2d(padding, inHW, [kh!, kw!], strides, dil)), int('group', ci!),
+          ints('kernel_shape', [kh!, kw!]),
+          ints('strides', strides),
+          ints('dilations', dil),
+          ints('pads', pads2d(padding, inHW, [kh!, kw!], strides, dil)),
+          int('group', ci!),
         ]);
         result = activation(node, act, { name: conv, layout: 'NCHW', rank: 4 });
         break;
@@ -242,7 +297,11 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
         if (cfg['dataFormat'] === 'channels_first') throw new UnsupportedLayerError(where, node.name, node.className, "dataFormat 'channels_first'");
         const [[top, bottom], [left, right]] = cfg['padding'] as [[number, number], [number, number]];
         const pads = g.int64Tensor(`${node.name}/pads`, [0, 0, top, left, 0, 0, bottom, right]);
-        result = { name: g.node('Pad', [toLayout(x, 'NCHW'), pads], node.name, [{ name: 'mode', type: OnnxAttributeType.STRING, s: enc.encode('constant') }]), layout: 'NCHW', rank: 4 };
+        result = {
+          name: g.node('Pad', [toLayout(x, 'NCHW'), pads], node.name, [{ name: 'mode', type: OnnxAttributeType.STRING, s: enc.encode('constant') }]),
+          layout: 'NCHW',
+          rank: 4,
+        };
         break;
       }
       case 'Dense': {
@@ -272,8 +331,10 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
         const f32 = (a: Float64Array): Float32Array => Float32Array.from(a);
         const bnIn = [
           toLayout(x, 'NCHW'),
-          g.floatTensor(`${node.name}/gamma`, [c], f32(p.gamma)), g.floatTensor(`${node.name}/beta`, [c], f32(p.beta)),
-          g.floatTensor(`${node.name}/moving_mean`, [c], f32(p.mean)), g.floatTensor(`${node.name}/moving_variance`, [c], f32(p.variance)),
+          g.floatTensor(`${node.name}/gamma`, [c], f32(p.gamma)),
+          g.floatTensor(`${node.name}/beta`, [c], f32(p.beta)),
+          g.floatTensor(`${node.name}/moving_mean`, [c], f32(p.mean)),
+          g.floatTensor(`${node.name}/moving_variance`, [c], f32(p.variance)),
         ];
         result = { name: g.node('BatchNormalization', bnIn, node.name, [float('epsilon', p.epsilon)]), layout: x.rank === 4 ? 'NCHW' : 'flat', rank: x.rank };
         break;
@@ -320,7 +381,8 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
       }
       case 'GlobalAveragePooling2D':
       case 'GlobalMaxPooling2D': {
-        if (cfg['dataFormat'] === 'channels_first' || cfg['keepDims'] === true) throw new UnsupportedLayerError(where, node.name, node.className, 'channels_first / keepDims');
+        if (cfg['dataFormat'] === 'channels_first' || cfg['keepDims'] === true)
+          throw new UnsupportedLayerError(where, node.name, node.className, 'channels_first / keepDims');
         const op = node.className === 'GlobalAveragePooling2D' ? 'GlobalAveragePool' : 'GlobalMaxPool';
         const p = g.node(op, [toLayout(x, 'NCHW')], `${node.name}/${op}`);
         result = { name: g.node('Flatten', [p], node.name, [int('axis', 1)]), layout: 'flat', rank: 2 };
@@ -335,7 +397,12 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
         result = { name: g.node('Reshape', [toLayout(x, 'NHWC'), shape], node.name), layout: outRank === 4 ? 'NHWC' : 'flat', rank: outRank };
         break;
       }
-      case 'Add': case 'Average': case 'Maximum': case 'Minimum': case 'Multiply': case 'Subtract': {
+      case 'Add':
+      case 'Average':
+      case 'Maximum':
+      case 'Minimum':
+      case 'Multiply':
+      case 'Subtract': {
         const layout: 'NHWC' | 'NCHW' = x.layout === 'NCHW' ? 'NCHW' : 'NHWC';
         const names = ins.map((v) => toLayout(v, layout));
         const op = { Add: 'Sum', Average: 'Mean', Maximum: 'Max', Minimum: 'Min', Multiply: 'Mul', Subtract: 'Sub' }[node.className]!;
@@ -364,7 +431,12 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
         break;
       }
       default:
-        throw new UnsupportedLayerError(where, node.name, node.className, `supported: ${ONNX_SUPPORTED_LAYERS.filter((c) => !INFERENCE_IDENTITY_CLASSES.has(c)).join(', ')}`);
+        throw new UnsupportedLayerError(
+          where,
+          node.name,
+          node.className,
+          `supported: ${ONNX_SUPPORTED_LAYERS.filter((c) => !INFERENCE_IDENTITY_CLASSES.has(c)).join(', ')}`,
+        );
     }
     if (result.rank !== outRank) throw new DeployError(`exportOnnx: internal rank mismatch at '${node.name}' (${result.rank} vs ${outRank})`);
     void isOutput;
@@ -374,7 +446,12 @@ export function exportOnnx(model: tfl.LayersModel, opts: ExportOnnxOptions = {})
   const root = onnxRoot();
   const valueInfo = (name: string, shape: (number | null)[]): object => ({
     name,
-    type: { tensor_type: { elem_type: OnnxDataType.FLOAT, shape: { dim: shape.map((d, i) => (i === 0 || d == null ? { dim_param: i === 0 ? batchDim : `d${i}` } : { dim_value: d })) } } },
+    type: {
+      tensor_type: {
+        elem_type: OnnxDataType.FLOAT,
+        shape: { dim: shape.map((d, i) => (i === 0 || d == null ? { dim_param: i === 0 ? batchDim : `d${i}` } : { dim_value: d })) },
+      },
+    },
   });
   const outputs = graph.outputs.map((name) => {
     const v = values.get(name)!;

@@ -56,7 +56,8 @@ export function decodeJsonInput(body: unknown, inputShape: number[]): Float32Arr
   const expected = JSON.stringify(inputShape);
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw new BadInputError(`JSON body must be an object {"tensor": [...], "shape": ${expected}}`);
   const { tensor, shape } = body as { tensor?: unknown; shape?: unknown };
-  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0)) throw new BadInputError(`"shape" must be an array of positive integers, e.g. ${expected}`);
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d > 0))
+    throw new BadInputError(`"shape" must be an array of positive integers, e.g. ${expected}`);
   const s = shape.length === inputShape.length + 1 && shape[0] === 1 ? shape.slice(1) : shape;
   if (s.length !== inputShape.length || s.some((d, i) => d !== inputShape[i])) {
     throw new BadInputError(`"shape" ${JSON.stringify(shape)} does not match the model input ${expected} (height, width, channels; optional leading batch 1)`);

@@ -20,7 +20,10 @@ let png2: Buffer;
 beforeAll(async () => {
   await useTestBackend();
   const { test } = await loadMnist({ split: 'test' });
-  const img = (i: number) => sharp(Buffer.from(test.images.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer();
+  const img = (i: number) =>
+    sharp(Buffer.from(test.images.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toBuffer();
   png = await img(0);
   png2 = await img(1);
 });
@@ -52,8 +55,12 @@ describe('createInferenceServer normalisation', () => {
 
 describe('createInferenceServer', () => {
   let app: FastifyInstance;
-  beforeAll(() => { app = createInferenceServer({ model, bodyLimit: 64 * 1024 }); });
-  afterAll(async () => { await app.close(); });
+  beforeAll(() => {
+    app = createInferenceServer({ model, bodyLimit: 64 * 1024 });
+  });
+  afterAll(async () => {
+    await app.close();
+  });
 
   it('PNG and JSON bodies give the model softmax top-3, descending', async () => {
     const x = await decodeImageInput(png, [28, 28, 1], { mean: [MNIST_MEAN], std: [MNIST_STD] });
@@ -99,7 +106,9 @@ describe('batching, crash isolation, shutdown, load', () => {
   it('serves a compileNative model (pnpm serve --native) with the same probabilities', async () => {
     const native = await compileNative(model);
     const app = createInferenceServer({ model });
-    const nativeApp = createInferenceServer({ model: { predict: (x) => native.predict(x), inputs: model.inputs, getUserDefinedMetadata: () => model.getUserDefinedMetadata() } });
+    const nativeApp = createInferenceServer({
+      model: { predict: (x) => native.predict(x), inputs: model.inputs, getUserDefinedMetadata: () => model.getUserDefinedMetadata() },
+    });
     try {
       const a = (await inject(app, png)).json() as { predictions: { label: string; probability: number }[] };
       const b = (await inject(nativeApp, png)).json() as { predictions: { label: string; probability: number }[] };
@@ -143,7 +152,11 @@ describe('batching, crash isolation, shutdown, load', () => {
     const app = createInferenceServer({ model, maxDelayMs: 60_000, maxBatch: 64 });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
     let received = 0;
-    const all = new Promise<void>((resolve) => app.server.on('request', () => { if (++received === 12) resolve(); }));
+    const all = new Promise<void>((resolve) =>
+      app.server.on('request', () => {
+        if (++received === 12) resolve();
+      }),
+    );
     const pending = Array.from({ length: 12 }, () => fetch(`${url}/v1/predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: png }));
     await all;
     await new Promise((r) => setTimeout(r, 50)); // decoded and queued in the batcher, which would wait 60 s
@@ -156,7 +169,15 @@ describe('batching, crash isolation, shutdown, load', () => {
   it('autocannon: 200 requests at concurrency 32 on 127.0.0.1 → 0 errors', async () => {
     const app = createInferenceServer({ model });
     const url = await app.listen({ host: '127.0.0.1', port: 0 });
-    const result = await autocannon({ url: `${url}/v1/predict`, method: 'POST', headers: { 'content-type': 'image/png' }, body: png, connections: 32, amount: 200, timeout: 30 });
+    const result = await autocannon({
+      url: `${url}/v1/predict`,
+      method: 'POST',
+      headers: { 'content-type': 'image/png' },
+      body: png,
+      connections: 32,
+      amount: 200,
+      timeout: 30,
+    });
     await app.close();
     expect(result.errors).toBe(0);
     expect(result.timeouts).toBe(0);

@@ -81,16 +81,37 @@ export function createInferenceServer(opts: InferenceServerOptions): FastifyInst
   const topK = opts.topK ?? 3;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cnn_' });
-  const requests = new Counter({ name: 'cnn_http_requests_total', help: 'HTTP requests by route and status code', labelNames: ['route', 'status'], registers: [registry] });
-  const errors = new Counter({ name: 'cnn_http_errors_total', help: 'Failed requests by route and kind (client, server)', labelNames: ['route', 'kind'], registers: [registry] });
+  const requests = new Counter({
+    name: 'cnn_http_requests_total',
+    help: 'HTTP requests by route and status code',
+    labelNames: ['route', 'status'],
+    registers: [registry],
+  });
+  const errors = new Counter({
+    name: 'cnn_http_errors_total',
+    help: 'Failed requests by route and kind (client, server)',
+    labelNames: ['route', 'kind'],
+    registers: [registry],
+  });
   const latency = new Histogram({
-    name: 'cnn_http_request_duration_seconds', help: 'Request latency in seconds', labelNames: ['route'], registers: [registry],
+    name: 'cnn_http_request_duration_seconds',
+    help: 'Request latency in seconds',
+    labelNames: ['route'],
+    registers: [registry],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   });
-  const batchSizes = new Histogram({ name: 'cnn_predict_batch_size', help: 'Samples per batched predict', registers: [registry], buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+  const batchSizes = new Histogram({
+    name: 'cnn_predict_batch_size',
+    help: 'Samples per batched predict',
+    registers: [registry],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+  });
   const inflight = new Gauge({ name: 'cnn_http_in_flight_requests', help: 'Requests being served', registers: [registry] });
   const batcher = new MicroBatcher(opts.model, {
-    inputShape, maxBatch: opts.maxBatch, maxDelayMs: opts.maxDelayMs, softmax: opts.logits ?? true,
+    inputShape,
+    maxBatch: opts.maxBatch,
+    maxDelayMs: opts.maxDelayMs,
+    softmax: opts.logits ?? true,
     onBatch: (n) => batchSizes.observe(n),
   });
 
@@ -110,8 +131,12 @@ export function createInferenceServer(opts: InferenceServerOptions): FastifyInst
   });
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
     const status = err instanceof BadInputError ? 400 : err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
-    const message = status === 413 ? `request body exceeds the limit of ${opts.bodyLimit ?? 1048576} bytes`
-      : status === 500 ? `prediction failed: ${err.message}` : err.message;
+    const message =
+      status === 413
+        ? `request body exceeds the limit of ${opts.bodyLimit ?? 1048576} bytes`
+        : status === 500
+          ? `prediction failed: ${err.message}`
+          : err.message;
     if (status >= 500) app.log.error(err);
     void reply.code(status).send({ error: message });
   });
@@ -123,18 +148,25 @@ export function createInferenceServer(opts: InferenceServerOptions): FastifyInst
     return registry.metrics();
   });
   app.post('/v1/predict', async (req) => {
-    const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const ct = String(req.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase();
     let input: Float32Array;
     if (Buffer.isBuffer(req.body)) input = await decodeImageInput(req.body, inputShape, norm);
     else if (ct === 'application/json') input = decodeJsonInput(req.body, inputShape);
     else throw new BadInputError(`unsupported body; send an image (${IMAGE_TYPES.join(', ')}) or application/json`);
     const probs = await batcher.predict(input);
-    const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!).slice(0, topK);
+    const order = Array.from(probs.keys())
+      .sort((a, b) => probs[b]! - probs[a]!)
+      .slice(0, topK);
     const predictions: Prediction[] = order.map((i) => ({ label: labels?.[i] ?? String(i), probability: probs[i]! }));
     return { predictions };
   });
   // preClose runs before the listener stops: flush the queue so in-flight requests finish now.
-  app.addHook('preClose', async () => { await batcher.close(); });
+  app.addHook('preClose', async () => {
+    await batcher.close();
+  });
   app.decorate('metricsRegistry', registry);
   return app;
 }

@@ -44,10 +44,14 @@ export class MicroBatcher {
   readonly maxDelayMs: number;
 
   /** @throws DeployError when `maxBatch` < 1 or `maxDelayMs` < 0. */
-  constructor(private readonly model: Predictable, private readonly opts: MicroBatcherOptions) {
+  constructor(
+    private readonly model: Predictable,
+    private readonly opts: MicroBatcherOptions,
+  ) {
     this.maxBatch = opts.maxBatch ?? 32;
     this.maxDelayMs = opts.maxDelayMs ?? 2;
-    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new DeployError(`MicroBatcher: maxBatch must be an integer >= 1. Received: maxBatch=${opts.maxBatch}`);
+    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
+      throw new DeployError(`MicroBatcher: maxBatch must be an integer >= 1. Received: maxBatch=${opts.maxBatch}`);
     if (!(this.maxDelayMs >= 0)) throw new DeployError(`MicroBatcher: maxDelayMs must be >= 0. Received: maxDelayMs=${opts.maxDelayMs}`);
     this.sampleSize = opts.inputShape.reduce((a, b) => a * b, 1);
   }
@@ -66,7 +70,10 @@ export class MicroBatcher {
   }
 
   private flush(): void {
-    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     while (this.queue.length) {
       const batch = this.queue.splice(0, this.maxBatch);
       this.running = this.running.then(() => this.run(batch));
@@ -100,7 +107,10 @@ export class MicroBatcher {
       this.opts.onBatch?.(batch.length, (performance.now() - t0) / 1000);
       batch.forEach((p, i) => p.resolve(rows[i]!));
     } catch (batchError) {
-      if (batch.length === 1) { batch[0]!.reject(batchError); return; }
+      if (batch.length === 1) {
+        batch[0]!.reject(batchError);
+        return;
+      }
       for (const p of batch) {
         try {
           p.resolve(this.forward([p])[0]!);

@@ -145,9 +145,7 @@ export async function analyzeRun(options: AnalyzeRunOptions): Promise<Analysis> 
   const misclassified = entries.filter((e) => e.trueLabel !== e.predLabel).sort((a, b) => b.confidence - a.confidence);
   const topLosses = [...entries].sort((a, b) => b.loss - a.loss).slice(0, maxGallery);
   // Confident correct predictions, interleaved across classes so the Grad-CAM panel shows several classes.
-  const correctByClass = classNames.map((_, c) =>
-    entries.filter((e) => e.trueLabel === c && e.predLabel === c).sort((a, b) => b.confidence - a.confidence),
-  );
+  const correctByClass = classNames.map((_, c) => entries.filter((e) => e.trueLabel === c && e.predLabel === c).sort((a, b) => b.confidence - a.confidence));
   const correct: GalleryEntry[] = [];
   for (let rank = 0; correct.length < maxCam && correctByClass.some((list) => list.length > rank); rank++) {
     for (const list of correctByClass) if (list.length > rank) correct.push(list[rank]);

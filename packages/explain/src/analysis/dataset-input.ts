@@ -53,7 +53,13 @@ export function datasetBatch(dataset: ImageDataset, start: number, end: number, 
 
 /** Model input for arbitrary sample indices (see {@link datasetBatch}). */
 export function datasetSelection(dataset: ImageDataset, indices: readonly number[], normalize: Normalization): tf.Tensor4D {
-  return tf.tidy(() => tf.concat(indices.map((i) => datasetBatch(dataset, i, i + 1, normalize)), 0) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      tf.concat(
+        indices.map((i) => datasetBatch(dataset, i, i + 1, normalize)),
+        0,
+      ) as tf.Tensor4D,
+  );
 }
 
 /** Pixels of sample `index` as a {@link RawImage}. */

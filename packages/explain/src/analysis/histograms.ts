@@ -16,4 +16,3 @@ export function weightHistograms(model: tfl.LayersModel, bins = 30): Histogram[]
   }
   return out;
 }
-

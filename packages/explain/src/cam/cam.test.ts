@@ -52,8 +52,12 @@ function functionalNet(): tfl.LayersModel {
 /** Functional model with a skip connection that bypasses the CAM layer (Add of two branches). */
 function residualNet(): tfl.LayersModel {
   const input = tfl.input({ shape: [6, 6, 2] });
-  const a = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'stem', kernelInitializer: tfl.initializers.glorotNormal({ seed: 1 }) }).apply(input);
-  const b = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'branch', kernelInitializer: tfl.initializers.glorotNormal({ seed: 2 }) }).apply(a);
+  const a = tfl.layers
+    .conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'stem', kernelInitializer: tfl.initializers.glorotNormal({ seed: 1 }) })
+    .apply(input);
+  const b = tfl.layers
+    .conv2d({ filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', name: 'branch', kernelInitializer: tfl.initializers.glorotNormal({ seed: 2 }) })
+    .apply(a);
   const sum = tfl.layers.add({ name: 'add' }).apply([a, b] as tfl.SymbolicTensor[]);
   const g = tfl.layers.globalAveragePooling2d({}).apply(sum);
   const out = tfl.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: tfl.initializers.glorotNormal({ seed: 3 }), name: 'head' }).apply(g);

@@ -39,8 +39,7 @@ export function assertSpatialLayer(fn: string, model: tfl.LayersModel, layerName
   const shape = layer.outputShape;
   if (!(Array.isArray(shape) && !Array.isArray(shape[0]) && shape.length === 4)) {
     throw new ExplainError(
-      `${fn}: layer '${layerName}' output has shape ${JSON.stringify(shape)}, expected 4-D ` +
-        `[batch, height, width, channels]; ${candidates}`,
+      `${fn}: layer '${layerName}' output has shape ${JSON.stringify(shape)}, expected 4-D ` + `[batch, height, width, channels]; ${candidates}`,
     );
   }
 }

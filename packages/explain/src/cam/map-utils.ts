@@ -36,11 +36,7 @@ export function resizeMaps(maps: tf.Tensor3D, height: number, width: number): tf
  * @param logits `[batch, numClasses]`.
  * @returns `[batch]` int32 class indices.
  */
-export function resolveTargets(
-  fn: string,
-  logits: tf.Tensor2D,
-  targets: number | readonly number[] | undefined,
-): tf.Tensor1D {
+export function resolveTargets(fn: string, logits: tf.Tensor2D, targets: number | readonly number[] | undefined): tf.Tensor1D {
   const [batch, numClasses] = logits.shape;
   if (targets === undefined) return tf.argMax(logits, 1) as tf.Tensor1D;
   const list = typeof targets === 'number' ? new Array<number>(batch).fill(targets) : [...targets];

@@ -54,11 +54,7 @@ export interface ClassificationReportOptions {
  * @throws ExplainError when the lengths differ, a label is outside `[0, numClasses)`, `classNames` has the
  *   wrong length or `zeroDivision` is not 0 or 1.
  */
-export function classificationReport(
-  yTrue: LabelArray,
-  yPred: LabelArray,
-  options: ClassificationReportOptions = {},
-): ClassificationReport {
+export function classificationReport(yTrue: LabelArray, yPred: LabelArray, options: ClassificationReportOptions = {}): ClassificationReport {
   const zeroDivision = options.zeroDivision ?? 0;
   if (zeroDivision !== 0 && zeroDivision !== 1) {
     throw new ExplainError(`classificationReport: zeroDivision must be 0 or 1. Received: zeroDivision=${zeroDivision}`);
@@ -74,9 +70,7 @@ export function classificationReport(
   }
   const names = options.classNames ?? Array.from({ length: numClasses }, (_, i) => `class${i}`);
   if (names.length !== numClasses) {
-    throw new ExplainError(
-      `classificationReport: classNames has ${names.length} entries but numClasses=${numClasses}`,
-    );
+    throw new ExplainError(`classificationReport: classNames has ${names.length} entries but numClasses=${numClasses}`);
   }
   const cm = confusionMatrix(yTrue, yPred, numClasses);
   const n = yTrue.length;

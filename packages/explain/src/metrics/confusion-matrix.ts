@@ -20,12 +20,7 @@ export interface ConfusionMatrixOptions {
  * @returns `numClasses` rows of `numClasses` counts (or row fractions with `normalize: 'true'`).
  * @throws ExplainError when the lengths differ or a label is outside `[0, numClasses)`.
  */
-export function confusionMatrix(
-  yTrue: LabelArray,
-  yPred: LabelArray,
-  numClasses: number,
-  options: ConfusionMatrixOptions = {},
-): number[][] {
+export function confusionMatrix(yTrue: LabelArray, yPred: LabelArray, numClasses: number, options: ConfusionMatrixOptions = {}): number[][] {
   validateLabelPairs('confusionMatrix', yTrue, yPred, numClasses);
   const matrix = Array.from({ length: numClasses }, () => new Array<number>(numClasses).fill(0));
   for (let i = 0; i < yTrue.length; i++) matrix[yTrue[i]][yPred[i]] += 1;

@@ -16,9 +16,7 @@ export function topKAccuracy(scores: ArrayLike<number>, yTrue: LabelArray, k: nu
   if (!Number.isInteger(k) || k < 1) throw new ExplainError(`topKAccuracy: k must be a positive integer. Received: k=${k}`);
   if (n === 0) throw new ExplainError('topKAccuracy: yTrue is empty');
   if (scores.length % n !== 0 || scores.length === 0) {
-    throw new ExplainError(
-      `topKAccuracy: scores must be [n, numClasses] with n=yTrue.length=${n}, got ${scores.length} values`,
-    );
+    throw new ExplainError(`topKAccuracy: scores must be [n, numClasses] with n=yTrue.length=${n}, got ${scores.length} values`);
   }
   const numClasses = scores.length / n;
   validateLabels('topKAccuracy', 'yTrue', yTrue, numClasses);
@@ -45,16 +43,10 @@ export interface PerClassAccuracy {
  * @param classNames one name per class; `numClasses = classNames.length`.
  * @throws ExplainError on mismatched lengths or out-of-range labels.
  */
-export function perClassAccuracy(
-  yTrue: LabelArray,
-  yPred: LabelArray,
-  classNames: readonly string[],
-): PerClassAccuracy[] {
+export function perClassAccuracy(yTrue: LabelArray, yPred: LabelArray, classNames: readonly string[]): PerClassAccuracy[] {
   const numClasses = classNames.length;
   if (yTrue.length !== yPred.length) {
-    throw new ExplainError(
-      `perClassAccuracy: yTrue and yPred must have the same length, got ${yTrue.length} and ${yPred.length}`,
-    );
+    throw new ExplainError(`perClassAccuracy: yTrue and yPred must have the same length, got ${yTrue.length} and ${yPred.length}`);
   }
   validateLabels('perClassAccuracy', 'yTrue', yTrue, numClasses);
   validateLabels('perClassAccuracy', 'yPred', yPred, numClasses);

@@ -10,9 +10,7 @@ export type LabelArray = ArrayLike<number>;
 export function validateLabelPairs(fn: string, yTrue: LabelArray, yPred: LabelArray, numClasses: number): void {
   validateNumClasses(fn, numClasses);
   if (yTrue.length !== yPred.length) {
-    throw new ExplainError(
-      `${fn}: yTrue and yPred must have the same length, got yTrue.length=${yTrue.length} and yPred.length=${yPred.length}`,
-    );
+    throw new ExplainError(`${fn}: yTrue and yPred must have the same length, got yTrue.length=${yTrue.length} and yPred.length=${yPred.length}`);
   }
   validateLabels(fn, 'yTrue', yTrue, numClasses);
   validateLabels(fn, 'yPred', yPred, numClasses);
@@ -30,9 +28,7 @@ export function validateLabels(fn: string, field: string, labels: LabelArray, nu
   for (let i = 0; i < labels.length; i++) {
     const v = labels[i];
     if (!Number.isInteger(v) || v < 0 || v >= numClasses) {
-      throw new ExplainError(
-        `${fn}: ${field}[${i}]=${v} is not a class index in [0, ${numClasses}) (numClasses=${numClasses})`,
-      );
+      throw new ExplainError(`${fn}: ${field}[${i}]=${v} is not a class index in [0, ${numClasses}) (numClasses=${numClasses})`);
     }
   }
 }

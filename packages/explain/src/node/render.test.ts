@@ -14,13 +14,30 @@ import { composeGrid, overlayPng, rawToPng } from '../render/images.js';
 
 describe('charts', () => {
   it('renders a confusion matrix to SVG with the class names and counts', async () => {
-    const svg = await renderChartSvg(confusionMatrixSpec([[5, 1], [0, 7]], ['cat', 'dog']));
+    const svg = await renderChartSvg(
+      confusionMatrixSpec(
+        [
+          [5, 1],
+          [0, 7],
+        ],
+        ['cat', 'dog'],
+      ),
+    );
     expect(svg.startsWith('<svg')).toBe(true);
     for (const text of ['cat', 'dog', '>5<', '>7<', 'predicted class']) expect(svg).toContain(text);
   });
 
   it('renders curves to a PNG of the declared size (scale 2)', async () => {
-    const history = [1, 2, 3].map((epoch) => ({ epoch, loss: 1 / epoch, accuracy: 0.5, val_loss: 1.2 / epoch, val_accuracy: 0.4, lr: 0.1, seconds: 1, imgPerSec: 10 }));
+    const history = [1, 2, 3].map((epoch) => ({
+      epoch,
+      loss: 1 / epoch,
+      accuracy: 0.5,
+      val_loss: 1.2 / epoch,
+      val_accuracy: 0.4,
+      lr: 0.1,
+      seconds: 1,
+      imgPerSec: 10,
+    }));
     const spec = curvesSpec(history, 'loss');
     const svg = await renderChartSvg(spec);
     const width = Number(/width="(\d+)"/.exec(svg)?.[1]);
@@ -53,7 +70,9 @@ describe('images', () => {
   const gray = { pixels: new Uint8Array([0, 255, 255, 0]), height: 2, width: 2, channels: 1 as const };
 
   it('enlarges with nearest neighbour and keeps pixel values', async () => {
-    const { data, info } = await sharp(await rawToPng(gray, 4)).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(await rawToPng(gray, 4))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([4, 4]);
     expect(data[0]).toBe(0);
     expect(data[(0 * 4 + 3) * info.channels]).toBe(255);
@@ -61,7 +80,9 @@ describe('images', () => {
 
   it('overlays a heat map at half opacity', async () => {
     const heat = { pixels: new Uint8Array(2 * 2 * 3).fill(200), height: 2, width: 2, channels: 3 as const };
-    const { data, info } = await sharp(await overlayPng(gray, heat, 2, 0.5)).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(await overlayPng(gray, heat, 2, 0.5))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect(info.channels).toBeGreaterThanOrEqual(3);
     expect(Math.abs(data[0] - 100)).toBeLessThanOrEqual(2); // 0.5·200 + 0.5·0
     expect(Math.abs(data[info.channels] - 228)).toBeLessThanOrEqual(2); // 0.5·200 + 0.5·255
@@ -73,7 +94,10 @@ describe('images', () => {
     const grid = await composeGrid(tiles, { columns: 3, tileSize: 20, fontSize: 10 });
     const meta = await sharp(grid).metadata();
     expect(meta.width).toBeGreaterThanOrEqual(3 * 26 * 10 * 0.6);
-    const noText = await composeGrid(tiles.map((t) => ({ image: t.image })), { columns: 3, tileSize: 20 });
+    const noText = await composeGrid(
+      tiles.map((t) => ({ image: t.image })),
+      { columns: 3, tileSize: 20 },
+    );
     expect((await sharp(noText).metadata()).height).toBeLessThan(meta.height as number);
     await expect(composeGrid([])).rejects.toThrow(/tiles is empty/);
   });

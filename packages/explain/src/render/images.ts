@@ -12,8 +12,7 @@ export interface RawImage {
 function checkRaw(fn: string, image: RawImage): void {
   if (image.pixels.length !== image.height * image.width * image.channels) {
     throw new ExplainError(
-      `${fn}: pixels has ${image.pixels.length} bytes, expected height*width*channels = ` +
-        `${image.height}*${image.width}*${image.channels}`,
+      `${fn}: pixels has ${image.pixels.length} bytes, expected height*width*channels = ` + `${image.height}*${image.width}*${image.channels}`,
     );
   }
 }
@@ -52,7 +51,10 @@ export async function overlayPng(image: RawImage, heat: RawImage, size: number, 
     .ensureAlpha(alpha)
     .png()
     .toBuffer();
-  return sharp(base).composite([{ input: top, blend: 'over' }]).png().toBuffer();
+  return sharp(base)
+    .composite([{ input: top, blend: 'over' }])
+    .png()
+    .toBuffer();
 }
 
 /** One cell of a {@link composeGrid}. */
@@ -107,9 +109,7 @@ export async function composeGrid(tiles: readonly GridTile[], options: GridOptio
   const height = gap + headerHeight + rows * cellHeight;
   const texts: string[] = [];
   options.columnHeaders?.slice(0, columns).forEach((header, c) => {
-    texts.push(
-      `<text x="${gap + c * cellWidth + cellInner / 2}" y="${gap + fontSize}" text-anchor="middle" font-weight="bold">${escapeXml(header)}</text>`,
-    );
+    texts.push(`<text x="${gap + c * cellWidth + cellInner / 2}" y="${gap + fontSize}" text-anchor="middle" font-weight="bold">${escapeXml(header)}</text>`);
   });
   const composites: OverlayOptions[] = [];
   for (let i = 0; i < tiles.length; i++) {
@@ -129,5 +129,8 @@ export async function composeGrid(tiles: readonly GridTile[], options: GridOptio
     `<style>text { font-family: 'DejaVu Sans', 'Liberation Sans', sans-serif; font-size: ${fontSize}px; }</style>` +
     `${texts.join('')}</svg>`;
   composites.push({ input: Buffer.from(svg), left: 0, top: 0 });
-  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } }).composite(composites).png().toBuffer();
+  return sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+    .composite(composites)
+    .png()
+    .toBuffer();
 }

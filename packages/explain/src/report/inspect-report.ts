@@ -66,9 +66,7 @@ export async function inspectReport(reportPath: string, options: InspectReportOp
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('requestfailed', (r) => errors.push(`request failed: ${r.url().slice(0, 80)}`));
     await page.goto(`file://${reportPath}`, { waitUntil: 'load' });
-    const images = await page.$$eval('img', (imgs) =>
-      imgs.map((i) => ({ alt: i.alt, complete: i.complete, width: i.naturalWidth, height: i.naturalHeight })),
-    );
+    const images = await page.$$eval('img', (imgs) => imgs.map((i) => ({ alt: i.alt, complete: i.complete, width: i.naturalWidth, height: i.naturalHeight })));
     const sections = await page.$$eval('section', (s) => s.map((e) => e.id));
     let screenshot: string | undefined;
     if (options.screenshot) {

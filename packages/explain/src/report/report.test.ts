@@ -63,9 +63,9 @@ describe('analyzeRun', () => {
     await expect(analyzeRun({ runDir: join(root, 'bad'), model, dataset: bad, normalize: NORMALIZE })).rejects.toThrow(
       /dataset.labels\[3\]=3 is not a class index in \[0, 3\)/,
     );
-    await expect(
-      analyzeRun({ runDir: join(root, 'bad'), model, dataset: syntheticDataset(6, 3), normalize: NORMALIZE, camLayer: 'fc' }),
-    ).rejects.toThrow(/layer 'fc' output has shape \[null,3\].*convolution layers available: conv1, conv2/);
+    await expect(analyzeRun({ runDir: join(root, 'bad'), model, dataset: syntheticDataset(6, 3), normalize: NORMALIZE, camLayer: 'fc' })).rejects.toThrow(
+      /layer 'fc' output has shape \[null,3\].*convolution layers available: conv1, conv2/,
+    );
   });
 });
 

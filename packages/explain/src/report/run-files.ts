@@ -27,9 +27,7 @@ export async function assertRunFiles(runDir: string): Promise<void> {
   const missing: string[] = [];
   for (const [file, what] of required) if (!(await exists(join(runDir, file)))) missing.push(`${file} (${what})`);
   if (missing.length > 0) {
-    throw new ExplainError(
-      `writeReport: run directory '${runDir}' is missing ${missing.join(' and ')}; the training app writes these files`,
-    );
+    throw new ExplainError(`writeReport: run directory '${runDir}' is missing ${missing.join(' and ')}; the training app writes these files`);
   }
 }
 

@@ -2,15 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Analysis } from '../analysis/analyze-run.js';
 import { writeFileAtomic } from '@cnn/core/node';
-import {
-  confusionMatrixSpec,
-  curvesSpec,
-  histogramsSpec,
-  learningRateSpec,
-  perClassAccuracySpec,
-  renderChartSvg,
-  type VegaLiteSpec,
-} from '@cnn/core';
+import { confusionMatrixSpec, curvesSpec, histogramsSpec, learningRateSpec, perClassAccuracySpec, renderChartSvg, type VegaLiteSpec } from '@cnn/core';
 import type { HistoryEntry, RunSummary } from '../types.js';
 import { assertRunFiles, exists, readHistory, readOptionalJson, readSummary } from './run-files.js';
 
@@ -130,9 +122,16 @@ export async function writeReport(runDir: string, options: WriteReportOptions = 
 
   const sections: { id: string; title: string; body: string }[] = [];
   sections.push({ id: 'summary', title: 'Run summary', body: summaryCards(summary, history, analysis) });
-  const lrChart = lrSteps && lrSteps.length > 0
-    ? await svgImage(learningRateSpec(lrSteps.map((s) => ({ x: s.step, lr: s.lr })), 'step'), 'learning rate per step')
-    : await svgImage(learningRateSpec(history.map((h) => ({ x: h.epoch, lr: h.lr }))), 'learning rate per epoch');
+  const lrChart =
+    lrSteps && lrSteps.length > 0
+      ? await svgImage(
+          learningRateSpec(
+            lrSteps.map((s) => ({ x: s.step, lr: s.lr })),
+            'step',
+          ),
+          'learning rate per step',
+        )
+      : await svgImage(learningRateSpec(history.map((h) => ({ x: h.epoch, lr: h.lr }))), 'learning rate per epoch');
   sections.push({
     id: 'curves',
     title: 'Training curves',
@@ -155,7 +154,12 @@ export async function writeReport(runDir: string, options: WriteReportOptions = 
   const pictures: [string, string, string, string][] = [
     ['misclassified', 'Misclassified images', 'misclassified.png', 'Most confident mistakes first (true class, predicted class and its probability).'],
     ['top-losses', 'Top losses', 'top-losses.png', 'Images with the highest cross-entropy loss; green captions are correct predictions.'],
-    ['grad-cam', 'Grad-CAM', 'gradcam.png', `Class activation maps for the predicted class${analysis ? ` at layer <code>${escapeHtml(analysis.camLayer)}</code>` : ''} (Selvaraju et al. 2017), Grad-CAM++ (Chattopadhay et al. 2018) and SmoothGrad input saliency (Smilkov et al. 2017); turbo colormap, red = most important.`],
+    [
+      'grad-cam',
+      'Grad-CAM',
+      'gradcam.png',
+      `Class activation maps for the predicted class${analysis ? ` at layer <code>${escapeHtml(analysis.camLayer)}</code>` : ''} (Selvaraju et al. 2017), Grad-CAM++ (Chattopadhay et al. 2018) and SmoothGrad input saliency (Smilkov et al. 2017); turbo colormap, red = most important.`,
+    ],
     ['samples', 'Dataset samples', 'samples.png', 'A few evaluation images of every class with their labels (as given in the dataset).'],
     ['augmentation', 'Augmentation preview', 'augment-preview.png', 'Training-time augmentation applied to sample images.'],
   ];
@@ -165,7 +169,8 @@ export async function writeReport(runDir: string, options: WriteReportOptions = 
   }
   if (analysis && analysis.weightHistograms.length + analysis.activationHistograms.length > 0) {
     const charts: string[] = [];
-    if (analysis.weightHistograms.length > 0) charts.push(await svgImage(histogramsSpec('Weight histograms (kernels)', analysis.weightHistograms), 'weight histograms'));
+    if (analysis.weightHistograms.length > 0)
+      charts.push(await svgImage(histogramsSpec('Weight histograms (kernels)', analysis.weightHistograms), 'weight histograms'));
     if (analysis.activationHistograms.length > 0) {
       charts.push(await svgImage(histogramsSpec('Activation histograms (first evaluation batch)', analysis.activationHistograms), 'activation histograms'));
     }

@@ -52,7 +52,9 @@ export function syntheticDataset(length: number, seed: number, flip = 0): ImageD
 export function tinyModel(): tfl.Sequential {
   const init = (seed: number) => tfl.initializers.glorotUniform({ seed });
   const m = tfl.sequential({ name: 'tiny_cnn' });
-  m.add(tfl.layers.conv2d({ inputShape: [12, 12, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv1', kernelInitializer: init(1) }));
+  m.add(
+    tfl.layers.conv2d({ inputShape: [12, 12, 3], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv1', kernelInitializer: init(1) }),
+  );
   m.add(tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }));
   m.add(tfl.layers.conv2d({ filters: 12, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv2', kernelInitializer: init(2) }));
   m.add(tfl.layers.globalAveragePooling2d({ name: 'gap' }));

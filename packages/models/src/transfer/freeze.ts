@@ -48,7 +48,7 @@ export function modelStages(model: tfl.LayersModel): Stage[] {
   const chapterNames = !model.layers.some((l) => /^(?:layer\d+|features)\./.test(l.name));
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
-    const name = layer === head ? 'head' : explicitStage(layer.name, chapterNames) ?? current;
+    const name = layer === head ? 'head' : (explicitStage(layer.name, chapterNames) ?? current);
     if (layer !== head) current = name;
     const last = stages[stages.length - 1];
     if (last && last.name === name) last.layers.push(layer.name);

@@ -11,7 +11,9 @@ export function findHead(model: tfl.LayersModel): tfl.layers.Layer {
   if (model.outputs.length !== 1) throw new Error(`findHead: model '${model.name}' has ${model.outputs.length} outputs; expected 1`);
   const layer = model.layers[model.layers.length - 1];
   if (layer?.getClassName() !== 'Dense') {
-    throw new Error(`findHead: the output layer of model '${model.name}' is ${layer ? `'${layer.name}' (${layer.getClassName()})` : 'missing'}; expected a Dense classifier`);
+    throw new Error(
+      `findHead: the output layer of model '${model.name}' is ${layer ? `'${layer.name}' (${layer.getClassName()})` : 'missing'}; expected a Dense classifier`,
+    );
   }
   return layer;
 }
@@ -36,7 +38,8 @@ export interface ReplaceHeadOptions {
  * @throws Error when `numClasses` is not a positive integer or the model has no Dense head.
  */
 export function replaceHead(model: tfl.LayersModel, numClasses: number, opts: ReplaceHeadOptions = {}): tfl.LayersModel {
-  if (!Number.isInteger(numClasses) || numClasses < 1) throw new Error(`replaceHead: numClasses must be a positive integer. Received: numClasses=${numClasses}`);
+  if (!Number.isInteger(numClasses) || numClasses < 1)
+    throw new Error(`replaceHead: numClasses must be a positive integer. Received: numClasses=${numClasses}`);
   const head = findHead(model);
   const features = head.input as tfl.SymbolicTensor;
   const inF = features.shape[features.shape.length - 1];

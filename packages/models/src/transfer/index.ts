@@ -1,5 +1,13 @@
 export { findHead, replaceHead, type ReplaceHeadOptions } from './head';
 export {
-  modelStages, freezeLayers, unfreezeLayers, freezeStages, unfreezeStages, freezeAllButHead, unfreezeAll, trainableLayerNames,
-  type LayerSelector, type Stage,
+  modelStages,
+  freezeLayers,
+  unfreezeLayers,
+  freezeStages,
+  unfreezeStages,
+  freezeAllButHead,
+  unfreezeAll,
+  trainableLayerNames,
+  type LayerSelector,
+  type Stage,
 } from './freeze';

@@ -46,20 +46,37 @@ function decode(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): Floa
   const out = new Float32Array(count);
   for (let i = 0; i < count; i++) {
     switch (dtype) {
-      case 'F32': out[i] = view.getFloat32(i * 4, true); break;
-      case 'F64': out[i] = view.getFloat64(i * 8, true); break;
-      case 'F16': out[i] = halfToFloat(view.getUint16(i * 2, true)); break;
+      case 'F32':
+        out[i] = view.getFloat32(i * 4, true);
+        break;
+      case 'F64':
+        out[i] = view.getFloat64(i * 8, true);
+        break;
+      case 'F16':
+        out[i] = halfToFloat(view.getUint16(i * 2, true));
+        break;
       case 'BF16': {
         const tmp = new DataView(new ArrayBuffer(4));
         tmp.setUint32(0, view.getUint16(i * 2, true) << 16, true);
         out[i] = tmp.getFloat32(0, true);
         break;
       }
-      case 'I64': out[i] = Number(view.getBigInt64(i * 8, true)); break;
-      case 'I32': out[i] = view.getInt32(i * 4, true); break;
-      case 'I16': out[i] = view.getInt16(i * 2, true); break;
-      case 'I8': out[i] = view.getInt8(i); break;
-      case 'U8': case 'BOOL': out[i] = view.getUint8(i); break;
+      case 'I64':
+        out[i] = Number(view.getBigInt64(i * 8, true));
+        break;
+      case 'I32':
+        out[i] = view.getInt32(i * 4, true);
+        break;
+      case 'I16':
+        out[i] = view.getInt16(i * 2, true);
+        break;
+      case 'I8':
+        out[i] = view.getInt8(i);
+        break;
+      case 'U8':
+      case 'BOOL':
+        out[i] = view.getUint8(i);
+        break;
     }
   }
   return out;

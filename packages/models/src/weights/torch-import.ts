@@ -77,7 +77,8 @@ export function permute(data: Float32Array, shape: number[], perm: number[]): { 
 function flattenSource(layer: tfl.layers.Layer): [number, number, number] | undefined {
   let cur: tfl.layers.Layer | undefined = layer;
   for (let hops = 0; hops < 8 && cur; hops++) {
-    const node: { inboundLayers: tfl.layers.Layer[] } | undefined = (cur as unknown as { inboundNodes: { inboundLayers: tfl.layers.Layer[] }[] }).inboundNodes?.[0];
+    const node: { inboundLayers: tfl.layers.Layer[] } | undefined = (cur as unknown as { inboundNodes: { inboundLayers: tfl.layers.Layer[] }[] })
+      .inboundNodes?.[0];
     const prev: tfl.layers.Layer | undefined = node?.inboundLayers?.[0];
     if (!prev) return undefined;
     const cls = prev.getClassName();
@@ -141,7 +142,11 @@ function list(names: string[]): string {
  *   layer and both shapes); when `strict` (default) and keys are unexpected or weights missing (listing
  *   them, with a hint to pass `strict: false`).
  */
-export function importTorchStateDict(model: tfl.LayersModel, tensors: Map<string, SafeTensor> | Record<string, SafeTensor>, opts: ImportTorchOptions = {}): ImportTorchReport {
+export function importTorchStateDict(
+  model: tfl.LayersModel,
+  tensors: Map<string, SafeTensor> | Record<string, SafeTensor>,
+  opts: ImportTorchOptions = {},
+): ImportTorchReport {
   const strict = opts.strict ?? true;
   const source = opts.source ?? 'state_dict';
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
@@ -165,7 +170,9 @@ export function importTorchStateDict(model: tfl.LayersModel, tensors: Map<string
     const target = variable.shape as number[];
     const converted = convertTorchTensor(layer, ours!, t, target);
     if (!tf.util.arraysEqual(converted.shape, target)) {
-      throw new Error(`importTorchStateDict: ${source}: '${key}' has shape [${t.shape}] (→ [${converted.shape}] in our layout) but layer '${layerName}' (${layer.getClassName()}) weight '${ours}' has shape [${target}]`);
+      throw new Error(
+        `importTorchStateDict: ${source}: '${key}' has shape [${t.shape}] (→ [${converted.shape}] in our layout) but layer '${layerName}' (${layer.getClassName()}) weight '${ours}' has shape [${target}]`,
+      );
     }
     writes.push({ variable, ...converted });
     filled.add(variable.originalName);
@@ -176,7 +183,9 @@ export function importTorchStateDict(model: tfl.LayersModel, tensors: Map<string
     const parts: string[] = [];
     if (report.unexpected.length) parts.push(`unexpected keys (no such layer weight): ${list(report.unexpected)}`);
     if (report.missing.length) parts.push(`missing keys for model weights: ${list(report.missing)}`);
-    throw new Error(`importTorchStateDict: ${source} does not match model '${model.name}': ${parts.join('; ')}. Pass strict: false to load the matching weights only.`);
+    throw new Error(
+      `importTorchStateDict: ${source} does not match model '${model.name}': ${parts.join('; ')}. Pass strict: false to load the matching weights only.`,
+    );
   }
   for (const { variable, data, shape } of writes) {
     const value = tf.tensor(data, shape, 'float32');

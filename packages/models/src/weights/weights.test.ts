@@ -79,7 +79,11 @@ describe('PyTorch weight import reproduces eval-mode logits', () => {
   });
 
   it.skipIf(!TORCH)('bottleneck ResNet with the ImageNet stem (7×7/2 padding, max-pool)', async () => {
-    await parity(resnet({ block: 'bottleneck', layers: [1, 1, 1, 1], baseWidth: 4, numClasses: 3, inputShape: [32, 32, 3] }), generated, 'resnet_w4_bottleneck');
+    await parity(
+      resnet({ block: 'bottleneck', layers: [1, 1, 1, 1], baseWidth: 4, numClasses: 3, inputShape: [32, 32, 3] }),
+      generated,
+      'resnet_w4_bottleneck',
+    );
   });
 
   it.skipIf(!TORCH)('torchvision mobilenet_v2 (depthwise kernels) and densenet121 at 32×32', async () => {
@@ -103,7 +107,9 @@ describe('bad input → clear errors', () => {
   it('truncated safetensors header', () => {
     expect(() => parseSafetensors(new Uint8Array([1, 2, 3]), 'x.safetensors')).toThrow(/x\.safetensors: truncated safetensors header/);
     const good = serializeSafetensors({ a: { shape: [2], data: [1, 2] } });
-    expect(() => parseSafetensors(good.subarray(0, 20), 'y.safetensors')).toThrow(/y\.safetensors: truncated safetensors header: it declares \d+ bytes but only 12 follow/);
+    expect(() => parseSafetensors(good.subarray(0, 20), 'y.safetensors')).toThrow(
+      /y\.safetensors: truncated safetensors header: it declares \d+ bytes but only 12 follow/,
+    );
     const cut = good.subarray(0, good.byteLength - 4);
     expect(() => parseSafetensors(cut, 'z')).toThrow(/tensor 'a' has data_offsets \[0,8\] outside the 4-byte data section/);
   });
@@ -131,7 +137,9 @@ describe('bad input → clear errors', () => {
     const sd = parseSafetensors(readFileSync(path.join(committed, 'resnet_w4_cifar.safetensors'))).tensors;
     sd.set('conv1.weight', { dtype: 'F32', shape: [5, 3, 3, 3], data: new Float32Array(135) });
     const before = m.getLayer('fc').getWeights()[0].dataSync().slice();
-    expect(() => importTorchStateDict(m, sd)).toThrow("'conv1.weight' has shape [5,3,3,3] (→ [3,3,3,5] in our layout) but layer 'conv1' (Conv2D) weight 'kernel' has shape [3,3,3,4]");
+    expect(() => importTorchStateDict(m, sd)).toThrow(
+      "'conv1.weight' has shape [5,3,3,3] (→ [3,3,3,5] in our layout) but layer 'conv1' (Conv2D) weight 'kernel' has shape [3,3,3,4]",
+    );
     expect(Array.from(m.getLayer('fc').getWeights()[0].dataSync())).toEqual(Array.from(before));
     m.dispose();
   });

@@ -23,9 +23,14 @@ function closeScaled(actual: ArrayLike<number>, expected: number[], tol: number,
 }
 
 const LAYER_NAMES = [
-  'input', 'whiten', 'whiten.gelu',
+  'input',
+  'whiten',
+  'whiten.gelu',
   ...[1, 2, 3].flatMap((b) => ['conv1', 'pool', 'norm1', 'gelu1', 'conv2', 'norm2', 'gelu2'].map((n) => `block${b}.${n}`)),
-  'pool', 'flatten', 'head', 'scale',
+  'pool',
+  'flatten',
+  'head',
+  'scale',
 ];
 
 describe('airbench94', () => {
@@ -35,8 +40,13 @@ describe('airbench94', () => {
     expect(m.layers.map((l) => l.name)).toEqual(LAYER_NAMES);
     expect(m.outputs[0].shape).toEqual([null, 10]);
     const shapes = Object.fromEntries(m.layers.map((l) => [l.name, l.outputShape]));
-    expect([shapes['whiten'], shapes['block1.pool'], shapes['block2.gelu2'], shapes['block3.gelu2'], shapes['pool']])
-      .toEqual([[null, 31, 31, 24], [null, 15, 15, 64], [null, 7, 7, 256], [null, 3, 3, 256], [null, 1, 1, 256]]);
+    expect([shapes['whiten'], shapes['block1.pool'], shapes['block2.gelu2'], shapes['block3.gelu2'], shapes['pool']]).toEqual([
+      [null, 31, 31, 24],
+      [null, 15, 15, 64],
+      [null, 7, 7, 256],
+      [null, 3, 3, 256],
+      [null, 1, 1, 256],
+    ]);
     const s = summary(m);
     const c = fixture.counts.default;
     expect(s.trainableParams).toBe(1_971_352);
@@ -50,7 +60,12 @@ describe('airbench94', () => {
     expect([bn.scale, bn.center, bn.epsilon, bn.momentum]).toEqual([false, true, 1e-12, 0.4]);
     expect(m.getLayer('block3.gelu2')).toBeInstanceOf(GELU);
     expect(m.getLayer('whiten')).toBeInstanceOf(WhiteningConv2D);
-    expect(m.getLayer('head').getWeights().map((w) => w.shape)).toEqual([[256, 10]]);
+    expect(
+      m
+        .getLayer('head')
+        .getWeights()
+        .map((w) => w.shape),
+    ).toEqual([[256, 10]]);
     m.dispose();
   });
 
@@ -117,13 +132,20 @@ describe('airbench94', () => {
     initWhitening(m, x);
     tf.tidy(() => m.apply(x, { training: true }) as tf.Tensor);
     const before = tf.memory().numTensors;
-    const { value, grads } = tf.variableGrads(() => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
-      m.trainableWeights.map((v) => v.read() as tf.Variable));
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(m.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+      m.trainableWeights.map((v) => v.read() as tf.Variable),
+    );
     tf.dispose([value, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
     (m.getLayer('whiten') as WhiteningConv2D).biasTrainable = false;
     let artifacts: tf.io.ModelArtifacts | undefined;
-    await m.save(tf.io.withSaveHandler(async (a) => { artifacts = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    await m.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await tfl.loadLayersModel(tf.io.fromMemory(artifacts!));
     expect(loaded.layers.map((l) => l.name)).toEqual(LAYER_NAMES);
     expect(loaded.layers.map((l) => l.getClassName())).toEqual(m.layers.map((l) => l.getClassName()));

@@ -78,7 +78,8 @@ export function airbench94(opts: Airbench94Options = {}): tfl.LayersModel {
     }
   }
   const momentum = opts.batchNormMomentum ?? 0.4;
-  if (!(momentum >= 0 && momentum <= 1)) throw new Error(`airbench94: batchNormMomentum must be in [0, 1]. Received: batchNormMomentum=${opts.batchNormMomentum}`);
+  if (!(momentum >= 0 && momentum <= 1))
+    throw new Error(`airbench94: batchNormMomentum must be in [0, 1]. Received: batchNormMomentum=${opts.batchNormMomentum}`);
   const scalingFactor = opts.scalingFactor ?? 1 / 9;
   if (!Number.isFinite(scalingFactor)) throw new Error(`airbench94: scalingFactor must be a finite number. Received: scalingFactor=${opts.scalingFactor}`);
 
@@ -89,7 +90,12 @@ export function airbench94(opts: Airbench94Options = {}): tfl.LayersModel {
   x = geluLayer({ name: 'whiten.gelu' }).apply(x) as Sym;
   const conv = (name: string, filters: number): void => {
     x = conv2d({
-      name, filters, kernelSize: 3, padding: 'same', useBias: false, activation: 'linear',
+      name,
+      filters,
+      kernelSize: 3,
+      padding: 'same',
+      useBias: false,
+      activation: 'linear',
       kernelInitializer: dirac({ seed: nextSeed() }),
     }).apply(x) as Sym;
   };
@@ -112,7 +118,9 @@ export function airbench94(opts: Airbench94Options = {}): tfl.LayersModel {
   x = tfl.layers.maxPooling2d({ name: 'pool', poolSize: 3, strides: 3, padding: 'valid' }).apply(x) as Sym;
   x = tfl.layers.flatten({ name: 'flatten' }).apply(x) as Sym;
   x = dense({
-    name: 'head', units: numClasses, useBias: false,
+    name: 'head',
+    units: numClasses,
+    useBias: false,
     kernelInitializer: layerInit('pytorch', widths.block3, nextSeed()).kernelInitializer,
   }).apply(x) as Sym;
   x = tfl.layers.rescaling({ name: 'scale', scale: scalingFactor }).apply(x) as Sym;

@@ -89,7 +89,12 @@ export function conv(b: ZooBuilder, x: Sym, spec: ConvSpec): Sym {
   const inC = x.shape[x.shape.length - 1] as number;
   if (spec.depthwise) {
     const layer = tfl.layers.depthwiseConv2d({
-      name: spec.name, kernelSize: spec.kernel, strides: stride, padding, depthMultiplier: 1, useBias: spec.bias ?? false,
+      name: spec.name,
+      kernelSize: spec.kernel,
+      strides: stride,
+      padding,
+      depthMultiplier: 1,
+      useBias: spec.bias ?? false,
       depthwiseInitializer: b.convInit(),
     });
     return layer.apply(input) as Sym;
@@ -98,8 +103,14 @@ export function conv(b: ZooBuilder, x: Sym, spec: ConvSpec): Sym {
   const bias = spec.bias ?? false;
   const biasInit = bias ? layerInit(b.init === 'keras' ? 'keras' : 'pytorch', spec.kernel * spec.kernel * inC, b.nextSeed()).biasInitializer : undefined;
   return conv2d({
-    name: spec.name, filters: spec.filters, kernelSize: spec.kernel, strides: stride, padding, useBias: bias,
-    kernelInitializer, ...(biasInit ? { biasInitializer: biasInit } : {}),
+    name: spec.name,
+    filters: spec.filters,
+    kernelSize: spec.kernel,
+    strides: stride,
+    padding,
+    useBias: bias,
+    kernelInitializer,
+    ...(biasInit ? { biasInitializer: biasInit } : {}),
   }).apply(input) as Sym;
 }
 

@@ -39,7 +39,8 @@ export function densenet(config: DenseNetConfig = {}): tfl.LayersModel {
   const fn = 'densenet';
   const k = positiveInt(fn, 'growthRate', config.growthRate ?? 32);
   const blocks = config.blockConfig ?? [6, 12, 24, 16];
-  if (!Array.isArray(blocks) || blocks.length === 0) throw new Error(`${fn}: blockConfig must be a non-empty array. Received: blockConfig=${JSON.stringify(config.blockConfig)}`);
+  if (!Array.isArray(blocks) || blocks.length === 0)
+    throw new Error(`${fn}: blockConfig must be a non-empty array. Received: blockConfig=${JSON.stringify(config.blockConfig)}`);
   blocks.forEach((n) => positiveInt(fn, 'blockConfig[i]', n));
   const init = positiveInt(fn, 'numInitFeatures', config.numInitFeatures ?? 64);
   const bnSize = positiveInt(fn, 'bnSize', config.bnSize ?? 4);
@@ -107,5 +108,13 @@ export interface DenseNetCifarOptions extends ZooOptions {
  */
 export function densenetCifar(opts: DenseNetCifarOptions = {}): tfl.LayersModel {
   const k = opts.growthRate ?? 12;
-  return densenet({ ...opts, growthRate: k, blockConfig: opts.blockConfig ?? [6, 6, 6], numInitFeatures: 2 * k, bnSize: 4, stem: 'cifar', name: 'densenet_bc' });
+  return densenet({
+    ...opts,
+    growthRate: k,
+    blockConfig: opts.blockConfig ?? [6, 6, 6],
+    numInitFeatures: 2 * k,
+    bnSize: 4,
+    stem: 'cifar',
+    name: 'densenet_bc',
+  });
 }

@@ -4,7 +4,13 @@ import { bn, conv, globalAvgPool, input, linear, relu, ZooBuilder, type Sym, typ
 
 /** torchvision's inverted-residual settings: expansion t, output channels c, repeats n, first stride s. */
 const SETTINGS: readonly [number, number, number, number][] = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
 ];
 
 /** Options of {@link mobilenetV2}. */

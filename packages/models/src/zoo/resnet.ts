@@ -79,7 +79,8 @@ export function resnet(config: ResNetConfig): tfl.LayersModel {
   if (!Array.isArray(config.layers) || config.layers.length === 0 || config.layers.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new Error(`resnet: layers must be a non-empty array of positive integers. Received: layers=${JSON.stringify(config.layers)}`);
   }
-  if (config.block !== 'basic' && config.block !== 'bottleneck') throw new Error(`resnet: block must be 'basic' or 'bottleneck'. Received: block=${String(config.block)}`);
+  if (config.block !== 'basic' && config.block !== 'bottleneck')
+    throw new Error(`resnet: block must be 'basic' or 'bottleneck'. Received: block=${String(config.block)}`);
   const b = new ZooBuilder('resnet', config, stem === 'cifar' ? [32, 32, 3] : [224, 224, 3]);
   const inp = input(b);
   let x: Sym;

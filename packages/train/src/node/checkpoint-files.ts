@@ -49,7 +49,11 @@ export async function assertCheckpointDir(dir: string): Promise<string[] | undef
     // never overwrite a foreign checkpoint.json
     const text = await fs.readFile(path.join(root, JSON_NAME), 'utf8').catch(() => '');
     let format: unknown;
-    try { format = JSON.parse(text)?.format; } catch { format = undefined; }
+    try {
+      format = JSON.parse(text)?.format;
+    } catch {
+      format = undefined;
+    }
     if (format !== undefined && format !== CHECKPOINT_FORMAT) {
       throw new TrainError(`saveCheckpoint: ${path.join(root, JSON_NAME)} has format '${String(format)}', not '${CHECKPOINT_FORMAT}'; refusing to replace it`);
     }
@@ -74,7 +78,9 @@ export async function saveCheckpoint(dir: string, state: TrainingState): Promise
   const binName = `state-${randomBytes(8).toString('hex')}.bin`;
   const binPath = path.join(root, binName);
   const doc = {
-    format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, savedAt: new Date().toISOString(),
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    savedAt: new Date().toISOString(),
     data: { file: binName, bytes: bin.byteLength, sha256: createHash('sha256').update(bin).digest('hex') },
     state: tree,
   };
@@ -123,7 +129,8 @@ export async function loadCheckpoint(dir: string): Promise<TrainingState> {
   if (!doc || doc.format !== CHECKPOINT_FORMAT) {
     throw new TrainError(`loadCheckpoint: ${jsonPath} is not a training checkpoint (format '${String(doc?.format)}', expected '${CHECKPOINT_FORMAT}')`);
   }
-  if (doc.version !== CHECKPOINT_VERSION) throw new TrainError(`loadCheckpoint: ${jsonPath} has version ${String(doc.version)}, this package reads ${CHECKPOINT_VERSION}`);
+  if (doc.version !== CHECKPOINT_VERSION)
+    throw new TrainError(`loadCheckpoint: ${jsonPath} has version ${String(doc.version)}, this package reads ${CHECKPOINT_VERSION}`);
   const d = doc.data;
   if (!d || typeof d.file !== 'string' || !BIN_RE.test(d.file) || typeof d.bytes !== 'number' || typeof d.sha256 !== 'string') {
     throw new TrainError(`loadCheckpoint: ${jsonPath}: 'data' must name a state-*.bin file with bytes and sha256`);
@@ -135,8 +142,10 @@ export async function loadCheckpoint(dir: string): Promise<TrainingState> {
   } catch (err) {
     throw new TrainError(`loadCheckpoint: cannot read ${binPath}: ${(err as Error).message}`, { cause: err });
   }
-  if (bin.byteLength !== d.bytes) throw new TrainError(`loadCheckpoint: ${binPath} holds ${bin.byteLength} bytes, ${JSON_NAME} declares ${d.bytes} (truncated?)`);
-  if (createHash('sha256').update(bin).digest('hex') !== d.sha256) throw new TrainError(`loadCheckpoint: ${binPath} does not match the SHA-256 in ${JSON_NAME} (corrupt)`);
+  if (bin.byteLength !== d.bytes)
+    throw new TrainError(`loadCheckpoint: ${binPath} holds ${bin.byteLength} bytes, ${JSON_NAME} declares ${d.bytes} (truncated?)`);
+  if (createHash('sha256').update(bin).digest('hex') !== d.sha256)
+    throw new TrainError(`loadCheckpoint: ${binPath} does not match the SHA-256 in ${JSON_NAME} (corrupt)`);
   return decodeTrainingState(doc.state, new Uint8Array(bin.buffer, bin.byteOffset, bin.byteLength), binPath);
 }
 

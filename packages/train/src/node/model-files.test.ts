@@ -111,7 +111,13 @@ describe('saveModel targets and options', () => {
   it('goes through any tfjs IO handler (the browser path)', async () => {
     let saved: tf.io.ModelArtifacts | undefined;
     const model = tinyNet(4);
-    await saveModel(model, tf.io.withSaveHandler(async (a) => { saved = a; return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }; }));
+    await saveModel(
+      model,
+      tf.io.withSaveHandler(async (a) => {
+        saved = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const loaded = await loadModel(tf.io.fromMemory(saved!));
     const x = tf.randomUniform([2, 6, 6, 1], 0, 1, 'float32', 6);
     expect(predict(loaded, x)).toEqual(predict(model, x));

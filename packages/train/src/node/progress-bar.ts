@@ -4,13 +4,16 @@ import type { ProgressOptions, ProgressReporter } from '../progress';
 
 /** A cli-progress bar on `process.stderr`: batch n/N, loss, acc, img/s and ETA. */
 export function cliProgressBar(opts: ProgressOptions): ProgressReporter {
-  const bar = new cliProgress.SingleBar({
-    format: `${opts.label} {bar} {value}/{total}  loss {loss}  acc {acc}  {rate} img/s  ETA {eta_formatted}`,
-    stream: process.stderr,
-    hideCursor: true,
-    clearOnComplete: true,
-    etaBuffer: 50,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${opts.label} {bar} {value}/{total}  loss {loss}  acc {acc}  {rate} img/s  ETA {eta_formatted}`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(opts.total ?? 0, 0, { loss: '-', acc: '-', rate: '-' });
   return {
     update(info) {

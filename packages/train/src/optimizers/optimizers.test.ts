@@ -13,16 +13,34 @@ const SHAPES: Record<string, number[]> = { w: [2, 3], b: [4] };
 function make(cfg: { optimizer: string; options: Record<string, unknown> }): Optimizer {
   const o = cfg.options;
   if (cfg.optimizer === 'Adam') {
-    return new Adam({ lr: o.lr as number, betas: o.betas as [number, number] | undefined, eps: o.eps as number | undefined, weightDecay: o.weight_decay as number | undefined, amsgrad: o.amsgrad as boolean | undefined });
+    return new Adam({
+      lr: o.lr as number,
+      betas: o.betas as [number, number] | undefined,
+      eps: o.eps as number | undefined,
+      weightDecay: o.weight_decay as number | undefined,
+      amsgrad: o.amsgrad as boolean | undefined,
+    });
   }
-  return new SGD({ lr: o.lr as number, momentum: o.momentum as number | undefined, dampening: o.dampening as number | undefined, nesterov: o.nesterov as boolean | undefined, weightDecay: o.weight_decay as number | undefined });
+  return new SGD({
+    lr: o.lr as number,
+    momentum: o.momentum as number | undefined,
+    dampening: o.dampening as number | undefined,
+    nesterov: o.nesterov as boolean | undefined,
+    weightDecay: o.weight_decay as number | undefined,
+  });
 }
 
 function vars(): Record<string, tf.Variable> {
   return { w: tf.variable(tf.tensor(fx.init.w.flat(), SHAPES.w)), b: tf.variable(tf.tensor(fx.init.b, SHAPES.b)) };
 }
 
-function runSteps(opt: Optimizer, v: Record<string, tf.Variable>, cfg: { grads: Record<string, number[]>[]; params: Record<string, number[]>[] }, from: number, to: number): void {
+function runSteps(
+  opt: Optimizer,
+  v: Record<string, tf.Variable>,
+  cfg: { grads: Record<string, number[]>[]; params: Record<string, number[]>[] },
+  from: number,
+  to: number,
+): void {
   for (let t = from; t < to; t++) {
     const grads = tf.tidy(() => ({ w: tf.tensor(cfg.grads[t].w, SHAPES.w), b: tf.tensor(cfg.grads[t].b, SHAPES.b) }));
     opt.step(grads, v);
@@ -77,7 +95,9 @@ describe('optimizers: parity with torch.optim', () => {
     expect(() => opt.step({ missing: g.b }, v)).toThrow(/no variable named 'missing'/);
     expect(() => new Adam({ betas: [1, 0.9] })).toThrow(/betas/);
     expect(() => new SGD({ lr: 0.1, nesterov: true })).toThrow(/nesterov/);
-    expect(() => { opt.lr = -1; }).toThrow(/lr/);
+    expect(() => {
+      opt.lr = -1;
+    }).toThrow(/lr/);
     expect(() => new SGD({ lr: 0.1 }).setState(opt.getState())).toThrow(/'Adam', expected 'SGD'/);
   });
 });

@@ -52,12 +52,17 @@ describe('ParamGroupOptimizer', () => {
   it('two SGD groups under SequentialLR warm-up + decay equal torch.optim.SGD param_groups (fixture, 6 steps)', () => {
     const pg = fx.paramGroups;
     const groups = pg.groups.map((g: { name: string; params: string[]; lr: number; weight_decay: number }) => ({
-      name: g.name, params: g.params, optimizer: new SGD({ lr: g.lr, weightDecay: g.weight_decay, momentum: pg.sgd.momentum, nesterov: pg.sgd.nesterov }),
+      name: g.name,
+      params: g.params,
+      optimizer: new SGD({ lr: g.lr, weightDecay: g.weight_decay, momentum: pg.sgd.momentum, nesterov: pg.sgd.nesterov }),
     }));
     const opt = new ParamGroupOptimizer(groups);
     const steps = pg.grads.length;
     const sched = new SequentialLR(opt, {
-      schedulers: [new LinearLR(opt, { startFactor: 0.2, endFactor: 1, totalIters: pg.warmup }), new LinearLR(opt, { startFactor: 1, endFactor: pg.endFactor, totalIters: steps - pg.warmup })],
+      schedulers: [
+        new LinearLR(opt, { startFactor: 0.2, endFactor: 1, totalIters: pg.warmup }),
+        new LinearLR(opt, { startFactor: 1, endFactor: pg.endFactor, totalIters: steps - pg.warmup }),
+      ],
       milestones: [pg.warmup],
     });
     const v = { w: tf.variable(tf.tensor(fx.init.w.flat(), SHAPES.w)), b: tf.variable(tf.tensor(fx.init.b, SHAPES.b)) };
@@ -80,10 +85,11 @@ describe('ParamGroupOptimizer', () => {
   });
 
   it('getState/setState round-trips the inner Adam states (same next update as uninterrupted)', () => {
-    const make = (): ParamGroupOptimizer => new ParamGroupOptimizer([
-      { params: ['w'], optimizer: new Adam({ lr: 1e-2 }) },
-      { params: () => true, optimizer: new Adam({ lr: 1e-3 }) },
-    ]);
+    const make = (): ParamGroupOptimizer =>
+      new ParamGroupOptimizer([
+        { params: ['w'], optimizer: new Adam({ lr: 1e-2 }) },
+        { params: () => true, optimizer: new Adam({ lr: 1e-3 }) },
+      ]);
     const w1 = tf.variable(tf.tensor1d([0.5, -0.5]));
     const v1 = tf.variable(tf.tensor1d([2]));
     const w2 = tf.variable(tf.tensor1d([0.5, -0.5]));
@@ -107,7 +113,12 @@ describe('ParamGroupOptimizer', () => {
   it('rejects bad groups', () => {
     expect(() => new ParamGroupOptimizer([])).toThrow('ParamGroupOptimizer: groups must be a non-empty array');
     expect(() => new ParamGroupOptimizer([{ params: ['a'], optimizer: {} as never }])).toThrow(/group 0 needs an optimizer/);
-    expect(() => new ParamGroupOptimizer([{ name: 'x', params: ['a'], optimizer: new SGD({ lr: 1 }) }, { name: 'x', params: ['b'], optimizer: new SGD({ lr: 1 }) }]))
-      .toThrow("ParamGroupOptimizer: duplicate group name 'x'");
+    expect(
+      () =>
+        new ParamGroupOptimizer([
+          { name: 'x', params: ['a'], optimizer: new SGD({ lr: 1 }) },
+          { name: 'x', params: ['b'], optimizer: new SGD({ lr: 1 }) },
+        ]),
+    ).toThrow("ParamGroupOptimizer: duplicate group name 'x'");
   });
 });

@@ -111,7 +111,10 @@ export class ParamGroupOptimizer extends Optimizer {
     let i = this.assignment.get(name);
     if (i === undefined) {
       i = this.groups.findIndex((g) => g.match(name));
-      if (i < 0) throw new TrainError(`ParamGroupOptimizer: parameter '${name}' is in no group (groups: ${this.groups.map((g) => g.name).join(', ')}); add a catch-all group, e.g. params: /.*/`);
+      if (i < 0)
+        throw new TrainError(
+          `ParamGroupOptimizer: parameter '${name}' is in no group (groups: ${this.groups.map((g) => g.name).join(', ')}); add a catch-all group, e.g. params: /.*/`,
+        );
       this.assignment.set(name, i);
     }
     return i;
@@ -158,7 +161,7 @@ export class ParamGroupOptimizer extends Optimizer {
    */
   override setState(state: OptimizerState): void {
     if (state.type !== this.type) throw new TrainError(`ParamGroupOptimizer.setState: state is for '${state.type}', expected '${this.type}'`);
-    const perGroup = this.groups.map(() => ({} as OptimizerState['slots']));
+    const perGroup = this.groups.map(() => ({}) as OptimizerState['slots']);
     for (const [name, s] of Object.entries(state.slots)) {
       if (/^__group\d+__$/.test(name)) continue;
       perGroup[this.groupOf(name)][name] = s;

@@ -20,7 +20,7 @@ export function toyLoader(n: number, batchSize: number, seed: number): BatchSour
     ys[i] = label;
     for (let r = 0; r < 6; r++) {
       for (let c = 0; c < 6; c++) {
-        const bright = (c < 3) === (label === 0);
+        const bright = c < 3 === (label === 0);
         xs[i * 36 + r * 6 + c] = (bright ? 0.6 : 0) + 0.4 * rand();
       }
     }
@@ -41,7 +41,16 @@ export function toyLoader(n: number, batchSize: number, seed: number): BatchSour
 /** A tiny conv net for `[batch, 6, 6, 1]` inputs: conv 3×3×4 (relu) → flatten → dropout → dense 2. */
 export function tinyNet(seed = 1): tfl.Sequential {
   const m = tfl.sequential();
-  m.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 4, kernelSize: 3, activation: 'relu', name: 'conv', kernelInitializer: tfl.initializers.glorotUniform({ seed }) }));
+  m.add(
+    tfl.layers.conv2d({
+      inputShape: [6, 6, 1],
+      filters: 4,
+      kernelSize: 3,
+      activation: 'relu',
+      name: 'conv',
+      kernelInitializer: tfl.initializers.glorotUniform({ seed }),
+    }),
+  );
   m.add(tfl.layers.flatten({ name: 'flatten' }));
   m.add(tfl.layers.dropout({ rate: 0.1, name: 'dropout' }));
   m.add(tfl.layers.dense({ units: 2, name: 'fc', kernelInitializer: tfl.initializers.glorotUniform({ seed: seed + 1 }) }));

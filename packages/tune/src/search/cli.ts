@@ -33,9 +33,20 @@ export function parseSearchArgs(argv: string[]): SearchOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
-      trial: { type: 'string' }, out: { type: 'string' }, strategy: { type: 'string' }, space: { type: 'string' }, trials: { type: 'string' },
-      budget: { type: 'string' }, 'min-budget': { type: 'string' }, 'max-budget': { type: 'string' }, eta: { type: 'string' }, metric: { type: 'string' },
-      mode: { type: 'string' }, parallel: { type: 'string' }, seed: { type: 'string' }, timeout: { type: 'string' },
+      trial: { type: 'string' },
+      out: { type: 'string' },
+      strategy: { type: 'string' },
+      space: { type: 'string' },
+      trials: { type: 'string' },
+      budget: { type: 'string' },
+      'min-budget': { type: 'string' },
+      'max-budget': { type: 'string' },
+      eta: { type: 'string' },
+      metric: { type: 'string' },
+      mode: { type: 'string' },
+      parallel: { type: 'string' },
+      seed: { type: 'string' },
+      timeout: { type: 'string' },
     },
     strict: true,
   });
@@ -50,10 +61,20 @@ export function parseSearchArgs(argv: string[]): SearchOptions {
     }
   }
   return {
-    trialScript: values.trial, outDir: values.out, space, strategy: values.strategy as SearchStrategy | undefined, trials: int('trials', values.trials),
-    budget: int('budget', values.budget), minBudget: int('min-budget', values['min-budget']), maxBudget: int('max-budget', values['max-budget']),
-    eta: int('eta', values.eta), metric: values.metric, mode: values.mode as 'max' | 'min' | undefined, parallel: int('parallel', values.parallel),
-    seed: int('seed', values.seed), trialTimeoutS: int('timeout', values.timeout),
+    trialScript: values.trial,
+    outDir: values.out,
+    space,
+    strategy: values.strategy as SearchStrategy | undefined,
+    trials: int('trials', values.trials),
+    budget: int('budget', values.budget),
+    minBudget: int('min-budget', values['min-budget']),
+    maxBudget: int('max-budget', values['max-budget']),
+    eta: int('eta', values.eta),
+    metric: values.metric,
+    mode: values.mode as 'max' | 'min' | undefined,
+    parallel: int('parallel', values.parallel),
+    seed: int('seed', values.seed),
+    trialTimeoutS: int('timeout', values.timeout),
   };
 }
 

@@ -93,7 +93,22 @@ export function resultsCsv(r: SearchResults): string {
   const cfgKeys = [...new Set(sorted.flatMap((t) => Object.keys(t.config)))];
   const metricKeys = [...new Set(sorted.flatMap((t) => Object.keys(t.metrics)))].filter((k) => k !== r.metric);
   const head = ['rank', 'id', 'status', 'budget', 'rung', r.metric, 'seconds', ...cfgKeys, ...metricKeys, 'error'];
-  const rows = sorted.map((t, i) => [i + 1, t.id, t.status, t.budget, t.rung, t.metric, +t.seconds.toFixed(3), ...cfgKeys.map((k) => t.config[k]), ...metricKeys.map((k) => t.metrics[k]), t.error].map(csvCell).join(','));
+  const rows = sorted.map((t, i) =>
+    [
+      i + 1,
+      t.id,
+      t.status,
+      t.budget,
+      t.rung,
+      t.metric,
+      +t.seconds.toFixed(3),
+      ...cfgKeys.map((k) => t.config[k]),
+      ...metricKeys.map((k) => t.metrics[k]),
+      t.error,
+    ]
+      .map(csvCell)
+      .join(','),
+  );
   return `${[head.map(csvCell).join(','), ...rows].join('\n')}\n`;
 }
 
@@ -101,9 +116,25 @@ export function resultsCsv(r: SearchResults): string {
 export function formatResultsTable(r: SearchResults, limit = 20): string {
   const sorted = sortTrials(r.trials, r.mode).slice(0, limit);
   const cfgKeys = [...new Set(sorted.flatMap((t) => Object.keys(t.config)))];
-  const fmt = (v: ParamValue | null | undefined): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Math.abs(v) < 1e-2 ? v.toExponential(2) : v.toFixed(4)) : v === null || v === undefined ? '-' : String(v));
+  const fmt = (v: ParamValue | null | undefined): string =>
+    typeof v === 'number'
+      ? Number.isInteger(v)
+        ? String(v)
+        : Math.abs(v) < 1e-2
+          ? v.toExponential(2)
+          : v.toFixed(4)
+      : v === null || v === undefined
+        ? '-'
+        : String(v);
   const head = ['#', 'id', 'budget', r.metric, ...cfgKeys, 'seconds'];
-  const cells = sorted.map((t, i) => [String(i + 1), t.id, String(t.budget), t.status === 'failed' ? 'failed' : fmt(t.metric), ...cfgKeys.map((k) => fmt(t.config[k])), t.seconds.toFixed(1)]);
+  const cells = sorted.map((t, i) => [
+    String(i + 1),
+    t.id,
+    String(t.budget),
+    t.status === 'failed' ? 'failed' : fmt(t.metric),
+    ...cfgKeys.map((k) => fmt(t.config[k])),
+    t.seconds.toFixed(1),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]): string => c.map((v, i) => v.padStart(widths[i])).join('  ');
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');

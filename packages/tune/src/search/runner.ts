@@ -98,7 +98,8 @@ function seedFor(id: string, seed: number): number {
  */
 export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const strategy = opts.strategy ?? 'random';
-  if (!['grid', 'random', 'halving'].includes(strategy)) throw new Error(`runSearch: strategy must be 'grid', 'random' or 'halving'. Received: strategy=${String(strategy)}`);
+  if (!['grid', 'random', 'halving'].includes(strategy))
+    throw new Error(`runSearch: strategy must be 'grid', 'random' or 'halving'. Received: strategy=${String(strategy)}`);
   const metric = opts.metric ?? 'val_accuracy';
   const mode = opts.mode ?? 'max';
   if (mode !== 'max' && mode !== 'min') throw new Error(`runSearch: mode must be 'max' or 'min'. Received: mode=${String(mode)}`);
@@ -123,43 +124,63 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   let ran = 0;
   let reused = 0;
 
-  const runOne = (t: PlannedTrial, id: string): Promise<TrialRecord> => new Promise((resolve) => {
-    const t0 = performance.now();
-    const child = fork(script, [], { execArgv, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-    let stderr = '';
-    let settled = false;
-    let reply: WorkerMessage | undefined;
-    child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-2000); });
-    child.stdout?.on('data', () => undefined);
-    const timer = opts.trialTimeoutS ? setTimeout(() => { stderr += `\nkilled after ${opts.trialTimeoutS} s (trialTimeoutS)`; child.kill('SIGKILL'); }, opts.trialTimeoutS * 1000) : undefined;
-    const finish = (status: 'done' | 'failed', metrics: Record<string, number>, error?: string): void => {
-      if (settled) return;
-      settled = true;
-      if (timer) clearTimeout(timer);
-      const m = metrics[metric];
-      const ok = status === 'done' && typeof m === 'number' && Number.isFinite(m);
-      resolve({
-        id, config: t.config, budget: t.budget, rung: t.rung, status: ok ? 'done' : 'failed', metric: ok ? m : null, metrics,
-        seconds: (performance.now() - t0) / 1000, finishedAt: new Date().toISOString(),
-        ...(ok ? {} : { error: error ?? `trial reported no finite '${metric}' (got ${JSON.stringify(metrics)})` }),
+  const runOne = (t: PlannedTrial, id: string): Promise<TrialRecord> =>
+    new Promise((resolve) => {
+      const t0 = performance.now();
+      const child = fork(script, [], { execArgv, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+      let stderr = '';
+      let settled = false;
+      let reply: WorkerMessage | undefined;
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString()).slice(-2000);
       });
-    };
-    child.on('message', (raw) => {
-      const m = raw as WorkerMessage;
-      if (m?.type === 'log') log(`  [${id}] ${m.line}`);
-      else reply = m;
+      child.stdout?.on('data', () => undefined);
+      const timer = opts.trialTimeoutS
+        ? setTimeout(() => {
+            stderr += `\nkilled after ${opts.trialTimeoutS} s (trialTimeoutS)`;
+            child.kill('SIGKILL');
+          }, opts.trialTimeoutS * 1000)
+        : undefined;
+      const finish = (status: 'done' | 'failed', metrics: Record<string, number>, error?: string): void => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        const m = metrics[metric];
+        const ok = status === 'done' && typeof m === 'number' && Number.isFinite(m);
+        resolve({
+          id,
+          config: t.config,
+          budget: t.budget,
+          rung: t.rung,
+          status: ok ? 'done' : 'failed',
+          metric: ok ? m : null,
+          metrics,
+          seconds: (performance.now() - t0) / 1000,
+          finishedAt: new Date().toISOString(),
+          ...(ok ? {} : { error: error ?? `trial reported no finite '${metric}' (got ${JSON.stringify(metrics)})` }),
+        });
+      };
+      child.on('message', (raw) => {
+        const m = raw as WorkerMessage;
+        if (m?.type === 'log') log(`  [${id}] ${m.line}`);
+        else reply = m;
+      });
+      child.on('error', (err) => finish('failed', {}, `worker failed to start: ${err.message}`));
+      child.on('exit', (code, signal) => {
+        if (reply?.type === 'result') {
+          const metrics = typeof reply.value === 'number' ? { [metric]: reply.value } : reply.value;
+          finish('done', metrics);
+        } else if (reply?.type === 'error') finish('failed', {}, reply.message.split('\n').slice(0, 3).join(' | '));
+        else
+          finish(
+            'failed',
+            {},
+            `worker exited with ${signal ? `signal ${signal}` : `code ${code}`} before reporting: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+          );
+      });
+      const msg: RunMessage = { type: 'run', config: t.config, budget: t.budget, trialId: id, seed: seedFor(id, seed), rung: t.rung };
+      child.send(msg);
     });
-    child.on('error', (err) => finish('failed', {}, `worker failed to start: ${err.message}`));
-    child.on('exit', (code, signal) => {
-      if (reply?.type === 'result') {
-        const metrics = typeof reply.value === 'number' ? { [metric]: reply.value } : reply.value;
-        finish('done', metrics);
-      } else if (reply?.type === 'error') finish('failed', {}, reply.message.split('\n').slice(0, 3).join(' | '));
-      else finish('failed', {}, `worker exited with ${signal ? `signal ${signal}` : `code ${code}`} before reporting: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-    });
-    const msg: RunMessage = { type: 'run', config: t.config, budget: t.budget, trialId: id, seed: seedFor(id, seed), rung: t.rung };
-    child.send(msg);
-  });
 
   /** Runs the planned trials (reusing finished ones) with `parallel` workers; returns their records in plan order. */
   const runAll = async (plan: PlannedTrial[]): Promise<TrialRecord[]> => {
@@ -220,19 +241,31 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
       recs = await runAll(configs.map((config) => ({ config, budget, rung })));
       const keep = Math.ceil(configs.length / eta);
       if (budget * eta > maxBudget || configs.length === 1) break;
-      const ranked = sortTrials(recs.filter((r) => r.status === 'done'), mode);
+      const ranked = sortTrials(
+        recs.filter((r) => r.status === 'done'),
+        mode,
+      );
       const seen = new Set<string>();
-      configs = ranked.filter((r) => !seen.has(JSON.stringify(r.config)) && seen.add(JSON.stringify(r.config))).slice(0, keep).map((r) => r.config);
+      configs = ranked
+        .filter((r) => !seen.has(JSON.stringify(r.config)) && seen.add(JSON.stringify(r.config)))
+        .slice(0, keep)
+        .map((r) => r.config);
       if (configs.length === 0) break;
       budget *= eta;
       rung++;
     }
-    best = sortTrials(recs.filter((r) => r.status === 'done'), mode)[0];
+    best = sortTrials(
+      recs.filter((r) => r.status === 'done'),
+      mode,
+    )[0];
   } else {
     const budget = positiveInt('budget', opts.budget, 1);
     const configs = strategy === 'grid' ? gridConfigs(opts.space) : randomConfigs(opts.space, positiveInt('trials', opts.trials, 10), seed);
     const recs = await runAll(configs.map((config) => ({ config, budget, rung: 0 })));
-    best = sortTrials(recs.filter((r) => r.status === 'done'), mode)[0];
+    best = sortTrials(
+      recs.filter((r) => r.status === 'done'),
+      mode,
+    )[0];
   }
   await saving;
   await writeResults(outDir, results);

@@ -20,10 +20,19 @@ const SPACE = { lr: [1e-3, 1e-2, 1e-1], batchSize: [32, 128] };
 describe('search spaces', () => {
   it('grid = cartesian product; random draws are seeded and in range', () => {
     expect(gridConfigs(SPACE)).toEqual([
-      { lr: 1e-3, batchSize: 32 }, { lr: 1e-3, batchSize: 128 }, { lr: 1e-2, batchSize: 32 },
-      { lr: 1e-2, batchSize: 128 }, { lr: 1e-1, batchSize: 32 }, { lr: 1e-1, batchSize: 128 },
+      { lr: 1e-3, batchSize: 32 },
+      { lr: 1e-3, batchSize: 128 },
+      { lr: 1e-2, batchSize: 32 },
+      { lr: 1e-2, batchSize: 128 },
+      { lr: 1e-1, batchSize: 32 },
+      { lr: 1e-1, batchSize: 128 },
     ]);
-    const space = { lr: { type: 'loguniform' as const, min: 1e-4, max: 1e-1 }, dropout: { type: 'uniform' as const, min: 0, max: 0.5 }, batchSize: [32, 64], layers: { type: 'int' as const, min: 1, max: 3 } };
+    const space = {
+      lr: { type: 'loguniform' as const, min: 1e-4, max: 1e-1 },
+      dropout: { type: 'uniform' as const, min: 0, max: 0.5 },
+      batchSize: [32, 64],
+      layers: { type: 'int' as const, min: 1, max: 3 },
+    };
     const a = randomConfigs(space, 50, 7);
     expect(randomConfigs(space, 50, 7)).toEqual(a);
     expect(randomConfigs(space, 50, 8)).not.toEqual(a);
@@ -77,15 +86,26 @@ describe('runSearch (trials in worker processes)', () => {
   it('successive halving promotes the best 1/eta with eta× the budget', async () => {
     const out = path.join(tmp, 'halving');
     const s = await runSearch({
-      trialScript: trial, outDir: out, strategy: 'halving', space: { lr: { type: 'loguniform', min: 1e-4, max: 1 }, batchSize: [32, 128] },
-      trials: 4, minBudget: 1, eta: 2, maxBudget: 4, seed: 3, parallel: 2, log: quiet,
+      trialScript: trial,
+      outDir: out,
+      strategy: 'halving',
+      space: { lr: { type: 'loguniform', min: 1e-4, max: 1 }, batchSize: [32, 128] },
+      trials: 4,
+      minBudget: 1,
+      eta: 2,
+      maxBudget: 4,
+      seed: 3,
+      parallel: 2,
+      log: quiet,
     });
     const r = s.results.trials;
     expect(r.filter((t) => t.rung === 0).length).toBe(4);
     expect(r.filter((t) => t.rung === 1).map((t) => t.budget)).toEqual([2, 2]);
     expect(r.filter((t) => t.rung === 2).map((t) => t.budget)).toEqual([4]);
     const rung0 = r.filter((t) => t.rung === 0).sort((a, b) => b.metric! - a.metric!);
-    expect(new Set(r.filter((t) => t.rung === 1).map((t) => JSON.stringify(t.config)))).toEqual(new Set(rung0.slice(0, 2).map((t) => JSON.stringify(t.config))));
+    expect(new Set(r.filter((t) => t.rung === 1).map((t) => JSON.stringify(t.config)))).toEqual(
+      new Set(rung0.slice(0, 2).map((t) => JSON.stringify(t.config))),
+    );
     expect(s.best?.config).toEqual(rung0[0].config);
     expect(s.best?.budget).toBe(4);
   });
@@ -96,7 +116,11 @@ describe('runSearch (trials in worker processes)', () => {
     const spaceFile = path.join(tmp, 'space.json');
     writeFileSync(spaceFile, JSON.stringify({ lr: [1e-4, 1e-3, 1e-2, 1e-1], batchSize: [32, 128] }));
     const env = { ...process.env, TRIAL_SLEEP_MS: '300', RUNS_LOG: runsLog };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/search.ts', '--trial', trial, '--out', out, '--strategy', 'grid', '--space', spaceFile, '--parallel', '2'], { cwd: pkg, env, stdio: 'ignore' });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/search.ts', '--trial', trial, '--out', out, '--strategy', 'grid', '--space', spaceFile, '--parallel', '2'],
+      { cwd: pkg, env, stdio: 'ignore' },
+    );
     const resultsFile = path.join(out, 'results.json');
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -111,7 +135,15 @@ describe('runSearch (trials in worker processes)', () => {
     const before = (await readResults(resultsFile))!;
     expect(before.trials.length).toBeGreaterThanOrEqual(2);
     expect(before.trials.length).toBeLessThan(8);
-    const s = await runSearch({ trialScript: trial, outDir: out, strategy: 'grid', space: JSON.parse(readFileSync(spaceFile, 'utf8')), parallel: 2, env: { RUNS_LOG: runsLog, TRIAL_SLEEP_MS: '0' }, log: quiet });
+    const s = await runSearch({
+      trialScript: trial,
+      outDir: out,
+      strategy: 'grid',
+      space: JSON.parse(readFileSync(spaceFile, 'utf8')),
+      parallel: 2,
+      env: { RUNS_LOG: runsLog, TRIAL_SLEEP_MS: '0' },
+      log: quiet,
+    });
     expect(s.reused).toBe(before.trials.length);
     expect(s.ran).toBe(8 - before.trials.length);
     expect(new Set(s.results.trials.map((t) => t.id)).size).toBe(8);
@@ -121,7 +153,11 @@ describe('runSearch (trials in worker processes)', () => {
   });
 
   it('rejects a missing trial script and a results file made for another metric', async () => {
-    await expect(runSearch({ trialScript: '/nope/t.ts', outDir: path.join(tmp, 'x'), space: SPACE, log: quiet })).rejects.toThrow('runSearch: trialScript /nope/t.ts does not exist');
-    await expect(runSearch({ trialScript: trial, outDir: path.join(tmp, 'grid'), space: SPACE, metric: 'val_loss', mode: 'min', log: quiet })).rejects.toThrow(/was made for max val_accuracy, not min val_loss/);
+    await expect(runSearch({ trialScript: '/nope/t.ts', outDir: path.join(tmp, 'x'), space: SPACE, log: quiet })).rejects.toThrow(
+      'runSearch: trialScript /nope/t.ts does not exist',
+    );
+    await expect(runSearch({ trialScript: trial, outDir: path.join(tmp, 'grid'), space: SPACE, metric: 'val_loss', mode: 'min', log: quiet })).rejects.toThrow(
+      /was made for max val_accuracy, not min val_loss/,
+    );
   });
 });

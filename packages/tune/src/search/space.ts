@@ -43,7 +43,8 @@ function spec(name: string, s: ParamSpec | ParamValue[]): ParamSpec {
     return s;
   }
   if (s.type === 'loguniform' || s.type === 'uniform' || s.type === 'int') {
-    if (!(Number.isFinite(s.min) && Number.isFinite(s.max) && s.min <= s.max)) throw new Error(`search space: '${name}' needs finite min <= max. Received: min=${s.min}, max=${s.max}`);
+    if (!(Number.isFinite(s.min) && Number.isFinite(s.max) && s.min <= s.max))
+      throw new Error(`search space: '${name}' needs finite min <= max. Received: min=${s.min}, max=${s.max}`);
     if (s.type === 'loguniform' && !(s.min > 0)) throw new Error(`search space: '${name}' (loguniform) needs min > 0. Received: min=${s.min}`);
     return s;
   }
