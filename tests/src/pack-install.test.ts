@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const published = ['backend-onednn', 'data', 'models', 'train'];
+const published = ['core', 'backend-onednn', 'data', 'models', 'train'];
 
 const stepScript = (style: 'esm' | 'cjs') => `
 ${
@@ -24,7 +24,8 @@ import { mnistNet, summary } from '@cnn/models';
 import { Adam, trainStep } from '@cnn/train';`
     : `const tf = require('@tensorflow/tfjs-core');
 const { selectBackend } = require('@cnn/backend-onednn');
-const { DataLoader, loadMnist, MNIST_MEAN, MNIST_STD } = require('@cnn/data');
+const { DataLoader, MNIST_MEAN, MNIST_STD } = require('@cnn/data');
+const { loadMnist } = require('@cnn/data/node');
 const { mnistNet, summary } = require('@cnn/models');
 const { Adam, trainStep } = require('@cnn/train');`
 }

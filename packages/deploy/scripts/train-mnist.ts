@@ -7,10 +7,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs } from 'node:util';
 import { selectBackend } from '@cnn/backend-onednn';
-import { DataLoader, MNIST_MEAN, MNIST_STD } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD, MNIST_CLASSES } from '@cnn/data';
 import { loadMnist } from '@cnn/data/node';
 import { getModel } from '@cnn/models';
 import { Adam, evaluate, saveModel, trainStep } from '@cnn/train';
+import '@cnn/train/node'; // folder paths for saveModel
 
 const { values } = parseArgs({
   options: {
@@ -38,5 +39,5 @@ for (const b of new DataLoader(train, { batchSize, shuffle: true, seed, mean: MN
 }
 const secs = (performance.now() - t0) / 1000;
 const ev = await evaluate(model, new DataLoader(test, { batchSize: 500, mean: MNIST_MEAN, std: MNIST_STD }));
-await saveModel(model, values.out!);
+await saveModel(model, values.out!, { metadata: { normalization: { mean: [MNIST_MEAN], std: [MNIST_STD] }, classNames: [...MNIST_CLASSES] } });
 console.log(`${values.model} on ${backend}: ${i} steps in ${secs.toFixed(1)} s, test acc ${(ev.accuracy * 100).toFixed(2)}% → ${values.out}`);

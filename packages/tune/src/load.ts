@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { isHttpUrl, readSource } from '@cnn/models/node';
 import { loadModel } from '@cnn/train';
+import '@cnn/train/node'; // folder paths for loadModel
 
 /**
  * Loads a TF.js layers-format model (`model.json` + weight files) from a folder, a `model.json` path, or

@@ -337,14 +337,15 @@ export type Cifar10Format = 'auto' | 'binary' | 'folder';
 export interface LoadCifar10Options {
   /**
    * Where the data is: a `cifar-10-batches-bin` folder (or its parent), or an image folder with `train/` and
-   * `test/` (or its parent holding `cifar10-jpeg/`). Default {@link cifar10DataDir}, then the offline JPEG archive.
+   * `test/` (or its parent holding `cifar10-jpeg/`). Default {@link cifar10DataDir}, then the offline JPEG archive
+   * (`jpegArchive` or `$CNN_CIFAR10_JPEG_ARCHIVE`).
    */
   root?: string;
   /** `'auto'` (default: binary if found, else image folder), `'binary'` or `'folder'`. */
   format?: Cifar10Format;
   /** Download the official binary archive into `root` / {@link cifar10DataDir} if nothing is found. Default `false`. */
   download?: boolean;
-  /** The offline `cifar10-jpeg.tar.gz` to extract when no data is found (default {@link findCifar10JpegArchive}). */
+  /** The offline `cifar10-jpeg.tar.gz` to extract when no data is found (default {@link findCifar10JpegArchive}: `$CNN_CIFAR10_JPEG_ARCHIVE`). */
   jpegArchive?: string;
   /** Keep the first `n` images of each class in each split. */
   limitPerClass?: number;
@@ -390,7 +391,8 @@ async function loadFolderSplits(dir: string, opts: LoadCifar10Options): Promise<
  * Loads CIFAR-10 from the official binary version or an image folder, detecting which is present.
  *
  * Search order (`format: 'auto'`): a binary folder in/under `root`, an image folder in/under `root`; without
- * `root`, the same in {@link cifar10DataDir}, then the offline JPEG archive (extracted by
+ * `root`, the same in {@link cifar10DataDir}, then the offline JPEG archive named by `jpegArchive` or
+ * `$CNN_CIFAR10_JPEG_ARCHIVE` (extracted by
  * {@link ensureCifar10Jpeg}); finally, with `download: true`, the official binary archive.
  *
  * @returns `{train, test, format, dir}`; images `[n, 32, 32, 3]` uint8 NHWC, labels uint8.
