@@ -11,7 +11,8 @@
 //
 // Loops run over rows outside and channels inside (contiguous, vectorised over channels; AVX-512 and AVX2
 // clones where the compiler supports target_clones, see ONEDNN_BINDING_CLONES). Sums run in float over blocks of
-// kBlock rows, then in double. Above kParallelMin elements the rows are split between the OpenMP threads, each with its own partial sums.
+// kBlock rows, then in double. Above kParallelMin elements the rows are split between the OpenMP threads, each with its
+// own partial sums.
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -37,8 +38,8 @@ constexpr int64_t kBlock = 16;
 
 /** acc1[c] += Σ x, acc2[c] += Σ x² over rows [r0, r1) of x `[rows, C]`, in float blocks of kBlock rows. */
 ONEDNN_BINDING_CLONES
-void StatsRows(const float* __restrict x, int64_t r0, int64_t r1, int64_t C, float* __restrict b1,
-               float* __restrict b2, double* __restrict acc1, double* __restrict acc2) {
+void StatsRows(const float* __restrict x, int64_t r0, int64_t r1, int64_t C, float* __restrict b1, float* __restrict b2,
+               double* __restrict acc1, double* __restrict acc2) {
   for (int64_t r = r0; r < r1; r += kBlock) {
     const int64_t re = std::min(r1, r + kBlock);
     for (int64_t j = 0; j < C; ++j) b1[j] = b2[j] = 0.f;
@@ -88,7 +89,9 @@ int64_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
   return info[i].As<Napi::Number>().Int64Value();
 }
 
-int Threads(int64_t n) { return n >= kParallelMin ? MaxThreads() : 1; }
+int Threads(int64_t n) {
+  return n >= kParallelMin ? MaxThreads() : 1;
+}
 
 /**
  * Two per-channel sums over all rows (the kernels' first passes): `Body(r0, r1, b1, b2, acc1, acc2)` adds rows
@@ -124,8 +127,8 @@ void ChannelSums(int64_t rows, int64_t C, int threads, std::vector<double>& s1, 
 
 /** out[r, c] = (x[r, c] − m[c])·k[c] + o[c] (+ dy[r, c]·a[c] when dy is given). */
 ONEDNN_BINDING_CLONES
-void Affine(const float* x, const float* m, const float* dy, const float* k, const float* o, const float* a,
-            float* out, int64_t rows, int64_t C, int threads) {
+void Affine(const float* x, const float* m, const float* dy, const float* k, const float* o, const float* a, float* out,
+            int64_t rows, int64_t C, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     const float* __restrict xr = x + r * C;

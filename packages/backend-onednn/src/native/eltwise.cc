@@ -67,20 +67,41 @@ void BinaryLoop(const float* a, const float* b, float* out, int64_t outer, int64
 }
 
 /** Math.max / Math.min semantics: NaN when either operand is NaN. */
-inline float JsMax(float a, float b) { return (a != a || b != b) ? std::nanf("") : (a > b ? a : b); }
-inline float JsMin(float a, float b) { return (a != a || b != b) ? std::nanf("") : (a < b ? a : b); }
+inline float JsMax(float a, float b) {
+  return (a != a || b != b) ? std::nanf("") : (a > b ? a : b);
+}
+inline float JsMin(float a, float b) {
+  return (a != a || b != b) ? std::nanf("") : (a < b ? a : b);
+}
 
 /** Calls `fn(op)` with the functor of binary op code `code` (see Binary). */
 template <typename Fn>
 void WithOp(int64_t code, Fn fn) {
   switch (code) {
-    case 0: fn([](float x, float y) { return x + y; }); break;
-    case 1: fn([](float x, float y) { return x - y; }); break;
-    case 2: fn([](float x, float y) { return x * y; }); break;
-    case 3: fn([](float x, float y) { return x / y; }); break;
-    case 4: fn([](float x, float y) { return JsMax(x, y); }); break;
-    case 5: fn([](float x, float y) { return JsMin(x, y); }); break;
-    default: fn([](float x, float y) { const float d = x - y; return d * d; }); break;
+    case 0:
+      fn([](float x, float y) { return x + y; });
+      break;
+    case 1:
+      fn([](float x, float y) { return x - y; });
+      break;
+    case 2:
+      fn([](float x, float y) { return x * y; });
+      break;
+    case 3:
+      fn([](float x, float y) { return x / y; });
+      break;
+    case 4:
+      fn([](float x, float y) { return JsMax(x, y); });
+      break;
+    case 5:
+      fn([](float x, float y) { return JsMin(x, y); });
+      break;
+    default:
+      fn([](float x, float y) {
+        const float d = x - y;
+        return d * d;
+      });
+      break;
   }
 }
 
@@ -266,7 +287,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
   const int64_t outer = Int(info, 4, "outer");
   const int64_t inner = Int(info, 5, "inner");
   const int mode = static_cast<int>(Int(info, 6, "mode"));
-  if (op < 0 || op >= kNumOps || mode < 0 || mode > 4) throw Napi::RangeError::New(env, "onednn: binary op/mode out of range");
+  if (op < 0 || op >= kNumOps || mode < 0 || mode > 4)
+    throw Napi::RangeError::New(env, "onednn: binary op/mode out of range");
   const size_t n = static_cast<size_t>(outer * inner);
   const size_t a_len = mode == 2 ? static_cast<size_t>(inner) : mode == 4 ? 1 : n;
   const size_t b_len = mode == 1 ? static_cast<size_t>(inner) : mode == 3 ? 1 : n;

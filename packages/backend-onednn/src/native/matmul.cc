@@ -52,7 +52,8 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
       const bool fold = (BB == 1 && !ta) || B == 1;
       if (fold) {
         const int64_t MM = (B == 1 ? 1 : BA) * M;
-        a_md = ta ? dnnl::memory::desc({MM, K}, dt::f32, dims{1, MM}) : dnnl::memory::desc({MM, K}, dt::f32, dims{K, 1});
+        a_md =
+            ta ? dnnl::memory::desc({MM, K}, dt::f32, dims{1, MM}) : dnnl::memory::desc({MM, K}, dt::f32, dims{K, 1});
         b_md = tb ? dnnl::memory::desc({K, N}, dt::f32, dims{1, K}) : dnnl::memory::desc({K, N}, dt::f32, dims{N, 1});
         c_md = dnnl::memory::desc({MM, N}, dt::f32, dims{N, 1});
         if (bias) bias_md = dnnl::memory::desc({1, N}, dt::f32, dims{N, 1});
@@ -64,7 +65,8 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
         c_md = dnnl::memory::desc({B, M, N}, dt::f32, dims{M * N, N, 1});
         if (bias) bias_md = dnnl::memory::desc({1, 1, N}, dt::f32, dims{N, N, 1});
       }
-      dnnl::matmul::desc d = bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
+      dnnl::matmul::desc d =
+          bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
       dnnl::primitive_attr attr = UserScratchpadAttr();
       if (relu) {
         dnnl::post_ops ops;

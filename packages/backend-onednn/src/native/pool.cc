@@ -23,7 +23,6 @@ inline Span WindowSpan(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t siz
   return {start < 0 ? 0 : start, start + k < size ? start + k : size};
 }
 
-
 constexpr size_t kPoolParams = 14;
 
 struct PoolGeom {
@@ -88,7 +87,6 @@ Napi::Value PoolForward(const Napi::CallbackInfo& info, dnnl::algorithm alg, con
   return env.Undefined();
 }
 
-
 /** 4-lane float / int vectors (GCC and Clang vector extensions; SSE2 on x86-64, NEON on arm64). */
 typedef float V4f __attribute__((vector_size(16)));
 typedef int32_t V4i __attribute__((vector_size(16)));
@@ -98,16 +96,22 @@ inline V4i Load4(const float* p) {
   std::memcpy(&v, p, sizeof v);
   return v;
 }
-inline void Store4(float* p, V4i v) { std::memcpy(p, &v, sizeof v); }
-inline V4i AsI(V4f v) { return (V4i)v; }  // same-size vector cast: bit reinterpretation
-inline V4f AsF(V4i v) { return (V4f)v; }
+inline void Store4(float* p, V4i v) {
+  std::memcpy(p, &v, sizeof v);
+}
+inline V4i AsI(V4f v) {
+  return (V4i)v;
+}  // same-size vector cast: bit reinterpretation
+inline V4f AsF(V4i v) {
+  return (V4f)v;
+}
 
 /**
  * Four channels of a 2x2 window: the gradient goes to the first strict maximum in order x0, x1, x2, x3 (NaN and
  * -Infinity never win, like tfjs' scan from -Infinity); the other three positions get 0.
  */
-inline void Max2x2Grad4(const float* x0, const float* x1, const float* x2, const float* x3, const float* dy,
-                        float* d0, float* d1, float* d2, float* d3) {
+inline void Max2x2Grad4(const float* x0, const float* x1, const float* x2, const float* x3, const float* dy, float* d0,
+                        float* d1, float* d2, float* d3) {
   const V4f v0 = AsF(Load4(x0)), v1 = AsF(Load4(x1)), v2 = AsF(Load4(x2)), v3 = AsF(Load4(x3));
   const V4f ninf = {-INFINITY, -INFINITY, -INFINITY, -INFINITY};
   const V4i g0 = v0 > ninf;
@@ -161,7 +165,8 @@ void MaxPoolGradTiled(const float* dy, const float* x, float* dx, const std::vec
           float* __restrict d2 = d0 + W * C;
           float* __restrict d3 = d2 + C;
           int64_t c = 0;
-          for (; c + 4 <= C; c += 4) Max2x2Grad4(x0 + c, x1 + c, x2 + c, x3 + c, dyp + c, d0 + c, d1 + c, d2 + c, d3 + c);
+          for (; c + 4 <= C; c += 4)
+            Max2x2Grad4(x0 + c, x1 + c, x2 + c, x3 + c, dyp + c, d0 + c, d1 + c, d2 + c, d3 + c);
           for (; c < C; ++c) {
             const float v[4] = {x0[c], x1[c], x2[c], x3[c]};
             float m = ninf;

@@ -95,8 +95,8 @@ struct Pass {
   int64_t TH, TW, T;  // tiles per column, per row, in all
 };
 
-Pass MakePass(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OH, int64_t OW, int64_t K, int64_t pt,
-              int64_t pl, int64_t m) {
+Pass MakePass(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OH, int64_t OW, int64_t K, int64_t pt, int64_t pl,
+              int64_t m) {
   Pass g{N, H, W, C, OH, OW, K, pt, pl, (OH + m - 1) / m, (OW + m - 1) / m, 0};
   g.T = N * g.TH * g.TW;
   return g;
@@ -158,7 +158,9 @@ ONEDNN_BINDING_INLINE void OutputPatch(T* y, const Pass& g, int64_t n, int64_t t
  * relu that keeps NaN (as tfjs' Relu); a branch on the sign cost F(4x4) layers up to 2x on real data, whose
  * signs do not predict.
  */
-inline float ReluFloor(bool relu) { return relu ? 0.f : -std::numeric_limits<float>::infinity(); }
+inline float ReluFloor(bool relu) {
+  return relu ? 0.f : -std::numeric_limits<float>::infinity();
+}
 
 // ---- F(2x2, 3x3): 4x4 input tiles, 2x2 output tiles ----------------------------------------------------------
 
@@ -227,8 +229,8 @@ struct F2x2 {
   }
 
   /** y tile = A^T M A (+ bias, relu) for tile (n, th, tw) from M[e][slot][k]; outputs beyond OH/OW go to `sink`. */
-  static ONEDNN_BINDING_INLINE void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th,
-                                           int64_t tw, const float* bias, bool relu, float* sink, float* y) {
+  static ONEDNN_BINDING_INLINE void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw,
+                                           const float* bias, bool relu, float* sink, float* y) {
     float* q[4];
     OutputPatch<2>(y, g, n, th, tw, sink, q);
     const float lo = ReluFloor(relu);
@@ -383,8 +385,8 @@ struct F4x4 {
   }
 
   /** y 4x4 tile = A^T M A (+ bias, relu); outputs beyond OH/OW go to `sink`. */
-  static ONEDNN_BINDING_INLINE void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th,
-                                           int64_t tw, const float* bias, bool relu, float* sink, float* y) {
+  static ONEDNN_BINDING_INLINE void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw,
+                                           const float* bias, bool relu, float* sink, float* y) {
     float* q[16];
     OutputPatch<4>(y, g, n, th, tw, sink, q);
     const float lo = ReluFloor(relu);
@@ -537,8 +539,8 @@ void ForwardPass(const Pass& g, const float* x, const float* U, bool transposed_
       InputChunk<Tile>(x, g, t0, count, zeros, V, g.C, ves);
       for (int e = 0; e < E; ++e) {
         const float* u = U + static_cast<size_t>(e) * g.C * g.K;
-        dnnl_sgemm('N', transposed_u ? 'T' : 'N', count, g.K, g.C, 1.f, V + e * ves, g.C, u,
-                   transposed_u ? g.C : g.K, 0.f, M + e * mes, g.K);
+        dnnl_sgemm('N', transposed_u ? 'T' : 'N', count, g.K, g.C, 1.f, V + e * ves, g.C, u, transposed_u ? g.C : g.K,
+                   0.f, M + e * mes, g.K);
       }
       OutputChunk<Tile>(M, mes, g, t0, count, bias, relu, sink, y);
     }
@@ -598,16 +600,26 @@ void BackwardWeightsPass(const Pass& g, const float* x, const float* dy, float* 
 /** Calls f(Tile{}) with the tile class of `tile`. */
 template <class F>
 void WithTile(WinogradTile tile, F&& f) {
-  if (tile == WinogradTile::kF4x4) f(F4x4{});
-  else f(F2x2{});
+  if (tile == WinogradTile::kF4x4)
+    f(F4x4{});
+  else
+    f(F2x2{});
 }
 
 }  // namespace
 
-ConvAlgorithm GetConvAlgorithm() { return Mode(); }
-void SetConvAlgorithm(ConvAlgorithm mode) { Mode() = mode; }
-WinogradTile GetTrainingWinogradTile() { return TrainingTile(); }
-void SetTrainingWinogradTile(WinogradTile tile) { TrainingTile() = tile; }
+ConvAlgorithm GetConvAlgorithm() {
+  return Mode();
+}
+void SetConvAlgorithm(ConvAlgorithm mode) {
+  Mode() = mode;
+}
+WinogradTile GetTrainingWinogradTile() {
+  return TrainingTile();
+}
+void SetTrainingWinogradTile(WinogradTile tile) {
+  TrainingTile() = tile;
+}
 
 bool WinogradGeometry(const std::vector<int64_t>& p) {
   return p[7] == 3 && p[8] == 3 && p[9] == 1 && p[10] == 1 && p[11] == 1 && p[12] == 1;
@@ -618,9 +630,12 @@ bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data) {
   if (!WinogradGeometry(p)) return false;
   if (backward_data && (p[13] > 2 || p[14] > 2)) return false;  // "full" padding 2 - pad must be >= 0
   switch (Mode()) {
-    case ConvAlgorithm::kDirect: return false;
-    case ConvAlgorithm::kWinograd: return true;
-    case ConvAlgorithm::kAuto: break;
+    case ConvAlgorithm::kDirect:
+      return false;
+    case ConvAlgorithm::kWinograd:
+      return true;
+    case ConvAlgorithm::kAuto:
+      break;
   }
   // Measured on AVX2, 2 cores (median of 15 calls per pass): with 64+ channels each side Winograd is 1.2-2.5x
   // faster in each of the three passes (CIFAR10Net's 32x32x64 ... 8x8x256 layers, batch 128; 7x7x64->128,
@@ -666,8 +681,8 @@ void WinogradBackwardData(const std::vector<int64_t>& p, const float* dy, const 
     using Tile = decltype(t);
     float* U = Grow(FilterBuffer(), static_cast<size_t>(Tile::kElements * IC * OC));
     FilterTransform<Tile>(w, IC, OC, true, U);  // U[e] is [IC][OC]; the pass multiplies by its transpose [OC][IC]
-    ForwardPass<Tile>(MakePass(N, OH, OW, OC, H, W, IC, 2 - p[13], 2 - p[14], Tile::kM), dy, U, true, nullptr,
-                      false, dx);
+    ForwardPass<Tile>(MakePass(N, OH, OW, OC, H, W, IC, 2 - p[13], 2 - p[14], Tile::kM), dy, U, true, nullptr, false,
+                      dx);
   });
 }
 
