@@ -1,8 +1,7 @@
 // Elementwise and reduction kernels that dominate a training step once convolutions are native:
 // Relu, Step (relu's gradient mask), same-shape / row-broadcast / scalar Add-Sub-Mul-Div, and Sum over
 // leading (outer) or trailing (inner) axes. Sums accumulate in double like tfjs' JS loops (which accumulate in
-// a JS number). These loops are memory-bound: one thread is as fast as two on a 2-core machine and avoids
-// OpenMP barrier stalls when another process holds a core, so they only go parallel above kParallelMin.
+// a JS number). These loops are memory-bound; they go parallel from kMemoryBoundParallelMin elements (common.h).
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -16,7 +15,7 @@
 namespace onednn_binding {
 namespace {
 
-constexpr int64_t kParallelMin = int64_t{1} << 24;
+constexpr int64_t kParallelMin = kMemoryBoundParallelMin;
 
 int64_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (i >= info.Length() || !info[i].IsNumber()) {

@@ -139,8 +139,11 @@ void MaxPoolGradTiled(const float* dy, const float* x, float* dx, const std::vec
   const int64_t HC = OH * KH < H ? OH * KH : H;  // rows covered by some window
   const int64_t WC = OW * KW < W ? OW * KW : W;
   const float ninf = -std::numeric_limits<float>::infinity();
+#pragma omp parallel if (N * H * W * C >= kMemoryBoundParallelMin)
+  {
   std::vector<float> best(static_cast<size_t>(C));
   std::vector<float> arg(static_cast<size_t>(C));
+#pragma omp for schedule(static)
   for (int64_t n = 0; n < N; ++n) {
     const float* xn = x + n * H * W * C;
     float* dxn = dx + n * H * W * C;
@@ -210,6 +213,7 @@ void MaxPoolGradTiled(const float* dy, const float* x, float* dx, const std::vec
     }
     if (HC < H) std::memset(dxn + HC * W * C, 0, sizeof(float) * static_cast<size_t>((H - HC) * W * C));
   }
+  }
 }
 
 /**
@@ -248,15 +252,15 @@ void MaxPoolNhwc(const float* x, float* y, const std::vector<int64_t>& p, bool p
   for (int64_t n = 0; n < N; ++n) MaxPoolImage(x + n * H * W * C, y + n * OH * OW * C, p.data());
 }
 
-// maxPool(x, out, params): MaxPoolNhwc single-threaded (a memory-bound loop, see eltwise.cc), which also
-// avoids oneDNN's per-call pooling overhead.
+// maxPool(x, out, params): MaxPoolNhwc (parallel over the batch from kMemoryBoundParallelMin input elements),
+// which also avoids oneDNN's per-call pooling overhead.
 Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   auto p = Params(info, 2, "params", kPoolParams);
   PoolGeom g = Geom(p);
   const float* x = F32(info, 0, "x", g.src_n);
   float* y = F32(info, 1, "out", g.dst_n);
   RecordImpl("MaxPool", Key("MaxPool", p), "native:max_nhwc");
-  MaxPoolNhwc(x, y, p, false);
+  MaxPoolNhwc(x, y, p, static_cast<int64_t>(g.src_n) >= kMemoryBoundParallelMin);
   return info.Env().Undefined();
 }
 
