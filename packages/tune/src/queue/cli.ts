@@ -16,7 +16,8 @@ export const WORKER_USAGE = `Usage: worker --queue <url> [options]
                            back to the queue (default 20; a second signal re-queues at once)
   --lock-duration <ms>     a job whose worker is gone is re-run after about this long (default 30000)
   --stalled-interval <ms>  checks for such jobs (default 30000)   --max-stalled <n> (default 3)
-  --tls-ca <file>          CA certificate for rediss://   --tls-cert <file> --tls-key <file>`;
+  --tls-ca <file>          CA certificate for rediss://   --tls-cert <file> --tls-key <file>
+  (the Redis password may come from the environment variable CNN_TUNE_REDIS_PASSWORD instead of the URL)`;
 
 /** Parsed `cnn-tune worker` flags. */
 export interface WorkerCliOptions extends QueueWorkerOptions {

@@ -20,6 +20,11 @@ export interface QueueConnectionOptions {
    * it never appears in logs or errors (shown as `***`).
    */
   url: string;
+  /**
+   * Password used when the URL has none (keeps it out of command lines and `ps`; the CLI reads it from the
+   * environment variable `CNN_TUNE_REDIS_PASSWORD`). Default: none.
+   */
+  password?: string;
   /** BullMQ queue name shared by the search / ensemble and its workers. Default `'cnn-tune'`. */
   name?: string;
   /** TLS files (only with `rediss://`). */
@@ -58,11 +63,11 @@ export function redactUrl(url: string): string {
  * `rediss://user:p%40ss@redis.example.com:6380/2` → `{host: 'redis.example.com', port: 6380, username: 'user',
  * password: 'p@ss', db: 2, tls: {servername: 'redis.example.com'}}`. With `rediss://`, `tls` files are read
  * into `tls.ca` / `tls.cert` / `tls.key`; `servername` (SNI) is set for host names, not IP addresses. The
- * default port is 6379 and the default db 0.
+ * default port is 6379 and the default db 0. `password` is used when the URL has none.
  * @throws Error naming the URL (password masked) for another scheme, no host, a port outside 1–65535, a db
  *   path that is not an integer, query parameters, TLS files with `redis://`, or an unreadable TLS file.
  */
-export function parseQueueUrl(url: string, tls: QueueTlsOptions = {}): ParsedQueueUrl {
+export function parseQueueUrl(url: string, tls: QueueTlsOptions = {}, password?: string): ParsedQueueUrl {
   if (typeof url !== 'string' || url === '') throw new Error(`queue: the URL must be a non-empty string like redis://host:6379. Received: ${JSON.stringify(url)}`);
   const display = redactUrl(url);
   let u: URL;
@@ -82,6 +87,7 @@ export function parseQueueUrl(url: string, tls: QueueTlsOptions = {}): ParsedQue
   const redis: RedisOptions = { host, port, db: dbPath === '' ? 0 : Number(dbPath) };
   if (u.username) redis.username = decodeURIComponent(u.username);
   if (u.password) redis.password = decodeURIComponent(u.password);
+  else if (password) redis.password = password;
   const files = Object.entries(tls).filter(([, v]) => v !== undefined);
   if (u.protocol === 'rediss:') {
     const read = (name: string, file: string): Buffer => {
@@ -104,14 +110,15 @@ export function parseQueueUrl(url: string, tls: QueueTlsOptions = {}): ParsedQue
 }
 
 /** Normalises a {@link QueueConnection} into options with defaults filled in. */
-export function queueConnectionOptions(q: QueueConnection): Required<Pick<QueueConnectionOptions, 'url' | 'name' | 'connectTimeoutMs'>> & { tls: QueueTlsOptions } {
+export function queueConnectionOptions(q: QueueConnection): Required<Pick<QueueConnectionOptions, 'url' | 'name' | 'connectTimeoutMs'>> & { tls: QueueTlsOptions; password?: string } {
   const o: QueueConnectionOptions = typeof q === 'string' ? { url: q } : q;
   if (!o || typeof o !== 'object' || typeof o.url !== 'string') throw new Error(`queue: expected a redis:// URL or {url, name?, tls?}. Received: ${JSON.stringify(q)}`);
   const name = o.name ?? DEFAULT_QUEUE_NAME;
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name)) throw new Error(`queue: name must be letters, digits, '_', '.' or '-' (no ':'). Received: name=${JSON.stringify(name)}`);
   const connectTimeoutMs = o.connectTimeoutMs ?? 4000;
   if (!(Number.isFinite(connectTimeoutMs) && connectTimeoutMs > 0)) throw new Error(`queue: connectTimeoutMs must be > 0. Received: connectTimeoutMs=${o.connectTimeoutMs}`);
-  return { url: o.url, name, connectTimeoutMs, tls: o.tls ?? {} };
+  if (o.password !== undefined && typeof o.password !== 'string') throw new Error('queue: password must be a string');
+  return { url: o.url, name, connectTimeoutMs, tls: o.tls ?? {}, ...(o.password ? { password: o.password } : {}) };
 }
 
 /** What {@link probeRedis} found. */
@@ -135,7 +142,7 @@ export interface RedisProbe {
  */
 export async function probeRedis(q: QueueConnection): Promise<RedisProbe> {
   const o = queueConnectionOptions(q);
-  const { redis, display } = parseQueueUrl(o.url, o.tls);
+  const { redis, display } = parseQueueUrl(o.url, o.tls, o.password);
   const client = new Redis({
     ...redis, lazyConnect: true, connectTimeout: o.connectTimeoutMs, maxRetriesPerRequest: 0, enableOfflineQueue: false,
     retryStrategy: () => null, reconnectOnError: () => false,
@@ -187,5 +194,5 @@ export async function probeRedis(q: QueueConnection): Promise<RedisProbe> {
  */
 export function bullConnection(q: QueueConnection, retries: number | null = null): BullRedisOptions {
   const o = queueConnectionOptions(q);
-  return { ...parseQueueUrl(o.url, o.tls).redis, maxRetriesPerRequest: retries, connectTimeout: o.connectTimeoutMs } as BullRedisOptions;
+  return { ...parseQueueUrl(o.url, o.tls, o.password).redis, maxRetriesPerRequest: retries, connectTimeout: o.connectTimeoutMs } as BullRedisOptions;
 }

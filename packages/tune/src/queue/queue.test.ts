@@ -10,7 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readResults } from '../search/results';
 import { runSearch } from '../search/runner';
 import { QueueClient, type FinishedJob } from './client';
-import { bullConnection, parseQueueUrl, probeRedis, redactUrl } from './connection';
+import { bullConnection, parseQueueUrl, probeRedis, redactUrl, type QueueConnectionOptions } from './connection';
+import { parseSearchArgs } from '../search/cli';
+import { parseWorkerArgs } from './cli';
 import { parseJobData } from './payload';
 import { startTestRedis, type TestRedis } from './test-redis';
 import { startQueueWorker, type QueueWorker } from './worker';
@@ -86,6 +88,28 @@ describe('queue URLs and payloads', () => {
     expect(() => parseQueueUrl('redis://h:1?tls=true')).toThrow('has query parameters (?tls=true)');
     expect(() => parseQueueUrl('redis://h:1', { caFile: ca })).toThrow('TLS files (caFile) given for redis://h:1; use a rediss:// URL for TLS');
     expect(() => parseQueueUrl('rediss://h:1', { caFile: '/nope.pem' })).toThrow(/cannot read TLS caFile \/nope\.pem/);
+  });
+
+  it('CLI flags: worker and search queue options; the password may come from CNN_TUNE_REDIS_PASSWORD', () => {
+    expect(parseWorkerArgs(['--queue', 'redis://h:1', '--concurrency', '2', '--trial-dir', 't', '--grace', '0', '--lock-duration', '1500', '--queue-name', 'q2'])).toEqual({
+      queue: { url: 'redis://h:1', name: 'q2', tls: undefined }, trialDir: 't', concurrency: 2, artifactsDir: undefined, name: undefined, timeoutS: undefined,
+      lockDurationMs: 1500, stalledIntervalMs: undefined, maxStalledCount: undefined, graceS: 0,
+    });
+    expect(parseWorkerArgs(['--queue', 'rediss://h:1', '--tls-ca', 'ca.pem']).queue).toEqual({ url: 'rediss://h:1', name: undefined, tls: { caFile: 'ca.pem', certFile: undefined, keyFile: undefined } });
+    expect(() => parseWorkerArgs([])).toThrow(/^worker: --queue is required/);
+    expect(() => parseWorkerArgs(['--queue', 'redis://h:1', '--concurrency', 'two'])).toThrow('worker: --concurrency must be an integer. Received: two');
+    expect(() => parseWorkerArgs(['--queue', 'redis://h:1', '--grace=-1'])).toThrow('worker: --grace must be >= 0. Received: -1');
+    expect(() => parseSearchArgs(['--trial', 'x', '--out', 'o', '--tls-ca', 'ca.pem'])).toThrow('search: --tls-ca needs --queue');
+    expect(parseSearchArgs(['--trial', 'x', '--out', 'o']).queue).toBeUndefined();
+    process.env.CNN_TUNE_REDIS_PASSWORD = 'from-env';
+    try {
+      const q = parseSearchArgs(['--trial', 'x', '--out', 'o', '--queue', 'redis://h:1']).queue as QueueConnectionOptions;
+      expect(q.password).toBe('from-env');
+      expect(bullConnection(q)).toMatchObject({ host: 'h', port: 1, password: 'from-env' });
+      expect(bullConnection({ ...q, url: 'redis://:in-url@h:1' }).password).toBe('in-url'); // the URL's wins
+    } finally {
+      delete process.env.CNN_TUNE_REDIS_PASSWORD;
+    }
   });
 
   it('validates job payloads: unknown keys, wrong types, paths as trial names', () => {
@@ -231,9 +255,9 @@ describe('searches on a queue', () => {
     const log = path.join(tmp, 'kill-runs.log');
     const artifacts = path.join(tmp, 'kill-artifacts');
     const env = { TRIAL_EPOCH_MS: '250', RUNS_LOG: log };
-    const flags = ['--queue', r.url, '--trial-dir', trialDir, '--artifacts', artifacts, '--lock-duration', '1500', '--stalled-interval', '500'];
-    const w1 = cli(['worker', ...flags, '--name', 'w1'], env);
-    const w2 = cli(['worker', ...flags, '--name', 'w2'], env);
+    const flags = ['--trial-dir', trialDir, '--artifacts', artifacts, '--lock-duration', '1500', '--stalled-interval', '500'];
+    const w1 = cli(['worker', '--queue', r.url, ...flags, '--name', 'w1'], env);
+    const w2 = cli(['worker', '--queue', `redis://127.0.0.1:${r.port}`, ...flags, '--name', 'w2'], { ...env, CNN_TUNE_REDIS_PASSWORD: 'ci-secret' });
     await until('both workers up', () => /Worker w1 on queue/.test(w1.out()) && /Worker w2 on queue/.test(w2.out()));
     const out = path.join(tmp, 'kill');
     const lines: string[] = [];

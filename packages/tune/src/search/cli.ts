@@ -22,7 +22,8 @@ export const SEARCH_USAGE = `Usage: search --trial <script> --out <dir> [options
   --queue <url>        run the trials on a BullMQ queue in Redis (redis://[:password@]host:port[/db],
                        rediss:// for TLS) taken by 'cnn-tune worker's on any machines
   --queue-name <name>  queue name (default cnn-tune)  --poll-ms <ms> status polls (default 500)
-  --tls-ca <file>      CA certificate for rediss://   --tls-cert <file> --tls-key <file> client certificate`;
+  --tls-ca <file>      CA certificate for rediss://   --tls-cert <file> --tls-key <file> client certificate
+  (the Redis password may come from the environment variable CNN_TUNE_REDIS_PASSWORD instead of the URL)`;
 
 function int(name: string, v: string | undefined, cmd = 'search'): number | undefined {
   if (v === undefined) return undefined;
@@ -32,7 +33,8 @@ function int(name: string, v: string | undefined, cmd = 'search'): number | unde
 }
 
 /**
- * The queue of `--queue`, `--queue-name`, `--tls-ca`, `--tls-cert`, `--tls-key` (or `undefined` without `--queue`).
+ * The queue of `--queue`, `--queue-name`, `--tls-ca`, `--tls-cert`, `--tls-key` (or `undefined` without `--queue`);
+ * the environment variable `CNN_TUNE_REDIS_PASSWORD` gives the password when the URL has none.
  * @throws Error naming the flag when TLS or queue-name flags come without `--queue`.
  */
 export function queueFromArgs(values: Record<string, string | boolean | undefined>, cmd: string): QueueConnectionOptions | undefined {
@@ -42,7 +44,8 @@ export function queueFromArgs(values: Record<string, string | boolean | undefine
     return undefined;
   }
   const tls = { caFile: values['tls-ca'] as string | undefined, certFile: values['tls-cert'] as string | undefined, keyFile: values['tls-key'] as string | undefined };
-  return { url: String(values.queue), name: values['queue-name'] as string | undefined, tls: Object.values(tls).some((v) => v !== undefined) ? tls : undefined };
+  const password = process.env.CNN_TUNE_REDIS_PASSWORD || undefined;
+  return { url: String(values.queue), name: values['queue-name'] as string | undefined, tls: Object.values(tls).some((v) => v !== undefined) ? tls : undefined, ...(password ? { password } : {}) };
 }
 
 /**

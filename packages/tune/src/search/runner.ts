@@ -19,7 +19,7 @@ export interface SearchOptions {
   /**
    * Script run in a worker process (`child_process.fork`) per trial; it calls `serveTrial(fn)`. `.ts`
    * scripts are started with `--import tsx` unless `execArgv` is given. With `queue`, only its name counts
-   * (`scripts/mnist-trial.ts` → `mnist-trial`): each worker runs its own copy from its `--trial-dir`.
+   * (`scripts/trials/mnist-trial.ts` → `mnist-trial`): each worker runs its own copy from its `--trial-dir`.
    */
   trialScript: string;
   /**
