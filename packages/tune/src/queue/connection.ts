@@ -178,7 +178,7 @@ export async function probeRedis(q: QueueConnection): Promise<RedisProbe> {
     const err = lastError && /Connection is closed/.test((e as Error)?.message) ? lastError : e;
     const msg = (err as Error).message ?? String(err);
     if (/WRONGPASS|invalid password|invalid username-password/i.test(msg)) throw new Error(`queue: Redis at ${display} refused the user name / password (${msg.trim()})`, { cause: err });
-    if (/NOAUTH/i.test(msg)) throw new Error(`queue: Redis at ${display} needs a password: use redis://:PASSWORD@host:port (${msg.trim()})`, { cause: err });
+    if (/NOAUTH/i.test(msg)) throw new Error(`queue: Redis at ${display} needs a password: use redis://:PASSWORD@host:port or set CNN_TUNE_REDIS_PASSWORD (${msg.trim()})`, { cause: err });
     throw new Error(`queue: cannot reach Redis at ${display}: ${msg}`, { cause: err });
   } finally {
     clearTimeout(timer);

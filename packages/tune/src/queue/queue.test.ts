@@ -154,7 +154,7 @@ describe('connecting', () => {
     const err = await probeRedis(wrong).catch((e: Error) => e);
     expect((err as Error).message).toMatch(new RegExp(`^queue: Redis at redis://:\\*\\*\\*@127\\.0\\.0\\.1:${r.port} refused the user name / password \\(WRONGPASS`));
     expect((err as Error).message).not.toContain('nope');
-    await expect(probeRedis(`redis://127.0.0.1:${r.port}`)).rejects.toThrow(`queue: Redis at redis://127.0.0.1:${r.port} needs a password: use redis://:PASSWORD@host:port (NOAUTH`);
+    await expect(probeRedis(`redis://127.0.0.1:${r.port}`)).rejects.toThrow(`queue: Redis at redis://127.0.0.1:${r.port} needs a password: use redis://:PASSWORD@host:port or set CNN_TUNE_REDIS_PASSWORD (NOAUTH`);
     await expect(startQueueWorker({ queue: wrong, trialDir, log: quiet })).rejects.toThrow('refused the user name / password');
     expect(await probeRedis(r.url)).toEqual({ version: expect.stringMatching(/^\d+\.\d+/), persistenceWarning: undefined });
   });

@@ -159,9 +159,9 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
     // The search's id on the queue, kept in outDir so that a restarted search finds its jobs again.
     const idFile = path.join(outDir, 'queue.json');
     const stored = existsSync(idFile) ? (JSON.parse(await readFile(idFile, 'utf8')) as { searchId?: unknown }).searchId : undefined;
+    client = await QueueClient.open(opts.queue, log);
     searchId = typeof stored === 'string' && /^[0-9a-f]{8}$/.test(stored) ? stored : randomBytes(4).toString('hex');
     if (stored !== searchId) await writeJsonAtomic(idFile, { searchId, trial: trialName });
-    client = await QueueClient.open(opts.queue, log);
     log(`Search ${searchId}: trials are jobs '${searchId}-<trial id>' for workers with '${trialName}' in their --trial-dir`);
   }
 
