@@ -27,6 +27,8 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true });
 });
 const quiet = (): void => undefined;
+const children = new Set<ChildProcess>(); // killed on exit even if afterAll never runs (no orphan workers)
+process.once('exit', () => { for (const c of children) c.kill('SIGKILL'); });
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const SPACE = { lr: [1e-3, 1e-2, 1e-1], batchSize: [32, 128] };
 /** Short BullMQ timings: a dead worker's job is back in the queue within about 2 s. */
@@ -50,7 +52,8 @@ function cli(args: string[], env: Record<string, string> = {}): { proc: ChildPro
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], { cwd: pkg, env: { ...process.env, OMP_NUM_THREADS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   proc.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  children.add(proc);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => { children.delete(proc); resolve(code); }));
   cleanups.push(() => { if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL'); });
   return { proc, out: () => out, exited };
 }

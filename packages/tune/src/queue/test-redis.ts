@@ -33,6 +33,10 @@ export interface TestRedis {
   dispose(): Promise<void>;
 }
 
+/** Servers still running; killed when the test process exits, even if its cleanup never ran. */
+const live = new Set<ChildProcess>();
+process.once('exit', () => { for (const p of live) p.kill('SIGKILL'); });
+
 /** A free TCP port on 127.0.0.1 (bound and released; a tiny race with other processes is accepted). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -67,11 +71,16 @@ export async function startTestRedis(opts: TestRedisOptions = {}): Promise<TestR
     const before = existsSync(log) ? readFileSync(log, 'utf8').length : 0;
     const p = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
     proc = p;
+    live.add(p);
+    p.once('exit', () => live.delete(p));
     const deadline = Date.now() + 10_000;
     for (;;) {
       const text = existsSync(log) ? readFileSync(log, 'utf8').slice(before) : '';
       if (/Ready to accept connections/.test(text)) return;
-      if (p.exitCode !== null || Date.now() > deadline) throw new Error(`test redis-server on port ${port} did not start: ${text.slice(-500)}`);
+      if (p.exitCode !== null || Date.now() > deadline) {
+        p.kill('SIGKILL');
+        throw new Error(`test redis-server on port ${port} did not start: ${text.slice(-500)}`);
+      }
       await new Promise((r) => setTimeout(r, 30));
     }
   };
