@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine (Debian, Node 20) to build, run and test the toolkit. Idempotent.
 #  - apt: libdnnl-dev (oneDNN, the native backend's library), chromium and fonts-dejavu-core (the report's
-#    browser test and chart text), each only when missing;
+#    browser test and chart text), redis-server and openssl (@cnn/tune's queue tests start private Redis
+#    instances, one with a self-signed TLS certificate; the system service is not used), each only when missing;
 #  - pnpm 10.34.9 when pnpm is missing (pnpm 11 needs Node 22);
 #  - workspace dependencies (frozen lockfile; builds the native addon), then every package.
 set -euo pipefail
@@ -11,6 +12,8 @@ missing=()
 [ -f /usr/include/oneapi/dnnl/dnnl.hpp ] || missing+=(libdnnl-dev)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
