@@ -41,6 +41,8 @@ describe('RunRecord', () => {
   it('runInfoDifferences compares the keys the stored record holds', () => {
     expect(runInfoDifferences({ recipe: 'fast', batchSize: 512 }, { recipe: 'fast', batchSize: 1024, seed: 3 })).toEqual(['batchSize 512 there, 1024 here']);
     expect(runInfoDifferences({ recipe: 'standard' }, { recipe: 'fast', seed: 3 })).toEqual(['recipe "standard" there, "fast" here']);
+    expect(runInfoDifferences({ recipe: 'fast', batchSize: 50 }, { recipe: 'standard' })).toEqual(['recipe "fast" there, "standard" here']);
+    expect(runInfoDifferences({ recipe: 'fast', batchSize: 50, seed: 1 }, { recipe: 'fast', batchSize: 60, seed: 2 })).toEqual(['batchSize 50 there, 60 here', 'seed 1 there, 2 here']);
     expect(runInfoDifferences({ widths: '8,16,16' }, {})).toEqual(['widths "8,16,16" there, not set here']);
     expect(runInfoDifferences({}, { recipe: 'fast' })).toEqual([]);
   });

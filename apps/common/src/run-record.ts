@@ -18,13 +18,13 @@ export const RUN_RECORD_KEY = 'RunRecord';
 /**
  * The keys on which `stored` (a checkpoint's run information) and `current` differ, as
  * `recipe "standard" there, "fast" here`; only the keys `stored` holds are compared (a checkpoint written by an
- * older version, with fewer keys, is judged on what it recorded). Empty when they agree.
+ * older version, with fewer keys, is judged on what it recorded). When `recipe` differs only that is reported (the
+ * recipes record different settings). Empty when they agree.
  */
 export function runInfoDifferences(stored: RunInfo, current: RunInfo): string[] {
   const show = (v: unknown): string => (typeof v === 'string' ? `"${v}"` : v === undefined ? 'not set' : String(v));
-  return Object.keys(stored)
-    .filter((k) => stored[k] !== current[k])
-    .map((k) => `${k} ${show(stored[k])} there, ${show(current[k])} here`);
+  const keys = 'recipe' in stored && stored.recipe !== current.recipe ? ['recipe'] : Object.keys(stored).filter((k) => stored[k] !== current[k]);
+  return keys.map((k) => `${k} ${show(stored[k])} there, ${show(current[k])} here`);
 }
 
 /**
