@@ -61,6 +61,9 @@ describe('evaluateWithTta', () => {
     expect(r.loss).toBeCloseTo(withTta.loss, 5);
     expect(r.noTta.acc).toBeCloseTo(plain.acc, 12);
     expect(r.noTta.loss).toBeCloseTo(plain.loss, 5);
+    const lines: string[] = [];
+    await evaluateWithTta(model, batches(), tta, { progress: 'lines', log: (l) => lines.push(l), logEvery: 2 });
+    expect(lines.map((l) => l.split('  loss')[0])).toEqual(['Eval (TTA)  batch 2/3', 'Eval (TTA)  batch 3/3']);
     // views without the identity: the plain result is computed separately
     const flipOnly = await evaluateWithTta(model, batches(), { views: ['flip'], weights: [1] });
     expect(flipOnly.noTta.loss).toBeCloseTo(plain.loss, 5);

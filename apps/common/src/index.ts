@@ -7,7 +7,7 @@ export {
   type CreateCallbacksOptions, type TrainingRun,
 } from './run.js';
 export { RUN_RECORD_KEY, RunRecord, runInfoDifferences, type RunInfo, type RunRecordState } from './run-record.js';
-export { evaluateWithTta, type TtaEvaluation, type TtaSpec } from './evaluate-tta.js';
+export { evaluateWithTta, type EvaluateTtaOptions, type TtaEvaluation, type TtaSpec } from './evaluate-tta.js';
 export type { RunSummary } from '@cnn/train';
 export { runMain } from './main.js';
 export {

@@ -201,7 +201,9 @@ export async function runTraining(run: TrainingRun): Promise<{ summary: RunSumma
     });
 
     if (run.tta) log(`evaluating the final model on ${run.test.numSamples} test images with ${run.tta.views.length} TTA views and without`);
-    const final = run.tta ? await evaluateWithTta(model, run.test, run.tta) : { ...(await evaluate(model, run.test)), noTta: undefined };
+    const final = run.tta
+      ? await evaluateWithTta(model, run.test, run.tta, { progress: 'auto', log, logEvery: flags.logEvery })
+      : { ...(await evaluate(model, run.test)), noTta: undefined };
     const totalSeconds = record.elapsedSeconds;
     assertFiniteEvaluation(final.loss, final.noTta?.loss);
     const trainSeconds = history.reduce((sum, h) => sum + h.seconds, 0);
