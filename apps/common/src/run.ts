@@ -63,7 +63,9 @@ export interface TrainingRun {
   tta?: TtaSpec;
   /**
    * Settings that identify the run (recipe, seed, …): written to `summary.json` (`config`, and `recipe` / `seed`
-   * at the top level) and to every checkpoint; `--resume` refuses a checkpoint whose recorded settings differ.
+   * at the top level, with `totalSeconds`, `testAccNoTta` and `testLossNoTta`) and to every checkpoint; `--resume`
+   * refuses a checkpoint whose recorded settings differ. Without it (and without `tta`) `summary.json` holds the
+   * {@link RunSummary} keys alone, as before.
    */
   runInfo?: RunInfo;
   /** The settings a checkpoint without recorded ones (written before `runInfo` existed) counts as. Default `{}`. */
@@ -143,8 +145,8 @@ export async function assertResumable(dir: string, current: RunInfo, legacy: Run
  * run's clock, applies `initModel`, trains with `fit` (the flags' callbacks, the recipe's, a {@link RunRecord}
  * and the checkpoints), evaluates the final model (with and without `tta` when given), and writes `OUT/model/`
  * (TF.js layers format), `OUT/history.json` (`null` test fields for epochs not evaluated), `OUT/summary.json`
- * (the {@link RunSummary} keys plus `testAccNoTta`, `testLossNoTta`, `totalSeconds`, `seed`, and with them `tta`,
- * `recipe`, `config`), the test-set analysis (`analysis.json`, confusion matrix, galleries, Grad-CAM PNGs) and the
+ * (the {@link RunSummary} keys; with `tta` also `tta`, `testAccNoTta`, `testLossNoTta`; with `runInfo` also
+ * `testAccNoTta`, `testLossNoTta`, `totalSeconds`, `seed`, `recipe`, `config`), the test-set analysis (`analysis.json`, confusion matrix, galleries, Grad-CAM PNGs) and the
  * self-contained `OUT/report.html`. Every file is written atomically.
  *
  * `totalSeconds` runs from just before `initModel` to the end of the final evaluation (after a resume: the
@@ -219,13 +221,14 @@ export async function runTraining(run: TrainingRun): Promise<{ summary: RunSumma
       trainSeconds,
       trainImgPerSec: trainSeconds > 0 ? images / trainSeconds : 0,
       evalImgPerSec: final.imgPerSec,
-      testAccNoTta: final.noTta?.acc ?? final.acc,
-      testLossNoTta: final.noTta?.loss ?? final.loss,
+      ...(run.tta || run.runInfo ? { testAccNoTta: final.noTta?.acc ?? final.acc, testLossNoTta: final.noTta?.loss ?? final.loss } : {}),
       ...(run.tta ? { tta: { ...(run.tta.level !== undefined ? { level: run.tta.level } : {}), views: run.tta.views, weights: normalised(run.tta.weights) } } : {}),
-      totalSeconds,
-      ...(typeof run.runInfo?.recipe === 'string' ? { recipe: run.runInfo.recipe } : {}),
-      seed: flags.seed,
-      ...(run.runInfo ? { config: { ...run.runInfo } } : {}),
+      ...(run.runInfo ? {
+        totalSeconds,
+        ...(typeof run.runInfo.recipe === 'string' ? { recipe: run.runInfo.recipe } : {}),
+        seed: flags.seed,
+        config: { ...run.runInfo },
+      } : {}),
     };
 
     await saveModel(model, path.join(flags.out, 'model'));
