@@ -50,6 +50,8 @@ describe('parseFlags (CIFAR-10)', () => {
     [['--recipe', 'fast', '--widths', '8,0,8'], '--widths must be a positive integer, got "0"'],
     [['--tta', '3'], 'Unknown --tta "3"; expected one of 0, 1, 2'],
     [['--eval-every', '-1'], '--eval-every'],
+    [['--eval-every', '2', '--early-stopping-patience', '3'], '--early-stopping-patience needs the test loss of every epoch; drop it or use --eval-every 1 (got --eval-every 2)'],
+    [['--eval-every', '0', '--scheduler', 'plateau:patience=2'], '--scheduler plateau needs the test loss of every epoch; use --eval-every 1 (got --eval-every 0)'],
     [['--recipe', 'fast', '--epochs', '0'], '--epochs must be a positive number, got "0"'],
   ])('rejects %j', (argv, message) => {
     expect(() => parseFlags(argv)).toThrow(UsageError);

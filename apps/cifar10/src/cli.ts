@@ -144,6 +144,11 @@ export function parseFlags(argv: string[]): Cifar10Flags {
   const model = (values.model as string | undefined) ?? (fast ? 'airbench94' : 'cifar10net');
   if (given('widths') && model !== 'airbench94') throw new UsageError(`--widths: only for --model airbench94 (this run trains ${model})`);
   const ms = milestones('--milestones', (values.milestones as string | undefined) ?? '25,40');
+  const evalEvery = nonNegativeInt('--eval-every', (values['eval-every'] as string | undefined) ?? (fast ? '0' : '1'));
+  if (evalEvery !== 1) {
+    if (flags.earlyStoppingPatience !== undefined) throw new UsageError(`--early-stopping-patience needs the test loss of every epoch; drop it or use --eval-every 1 (got --eval-every ${evalEvery})`);
+    if (flags.scheduler?.startsWith('plateau')) throw new UsageError(`--scheduler plateau needs the test loss of every epoch; use --eval-every 1 (got --eval-every ${evalEvery})`);
+  }
   const tta = Number(oneOf('--tta', (values.tta as string | undefined) ?? (fast ? '2' : '0'), ['0', '1', '2'] as const));
   return {
     ...flags,
@@ -156,7 +161,7 @@ export function parseFlags(argv: string[]): Cifar10Flags {
     augment: oneOf('--augment', (values.augment as string | undefined) ?? (fast ? 'flip-translate' : 'standard'), AUGMENT_NAMES),
     milestones: ms,
     subset: values.subset === undefined ? undefined : positiveInt('--subset', values.subset as string),
-    evalEvery: nonNegativeInt('--eval-every', (values['eval-every'] as string | undefined) ?? (fast ? '0' : '1')),
+    evalEvery,
     tta: tta as 0 | 1 | 2,
     widths: values.widths === undefined ? undefined : widths('--widths', values.widths as string),
     whitening: values['no-whitening'] !== true,
