@@ -1,10 +1,15 @@
 export {
-  BACKEND_NAMES, OPTIMIZER_NAMES, UsageError, nonNegativeInt, oneOf, parseTrainingArgs, positiveInt, positiveNumber,
+  BACKEND_NAMES, OPTIMIZER_NAMES, UsageError, fraction, nonNegativeInt, oneOf, parseTrainingArgs, positiveInt, positiveNumber,
   resolveUserPath, trainingUsage, type TrainingDefaults, type TrainingFlags,
 } from './flags.js';
-export { createCallbacks, createOptimizer, runTraining, type TrainingRun } from './run.js';
+export {
+  assertFiniteEvaluation, assertResumable, checkpointRunInfo, createCallbacks, createOptimizer, runTraining,
+  type CreateCallbacksOptions, type TrainingRun,
+} from './run.js';
+export { RUN_RECORD_KEY, RunRecord, runInfoDifferences, type RunInfo, type RunRecordState } from './run-record.js';
+export { evaluateWithTta, type EvaluateTtaOptions, type TtaEvaluation, type TtaSpec } from './evaluate-tta.js';
 export type { RunSummary } from '@cnn/train';
 export { runMain } from './main.js';
 export {
-  benchInfer, benchTrain, emit, interleavedRatio, pytorchReferenceScript, ratio, runPytorchReference, spread, type Spread, type TrainBench,
+  benchInfer, benchTrain, emit, interleavedRatio, lastJsonLine, pytorchReferenceScript, ratio, runPythonReference, runPytorchReference, spread, type Spread, type TrainBench,
 } from './bench.js';

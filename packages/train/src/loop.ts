@@ -336,7 +336,7 @@ export interface FitControl {
 export interface FitOptions {
   /** Training batches, iterated once per epoch. */
   train: BatchSource;
-  /** Test batches, evaluated after every epoch. */
+  /** Test batches, evaluated after every epoch (see {@link FitOptions.evalEvery}). */
   test: BatchSource;
   /**
    * Number of epochs, a finite number > 0. An integer trains epochs `1 .. epochs`. A fractional value (e.g.
@@ -381,18 +381,26 @@ export interface FitOptions {
   clipValue?: number;
   /** Accumulate gradients over this many batches per optimizer step. Default `1`. */
   accumulateSteps?: number;
+  /**
+   * Evaluate on `test` after the epochs whose 1-based number is a multiple of `evalEvery` (Keras'
+   * `validation_freq`); `0` never evaluates (the caller evaluates the final model itself, e.g. with test-time
+   * augmentation). The other epochs record `testLoss` / `testAcc` as `NaN` and give callbacks no `val_loss` /
+   * `val_acc` (so monitors of those keys must not be used with them). An integer >= 0. Default `1`.
+   */
+  evalEvery?: number;
   /** Called after each epoch's evaluation; may be async; `control.stop()` ends training. */
   onEpochEnd?: (entry: HistoryEntry, control: FitControl) => void | Promise<void>;
 }
 
 /**
  * Formats one history entry in the chapter's style:
- * `Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`.
+ * `Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`
+ * (without the test part for an epoch that was not evaluated, see {@link FitOptions.evalEvery}).
  */
 export function formatEpochLine(e: HistoryEntry, epochs: number): string {
+  const test = e.evaluated === false ? '' : `test loss ${e.testLoss.toFixed(4)} acc ${formatPercent(e.testAcc)}  `;
   return `Epoch ${e.epoch}/${epochs}  train loss ${e.trainLoss.toFixed(4)} acc ${formatPercent(e.trainAcc)}  ` +
-    `test loss ${e.testLoss.toFixed(4)} acc ${formatPercent(e.testAcc)}  lr ${formatLr(e.lr)}  ` +
-    `${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`;
+    `${test}lr ${formatLr(e.lr)}  ${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`;
 }
 
 /** How {@link fit} splits `epochs` into epochs and batches. */
@@ -421,12 +429,15 @@ function planEpochs(epochs: number, steps: number | undefined): EpochPlan {
 }
 
 function entryLogs(e: HistoryEntry): Logs {
-  return { loss: e.trainLoss, acc: e.trainAcc, val_loss: e.testLoss, val_acc: e.testAcc, lr: e.lr, seconds: e.seconds, imgPerSec: e.imgPerSec };
+  return {
+    loss: e.trainLoss, acc: e.trainAcc, ...(e.evaluated === false ? {} : { val_loss: e.testLoss, val_acc: e.testAcc }),
+    lr: e.lr, seconds: e.seconds, imgPerSec: e.imgPerSec,
+  };
 }
 
 /**
  * Trains for `epochs` epochs ({@link trainEpoch}; a fractional `epochs` ends with a partial epoch, see
- * {@link FitOptions.epochs}), evaluating on `test` after each
+ * {@link FitOptions.epochs}), evaluating on `test` after each (or every {@link FitOptions.evalEvery}-th)
  * ({@link evaluate}), logging one {@link formatEpochLine} line per epoch, and driving `callbacks`
  * (Keras' protocol, see {@link Callback}). A callback setting `ctx.stopTraining` ends the run after
  * the current batch (that epoch is then not evaluated nor recorded) or epoch; `onTrainEnd` runs in
@@ -439,6 +450,8 @@ function entryLogs(e: HistoryEntry): Logs {
  */
 export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<History> {
   const { optimizer } = opts;
+  const evalEvery = opts.evalEvery ?? 1;
+  if (!(Number.isInteger(evalEvery) && evalEvery >= 0)) throw new Error(`fit: evalEvery must be an integer >= 0. Received: evalEvery=${opts.evalEvery}`);
   let initialEpoch = opts.initialEpoch ?? 0;
   const plan = planEpochs(opts.epochs, opts.train?.length);
   const epochs = plan.epochs;
@@ -503,9 +516,10 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
       log(`Training stopped during epoch ${epoch} (after ${seen} samples); the epoch is not recorded`);
       break;
     }
-    const te = await evaluate(model, opts.test);
+    const te = evalEvery > 0 && epoch % evalEvery === 0 ? await evaluate(model, opts.test) : undefined;
     const entry: HistoryEntry = {
-      epoch, trainLoss: tr.loss, trainAcc: tr.acc, testLoss: te.loss, testAcc: te.acc, lr, seconds: tr.seconds, imgPerSec: tr.imgPerSec,
+      epoch, trainLoss: tr.loss, trainAcc: tr.acc, testLoss: te?.loss ?? NaN, testAcc: te?.acc ?? NaN, lr, seconds: tr.seconds, imgPerSec: tr.imgPerSec,
+      ...(te ? {} : { evaluated: false }),
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { batches: tr.batches } : {}),
     };
     history.push(entry);

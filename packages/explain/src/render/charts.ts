@@ -22,13 +22,13 @@ function base(title: string, width: number, height: number): VegaLiteSpec {
 }
 
 /**
- * Train vs test curve per epoch.
+ * Train vs test curve per epoch (test points only for the epochs that were evaluated: not `evaluated: false`).
  * @param metric `'loss'` (cross-entropy) or `'accuracy'` (fractions in `[0, 1]`, shown as percent).
  */
 export function curvesSpec(history: readonly HistoryEntry[], metric: 'loss' | 'accuracy'): VegaLiteSpec {
   const values = history.flatMap((h) => [
     { epoch: h.epoch, split: 'train', value: metric === 'loss' ? h.trainLoss : h.trainAcc },
-    { epoch: h.epoch, split: 'test', value: metric === 'loss' ? h.testLoss : h.testAcc },
+    ...(h.evaluated === false ? [] : [{ epoch: h.epoch, split: 'test', value: metric === 'loss' ? h.testLoss : h.testAcc }]),
   ]);
   return {
     ...base(metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch', 340, 220),
