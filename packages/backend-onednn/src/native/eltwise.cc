@@ -118,6 +118,19 @@ void StridedLoop(const float* a, const float* b, float* out, const int64_t* d, c
 
 }  // namespace
 
+ONEDNN_BINDING_CLONES bool AllFinite(const float* x, size_t n) {
+  float acc = 0.f;  // x·0 is 0 for a finite x and NaN for NaN or ±Infinity
+#pragma omp simd reduction(+ : acc)
+  for (size_t i = 0; i < n; ++i) acc += x[i] * 0.f;
+  return acc == 0.f;
+}
+
+void ReluInPlace(float* x, size_t n) {
+  const int64_t m = static_cast<int64_t>(n);
+#pragma omp parallel for schedule(static) if (m >= kParallelMin)
+  for (int64_t i = 0; i < m; ++i) x[i] = x[i] < 0.f ? 0.f : x[i];
+}
+
 // binaryStrided(op, a, b, out, dims, aStrides, bStrides): general broadcast over a (collapsed) 4-d output;
 // dims/strides are Int32Array(4), innermost strides 0 or 1. op as in `binary`.
 Napi::Value BinaryStrided(const Napi::CallbackInfo& info) {
