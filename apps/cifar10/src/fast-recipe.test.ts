@@ -6,7 +6,7 @@ import { ParamGroupOptimizer, SGD, type TrainingContext } from '@cnn/train';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AIRBENCH94_RECIPE, WhiteningBiasSchedule, createFastOptimizer, fastLrSchedule, fastOptimizerSettings, firstNormalisedImages,
-  identityPatchKernel, initFastWhitening, isNormBias, warmupSteps, whiteningLayer,
+  identityPatchKernel, initFastWhitening, isNormBias, warmupSteps, whiteningIndices, whiteningLayer,
 } from './fast-recipe.js';
 
 beforeAll(async () => {
@@ -149,6 +149,21 @@ describe('whitening of the fast recipe', () => {
     for (let t = 0; t < 12; t++) for (let f = 0; f < 24; f++) expect(id[t * 24 + f]).toBe(f === t ? 1 : f === t + 12 ? -1 : 0);
     ref.dispose();
     model.dispose();
+  });
+
+  it('whiteningIndices draws a seeded, class-balanced sample from a class-ordered data set', () => {
+    // 10 classes stored one after the other, 500 images each (the offline archive's order, scaled down)
+    const ds = { ...dataset(5000, () => 0), labels: Uint8Array.from({ length: 5000 }, (_, i) => Math.floor(i / 500)) };
+    const chosen = whiteningIndices(ds, 1000, 3);
+    expect(chosen).toHaveLength(1000);
+    expect(new Set(chosen).size).toBe(1000);
+    const perClass = new Array<number>(10).fill(0);
+    for (const i of chosen) perClass[ds.labels[i]!]! += 1;
+    for (const c of perClass) expect(c).toBeGreaterThan(60); // 100 expected; the first 1,000 would be classes 0-1 only
+    expect(Array.from(whiteningIndices(ds, 1000, 3))).toEqual(Array.from(chosen)); // seeded
+    expect(Array.from(whiteningIndices(ds, 1000, 4))).not.toEqual(Array.from(chosen));
+    const sub = Int32Array.from([7, 3, 9]);
+    expect(Array.from(whiteningIndices(ds, 5, 0, sub)).sort()).toEqual([3, 7, 9]); // at most the (sub)set
   });
 
   it('firstNormalisedImages takes the first n in the order given, normalised with the CIFAR-10 mean/std', () => {

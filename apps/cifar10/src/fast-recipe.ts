@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { LRSchedulerCallback } from '@cnn/callbacks';
 import { AlternatingFlip, Compose, RandomCrop, RandomHorizontalFlip } from '@cnn/augment';
-import { CIFAR10_MEAN, CIFAR10_STD, DataLoader, type ImageDataset } from '@cnn/data';
+import { CIFAR10_MEAN, CIFAR10_STD, DataLoader, createRng, deriveSeed, shuffleInPlace, type ImageDataset } from '@cnn/data';
 import { WhiteningConv2D, initWhitening } from '@cnn/models';
 import {
   LinearLR, LookaheadCallback, ParamGroupOptimizer, SGD, SequentialLR, airbenchLookaheadAlpha,
@@ -30,7 +30,11 @@ export const AIRBENCH94_RECIPE = Object.freeze({
   lrEndFactor: 0.07,
   /** Lookahead period in optimizer steps. */
   lookaheadEvery: 5,
-  /** Training images the whitening is computed from (`train_loader.images[:5000]`). */
+  /**
+   * Training images the whitening is computed from: airbench's `train_loader.images[:5000]`, the first 5,000 of the
+   * official order, which mixes the classes. Drawn here at random (seeded, see {@link whiteningIndices}): the offline
+   * archive is stored class by class, and its first 5,000 images are all airplanes.
+   */
   whiteningImages: 5000,
   /** Eigenvalue regulariser of the whitening (`init_whitening_conv(..., eps=5e-4)`). */
   whiteningEps: 5e-4,
@@ -211,16 +215,30 @@ export function identityPatchKernel(k: number, c: number): tf.Tensor4D {
 }
 
 /**
- * Initialises airbench94's whitening layer: from the first 5,000 normalised training images (eps 5e-4,
- * `initWhitening` of `@cnn/models`), or with {@link identityPatchKernel} when `whitening` is false.
+ * The training images the whitening statistics come from: `n` drawn without replacement from `indices` (the
+ * training (sub)set; default every image), by a shuffle seeded with `deriveSeed(seed, 1)` — a class-balanced sample
+ * in expectation whatever the data set's storage order, as airbench's first 5,000 of the official (mixed) order.
+ * @returns `min(n, size)` dataset indices.
+ */
+export function whiteningIndices(ds: ImageDataset, n: number, seed: number, indices?: Int32Array): Int32Array {
+  const pool = indices ? Int32Array.from(indices) : Int32Array.from({ length: ds.length }, (_, i) => i);
+  return shuffleInPlace(pool, createRng(deriveSeed(seed, 1))).slice(0, Math.min(n, pool.length));
+}
+
+/**
+ * Initialises airbench94's whitening layer: from 5,000 normalised training images drawn at random
+ * ({@link whiteningIndices}; eps 5e-4, `initWhitening` of `@cnn/models`), or with {@link identityPatchKernel} when
+ * `whitening` is false.
  * @returns the number of images used (0 without whitening).
  * @throws Error when the resulting kernel is not finite (it cannot be: the eigenvalues are regularised).
  */
-export function initFastWhitening(model: tfl.LayersModel, ds: ImageDataset, opts: { whitening: boolean; indices?: Int32Array }): number {
+export function initFastWhitening(model: tfl.LayersModel, ds: ImageDataset,
+  opts: { whitening: boolean; seed?: number; indices?: Int32Array }): number {
   const layer = whiteningLayer(model);
   let used = 0;
   if (opts.whitening) {
-    const images = firstNormalisedImages(ds, AIRBENCH94_RECIPE.whiteningImages, opts.indices);
+    const chosen = whiteningIndices(ds, AIRBENCH94_RECIPE.whiteningImages, opts.seed ?? 0, opts.indices);
+    const images = firstNormalisedImages(ds, chosen.length, chosen);
     try {
       initWhitening(model, images, { eps: AIRBENCH94_RECIPE.whiteningEps });
       used = images.shape[0];

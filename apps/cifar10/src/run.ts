@@ -165,7 +165,7 @@ export async function runCifar10(
     createOptimizer: () => createFastOptimizer(settings),
     callbacks: () => [...fastCallbacks({ lookahead: flags.lookahead }), ...extraCallbacks],
     initModel: (model) => {
-      initFastWhitening(model, data.train, { whitening: flags.whitening, indices });
+      initFastWhitening(model, data.train, { whitening: flags.whitening, seed: flags.seed, indices });
     },
     reduction: 'sum',
   });
