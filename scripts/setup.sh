@@ -2,7 +2,9 @@
 # Prepares a fresh machine (Debian, Node 20) to build, run and test the toolkit. Idempotent.
 #  - apt: libdnnl-dev (oneDNN, the native backend's library), chromium and fonts-dejavu-core (the report's and
 #    the web demo's browser tests, chart text), clang-format (CI's check of the native sources), python3-torch and
-#    python3-torchvision (parity tests that generate PyTorch fixtures), each only when missing;
+#    python3-torchvision (parity tests that generate PyTorch fixtures), redis-server and openssl (@cnn/tune's queue
+#    tests start private Redis instances, one with a self-signed TLS certificate; the system service is not used),
+#    each only when missing;
 #  - pnpm 10.34.9 when pnpm is missing (pnpm 11 needs Node 22);
 #  - workspace dependencies (frozen lockfile; builds the native addon), then every package.
 set -euo pipefail
@@ -15,6 +17,8 @@ missing=()
 command -v clang-format >/dev/null 2>&1 || missing+=(clang-format)
 # PyTorch for the parity tests that generate their fixtures (Debian's python3-torch 1.13)
 /usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1 || missing+=(python3-torch python3-torchvision)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]} with apt-get"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"

@@ -1,1 +1,8 @@
-export { default } from '../../tsup.base';
+import { defineConfig } from 'tsup';
+import base from '../../tsup.base';
+
+// The library (tsup.base) plus the `cnn-tune` command (ESM only, its shebang kept, no types).
+export default defineConfig([
+  base as Record<string, unknown>,
+  { entry: { 'cnn-tune': 'src/bin.ts' }, format: ['esm'], dts: false, sourcemap: true, clean: false, target: 'node20' },
+]);

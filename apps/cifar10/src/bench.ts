@@ -9,31 +9,65 @@
  *  - `{bench: 'ratio', train, eval}` — ours / PyTorch at batch 128: the median over the rounds, with their min
  *    and max (rounds alternate so that a drift in machine speed hits both sides alike).
  * Flags: `--rounds R` (default 3), `--steps N` per round (default 6), `--threads T` (default: all cores).
+ *
+ * `--recipe fast` measures the fast recipe's training step instead (airbench94 at batch 1024, see `bench-fast.ts`),
+ * against `scripts/fast_step_reference.py`, with `--batch B` (default 1024), `--warmup W` untimed steps per round
+ * (default 1), `--eval-batch E` (default 1000), `--rounds` (default 3) and `--steps` (default 3).
  */
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runMain, runPytorchReference, spread } from '@cnn/app-common';
+import {
+  benchInfer,
+  benchTrain,
+  emit,
+  interleavedRatio,
+  nonNegativeInt,
+  oneOf,
+  positiveInt,
+  ratio,
+  runMain,
+  runPytorchReference,
+  spread,
+} from '@cnn/app-common';
 import { selectBackend } from '@cnn/backend-onednn';
 import { createRng } from '@cnn/data';
 import { cifar10Net } from '@cnn/models';
 import { SGD } from '@cnn/train';
+import { benchFast } from './bench-fast.js';
+import { RECIPE_NAMES } from './cli.js';
 import { cifar10Augmentation } from './run.js';
 
 runMain(async () => {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== '--'),
     options: {
+      recipe: { type: 'string', default: 'standard' },
       rounds: { type: 'string', default: '3' },
-      steps: { type: 'string', default: '6' },
+      steps: { type: 'string' },
       threads: { type: 'string', default: String(os.availableParallelism()) },
+      batch: { type: 'string', default: '1024' },
+      warmup: { type: 'string', default: '1' },
+      'eval-batch': { type: 'string', default: '1000' },
     },
   });
-  const rounds = Number(values.rounds);
-  const steps = Number(values.steps);
-  const threads = Number(values.threads);
+  const recipe = oneOf('--recipe', values.recipe as string, RECIPE_NAMES);
+  const rounds = positiveInt('--rounds', values.rounds as string);
+  const steps = positiveInt('--steps', (values.steps as string | undefined) ?? (recipe === 'fast' ? '3' : '6'));
+  const threads = positiveInt('--threads', values.threads as string);
   process.env.OMP_NUM_THREADS = String(threads);
   await selectBackend('onednn');
+  if (recipe === 'fast') {
+    await benchFast({
+      rounds,
+      steps,
+      threads,
+      batch: positiveInt('--batch', values.batch as string),
+      warmup: nonNegativeInt('--warmup', values.warmup as string),
+      evalBatch: positiveInt('--eval-batch', values['eval-batch'] as string),
+    });
+    return;
+  }
 
   const x = tf.randomNormal([128, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.randomUniform([128], 0, 10, 'int32', 2) as tf.Tensor1D;

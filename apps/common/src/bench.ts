@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { trainStep, type Optimizer } from '@cnn/train';
+import { trainStep, type Optimizer, type StepOptions } from '@cnn/train';
 
 /** One JSON object per line on stdout — the benchmarks' output format. */
 export function emit(o: Record<string, unknown>): void {
@@ -31,11 +31,20 @@ export interface TrainBench {
  * cross-entropy, gradients, optimizer update, loss read back) on the same batch after `warmup` steps, on
  * the current backend. The caller keeps ownership of `model`, `x`, `y`, `optimizer`.
  * @param x `[batch, height, width, channels]` float32. @param y `[batch]` int32.
+ * @param stepOptions the step's loss options (label smoothing, `reduction`…). Default none.
  */
-export function benchTrain(model: tfl.LayersModel, optimizer: Optimizer, x: tf.Tensor4D, y: tf.Tensor1D, steps: number, warmup: number): TrainBench {
-  for (let i = 0; i < warmup; i++) trainStep(model, x, y, optimizer);
+export function benchTrain(
+  model: tfl.LayersModel,
+  optimizer: Optimizer,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  steps: number,
+  warmup: number,
+  stepOptions: StepOptions = {},
+): TrainBench {
+  for (let i = 0; i < warmup; i++) trainStep(model, x, y, optimizer, stepOptions);
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) trainStep(model, x, y, optimizer);
+  for (let i = 0; i < steps; i++) trainStep(model, x, y, optimizer, stepOptions);
   const ms = (performance.now() - t0) / steps;
   return { batch: x.shape[0], steps, msPerStep: round1(ms), imgPerSec: round1((x.shape[0] * 1000) / ms) };
 }
@@ -75,21 +84,57 @@ export function pytorchReferenceScript(): string | undefined {
  */
 export function runPytorchReference(command: string, args: string[]): Record<string, unknown> | undefined {
   const script = pytorchReferenceScript();
+  if (!script) {
+    emit({ bench: 'pytorch', skipped: 'no ../shared/anchors/pytorch_reference.py' });
+    return undefined;
+  }
+  return runPythonReference(script, [command, ...args]);
+}
+
+/**
+ * Runs a PyTorch reference script (`/usr/bin/python3 SCRIPT ARGS`, Debian's python3-torch) in this invocation and
+ * returns its summary line (the last line of stdout, parsed as JSON), or `undefined` — after emitting
+ * `{bench: 'pytorch', skipped}` with the reason — when python, torch or the script is missing or fails.
+ */
+export function runPythonReference(script: string, args: string[]): Record<string, unknown> | undefined {
   const python = '/usr/bin/python3';
-  if (!script || !existsSync(python)) {
-    emit({ bench: 'pytorch', skipped: 'no ../shared/anchors/pytorch_reference.py or /usr/bin/python3' });
+  const name = path.basename(script);
+  if (!existsSync(script) || !existsSync(python)) {
+    emit({ bench: 'pytorch', skipped: `no ${existsSync(script) ? python : script}` });
     return undefined;
   }
-  const r = spawnSync(python, [script, command, ...args], { encoding: 'utf8' });
+  const r = spawnSync(python, [script, ...args], { encoding: 'utf8' });
   if (r.status !== 0) {
-    emit({
-      bench: 'pytorch',
-      skipped: `pytorch_reference.py failed (apt-get install -y python3-torch libopenblas0-pthread): ${(r.stderr || '').trim().split('\n').pop()}`,
-    });
+    emit({ bench: 'pytorch', skipped: `${name} failed (apt-get install -y python3-torch libopenblas0-pthread): ${(r.stderr || '').trim().split('\n').pop()}` });
     return undefined;
   }
-  const lines = r.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]!) as Record<string, unknown>;
+  try {
+    return lastJsonLine(r.stdout);
+  } catch (err) {
+    emit({ bench: 'pytorch', skipped: `${name}: ${(err as Error).message}` });
+    return undefined;
+  }
+}
+
+/**
+ * The last non-empty line of a program's output, parsed as a JSON object (the benchmarks' summary line).
+ * @throws Error when there is no line or it is not a JSON object.
+ */
+export function lastJsonLine(stdout: string): Record<string, unknown> {
+  const lines = stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  const last = lines[lines.length - 1];
+  if (last === undefined) throw new Error('no output');
+  let v: unknown;
+  try {
+    v = JSON.parse(last);
+  } catch {
+    throw new Error(`the last output line is not JSON: ${last.slice(0, 200)}`);
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`the last output line is not a JSON object: ${last.slice(0, 200)}`);
+  return v as Record<string, unknown>;
 }
 
 /** Median, minimum and maximum of a list of numbers (2 decimals). */

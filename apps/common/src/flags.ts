@@ -115,13 +115,18 @@ export interface TrainingDefaults {
   weightDecay?: number;
   out: string;
   scheduler?: string;
+  /**
+   * Whether `--epochs` may be fractional (e.g. airbench's `9.9`: `fit` then trains `ceil(batches · epochs)`
+   * batches). Default `false`: a positive integer.
+   */
+  fractionalEpochs?: boolean;
 }
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** Usage lines of the shared flags, with an app's defaults. */
 export function trainingUsage(d: TrainingDefaults): string {
-  return `  --epochs N                  epochs (default ${d.epochs})
+  return `  --epochs N                  epochs (default ${d.epochs}${d.fractionalEpochs ? '; fractional: ceil(batches x N) batches in all' : ''})
   --batch-size N              training batch size (default ${d.batchSize})
   --lr X                      initial learning rate (default ${d.lr})
   --optimizer adam|sgd        optimizer (default ${d.optimizer})
@@ -191,7 +196,7 @@ export function parseTrainingArgs(
   const str = (k: string): string | undefined => values[k] as string | undefined;
   const opt = <T>(k: string, read: (flag: string, v: string) => T): T | undefined => (str(k) === undefined ? undefined : read(`--${k}`, str(k)!));
   const flags: TrainingFlags = {
-    epochs: opt('epochs', positiveInt) ?? defaults.epochs,
+    epochs: opt('epochs', defaults.fractionalEpochs ? positiveNumber : positiveInt) ?? defaults.epochs,
     batchSize: opt('batch-size', positiveInt) ?? defaults.batchSize,
     lr: opt('lr', positiveNumber) ?? defaults.lr,
     optimizer: str('optimizer') === undefined ? defaults.optimizer : oneOf('--optimizer', str('optimizer')!, OPTIMIZER_NAMES),

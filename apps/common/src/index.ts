@@ -2,6 +2,7 @@ export {
   BACKEND_NAMES,
   OPTIMIZER_NAMES,
   UsageError,
+  fraction,
   nonNegativeInt,
   oneOf,
   parseTrainingArgs,
@@ -12,7 +13,18 @@ export {
   type TrainingDefaults,
   type TrainingFlags,
 } from './flags.js';
-export { createCallbacks, createOptimizer, runTraining, type TrainingRun } from './run.js';
+export {
+  assertFiniteEvaluation,
+  assertResumable,
+  checkpointRunInfo,
+  createCallbacks,
+  createOptimizer,
+  runTraining,
+  type CreateCallbacksOptions,
+  type TrainingRun,
+} from './run.js';
+export { RUN_RECORD_KEY, RunRecord, runInfoDifferences, type RunInfo, type RunRecordState } from './run-record.js';
+export { evaluateWithTta, type EvaluateTtaOptions, type TtaEvaluation, type TtaSpec } from './evaluate-tta.js';
 export type { RunSummary } from '@cnn/train';
 export { runMain } from './main.js';
 export {
@@ -20,8 +32,10 @@ export {
   benchTrain,
   emit,
   interleavedRatio,
+  lastJsonLine,
   pytorchReferenceScript,
   ratio,
+  runPythonReference,
   runPytorchReference,
   spread,
   type Spread,

@@ -33,13 +33,14 @@ export interface PrimitiveImpl {
 
 /**
  * How 3x3, stride-1, undilated convolutions (forward, backward data, backward filter) run:
- * - `'auto'` (default): Winograd F(2x2, 3x3) (Lavin & Gray 2016) when both channel counts are ≥ 64, where it
- *   is 1.2–2.5× faster than oneDNN's direct kernels on AVX2 (CIFAR10Net's layers); oneDNN's direct primitives
- *   otherwise (a fixed rule, so results are bit-identical from run to run);
+ * - `'auto'` (default): Winograd (Lavin & Gray 2016; tile: {@link WinogradTile}) when both channel counts are
+ *   ≥ 16, where F(4x4) is 1.3–3× faster than oneDNN's direct kernels on 2 cores (AVX2 and AVX-512); oneDNN's
+ *   direct primitives otherwise (a fixed rule, so results are bit-identical from run to run);
  * - `'direct'`: always oneDNN's direct primitives;
  * - `'winograd'`: Winograd wherever the geometry allows (tests, benchmarks).
  * The process-wide default comes from the environment variable `ONEDNN_CONV_ALGO` (unset: `'auto'`).
- * Winograd results differ from direct convolution by rounding only (relative error ~1e-6 in float32).
+ * Winograd results differ from direct convolution by rounding only (relative error ~1e-6 for F(2x2), ~1e-5 for
+ * F(4x4) in float32).
  */
 export type ConvAlgorithm = 'auto' | 'direct' | 'winograd';
 

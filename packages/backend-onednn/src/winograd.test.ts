@@ -114,11 +114,13 @@ describe("setConvAlgorithm / 'auto'", () => {
     return getPrimitiveImpls().find((p) => p.kernel === 'Conv2D')!.impl;
   };
 
-  it('auto: Winograd from 64 channels each side; direct below, for 5x5 or stride 2', async () => {
+  it('auto: Winograd from 16 channels each side; direct below, for 5x5 or stride 2', async () => {
     await tf.setBackend('onednn');
     setConvAlgorithm('auto');
     expect(implOf([2, 8, 8, 64], [3, 3, 64, 64])).toMatch(/^native:winograd/);
-    expect(implOf([2, 8, 8, 32], [3, 3, 32, 64])).toMatch(DIRECT_CONV_IMPL);
+    expect(implOf([2, 8, 8, 16], [3, 3, 16, 24])).toMatch(/^native:winograd/);
+    expect(implOf([2, 8, 8, 8], [3, 3, 8, 64])).toMatch(DIRECT_CONV_IMPL);
+    expect(implOf([2, 8, 8, 32], [3, 3, 32, 8])).toMatch(DIRECT_CONV_IMPL);
     expect(implOf([2, 8, 8, 3], [3, 3, 3, 64])).toMatch(DIRECT_CONV_IMPL);
     expect(implOf([2, 8, 8, 32], [5, 5, 32, 32])).toMatch(DIRECT_CONV_IMPL);
     expect(implOf([2, 8, 8, 32], [3, 3, 32, 32], 2)).toMatch(DIRECT_CONV_IMPL);

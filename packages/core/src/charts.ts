@@ -18,6 +18,8 @@ export interface EpochMetrics {
   val_loss: number;
   /** Validation (test) accuracy after the epoch, 0–1. */
   val_accuracy: number;
+  /** `false` on an epoch that was not evaluated (`fit({evalEvery})`): its `val_*` values are `NaN` and not drawn. */
+  evaluated?: false;
 }
 
 /** A Vega-Lite (v6) specification, as a plain JSON object. */
@@ -41,14 +43,15 @@ function base(title: string, width: number, height: number): VegaLiteSpec {
 }
 
 /**
- * Training vs validation curve per epoch (`loss` vs `val_loss`, or `accuracy` vs `val_accuracy`).
+ * Training vs validation curve per epoch (`loss` vs `val_loss`, or `accuracy` vs `val_accuracy`); validation
+ * points only for the epochs that were evaluated (not `evaluated: false`).
  * @param history - One entry per epoch; a partial history (live charts) is fine.
  * @param metric - `'loss'` (cross-entropy) or `'accuracy'` (fractions in `[0, 1]`, shown as percent).
  */
 export function curvesSpec(history: readonly EpochMetrics[], metric: 'loss' | 'accuracy'): VegaLiteSpec {
   const values = history.flatMap((h) => [
     { epoch: h.epoch, split: 'train', value: metric === 'loss' ? h.loss : h.accuracy },
-    { epoch: h.epoch, split: 'validation', value: metric === 'loss' ? h.val_loss : h.val_accuracy },
+    ...(h.evaluated === false ? [] : [{ epoch: h.epoch, split: 'validation', value: metric === 'loss' ? h.val_loss : h.val_accuracy }]),
   ]);
   return {
     ...base(metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch', 340, 220),

@@ -288,6 +288,35 @@ describe('BatchNorm with scale: false / center: false', () => {
     }
   });
 
+  it('inference mode takes gradients without gamma / beta (Grad-CAM through airbench94): dx = 1/√(var + eps)', () => {
+    for (const opts of [{ scale: false }, { scale: false, center: false }, { center: false }]) {
+      const layer = batchNorm({ name: 'bn', epsilon: 1e-12, ...opts });
+      const m = wrap(layer, [4, 2]);
+      const running = layer
+        .getWeights()
+        .slice(-2)
+        .map((w, i) => tf.fill(w.shape, i === 0 ? 0.5 : 4));
+      layer.setWeights([...layer.getWeights().slice(0, -2), ...running]);
+      const x = tf.tensor2d([
+        [1, 2],
+        [3, 0],
+        [0, 5],
+        [2, 2],
+      ]);
+      const before = tf.memory().numTensors;
+      const g = tf.grad((v: tf.Tensor) => tf.sum(m.apply(v, { training: false }) as tf.Tensor))(x);
+      close(g.dataSync(), new Array(8).fill(1 / Math.sqrt(4 + 1e-12)), 1e-7);
+      close(
+        (m.apply(x, { training: false }) as tf.Tensor).dataSync(),
+        [1, 2, 3, 0, 0, 5, 2, 2].map((v) => (v - 0.5) / 2),
+        1e-7,
+      );
+      g.dispose();
+      expect(tf.memory().numTensors).toBeLessThanOrEqual(before + 2); // the prediction above (and its input) only
+      tf.dispose([x, ...running]);
+    }
+  });
+
   it('round-trips scale / center through save/load', async () => {
     const m = wrap(batchNorm({ name: 'bn', scale: false, epsilon: 1e-12, momentum: 0.4 }), [3, 2]);
     const x = tf.tensor2d([

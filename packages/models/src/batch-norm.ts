@@ -215,10 +215,14 @@ export class BatchNorm extends tfl.layers.Layer {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       // A frozen layer (`trainable = false`) stays in inference mode, as Keras' BatchNormalization.
       const training = kwargs['training'] === true && this.trainable;
-      if (!training) {
-        return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), this.beta?.read(), this.gamma?.read(), this.epsilon);
-      }
       const channels = x.shape[x.shape.length - 1];
+      if (!training) {
+        // Missing weights as constants here too: under a gradient tape (Grad-CAM, saliency) tf.batchNorm saves its
+        // scale and offset for the backward pass and cannot save an absent one.
+        const gamma = this.gamma ? this.gamma.read() : tf.ones([channels]);
+        const beta = this.beta ? this.beta.read() : tf.zeros([channels]);
+        return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, this.epsilon);
+      }
       // A missing weight is a constant (ones / zeros): its gradient is computed by the kernel and dropped.
       const gamma = this.gamma ? this.gamma.read() : tf.ones([channels]);
       const beta = this.beta ? this.beta.read() : tf.zeros([channels]);

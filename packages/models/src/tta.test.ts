@@ -52,6 +52,38 @@ describe('predictTta', () => {
     shifted.dispose();
   });
 
+  it('equals mirrorPad(reflect) + slice + reverse exactly for every shift and flip on a 5×6 image', () => {
+    const x = tf.tensor4d(
+      Array.from({ length: 2 * 5 * 6 * 3 }, (_, i) => Math.sin(i) * 10),
+      [2, 5, 6, 3],
+    );
+    for (let dy = -4; dy <= 4; dy++) {
+      for (let dx = -5; dx <= 5; dx++) {
+        for (const flip of [false, true]) {
+          const want = tf.tidy(() => {
+            const padded = tf.mirrorPad(
+              x,
+              [
+                [0, 0],
+                [Math.max(dy, 0), Math.max(-dy, 0)],
+                [Math.max(dx, 0), Math.max(-dx, 0)],
+                [0, 0],
+              ],
+              'reflect',
+            );
+            const shifted = tf.slice(padded, [0, Math.max(-dy, 0), Math.max(-dx, 0), 0], [2, 5, 6, 3]);
+            return flip ? tf.reverse(shifted, 2) : shifted;
+          });
+          const got = applyTtaView(x, { translate: [dy, dx], flip });
+          expect(Array.from(got.dataSync()), `dy=${dy} dx=${dx} flip=${flip}`).toEqual(Array.from(want.dataSync()));
+          tf.dispose([got, want]);
+        }
+      }
+    }
+    expect(() => applyTtaView(x, { translate: [5, 0], flip: false })).toThrow(/smaller than the image \(5×6/);
+    x.dispose();
+  });
+
   it("matches airbench's infer at tta_level 0, 1 and 2", () => {
     const f = fixture.tta;
     const shape = f.shape.slice(1) as [number, number, number];

@@ -214,6 +214,69 @@ describe('fractional epochs', () => {
   });
 });
 
+describe('evalEvery', () => {
+  /** A test source that counts its passes. */
+  function countingTest(): BatchSource & { passes: number } {
+    const inner = toyLoader(4, 4, 2);
+    const src = {
+      passes: 0,
+      length: inner.length,
+      *[Symbol.iterator](): Iterator<Batch> {
+        src.passes += 1;
+        yield* inner as Iterable<Batch>;
+      },
+    };
+    return src;
+  }
+
+  it('evaluates only epochs that are multiples of evalEvery; the others record NaN, evaluated: false and no val_* logs', async () => {
+    const test = countingTest();
+    const logs: Record<string, number | undefined>[] = [];
+    const lines: string[] = [];
+    const h = await fit(denseNet(), {
+      train: toyLoader(8, 4, 1),
+      test,
+      epochs: 5,
+      evalEvery: 2,
+      optimizer: new SGD({ lr: 0.1 }),
+      callbacks: [
+        new LambdaCallback({
+          onEpochEnd: (_e, l) => {
+            logs.push(l);
+          },
+        }),
+      ],
+      log: (l) => lines.push(l),
+      progress: 'none',
+    });
+    expect(test.passes).toBe(2);
+    expect(h.map((e) => e.evaluated)).toEqual([false, undefined, false, undefined, false]);
+    expect(h.map((e) => Number.isNaN(e.val_accuracy))).toEqual([true, false, true, false, true]);
+    expect(h[1]!.val_accuracy).toBeGreaterThanOrEqual(0);
+    expect(logs.map((l) => 'val_accuracy' in l)).toEqual([false, true, false, true, false]);
+    expect(lines.filter((l) => l.startsWith('Epoch ')).map((l) => l.includes('test loss'))).toEqual([false, true, false, true, false]);
+    expect(JSON.parse(JSON.stringify(h[0]))).toMatchObject({ val_loss: null, val_accuracy: null, evaluated: false });
+  });
+
+  it('evalEvery 0 never evaluates; a bad value is refused', async () => {
+    const test = countingTest();
+    const h = await fit(denseNet(), {
+      train: toyLoader(8, 4, 1),
+      test,
+      epochs: 2,
+      evalEvery: 0,
+      optimizer: new SGD({ lr: 0.1 }),
+      log: () => {},
+      progress: 'none',
+    });
+    expect(test.passes).toBe(0);
+    expect(h).toHaveLength(2);
+    await expect(
+      fit(denseNet(), { train: toyLoader(8, 4, 1), test, epochs: 1, evalEvery: 1.5, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none' }),
+    ).rejects.toThrow('fit: evalEvery must be an integer >= 0. Received: evalEvery=1.5');
+  });
+});
+
 describe('fit callbacks protocol', () => {
   it('calls hooks in order with Keras-style logs, lets callbacks change lr and stop', async () => {
     const events: string[] = [];

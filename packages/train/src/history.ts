@@ -1,3 +1,5 @@
+import type { TtaView } from '@cnn/models';
+
 /**
  * One epoch of {@link fit}'s history, with Keras' metric names (`History.history` keys; the same keys as the
  * epoch-end callback logs). Accuracies are 0–1 fractions; `val_*` are measured on `fit`'s `test` loader after
@@ -10,10 +12,15 @@ export interface HistoryEntry {
   loss: number;
   /** Training accuracy (0–1). */
   accuracy: number;
-  /** Evaluation loss after the epoch. */
+  /** Evaluation loss after the epoch (`NaN` when the epoch was not evaluated: `evaluated: false`). */
   val_loss: number;
-  /** Evaluation accuracy after the epoch (0–1). */
+  /** Evaluation accuracy after the epoch (0–1; `NaN` when the epoch was not evaluated: `evaluated: false`). */
   val_accuracy: number;
+  /**
+   * `false` on an epoch `fit` did not evaluate on the test set (`fit({evalEvery})`); absent when it did. In
+   * `history.json` the apps then write `val_loss` / `val_accuracy` as `null`.
+   */
+  evaluated?: false;
   /** Learning rate at the start of the epoch. */
   lr: number;
   /** Training seconds of the epoch (evaluation excluded). */
@@ -70,6 +77,27 @@ export interface RunSummary {
   trainSeconds: number;
   /** Training throughput over the run, images per second. */
   trainImgPerSec: number;
-  /** Evaluation throughput of the final model, images per second. */
+  /** Evaluation throughput of the final model, images per second (with TTA: original images per second). */
   evalImgPerSec: number;
+  /** Final model's test accuracy without test-time augmentation (0–1); equals `testAcc` when `tta` is absent. */
+  testAccNoTta?: number;
+  /** Final model's mean test cross-entropy without test-time augmentation. */
+  testLossNoTta?: number;
+  /**
+   * The test-time augmentation behind `testAcc` / `testLoss`, when the run used one: the views (`@cnn/models`'
+   * `TtaView`: `'identity'`, `'flip'`, `{translate: [dy, dx], flip?}`), their weights (summing to 1) and, for
+   * airbench's presets, the level (0–2).
+   */
+  tta?: { level?: number; views: TtaView[]; weights: number[] };
+  /**
+   * Wall time of the run in seconds, from the first training step (a data-dependent initialisation such as
+   * patch whitening counts) to the end of the final evaluation; the data set already decoded.
+   */
+  totalSeconds?: number;
+  /** Name of the training recipe, e.g. `standard` or `fast`. */
+  recipe?: string;
+  /** The run's random seed. */
+  seed?: number;
+  /** The run's settings that identify it (recipe, batch size, epochs, …), as the app recorded them. */
+  config?: Record<string, string | number | boolean | null>;
 }

@@ -352,7 +352,7 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
 export interface FitOptions {
   /** Training batches, iterated once per epoch. */
   train: BatchSource;
-  /** Test batches, evaluated after every epoch. */
+  /** Test batches, evaluated after every epoch (see {@link FitOptions.evalEvery}). */
   test: BatchSource;
   /**
    * Number of epochs, a finite number > 0. An integer trains epochs `1 .. epochs`. A fractional value (e.g.
@@ -398,17 +398,26 @@ export interface FitOptions {
   clipValue?: number;
   /** Accumulate gradients over this many batches per optimizer step. Default `1`. */
   accumulateSteps?: number;
+  /**
+   * Evaluate on `test` after the epochs whose 1-based number is a multiple of `evalEvery` (Keras'
+   * `validation_freq`); `0` never evaluates (the caller evaluates the final model itself, e.g. with test-time
+   * augmentation). The other epochs record `val_loss` / `val_accuracy` as `NaN` with `evaluated: false` and give
+   * callbacks no `val_loss` / `val_accuracy` logs (so monitors of those keys must not be used with them). An
+   * integer >= 0. Default `1`.
+   */
+  evalEvery?: number;
 }
 
 /**
  * Formats one history entry in the chapter's style:
- * `Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`.
+ * `Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`
+ * (without the test part for an epoch that was not evaluated, see {@link FitOptions.evalEvery}).
  */
 export function formatEpochLine(e: HistoryEntry, epochs: number): string {
+  const test = e.evaluated === false ? '' : `test loss ${e.val_loss.toFixed(4)} acc ${formatPercent(e.val_accuracy)}  `;
   return (
     `Epoch ${e.epoch}/${epochs}  train loss ${e.loss.toFixed(4)} acc ${formatPercent(e.accuracy)}  ` +
-    `test loss ${e.val_loss.toFixed(4)} acc ${formatPercent(e.val_accuracy)}  lr ${formatLr(e.lr)}  ` +
-    `${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`
+    `${test}lr ${formatLr(e.lr)}  ${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`
   );
 }
 
@@ -438,12 +447,19 @@ function planEpochs(epochs: number, steps: number | undefined): EpochPlan {
 }
 
 function entryLogs(e: HistoryEntry): Logs {
-  return { loss: e.loss, accuracy: e.accuracy, val_loss: e.val_loss, val_accuracy: e.val_accuracy, lr: e.lr, seconds: e.seconds, imgPerSec: e.imgPerSec };
+  return {
+    loss: e.loss,
+    accuracy: e.accuracy,
+    ...(e.evaluated === false ? {} : { val_loss: e.val_loss, val_accuracy: e.val_accuracy }),
+    lr: e.lr,
+    seconds: e.seconds,
+    imgPerSec: e.imgPerSec,
+  };
 }
 
 /**
  * Trains for `epochs` epochs ({@link trainEpoch}; a fractional `epochs` ends with a partial epoch, see
- * {@link FitOptions.epochs}), evaluating on `test` after each
+ * {@link FitOptions.epochs}), evaluating on `test` after each (or every {@link FitOptions.evalEvery}-th)
  * ({@link evaluate}), logging one {@link formatEpochLine} line per epoch, and driving `callbacks`
  * (Keras' protocol, see {@link Callback}). A callback setting `context.stopTraining` ends the run after
  * the current batch (that epoch is then not evaluated nor recorded) or epoch; `onTrainEnd` runs in
@@ -456,6 +472,8 @@ function entryLogs(e: HistoryEntry): Logs {
  */
 export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<History> {
   const { optimizer } = opts;
+  const evalEvery = opts.evalEvery ?? 1;
+  if (!(Number.isInteger(evalEvery) && evalEvery >= 0)) throw new TrainError(`fit: evalEvery must be an integer >= 0. Received: evalEvery=${opts.evalEvery}`);
   let initialEpoch = opts.initialEpoch ?? 0;
   const plan = planEpochs(opts.epochs, opts.train?.length);
   const epochs = plan.epochs;
@@ -552,16 +570,17 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
       log(`Training stopped during epoch ${epoch} (after ${seen} samples); the epoch is not recorded`);
       break;
     }
-    const te = await evaluate(model, opts.test);
+    const te = evalEvery > 0 && epoch % evalEvery === 0 ? await evaluate(model, opts.test) : undefined;
     const entry: HistoryEntry = {
       epoch,
       loss: tr.loss,
       accuracy: tr.accuracy,
-      val_loss: te.loss,
-      val_accuracy: te.accuracy,
+      val_loss: te?.loss ?? Number.NaN,
+      val_accuracy: te?.accuracy ?? Number.NaN,
       lr,
       seconds: tr.seconds,
       imgPerSec: tr.imgPerSec,
+      ...(te ? {} : { evaluated: false as const }),
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { batches: tr.batches } : {}),
     };
     history.push(entry);

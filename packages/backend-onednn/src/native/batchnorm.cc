@@ -26,12 +26,8 @@
 namespace onednn_binding {
 namespace {
 
-/**
- * Elements from which the passes use every OpenMP thread. The passes are memory-bound: on a 2-core machine one
- * thread is about as fast as two and avoids OpenMP barrier stalls when another process holds a core (measured:
- * 2 threads 2-3x slower under load), so only very large inputs go parallel (as the elementwise kernels).
- */
-constexpr int64_t kParallelMin = int64_t{1} << 24;
+/** Elements from which the passes use every OpenMP thread (see kMemoryBoundParallelMin). */
+constexpr int64_t kParallelMin = kMemoryBoundParallelMin;
 
 /** Rows summed in float before being added to the double accumulators (bounds float rounding to ~kBlock ulp). */
 constexpr int64_t kBlock = 16;

@@ -178,17 +178,19 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   float* b = F32OrNull(info, 2, "bias", static_cast<size_t>(p[6]));
   float* y = F32(info, 3, "out", g.dst_n);
   const bool relu = info.Length() > 5 && info[5].ToBoolean().Value();
-  const int flags = (b ? 1 : 0) | (relu ? 2 : 0);
   try {
-    if (WinogradApplies(p, false)) {
+    if (WinogradApplies(p, false)) {  // its relu is NaN-preserving
+      const int flags = (b ? 1 : 0) | (relu ? 2 : 0);
       WinogradForward(p, x, w, b, relu, y, NoteWinograd("Conv2D", Key("wino_fwd", p, flags)));
       return env.Undefined();
     }
+    const bool fuse_relu = FuseRelu(relu, {{x, g.src_n}, {w, g.wei_n}, {b, static_cast<size_t>(p[6])}});
+    const int flags = (b ? 1 : 0) | (fuse_relu ? 2 : 0);
     std::string key = Key("conv_fwd", p, flags);
     auto* e = static_cast<ConvFwdEntry*>(CacheGet(key));
     if (!e) {
       auto entry = std::make_unique<ConvFwdEntry>();
-      auto pd = FwdPd(g, b != nullptr, relu, dnnl::prop_kind::forward_inference);
+      auto pd = FwdPd(g, b != nullptr, fuse_relu, dnnl::prop_kind::forward_inference);
       entry->prim = dnnl::convolution_forward(pd);
       entry->src_md = pd.src_desc();
       entry->dst_md = pd.dst_desc();
@@ -206,6 +208,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
     AddScratchpad(args, e->scratch_md);
     e->prim.execute(Stream(), args);
     Stream().wait();
+    if (relu && !fuse_relu) ReluInPlace(y, g.dst_n);
   } catch (const dnnl::error& err) {
     ThrowDnnl(env, "conv2dForward", err);
   }

@@ -1,8 +1,7 @@
 // Elementwise and reduction kernels that dominate a training step once convolutions are native:
 // Relu, Step (relu's gradient mask), same-shape / row-broadcast / scalar Add-Sub-Mul-Div, and Sum over
 // leading (outer) or trailing (inner) axes. Sums accumulate in double like tfjs' JS loops (which accumulate in
-// a JS number). These loops are memory-bound: one thread is as fast as two on a 2-core machine and avoids
-// OpenMP barrier stalls when another process holds a core, so they only go parallel above kParallelMin.
+// a JS number). These loops are memory-bound; they go parallel from kMemoryBoundParallelMin elements (common.h).
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -16,7 +15,7 @@
 namespace onednn_binding {
 namespace {
 
-constexpr int64_t kParallelMin = int64_t{1} << 24;
+constexpr int64_t kParallelMin = kMemoryBoundParallelMin;
 
 int64_t Int(const Napi::CallbackInfo& info, size_t i, const char* what) {
   if (i >= info.Length() || !info[i].IsNumber()) {
@@ -139,6 +138,19 @@ void StridedLoop(const float* a, const float* b, float* out, const int64_t* d, c
 }
 
 }  // namespace
+
+ONEDNN_BINDING_CLONES bool AllFinite(const float* x, size_t n) {
+  float acc = 0.f;  // x·0 is 0 for a finite x and NaN for NaN or ±Infinity
+#pragma omp simd reduction(+ : acc)
+  for (size_t i = 0; i < n; ++i) acc += x[i] * 0.f;
+  return acc == 0.f;
+}
+
+void ReluInPlace(float* x, size_t n) {
+  const int64_t m = static_cast<int64_t>(n);
+#pragma omp parallel for schedule(static) if (m >= kParallelMin)
+  for (int64_t i = 0; i < m; ++i) x[i] = x[i] < 0.f ? 0.f : x[i];
+}
 
 // binaryStrided(op, a, b, out, dims, aStrides, bStrides): general broadcast over a (collapsed) 4-d output;
 // dims/strides are Int32Array(4), innermost strides 0 or 1. op as in `binary`.

@@ -7,6 +7,7 @@
 #endif
 
 #include "common.h"
+#include "ops.h"
 
 namespace onednn_binding {
 namespace {
@@ -41,7 +42,10 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   float* bias = F32OrNull(info, 2, "bias", static_cast<size_t>(N));
   float* c = F32(info, 3, "out", static_cast<size_t>(B * M * N));
   const bool relu = info.Length() > 5 && info[5].ToBoolean().Value();
-  const int flags = (bias ? 1 : 0) | (relu ? 2 : 0);
+  const bool fuse_relu = FuseRelu(
+      relu,
+      {{a, static_cast<size_t>(BA * M * K)}, {b, static_cast<size_t>(BB * K * N)}, {bias, static_cast<size_t>(N)}});
+  const int flags = (bias ? 1 : 0) | (fuse_relu ? 2 : 0);
   try {
     std::string key = Key("matmul", p, flags);
     auto* e = static_cast<MatMulEntry*>(CacheGet(key));
@@ -68,7 +72,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
       dnnl::matmul::desc d =
           bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
       dnnl::primitive_attr attr = UserScratchpadAttr();
-      if (relu) {
+      if (fuse_relu) {
         dnnl::post_ops ops;
         ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
         attr.set_post_ops(ops);
@@ -99,6 +103,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
 #ifdef _OPENMP
     if (serial) omp_set_num_threads(threads);
 #endif
+    if (relu && !fuse_relu) ReluInPlace(c, static_cast<size_t>(B * M * N));
   } catch (const dnnl::error& err) {
     ThrowDnnl(env, "matMul", err);
   }

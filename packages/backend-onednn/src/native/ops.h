@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 #include "common.h"
@@ -17,6 +19,22 @@ dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int6
                                                           bool any_src, bool any_dst);
 /** The tfjs HWIO filter layout `[kh, kw, inC, outC]` of the conv in `p`. */
 dnnl::memory::desc ConvUserWeightsDesc(const std::vector<int64_t>& p);
+/** True when none of the `n` values is NaN or ±Infinity (eltwise.cc). */
+bool AllFinite(const float* x, size_t n);
+/** x = x < 0 ? 0 : x in place, NaN kept (tfjs' Relu; eltwise.cc). */
+void ReluInPlace(float* x, size_t n);
+/**
+ * Whether a oneDNN primitive may apply a relu as a post-op: oneDNN's relu is max(x, 0), which turns NaN into 0,
+ * so it is fused only when the operands are finite (then the product is NaN-free but for overflow); otherwise the
+ * caller runs the primitive without it and applies ReluInPlace, and a NaN reaching the relu stays NaN as in tfjs.
+ */
+inline bool FuseRelu(bool relu, std::initializer_list<std::pair<const float*, size_t>> operands) {
+  if (!relu) return false;
+  for (const auto& [p, n] : operands) {
+    if (p != nullptr && !AllFinite(p, n)) return false;
+  }
+  return true;
+}
 /** Max pooling of NHWC x into y (see pool.cc); `parallel` splits the batch over the OpenMP threads. */
 void MaxPoolNhwc(const float* x, float* y, const std::vector<int64_t>& p, bool parallel);
 

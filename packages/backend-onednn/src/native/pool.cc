@@ -143,77 +143,81 @@ void MaxPoolGradTiled(const float* dy, const float* x, float* dx, const std::vec
   const int64_t HC = OH * KH < H ? OH * KH : H;  // rows covered by some window
   const int64_t WC = OW * KW < W ? OW * KW : W;
   const float ninf = -std::numeric_limits<float>::infinity();
-  std::vector<float> best(static_cast<size_t>(C));
-  std::vector<float> arg(static_cast<size_t>(C));
-  for (int64_t n = 0; n < N; ++n) {
-    const float* xn = x + n * H * W * C;
-    float* dxn = dx + n * H * W * C;
-    for (int64_t oh = 0; oh < OH; ++oh) {
-      const int64_t h0 = oh * KH;
-      const int64_t h1 = h0 + KH < H ? h0 + KH : H;
-      for (int64_t ow = 0; ow < OW; ++ow) {
-        const int64_t w0 = ow * KW;
-        const int64_t w1 = w0 + KW < W ? w0 + KW : W;
-        const float* __restrict dyp = dy + ((n * OH + oh) * OW + ow) * C;
-        if (h1 - h0 == 2 && w1 - w0 == 2) {  // the common 2x2 window, in registers
-          const float* __restrict x0 = xn + (h0 * W + w0) * C;
-          const float* __restrict x1 = x0 + C;
-          const float* __restrict x2 = x0 + W * C;
-          const float* __restrict x3 = x2 + C;
-          float* __restrict d0 = dxn + (h0 * W + w0) * C;
-          float* __restrict d1 = d0 + C;
-          float* __restrict d2 = d0 + W * C;
-          float* __restrict d3 = d2 + C;
-          int64_t c = 0;
-          for (; c + 4 <= C; c += 4)
-            Max2x2Grad4(x0 + c, x1 + c, x2 + c, x3 + c, dyp + c, d0 + c, d1 + c, d2 + c, d3 + c);
-          for (; c < C; ++c) {
-            const float v[4] = {x0[c], x1[c], x2[c], x3[c]};
-            float m = ninf;
-            int a = -1;
-            for (int i = 0; i < 4; ++i) {
-              if (v[i] > m) {
-                m = v[i];
-                a = i;
+#pragma omp parallel if (N * H * W * C >= kMemoryBoundParallelMin)
+  {
+    std::vector<float> best(static_cast<size_t>(C));
+    std::vector<float> arg(static_cast<size_t>(C));
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < N; ++n) {
+      const float* xn = x + n * H * W * C;
+      float* dxn = dx + n * H * W * C;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const int64_t h0 = oh * KH;
+        const int64_t h1 = h0 + KH < H ? h0 + KH : H;
+        for (int64_t ow = 0; ow < OW; ++ow) {
+          const int64_t w0 = ow * KW;
+          const int64_t w1 = w0 + KW < W ? w0 + KW : W;
+          const float* __restrict dyp = dy + ((n * OH + oh) * OW + ow) * C;
+          if (h1 - h0 == 2 && w1 - w0 == 2) {  // the common 2x2 window, in registers
+            const float* __restrict x0 = xn + (h0 * W + w0) * C;
+            const float* __restrict x1 = x0 + C;
+            const float* __restrict x2 = x0 + W * C;
+            const float* __restrict x3 = x2 + C;
+            float* __restrict d0 = dxn + (h0 * W + w0) * C;
+            float* __restrict d1 = d0 + C;
+            float* __restrict d2 = d0 + W * C;
+            float* __restrict d3 = d2 + C;
+            int64_t c = 0;
+            for (; c + 4 <= C; c += 4)
+              Max2x2Grad4(x0 + c, x1 + c, x2 + c, x3 + c, dyp + c, d0 + c, d1 + c, d2 + c, d3 + c);
+            for (; c < C; ++c) {
+              const float v[4] = {x0[c], x1[c], x2[c], x3[c]};
+              float m = ninf;
+              int a = -1;
+              for (int i = 0; i < 4; ++i) {
+                if (v[i] > m) {
+                  m = v[i];
+                  a = i;
+                }
+              }
+              d0[c] = a == 0 ? dyp[c] : 0.f;
+              d1[c] = a == 1 ? dyp[c] : 0.f;
+              d2[c] = a == 2 ? dyp[c] : 0.f;
+              d3[c] = a == 3 ? dyp[c] : 0.f;
+            }
+            continue;
+          }
+          float* __restrict bp = best.data();
+          float* __restrict ap = arg.data();
+          for (int64_t c = 0; c < C; ++c) {
+            bp[c] = ninf;
+            ap[c] = -1.f;
+          }
+          float k = 0.f;
+          for (int64_t h = h0; h < h1; ++h) {
+            for (int64_t w = w0; w < w1; ++w, k += 1.f) {
+              const float* __restrict xp = xn + (h * W + w) * C;
+              for (int64_t c = 0; c < C; ++c) {
+                const bool gt = xp[c] > bp[c];
+                bp[c] = gt ? xp[c] : bp[c];
+                ap[c] = gt ? k : ap[c];
               }
             }
-            d0[c] = a == 0 ? dyp[c] : 0.f;
-            d1[c] = a == 1 ? dyp[c] : 0.f;
-            d2[c] = a == 2 ? dyp[c] : 0.f;
-            d3[c] = a == 3 ? dyp[c] : 0.f;
           }
-          continue;
-        }
-        float* __restrict bp = best.data();
-        float* __restrict ap = arg.data();
-        for (int64_t c = 0; c < C; ++c) {
-          bp[c] = ninf;
-          ap[c] = -1.f;
-        }
-        float k = 0.f;
-        for (int64_t h = h0; h < h1; ++h) {
-          for (int64_t w = w0; w < w1; ++w, k += 1.f) {
-            const float* __restrict xp = xn + (h * W + w) * C;
-            for (int64_t c = 0; c < C; ++c) {
-              const bool gt = xp[c] > bp[c];
-              bp[c] = gt ? xp[c] : bp[c];
-              ap[c] = gt ? k : ap[c];
+          k = 0.f;
+          for (int64_t h = h0; h < h1; ++h) {
+            for (int64_t w = w0; w < w1; ++w, k += 1.f) {
+              float* __restrict dp = dxn + (h * W + w) * C;
+              for (int64_t c = 0; c < C; ++c) dp[c] = ap[c] == k ? dyp[c] : 0.f;
             }
           }
         }
-        k = 0.f;
-        for (int64_t h = h0; h < h1; ++h) {
-          for (int64_t w = w0; w < w1; ++w, k += 1.f) {
-            float* __restrict dp = dxn + (h * W + w) * C;
-            for (int64_t c = 0; c < C; ++c) dp[c] = ap[c] == k ? dyp[c] : 0.f;
-          }
+        for (int64_t h = h0; h < h1 && WC < W; ++h) {  // columns no window covers
+          std::memset(dxn + (h * W + WC) * C, 0, sizeof(float) * static_cast<size_t>((W - WC) * C));
         }
       }
-      for (int64_t h = h0; h < h1 && WC < W; ++h) {  // columns no window covers
-        std::memset(dxn + (h * W + WC) * C, 0, sizeof(float) * static_cast<size_t>((W - WC) * C));
-      }
+      if (HC < H) std::memset(dxn + HC * W * C, 0, sizeof(float) * static_cast<size_t>((H - HC) * W * C));
     }
-    if (HC < H) std::memset(dxn + HC * W * C, 0, sizeof(float) * static_cast<size_t>((H - HC) * W * C));
   }
 }
 
@@ -253,15 +257,15 @@ void MaxPoolNhwc(const float* x, float* y, const std::vector<int64_t>& p, bool p
   for (int64_t n = 0; n < N; ++n) MaxPoolImage(x + n * H * W * C, y + n * OH * OW * C, p.data());
 }
 
-// maxPool(x, out, params): MaxPoolNhwc single-threaded (a memory-bound loop, see eltwise.cc), which also
-// avoids oneDNN's per-call pooling overhead.
+// maxPool(x, out, params): MaxPoolNhwc (parallel over the batch from kMemoryBoundParallelMin input elements),
+// which also avoids oneDNN's per-call pooling overhead.
 Napi::Value MaxPool(const Napi::CallbackInfo& info) {
   auto p = Params(info, 2, "params", kPoolParams);
   PoolGeom g = Geom(p);
   const float* x = F32(info, 0, "x", g.src_n);
   float* y = F32(info, 1, "out", g.dst_n);
   RecordImpl("MaxPool", Key("MaxPool", p), "native:max_nhwc");
-  MaxPoolNhwc(x, y, p, false);
+  MaxPoolNhwc(x, y, p, static_cast<int64_t>(g.src_n) >= kMemoryBoundParallelMin);
   return info.Env().Undefined();
 }
 

@@ -10,7 +10,7 @@ namespace onednn_binding {
 
 /** Which algorithm 3x3 stride-1 convolutions use. */
 enum class ConvAlgorithm {
-  kAuto,      // Winograd where it is faster (>= 64 channels in and out), oneDNN direct elsewhere
+  kAuto,      // Winograd where it is faster (>= 16 channels in and out), oneDNN direct elsewhere
   kDirect,    // always oneDNN's direct primitives
   kWinograd,  // Winograd wherever the geometry allows (tests, benchmarks)
 };

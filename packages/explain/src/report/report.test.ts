@@ -11,7 +11,7 @@ import { type Analysis, analyzeRun } from '../analysis/analyze-run.js';
 import { ExplainError } from '../errors.js';
 import { makeSyntheticRun, NORMALIZE, syntheticDataset, tinyModel } from '../test-utils/synthetic-run.js';
 import { inspectReport } from './inspect-report.js';
-import { writeReport } from './write-report.js';
+import { describeTtaView, writeReport } from './write-report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const packageRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -93,6 +93,79 @@ describe('writeReport', () => {
     await writeFile(join(dir, 'history.json'), JSON.stringify([{ epoch: 1, loss: 'x' }]));
     await writeFile(join(dir, 'summary.json'), '{}');
     await expect(writeReport(dir)).rejects.toThrow(/history\.json: entry 0 field 'loss' must be a finite number/);
+  });
+
+  it('shows test-time augmentation (views, weights, accuracy with and without) and skips epochs that were not evaluated', async () => {
+    const dir = join(root, 'tta');
+    await mkdir(dir, { recursive: true });
+    const entry = (epoch: number, evaluated: boolean) => ({
+      epoch,
+      loss: 1 / epoch,
+      accuracy: 0.5 + 0.1 * epoch,
+      val_loss: evaluated ? 0.4 : null,
+      val_accuracy: evaluated ? 0.9137 : null,
+      lr: 0.01,
+      seconds: 2,
+      imgPerSec: 500,
+      ...(evaluated ? {} : { evaluated: false }),
+    });
+    await writeFile(join(dir, 'history.json'), JSON.stringify([entry(1, false), entry(2, false), entry(3, true)]));
+    const summary = {
+      model: 'airbench94',
+      backend: 'cpu',
+      params: 10,
+      epochs: 3,
+      testAcc: 0.9412,
+      testLoss: 0.31,
+      trainSeconds: 6,
+      trainImgPerSec: 500,
+      evalImgPerSec: 900,
+      testAccNoTta: 0.9301,
+      testLossNoTta: 0.35,
+      totalSeconds: 7.5,
+      recipe: 'fast',
+      seed: 3,
+      tta: {
+        level: 2,
+        views: ['identity', 'flip', { translate: [1, 1] }, { translate: [1, 1], flip: true }, { translate: [-1, -1] }, { translate: [-1, -1], flip: true }],
+        weights: [0.25, 0.25, 0.125, 0.125, 0.125, 0.125],
+      },
+    };
+    await writeFile(join(dir, 'summary.json'), JSON.stringify(summary));
+    const html = await readFile(await writeReport(dir), 'utf8');
+    expect(html).toContain('<section id="tta">');
+    expect(html).toMatch(/test accuracy \(TTA\)<\/div><div class="value">94\.12%/);
+    expect(html).toMatch(/test acc\. without TTA<\/div><div class="value">93\.01%/);
+    expect(html).toMatch(/best test acc\.<\/div><div class="value">91\.37% \(epoch 3\)/);
+    expect(html).toMatch(/total time<\/div><div class="value">7\.5 s/);
+    expect(html).toMatch(/recipe<\/div><div class="value">fast/);
+    expect(html).toContain('6 views of each test image (airbench level 2)');
+    expect(html).toContain('Without TTA: accuracy 93.01%, loss 0.3500.');
+    for (const row of [
+      '<th>identity</th><td>0.2500</td>',
+      '<th>mirror</th><td>0.2500</td>',
+      '<th>shift (1, 1)</th><td>0.1250</td>',
+      '<th>shift (1, 1) + mirror</th><td>0.1250</td>',
+      '<th>shift (−1, −1) + mirror</th><td>0.1250</td>',
+    ])
+      expect(html).toContain(row);
+    expect(describeTtaView({})).toBe('identity');
+  });
+
+  it('refuses null validation fields on an evaluated epoch (also in a file from before the metric rename) and a malformed tta', async () => {
+    const dir = join(root, 'bad-tta');
+    await mkdir(dir, { recursive: true });
+    // the pre-rename names: converted by readHistory, errors name today's field
+    const h = { epoch: 1, trainLoss: 1, trainAcc: 0.5, testLoss: null, testAcc: null, lr: 0.1, seconds: 1, imgPerSec: 1 };
+    await writeFile(join(dir, 'history.json'), JSON.stringify([h]));
+    const summary = { model: 'm', backend: 'cpu', params: 1, epochs: 1, testAcc: 0.5, testLoss: 1, trainSeconds: 1, trainImgPerSec: 1, evalImgPerSec: 1 };
+    await writeFile(join(dir, 'summary.json'), JSON.stringify(summary));
+    await expect(writeReport(dir)).rejects.toThrow(/entry 0 field 'val_loss' must be a finite number \(null only with evaluated: false\), got null/);
+    await writeFile(join(dir, 'history.json'), JSON.stringify([{ ...h, evaluated: false }]));
+    await writeFile(join(dir, 'summary.json'), JSON.stringify({ ...summary, tta: { views: ['identity', 'flip'], weights: [1] } }));
+    await expect(writeReport(dir)).rejects.toThrow(/field 'tta' must be \{views: \[\.\.\.\], weights: \[\.\.\.\]\} with one finite weight per view/);
+    await writeFile(join(dir, 'summary.json'), JSON.stringify({ ...summary, totalSeconds: 'x' }));
+    await expect(writeReport(dir)).rejects.toThrow(/field 'totalSeconds' must be a finite number when present/);
   });
 
   it('regenerates from the CLI and exits 1 with the message on a bad directory', () => {

@@ -5,7 +5,10 @@ import { normalizeHistoryEntry } from '@cnn/train';
 import type { HistoryEntry, RunSummary } from '../types.js';
 
 const HISTORY_FIELDS = ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr', 'seconds', 'imgPerSec'] as const;
+/** Fields that are `null` on an epoch that was not evaluated (`evaluated: false`, `fit({evalEvery})`). */
+const VAL_FIELDS = new Set<string>(['val_loss', 'val_accuracy']);
 const SUMMARY_NUMBERS = ['params', 'epochs', 'testAcc', 'testLoss', 'trainSeconds', 'trainImgPerSec', 'evalImgPerSec'] as const;
+const OPTIONAL_SUMMARY_NUMBERS = ['testAccNoTta', 'testLossNoTta', 'totalSeconds', 'seed'] as const;
 
 /** `true` when `path` exists. */
 export async function exists(path: string): Promise<boolean> {
@@ -42,26 +45,35 @@ async function readJson(path: string): Promise<unknown> {
 
 /**
  * Reads and validates `history.json`: a non-empty array of {@link HistoryEntry} with finite numbers. Files
- * written before the metric rename (`trainLoss`, `trainAcc`, `testLoss`, `testAcc`) are converted.
+ * written before the metric rename (`trainLoss`, `trainAcc`, `testLoss`, `testAcc`) are converted. An entry
+ * with `evaluated: false` (an epoch `fit({evalEvery})` did not evaluate) may hold `null` validation fields; they
+ * are returned as `NaN`.
  * @throws ExplainError naming the file, the entry and the field.
  */
 export async function readHistory(path: string): Promise<HistoryEntry[]> {
   const raw = await readJson(path);
   if (!Array.isArray(raw) || raw.length === 0) throw new ExplainError(`${path}: expected a non-empty array of epoch entries`);
-  const data = raw.map((e) => (e && typeof e === 'object' ? normalizeHistoryEntry(e as Record<string, unknown>) : e));
-  data.forEach((entry, i) => {
+  return raw.map((entry, i) => {
+    const e: Record<string, unknown> = entry && typeof entry === 'object' ? { ...normalizeHistoryEntry(entry as Record<string, unknown>) } : {};
+    const skipped = e.evaluated === false;
     for (const field of HISTORY_FIELDS) {
-      const v = (entry as Record<string, unknown>)?.[field];
+      const v = e[field];
+      if (skipped && VAL_FIELDS.has(field) && (v === null || v === undefined)) {
+        e[field] = Number.NaN;
+        continue;
+      }
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        throw new ExplainError(`${path}: entry ${i} field '${field}' must be a finite number, got ${JSON.stringify(v)}`);
+        const hint = VAL_FIELDS.has(field) && v === null ? ' (null only with evaluated: false)' : '';
+        throw new ExplainError(`${path}: entry ${i} field '${field}' must be a finite number${hint}, got ${JSON.stringify(v)}`);
       }
     }
+    return e as unknown as HistoryEntry;
   });
-  return data as HistoryEntry[];
 }
 
 /**
- * Reads and validates `summary.json` ({@link RunSummary}).
+ * Reads and validates `summary.json` ({@link RunSummary}): the required fields, and the optional ones when
+ * present (`testAccNoTta`, `testLossNoTta`, `totalSeconds`, `seed` finite; `tta` with one weight per view).
  * @throws ExplainError naming the file and the field.
  */
 export async function readSummary(path: string): Promise<RunSummary> {
@@ -74,6 +86,26 @@ export async function readSummary(path: string): Promise<RunSummary> {
     const v = data[field];
     if (typeof v !== 'number' || !Number.isFinite(v)) {
       throw new ExplainError(`${path}: field '${field}' must be a finite number, got ${JSON.stringify(v)}`);
+    }
+  }
+  for (const field of OPTIONAL_SUMMARY_NUMBERS) {
+    const v = data[field];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
+      throw new ExplainError(`${path}: field '${field}' must be a finite number when present, got ${JSON.stringify(v)}`);
+    }
+  }
+  if (data.tta !== undefined) {
+    const t = data.tta as { views?: unknown; weights?: unknown } | null;
+    const views = t?.views;
+    const weights = t?.weights;
+    if (
+      !Array.isArray(views) ||
+      views.length === 0 ||
+      !Array.isArray(weights) ||
+      weights.length !== views.length ||
+      weights.some((w) => typeof w !== 'number' || !Number.isFinite(w))
+    ) {
+      throw new ExplainError(`${path}: field 'tta' must be {views: [...], weights: [...]} with one finite weight per view, got ${JSON.stringify(data.tta)}`);
     }
   }
   return data as unknown as RunSummary;

@@ -3,7 +3,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Analysis } from '../analysis/analyze-run.js';
 import { writeFileAtomic } from '@cnn/core/node';
 import { confusionMatrixSpec, curvesSpec, histogramsSpec, learningRateSpec, perClassAccuracySpec, renderChartSvg, type VegaLiteSpec } from '@cnn/core';
-import type { HistoryEntry, RunSummary } from '../types.js';
+import type { HistoryEntry, RunSummary, TtaView } from '../types.js';
 import { assertRunFiles, exists, readHistory, readOptionalJson, readSummary } from './run-files.js';
 
 /** Options of {@link writeReport}. */
@@ -40,17 +40,31 @@ async function pngImage(runDir: string, file: string, alt: string): Promise<stri
   return `<img class="picture" alt="${escapeHtml(alt)}" src="data:image/png;base64,${data.toString('base64')}">`;
 }
 
+/** A {@link TtaView} in words: `identity`, `mirror`, `shift (1, 1)`, `shift (−1, −1) + mirror`. */
+export function describeTtaView(view: TtaView): string {
+  if (view === 'identity') return 'identity';
+  if (view === 'flip') return 'mirror';
+  const [dy, dx] = view.translate ?? [0, 0];
+  const parts = [...(dy !== 0 || dx !== 0 ? [`shift (${dy}, ${dx})`.replace(/-/g, '−')] : []), ...(view.flip ? ['mirror'] : [])];
+  return parts.length > 0 ? parts.join(' + ') : 'identity';
+}
+
 function summaryCards(summary: RunSummary, history: HistoryEntry[], analysis: Analysis | undefined): string {
-  const best = history.reduce((a, b) => (b.val_accuracy > a.val_accuracy ? b : a));
+  const evaluated = history.filter((h) => h.evaluated !== false);
+  const best = evaluated.length > 0 ? evaluated.reduce((a, b) => (b.val_accuracy > a.val_accuracy ? b : a)) : undefined;
+  const tta = summary.tta !== undefined;
   const cards: [string, string][] = [
     ['model', summary.model],
+    ...(summary.recipe !== undefined ? [['recipe', summary.recipe] as [string, string]] : []),
     ['backend', summary.backend],
     ['parameters', number(summary.params)],
     ['epochs', String(summary.epochs)],
-    ['test accuracy', percent(summary.testAcc)],
+    [tta ? 'test accuracy (TTA)' : 'test accuracy', percent(summary.testAcc)],
+    ...(tta && summary.testAccNoTta !== undefined ? [['test acc. without TTA', percent(summary.testAccNoTta)] as [string, string]] : []),
     ['test loss', summary.testLoss.toFixed(4)],
-    ['best test acc.', `${percent(best.val_accuracy)} (epoch ${best.epoch})`],
+    ...(best ? [['best test acc.', `${percent(best.val_accuracy)} (epoch ${best.epoch})`] as [string, string]] : []),
     ['training time', duration(summary.trainSeconds)],
+    ...(summary.totalSeconds !== undefined ? [['total time', duration(summary.totalSeconds)] as [string, string]] : []),
     ['train throughput', `${number(summary.trainImgPerSec)} img/s`],
     ['eval throughput', `${number(summary.evalImgPerSec)} img/s`],
     ...(analysis?.topK ?? []).filter((t) => t.k > 1).map((t): [string, string] => [`top-${t.k} accuracy`, percent(t.accuracy)]),
@@ -70,6 +84,22 @@ ${r.classes.map((c) => row(c.name, c.precision, c.recall, c.f1, c.support)).join
 ${row('macro avg', r.macroAvg.precision, r.macroAvg.recall, r.macroAvg.f1, r.macroAvg.support)}
 ${row('weighted avg', r.weightedAvg.precision, r.weightedAvg.recall, r.weightedAvg.f1, r.weightedAvg.support)}
 </tbody></table>`;
+}
+
+function ttaSection(summary: RunSummary): string {
+  const tta = summary.tta!;
+  const level = tta.level !== undefined ? ` (airbench level ${tta.level})` : '';
+  const rows = tta.views.map((v, i) => `<tr><th>${escapeHtml(describeTtaView(v))}</th><td>${(tta.weights[i] ?? NaN).toFixed(4)}</td></tr>`).join('\n');
+  const noTta =
+    summary.testAccNoTta !== undefined
+      ? ` Without TTA: accuracy ${percent(summary.testAccNoTta)}${summary.testLossNoTta !== undefined ? `, loss ${summary.testLossNoTta.toFixed(4)}` : ''}.`
+      : '';
+  return (
+    `<p class="note">The final test accuracy averages the model's logits over ${tta.views.length} views of each test image${escapeHtml(level)}, ` +
+    `weighted as below: accuracy ${percent(summary.testAcc)}, loss ${summary.testLoss.toFixed(4)}.${noTta} ` +
+    'Shifts are (down, right) in pixels over a reflect-padded border; the mirror is left–right, applied after the shift.</p>' +
+    `<table class="metrics"><thead><tr><th>view</th><th>weight</th></tr></thead><tbody>\n${rows}\n</tbody></table>`
+  );
 }
 
 const STYLE = `
@@ -102,7 +132,8 @@ footer { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
 
 /**
  * Renders `report.html` for a run directory from the files present: `history.json` and `summary.json`
- * (required), and when present `analysis.json` (from `analyzeRun`), `samples.png`, `misclassified.png`,
+ * (required; a summary with `tta` adds a "Test-time augmentation" section: the views, their weights, and the
+ * accuracy with and without TTA), and when present `analysis.json` (from `analyzeRun`), `samples.png`, `misclassified.png`,
  * `top-losses.png`, `gradcam.png`, `augment-preview.png` and `lr-steps.json` (`[{step, lr}]`, a per-batch
  * learning-rate schedule). Charts are Vega-Lite specs rendered headless to SVG; every image is inlined as a
  * `data:` URI so the page is self-contained (no network). Written atomically.
@@ -122,6 +153,7 @@ export async function writeReport(runDir: string, options: WriteReportOptions = 
 
   const sections: { id: string; title: string; body: string }[] = [];
   sections.push({ id: 'summary', title: 'Run summary', body: summaryCards(summary, history, analysis) });
+  if (summary.tta) sections.push({ id: 'tta', title: 'Test-time augmentation', body: ttaSection(summary) });
   const lrChart =
     lrSteps && lrSteps.length > 0
       ? await svgImage(

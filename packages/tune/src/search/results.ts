@@ -23,6 +23,8 @@ export interface TrialRecord {
   seconds: number;
   /** Error message of a failed trial. */
   error?: string;
+  /** Queue worker that ran the trial (searches on a queue only). */
+  worker?: string;
   /** ISO time of completion. */
   finishedAt: string;
 }

@@ -1,10 +1,15 @@
-import { fork } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '@cnn/data/node';
+import { QueueClient } from '../queue/client';
+import { parseQueueUrl, queueConnectionOptions, type QueueConnection } from '../queue/connection';
+import { TRIAL_NAME_RE, type TrialJobData } from '../queue/payload';
 import { formatResultsTable, readResults, sortTrials, trialId, writeResults, type SearchResults, type TrialRecord } from './results';
 import { gridConfigs, randomConfigs, type SearchSpace, type TrialConfig } from './space';
-import type { RunMessage, WorkerMessage } from './worker';
+import { startTrialProcess } from './trial-process';
+import type { RunMessage } from './worker';
 
 /** Search strategy. */
 export type SearchStrategy = 'grid' | 'random' | 'halving';
@@ -13,9 +18,23 @@ export type SearchStrategy = 'grid' | 'random' | 'halving';
 export interface SearchOptions {
   /**
    * Script run in a worker process (`child_process.fork`) per trial; it calls `serveTrial(fn)`. `.ts`
-   * scripts are started with `--import tsx` unless `execArgv` is given.
+   * scripts are started with `--import tsx` unless `execArgv` is given. With `queue`, only its name counts
+   * (`scripts/trials/mnist-trial.ts` → `mnist-trial`): each worker runs its own copy from its `--trial-dir`.
    */
   trialScript: string;
+  /**
+   * Run the trials as jobs on a BullMQ queue in Redis (`redis://[:password@]host:port[/db]`, `rediss://` for
+   * TLS, or {@link QueueConnectionOptions}), taken by `cnn-tune worker`s on any number of machines, instead of
+   * local worker processes. Results, resuming and `best.json` are the same. Default: local (`parallel`).
+   */
+  queue?: QueueConnection;
+  /** With `queue`: milliseconds between job status polls. Default `500`. */
+  pollMs?: number;
+  /**
+   * Folder under which each trial gets `<artifactsDir>/<trial id>/` as `ctx.artifactsDir` (epoch checkpoints:
+   * a trial re-run after a crash resumes). Local runs only; queue workers have their own `--artifacts`.
+   */
+  artifactsDir?: string;
   /** Hyperparameters to search. */
   space: SearchSpace;
   /** `grid` (every combination), `random` (`trials` seeded draws) or `halving` (successive halving). Default `'random'`. */
@@ -36,7 +55,7 @@ export interface SearchOptions {
   metric?: string;
   /** Maximise or minimise the metric. Default `'max'`. */
   mode?: 'max' | 'min';
-  /** Trials run at the same time (worker processes). Default `1`. */
+  /** Trials run at the same time (local worker processes; ignored with `queue`, where workers decide). Default `1`. */
   parallel?: number;
   /** Folder of `results.json`, `results.csv` and `best.json`; an existing `results.json` is resumed. */
   outDir: string;
@@ -93,8 +112,16 @@ function seedFor(id: string, seed: number): number {
  * (random draws are seeded, promotions recomputed from the stored metrics). At the end: the sorted table
  * is logged, and `best.json` holds the best config.
  *
- * @throws Error on invalid options, when `results.json` exists but was made with another metric/mode, or
- *   when the trial script does not exist. Trial failures are recorded, not thrown.
+ * With `queue`, trials are BullMQ jobs in Redis instead of local processes, run by `cnn-tune worker`s
+ * ({@link startQueueWorker}) on any number of machines. A job's id is `<search id>-<trial id>` (the search id
+ * is kept in `outDir/queue.json`), so submitting a trial twice is harmless and a search killed and run
+ * again finds its queued, running and finished jobs; each trial is recorded exactly once, when its job
+ * completes or fails, and its job is then removed from Redis. Successive halving submits a rung when the
+ * previous one has finished. The plan, the trial seeds and so the results are those of a local run.
+ *
+ * @throws Error on invalid options, when `results.json` exists but was made with another metric/mode,
+ *   when the trial script does not exist (local runs), or with `queue` when Redis is unreachable or refuses
+ *   the password (naming the URL, within its connect timeout). Trial failures are recorded, not thrown.
  */
 export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const strategy = opts.strategy ?? 'random';
@@ -107,8 +134,14 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const seed = opts.seed ?? 0;
   const log = opts.log ?? console.log;
   const script = path.resolve(opts.trialScript);
-  const { existsSync } = await import('node:fs');
-  if (!existsSync(script)) throw new Error(`runSearch: trialScript ${script} does not exist`);
+  const trialName = path.basename(opts.trialScript).replace(/\.[cm]?[jt]s$/, '');
+  if (opts.queue !== undefined) {
+    if (!TRIAL_NAME_RE.test(trialName))
+      throw new Error(`runSearch: with queue, the trial script's name must be letters, digits, '_', '.', '-'. Received: ${trialName}`);
+    const q = queueConnectionOptions(opts.queue);
+    parseQueueUrl(q.url, q.tls); // a bad URL fails before anything is written
+  } else if (!existsSync(script)) throw new Error(`runSearch: trialScript ${script} does not exist`);
+  const artifactsDir = opts.artifactsDir === undefined ? undefined : path.resolve(opts.artifactsDir);
   const outDir = path.resolve(opts.outDir);
   await mkdir(outDir, { recursive: true });
   const resultsFile = path.join(outDir, 'results.json');
@@ -119,153 +152,187 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const results: SearchResults = previous ?? { version: 1, strategy, metric, mode, trials: [] };
   const done = new Map(results.trials.map((t) => [t.id, t]));
   if (previous) log(`Resuming ${resultsFile}: ${previous.trials.length} finished trial(s) will not be re-run`);
-  const execArgv = opts.execArgv ?? (/\.[cm]?ts$/.test(script) ? ['--import', 'tsx'] : []);
   let saving: Promise<void> = Promise.resolve();
   let ran = 0;
   let reused = 0;
+  let client: QueueClient | undefined;
+  let searchId = '';
+  if (opts.queue !== undefined) {
+    // The search's id on the queue, kept in outDir so that a restarted search finds its jobs again.
+    const idFile = path.join(outDir, 'queue.json');
+    const stored = existsSync(idFile) ? (JSON.parse(await readFile(idFile, 'utf8')) as { searchId?: unknown }).searchId : undefined;
+    client = await QueueClient.open(opts.queue, log);
+    searchId = typeof stored === 'string' && /^[0-9a-f]{8}$/.test(stored) ? stored : randomBytes(4).toString('hex');
+    if (stored !== searchId) await writeJsonAtomic(idFile, { searchId, trial: trialName });
+    log(`Search ${searchId}: trials are jobs '${searchId}-<trial id>' for workers with '${trialName}' in their --trial-dir`);
+  }
 
-  const runOne = (t: PlannedTrial, id: string): Promise<TrialRecord> =>
-    new Promise((resolve) => {
-      const t0 = performance.now();
-      const child = fork(script, [], { execArgv, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-      let stderr = '';
-      let settled = false;
-      let reply: WorkerMessage | undefined;
-      child.stderr?.on('data', (d: Buffer) => {
-        stderr = (stderr + d.toString()).slice(-2000);
-      });
-      child.stdout?.on('data', () => undefined);
-      const timer = opts.trialTimeoutS
-        ? setTimeout(() => {
-            stderr += `\nkilled after ${opts.trialTimeoutS} s (trialTimeoutS)`;
-            child.kill('SIGKILL');
-          }, opts.trialTimeoutS * 1000)
-        : undefined;
-      const finish = (status: 'done' | 'failed', metrics: Record<string, number>, error?: string): void => {
-        if (settled) return;
-        settled = true;
-        if (timer) clearTimeout(timer);
-        const m = metrics[metric];
-        const ok = status === 'done' && typeof m === 'number' && Number.isFinite(m);
-        resolve({
-          id,
+  const toRecord = (t: PlannedTrial, id: string, o: { ok: boolean; value?: unknown; error?: string; seconds: number; worker?: string }): TrialRecord => {
+    const metrics: Record<string, number> = !o.ok ? {} : typeof o.value === 'number' ? { [metric]: o.value } : ((o.value as Record<string, number>) ?? {});
+    const m = metrics[metric];
+    const ok = o.ok && typeof m === 'number' && Number.isFinite(m);
+    return {
+      id,
+      config: t.config,
+      budget: t.budget,
+      rung: t.rung,
+      status: ok ? 'done' : 'failed',
+      metric: ok ? m : null,
+      metrics,
+      seconds: o.seconds,
+      finishedAt: new Date().toISOString(),
+      ...(o.worker ? { worker: o.worker } : {}),
+      ...(ok ? {} : { error: o.error ?? `trial reported no finite '${metric}' (got ${JSON.stringify(metrics)})` }),
+    };
+  };
+
+  const trialArtifacts = async (id: string): Promise<string | undefined> => {
+    if (!artifactsDir) return undefined;
+    const dir = path.join(artifactsDir, id);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  };
+
+  /** Runs unique unfinished trials in local worker processes, `parallel` at a time. */
+  const runLocal = async (todo: { t: PlannedTrial; id: string }[], record: (t: PlannedTrial, rec: TrialRecord) => Promise<void>): Promise<void> => {
+    let next = 0;
+    const loop = async (): Promise<void> => {
+      while (next < todo.length) {
+        const { t, id } = todo[next++];
+        log(`Trial ${id} (rung ${t.rung}, budget ${t.budget}): ${JSON.stringify(t.config)}`);
+        const msg: RunMessage = {
+          type: 'run',
           config: t.config,
           budget: t.budget,
+          trialId: id,
+          seed: seedFor(id, seed),
           rung: t.rung,
-          status: ok ? 'done' : 'failed',
-          metric: ok ? m : null,
-          metrics,
-          seconds: (performance.now() - t0) / 1000,
-          finishedAt: new Date().toISOString(),
-          ...(ok ? {} : { error: error ?? `trial reported no finite '${metric}' (got ${JSON.stringify(metrics)})` }),
-        });
-      };
-      child.on('message', (raw) => {
-        const m = raw as WorkerMessage;
-        if (m?.type === 'log') log(`  [${id}] ${m.line}`);
-        else reply = m;
-      });
-      child.on('error', (err) => finish('failed', {}, `worker failed to start: ${err.message}`));
-      child.on('exit', (code, signal) => {
-        if (reply?.type === 'result') {
-          const metrics = typeof reply.value === 'number' ? { [metric]: reply.value } : reply.value;
-          finish('done', metrics);
-        } else if (reply?.type === 'error') finish('failed', {}, reply.message.split('\n').slice(0, 3).join(' | '));
-        else
-          finish(
-            'failed',
-            {},
-            `worker exited with ${signal ? `signal ${signal}` : `code ${code}`} before reporting: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
-          );
-      });
-      const msg: RunMessage = { type: 'run', config: t.config, budget: t.budget, trialId: id, seed: seedFor(id, seed), rung: t.rung };
-      child.send(msg);
-    });
-
-  /** Runs the planned trials (reusing finished ones) with `parallel` workers; returns their records in plan order. */
-  const runAll = async (plan: PlannedTrial[]): Promise<TrialRecord[]> => {
-    const out: TrialRecord[] = new Array(plan.length);
-    const pending: number[] = [];
-    plan.forEach((t, i) => {
-      const id = trialId(t.config, t.budget);
-      const rec = done.get(id);
-      if (rec) {
-        out[i] = rec;
-        reused++;
-      } else pending.push(i);
-    });
-    let next = 0;
-    const inFlight = new Set<string>();
-    const workerLoop = async (): Promise<void> => {
-      while (next < pending.length) {
-        const i = pending[next++];
-        const t = plan[i];
-        const id = trialId(t.config, t.budget);
-        if (done.has(id) || inFlight.has(id)) {
-          // a duplicate draw of a trial already finished/running in this plan
-          while (inFlight.has(id)) await new Promise((r) => setTimeout(r, 50));
-          out[i] = done.get(id)!;
-          continue;
-        }
-        inFlight.add(id);
-        log(`Trial ${id} (rung ${t.rung}, budget ${t.budget}): ${JSON.stringify(t.config)}`);
-        const rec = await runOne(t, id);
-        inFlight.delete(id);
-        ran++;
-        done.set(id, rec);
-        results.trials.push(rec);
-        out[i] = rec;
-        log(`Trial ${id} ${rec.status}: ${metric} ${rec.metric ?? '-'} (${rec.seconds.toFixed(1)} s)${rec.error ? ` — ${rec.error}` : ''}`);
-        saving = saving.then(() => writeResults(outDir, results));
-        await saving;
+          artifactsDir: await trialArtifacts(id),
+        };
+        const o = await startTrialProcess(script, msg, {
+          execArgv: opts.execArgv,
+          env: { ...process.env, ...opts.env },
+          timeoutS: opts.trialTimeoutS,
+          onLog: (line) => log(`  [${id}] ${line}`),
+        }).outcome;
+        await record(t, toRecord(t, id, o));
       }
     };
-    await Promise.all(Array.from({ length: Math.min(parallel, Math.max(1, pending.length)) }, workerLoop));
-    return out;
+    await Promise.all(Array.from({ length: Math.min(parallel, Math.max(1, todo.length)) }, loop));
+  };
+
+  /** Runs unique unfinished trials as jobs on the queue (id `<searchId>-<trialId>`), recording each as it ends. */
+  const runQueued = async (todo: { t: PlannedTrial; id: string }[], record: (t: PlannedTrial, rec: TrialRecord) => Promise<void>): Promise<void> => {
+    const byJob = new Map(todo.map((x) => [`${searchId}-${x.id}`, x]));
+    const jobs = todo.map(({ t, id }) => {
+      const data: TrialJobData = {
+        v: 1,
+        kind: 'trial',
+        trial: trialName,
+        trialId: id,
+        config: t.config,
+        budget: t.budget,
+        rung: t.rung,
+        seed: seedFor(id, seed),
+        ...(opts.trialTimeoutS ? { timeoutS: opts.trialTimeoutS } : {}),
+      };
+      log(`Trial ${id} (rung ${t.rung}, budget ${t.budget}) queued: ${JSON.stringify(t.config)}`);
+      return { id: `${searchId}-${id}`, data };
+    });
+    await client!.runJobs(jobs, {
+      pollMs: opts.pollMs,
+      onProgress: (jobId, p, worker) => {
+        const { epoch, ...m } = p;
+        log(
+          `  [${byJob.get(jobId)!.id}] epoch ${String(epoch)}: ${Object.entries(m)
+            .map(([k, v]) => `${k} ${typeof v === 'number' ? +v.toFixed(4) : String(v)}`)
+            .join(', ')} (${worker ?? '?'})`,
+        );
+      },
+      onFinished: async (f) => {
+        const { t, id } = byJob.get(f.id)!;
+        const r = f.value as { value?: unknown; seconds?: number } | undefined;
+        await record(
+          t,
+          toRecord(
+            t,
+            id,
+            f.ok ? { ok: true, value: r?.value, seconds: r?.seconds ?? 0, worker: f.worker } : { ok: false, error: f.error, seconds: 0, worker: f.worker },
+          ),
+        );
+      },
+    });
+  };
+
+  /** Runs the planned trials (reusing finished ones); returns their records in plan order. */
+  const runAll = async (plan: PlannedTrial[]): Promise<TrialRecord[]> => {
+    const todo = new Map<string, { t: PlannedTrial; id: string }>();
+    for (const t of plan) {
+      const id = trialId(t.config, t.budget);
+      if (done.has(id)) reused++;
+      else if (!todo.has(id)) todo.set(id, { t, id }); // a duplicate draw runs once
+    }
+    const record = async (_t: PlannedTrial, rec: TrialRecord): Promise<void> => {
+      if (done.has(rec.id)) return; // recorded exactly once
+      ran++;
+      done.set(rec.id, rec);
+      results.trials.push(rec);
+      log(
+        `Trial ${rec.id} ${rec.status}: ${metric} ${rec.metric ?? '-'} (${rec.seconds.toFixed(1)} s${rec.worker ? ` on ${rec.worker}` : ''})${rec.error ? ` — ${rec.error}` : ''}`,
+      );
+      saving = saving.then(() => writeResults(outDir, results));
+      await saving;
+    };
+    await (client ? runQueued : runLocal)([...todo.values()], record);
+    return plan.map((t) => done.get(trialId(t.config, t.budget))!);
   };
 
   let best: TrialRecord | undefined;
-  if (strategy === 'halving') {
-    const n = positiveInt('trials', opts.trials, 10);
-    const eta = opts.eta ?? 3;
-    if (!(Number.isInteger(eta) && eta >= 2)) throw new Error(`runSearch: eta must be an integer >= 2. Received: eta=${opts.eta}`);
-    const minBudget = positiveInt('minBudget', opts.minBudget, 1);
-    const maxBudget = positiveInt('maxBudget', opts.maxBudget, minBudget * eta * eta);
-    if (maxBudget < minBudget) throw new Error(`runSearch: maxBudget (${maxBudget}) must be >= minBudget (${minBudget})`);
-    let configs = randomConfigs(opts.space, n, seed);
-    let budget = minBudget;
-    let rung = 0;
-    let recs: TrialRecord[] = [];
-    for (;;) {
-      log(`Rung ${rung}: ${configs.length} config(s) × budget ${budget}`);
-      recs = await runAll(configs.map((config) => ({ config, budget, rung })));
-      const keep = Math.ceil(configs.length / eta);
-      if (budget * eta > maxBudget || configs.length === 1) break;
-      const ranked = sortTrials(
+  try {
+    if (strategy === 'halving') {
+      const n = positiveInt('trials', opts.trials, 10);
+      const eta = opts.eta ?? 3;
+      if (!(Number.isInteger(eta) && eta >= 2)) throw new Error(`runSearch: eta must be an integer >= 2. Received: eta=${opts.eta}`);
+      const minBudget = positiveInt('minBudget', opts.minBudget, 1);
+      const maxBudget = positiveInt('maxBudget', opts.maxBudget, minBudget * eta * eta);
+      if (maxBudget < minBudget) throw new Error(`runSearch: maxBudget (${maxBudget}) must be >= minBudget (${minBudget})`);
+      let configs = randomConfigs(opts.space, n, seed);
+      let budget = minBudget;
+      let rung = 0;
+      let recs: TrialRecord[] = [];
+      for (;;) {
+        log(`Rung ${rung}: ${configs.length} config(s) × budget ${budget}`);
+        recs = await runAll(configs.map((config) => ({ config, budget, rung })));
+        const keep = Math.ceil(configs.length / eta);
+        if (budget * eta > maxBudget || configs.length === 1) break;
+        const ranked = sortTrials(
+          recs.filter((r) => r.status === 'done'),
+          mode,
+        );
+        const seen = new Set<string>();
+        configs = ranked
+          .filter((r) => !seen.has(JSON.stringify(r.config)) && seen.add(JSON.stringify(r.config)))
+          .slice(0, keep)
+          .map((r) => r.config);
+        if (configs.length === 0) break;
+        budget *= eta;
+        rung++;
+      }
+      best = sortTrials(
         recs.filter((r) => r.status === 'done'),
         mode,
-      );
-      const seen = new Set<string>();
-      configs = ranked
-        .filter((r) => !seen.has(JSON.stringify(r.config)) && seen.add(JSON.stringify(r.config)))
-        .slice(0, keep)
-        .map((r) => r.config);
-      if (configs.length === 0) break;
-      budget *= eta;
-      rung++;
+      )[0];
+    } else {
+      const budget = positiveInt('budget', opts.budget, 1);
+      const configs = strategy === 'grid' ? gridConfigs(opts.space) : randomConfigs(opts.space, positiveInt('trials', opts.trials, 10), seed);
+      const recs = await runAll(configs.map((config) => ({ config, budget, rung: 0 })));
+      best = sortTrials(
+        recs.filter((r) => r.status === 'done'),
+        mode,
+      )[0];
     }
-    best = sortTrials(
-      recs.filter((r) => r.status === 'done'),
-      mode,
-    )[0];
-  } else {
-    const budget = positiveInt('budget', opts.budget, 1);
-    const configs = strategy === 'grid' ? gridConfigs(opts.space) : randomConfigs(opts.space, positiveInt('trials', opts.trials, 10), seed);
-    const recs = await runAll(configs.map((config) => ({ config, budget, rung: 0 })));
-    best = sortTrials(
-      recs.filter((r) => r.status === 'done'),
-      mode,
-    )[0];
+  } finally {
+    await client?.close();
   }
   await saving;
   await writeResults(outDir, results);

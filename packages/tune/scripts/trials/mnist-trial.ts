@@ -1,15 +1,21 @@
 // A real trial worker for the hyperparameter search: a small MNIST CNN trained with the config's
 // lr, batchSize, weightDecay, dropout and optimizer ('adam' | 'sgd') for ctx.budget epochs on the first
 // TRIAL_TRAIN_N training images (default 5000), scored on the first TRIAL_TEST_N test images (default 2000).
-//   pnpm --filter @cnn/tune search --trial scripts/mnist-trial.ts --out results/search --strategy halving --trials 9 --parallel 2
+// Each epoch is reported with ctx.progress; with an artifacts folder (--artifacts) it saves a checkpoint per
+// epoch and a re-run of the same trial (its worker was killed) resumes from it.
+//   pnpm --filter @cnn/tune search --trial scripts/trials/mnist-trial.ts --out results/search --strategy halving --trials 9 --parallel 2
+//   cnn-tune worker --queue redis://127.0.0.1:6379 --trial-dir scripts/trials   (then: search --queue … --trial mnist-trial)
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { ModelCheckpoint } from '@cnn/callbacks';
 import { DataLoader, MNIST_MEAN, MNIST_STD, datasetSubset } from '@cnn/data';
 import { loadMnist } from '@cnn/data/node';
 import { dropout, layerInit } from '@cnn/models';
-import { Adam, SGD, evaluate, fit, type BatchSource } from '@cnn/train';
-import { serveTrial } from '../src/search/worker';
-import { useBackend } from './common';
+import { Adam, LambdaCallback, SGD, evaluate, fit, type BatchSource } from '@cnn/train';
+import '@cnn/train/node'; // folder checkpoints (resume, ModelCheckpoint)
+import { serveTrial } from '../../src/search/worker';
+import { useBackend } from '../common';
 
 serveTrial(async (config, ctx) => {
   await useBackend(process.env.TRIAL_BACKEND ?? 'auto');
@@ -28,9 +34,23 @@ serveTrial(async (config, ctx) => {
   const bs = Number(config.batchSize ?? 64);
   const mk = (ds: typeof tr, shuffle: boolean): BatchSource =>
     new DataLoader(ds, { batchSize: bs, shuffle, seed: ctx.seed, mean: MNIST_MEAN, std: MNIST_STD }) as unknown as BatchSource;
-  await fit(m, { train: mk(tr, true), test: mk(te, false), epochs: ctx.budget, optimizer, log: ctx.log, progress: 'none' });
+  const ckpt = ctx.artifactsDir ? path.join(ctx.artifactsDir, 'checkpoint') : undefined;
+  const progress = new LambdaCallback({
+    onEpochEnd: (epoch, logs) => ctx.progress(epoch, { val_accuracy: logs.val_accuracy ?? Number.NaN, val_loss: logs.val_loss ?? Number.NaN }),
+  });
+  await fit(m, {
+    train: mk(tr, true),
+    test: mk(te, false),
+    epochs: ctx.budget,
+    optimizer,
+    log: ctx.log,
+    progress: 'none',
+    ...(ckpt ? { resume: ckpt, resumeIfMissing: true } : {}),
+    callbacks: [progress, ...(ckpt ? [new ModelCheckpoint(ckpt, { log: ctx.log })] : [])],
+  });
   const r = await evaluate(m, mk(te, false));
   m.dispose();
+  optimizer.dispose();
   tf.disposeVariables();
   return { val_accuracy: r.accuracy, val_loss: r.loss };
 });

@@ -1,0 +1,194 @@
+import { createHash } from 'node:crypto';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { ModelEnsemble } from '@cnn/models';
+import { LambdaCallback, type History } from '@cnn/train';
+import {
+  trainMember,
+  type EnsembleMemberSpec,
+  type MemberFitOptions,
+  type TrainEnsembleOptions,
+  type TrainEnsembleQueueOptions,
+  type TrainEnsembleResult,
+} from './ensemble-train';
+import { QueueClient, type FinishedJob } from './queue/client';
+import { TRIAL_NAME_RE, type MemberJobData } from './queue/payload';
+import { serveOnce } from './search/worker';
+
+/** A layers model as JSON: topology, weight specs and the weights' bytes in base64 (float32 round trip is exact). */
+export interface EncodedModel {
+  modelTopology: object;
+  weightSpecs: tf.io.WeightsManifestEntry[];
+  /** The concatenated weight bytes, base64. */
+  weightData: string;
+}
+
+/** Parent → member script message (sent by a queue worker). */
+export interface MemberRunMessage {
+  type: 'member';
+  name: string;
+  seed: number;
+  epochs: number;
+  artifactsDir?: string;
+}
+
+/** What a member script returns: the history, final test accuracy (0–1) and the trained model. */
+export interface MemberResult {
+  /** The member's `fit` history. */
+  history: History;
+  /** The trained member's accuracy on its test batches (0–1). */
+  val_accuracy: number;
+  /** The trained member. */
+  model: EncodedModel;
+}
+
+/** Options of {@link serveEnsembleMember}: the member definitions and data of a local `trainEnsemble` call, and its fit options. */
+export interface ServeEnsembleMemberOptions extends Omit<MemberFitOptions, 'epochs'> {
+  /** The members this script can train (a job names one and gives its seed). */
+  members: EnsembleMemberSpec[];
+  /** Data for a member (as `trainEnsemble`'s `data`). */
+  data: TrainEnsembleOptions['data'];
+}
+
+/** Serialises a layers model (topology + weights) into {@link EncodedModel}. */
+export async function encodeModel(model: tfl.LayersModel): Promise<EncodedModel> {
+  let saved: tf.io.ModelArtifacts | undefined;
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      saved = a;
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  const bytes = new Uint8Array(tf.io.CompositeArrayBuffer.join(saved!.weightData!));
+  return {
+    modelTopology: saved!.modelTopology as object,
+    weightSpecs: saved!.weightSpecs!,
+    weightData: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+  };
+}
+
+/**
+ * Rebuilds a model from {@link encodeModel}'s output. Custom layers (e.g. `@cnn/models`' `BatchNorm`) must be
+ * registered, i.e. their package imported (this module imports `@cnn/models`).
+ * @throws Error when the topology or weights do not match.
+ */
+export async function decodeModel(e: EncodedModel): Promise<tfl.LayersModel> {
+  const buf = Buffer.from(e.weightData, 'base64');
+  const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: e.modelTopology, weightSpecs: e.weightSpecs, weightData }));
+}
+
+/**
+ * Turns the current module into an ensemble member script for `trainEnsemble({queue, trial})`: a queue
+ * worker runs it (from its `--trial-dir`) in a child process per member job; it trains the named member
+ * with its seed and the job's epochs through the same code as a local `trainEnsemble` (`trainMember`), and
+ * sends back the history, test accuracy and weights. Each epoch is reported as the job's progress. Give it
+ * the same `members`, `data` and fit options as the local run to get the same ensemble.
+ * @throws Error (the job fails with it) when the job names a member the script does not have.
+ */
+export function serveEnsembleMember(opts: ServeEnsembleMemberOptions): void {
+  serveOnce<MemberRunMessage>('serveEnsembleMember', 'member', async (m, send) => {
+    const { members, data, ...fitOpts } = opts;
+    const spec = members.find((s) => s.name === m.name);
+    if (!spec) throw new Error(`serveEnsembleMember: no member named '${m.name}'; this script has ${members.map((s) => `'${s.name}'`).join(', ')}`);
+    const r = await trainMember({ ...spec, seed: m.seed }, data, {
+      progress: 'none',
+      ...fitOpts,
+      epochs: m.epochs,
+      log: (line) => void send({ type: 'log', line }),
+      callbacks: [
+        ...(fitOpts.callbacks ?? []),
+        // each epoch's logs (loss, accuracy, val_loss, val_accuracy when evaluated) as the job's progress
+        new LambdaCallback(
+          {
+            onEpochEnd: (epoch, logs) => {
+              const metrics: Record<string, number> = {};
+              for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) {
+                const v = logs?.[k];
+                if (typeof v === 'number') metrics[k] = v;
+              }
+              void send({ type: 'progress', epoch, metrics });
+            },
+          },
+          { stateKey: 'QueueProgress' },
+        ),
+      ],
+    });
+    try {
+      return { history: r.history, val_accuracy: r.val_accuracy, model: await encodeModel(r.model) } satisfies MemberResult;
+    } finally {
+      r.model.dispose();
+    }
+  });
+}
+
+/** Job id of an ensemble member: `m-` and 16 hex digits of SHA-1 over (script, name, seed, epochs). */
+export function memberJobId(trial: string, name: string, seed: number, epochs: number): string {
+  return `m-${createHash('sha1')
+    .update(JSON.stringify([trial, name, seed, epochs]))
+    .digest('hex')
+    .slice(0, 16)}`;
+}
+
+/** `trainEnsemble` with `queue`: see {@link trainEnsemble}. @internal */
+export async function trainEnsembleOnQueue(opts: TrainEnsembleQueueOptions): Promise<TrainEnsembleResult> {
+  const log = opts.log ?? console.log;
+  if (typeof opts.trial !== 'string' || !TRIAL_NAME_RE.test(opts.trial))
+    throw new Error(
+      `trainEnsemble: trial must be the member script's name in the workers' --trial-dir (letters, digits, '_', '.', '-'). Received: trial=${JSON.stringify(opts.trial)}`,
+    );
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error(`trainEnsemble: epochs must be an integer >= 1. Received: epochs=${opts.epochs}`);
+  for (const m of opts.members) {
+    if (!Number.isInteger(m.seed) || m.seed < 0) throw new Error(`trainEnsemble: member '${m.name}' seed must be an integer >= 0. Received: seed=${m.seed}`);
+  }
+  const jobs = opts.members.map((m) => {
+    const data: MemberJobData = {
+      v: 1,
+      kind: 'member',
+      trial: opts.trial,
+      name: m.name,
+      seed: m.seed,
+      epochs: opts.epochs,
+      ...(opts.timeoutS ? { timeoutS: opts.timeoutS } : {}),
+    };
+    return { id: memberJobId(opts.trial, m.name, m.seed, opts.epochs), data };
+  });
+  const client = await QueueClient.open(opts.queue, log);
+  const finished = new Map<string, FinishedJob>();
+  try {
+    log(`Ensemble: ${jobs.length} member job(s) of '${opts.trial}' submitted (${opts.epochs} epochs each)`);
+    await client.runJobs(jobs, {
+      pollMs: opts.pollMs,
+      onFinished: (f) => {
+        finished.set(f.id, f);
+        const m = opts.members[jobs.findIndex((j) => j.id === f.id)];
+        log(
+          f.ok
+            ? `Member '${m.name}' done on ${f.worker ?? '?'}: test accuracy ${((f.value as { value: MemberResult }).value.val_accuracy * 100).toFixed(2)} %`
+            : `Member '${m.name}' failed on ${f.worker ?? '?'}: ${f.error}`,
+        );
+      },
+      onProgress: (id, p, worker) =>
+        log(
+          `  [${opts.members[jobs.findIndex((j) => j.id === id)].name}] epoch ${String(p.epoch)}/${opts.epochs}: test acc ${typeof p.val_accuracy === 'number' ? (p.val_accuracy * 100).toFixed(2) : '?'} % (${worker ?? '?'})`,
+        ),
+    });
+  } finally {
+    await client.close();
+  }
+  const failed = jobs.map((j, i) => [opts.members[i], finished.get(j.id)!] as const).filter(([, f]) => !f.ok);
+  if (failed.length) throw new Error(`trainEnsemble: ${failed.map(([m, f]) => `member '${m.name}' failed on ${f.worker ?? '?'}: ${f.error}`).join('; ')}`);
+  const models: tfl.LayersModel[] = [];
+  const members: TrainEnsembleResult['members'] = [];
+  try {
+    for (const [i, j] of jobs.entries()) {
+      const r = (finished.get(j.id)!.value as { value: MemberResult }).value;
+      models.push(await decodeModel(r.model));
+      members.push({ name: opts.members[i].name, seed: opts.members[i].seed, history: r.history, val_accuracy: r.val_accuracy });
+    }
+  } catch (err) {
+    for (const m of models) m.dispose();
+    throw new Error(`trainEnsemble: cannot load a member's weights from the queue: ${(err as Error).message}`, { cause: err });
+  }
+  return { ensemble: new ModelEnsemble(models, { voting: opts.voting, names: opts.members.map((m) => m.name) }), members };
+}

@@ -1,0 +1,4 @@
+// A trial that crashes its process before reporting (the job must fail, not the worker).
+import { serveTrial } from '../../../search/worker';
+
+serveTrial(() => process.exit(7));
