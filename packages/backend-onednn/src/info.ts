@@ -1,5 +1,5 @@
 /** Convenience accessors of the native binding's diagnostics. */
-import { type ConvAlgorithm, getBinding, type OnednnInfo, type PrimitiveImpl } from './binding.js';
+import { type AddonOrigin, addonOrigin, type ConvAlgorithm, getBinding, type OnednnInfo, type PrimitiveImpl } from './binding.js';
 
 /**
  * oneDNN version, OpenMP thread count and dispatched ISA.
@@ -36,4 +36,13 @@ export function setConvAlgorithm(mode: ConvAlgorithm): void {
     throw new TypeError(`setConvAlgorithm: mode must be 'auto', 'direct' or 'winograd'. Received: mode=${String(mode)}`);
   }
   getBinding().setConvAlgorithm(mode);
+}
+
+/**
+ * Where the native addon and libdnnl were loaded from: `{kind: 'prebuilt' | 'source build' | 'custom',
+ * addonPath, libraryPath}`.
+ * @throws OnednnUnavailableError when the addon cannot load.
+ */
+export function getAddonOrigin(): AddonOrigin {
+  return addonOrigin(getBinding());
 }
