@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares a fresh machine (Debian, Node 20) to build, run and test the toolkit. Idempotent.
 #  - apt: libdnnl-dev (oneDNN, the native backend's library), chromium and fonts-dejavu-core (the report's
-#    browser test and chart text), each only when missing;
+#    browser test and chart text), patchelf (the backend's prepack bundles libdnnl into its prebuilt addon),
+#    qemu-user (the integration test runs the prebuilt on an emulated CPU without AVX2), each only when missing;
 #  - pnpm 10.34.9 when pnpm is missing (pnpm 11 needs Node 22);
 #  - workspace dependencies (frozen lockfile; builds the native addon), then every package.
 set -euo pipefail
@@ -11,11 +12,15 @@ missing=()
 [ -f /usr/include/oneapi/dnnl/dnnl.hpp ] || missing+=(libdnnl-dev)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]} with apt-get"
+tools=()
+command -v patchelf >/dev/null 2>&1 || tools+=(patchelf)
+command -v qemu-x86_64 >/dev/null 2>&1 || tools+=(qemu-user)
+if [ ${#missing[@]} -gt 0 ] || [ ${#tools[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} ${tools[*]} with apt-get"
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ ${#missing[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ ${#tools[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${tools[@]}" >/dev/null
 fi
 
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version | cut -d. -f1)" != 10 ]; then
