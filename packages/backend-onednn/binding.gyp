@@ -1,4 +1,8 @@
 {
+  "variables": {
+    "onednn_include%": "<!(node scripts/onednn-dirs.cjs include)",
+    "onednn_lib%": "<!(node scripts/onednn-dirs.cjs lib)"
+  },
   "targets": [
     {
       "target_name": "onednn_binding",
@@ -23,6 +27,10 @@
       "cflags_cc": ["-std=c++17", "-O3", "-ffp-contract=off", "-fexceptions", "-fvisibility=hidden"],
       "libraries": ["-ldnnl"],
       "conditions": [
+        ["onednn_include!=''", {
+          "include_dirs": ["<(onednn_include)"],
+          "libraries": ["-L<(onednn_lib)", "-Wl,-rpath,<(onednn_lib)"]
+        }],
         ["OS=='linux'", {
           "cflags_cc": ["-fopenmp"],
           "libraries": ["-fopenmp"]

@@ -1,12 +1,14 @@
 /**
- * Typed interface and loader of the native oneDNN addon (`build/Release/onednn_binding.node`).
+ * Typed interface and loader of the native oneDNN addon: the source build `build/Release/onednn_binding.node`
+ * when there is one, else the prebuilt `prebuilds/linux-x64/onednn_binding.node` that the package ships with
+ * libdnnl bundled beside it (loaded through its RUNPATH `$ORIGIN`).
  *
  * Every kernel function is zero-copy: it reads the `Float32Array`s the CPU backend already holds and writes
  * into a preallocated output `Float32Array`. Geometry is passed as an `Int32Array` of parameters.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Library facts reported by {@link OnednnBinding.getInfo}. */
@@ -19,6 +21,13 @@ export interface OnednnInfo {
   threads: number;
   /** The CPU instruction set oneDNN dispatches to, e.g. `"avx2"`, `"avx512_core"`. */
   isa: string;
+  /**
+   * The version of the addon's own vector kernels (GCC `target_clones`) this CPU runs: `"avx512f"`, `"avx2"` or
+   * `"default"` (baseline x86-64, as on a CPU without AVX2, and on other architectures).
+   */
+  kernelIsa: string;
+  /** Absolute path of the libdnnl shared library the process loaded (`""` when unknown). */
+  libraryPath: string;
   /** Primitives currently held in the cache. */
   cachedPrimitives: number;
 }
@@ -207,25 +216,56 @@ export interface OnednnBinding {
   geluGrad(dy: Float32Array, x: Float32Array, out: Float32Array, n: number): void;
 }
 
-/** Install instructions shown whenever the addon cannot be used. */
+/** The command that builds the addon from the installed package's sources (`--build-from-source` skips the prebuilt). */
+export const BUILD_FROM_SOURCE_COMMAND = 'npm rebuild @cnn/backend-onednn --build-from-source';
+
+/** What a source build needs, and the command; shown whenever the addon cannot be used. */
 export const INSTALL_HINT = [
-  'Install oneDNN, then rebuild the addon:',
-  '  Debian/Ubuntu: apt-get install libdnnl-dev',
-  '  macOS:         brew install onednn',
-  'then: pnpm rebuild @cnn/backend-onednn   (or: npm rebuild @cnn/backend-onednn)',
+  'Build the addon from source; it needs a C++17 compiler, make, python3 and oneDNN 2.x or 3.x:',
+  '  Debian/Ubuntu: apt-get install g++ make python3 libdnnl-dev',
+  '  macOS:         xcode-select --install && brew install onednn',
+  `then: ${BUILD_FROM_SOURCE_COMMAND}   (pnpm: pnpm rebuild @cnn/backend-onednn)`,
 ].join('\n');
 
-/** Thrown when the native addon is missing or cannot load oneDNN; the message names the path and the fix. */
+/** The platform the prebuilt addon is made for (`<platform>-<arch>`, glibc). */
+export const PREBUILT_TARGET = 'linux-x64';
+
+/** Where an addon comes from: this package's source build, its prebuilt, or a path the caller gave. */
+export type AddonKind = 'source build' | 'prebuilt' | 'custom';
+
+/** One addon the loader tried and why it could not be used. */
+export interface AddonAttempt {
+  kind: AddonKind;
+  /** The addon path, or a description when there was no file to try. */
+  path: string;
+  reason: string;
+}
+
+/** Thrown when no native addon can be used; the message names the platform, every attempt and the fix. */
 export class OnednnUnavailableError extends Error {
-  /** The addon path that was tried. */
+  /** The addon path that was tried (the first attempt's). */
   readonly addonPath: string;
+  /** Every addon tried, in order. */
+  readonly attempts: readonly AddonAttempt[];
   private readonly onednnUnavailable = true;
 
-  constructor(addonPath: string, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`@cnn/backend-onednn: cannot load the native addon at ${addonPath}: ${reason}\n${INSTALL_HINT}`);
+  /**
+   * @param addonPath the addon that was tried (for one attempt), or the first of `attempts`.
+   * @param cause why it failed (Error or string); ignored when `attempts` is given.
+   * @param attempts every attempt when the loader tried several; default one `{kind: 'custom', addonPath, cause}`.
+   * @param host the platform named in the message; default {@link hostPlatform}().
+   */
+  constructor(addonPath: string, cause: unknown, attempts?: readonly AddonAttempt[], host: HostPlatform = hostPlatform()) {
+    const list = attempts ?? [{ kind: 'custom' as const, path: addonPath, reason: describeLoadError(cause) }];
+    const where = `${host.platform}-${host.arch}${host.platform === 'linux' ? ` (${host.libc ?? 'unknown libc'})` : ''}`;
+    super([
+      `@cnn/backend-onednn: cannot load the native addon on ${where}. Tried:`,
+      ...list.map((a) => `  - ${a.kind} ${a.path}: ${a.reason}`),
+      INSTALL_HINT,
+    ].join('\n'));
     this.name = 'OnednnUnavailableError';
     this.addonPath = addonPath;
+    this.attempts = list;
   }
 
   /** True for any OnednnUnavailableError, even one from another copy of this module. */
@@ -234,14 +274,138 @@ export class OnednnUnavailableError extends Error {
   }
 }
 
+/** The host as the prebuilt cares about it: `process.platform`, `process.arch`, and on Linux the C library. */
+export interface HostPlatform {
+  platform: string;
+  arch: string;
+  /** `'glibc'` or `'musl'` on Linux (from `process.report`), `null` elsewhere. */
+  libc: 'glibc' | 'musl' | null;
+  /** glibc's version, e.g. `"2.36"`; `null` without glibc. */
+  glibcVersion: string | null;
+}
+
+/** Describes this process's platform (see {@link HostPlatform}). */
+export function hostPlatform(): HostPlatform {
+  let glibcVersion: string | null = null;
+  if (process.platform === 'linux') {
+    const report = process.report as unknown as { excludeNetwork?: boolean; getReport(): object } | undefined;
+    if (report) {
+      const before = report.excludeNetwork;
+      report.excludeNetwork = true;  // the report otherwise resolves every network interface
+      try {
+        const header = (report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+        glibcVersion = header?.glibcVersionRuntime ?? null;
+      } finally {
+        report.excludeNetwork = before;
+      }
+    }
+  }
+  const libc = process.platform !== 'linux' ? null : glibcVersion ? 'glibc' : 'musl';
+  return { platform: process.platform, arch: process.arch, libc, glibcVersion };
+}
+
 function moduleDir(): string {
   // tsup shims import.meta.url in the CJS build.
   return dirname(fileURLToPath(import.meta.url));
 }
 
-/** Absolute path of the addon: `<package>/build/Release/onednn_binding.node` (from `src/` or `dist/`). */
-export function defaultAddonPath(): string {
-  return resolve(moduleDir(), '..', 'build', 'Release', 'onednn_binding.node');
+/** The package's root folder (the parent of `src/` or `dist/`). */
+export function packageRoot(): string {
+  return resolve(moduleDir(), '..');
+}
+
+/** Absolute path of the source build: `<package>/build/Release/onednn_binding.node`. */
+export function defaultAddonPath(root: string = packageRoot()): string {
+  return resolve(root, 'build', 'Release', 'onednn_binding.node');
+}
+
+/** Absolute path of the prebuilt addon: `<package>/prebuilds/linux-x64/onednn_binding.node`. */
+export function prebuiltAddonPath(root: string = packageRoot()): string {
+  return resolve(root, 'prebuilds', PREBUILT_TARGET, 'onednn_binding.node');
+}
+
+/** `a >= b` for dotted versions like "2.36" and "2.34". */
+function versionAtLeast(a: string, b: string): boolean {
+  const x = a.split('.').map(Number);
+  const y = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) > (y[i] ?? 0);
+  }
+  return true;
+}
+
+/**
+ * Why the prebuilt addon cannot serve `host`, or `null` when it can: it exists for linux-x64 with glibc at least
+ * the version its manifest names (`manifestMinGlibc`).
+ */
+export function prebuiltUnsupportedReason(host: HostPlatform, manifestMinGlibc: string | null = null): string | null {
+  const key = `${host.platform}-${host.arch}`;
+  if (key !== PREBUILT_TARGET) {
+    return `no prebuilt for ${key} (the package ships one for ${PREBUILT_TARGET} with glibc only)`;
+  }
+  if (host.libc !== 'glibc') {
+    return `no prebuilt for ${key} with ${host.libc ?? 'an unknown C library'} (the prebuilt needs glibc)`;
+  }
+  if (manifestMinGlibc && host.glibcVersion && !versionAtLeast(host.glibcVersion, manifestMinGlibc)) {
+    return `the prebuilt needs glibc >= ${manifestMinGlibc}, this system has ${host.glibcVersion}`;
+  }
+  return null;
+}
+
+/**
+ * A load error in words: a truncated or corrupt file, a missing shared library, a C/C++ runtime too old, or the
+ * loader's own message.
+ */
+export function describeLoadError(cause: unknown): string {
+  const message = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!;
+  if (/truncated: |file too short|invalid ELF header|not an ELF|ELF load command|wrong ELF class|unknown file type|slice is not valid|not a mach-o/i.test(message)) {
+    return `the file is truncated or corrupt (${message}); reinstall the package (npm install --force) or build from source`;
+  }
+  if (/GLIBC(XX)?_[0-9.]+' not found/.test(message)) {
+    return `this system's C or C++ runtime is too old for it (${message})`;
+  }
+  if (/cannot open shared object file|Library not loaded/.test(message)) {
+    return `a shared library it needs is missing (${message})`;
+  }
+  return message;
+}
+
+/**
+ * Checks that a 64-bit little-endian ELF file (a Linux `.node` or `.so`) holds every byte its headers point at:
+ * the program headers, each loadable segment and the section header table. dlopen maps a truncated file without
+ * complaint and the process dies of SIGBUS when it touches the missing pages, so the loader checks first.
+ *
+ * @returns `null` when the file is complete or not such an ELF file (dlopen then reports what it is), else
+ *   `"truncated: the file has N bytes, its ELF headers need M"`.
+ */
+export function elfTruncation(path: string): string | null {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const header = Buffer.alloc(64);
+    if (readSync(fd, header, 0, 64, 0) < 64) return null;
+    // "\x7fELF", ELFCLASS64, ELFDATA2LSB
+    if (header.readUInt32BE(0) !== 0x7f454c46 || header[4] !== 2 || header[5] !== 1) return null;
+    const phoff = Number(header.readBigUInt64LE(0x20));
+    const shoff = Number(header.readBigUInt64LE(0x28));
+    const phentsize = header.readUInt16LE(0x36);
+    const phnum = header.readUInt16LE(0x38);
+    const shentsize = header.readUInt16LE(0x3a);
+    const shnum = header.readUInt16LE(0x3c);
+    let need = Math.max(phoff + phnum * phentsize, shnum > 0 ? shoff + shnum * shentsize : 0);
+    if (phoff + phnum * phentsize <= size && phentsize >= 56) {
+      const table = Buffer.alloc(phnum * phentsize);
+      readSync(fd, table, 0, table.length, phoff);
+      for (let i = 0; i < phnum; i++) {
+        const at = i * phentsize;
+        if (table.readUInt32LE(at) !== 1) continue;  // PT_LOAD
+        need = Math.max(need, Number(table.readBigUInt64LE(at + 0x08)) + Number(table.readBigUInt64LE(at + 0x20)));
+      }
+    }
+    return need > size ? `truncated: the file has ${size} bytes, its ELF headers need ${need}` : null;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const REQUIRED_FUNCTIONS: readonly (keyof OnednnBinding)[] = [
@@ -282,35 +446,140 @@ const REQUIRED_FUNCTIONS: readonly (keyof OnednnBinding)[] = [
   'InferenceGraph',
 ];
 
-/**
- * Loads the addon from `path` (default {@link defaultAddonPath}).
- *
- * @throws OnednnUnavailableError when the file is missing, libdnnl cannot be loaded, or the addon is stale
- *   (a function is missing); the message names the path and `apt-get install libdnnl-dev` /
- *   `brew install onednn` / `pnpm rebuild @cnn/backend-onednn`.
- */
-export function loadBinding(path: string = defaultAddonPath()): OnednnBinding {
+/** Where each loaded binding came from (see {@link addonOrigin}). */
+const origins = new WeakMap<object, { kind: AddonKind; addonPath: string }>();
+
+function kindOf(path: string, root: string): AddonKind {
+  const resolved = resolve(path);
+  if (resolved === defaultAddonPath(root)) return 'source build';
+  if (resolved.startsWith(resolve(root, 'prebuilds') + sep)) return 'prebuilt';
+  return 'custom';
+}
+
+/** Loads one addon file; throws `Error` with {@link describeLoadError}'s words. */
+function requireAddon(path: string, kind: AddonKind): OnednnBinding {
   if (!existsSync(path)) {
-    throw new OnednnUnavailableError(path, new Error('file not found (the install script could not build it)'));
+    throw new Error(kind === 'source build' ? 'not built (the install used the prebuilt, or the build failed)' : 'file not found');
   }
+  const truncated = elfTruncation(path);
+  if (truncated) throw new Error(describeLoadError(new Error(`${path}: ${truncated}`)));
   let binding: OnednnBinding;
   try {
     binding = createRequire(import.meta.url)(path) as OnednnBinding;
   } catch (error) {
-    throw new OnednnUnavailableError(path, error);
+    throw new Error(describeLoadError(error));
   }
   const missing = REQUIRED_FUNCTIONS.filter((name) => typeof binding[name] !== 'function');
-  if (missing.length > 0) {
-    throw new OnednnUnavailableError(path, new Error(`stale addon, missing functions: ${missing.join(', ')}`));
-  }
+  if (missing.length > 0) throw new Error(`stale addon, missing functions: ${missing.join(', ')} (rebuild it)`);
+  origins.set(binding, { kind, addonPath: resolve(path) });
   return binding;
+}
+
+/** Options of {@link loadBinding}. */
+export interface LoadBindingOptions {
+  /** The package folder holding `build/` and `prebuilds/`. Default: this package's. */
+  root?: string;
+  /** The host to load for. Default {@link hostPlatform}(). */
+  host?: HostPlatform;
+}
+
+/**
+ * Loads the native addon.
+ *
+ * With `path`, exactly that file. Without, the first of these that loads: the source build
+ * ({@link defaultAddonPath}, present after a source build), then the prebuilt ({@link prebuiltAddonPath}) when
+ * {@link prebuiltUnsupportedReason} allows it on this host.
+ *
+ * @throws OnednnUnavailableError when none loads: the message names the platform, every attempt with its
+ *   reason (file missing, truncated or corrupt, libdnnl missing, glibc too old, stale addon, unsupported
+ *   platform) and {@link INSTALL_HINT} with {@link BUILD_FROM_SOURCE_COMMAND}.
+ */
+export function loadBinding(path?: string, opts: LoadBindingOptions = {}): OnednnBinding {
+  const root = opts.root ?? packageRoot();
+  if (path !== undefined) {
+    const kind = kindOf(path, root);
+    try {
+      return requireAddon(path, kind);
+    } catch (error) {
+      throw new OnednnUnavailableError(path, error, [{ kind, path, reason: (error as Error).message }]);
+    }
+  }
+  const attempts: AddonAttempt[] = [];
+  const source = defaultAddonPath(root);
+  try {
+    return requireAddon(source, 'source build');
+  } catch (error) {
+    attempts.push({ kind: 'source build', path: source, reason: (error as Error).message });
+  }
+  const prebuilt = prebuiltAddonPath(root);
+  let manifest: { minGlibc?: string; libraries?: string[] } = {};
+  try {
+    manifest = JSON.parse(readFileSync(join(dirname(prebuilt), 'manifest.json'), 'utf8')) as typeof manifest;
+  } catch {
+    // no manifest: the load itself reports a glibc mismatch or a missing library
+  }
+  const host = opts.host ?? hostPlatform();
+  const unsupported = prebuiltUnsupportedReason(host, manifest.minGlibc ?? null);
+  if (unsupported) {
+    attempts.push({ kind: 'prebuilt', path: `prebuilds/${PREBUILT_TARGET}`, reason: unsupported });
+  } else {
+    try {
+      // The bundled libraries: present and complete (a truncated libdnnl would crash the process in dlopen).
+      for (const lib of manifest.libraries ?? []) {
+        const libPath = join(dirname(prebuilt), lib);
+        if (!existsSync(libPath)) throw new Error(`the bundled ${lib} is missing from ${dirname(prebuilt)}; reinstall the package`);
+        const truncated = elfTruncation(libPath);
+        if (truncated) throw new Error(describeLoadError(new Error(`${libPath}: ${truncated}`)));
+      }
+      return requireAddon(prebuilt, 'prebuilt');
+    } catch (error) {
+      attempts.push({ kind: 'prebuilt', path: prebuilt, reason: (error as Error).message });
+    }
+  }
+  throw new OnednnUnavailableError(attempts[0]!.path, undefined, attempts, host);
+}
+
+/** Where the native code in use was loaded from (see {@link addonOrigin}). */
+export interface AddonOrigin {
+  /** `'prebuilt'` (shipped in the package), `'source build'` (compiled at install) or `'custom'` (a path given). */
+  kind: AddonKind;
+  /** Absolute path of the addon file. */
+  addonPath: string;
+  /** Absolute real path (symlinks resolved) of the libdnnl the process loaded, `""` when unknown. */
+  libraryPath: string;
+}
+
+/** The libdnnl mapped into this process, from /proc/self/maps (Linux); `""` when none or unknown. */
+export function libdnnlFromProcMaps(): string {
+  try {
+    const line = readFileSync('/proc/self/maps', 'utf8').split('\n').find((l) => /\/libdnnl\.so[.\d]*$/.test(l));
+    return line ? line.slice(line.indexOf('/')) : '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Where `binding` (default the process-wide one) and its libdnnl were loaded from.
+ * @throws OnednnUnavailableError when the addon cannot load.
+ */
+export function addonOrigin(binding: OnednnBinding = getBinding()): AddonOrigin {
+  const origin = origins.get(binding) ?? { kind: 'custom' as const, addonPath: '' };
+  const info = binding.getInfo();
+  let libraryPath = info.libraryPath || libdnnlFromProcMaps();
+  try {
+    if (libraryPath) libraryPath = realpathSync(libraryPath);
+  } catch {
+    // keep the path as the dynamic loader named it
+  }
+  return { ...origin, libraryPath };
 }
 
 let cached: OnednnBinding | undefined;
 let cachedError: unknown;
 
 /**
- * The process-wide binding, loaded once.
+ * The process-wide binding, loaded once (see {@link loadBinding}).
  *
  * @throws OnednnUnavailableError (the same one on every call) when it cannot be loaded.
  */

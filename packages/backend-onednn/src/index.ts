@@ -4,18 +4,31 @@ import './register.js';
 export { BACKEND_NAME, DEFAULT_POOL_BYTES, OnednnBackend } from './backend.js';
 export type { PoolStats } from './backend.js';
 export {
+  addonOrigin,
+  BUILD_FROM_SOURCE_COMMAND,
   defaultAddonPath,
+  describeLoadError,
+  elfTruncation,
   getBinding,
+  hostPlatform,
   INSTALL_HINT,
   isOnednnAvailable,
+  libdnnlFromProcMaps,
   loadBinding,
   OnednnUnavailableError,
+  packageRoot,
+  PREBUILT_TARGET,
+  prebuiltAddonPath,
+  prebuiltUnsupportedReason,
 } from './binding.js';
-export type { ConvAlgorithm, NativeInferenceGraph, OnednnBinding, OnednnInfo, PrimitiveImpl, WinogradTile } from './binding.js';
+export type {
+  AddonAttempt, AddonKind, AddonOrigin, ConvAlgorithm, HostPlatform, LoadBindingOptions, NativeInferenceGraph, OnednnBinding,
+  OnednnInfo, PrimitiveImpl, WinogradTile,
+} from './binding.js';
 export { BACKEND_PRIORITY, NATIVE_KERNEL_NAMES, registerOnednnBackend } from './register.js';
 export { selectBackend, BACKEND_CHOICES } from './select-backend.js';
 export type { BackendChoice, SelectBackendOptions, SelectedBackend } from './select-backend.js';
-export { getConvAlgorithm, getInfo, getPrimitiveImpls, getWinogradTile, setConvAlgorithm, setWinogradTile } from './info.js';
+export { getAddonOrigin, getConvAlgorithm, getInfo, getPrimitiveImpls, getWinogradTile, setConvAlgorithm, setWinogradTile } from './info.js';
 export { InferenceGraph } from './inference-graph.js';
 export type {
   AddGraphOp,

@@ -1,5 +1,5 @@
 /** Convenience accessors of the native binding's diagnostics. */
-import { type ConvAlgorithm, getBinding, type OnednnInfo, type PrimitiveImpl, type WinogradTile } from './binding.js';
+import { type AddonOrigin, addonOrigin, type ConvAlgorithm, getBinding, type OnednnInfo, type PrimitiveImpl, type WinogradTile } from './binding.js';
 
 /**
  * oneDNN version, OpenMP thread count and dispatched ISA.
@@ -55,4 +55,13 @@ export function getWinogradTile(): WinogradTile {
 export function setWinogradTile(tile: WinogradTile): void {
   if (tile !== 2 && tile !== 4) throw new TypeError(`setWinogradTile: tile must be 2 or 4. Received: tile=${String(tile)}`);
   getBinding().setWinogradTile(tile);
+}
+
+/**
+ * Where the native addon and libdnnl were loaded from: `{kind: 'prebuilt' | 'source build' | 'custom',
+ * addonPath, libraryPath}`.
+ * @throws OnednnUnavailableError when the addon cannot load.
+ */
+export function getAddonOrigin(): AddonOrigin {
+  return addonOrigin(getBinding());
 }

@@ -5,10 +5,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
 /**
- * oneDNN's JIT direct convolution kernels: `jit:avx2` on AVX2 machines, `brgconv:avx512_core` (or another
- * `brg…`/`jit:` kernel) on AVX-512 ones; never a `ref:` reference kernel nor our Winograd.
+ * oneDNN's JIT direct convolution kernels: `jit:avx2` on AVX2 machines, `brgconv:avx512_core` (oneDNN 2.x) or
+ * `brg_conv_fwd:avx512_core` (oneDNN 3.x; or another `brg…`/`jit:` kernel) on AVX-512 ones; never a `ref:`
+ * reference kernel nor our Winograd.
  */
-export const DIRECT_CONV_IMPL = /^(jit|brg[a-z]*):/;
+export const DIRECT_CONV_IMPL = /^(jit|brg[a-z_]*):/;
 
 /** Deterministic values in [-1, 1) from a 32-bit LCG (seeded). */
 export function seeded(n: number, seed: number): Float32Array {

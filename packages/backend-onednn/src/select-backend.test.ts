@@ -1,14 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 
-import { selectBackend } from './index.js';
+import { libdnnlFromProcMaps, selectBackend } from './index.js';
 
 describe('selectBackend', () => {
   it('activates onednn and cpu by name', async () => {
     expect(await selectBackend('onednn')).toMatchObject({ backend: 'onednn' });
     expect(tf.getBackend()).toBe('onednn');
     expect((await selectBackend('cpu')).backend).toBe('cpu');
-    expect((await selectBackend('auto')).reason).toMatch(/oneDNN 2\./);
+    // The source build here: oneDNN 2.x or 3.x, from build/Release, with the libdnnl the process mapped.
+    const auto = (await selectBackend('auto')).reason;
+    expect(auto).toMatch(/^auto: native oneDNN [23]\.\d+\.\d+ \(source build addon \/\S+\/build\/Release\/onednn_binding\.node, libdnnl \/\S+\/libdnnl\.so[.\d]+\), isa \w+, kernels (avx512f|avx2|default), \d+ threads$/);
+    expect(auto).toContain(`libdnnl ${libdnnlFromProcMaps()})`);  // /proc/self/maps names the real file
   });
   it('rejects unknown names', async () => {
     await expect(selectBackend('gpu' as 'cpu')).rejects.toThrow('Unknown backend "gpu"; expected one of auto, onednn, tensorflow, wasm, cpu');

@@ -3,7 +3,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { getBinding, isOnednnAvailable } from './binding.js';
+import { addonOrigin, BUILD_FROM_SOURCE_COMMAND, getBinding, isOnednnAvailable } from './binding.js';
 import './register.js';
 
 /** Backend names accepted by {@link selectBackend}. */
@@ -45,18 +45,31 @@ async function activate(name: string): Promise<void> {
   await tf.ready();
 }
 
+/**
+ * "oneDNN 2.6.3 (prebuilt addon /…/prebuilds/linux-x64/onednn_binding.node, libdnnl /…/libdnnl.so.2), isa avx2,
+ * kernels avx2, 2 threads": the version, where the addon and libdnnl were loaded from, oneDNN's ISA, the clone
+ * of our own kernels in use and the OpenMP threads.
+ */
+function describeOnednn(): string {
+  const binding = getBinding();
+  const info = binding.getInfo();
+  const origin = addonOrigin(binding);
+  return `oneDNN ${info.onednnVersion} (${origin.kind} addon ${origin.addonPath}, libdnnl ${origin.libraryPath || 'unknown'}), ` +
+    `isa ${info.isa}, kernels ${info.kernelIsa}, ${info.threads} threads`;
+}
+
 async function choose(name: BackendChoice): Promise<string> {
   switch (name) {
     case 'onednn': {
-      const info = getBinding().getInfo(); // throws OnednnUnavailableError with the fix
+      const described = describeOnednn(); // throws OnednnUnavailableError with the fix
       await activate('onednn');
-      return `requested onednn: oneDNN ${info.onednnVersion}, isa ${info.isa}, ${info.threads} threads`;
+      return `requested onednn: ${described}`;
     }
     case 'auto': {
       if (isOnednnAvailable()) {
-        const info = getBinding().getInfo();
+        const described = describeOnednn();
         await activate('onednn');
-        return `auto: native oneDNN ${info.onednnVersion} available (isa ${info.isa}, ${info.threads} threads)`;
+        return `auto: native ${described}`;
       }
       await activate('cpu');
       let why = 'unknown';
@@ -94,7 +107,8 @@ async function choose(name: BackendChoice): Promise<string> {
 /**
  * Activates a backend (`await tf.setBackend(...)`, then `tf.ready()`).
  *
- * - `onednn`: this package's native backend; `tensorflow`: `@tensorflow/tfjs-node-gpu`, else
+ * - `onednn`: this package's native backend (the reason names the oneDNN version, where the addon and libdnnl
+ *   were loaded from — prebuilt or source build — the ISA and threads); `tensorflow`: `@tensorflow/tfjs-node-gpu`, else
  *   `@tensorflow/tfjs-node` (dynamic import); `wasm`: `@tensorflow/tfjs-backend-wasm`; `cpu`: the JS backend;
  *   `auto`: `onednn` when its addon loads, else `cpu`.
  * - With `fallback: true` a failing choice activates `cpu` and logs a multi-line warning naming the cause and
@@ -115,16 +129,14 @@ export async function selectBackend(name: BackendChoice, opts: SelectBackendOpti
     if (!opts.fallback) throw error;
     const cause = error instanceof Error ? error.message : String(error);
     const bar = '='.repeat(78);
-    log(
-      [
-        bar,
-        `WARNING: backend "${name}" could not be used; FALLING BACK to the slow JS "cpu" backend.`,
-        `Cause: ${cause}`,
-        'Fix: install what the cause names (oneDNN: apt-get install libdnnl-dev / brew install onednn,',
-        '     then pnpm rebuild @cnn/backend-onednn), or pick another backend.',
-        bar,
-      ].join('\n'),
-    );
+    log([
+      bar,
+      `WARNING: backend "${name}" could not be used; FALLING BACK to the slow JS "cpu" backend.`,
+      `Cause: ${cause}`,
+      'Fix: do what the cause names (onednn: build the addon from source with a C++17 compiler and oneDNN 2.x/3.x:',
+      `     ${BUILD_FROM_SOURCE_COMMAND}), or pick another backend.`,
+      bar,
+    ].join('\n'));
     await activate('cpu');
     return { backend: tf.getBackend(), reason: `fallback from ${name}: ${cause.split('\n')[0]}` };
   }

@@ -292,8 +292,8 @@ export async function compileNative(model: tfl.LayersModel, options: CompileNati
   const { inputShape, ops, outputShape } = nativeGraphOps(model);
   let Graph: GraphConstructor;
   try {
-    const backend = (await import('@cnn/backend-onednn')) as unknown as { InferenceGraph: GraphConstructor; isOnednnAvailable(): boolean };
-    if (!backend.isOnednnAvailable()) throw new Error('its native addon does not load (apt-get install libdnnl-dev, then pnpm rebuild @cnn/backend-onednn)');
+    const backend = (await import('@cnn/backend-onednn')) as unknown as { InferenceGraph: GraphConstructor; getBinding(): unknown };
+    backend.getBinding();  // when the addon does not load: OnednnUnavailableError naming every attempt and the fix
     Graph = backend.InferenceGraph;
   } catch (err) {
     throw new DeployError(`compileNative: needs @cnn/backend-onednn (npm install @cnn/backend-onednn): ${(err as Error).message}`);

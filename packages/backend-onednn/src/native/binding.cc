@@ -1,5 +1,6 @@
 // Module entry of the oneDNN binding: engine/stream, primitive cache, impl records, info, and exports.
 #include "common.h"
+#include "dnnl_compat.h"
 #include "winograd.h"
 
 #ifdef _OPENMP
@@ -188,35 +189,6 @@ void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e) {
   throw Napi::Error::New(env, os.str());
 }
 
-static const char* IsaName(dnnl::cpu_isa isa) {
-  switch (isa) {
-    case dnnl::cpu_isa::sse41:
-      return "sse41";
-    case dnnl::cpu_isa::avx:
-      return "avx";
-    case dnnl::cpu_isa::avx2:
-      return "avx2";
-    case dnnl::cpu_isa::avx2_vnni:
-      return "avx2_vnni";
-    case dnnl::cpu_isa::avx512_mic:
-      return "avx512_mic";
-    case dnnl::cpu_isa::avx512_mic_4ops:
-      return "avx512_mic_4ops";
-    case dnnl::cpu_isa::avx512_core:
-      return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni:
-      return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16:
-      return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx:
-      return "avx512_core_amx";
-    case dnnl::cpu_isa::all:
-      return "all";
-    default:
-      return "unknown";
-  }
-}
-
 namespace {
 
 Napi::Value GetInfo(const Napi::CallbackInfo& info) {
@@ -232,7 +204,9 @@ Napi::Value GetInfo(const Napi::CallbackInfo& info) {
 #else
   out.Set("threads", 1);
 #endif
-  out.Set("isa", IsaName(dnnl::get_effective_cpu_isa()));
+  out.Set("isa", compat::IsaName(dnnl::get_effective_cpu_isa()));
+  out.Set("kernelIsa", CloneTarget());
+  out.Set("libraryPath", compat::LibraryPath());
   out.Set("cachedPrimitives", static_cast<double>(CacheSize()));
   return out;
 }

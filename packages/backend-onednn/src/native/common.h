@@ -65,6 +65,19 @@ inline int ThreadId() {
  */
 constexpr int64_t kMemoryBoundParallelMin = int64_t{1} << 20;
 
+/**
+ * The version of ONEDNN_BINDING_CLONES functions this CPU runs: "avx512f", "avx2" or "default" (baseline
+ * x86-64, e.g. on a CPU without AVX2), by the same CPU test as GCC's clone resolver; "default" elsewhere.
+ */
+inline const char* CloneTarget() {
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return "avx512f";
+  if (__builtin_cpu_supports("avx2")) return "avx2";
+#endif
+  return "default";
+}
+
 /** The process-wide CPU engine. */
 dnnl::engine& Engine();
 /** The process-wide in-order stream on Engine(). */

@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "common.h"
+#include "dnnl_compat.h"
 #include "ops.h"
 #include "winograd.h"
 
@@ -59,15 +60,14 @@ dnnl::convolution_forward::primitive_desc FwdPd(const ConvGeom& g, bool bias, bo
   dnnl::memory::desc src_md(g.src, dt::f32, src_tag);
   dnnl::memory::desc dst_md(g.dst, dt::f32, dst_tag);
   dnnl::memory::desc bias_md = bias ? dnnl::memory::desc(g.bias, dt::f32, tag::a) : dnnl::memory::desc();
-  dnnl::convolution_forward::desc d(prop, dnnl::algorithm::convolution_direct, src_md, AnyWeightsMd(g), bias_md, dst_md,
-                                    g.strides, g.dilates, g.pad_l, g.pad_r);
   dnnl::primitive_attr attr = UserScratchpadAttr();
   if (relu) {
     dnnl::post_ops ops;
-    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    compat::AppendRelu(ops);
     attr.set_post_ops(ops);
   }
-  return dnnl::convolution_forward::primitive_desc(d, attr, Engine());
+  return compat::ConvForwardPd(Engine(), prop, src_md, AnyWeightsMd(g), bias_md, dst_md, g.strides, g.dilates, g.pad_l,
+                               g.pad_r, attr);
 }
 
 /** Weights in oneDNN's chosen layout plus the reorder from/to the user's HWIO buffer. */
@@ -237,8 +237,8 @@ void BackwardDataGemm(const std::vector<int64_t>& p, const float* dy, float* w, 
     entry->dy_md = dnnl::memory::desc({P, OC}, dt::f32, dims{OC, 1});
     entry->w_md = dnnl::memory::desc({OC, KK}, dt::f32, dims{1, OC});  // HWIO viewed as [KK, OC], transposed
     dnnl::memory::desc cols_md({P, KK}, dt::f32, dims{KK, 1});
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(entry->dy_md, entry->w_md, cols_md), UserScratchpadAttr(),
-                                    Engine());
+    auto pd =
+        compat::MatMulPd(Engine(), entry->dy_md, entry->w_md, dnnl::memory::desc(), cols_md, UserScratchpadAttr());
     entry->prim = dnnl::matmul(pd);
     entry->scratch_md = pd.scratchpad_desc();
     entry->cols = dnnl::memory(cols_md, Engine());
@@ -301,9 +301,8 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
       auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
       dnnl::memory::desc diff_src_md(g.src, dt::f32, tag::nhwc);
       dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
-      dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, diff_src_md, AnyWeightsMd(g),
-                                              diff_dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
-      dnnl::convolution_backward_data::primitive_desc pd(d, UserScratchpadAttr(), Engine(), hint);
+      auto pd = compat::ConvBackwardDataPd(Engine(), diff_src_md, AnyWeightsMd(g), diff_dst_md, g.strides, g.dilates,
+                                           g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
       entry->prim = dnnl::convolution_backward_data(pd);
       entry->scratch_md = pd.scratchpad_desc();
       entry->diff_src_md = pd.diff_src_desc();
@@ -345,9 +344,8 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
       auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
       dnnl::memory::desc src_md(g.src, dt::f32, tag::nhwc);
       dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
-      dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, src_md, AnyWeightsMd(g),
-                                                 diff_dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
-      dnnl::convolution_backward_weights::primitive_desc pd(d, UserScratchpadAttr(), Engine(), hint);
+      auto pd = compat::ConvBackwardWeightsPd(Engine(), src_md, AnyWeightsMd(g), diff_dst_md, g.strides, g.dilates,
+                                              g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
       entry->prim = dnnl::convolution_backward_weights(pd);
       entry->scratch_md = pd.scratchpad_desc();
       entry->src_md = pd.src_desc();

@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "common.h"
+#include "dnnl_compat.h"
 #include "ops.h"
 #include "winograd.h"
 
@@ -500,10 +501,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
     const int64_t n = plan.batch;
     auto make = [&](tag dst_tag) {
       dnnl::memory::desc dst({n, op.shape.c, op.shape.h, op.shape.w}, dt::f32, dst_tag);
-      return dnnl::pooling_forward::primitive_desc(
-          dnnl::pooling_forward::desc(dnnl::prop_kind::forward_inference, alg, plan.md[x], dst, {op.sh, op.sw},
-                                      {op.kh, op.kw}, {op.pt, op.pl}, {op.pb, op.pr}),
-          Engine());
+      return compat::PoolForwardPd(Engine(), dnnl::prop_kind::forward_inference, alg, plan.md[x], dst, {op.sh, op.sw},
+                                   {op.kh, op.kw}, {op.pt, op.pl}, {op.pb, op.pr});
     };
     auto pd = make(plan.md[x] == Nhwc(n, op.in) ? tag::nhwc : tag::any);
     if (!Fits(plan, v, pd.dst_desc())) pd = make(tag::nhwc);
@@ -668,15 +667,12 @@ class Graph : public Napi::ObjectWrap<Graph> {
         dnnl::primitive_attr attr = UserScratchpadAttr();
         if (op.relu) {
           dnnl::post_ops ops;
-          ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+          compat::AppendRelu(ops);
           attr.set_post_ops(ops);
         }
         const bool has_bias = !op.bias.empty();
-        auto d =
-            has_bias
-                ? dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, bias_md, dst_md)
-                : dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, dst_md);
-        dnnl::inner_product_forward::primitive_desc pd(d, attr, Engine());
+        auto pd = compat::InnerProductForwardPd(Engine(), dnnl::prop_kind::forward_inference, src_md, any_w,
+                                                has_bias ? bias_md : dnnl::memory::desc(), dst_md, attr);
         plan.impls.push_back(pd.impl_info_str());
         auto prim = std::make_shared<dnnl::inner_product_forward>(pd);
         // tfjs' kernel is [in, out] row-major: element (oc, ic) at ic * oc_count + oc, oneDNN's `io` tag.

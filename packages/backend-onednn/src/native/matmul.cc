@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "ops.h"
+#include "dnnl_compat.h"
 
 namespace onednn_binding {
 namespace {
@@ -69,15 +70,13 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
         c_md = dnnl::memory::desc({B, M, N}, dt::f32, dims{M * N, N, 1});
         if (bias) bias_md = dnnl::memory::desc({1, 1, N}, dt::f32, dims{N, N, 1});
       }
-      dnnl::matmul::desc d =
-          bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
       dnnl::primitive_attr attr = UserScratchpadAttr();
       if (fuse_relu) {
         dnnl::post_ops ops;
-        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+        compat::AppendRelu(ops);
         attr.set_post_ops(ops);
       }
-      dnnl::matmul::primitive_desc pd(d, attr, Engine());
+      auto pd = compat::MatMulPd(Engine(), a_md, b_md, bias_md, c_md, attr);
       entry->prim = dnnl::matmul(pd);
       entry->a_md = a_md;
       entry->b_md = b_md;

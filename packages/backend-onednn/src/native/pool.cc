@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "common.h"
+#include "dnnl_compat.h"
 #include "ops.h"
 
 namespace onednn_binding {
@@ -56,8 +57,7 @@ struct PoolBwdEntry : CacheEntry {
 dnnl::pooling_forward::primitive_desc FwdPd(const PoolGeom& g, dnnl::algorithm alg, dnnl::prop_kind prop) {
   dnnl::memory::desc src_md(g.src, dt::f32, tag::nhwc);
   dnnl::memory::desc dst_md(g.dst, dt::f32, tag::nhwc);
-  dnnl::pooling_forward::desc d(prop, alg, src_md, dst_md, g.strides, g.kernel, g.pad_l, g.pad_r);
-  return dnnl::pooling_forward::primitive_desc(d, Engine());
+  return compat::PoolForwardPd(Engine(), prop, alg, src_md, dst_md, g.strides, g.kernel, g.pad_l, g.pad_r);
 }
 
 Napi::Value PoolForward(const Napi::CallbackInfo& info, dnnl::algorithm alg, const char* kernel) {
@@ -290,8 +290,8 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
       auto hint = FwdPd(g, alg, dnnl::prop_kind::forward_training);
       dnnl::memory::desc diff_src_md(g.src, dt::f32, tag::nhwc);
       dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
-      dnnl::pooling_backward::desc d(alg, diff_src_md, diff_dst_md, g.strides, g.kernel, g.pad_l, g.pad_r);
-      dnnl::pooling_backward::primitive_desc pd(d, Engine(), hint);
+      auto pd =
+          compat::PoolBackwardPd(Engine(), alg, diff_src_md, diff_dst_md, g.strides, g.kernel, g.pad_l, g.pad_r, hint);
       entry->prim = dnnl::pooling_backward(pd);
       entry->diff_src_md = pd.diff_src_desc();
       entry->diff_dst_md = pd.diff_dst_desc();
