@@ -53,7 +53,20 @@ struct Shape {
   int64_t size() const { return h * w * c; }
 };
 
-enum class Kind { kConv, kMaxPool, kAvgPool, kGlobalAvgPool, kDense, kAffine, kRelu, kSoftmax, kAdd, kConcat, kAlias, kToPlain };
+enum class Kind {
+  kConv,
+  kMaxPool,
+  kAvgPool,
+  kGlobalAvgPool,
+  kDense,
+  kAffine,
+  kRelu,
+  kSoftmax,
+  kAdd,
+  kConcat,
+  kAlias,
+  kToPlain
+};
 
 /** One op as parsed from JS, with its graph-level constants. */
 struct Op {
@@ -81,8 +94,8 @@ constexpr double kTuneSlack = 1.03;
 
 /** Conv params (17 entries, see conv.cc) of `op` at batch `n`. */
 std::vector<int64_t> ConvParams(const Op& op, int64_t n) {
-  return {n, op.in.h, op.in.w, op.in.c, op.shape.h, op.shape.w, op.shape.c, op.kh, op.kw, op.sh, op.sw, op.dh, op.dw,
-          op.pt, op.pl, op.pb, op.pr};
+  return {n,     op.in.h, op.in.w, op.in.c, op.shape.h, op.shape.w, op.shape.c, op.kh, op.kw,
+          op.sh, op.sw,   op.dh,   op.dw,   op.pt,      op.pl,      op.pb,      op.pr};
 }
 
 /** Pool params (14 entries, see pool.cc) of `op` at batch `n`. */
@@ -123,8 +136,10 @@ Step PrimitiveStep(std::shared_ptr<dnnl::primitive> prim, std::vector<ValueArg> 
   return [prim, args = std::move(args), bound, scratch, scratch_bytes](float* const* val) {
     auto point = [&](size_t i, int arg, const dnnl::memory::desc& md, void* ptr) {
       if (bound->pointers[i] == ptr) return;
-      if (bound->pointers[i] == nullptr) bound->memories[arg] = dnnl::memory(md, Engine(), ptr);
-      else bound->memories[arg].set_data_handle(ptr);
+      if (bound->pointers[i] == nullptr)
+        bound->memories[arg] = dnnl::memory(md, Engine(), ptr);
+      else
+        bound->memories[arg].set_data_handle(ptr);
       bound->pointers[i] = ptr;
     };
     for (size_t i = 0; i < args.size(); ++i) point(i, args[i].arg, args[i].md, val[args[i].value]);
@@ -143,7 +158,8 @@ Step WeightedStep(std::shared_ptr<dnnl::primitive> prim, dnnl::memory::desc src_
                   dnnl::memory::desc scratch) {
   std::unordered_map<int, dnnl::memory> fixed{{DNNL_ARG_WEIGHTS, w}};
   if (bias) fixed[DNNL_ARG_BIAS] = dnnl::memory(bias_md, Engine(), const_cast<float*>(bias));
-  return PrimitiveStep(std::move(prim), {{DNNL_ARG_SRC, src_md, x}, {DNNL_ARG_DST, dst_md, v}}, std::move(fixed), scratch);
+  return PrimitiveStep(std::move(prim), {{DNNL_ARG_SRC, src_md, x}, {DNNL_ARG_DST, dst_md, v}}, std::move(fixed),
+                       scratch);
 }
 
 /** The primitives and buffers of one graph at one batch size. */
@@ -170,17 +186,18 @@ struct Plan {
 class Graph : public Napi::ObjectWrap<Graph> {
  public:
   static Napi::Function Define(Napi::Env env) {
-    return DefineClass(env, "InferenceGraph",
-                       {InstanceMethod("run", &Graph::Run), InstanceMethod("profile", &Graph::Profile),
-                        InstanceMethod("outputShape", &Graph::OutputShape),
-                        InstanceMethod("implementations", &Graph::Implementations),
-                        InstanceMethod("dispose", &Graph::Dispose)});
+    return DefineClass(
+        env, "InferenceGraph",
+        {InstanceMethod("run", &Graph::Run), InstanceMethod("profile", &Graph::Profile),
+         InstanceMethod("outputShape", &Graph::OutputShape), InstanceMethod("implementations", &Graph::Implementations),
+         InstanceMethod("dispose", &Graph::Dispose)});
   }
 
   explicit Graph(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Graph>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 2 || !info[0].IsArray() || !info[1].IsTypedArray()) {
-      throw Napi::TypeError::New(env, "InferenceGraph(ops, inputShape): ops must be an array, inputShape an Int32Array [h, w, c]");
+      throw Napi::TypeError::New(
+          env, "InferenceGraph(ops, inputShape): ops must be an array, inputShape an Int32Array [h, w, c]");
     }
     auto dims = info[1].As<Napi::Int32Array>();
     if (dims.ElementLength() != 3 || dims[0] < 1 || dims[1] < 1 || dims[2] < 1) {
@@ -206,8 +223,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
   std::vector<std::unique_ptr<Plan>> plans_;
   bool disposed_ = false;
   int winograd_tile_ = kAutoTile;  // Winograd output tile (0: oneDNN's direct kernels only; kAutoTile: tuned)
-  bool blocked_layouts_ = true;     // direct convolutions and the pooling after them in oneDNN's blocked layout
-  std::vector<bool> blocked_;       // per value: stored in the producer's blocked layout (ChooseLayouts)
+  bool blocked_layouts_ = true;    // direct convolutions and the pooling after them in oneDNN's blocked layout
+  std::vector<bool> blocked_;      // per value: stored in the producer's blocked layout (ChooseLayouts)
 
   [[noreturn]] static void Fail(const Napi::Env& env, uint32_t i, const std::string& what) {
     throw Napi::Error::New(env, "InferenceGraph: op " + std::to_string(i) + ": " + what);
@@ -242,8 +259,9 @@ class Graph : public Napi::ObjectWrap<Graph> {
     }
     auto a = v.As<Napi::Float32Array>();
     if (a.ElementLength() != n) {
-      Fail(env, i, std::string("'") + key + "' has " + std::to_string(a.ElementLength()) + " values, expected " +
-                       std::to_string(n));
+      Fail(env, i,
+           std::string("'") + key + "' has " + std::to_string(a.ElementLength()) + " values, expected " +
+               std::to_string(n));
     }
     return std::vector<float>(a.Data(), a.Data() + n);
   }
@@ -278,15 +296,18 @@ class Graph : public Napi::ObjectWrap<Graph> {
       op.kh = k[0], op.kw = k[1], op.sh = s[0], op.sw = s[1], op.dh = d[0], op.dw = d[1];
       op.pt = p[0], op.pl = p[1], op.pb = p[2], op.pr = p[3];
       op.out = Int(env, o, "outChannels", i);
-      if (op.out < 1 || op.kh < 1 || op.kw < 1 || op.sh < 1 || op.sw < 1 || op.dh < 1 || op.dw < 1 ||
-          op.pt < 0 || op.pl < 0 || op.pb < 0 || op.pr < 0) {
+      if (op.out < 1 || op.kh < 1 || op.kw < 1 || op.sh < 1 || op.sw < 1 || op.dh < 1 || op.dw < 1 || op.pt < 0 ||
+          op.pl < 0 || op.pb < 0 || op.pr < 0) {
         Fail(env, i, "conv2d: kernel, strides, dilations, outChannels must be positive and pads non-negative");
       }
-      op.shape = {OutSize(in.h, op.kh, op.sh, op.dh, op.pt, op.pb), OutSize(in.w, op.kw, op.sw, op.dw, op.pl, op.pr), op.out};
+      op.shape = {OutSize(in.h, op.kh, op.sh, op.dh, op.pt, op.pb), OutSize(in.w, op.kw, op.sw, op.dw, op.pl, op.pr),
+                  op.out};
       op.weights = Floats(env, o, "filter", static_cast<size_t>(op.kh * op.kw * in.c * op.out), i, false);
       op.bias = Floats(env, o, "bias", static_cast<size_t>(op.out), i, true);
       if (winograd_tile_ == kAutoTile) {  // ONEDNN_CONV_ALGO=direct / setConvAlgorithm('direct') still rule
-        if (WinogradGeometry(ConvParams(op, 1)) && in.c >= 16 && op.out >= 16 && GetConvAlgorithm() != ConvAlgorithm::kDirect) op.algos = {0, 2, 4};
+        if (WinogradGeometry(ConvParams(op, 1)) && in.c >= 16 && op.out >= 16 &&
+            GetConvAlgorithm() != ConvAlgorithm::kDirect)
+          op.algos = {0, 2, 4};
       } else if (winograd_tile_ != 0 && WinogradApplies(ConvParams(op, 1), false)) {
         op.algos = {winograd_tile_};
       }
@@ -366,11 +387,11 @@ class Graph : public Napi::ObjectWrap<Graph> {
       Op& op = ops_[i];
       const size_t v = i + 1;
       if (DirectConv(op)) {
-        blocked_[v] = blocked_layouts_ && op.out % 8 == 0 &&
-                      std::all_of(readers[v].begin(), readers[v].end(), [&](size_t r) {
-                        const Kind k = ops_[r].kind;
-                        return DirectConv(ops_[r]) || k == Kind::kMaxPool || k == Kind::kAvgPool || k == Kind::kAlias;
-                      });
+        blocked_[v] =
+            blocked_layouts_ && op.out % 8 == 0 && std::all_of(readers[v].begin(), readers[v].end(), [&](size_t r) {
+              const Kind k = ops_[r].kind;
+              return DirectConv(ops_[r]) || k == Kind::kMaxPool || k == Kind::kAvgPool || k == Kind::kAlias;
+            });
       }
       if (op.kind == Kind::kMaxPool || op.kind == Kind::kAvgPool) blocked_[v] = blocked_[op.inputs[0]];
       if (op.kind == Kind::kAlias && blocked_[op.inputs[0]]) op.kind = Kind::kToPlain;
@@ -489,7 +510,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
     plan.impls.push_back(pd.impl_info_str());
     plan.md[v] = pd.dst_desc();
     auto prim = std::make_shared<dnnl::pooling_forward>(pd);
-    plan.Add(PrimitiveStep(prim, {{DNNL_ARG_SRC, pd.src_desc(), x}, {DNNL_ARG_DST, pd.dst_desc(), v}}, {}, dnnl::memory::desc()));
+    plan.Add(PrimitiveStep(prim, {{DNNL_ARG_SRC, pd.src_desc(), x}, {DNNL_ARG_DST, pd.dst_desc(), v}}, {},
+                           dnnl::memory::desc()));
   }
 
   /** op's Winograd-transformed filter for `tile` (2 or 4), made on first use. */
@@ -593,8 +615,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
   void Build(Plan& plan, Op& op, int v) {
     const int64_t n = plan.batch;
     const int raw = op.inputs[0];  // as stored (maybe blocked)
-    const bool keeps_layout = DirectConv(op) || op.kind == Kind::kMaxPool ||
-                              op.kind == Kind::kAvgPool || op.kind == Kind::kToPlain;
+    const bool keeps_layout =
+        DirectConv(op) || op.kind == Kind::kMaxPool || op.kind == Kind::kAvgPool || op.kind == Kind::kToPlain;
     const int x = keeps_layout ? raw : Plain(plan, raw);  // NHWC for every op that needs it
     plan.md[v] = Nhwc(n, op.shape);
     switch (op.kind) {
@@ -650,13 +672,16 @@ class Graph : public Napi::ObjectWrap<Graph> {
           attr.set_post_ops(ops);
         }
         const bool has_bias = !op.bias.empty();
-        auto d = has_bias ? dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, bias_md, dst_md)
-                          : dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, dst_md);
+        auto d =
+            has_bias
+                ? dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, bias_md, dst_md)
+                : dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, dst_md);
         dnnl::inner_product_forward::primitive_desc pd(d, attr, Engine());
         plan.impls.push_back(pd.impl_info_str());
         auto prim = std::make_shared<dnnl::inner_product_forward>(pd);
         // tfjs' kernel is [in, out] row-major: element (oc, ic) at ic * oc_count + oc, oneDNN's `io` tag.
-        dnnl::memory user_w(dnnl::memory::desc({oc, ic}, dt::f32, tag::io), Engine(), const_cast<float*>(op.weights.data()));
+        dnnl::memory user_w(dnnl::memory::desc({oc, ic}, dt::f32, tag::io), Engine(),
+                            const_cast<float*>(op.weights.data()));
         dnnl::memory w(pd.weights_desc(), Engine());
         dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
         Stream().wait();
@@ -818,7 +843,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
     CheckLive(env);
     const int64_t n = Batch(info, 1);
     const float* input = F32(info, 0, "input", static_cast<size_t>(n * shapes_[0].size()));
-    const int reps = info.Length() > 2 && info[2].IsNumber() ? std::max(1, info[2].As<Napi::Number>().Int32Value()) : 10;
+    const int reps =
+        info.Length() > 2 && info[2].IsNumber() ? std::max(1, info[2].As<Napi::Number>().Int32Value()) : 10;
     SignalBlock block;
     std::vector<double> ms(ops_.size(), 0.0);
     try {
@@ -829,7 +855,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
           const auto t0 = std::chrono::steady_clock::now();
           if (plan.steps[i]) plan.steps[i](values.data());
           if (r >= 0) {
-            ms[plan.step_op[i]] += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+            ms[plan.step_op[i]] +=
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
           }
         }
       }
@@ -866,7 +893,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
       throw Napi::Error::New(env, "InferenceGraph.implementations: out of memory building the plan of this batch size");
     }
     Napi::Array a = Napi::Array::New(env, plan->impls.size());
-    for (size_t i = 0; i < plan->impls.size(); ++i) a.Set(static_cast<uint32_t>(i), ops_[i].name + " " + plan->impls[i]);
+    for (size_t i = 0; i < plan->impls.size(); ++i)
+      a.Set(static_cast<uint32_t>(i), ops_[i].name + " " + plan->impls[i]);
     return a;
   }
 
@@ -880,6 +908,8 @@ class Graph : public Napi::ObjectWrap<Graph> {
 
 }  // namespace
 
-Napi::Function InferenceGraphClass(Napi::Env env) { return Graph::Define(env); }
+Napi::Function InferenceGraphClass(Napi::Env env) {
+  return Graph::Define(env);
+}
 
 }  // namespace onednn_binding

@@ -95,8 +95,8 @@ struct Pass {
   int64_t TH, TW, T;  // tiles per column, per row, in all
 };
 
-Pass MakePass(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OH, int64_t OW, int64_t K, int64_t pt,
-              int64_t pl, int64_t m) {
+Pass MakePass(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OH, int64_t OW, int64_t K, int64_t pt, int64_t pl,
+              int64_t m) {
   Pass g{N, H, W, C, OH, OW, K, pt, pl, (OH + m - 1) / m, (OW + m - 1) / m, 0};
   g.T = N * g.TH * g.TW;
   return g;
@@ -163,7 +163,9 @@ ONEDNN_BINDING_INLINE void OutputPatch(T* y, const Pass& g, int64_t n, int64_t t
  * relu that keeps NaN (as tfjs' Relu); a branch on the sign cost F(4x4) layers up to 2x on real data, whose
  * signs do not predict.
  */
-inline float ReluFloor(bool relu) { return relu ? 0.f : -std::numeric_limits<float>::infinity(); }
+inline float ReluFloor(bool relu) {
+  return relu ? 0.f : -std::numeric_limits<float>::infinity();
+}
 
 // ---- F(2x2, 3x3): 4x4 input tiles, 2x2 output tiles ----------------------------------------------------------
 
@@ -235,9 +237,8 @@ struct F2x2 {
    * y tile = max(A^T M A + bias, lo) for tile (n, th, tw) from M[e][slot][k] (`bias`: K values, zeros when the conv
    * has none); outputs beyond OH/OW go to rows of `sink`.
    */
-  static ONEDNN_BINDING_INLINE void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th,
-                                           int64_t tw, const float* bias, const float* zeros, float lo, float* sink,
-                                           float* y) {
+  static ONEDNN_BINDING_INLINE void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw,
+                                           const float* bias, const float* zeros, float lo, float* sink, float* y) {
     (void)zeros;
     float* q[4];
     OutputPatch<2>(y, g, n, th, tw, sink, g.K, q);
@@ -332,10 +333,9 @@ ONEDNN_BINDING_INLINE void F4x4OutputStreams(const float* __restrict i0, const f
 
 /** o_a[c] = (A (i_0[c] .. i_3[c]))[a]: A of F(4x4, 3x3) on 4-vectors of a dy tile, for c < n. */
 ONEDNN_BINDING_INLINE void F4x4GradStreams(const float* __restrict i0, const float* __restrict i1,
-                                           const float* __restrict i2, const float* __restrict i3,
-                                           float* __restrict o0, float* __restrict o1, float* __restrict o2,
-                                           float* __restrict o3, float* __restrict o4, float* __restrict o5,
-                                           int64_t n) {
+                                           const float* __restrict i2, const float* __restrict i3, float* __restrict o0,
+                                           float* __restrict o1, float* __restrict o2, float* __restrict o3,
+                                           float* __restrict o4, float* __restrict o5, int64_t n) {
 #pragma omp simd
   for (int64_t c = 0; c < n; ++c) {
     const float u0 = i0[c], u1 = i1[c], u2 = i2[c], u3 = i3[c];
@@ -402,8 +402,8 @@ struct F4x4 {
     for (int64_t c0 = 0; c0 < g.C; c0 += kBlock) {
       const int64_t cb = std::min(kBlock, g.C - c0);
       for (int j = 0; j < 6; ++j) {  // columns: B^T d
-        F4x4InputStreams(p[j] + c0, p[6 + j] + c0, p[12 + j] + c0, p[18 + j] + c0, p[24 + j] + c0, p[30 + j] + c0,
-                         t[j], t[6 + j], t[12 + j], t[18 + j], t[24 + j], t[30 + j], cb);
+        F4x4InputStreams(p[j] + c0, p[6 + j] + c0, p[12 + j] + c0, p[18 + j] + c0, p[24 + j] + c0, p[30 + j] + c0, t[j],
+                         t[6 + j], t[12 + j], t[18 + j], t[24 + j], t[30 + j], cb);
       }
       for (int a = 0; a < 6; ++a) {  // rows: (B^T d) B
         float* v = V + static_cast<size_t>(a * 6) * es + c0;
@@ -417,9 +417,8 @@ struct F4x4 {
    * y 4x4 tile = max(A^T M A + bias, lo) (`bias`: K values, zeros when the conv has none); outputs beyond OH/OW
    * go to rows of `sink` (16 x K floats).
    */
-  static ONEDNN_BINDING_INLINE void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th,
-                                           int64_t tw, const float* bias, const float* zeros, float lo, float* sink,
-                                           float* y) {
+  static ONEDNN_BINDING_INLINE void Output(const float* M, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw,
+                                           const float* bias, const float* zeros, float lo, float* sink, float* y) {
     float* q[16];
     OutputPatch<4>(y, g, n, th, tw, sink, g.K, q);
     const float ninf = -std::numeric_limits<float>::infinity();
@@ -432,8 +431,8 @@ struct F4x4 {
                           r[6 + j], r[12 + j], r[18 + j], kb);
       }
       for (int i = 0; i < 4; ++i) {  // rows: (A^T M) A, + bias, relu
-        F4x4OutputStreams(r[i * 6], r[i * 6 + 1], r[i * 6 + 2], r[i * 6 + 3], r[i * 6 + 4], r[i * 6 + 5], bias + k0,
-                          lo, q[i * 4] + k0, q[i * 4 + 1] + k0, q[i * 4 + 2] + k0, q[i * 4 + 3] + k0, kb);
+        F4x4OutputStreams(r[i * 6], r[i * 6 + 1], r[i * 6 + 2], r[i * 6 + 3], r[i * 6 + 4], r[i * 6 + 5], bias + k0, lo,
+                          q[i * 4] + k0, q[i * 4 + 1] + k0, q[i * 4 + 2] + k0, q[i * 4 + 3] + k0, kb);
       }
     }
   }
@@ -613,16 +612,26 @@ void BackwardWeightsPass(const Pass& g, const float* x, const float* dy, float* 
 /** Calls f(Tile{}) with the tile class of `tile`. */
 template <class F>
 void WithTile(WinogradTile tile, F&& f) {
-  if (tile == WinogradTile::kF4x4) f(F4x4{});
-  else f(F2x2{});
+  if (tile == WinogradTile::kF4x4)
+    f(F4x4{});
+  else
+    f(F2x2{});
 }
 
 }  // namespace
 
-ConvAlgorithm GetConvAlgorithm() { return Mode(); }
-void SetConvAlgorithm(ConvAlgorithm mode) { Mode() = mode; }
-WinogradTile GetTrainingWinogradTile() { return TrainingTile(); }
-void SetTrainingWinogradTile(WinogradTile tile) { TrainingTile() = tile; }
+ConvAlgorithm GetConvAlgorithm() {
+  return Mode();
+}
+void SetConvAlgorithm(ConvAlgorithm mode) {
+  Mode() = mode;
+}
+WinogradTile GetTrainingWinogradTile() {
+  return TrainingTile();
+}
+void SetTrainingWinogradTile(WinogradTile tile) {
+  TrainingTile() = tile;
+}
 
 bool WinogradGeometry(const std::vector<int64_t>& p) {
   return p[7] == 3 && p[8] == 3 && p[9] == 1 && p[10] == 1 && p[11] == 1 && p[12] == 1;
@@ -633,9 +642,12 @@ bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data) {
   if (!WinogradGeometry(p)) return false;
   if (backward_data && (p[13] > 2 || p[14] > 2)) return false;  // "full" padding 2 - pad must be >= 0
   switch (Mode()) {
-    case ConvAlgorithm::kDirect: return false;
-    case ConvAlgorithm::kWinograd: return true;
-    case ConvAlgorithm::kAuto: break;
+    case ConvAlgorithm::kDirect:
+      return false;
+    case ConvAlgorithm::kWinograd:
+      return true;
+    case ConvAlgorithm::kAuto:
+      break;
   }
   // Measured on 2 cores (best of 4 calls per pass, batch 128 and 1024; AVX-512 and AVX2 builds): with 16+
   // channels on each side Winograd F(4x4) beats oneDNN's direct kernels in all three passes, up to 3x on

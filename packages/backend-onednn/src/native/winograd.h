@@ -52,8 +52,7 @@ std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t O
 void WinogradForwardTransformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
                                 bool relu, float* y, WinogradTile tile);
 /** dx[N,H,W,IC] from dy[N,OH,OW,OC] and w[3,3,IC,OC]. */
-void WinogradBackwardData(const std::vector<int64_t>& p, const float* dy, const float* w, float* dx,
-                          WinogradTile tile);
+void WinogradBackwardData(const std::vector<int64_t>& p, const float* dy, const float* w, float* dx, WinogradTile tile);
 /** dw[3,3,IC,OC] from x[N,H,W,IC] and dy[N,OH,OW,OC]. */
 void WinogradBackwardWeights(const std::vector<int64_t>& p, const float* x, const float* dy, float* dw,
                              WinogradTile tile);
