@@ -77,7 +77,9 @@ void CacheClear() {
   c.order.clear();
 }
 
-size_t CacheSize() { return GetCache().order.size(); }
+size_t CacheSize() {
+  return GetCache().order.size();
+}
 
 void RecordImpl(const std::string& kernel, const std::string& key, const std::string& impl) {
   for (const auto& r : ImplStore()) {
@@ -86,8 +88,12 @@ void RecordImpl(const std::string& kernel, const std::string& key, const std::st
   ImplStore().push_back({kernel, key, impl});
 }
 
-const std::vector<ImplRecord>& Impls() { return ImplStore(); }
-void ClearImpls() { ImplStore().clear(); }
+const std::vector<ImplRecord>& Impls() {
+  return ImplStore();
+}
+void ClearImpls() {
+  ImplStore().clear();
+}
 
 float* F32OrNull(const Napi::CallbackInfo& info, size_t index, const char* what, size_t min_len) {
   if (index >= info.Length() || info[index].IsNull() || info[index].IsUndefined()) return nullptr;
@@ -106,8 +112,7 @@ float* F32(const Napi::CallbackInfo& info, size_t index, const char* what, size_
   Napi::Float32Array arr = ta.As<Napi::Float32Array>();
   if (arr.ElementLength() < min_len) {
     std::ostringstream os;
-    os << "onednn: argument '" << what << "' has " << arr.ElementLength() << " elements, expected at least "
-       << min_len;
+    os << "onednn: argument '" << what << "' has " << arr.ElementLength() << " elements, expected at least " << min_len;
     throw Napi::RangeError::New(env, os.str());
   }
   return arr.Data();
@@ -150,7 +155,7 @@ dnnl::primitive_attr UserScratchpadAttr() {
 
 void* ScratchpadBuffer(size_t bytes) {
   static std::vector<float, std::allocator<float>> buffer;  // float-aligned; oneDNN needs no more for f32 CPU
-  if (buffer.size() * sizeof(float) < bytes + 63) {  // room for `bytes` after aligning the start up to 64
+  if (buffer.size() * sizeof(float) < bytes + 63) {         // room for `bytes` after aligning the start up to 64
     buffer.clear();
     buffer.shrink_to_fit();
     buffer.resize((bytes + 63) / sizeof(float) + 16);
@@ -173,7 +178,9 @@ SignalBlock::SignalBlock() {
   pthread_sigmask(SIG_BLOCK, &all, &saved_);
 }
 
-SignalBlock::~SignalBlock() { pthread_sigmask(SIG_SETMASK, &saved_, nullptr); }
+SignalBlock::~SignalBlock() {
+  pthread_sigmask(SIG_SETMASK, &saved_, nullptr);
+}
 
 void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e) {
   std::ostringstream os;
@@ -183,18 +190,30 @@ void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e) {
 
 static const char* IsaName(dnnl::cpu_isa isa) {
   switch (isa) {
-    case dnnl::cpu_isa::sse41: return "sse41";
-    case dnnl::cpu_isa::avx: return "avx";
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
-    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
-    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    case dnnl::cpu_isa::all: return "all";
-    default: return "unknown";
+    case dnnl::cpu_isa::sse41:
+      return "sse41";
+    case dnnl::cpu_isa::avx:
+      return "avx";
+    case dnnl::cpu_isa::avx2:
+      return "avx2";
+    case dnnl::cpu_isa::avx2_vnni:
+      return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic:
+      return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops:
+      return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core:
+      return "avx512_core";
+    case dnnl::cpu_isa::avx512_core_vnni:
+      return "avx512_core_vnni";
+    case dnnl::cpu_isa::avx512_core_bf16:
+      return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx:
+      return "avx512_core_amx";
+    case dnnl::cpu_isa::all:
+      return "all";
+    default:
+      return "unknown";
   }
 }
 
@@ -241,9 +260,12 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
 /** getConvAlgorithm() → 'auto' | 'direct' | 'winograd'. */
 Napi::Value GetConvAlgorithmJs(const Napi::CallbackInfo& info) {
   switch (GetConvAlgorithm()) {
-    case ConvAlgorithm::kDirect: return Napi::String::New(info.Env(), "direct");
-    case ConvAlgorithm::kWinograd: return Napi::String::New(info.Env(), "winograd");
-    default: return Napi::String::New(info.Env(), "auto");
+    case ConvAlgorithm::kDirect:
+      return Napi::String::New(info.Env(), "direct");
+    case ConvAlgorithm::kWinograd:
+      return Napi::String::New(info.Env(), "winograd");
+    default:
+      return Napi::String::New(info.Env(), "auto");
   }
 }
 
@@ -251,10 +273,15 @@ Napi::Value GetConvAlgorithmJs(const Napi::CallbackInfo& info) {
 Napi::Value SetConvAlgorithmJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string mode = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-  if (mode == "auto") SetConvAlgorithm(ConvAlgorithm::kAuto);
-  else if (mode == "direct") SetConvAlgorithm(ConvAlgorithm::kDirect);
-  else if (mode == "winograd") SetConvAlgorithm(ConvAlgorithm::kWinograd);
-  else throw Napi::TypeError::New(env, "onednn: setConvAlgorithm expects 'auto', 'direct' or 'winograd', got '" + mode + "'");
+  if (mode == "auto")
+    SetConvAlgorithm(ConvAlgorithm::kAuto);
+  else if (mode == "direct")
+    SetConvAlgorithm(ConvAlgorithm::kDirect);
+  else if (mode == "winograd")
+    SetConvAlgorithm(ConvAlgorithm::kWinograd);
+  else
+    throw Napi::TypeError::New(env,
+                               "onednn: setConvAlgorithm expects 'auto', 'direct' or 'winograd', got '" + mode + "'");
   return env.Undefined();
 }
 
@@ -352,6 +379,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 
 }  // namespace onednn_binding
 
-static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return onednn_binding::Init(env, exports); }
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
+  return onednn_binding::Init(env, exports);
+}
 
 NODE_API_MODULE(onednn_binding, InitModule)

@@ -47,7 +47,9 @@ bool PlainWeights() {
   return plain;
 }
 
-dnnl::memory::desc UserWeightsMd(const ConvGeom& g) { return {g.wei, dt::f32, tag::hwio}; }
+dnnl::memory::desc UserWeightsMd(const ConvGeom& g) {
+  return {g.wei, dt::f32, tag::hwio};
+}
 dnnl::memory::desc AnyWeightsMd(const ConvGeom& g) {
   return PlainWeights() ? UserWeightsMd(g) : dnnl::memory::desc(g.wei, dt::f32, tag::any);
 }
@@ -57,8 +59,8 @@ dnnl::convolution_forward::primitive_desc FwdPd(const ConvGeom& g, bool bias, bo
   dnnl::memory::desc src_md(g.src, dt::f32, src_tag);
   dnnl::memory::desc dst_md(g.dst, dt::f32, dst_tag);
   dnnl::memory::desc bias_md = bias ? dnnl::memory::desc(g.bias, dt::f32, tag::a) : dnnl::memory::desc();
-  dnnl::convolution_forward::desc d(prop, dnnl::algorithm::convolution_direct, src_md, AnyWeightsMd(g), bias_md,
-                                    dst_md, g.strides, g.dilates, g.pad_l, g.pad_r);
+  dnnl::convolution_forward::desc d(prop, dnnl::algorithm::convolution_direct, src_md, AnyWeightsMd(g), bias_md, dst_md,
+                                    g.strides, g.dilates, g.pad_l, g.pad_r);
   dnnl::primitive_attr attr = UserScratchpadAttr();
   if (relu) {
     dnnl::post_ops ops;
@@ -143,8 +145,8 @@ WinogradTile NoteWinograd(const char* kernel, const std::string& shape_key) {
   const WinogradTile tile = GetTrainingWinogradTile();
   const std::string key = shape_key + (tile == WinogradTile::kF4x4 ? ":f4x4" : ":f2x2");
   if (!CacheGet(key)) {
-    RecordImpl(kernel, key, tile == WinogradTile::kF4x4 ? "native:winograd_f4x4_3x3+gemm:jit"
-                                                        : "native:winograd_f2x2_3x3+gemm:jit");
+    RecordImpl(kernel, key,
+               tile == WinogradTile::kF4x4 ? "native:winograd_f4x4_3x3+gemm:jit" : "native:winograd_f2x2_3x3+gemm:jit");
     CachePut(key, std::make_unique<WinogradEntry>());
   }
   return tile;
@@ -162,7 +164,9 @@ dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int6
                any_dst ? tag::any : tag::nhwc);
 }
 
-dnnl::memory::desc ConvUserWeightsDesc(const std::vector<int64_t>& p) { return UserWeightsMd(Geom(p)); }
+dnnl::memory::desc ConvUserWeightsDesc(const std::vector<int64_t>& p) {
+  return UserWeightsMd(Geom(p));
+}
 
 // conv2dForward(x, filter, bias|null, out, params, relu)
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {

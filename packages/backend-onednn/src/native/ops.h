@@ -11,7 +11,8 @@
 
 namespace onednn_binding {
 
-/** Inference-mode oneDNN forward convolution: NHWC src/dst, weights in oneDNN's chosen layout, optional bias and relu. */
+/** Inference-mode oneDNN forward convolution: NHWC src/dst, weights in oneDNN's chosen layout, optional bias and relu.
+ */
 dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int64_t>& p, bool bias, bool relu);
 /** The same with oneDNN choosing the src and/or dst layout (`any`: e.g. blocked nChw8c), as inference graphs do. */
 dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int64_t>& p, bool bias, bool relu,
