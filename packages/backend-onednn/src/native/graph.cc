@@ -92,10 +92,15 @@ constexpr int kTuneReps = 2;
  */
 constexpr double kTuneSlack = 1.03;
 
-/** Conv params (17 entries, see conv.cc) of `op` at batch `n`. */
-std::vector<int64_t> ConvParams(const Op& op, int64_t n) {
-  return {n,     op.in.h, op.in.w, op.in.c, op.shape.h, op.shape.w, op.shape.c, op.kh, op.kw,
-          op.sh, op.sw,   op.dh,   op.dw,   op.pt,      op.pl,      op.pb,      op.pr};
+/** The geometry of convolution `op` at batch `n`. */
+ConvGeometry ConvParams(const Op& op, int64_t n) {
+  ConvGeometry g;
+  g.batch = n, g.in_height = op.in.h, g.in_width = op.in.w, g.in_channels = op.in.c;
+  g.out_height = op.shape.h, g.out_width = op.shape.w, g.out_channels = op.shape.c;
+  g.kernel_h = op.kh, g.kernel_w = op.kw, g.stride_h = op.sh, g.stride_w = op.sw;
+  g.dilation_h = op.dh, g.dilation_w = op.dw;
+  g.pad_top = op.pt, g.pad_left = op.pl, g.pad_bottom = op.pb, g.pad_right = op.pr;
+  return g;
 }
 
 /** Pool params (14 entries, see pool.cc) of `op` at batch `n`. */
@@ -306,7 +311,7 @@ class Graph : public Napi::ObjectWrap<Graph> {
       op.bias = Floats(env, o, "bias", static_cast<size_t>(op.out), i, true);
       if (winograd_tile_ == kAutoTile) {  // ONEDNN_CONV_ALGO=direct / setConvAlgorithm('direct') still rule
         if (WinogradGeometry(ConvParams(op, 1)) && in.c >= 16 && op.out >= 16 &&
-            GetConvAlgorithm() != ConvAlgorithm::kDirect)
+            GetConvAlgorithmMode() != ConvAlgorithmMode::kDirect)
           op.algos = {0, 2, 4};
       } else if (winograd_tile_ != 0 && WinogradApplies(ConvParams(op, 1), false)) {
         op.algos = {winograd_tile_};
