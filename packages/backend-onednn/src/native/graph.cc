@@ -20,6 +20,9 @@
 //   dense    {weights: Float32Array [in, out], bias?, units, activation} over the last axis
 //   affine   {scale, offset: Float32Array [c], activation}    (a batch norm not folded into a conv)
 //   relu, softmax (last axis), add (n inputs, activation), concat (n inputs, channel axis), flatten, identity
+// Every relu keeps NaN, as tfjs' Relu (x < 0 ? 0 : x): oneDNN's relu post-op (max(x, 0)) turns NaN into 0, so a
+// convolution or dense layer runs it only while its weights and input are finite, else a NaN-keeping relu after
+// the primitive (graph_steps.cc); Winograd's and the native loops' relus keep NaN by construction.
 //
 // Convolution algorithms (ConvAlgorithm): winogradTile 0 fixes oneDNN's direct kernels, 2 or 4 Winograd F(2x2, 3x3)
 // or F(4x4, 3x3) for the 3x3 stride-1 convolutions WinogradApplies() picks; -1 (auto) tunes them per batch size

@@ -31,6 +31,70 @@ Step WeightedStep(std::shared_ptr<dnnl::primitive> prim, dnnl::memory::desc src_
                        scratch);
 }
 
+/** `step`, then a NaN-keeping relu (ReluInPlace) over the `v_floats` floats of value v. */
+Step ReluAfter(Step step, int v, size_t v_floats) {
+  return [step = std::move(step), v, v_floats](float* const* val) {
+    step(val);
+    ReluInPlace(val[v], v_floats);
+  };
+}
+
+/**
+ * A primitive with a relu that keeps NaN (as tfjs' Relu, x < 0 ? 0 : x). oneDNN's relu post-op is max(x, 0), which
+ * turns NaN into 0, so `fused` (the primitive with the post-op, built for finite constant operands: see FuseRelu)
+ * runs only while its input, the `x_floats` floats of value x, is finite (then its output is NaN-free but for
+ * overflow); otherwise the same primitive without the post-op, made by `make_plain` on first need, runs and
+ * ReluInPlace follows. The finiteness check reads the input once per run.
+ */
+Step FusedReluKeepingNaN(Step fused, int x, size_t x_floats, std::function<Step()> make_plain, int v, size_t v_floats) {
+  auto plain = std::make_shared<Step>();
+  return [fused = std::move(fused), x, x_floats, make_plain = std::move(make_plain), v, v_floats,
+          plain](float* const* val) {
+    if (AllFinite(val[x], x_floats)) {
+      fused(val);
+      return;
+    }
+    if (!*plain) *plain = ReluAfter(make_plain(), v, v_floats);
+    (*plain)(val);
+  };
+}
+
+/**
+ * The step of dense layer `op` at batch n (oneDNN inner product reading NHWC value x as [rows, in], writing value
+ * v), with oneDNN's relu post-op when `relu`; `impl` gets the implementation oneDNN chose. The weights are
+ * reordered into the primitive's layout here.
+ */
+Step DenseStep(const Op& op, int64_t n, int x, int v, bool relu, std::string* impl) {
+  const int64_t rows = n * op.in.h * op.in.w, ic = op.in.c, oc = op.units;
+  dnnl::memory::desc src_md({rows, ic}, dt::f32, tag::nc), dst_md({rows, oc}, dt::f32, tag::nc);
+  dnnl::memory::desc any_w({oc, ic}, dt::f32, tag::any), bias_md({oc}, dt::f32, tag::a);
+  dnnl::primitive_attr attr = UserScratchpadAttr();
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  const bool has_bias = !op.bias.empty();
+  auto d = has_bias
+               ? dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, bias_md, dst_md)
+               : dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, dst_md);
+  dnnl::inner_product_forward::primitive_desc pd(d, attr, Engine());
+  if (impl != nullptr) *impl = pd.impl_info_str();
+  auto prim = std::make_shared<dnnl::inner_product_forward>(pd);
+  // tfjs' kernel is [in, out] row-major: element (oc, ic) at ic * oc_count + oc, oneDNN's `io` tag.
+  dnnl::memory user_w(dnnl::memory::desc({oc, ic}, dt::f32, tag::io), Engine(), const_cast<float*>(op.weights.data()));
+  dnnl::memory w(pd.weights_desc(), Engine());
+  dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
+  Stream().wait();
+  const float* bias = has_bias ? op.bias.data() : nullptr;
+  return WeightedStep(prim, pd.src_desc(), x, w, pd.dst_desc(), v, bias_md, bias, pd.scratchpad_desc());
+}
+
+/** Whether `op` (conv or dense) may run its relu as oneDNN's post-op: a relu, and finite weights and bias. */
+bool FuseOpRelu(const Op& op) {
+  return FuseRelu(op.relu, {{op.weights.data(), op.weights.size()}, {op.bias.data(), op.bias.size()}});
+}
+
 }  // namespace
 
 /**
@@ -130,10 +194,11 @@ void Graph::BuildConv(Plan& plan, Op& op, int x, int v, ConvAlgorithm algorithm)
     });
     return;
   }
-  auto pd = ConvForwardDesc(g, bias != nullptr, op.relu);
+  const bool fuse_relu = FuseOpRelu(op);  // with a NaN-keeping relu after the primitive when not fused
+  auto pd = ConvForwardDesc(g, bias != nullptr, fuse_relu);
   if (blocked_layouts_) {  // oneDNN's choice of layouts, unless that only has a reference kernel
-    auto any = ConvForwardDesc(g, bias != nullptr, op.relu, true, blocked_[v]);
-    if (!Fits(plan, v, any.dst_desc())) any = ConvForwardDesc(g, bias != nullptr, op.relu, true, false);
+    auto any = ConvForwardDesc(g, bias != nullptr, fuse_relu, true, blocked_[v]);
+    if (!Fits(plan, v, any.dst_desc())) any = ConvForwardDesc(g, bias != nullptr, fuse_relu, true, false);
     if (std::string(any.impl_info_str()).rfind("ref:", 0) != 0) pd = any;
   }
   plan.impls.push_back(pd.impl_info_str());
@@ -144,15 +209,32 @@ void Graph::BuildConv(Plan& plan, Op& op, int x, int v, ConvAlgorithm algorithm)
     Reorder(plan, x, plan.md[x], src, pd.src_desc());
   }
   plan.md[v] = pd.dst_desc();
-  auto prim = std::make_shared<dnnl::convolution_forward>(pd);
-  dnnl::memory user_w(ConvUserWeightsDesc(g), Engine(), op.weights.data());
-  dnnl::memory w = user_w;
-  if (pd.weights_desc() != user_w.get_desc()) {  // reorder the filter into the primitive's layout (per plan)
-    w = dnnl::memory(pd.weights_desc(), Engine());
-    dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
-    Stream().wait();
+  float* weights = op.weights.data();
+  // The step of conv primitive `pd`, its filter reordered into the primitive's layout (once per plan).
+  auto conv_step = [g, weights, bias, src, v](const dnnl::convolution_forward::primitive_desc& pd) {
+    auto prim = std::make_shared<dnnl::convolution_forward>(pd);
+    dnnl::memory user_w(ConvUserWeightsDesc(g), Engine(), weights);
+    dnnl::memory w = user_w;
+    if (pd.weights_desc() != user_w.get_desc()) {
+      w = dnnl::memory(pd.weights_desc(), Engine());
+      dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
+      Stream().wait();
+    }
+    return WeightedStep(prim, pd.src_desc(), src, w, pd.dst_desc(), v, pd.bias_desc(), bias, pd.scratchpad_desc());
+  };
+  Step step = conv_step(pd);
+  const size_t src_floats = pd.src_desc().get_size() / sizeof(float);
+  const size_t dst_floats = pd.dst_desc().get_size() / sizeof(float);  // blocked: padding channels included (zeros)
+  if (fuse_relu) {
+    // The same convolution without the post-op, on the same layouts (built on the first non-finite input).
+    auto make_plain = [g, conv_step, has_bias = bias != nullptr, src_md = pd.src_desc(), dst_md = pd.dst_desc()] {
+      return conv_step(ConvForwardDesc(g, has_bias, false, src_md, dst_md));
+    };
+    step = FusedReluKeepingNaN(std::move(step), src, src_floats, make_plain, v, dst_floats);
+  } else if (op.relu) {
+    step = ReluAfter(std::move(step), v, dst_floats);
   }
-  plan.Add(WeightedStep(prim, pd.src_desc(), src, w, pd.dst_desc(), v, pd.bias_desc(), bias, pd.scratchpad_desc()));
+  plan.Add(std::move(step));
 }
 
 void Graph::Build(Plan& plan, Op& op, int v) {
@@ -205,30 +287,21 @@ void Graph::Build(Plan& plan, Op& op, int v) {
       break;
     }
     case Kind::kDense: {
-      const int64_t rows = n * op.in.h * op.in.w, ic = op.in.c, oc = op.units;
-      dnnl::memory::desc src_md({rows, ic}, dt::f32, tag::nc), dst_md({rows, oc}, dt::f32, tag::nc);
-      dnnl::memory::desc any_w({oc, ic}, dt::f32, tag::any), bias_md({oc}, dt::f32, tag::a);
-      dnnl::primitive_attr attr = UserScratchpadAttr();
-      if (op.relu) {
-        dnnl::post_ops ops;
-        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
-        attr.set_post_ops(ops);
+      const bool fuse_relu = FuseOpRelu(op);
+      std::string impl;
+      Step step = DenseStep(op, n, x, v, fuse_relu, &impl);
+      plan.impls.push_back(impl);
+      const size_t in_floats = static_cast<size_t>(n * op.in.size()),
+                   out_floats = static_cast<size_t>(n * op.shape.size());
+      if (fuse_relu) {
+        const Op* o = &op;  // ops_ is fixed once the graph is built and outlives the plans
+        step = FusedReluKeepingNaN(
+            std::move(step), x, in_floats, [o, n, x, v] { return DenseStep(*o, n, x, v, false, nullptr); }, v,
+            out_floats);
+      } else if (op.relu) {
+        step = ReluAfter(std::move(step), v, out_floats);
       }
-      const bool has_bias = !op.bias.empty();
-      auto d = has_bias ? dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, bias_md,
-                                                            dst_md)
-                        : dnnl::inner_product_forward::desc(dnnl::prop_kind::forward_inference, src_md, any_w, dst_md);
-      dnnl::inner_product_forward::primitive_desc pd(d, attr, Engine());
-      plan.impls.push_back(pd.impl_info_str());
-      auto prim = std::make_shared<dnnl::inner_product_forward>(pd);
-      // tfjs' kernel is [in, out] row-major: element (oc, ic) at ic * oc_count + oc, oneDNN's `io` tag.
-      dnnl::memory user_w(dnnl::memory::desc({oc, ic}, dt::f32, tag::io), Engine(),
-                          const_cast<float*>(op.weights.data()));
-      dnnl::memory w(pd.weights_desc(), Engine());
-      dnnl::reorder(user_w, w).execute(Stream(), user_w, w);
-      Stream().wait();
-      const float* bias = has_bias ? op.bias.data() : nullptr;
-      plan.Add(WeightedStep(prim, pd.src_desc(), x, w, pd.dst_desc(), v, bias_md, bias, pd.scratchpad_desc()));
+      plan.Add(std::move(step));
       break;
     }
     case Kind::kAffine: {
