@@ -16,7 +16,11 @@
         "src/native/batchnorm.cc",
         "src/native/winograd.cc",
         "src/native/gelu.cc",
-        "src/native/graph.cc"
+        "src/native/graph.cc",
+        "src/native/graph_parse.cc",
+        "src/native/graph_memory.cc",
+        "src/native/graph_tune.cc",
+        "src/native/graph_steps.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

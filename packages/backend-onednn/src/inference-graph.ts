@@ -87,9 +87,10 @@ export interface InferenceGraphOptions {
    *   `implementations()` shows the times. That first call takes a few times longer
    *   (~2 s for CIFAR10Net at batch 256) and the choice can differ between runs when two are close, so results
    *   can differ by ~1e-5 relative between processes.
-   * - `4`: F(4x4, 3x3) wherever the training kernels pick Winograd (≥ 64 channels each side) — 36
-   *   multiplications per 16 outputs, ~1e-5 relative error; `2`: F(2x2, 3x3), the training kernels' (~1e-6);
-   *   `0`: oneDNN's direct kernels only. These are deterministic.
+   * - `4`: F(4x4, 3x3) wherever the training kernels pick Winograd (≥ 16 channels each side, unless
+   *   `setConvAlgorithm` says otherwise) — 36 multiplications per 16 outputs, ~1e-5 relative error, the training
+   *   kernels' default tile; `2`: F(2x2, 3x3) there (~1e-6); `0`: oneDNN's direct kernels only. These are
+   *   deterministic.
    */
   winogradTile?: 'auto' | 0 | 2 | 4;
   /**
@@ -102,12 +103,12 @@ export interface InferenceGraphOptions {
 
 /**
  * A native inference graph over float32 NHWC images: every op runs on oneDNN primitives or the backend's
- * native loops, with no tfjs dispatch between them. 3x3 stride-1 convolutions with 16+ channels on each side
- * run, by default (`winogradTile: 'auto'`), the fastest of oneDNN's direct kernel and Winograd F(2x2, 3x3) /
- * F(4x4, 3x3), measured per batch size; with `winogradTile: 2 | 4` those with 64+ channels each side run that
- * Winograd tile (filter transforms done once). For each batch size it keeps a plan (primitives and activation
- * buffers, assigned by liveness) and reuses it. Results equal tfjs' `predict` on this backend up to float32
- * rounding (~1e-5 relative where F(4x4, 3x3) runs, ~1e-6 with F(2x2, 3x3) or direct kernels).
+ * native loops (3x3 stride-1 convolutions with 16+ channels each side on Winograd or oneDNN's direct kernel, as
+ * `winogradTile` says; a Winograd filter transform is made once per graph, oneDNN's filter layouts once per
+ * batch size), with no tfjs dispatch between them. For each batch size it keeps a plan (primitives and
+ * activation buffers, assigned by liveness) and reuses it. Results equal tfjs' `predict` on this backend up to
+ * float32 rounding (~1e-5 relative where F(4x4, 3x3) runs, ~1e-6 with `winogradTile: 2` or `0`); a relu keeps
+ * NaN, as tfjs' `Relu`.
  *
  * Not thread-safe (one call at a time, like the rest of the binding); `dispose()` frees the native memory.
  */

@@ -233,10 +233,10 @@ Napi::Value ClearCache(const Napi::CallbackInfo& info) {
 
 /** getConvAlgorithm() → 'auto' | 'direct' | 'winograd'. */
 Napi::Value GetConvAlgorithmJs(const Napi::CallbackInfo& info) {
-  switch (GetConvAlgorithm()) {
-    case ConvAlgorithm::kDirect:
+  switch (GetConvAlgorithmMode()) {
+    case ConvAlgorithmMode::kDirect:
       return Napi::String::New(info.Env(), "direct");
-    case ConvAlgorithm::kWinograd:
+    case ConvAlgorithmMode::kWinograd:
       return Napi::String::New(info.Env(), "winograd");
     default:
       return Napi::String::New(info.Env(), "auto");
@@ -248,11 +248,11 @@ Napi::Value SetConvAlgorithmJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string mode = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
   if (mode == "auto")
-    SetConvAlgorithm(ConvAlgorithm::kAuto);
+    SetConvAlgorithmMode(ConvAlgorithmMode::kAuto);
   else if (mode == "direct")
-    SetConvAlgorithm(ConvAlgorithm::kDirect);
+    SetConvAlgorithmMode(ConvAlgorithmMode::kDirect);
   else if (mode == "winograd")
-    SetConvAlgorithm(ConvAlgorithm::kWinograd);
+    SetConvAlgorithmMode(ConvAlgorithmMode::kWinograd);
   else
     throw Napi::TypeError::New(env,
                                "onednn: setConvAlgorithm expects 'auto', 'direct' or 'winograd', got '" + mode + "'");

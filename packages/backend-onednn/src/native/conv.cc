@@ -4,6 +4,7 @@
 //
 // params (Int32Array, 17): N, H, W, IC, OH, OW, OC, KH, KW, strideH, strideW, dilationH, dilationW,
 //                          padTop, padLeft, padBottom, padRight   (dilations in tfjs convention, 1 = dense)
+// read into a ConvGeometry (conv_geometry.h) at the entry points.
 #include <algorithm>
 #include <cstdlib>
 
@@ -15,28 +16,32 @@
 namespace onednn_binding {
 namespace {
 
-constexpr size_t kConvParams = 17;
-
-struct ConvGeom {
+/** A ConvGeometry as oneDNN's dims (NCHW logical order, OIHW weights). */
+struct ConvDims {
   dims src, wei, dst, bias, strides, dilates, pad_l, pad_r;
   size_t src_n, wei_n, dst_n;
 };
 
-ConvGeom Geom(const std::vector<int64_t>& p) {
-  ConvGeom g;
-  const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6], KH = p[7], KW = p[8];
-  g.src = {N, IC, H, W};
-  g.wei = {OC, IC, KH, KW};
-  g.dst = {N, OC, OH, OW};
-  g.bias = {OC};
-  g.strides = {p[9], p[10]};
-  g.dilates = {p[11] - 1, p[12] - 1};  // oneDNN counts the gaps: tfjs 1 == oneDNN 0
-  g.pad_l = {p[13], p[14]};
-  g.pad_r = {p[15], p[16]};
-  g.src_n = static_cast<size_t>(N * H * W * IC);
-  g.wei_n = static_cast<size_t>(KH * KW * IC * OC);
-  g.dst_n = static_cast<size_t>(N * OH * OW * OC);
+ConvDims Dims(const ConvGeometry& c) {
+  ConvDims g;
+  g.src = {c.batch, c.in_channels, c.in_height, c.in_width};
+  g.wei = {c.out_channels, c.in_channels, c.kernel_h, c.kernel_w};
+  g.dst = {c.batch, c.out_channels, c.out_height, c.out_width};
+  g.bias = {c.out_channels};
+  g.strides = {c.stride_h, c.stride_w};
+  g.dilates = {c.dilation_h - 1, c.dilation_w - 1};  // oneDNN counts the gaps: tfjs 1 == oneDNN 0
+  g.pad_l = {c.pad_top, c.pad_left};
+  g.pad_r = {c.pad_bottom, c.pad_right};
+  g.src_n = c.src_size();
+  g.wei_n = c.weights_size();
+  g.dst_n = c.dst_size();
   return g;
+}
+
+/** The conv params argument at `index` (17 entries, see the file comment) as a geometry, and the raw params. */
+ConvGeometry GeometryArg(const Napi::CallbackInfo& info, size_t index, std::vector<int64_t>& params) {
+  params = Params(info, index, "params", ConvGeometry::kParams);
+  return ConvGeometry::FromParams(params);
 }
 
 /** True when ONEDNN_PLAIN_WEIGHTS=1: force HWIO weights (no reorder) instead of format_tag::any. */
@@ -48,17 +53,15 @@ bool PlainWeights() {
   return plain;
 }
 
-dnnl::memory::desc UserWeightsMd(const ConvGeom& g) {
+dnnl::memory::desc UserWeightsMd(const ConvDims& g) {
   return {g.wei, dt::f32, tag::hwio};
 }
-dnnl::memory::desc AnyWeightsMd(const ConvGeom& g) {
+dnnl::memory::desc AnyWeightsMd(const ConvDims& g) {
   return PlainWeights() ? UserWeightsMd(g) : dnnl::memory::desc(g.wei, dt::f32, tag::any);
 }
 
-dnnl::convolution_forward::primitive_desc FwdPd(const ConvGeom& g, bool bias, bool relu, dnnl::prop_kind prop,
-                                                tag src_tag = tag::nhwc, tag dst_tag = tag::nhwc) {
-  dnnl::memory::desc src_md(g.src, dt::f32, src_tag);
-  dnnl::memory::desc dst_md(g.dst, dt::f32, dst_tag);
+dnnl::convolution_forward::primitive_desc FwdPd(const ConvDims& g, bool bias, bool relu, dnnl::prop_kind prop,
+                                                const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md) {
   dnnl::memory::desc bias_md = bias ? dnnl::memory::desc(g.bias, dt::f32, tag::a) : dnnl::memory::desc();
   dnnl::primitive_attr attr = UserScratchpadAttr();
   if (relu) {
@@ -68,6 +71,12 @@ dnnl::convolution_forward::primitive_desc FwdPd(const ConvGeom& g, bool bias, bo
   }
   return compat::ConvForwardPd(Engine(), prop, src_md, AnyWeightsMd(g), bias_md, dst_md, g.strides, g.dilates, g.pad_l,
                                g.pad_r, attr);
+}
+
+dnnl::convolution_forward::primitive_desc FwdPd(const ConvDims& g, bool bias, bool relu, dnnl::prop_kind prop,
+                                                tag src_tag = tag::nhwc, tag dst_tag = tag::nhwc) {
+  return FwdPd(g, bias, relu, prop, dnnl::memory::desc(g.src, dt::f32, src_tag),
+               dnnl::memory::desc(g.dst, dt::f32, dst_tag));
 }
 
 /** Weights in oneDNN's chosen layout plus the reorder from/to the user's HWIO buffer. */
@@ -154,37 +163,44 @@ WinogradTile NoteWinograd(const char* kernel, const std::string& shape_key) {
 
 }  // namespace
 
-dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int64_t>& p, bool bias, bool relu) {
-  return FwdPd(Geom(p), bias, relu, dnnl::prop_kind::forward_inference);
+dnnl::convolution_forward::primitive_desc ConvForwardDesc(const ConvGeometry& c, bool bias, bool relu) {
+  return FwdPd(Dims(c), bias, relu, dnnl::prop_kind::forward_inference);
 }
 
-dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int64_t>& p, bool bias, bool relu,
-                                                          bool any_src, bool any_dst) {
-  return FwdPd(Geom(p), bias, relu, dnnl::prop_kind::forward_inference, any_src ? tag::any : tag::nhwc,
+dnnl::convolution_forward::primitive_desc ConvForwardDesc(const ConvGeometry& c, bool bias, bool relu, bool any_src,
+                                                          bool any_dst) {
+  return FwdPd(Dims(c), bias, relu, dnnl::prop_kind::forward_inference, any_src ? tag::any : tag::nhwc,
                any_dst ? tag::any : tag::nhwc);
 }
 
-dnnl::memory::desc ConvUserWeightsDesc(const std::vector<int64_t>& p) {
-  return UserWeightsMd(Geom(p));
+dnnl::convolution_forward::primitive_desc ConvForwardDesc(const ConvGeometry& c, bool bias, bool relu,
+                                                          const dnnl::memory::desc& src,
+                                                          const dnnl::memory::desc& dst) {
+  return FwdPd(Dims(c), bias, relu, dnnl::prop_kind::forward_inference, src, dst);
+}
+
+dnnl::memory::desc ConvUserWeightsDesc(const ConvGeometry& c) {
+  return UserWeightsMd(Dims(c));
 }
 
 // conv2dForward(x, filter, bias|null, out, params, relu)
 Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = Params(info, 4, "params", kConvParams);
-  ConvGeom g = Geom(p);
+  std::vector<int64_t> p;
+  const ConvGeometry c = GeometryArg(info, 4, p);
+  const ConvDims g = Dims(c);
   float* x = F32(info, 0, "x", g.src_n);
   float* w = F32(info, 1, "filter", g.wei_n);
-  float* b = F32OrNull(info, 2, "bias", static_cast<size_t>(p[6]));
+  float* b = F32OrNull(info, 2, "bias", static_cast<size_t>(c.out_channels));
   float* y = F32(info, 3, "out", g.dst_n);
   const bool relu = info.Length() > 5 && info[5].ToBoolean().Value();
   try {
-    if (WinogradApplies(p, false)) {  // its relu is NaN-preserving
+    if (WinogradApplies(c, false)) {  // its relu is NaN-preserving
       const int flags = (b ? 1 : 0) | (relu ? 2 : 0);
-      WinogradForward(p, x, w, b, relu, y, NoteWinograd("Conv2D", Key("wino_fwd", p, flags)));
+      WinogradForward(c, x, w, b, relu, y, NoteWinograd("Conv2D", Key("wino_fwd", p, flags)));
       return env.Undefined();
     }
-    const bool fuse_relu = FuseRelu(relu, {{x, g.src_n}, {w, g.wei_n}, {b, static_cast<size_t>(p[6])}});
+    const bool fuse_relu = FuseRelu(relu, {{x, g.src_n}, {w, g.wei_n}, {b, static_cast<size_t>(c.out_channels)}});
     const int flags = (b ? 1 : 0) | (fuse_relu ? 2 : 0);
     std::string key = Key("conv_fwd", p, flags);
     auto* e = static_cast<ConvFwdEntry*>(CacheGet(key));
@@ -226,11 +242,13 @@ int64_t GemmBwdDataMaxIc() {
   return v;
 }
 
-void BackwardDataGemm(const std::vector<int64_t>& p, const float* dy, float* w, float* dx) {
-  const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6], KH = p[7], KW = p[8];
-  const int64_t SH = p[9], SW = p[10], DH = p[11], DW = p[12], PT = p[13], PL = p[14];
+void BackwardDataGemm(const ConvGeometry& c, const float* dy, float* w, float* dx) {
+  const int64_t N = c.batch, H = c.in_height, W = c.in_width, IC = c.in_channels;
+  const int64_t OH = c.out_height, OW = c.out_width, OC = c.out_channels, KH = c.kernel_h, KW = c.kernel_w;
+  const int64_t SH = c.stride_h, SW = c.stride_w, DH = c.dilation_h, DW = c.dilation_w;
+  const int64_t PT = c.pad_top, PL = c.pad_left;
   const int64_t P = N * OH * OW, KK = KH * KW * IC;
-  std::string key = Key("conv_bwd_data_gemm", p);
+  std::string key = Key("conv_bwd_data_gemm", c.ToParams());
   auto* e = static_cast<ConvBwdDataGemmEntry*>(CacheGet(key));
   if (!e) {
     auto entry = std::make_unique<ConvBwdDataGemmEntry>();
@@ -280,18 +298,19 @@ void BackwardDataGemm(const std::vector<int64_t>& p, const float* dy, float* w, 
 // conv2dBackwardData(dy, filter, dxOut, params)
 Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = Params(info, 3, "params", kConvParams);
-  ConvGeom g = Geom(p);
+  std::vector<int64_t> p;
+  const ConvGeometry c = GeometryArg(info, 3, p);
+  const ConvDims g = Dims(c);
   float* dy = F32(info, 0, "dy", g.dst_n);
   float* w = F32(info, 1, "filter", g.wei_n);
   float* dx = F32(info, 2, "out", g.src_n);
   try {
-    if (WinogradApplies(p, true)) {
-      WinogradBackwardData(p, dy, w, dx, NoteWinograd("Conv2DBackpropInput", Key("wino_bwd_data", p)));
+    if (WinogradApplies(c, true)) {
+      WinogradBackwardData(c, dy, w, dx, NoteWinograd("Conv2DBackpropInput", Key("wino_bwd_data", p)));
       return env.Undefined();
     }
-    if (p[3] < GemmBwdDataMaxIc()) {
-      BackwardDataGemm(p, dy, w, dx);
+    if (c.in_channels < GemmBwdDataMaxIc()) {
+      BackwardDataGemm(c, dy, w, dx);
       return env.Undefined();
     }
     std::string key = Key("conv_bwd_data", p);
@@ -327,14 +346,15 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
 // conv2dBackwardFilter(x, dy, dwOut, params)
 Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  auto p = Params(info, 3, "params", kConvParams);
-  ConvGeom g = Geom(p);
+  std::vector<int64_t> p;
+  const ConvGeometry c = GeometryArg(info, 3, p);
+  const ConvDims g = Dims(c);
   float* x = F32(info, 0, "x", g.src_n);
   float* dy = F32(info, 1, "dy", g.dst_n);
   float* dw = F32(info, 2, "out", g.wei_n);
   try {
-    if (WinogradApplies(p, false)) {
-      WinogradBackwardWeights(p, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p)));
+    if (WinogradApplies(c, false)) {
+      WinogradBackwardWeights(c, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p)));
       return env.Undefined();
     }
     std::string key = Key("conv_bwd_weights", p);

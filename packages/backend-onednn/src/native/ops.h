@@ -1,5 +1,5 @@
-// Building blocks shared by the tfjs kernel entry points and the inference graph (graph.cc). Conv params (17)
-// and pool params (14) as documented in conv.cc / pool.cc.
+// Building blocks shared by the tfjs kernel entry points and the inference graph (graph_*.cc). Convolutions take a
+// ConvGeometry (conv_geometry.h); pool params (14) as documented in pool.cc.
 #pragma once
 
 #include <cstdint>
@@ -8,17 +8,23 @@
 #include <vector>
 
 #include "common.h"
+#include "conv_geometry.h"
 
 namespace onednn_binding {
 
-/** Inference-mode oneDNN forward convolution: NHWC src/dst, weights in oneDNN's chosen layout, optional bias and relu.
+/**
+ * Inference-mode oneDNN forward convolution: NHWC src/dst, weights in oneDNN's chosen layout, optional bias and
+ * relu (oneDNN's post-op: see FuseRelu).
  */
-dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int64_t>& p, bool bias, bool relu);
+dnnl::convolution_forward::primitive_desc ConvForwardDesc(const ConvGeometry& g, bool bias, bool relu);
 /** The same with oneDNN choosing the src and/or dst layout (`any`: e.g. blocked nChw8c), as inference graphs do. */
-dnnl::convolution_forward::primitive_desc ConvForwardDesc(const std::vector<int64_t>& p, bool bias, bool relu,
-                                                          bool any_src, bool any_dst);
-/** The tfjs HWIO filter layout `[kh, kw, inC, outC]` of the conv in `p`. */
-dnnl::memory::desc ConvUserWeightsDesc(const std::vector<int64_t>& p);
+dnnl::convolution_forward::primitive_desc ConvForwardDesc(const ConvGeometry& g, bool bias, bool relu, bool any_src,
+                                                          bool any_dst);
+/** The same with the given src and dst layouts (e.g. another primitive's, to run on the same buffers). */
+dnnl::convolution_forward::primitive_desc ConvForwardDesc(const ConvGeometry& g, bool bias, bool relu,
+                                                          const dnnl::memory::desc& src, const dnnl::memory::desc& dst);
+/** The tfjs HWIO filter layout `[kernel_h, kernel_w, in_channels, out_channels]` of the convolution. */
+dnnl::memory::desc ConvUserWeightsDesc(const ConvGeometry& g);
 /** True when none of the `n` values is NaN or ±Infinity (eltwise.cc). */
 bool AllFinite(const float* x, size_t n);
 /** x = x < 0 ? 0 : x in place, NaN kept (tfjs' Relu; eltwise.cc). */

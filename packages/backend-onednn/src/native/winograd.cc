@@ -46,12 +46,12 @@ namespace {
 #endif
 #define ONEDNN_BINDING_INLINE inline ONEDNN_BINDING_ALWAYS_INLINE
 
-ConvAlgorithm& Mode() {
-  static ConvAlgorithm mode = [] {
+ConvAlgorithmMode& Mode() {
+  static ConvAlgorithmMode mode = [] {
     const char* v = std::getenv("ONEDNN_CONV_ALGO");
-    if (v != nullptr && std::string(v) == "direct") return ConvAlgorithm::kDirect;
-    if (v != nullptr && std::string(v) == "winograd") return ConvAlgorithm::kWinograd;
-    return ConvAlgorithm::kAuto;
+    if (v != nullptr && std::string(v) == "direct") return ConvAlgorithmMode::kDirect;
+    if (v != nullptr && std::string(v) == "winograd") return ConvAlgorithmMode::kWinograd;
+    return ConvAlgorithmMode::kAuto;
   }();
   return mode;
 }
@@ -89,17 +89,44 @@ std::vector<float>& FilterBuffer() {
   return u;
 }
 
-/** Geometry of one Winograd pass: input [N,H,W,C] tiles → output [N,OH,OW,K] (C, K channels), m x m tiles. */
+/**
+ * Geometry of one Winograd pass: input [N,H,W,C] tiles → output [N,OH,OW,K] (C, K channels) over m x m output
+ * tiles, the input padded by pt rows on top and pl columns on the left (the bottom and right padding follow from
+ * the sizes).
+ */
 struct Pass {
   int64_t N, H, W, C, OH, OW, K, pt, pl;
   int64_t TH, TW, T;  // tiles per column, per row, in all
 };
 
-Pass MakePass(int64_t N, int64_t H, int64_t W, int64_t C, int64_t OH, int64_t OW, int64_t K, int64_t pt, int64_t pl,
-              int64_t m) {
-  Pass g{N, H, W, C, OH, OW, K, pt, pl, (OH + m - 1) / m, (OW + m - 1) / m, 0};
-  g.T = N * g.TH * g.TW;
+/** The pass of forward convolution `c` (and of its backward weights) on F(m x m, 3x3) tiles. */
+Pass ForwardPassOf(const ConvGeometry& c, int64_t m) {
+  Pass g{c.batch,
+         c.in_height,
+         c.in_width,
+         c.in_channels,
+         c.out_height,
+         c.out_width,
+         c.out_channels,
+         c.pad_top,
+         c.pad_left,
+         (c.out_height + m - 1) / m,
+         (c.out_width + m - 1) / m,
+         0};
+  g.T = g.N * g.TH * g.TW;
   return g;
+}
+
+/**
+ * The pass of convolution `c`'s backward data on F(m x m, 3x3) tiles: a forward pass over dy [N,OH,OW,OC] into dx
+ * [N,H,W,IC] with the rotated filter and the "full" padding 2 - pad.
+ */
+Pass BackwardDataPassOf(const ConvGeometry& c, int64_t m) {
+  ConvGeometry t = c;
+  t.in_height = c.out_height, t.in_width = c.out_width, t.in_channels = c.out_channels;
+  t.out_height = c.in_height, t.out_width = c.in_width, t.out_channels = c.in_channels;
+  t.pad_top = 2 - c.pad_top, t.pad_left = 2 - c.pad_left;
+  return ForwardPassOf(t, m);
 }
 
 /**
@@ -620,10 +647,10 @@ void WithTile(WinogradTile tile, F&& f) {
 
 }  // namespace
 
-ConvAlgorithm GetConvAlgorithm() {
+ConvAlgorithmMode GetConvAlgorithmMode() {
   return Mode();
 }
-void SetConvAlgorithm(ConvAlgorithm mode) {
+void SetConvAlgorithmMode(ConvAlgorithmMode mode) {
   Mode() = mode;
 }
 WinogradTile GetTrainingWinogradTile() {
@@ -633,20 +660,20 @@ void SetTrainingWinogradTile(WinogradTile tile) {
   TrainingTile() = tile;
 }
 
-bool WinogradGeometry(const std::vector<int64_t>& p) {
-  return p[7] == 3 && p[8] == 3 && p[9] == 1 && p[10] == 1 && p[11] == 1 && p[12] == 1;
+bool WinogradGeometry(const ConvGeometry& g) {
+  return g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 &&
+         g.dilation_w == 1;
 }
 
-bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data) {
-  const int64_t IC = p[3], OC = p[6];
-  if (!WinogradGeometry(p)) return false;
-  if (backward_data && (p[13] > 2 || p[14] > 2)) return false;  // "full" padding 2 - pad must be >= 0
+bool WinogradApplies(const ConvGeometry& g, bool backward_data) {
+  if (!WinogradGeometry(g)) return false;
+  if (backward_data && (g.pad_top > 2 || g.pad_left > 2)) return false;  // "full" padding 2 - pad must be >= 0
   switch (Mode()) {
-    case ConvAlgorithm::kDirect:
+    case ConvAlgorithmMode::kDirect:
       return false;
-    case ConvAlgorithm::kWinograd:
+    case ConvAlgorithmMode::kWinograd:
       return true;
-    case ConvAlgorithm::kAuto:
+    case ConvAlgorithmMode::kAuto:
       break;
   }
   // Measured on 2 cores (best of 4 calls per pass, batch 128 and 1024; AVX-512 and AVX2 builds): with 16+
@@ -654,55 +681,51 @@ bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data) {
   // AVX2 (airbench94's 15x15x64->256 at batch 1024: 143/148/168 ms against 372/424/475 forward / backward
   // data / backward weights); with 3 input channels (a network's first layer) the direct forward is twice as
   // fast. A fixed rule, not a per-shape timing, keeps results bit-identical from run to run.
-  return IC >= 16 && OC >= 16;
+  return g.in_channels >= 16 && g.out_channels >= 16;
 }
 
-void WinogradForward(const std::vector<int64_t>& p, const float* x, const float* w, const float* bias, bool relu,
-                     float* y, WinogradTile tile) {
+void WinogradForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, bool relu, float* y,
+                     WinogradTile tile) {
   WithTile(tile, [&](auto t) {
     using Tile = decltype(t);
-    float* U = Grow(FilterBuffer(), static_cast<size_t>(Tile::kElements * p[3] * p[6]));
-    FilterTransform<Tile>(w, p[3], p[6], false, U);
-    WinogradForwardTransformed(p, x, U, bias, relu, y, tile);
+    float* U = Grow(FilterBuffer(), static_cast<size_t>(Tile::kElements * g.in_channels * g.out_channels));
+    FilterTransform<Tile>(w, g.in_channels, g.out_channels, false, U);
+    WinogradForwardTransformed(g, x, U, bias, relu, y, tile);
   });
 }
 
-std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t OC, WinogradTile tile) {
+std::vector<float> WinogradTransformFilter(const float* w, int64_t in_channels, int64_t out_channels,
+                                           WinogradTile tile) {
   std::vector<float> U;
   WithTile(tile, [&](auto t) {
     using Tile = decltype(t);
-    U.resize(static_cast<size_t>(Tile::kElements * IC * OC));
-    FilterTransform<Tile>(w, IC, OC, false, U.data());
+    U.resize(static_cast<size_t>(Tile::kElements * in_channels * out_channels));
+    FilterTransform<Tile>(w, in_channels, out_channels, false, U.data());
   });
   return U;
 }
 
-void WinogradForwardTransformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
-                                bool relu, float* y, WinogradTile tile) {
-  const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6];
+void WinogradForwardTransformed(const ConvGeometry& g, const float* x, const float* U, const float* bias, bool relu,
+                                float* y, WinogradTile tile) {
   WithTile(tile, [&](auto t) {
     using Tile = decltype(t);
-    ForwardPass<Tile>(MakePass(N, H, W, IC, OH, OW, OC, p[13], p[14], Tile::kM), x, U, bias, relu, y);
+    ForwardPass<Tile>(ForwardPassOf(g, Tile::kM), x, U, bias, relu, y);
   });
 }
 
-void WinogradBackwardData(const std::vector<int64_t>& p, const float* dy, const float* w, float* dx,
-                          WinogradTile tile) {
-  const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6];
+void WinogradBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, WinogradTile tile) {
   WithTile(tile, [&](auto t) {
     using Tile = decltype(t);
-    float* U = Grow(FilterBuffer(), static_cast<size_t>(Tile::kElements * IC * OC));
-    FilterTransform<Tile>(w, IC, OC, true, U);  // Ut[e]: [OC][IC], the rotated filters' matrices
-    ForwardPass<Tile>(MakePass(N, OH, OW, OC, H, W, IC, 2 - p[13], 2 - p[14], Tile::kM), dy, U, nullptr, false, dx);
+    float* U = Grow(FilterBuffer(), static_cast<size_t>(Tile::kElements * g.in_channels * g.out_channels));
+    FilterTransform<Tile>(w, g.in_channels, g.out_channels, true, U);  // Ut[e]: [OC][IC], the rotated filters
+    ForwardPass<Tile>(BackwardDataPassOf(g, Tile::kM), dy, U, nullptr, false, dx);
   });
 }
 
-void WinogradBackwardWeights(const std::vector<int64_t>& p, const float* x, const float* dy, float* dw,
-                             WinogradTile tile) {
-  const int64_t N = p[0], H = p[1], W = p[2], IC = p[3], OH = p[4], OW = p[5], OC = p[6];
+void WinogradBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, WinogradTile tile) {
   WithTile(tile, [&](auto t) {
     using Tile = decltype(t);
-    BackwardWeightsPass<Tile>(MakePass(N, H, W, IC, OH, OW, OC, p[13], p[14], Tile::kM), x, dy, dw);
+    BackwardWeightsPass<Tile>(ForwardPassOf(g, Tile::kM), x, dy, dw);
   });
 }
 

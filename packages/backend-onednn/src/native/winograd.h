@@ -1,18 +1,27 @@
-// Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions (see winograd.cc). Conv params as in conv.cc (17 entries: N,
-// H, W, IC, OH, OW, OC, KH, KW, strideH, strideW, dilationH, dilationW, padTop, padLeft, padBottom, padRight);
-// NHWC activations, HWIO filters.
+// Winograd convolutions F(2x2, 3x3) and F(4x4, 3x3) for 3x3, stride-1, undilated convolutions (see winograd.cc):
+// forward (optional bias + NaN-preserving relu), backward data and backward weights, over a ConvGeometry; NHWC
+// activations, HWIO filters. Also the process-wide choice between them and oneDNN's direct kernels.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "conv_geometry.h"
+
 namespace onednn_binding {
 
-/** Which algorithm 3x3 stride-1 convolutions use. */
-enum class ConvAlgorithm {
+/** Which algorithm the training kernels' 3x3 stride-1 convolutions use (setConvAlgorithm in JS). */
+enum class ConvAlgorithmMode {
   kAuto,      // Winograd where it is faster (>= 16 channels in and out), oneDNN direct elsewhere
   kDirect,    // always oneDNN's direct primitives
   kWinograd,  // Winograd wherever the geometry allows (tests, benchmarks)
+};
+
+/** The algorithm one convolution runs on (the inference graph picks or tunes one per convolution). */
+enum class ConvAlgorithm {
+  kDirect,        // oneDNN's direct kernels (any geometry)
+  kWinogradF2x2,  // Winograd F(2x2, 3x3): 4x4 input tiles, 16 multiplications per 4 outputs and channel pair
+  kWinogradF4x4,  // Winograd F(4x4, 3x3): 6x6 input tiles, 36 per 16 outputs (faster, ~10x the rounding error)
 };
 
 /**
@@ -24,9 +33,14 @@ enum class WinogradTile : int {
   kF4x4 = 4,
 };
 
+/** The tile of a Winograd algorithm (kF2x2 for kWinogradF2x2, kF4x4 for kWinogradF4x4; not for kDirect). */
+inline WinogradTile TileOf(ConvAlgorithm algorithm) {
+  return algorithm == ConvAlgorithm::kWinogradF4x4 ? WinogradTile::kF4x4 : WinogradTile::kF2x2;
+}
+
 /** The current mode; the default comes from ONEDNN_CONV_ALGO=auto|direct|winograd (auto when unset). */
-ConvAlgorithm GetConvAlgorithm();
-void SetConvAlgorithm(ConvAlgorithm mode);
+ConvAlgorithmMode GetConvAlgorithmMode();
+void SetConvAlgorithmMode(ConvAlgorithmMode mode);
 
 /**
  * The tile training convolutions (the three passes of conv.cc) use when they run Winograd: F(4x4) by default,
@@ -35,26 +49,33 @@ void SetConvAlgorithm(ConvAlgorithm mode);
 WinogradTile GetTrainingWinogradTile();
 void SetTrainingWinogradTile(WinogradTile tile);
 
-/** True when the conv in `p` (17 conv params, see conv.cc) is 3x3, stride 1 and undilated: Winograd can run it. */
-bool WinogradGeometry(const std::vector<int64_t>& p);
-/** True when the conv in `p` is 3x3, stride 1, undilated and the current mode picks Winograd for it. */
-bool WinogradApplies(const std::vector<int64_t>& p, bool backward_data);
+/** True when the convolution is 3x3, stride 1 and undilated: Winograd can run it (any padding, any channels). */
+bool WinogradGeometry(const ConvGeometry& g);
+/**
+ * True when Winograd can run the convolution and the current mode picks it: kWinograd always, kAuto with 16+
+ * channels on each side, kDirect never. `backward_data` also requires pad_top and pad_left <= 2 (the "full"
+ * correlation pads 2 - pad).
+ */
+bool WinogradApplies(const ConvGeometry& g, bool backward_data);
 
-/** y[N,OH,OW,OC] = relu?(conv(x[N,H,W,IC], w[3,3,IC,OC]) + bias?), on `tile`s. */
-void WinogradForward(const std::vector<int64_t>& p, const float* x, const float* w, const float* bias, bool relu,
-                     float* y, WinogradTile tile);
+/**
+ * y[N,OH,OW,OC] = relu?(conv(x[N,H,W,IC], w[3,3,IC,OC]) + bias?) on `tile`s, transforming the filter on every call
+ * (training). `bias` may be null; the relu keeps NaN (as tfjs' Relu).
+ */
+void WinogradForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, bool relu, float* y,
+                     WinogradTile tile);
 /**
  * The transformed filter matrices of w[3,3,IC,OC] (G g G^T): U[16][IC][OC] for F(2x2), U[36][IC][OC] for F(4x4),
  * for WinogradForwardTransformed.
  */
-std::vector<float> WinogradTransformFilter(const float* w, int64_t IC, int64_t OC, WinogradTile tile);
-/** WinogradForward with the filter already transformed by WinogradTransformFilter (inference graphs). */
-void WinogradForwardTransformed(const std::vector<int64_t>& p, const float* x, const float* U, const float* bias,
-                                bool relu, float* y, WinogradTile tile);
-/** dx[N,H,W,IC] from dy[N,OH,OW,OC] and w[3,3,IC,OC]. */
-void WinogradBackwardData(const std::vector<int64_t>& p, const float* dy, const float* w, float* dx, WinogradTile tile);
+std::vector<float> WinogradTransformFilter(const float* w, int64_t in_channels, int64_t out_channels,
+                                           WinogradTile tile);
+/** WinogradForward with the filter already transformed by WinogradTransformFilter for `tile` (inference graphs). */
+void WinogradForwardTransformed(const ConvGeometry& g, const float* x, const float* U, const float* bias, bool relu,
+                                float* y, WinogradTile tile);
+/** dx[N,H,W,IC] from dy[N,OH,OW,OC] and w[3,3,IC,OC] (requires pad_top, pad_left <= 2). */
+void WinogradBackwardData(const ConvGeometry& g, const float* dy, const float* w, float* dx, WinogradTile tile);
 /** dw[3,3,IC,OC] from x[N,H,W,IC] and dy[N,OH,OW,OC]. */
-void WinogradBackwardWeights(const std::vector<int64_t>& p, const float* x, const float* dy, float* dw,
-                             WinogradTile tile);
+void WinogradBackwardWeights(const ConvGeometry& g, const float* x, const float* dy, float* dw, WinogradTile tile);
 
 }  // namespace onednn_binding
