@@ -148,7 +148,11 @@ describe('packed tarballs installed with npm --ignore-scripts, no compiler on PA
     const files = readdirSync(tarballs).map((f) => path.join(tarballs, f));
     expect(files).toHaveLength(published.length);
     for (const f of files) sizes[path.basename(f)] = statSync(f).size;
-    console.log(`tarball sizes: ${Object.entries(sizes).map(([f, s]) => `${f} ${(s / 1e6).toFixed(2)} MB`).join(', ')}`);
+    console.log(
+      `tarball sizes: ${Object.entries(sizes)
+        .map(([f, s]) => `${f} ${(s / 1e6).toFixed(2)} MB`)
+        .join(', ')}`,
+    );
 
     // A PATH with node, npm and a shell only: no compiler, make or python3, so nothing could be built.
     bin = path.join(dir, 'bin');
@@ -163,8 +167,7 @@ describe('packed tarballs installed with npm --ignore-scripts, no compiler on PA
     project = path.join(dir, 'project');
     mkdirSync(project);
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, version: '1.0.0' }));
-    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...files],
-      { cwd: project, stdio: 'pipe', env });
+    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...files], { cwd: project, stdio: 'pipe', env });
     writeFileSync(path.join(project, 'step.mjs'), stepScript('esm'));
     writeFileSync(path.join(project, 'step.cjs'), stepScript('cjs'));
     writeFileSync(path.join(project, 'conv-step.cjs'), convStepScript);
@@ -185,7 +188,7 @@ describe('packed tarballs installed with npm --ignore-scripts, no compiler on PA
     expect(files.some((f) => /^libdnnl\.so\.\d+$/.test(f))).toBe(true);
     expect(existsSync(path.join(project, 'node_modules', '@cnn', 'backend-onednn', 'build'))).toBe(false);
     const backendTarball = Object.keys(sizes).find((f) => f.startsWith('cnn-backend-onednn-'))!;
-    expect(sizes[backendTarball]).toBeGreaterThan(1e6);  // the binaries are in it
+    expect(sizes[backendTarball]).toBeGreaterThan(1e6); // the binaries are in it
   });
 
   for (const file of ['step.mjs', 'step.cjs']) {
@@ -205,13 +208,17 @@ describe('packed tarballs installed with npm --ignore-scripts, no compiler on PA
   it('maps the bundled libdnnl (and no other) and trains a conv step equal to the cpu backend', () => {
     const out = execFileSync('node', ['conv-step.cjs'], { cwd: project, encoding: 'utf8', env });
     const r = JSON.parse(out.trim().split('\n').pop()!) as ConvStepResult;
-    const bundled = readdirSync(prebuiltDir()).filter((f) => /^libdnnl\.so/.test(f)).map((f) => path.join(prebuiltDir(), f));
+    const bundled = readdirSync(prebuiltDir())
+      .filter((f) => /^libdnnl\.so/.test(f))
+      .map((f) => path.join(prebuiltDir(), f));
     expect(r.maps).toEqual(bundled);
     expect(r.origin).toEqual({ kind: 'prebuilt', addonPath: path.join(prebuiltDir(), 'onednn_binding.node'), libraryPath: bundled[0] });
     expect(r.onednn.reason).toMatch(/^requested onednn: oneDNN \d+\.\d+\.\d+ \(prebuilt addon /);
     expect(r.cpu.reason).toBe('requested cpu: the JS reference backend');
-    console.log(`conv step, onednn vs cpu: loss ${r.onednn.loss} vs ${r.cpu.loss}, ` +
-      `max relative parameter difference ${maxRelativeDiff(r.onednn.params, r.cpu.params).toExponential(2)}`);
+    console.log(
+      `conv step, onednn vs cpu: loss ${r.onednn.loss} vs ${r.cpu.loss}, ` +
+        `max relative parameter difference ${maxRelativeDiff(r.onednn.params, r.cpu.params).toExponential(2)}`,
+    );
     expect(r.onednn.loss).toBeGreaterThan(0.5);
     expect(Math.abs(r.onednn.loss - r.cpu.loss)).toBeLessThan(1e-5 * r.cpu.loss);
     expect(maxRelativeDiff(r.onednn.params, r.cpu.params)).toBeLessThan(1e-5);
@@ -236,13 +243,19 @@ describe('packed tarballs installed with npm --ignore-scripts, no compiler on PA
 
   it.skipIf(!qemu && !process.env.CI)('on a CPU without AVX2 (qemu -cpu Nehalem) runs the baseline kernels, still equal to cpu', () => {
     if (!qemu) throw new Error('qemu-x86_64 is needed to emulate a CPU without AVX2: apt-get install qemu-user (scripts/setup.sh does)');
-    const out = execFileSync('qemu-x86_64', ['-cpu', 'Nehalem', realpathSync(process.execPath), 'conv-step.cjs'],
-      { cwd: project, encoding: 'utf8', env, timeout: 300_000 });
+    const out = execFileSync('qemu-x86_64', ['-cpu', 'Nehalem', realpathSync(process.execPath), 'conv-step.cjs'], {
+      cwd: project,
+      encoding: 'utf8',
+      env,
+      timeout: 300_000,
+    });
     const r = JSON.parse(out.trim().split('\n').pop()!) as ConvStepResult;
-    console.log(`conv step under qemu -cpu Nehalem: isa ${r.info.isa}, kernels ${r.info.kernelIsa}, ` +
-      `max relative parameter difference to cpu ${maxRelativeDiff(r.onednn.params, r.cpu.params).toExponential(2)}`);
-    expect(r.info.isa).toBe('sse41');  // oneDNN's dispatch on a CPU with SSE4.2 and no AVX
-    expect(r.info.kernelIsa).toBe('default');  // our target_clones kernels: the baseline x86-64 version
+    console.log(
+      `conv step under qemu -cpu Nehalem: isa ${r.info.isa}, kernels ${r.info.kernelIsa}, ` +
+        `max relative parameter difference to cpu ${maxRelativeDiff(r.onednn.params, r.cpu.params).toExponential(2)}`,
+    );
+    expect(r.info.isa).toBe('sse41'); // oneDNN's dispatch on a CPU with SSE4.2 and no AVX
+    expect(r.info.kernelIsa).toBe('default'); // our target_clones kernels: the baseline x86-64 version
     expect(r.origin.kind).toBe('prebuilt');
     expect(r.onednn.reason).toContain('isa sse41, kernels default');
     expect(Math.abs(r.onednn.loss - r.cpu.loss)).toBeLessThan(1e-5 * r.cpu.loss);

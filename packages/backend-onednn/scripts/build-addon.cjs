@@ -20,8 +20,11 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..');
 const strict = process.argv.includes('--strict');
 const truthy = (v) => v !== undefined && v !== '' && v !== 'false' && v !== '0';
-const fromSource = strict || process.argv.includes('--build-from-source') ||
-  truthy(process.env.npm_config_build_from_source) || truthy(process.env.CNN_ONEDNN_BUILD_FROM_SOURCE);
+const fromSource =
+  strict ||
+  process.argv.includes('--build-from-source') ||
+  truthy(process.env.npm_config_build_from_source) ||
+  truthy(process.env.CNN_ONEDNN_BUILD_FROM_SOURCE);
 const BUILD_FROM_SOURCE = 'npm rebuild @cnn/backend-onednn --build-from-source';
 
 function glibcVersion() {
@@ -40,8 +43,11 @@ function checkPrebuilt() {
   }
   if (process.platform === 'linux' && !glibcVersion()) return { shipped: true, ok: false, why: 'the prebuilt needs glibc (this is musl)' };
   // Load it in a child: a crash or a missing symbol must not take the install down.
-  const r = spawnSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(addon)}).getInfo()))`],
-    { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(addon)}).getInfo()))`], {
+    encoding: 'utf8',
+    env: { ...process.env, OMP_NUM_THREADS: '1' },
+    timeout: 120_000,
+  });
   if (r.status !== 0) {
     const why = (r.stderr || r.error?.message || `exit ${r.status}`).split('\n').find((l) => /Error|error/.test(l)) || `exit ${r.status}`;
     return { shipped: true, ok: false, why: `it does not load: ${why.trim()}` };
@@ -56,8 +62,12 @@ function missingForSourceBuild() {
   if (!['c++', 'g++', 'clang++'].some(onPath)) missing.push('a C++17 compiler (g++ or clang++)');
   if (!onPath('make')) missing.push('make');
   if (!onPath('python3')) missing.push('python3');
-  const includes = [process.env.ONEDNN_ROOT && path.join(process.env.ONEDNN_ROOT, 'include'),
-    '/usr/include', '/usr/local/include', '/opt/homebrew/include'].filter(Boolean);
+  const includes = [
+    process.env.ONEDNN_ROOT && path.join(process.env.ONEDNN_ROOT, 'include'),
+    '/usr/include',
+    '/usr/local/include',
+    '/opt/homebrew/include',
+  ].filter(Boolean);
   if (!includes.some((d) => fs.existsSync(path.join(d, 'oneapi', 'dnnl', 'dnnl.hpp')))) {
     missing.push(`oneDNN 2.x/3.x headers (oneapi/dnnl/dnnl.hpp in ${includes.join(', ')})`);
   }
@@ -93,8 +103,10 @@ let prebuiltNote = '';
 if (!fromSource) {
   const prebuilt = checkPrebuilt();
   if (prebuilt.ok) {
-    console.log(`@cnn/backend-onednn: using the prebuilt ${path.basename(prebuilt.dir)} addon with its bundled oneDNN ` +
-      `${prebuilt.info.onednnVersion} (${path.relative(root, prebuilt.dir)}); nothing to compile.`);
+    console.log(
+      `@cnn/backend-onednn: using the prebuilt ${path.basename(prebuilt.dir)} addon with its bundled oneDNN ` +
+        `${prebuilt.info.onednnVersion} (${path.relative(root, prebuilt.dir)}); nothing to compile.`,
+    );
     process.exit(0);
   }
   if (prebuilt.shipped) {
@@ -109,19 +121,21 @@ const result = buildFromSource();
 if (!result.ok) {
   const bar = '!'.repeat(78);
   const missing = missingForSourceBuild();
-  console.warn([
-    bar,
-    `@cnn/backend-onednn: building the native oneDNN addon from source FAILED (${result.why}).`,
-    ...(prebuiltNote ? [prebuiltNote] : []),
-    'The package is installed, but the "onednn" backend is unavailable: selectBackend("onednn", {fallback: true})',
-    'uses the slow JS cpu backend.',
-    'A source build needs a C++17 compiler, make, python3, and oneDNN 2.x or 3.x (headers and libdnnl).',
-    missing.length ? `Missing here: ${missing.join('; ')}.` : 'All of them were found; see the compiler output above.',
-    '  Debian/Ubuntu: apt-get install g++ make python3 libdnnl-dev',
-    '  macOS:         xcode-select --install && brew install onednn',
-    '  oneDNN in another prefix: ONEDNN_ROOT=/that/prefix',
-    `then: ${BUILD_FROM_SOURCE}   (pnpm: pnpm rebuild @cnn/backend-onednn)`,
-    bar,
-  ].join('\n'));
+  console.warn(
+    [
+      bar,
+      `@cnn/backend-onednn: building the native oneDNN addon from source FAILED (${result.why}).`,
+      ...(prebuiltNote ? [prebuiltNote] : []),
+      'The package is installed, but the "onednn" backend is unavailable: selectBackend("onednn", {fallback: true})',
+      'uses the slow JS cpu backend.',
+      'A source build needs a C++17 compiler, make, python3, and oneDNN 2.x or 3.x (headers and libdnnl).',
+      missing.length ? `Missing here: ${missing.join('; ')}.` : 'All of them were found; see the compiler output above.',
+      '  Debian/Ubuntu: apt-get install g++ make python3 libdnnl-dev',
+      '  macOS:         xcode-select --install && brew install onednn',
+      '  oneDNN in another prefix: ONEDNN_ROOT=/that/prefix',
+      `then: ${BUILD_FROM_SOURCE}   (pnpm: pnpm rebuild @cnn/backend-onednn)`,
+      bar,
+    ].join('\n'),
+  );
 }
 process.exit(!result.ok && strict ? 1 : 0);

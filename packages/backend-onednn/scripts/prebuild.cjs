@@ -47,8 +47,8 @@ function tool(name, args, opts = {}) {
 }
 
 function isGlibc() {
-  const report = process.report && process.report.getReport ? process.report.getReport() : null;
-  return Boolean(report && report.header && report.header.glibcVersionRuntime);
+  const report = process.report?.getReport ? process.report.getReport() : null;
+  return Boolean(report?.header?.glibcVersionRuntime);
 }
 
 /** `[{ soname, path }]` of every library `file` loads, resolved by the dynamic loader as on this machine. */
@@ -66,7 +66,8 @@ function linkedLibraries(file) {
 function maxVersion(files, prefix) {
   let best = null;
   const cmp = (a, b) => {
-    const x = a.split('.').map(Number), y = b.split('.').map(Number);
+    const x = a.split('.').map(Number),
+      y = b.split('.').map(Number);
     for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
     return 0;
   };
@@ -111,7 +112,9 @@ function main() {
     return;
   }
   if (`${process.platform}-${process.arch}` !== target || !isGlibc()) {
-    console.log(`prebuild: no prebuilt for ${process.platform}-${process.arch}${process.platform === 'linux' && !isGlibc() ? ' (musl)' : ''}; packing the sources only`);
+    console.log(
+      `prebuild: no prebuilt for ${process.platform}-${process.arch}${process.platform === 'linux' && !isGlibc() ? ' (musl)' : ''}; packing the sources only`,
+    );
     return;
   }
   if (!fs.existsSync(addon)) fail(`${addon} not found: build the addon first (pnpm --filter @cnn/backend-onednn build:native)`);
@@ -143,8 +146,10 @@ function main() {
     }
   }
   // Load it in a fresh Node: the addon must work and report the bundled libdnnl.
-  const probe = execFileSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(addonDest)}).getInfo()))`],
-    { encoding: 'utf8', env: { ...env, OMP_NUM_THREADS: '1' } });
+  const probe = execFileSync(process.execPath, ['-e', `process.stdout.write(JSON.stringify(require(${JSON.stringify(addonDest)}).getInfo()))`], {
+    encoding: 'utf8',
+    env: { ...env, OMP_NUM_THREADS: '1' },
+  });
   const info = JSON.parse(probe);
   if (info.libraryPath && path.dirname(info.libraryPath) !== outDir) fail(`the prebuilt loaded libdnnl from ${info.libraryPath}`);
 
@@ -160,11 +165,15 @@ function main() {
     builtWith: { node: process.version, glibc: process.report.getReport().header.glibcVersionRuntime },
   };
   fs.writeFileSync(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  fs.writeFileSync(path.join(outDir, 'THIRD-PARTY-NOTICES'),
-    `Shared libraries bundled with @cnn/backend-onednn's prebuilt addon, with their licences.\n\n${notices.join('\n')}`);
+  fs.writeFileSync(
+    path.join(outDir, 'THIRD-PARTY-NOTICES'),
+    `Shared libraries bundled with @cnn/backend-onednn's prebuilt addon, with their licences.\n\n${notices.join('\n')}`,
+  );
   const mb = files.reduce((s, f) => s + fs.statSync(f).size, 0) / 1e6;
-  console.log(`prebuild: ${path.relative(root, outDir)}: ${ADDON} + ${manifest.libraries.join(', ')} (${mb.toFixed(1)} MB; ` +
-    `oneDNN ${manifest.onednnVersion}, N-API ${NAPI_VERSION}, glibc >= ${manifest.minGlibc}, GLIBCXX >= ${manifest.minGlibcxx})`);
+  console.log(
+    `prebuild: ${path.relative(root, outDir)}: ${ADDON} + ${manifest.libraries.join(', ')} (${mb.toFixed(1)} MB; ` +
+      `oneDNN ${manifest.onednnVersion}, N-API ${NAPI_VERSION}, glibc >= ${manifest.minGlibc}, GLIBCXX >= ${manifest.minGlibcxx})`,
+  );
 }
 
 main();

@@ -258,11 +258,11 @@ export class OnednnUnavailableError extends Error {
   constructor(addonPath: string, cause: unknown, attempts?: readonly AddonAttempt[], host: HostPlatform = hostPlatform()) {
     const list = attempts ?? [{ kind: 'custom' as const, path: addonPath, reason: describeLoadError(cause) }];
     const where = `${host.platform}-${host.arch}${host.platform === 'linux' ? ` (${host.libc ?? 'unknown libc'})` : ''}`;
-    super([
-      `@cnn/backend-onednn: cannot load the native addon on ${where}. Tried:`,
-      ...list.map((a) => `  - ${a.kind} ${a.path}: ${a.reason}`),
-      INSTALL_HINT,
-    ].join('\n'));
+    super(
+      [`@cnn/backend-onednn: cannot load the native addon on ${where}. Tried:`, ...list.map((a) => `  - ${a.kind} ${a.path}: ${a.reason}`), INSTALL_HINT].join(
+        '\n',
+      ),
+    );
     this.name = 'OnednnUnavailableError';
     this.addonPath = addonPath;
     this.attempts = list;
@@ -291,7 +291,7 @@ export function hostPlatform(): HostPlatform {
     const report = process.report as unknown as { excludeNetwork?: boolean; getReport(): object } | undefined;
     if (report) {
       const before = report.excludeNetwork;
-      report.excludeNetwork = true;  // the report otherwise resolves every network interface
+      report.excludeNetwork = true; // the report otherwise resolves every network interface
       try {
         const header = (report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
         glibcVersion = header?.glibcVersionRuntime ?? null;
@@ -358,7 +358,9 @@ export function prebuiltUnsupportedReason(host: HostPlatform, manifestMinGlibc: 
  */
 export function describeLoadError(cause: unknown): string {
   const message = (cause instanceof Error ? cause.message : String(cause)).split('\n')[0]!;
-  if (/truncated: |file too short|invalid ELF header|not an ELF|ELF load command|wrong ELF class|unknown file type|slice is not valid|not a mach-o/i.test(message)) {
+  if (
+    /truncated: |file too short|invalid ELF header|not an ELF|ELF load command|wrong ELF class|unknown file type|slice is not valid|not a mach-o/i.test(message)
+  ) {
     return `the file is truncated or corrupt (${message}); reinstall the package (npm install --force) or build from source`;
   }
   if (/GLIBC(XX)?_[0-9.]+' not found/.test(message)) {
@@ -398,7 +400,7 @@ export function elfTruncation(path: string): string | null {
       readSync(fd, table, 0, table.length, phoff);
       for (let i = 0; i < phnum; i++) {
         const at = i * phentsize;
-        if (table.readUInt32LE(at) !== 1) continue;  // PT_LOAD
+        if (table.readUInt32LE(at) !== 1) continue; // PT_LOAD
         need = Math.max(need, Number(table.readBigUInt64LE(at + 0x08)) + Number(table.readBigUInt64LE(at + 0x20)));
       }
     }
@@ -552,7 +554,9 @@ export interface AddonOrigin {
 /** The libdnnl mapped into this process, from /proc/self/maps (Linux); `""` when none or unknown. */
 export function libdnnlFromProcMaps(): string {
   try {
-    const line = readFileSync('/proc/self/maps', 'utf8').split('\n').find((l) => /\/libdnnl\.so[.\d]*$/.test(l));
+    const line = readFileSync('/proc/self/maps', 'utf8')
+      .split('\n')
+      .find((l) => /\/libdnnl\.so[.\d]*$/.test(l));
     return line ? line.slice(line.indexOf('/')) : '';
   } catch {
     return '';

@@ -22,8 +22,17 @@ export {
   prebuiltUnsupportedReason,
 } from './binding.js';
 export type {
-  AddonAttempt, AddonKind, AddonOrigin, ConvAlgorithm, HostPlatform, LoadBindingOptions, NativeInferenceGraph, OnednnBinding,
-  OnednnInfo, PrimitiveImpl, WinogradTile,
+  AddonAttempt,
+  AddonKind,
+  AddonOrigin,
+  ConvAlgorithm,
+  HostPlatform,
+  LoadBindingOptions,
+  NativeInferenceGraph,
+  OnednnBinding,
+  OnednnInfo,
+  PrimitiveImpl,
+  WinogradTile,
 } from './binding.js';
 export { BACKEND_PRIORITY, NATIVE_KERNEL_NAMES, registerOnednnBackend } from './register.js';
 export { selectBackend, BACKEND_CHOICES } from './select-backend.js';

@@ -241,7 +241,11 @@ describe('InferenceGraph ops match tf ops', () => {
       // times are printed to 3 significant digits, hence the 1% margins.
       const fastest = Math.min(direct, f2, f4);
       const chosen = /winograd_(f2x2|f4x4)_/.exec(m![1]!)?.[1] ?? 'direct';
-      const candidates = [['direct', direct], ['f2x2', f2], ['f4x4', f4]] as const;
+      const candidates = [
+        ['direct', direct],
+        ['f2x2', f2],
+        ['f4x4', f4],
+      ] as const;
       const at = candidates.findIndex(([name]) => name === chosen);
       if (chosen === 'direct') expect(m![1]).not.toContain('winograd');
       expect(candidates[at]![1], impls[1]).toBeLessThanOrEqual(fastest * 1.03 * 1.01);

@@ -11,8 +11,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  BUILD_FROM_SOURCE_COMMAND, defaultAddonPath, describeLoadError, elfTruncation, getBinding, type HostPlatform, loadBinding,
-  OnednnUnavailableError, packageRoot, prebuiltUnsupportedReason,
+  BUILD_FROM_SOURCE_COMMAND,
+  defaultAddonPath,
+  describeLoadError,
+  elfTruncation,
+  getBinding,
+  type HostPlatform,
+  loadBinding,
+  OnednnUnavailableError,
+  packageRoot,
+  prebuiltUnsupportedReason,
 } from './index.js';
 
 const linuxGlibc: HostPlatform = { platform: 'linux', arch: 'x64', libc: 'glibc', glibcVersion: '2.36' };
@@ -33,14 +41,16 @@ describe('prebuiltUnsupportedReason', () => {
     expect(prebuiltUnsupportedReason({ ...linuxGlibc, glibcVersion: '2.34' }, '2.34')).toBeNull();
   });
   it('names the platform, the arch, the libc and the glibc version it lacks', () => {
-    expect(prebuiltUnsupportedReason({ platform: 'darwin', arch: 'arm64', libc: null, glibcVersion: null }))
-      .toBe('no prebuilt for darwin-arm64 (the package ships one for linux-x64 with glibc only)');
-    expect(prebuiltUnsupportedReason({ ...linuxGlibc, arch: 'arm64' }))
-      .toBe('no prebuilt for linux-arm64 (the package ships one for linux-x64 with glibc only)');
-    expect(prebuiltUnsupportedReason({ ...linuxGlibc, libc: 'musl', glibcVersion: null }))
-      .toBe('no prebuilt for linux-x64 with musl (the prebuilt needs glibc)');
-    expect(prebuiltUnsupportedReason({ ...linuxGlibc, glibcVersion: '2.31' }, '2.34'))
-      .toBe('the prebuilt needs glibc >= 2.34, this system has 2.31');
+    expect(prebuiltUnsupportedReason({ platform: 'darwin', arch: 'arm64', libc: null, glibcVersion: null })).toBe(
+      'no prebuilt for darwin-arm64 (the package ships one for linux-x64 with glibc only)',
+    );
+    expect(prebuiltUnsupportedReason({ ...linuxGlibc, arch: 'arm64' })).toBe(
+      'no prebuilt for linux-arm64 (the package ships one for linux-x64 with glibc only)',
+    );
+    expect(prebuiltUnsupportedReason({ ...linuxGlibc, libc: 'musl', glibcVersion: null })).toBe(
+      'no prebuilt for linux-x64 with musl (the prebuilt needs glibc)',
+    );
+    expect(prebuiltUnsupportedReason({ ...linuxGlibc, glibcVersion: '2.31' }, '2.34')).toBe('the prebuilt needs glibc >= 2.34, this system has 2.31');
   });
 });
 
@@ -48,10 +58,12 @@ describe('describeLoadError', () => {
   it('puts dlopen failures in words', () => {
     expect(describeLoadError(new Error('/x/a.node: file too short'))).toMatch(/^the file is truncated or corrupt \(\/x\/a\.node: file too short\)/);
     expect(describeLoadError(new Error('/x/a.node: invalid ELF header'))).toMatch(/^the file is truncated or corrupt/);
-    expect(describeLoadError(new Error("/lib/libm.so.6: version `GLIBC_2.38' not found (required by /x/a.node)")))
-      .toMatch(/^this system's C or C\+\+ runtime is too old for it/);
-    expect(describeLoadError(new Error('libdnnl.so.3: cannot open shared object file: No such file or directory')))
-      .toMatch(/^a shared library it needs is missing \(libdnnl\.so\.3/);
+    expect(describeLoadError(new Error("/lib/libm.so.6: version `GLIBC_2.38' not found (required by /x/a.node)"))).toMatch(
+      /^this system's C or C\+\+ runtime is too old for it/,
+    );
+    expect(describeLoadError(new Error('libdnnl.so.3: cannot open shared object file: No such file or directory'))).toMatch(
+      /^a shared library it needs is missing \(libdnnl\.so\.3/,
+    );
   });
 });
 
@@ -90,8 +102,12 @@ describe('loadBinding without a usable addon', () => {
  * Runs `script` (CommonJS) in a child Node from a copy of the built package whose prebuilds/linux-x64 holds
  * `addon` bytes and whose build/ is absent; `preload` runs first (--require). Returns the last stdout line, parsed.
  */
-function runWithPackageCopy(addon: Buffer | null, script: string, preload = '',
-  extra: Record<string, Buffer | string> = {}): { backend: string; reason: string; log: string } {
+function runWithPackageCopy(
+  addon: Buffer | null,
+  script: string,
+  preload = '',
+  extra: Record<string, Buffer | string> = {},
+): { backend: string; reason: string; log: string } {
   const dir = mkdtempSync(join(packageRoot(), 'node_modules', '.loader-e2e-'));
   try {
     cpSync(join(packageRoot(), 'dist'), join(dir, 'dist'), { recursive: true });
@@ -103,8 +119,11 @@ function runWithPackageCopy(addon: Buffer | null, script: string, preload = '',
     }
     writeFileSync(join(dir, 'preload.cjs'), preload);
     writeFileSync(join(dir, 'run.cjs'), script);
-    const out = execFileSync(process.execPath, ['--require', './preload.cjs', 'run.cjs'],
-      { cwd: dir, encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    const out = execFileSync(process.execPath, ['--require', './preload.cjs', 'run.cjs'], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, OMP_NUM_THREADS: '1' },
+    });
     return JSON.parse(out.trim().split('\n').pop()!) as { backend: string; reason: string; log: string };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -133,7 +152,9 @@ describe('selectBackend falls back to cpu when the prebuilt cannot load', () => 
     expect(result.reason).toMatch(/^fallback from onednn: @cnn\/backend-onednn: cannot load the native addon on linux-x64 \(glibc\)/);
     expect(result.log).toMatch(/FALLING BACK/);
     expect(result.log).toMatch(/- source build \S+build\/Release\/onednn_binding\.node: not built/);
-    expect(result.log).toMatch(/- prebuilt \S+prebuilds\/linux-x64\/onednn_binding\.node: the file is truncated or corrupt \(\S+: truncated: the file has 4096 bytes, its ELF headers need \d+\)/);
+    expect(result.log).toMatch(
+      /- prebuilt \S+prebuilds\/linux-x64\/onednn_binding\.node: the file is truncated or corrupt \(\S+: truncated: the file has 4096 bytes, its ELF headers need \d+\)/,
+    );
     expect(result.log).toContain(BUILD_FROM_SOURCE_COMMAND);
   });
   it('a corrupt prebuilt .node (not an ELF file): the same', () => {
@@ -149,12 +170,14 @@ describe('selectBackend falls back to cpu when the prebuilt cannot load', () => 
       'libdnnl.so.2': libdnnl.subarray(0, 1 << 16),
     });
     expect(result.backend).toBe('cpu');
-    expect(result.log).toMatch(/prebuilt \S+onednn_binding\.node: the file is truncated or corrupt \(\S+\/prebuilds\/linux-x64\/libdnnl\.so\.2: truncated: the file has 65536 bytes/);
+    expect(result.log).toMatch(
+      /prebuilt \S+onednn_binding\.node: the file is truncated or corrupt \(\S+\/prebuilds\/linux-x64\/libdnnl\.so\.2: truncated: the file has 65536 bytes/,
+    );
   });
   it('a complete ELF file passes the truncation check', () => {
     expect(elfTruncation(defaultAddonPath())).toBeNull();
     expect(elfTruncation(getBinding().getInfo().libraryPath)).toBeNull();
-    expect(elfTruncation(import.meta.filename)).toBeNull();  // not ELF: left to dlopen
+    expect(elfTruncation(import.meta.filename)).toBeNull(); // not ELF: left to dlopen
   });
   it('an unsupported platform (darwin-arm64, faked before the package loads): names it and the command, then cpu', () => {
     const fake = `Object.defineProperty(process, 'platform', { value: 'darwin' });
@@ -183,8 +206,11 @@ describe('the install script', () => {
       cpSync(join(packageRoot(), 'scripts'), join(dir, 'scripts'), { recursive: true });
       copyFileSync(join(packageRoot(), 'binding.gyp'), join(dir, 'binding.gyp'));
       mkdirSync(join(dir, 'bin'));
-      const r = spawnSync(process.execPath, [join(dir, 'scripts', 'build-addon.cjs'), ...args],
-        { cwd: dir, encoding: 'utf8', env: { PATH: join(dir, 'bin'), HOME: dir } });
+      const r = spawnSync(process.execPath, [join(dir, 'scripts', 'build-addon.cjs'), ...args], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { PATH: join(dir, 'bin'), HOME: dir },
+      });
       return { status: r.status, stdout: r.stdout, stderr: r.stderr };
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -193,7 +219,7 @@ describe('the install script', () => {
 
   it('without a prebuilt builds from source; when that cannot run it names what is missing and exits 0', () => {
     const r = runInstall([]);
-    expect(r.status).toBe(0);  // the package still installs
+    expect(r.status).toBe(0); // the package still installs
     expect(r.stderr).toContain('building the native oneDNN addon from source FAILED');
     expect(r.stderr).toContain('Missing here: a C++17 compiler (g++ or clang++); make; python3');
     expect(r.stderr).toContain('apt-get install g++ make python3 libdnnl-dev');

@@ -87,8 +87,13 @@ describe('InferenceGraph: a fused relu keeps NaN', () => {
   const f32 = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
 
   /** The graph's output on `input` against `reference` on the JS cpu backend, NaN positions included. */
-  async function expectGraphWithNaN(inputShape: [number, number, number], input: Float32Array, ops: GraphOp[],
-    reference: (x: tf.Tensor4D) => tf.Tensor, options: InferenceGraphOptions): Promise<void> {
+  async function expectGraphWithNaN(
+    inputShape: [number, number, number],
+    input: Float32Array,
+    ops: GraphOp[],
+    reference: (x: tf.Tensor4D) => tf.Tensor,
+    options: InferenceGraphOptions,
+  ): Promise<void> {
     await tf.setBackend('cpu');
     const batch = input.length / (inputShape[0] * inputShape[1] * inputShape[2]);
     const want = tf.tidy(() => f32(reference(tf.tensor4d(input, [batch, ...inputShape]))));
@@ -109,9 +114,18 @@ describe('InferenceGraph: a fused relu keeps NaN', () => {
     input[(2 * w + 3) * c] = NaN; // image 0, pixel (2, 3)
     input[h * w * c + (5 * w + 1) * c + 2] = Infinity; // image 1, pixel (5, 1)
     input[h * w * c + 4] = -Infinity; // image 1, pixel (0, 1)
-    const conv = (inputs: [number], filter: tf.Tensor, bias?: tf.Tensor): GraphOp => ({ op: 'conv2d', inputs,
-      filter: f32(filter), ...(bias ? { bias: f32(bias) } : {}), kernel: [3, 3], strides: [1, 1], dilations: [1, 1],
-      pads: [1, 1, 1, 1], outChannels: 8, activation: 'relu' });
+    const conv = (inputs: [number], filter: tf.Tensor, bias?: tf.Tensor): GraphOp => ({
+      op: 'conv2d',
+      inputs,
+      filter: f32(filter),
+      ...(bias ? { bias: f32(bias) } : {}),
+      kernel: [3, 3],
+      strides: [1, 1],
+      dilations: [1, 1],
+      pads: [1, 1, 1, 1],
+      outChannels: 8,
+      activation: 'relu',
+    });
     const ops: GraphOp[] = [conv([0], k1, b1), conv([1], k2), { op: 'flatten', inputs: [2] }];
     const reference = (x: tf.Tensor4D) => {
       const y = tf.relu(tf.add(tf.conv2d(x, k1 as tf.Tensor4D, 1, 'same'), b1)) as tf.Tensor4D;
@@ -129,12 +143,16 @@ describe('InferenceGraph: a fused relu keeps NaN', () => {
     const input = seeded(3 * 6, 23);
     input[6 + 2] = NaN; // sample 1
     const dense = (w: Float32Array): GraphOp[] => [{ op: 'dense', inputs: [0], weights: w, bias: f32(bias), units: 5, activation: 'relu' }];
-    await expectGraphWithNaN([1, 1, 6], input, dense(f32(weights)),
-      (x) => tf.relu(tf.add(tf.matMul(tf.reshape(x, [3, 6]), weights as tf.Tensor2D), bias)), {});
+    await expectGraphWithNaN([1, 1, 6], input, dense(f32(weights)), (x) => tf.relu(tf.add(tf.matMul(tf.reshape(x, [3, 6]), weights as tf.Tensor2D), bias)), {});
     const nanWeights = Float32Array.from(f32(weights));
     nanWeights[3 * 5 + 1] = NaN; // feature 3 → unit 1: unit 1 is NaN for every sample
     const finiteInput = seeded(3 * 6, 24);
-    await expectGraphWithNaN([1, 1, 6], finiteInput, dense(nanWeights),
-      (x) => tf.relu(tf.add(tf.matMul(tf.reshape(x, [3, 6]), tf.tensor2d(nanWeights, [6, 5])), bias)), {});
+    await expectGraphWithNaN(
+      [1, 1, 6],
+      finiteInput,
+      dense(nanWeights),
+      (x) => tf.relu(tf.add(tf.matMul(tf.reshape(x, [3, 6]), tf.tensor2d(nanWeights, [6, 5])), bias)),
+      {},
+    );
   });
 });

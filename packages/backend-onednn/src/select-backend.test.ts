@@ -10,8 +10,10 @@ describe('selectBackend', () => {
     expect((await selectBackend('cpu')).backend).toBe('cpu');
     // The source build here: oneDNN 2.x or 3.x, from build/Release, with the libdnnl the process mapped.
     const auto = (await selectBackend('auto')).reason;
-    expect(auto).toMatch(/^auto: native oneDNN [23]\.\d+\.\d+ \(source build addon \/\S+\/build\/Release\/onednn_binding\.node, libdnnl \/\S+\/libdnnl\.so[.\d]+\), isa \w+, kernels (avx512f|avx2|default), \d+ threads$/);
-    expect(auto).toContain(`libdnnl ${libdnnlFromProcMaps()})`);  // /proc/self/maps names the real file
+    expect(auto).toMatch(
+      /^auto: native oneDNN [23]\.\d+\.\d+ \(source build addon \/\S+\/build\/Release\/onednn_binding\.node, libdnnl \/\S+\/libdnnl\.so[.\d]+\), isa \w+, kernels (avx512f|avx2|default), \d+ threads$/,
+    );
+    expect(auto).toContain(`libdnnl ${libdnnlFromProcMaps()})`); // /proc/self/maps names the real file
   });
   it('rejects unknown names', async () => {
     await expect(selectBackend('gpu' as 'cpu')).rejects.toThrow('Unknown backend "gpu"; expected one of auto, onednn, tensorflow, wasm, cpu');

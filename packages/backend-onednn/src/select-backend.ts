@@ -54,8 +54,10 @@ function describeOnednn(): string {
   const binding = getBinding();
   const info = binding.getInfo();
   const origin = addonOrigin(binding);
-  return `oneDNN ${info.onednnVersion} (${origin.kind} addon ${origin.addonPath}, libdnnl ${origin.libraryPath || 'unknown'}), ` +
-    `isa ${info.isa}, kernels ${info.kernelIsa}, ${info.threads} threads`;
+  return (
+    `oneDNN ${info.onednnVersion} (${origin.kind} addon ${origin.addonPath}, libdnnl ${origin.libraryPath || 'unknown'}), ` +
+    `isa ${info.isa}, kernels ${info.kernelIsa}, ${info.threads} threads`
+  );
 }
 
 async function choose(name: BackendChoice): Promise<string> {
@@ -129,14 +131,16 @@ export async function selectBackend(name: BackendChoice, opts: SelectBackendOpti
     if (!opts.fallback) throw error;
     const cause = error instanceof Error ? error.message : String(error);
     const bar = '='.repeat(78);
-    log([
-      bar,
-      `WARNING: backend "${name}" could not be used; FALLING BACK to the slow JS "cpu" backend.`,
-      `Cause: ${cause}`,
-      'Fix: do what the cause names (onednn: build the addon from source with a C++17 compiler and oneDNN 2.x/3.x:',
-      `     ${BUILD_FROM_SOURCE_COMMAND}), or pick another backend.`,
-      bar,
-    ].join('\n'));
+    log(
+      [
+        bar,
+        `WARNING: backend "${name}" could not be used; FALLING BACK to the slow JS "cpu" backend.`,
+        `Cause: ${cause}`,
+        'Fix: do what the cause names (onednn: build the addon from source with a C++17 compiler and oneDNN 2.x/3.x:',
+        `     ${BUILD_FROM_SOURCE_COMMAND}), or pick another backend.`,
+        bar,
+      ].join('\n'),
+    );
     await activate('cpu');
     return { backend: tf.getBackend(), reason: `fallback from ${name}: ${cause.split('\n')[0]}` };
   }

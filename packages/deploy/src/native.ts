@@ -293,7 +293,7 @@ export async function compileNative(model: tfl.LayersModel, options: CompileNati
   let Graph: GraphConstructor;
   try {
     const backend = (await import('@cnn/backend-onednn')) as unknown as { InferenceGraph: GraphConstructor; getBinding(): unknown };
-    backend.getBinding();  // when the addon does not load: OnednnUnavailableError naming every attempt and the fix
+    backend.getBinding(); // when the addon does not load: OnednnUnavailableError naming every attempt and the fix
     Graph = backend.InferenceGraph;
   } catch (err) {
     throw new DeployError(`compileNative: needs @cnn/backend-onednn (npm install @cnn/backend-onednn): ${(err as Error).message}`);
