@@ -1,31 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import type { GraphOp } from '@cnn/backend-onednn';
 import { DeployError, UnsupportedLayerError } from './errors';
 import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from './layer-graph';
 
-// The op description of @cnn/backend-onednn's InferenceGraph, restated so that this package does not depend on
-// a concrete backend (the backend is loaded on demand by compileNative).
-type Act = 'linear' | 'relu';
-type GraphOp =
-  | {
-      op: 'conv2d';
-      inputs: [number];
-      filter: Float32Array;
-      bias?: Float32Array;
-      kernel: [number, number];
-      strides: [number, number];
-      dilations: [number, number];
-      pads: [number, number, number, number];
-      outChannels: number;
-      activation: Act;
-    }
-  | { op: 'maxPool' | 'avgPool'; inputs: [number]; kernel: [number, number]; strides: [number, number]; pads: [number, number, number, number] }
-  | { op: 'dense'; inputs: [number]; weights: Float32Array; bias?: Float32Array; units: number; activation: Act }
-  | { op: 'affine'; inputs: [number]; scale: Float32Array; offset: Float32Array; activation: Act }
-  | { op: 'add'; inputs: number[]; activation: Act }
-  | { op: 'concat'; inputs: number[] }
-  | { op: 'relu' | 'softmax' | 'globalAvgPool' | 'flatten' | 'identity'; inputs: [number] };
-
+// The op description of @cnn/backend-onednn's InferenceGraph: a type-only import, so this package does not load a
+// concrete backend (compileNative loads it on demand).
 interface NativeGraph {
   readonly outputShape: [number, number, number];
   run(input: Float32Array, batch: number, output?: Float32Array): Float32Array;
@@ -149,7 +129,7 @@ export function nativeGraphOps(model: tfl.LayersModel): { inputShape: [number, n
     if (cfg['dataFormat'] === 'channels_first') unsupported("dataFormat 'channels_first'");
     const padded = pending.get(node.inputs[0]!);
     if (padded && node.className !== 'Conv2D') unsupported(`reads the ZeroPadding2D '${node.inputs[0]}'; only a convolution takes one natively`);
-    const activation = (act: string, base: (a: Act) => GraphOp): void => {
+    const activation = (act: string, base: (a: 'linear' | 'relu') => GraphOp): void => {
       if (act === 'linear' || act === 'relu') {
         push(node.name, base(act));
         return;

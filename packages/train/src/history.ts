@@ -1,26 +1,14 @@
+import type { EpochMetrics } from '@cnn/core';
 import type { TtaView } from '@cnn/models';
 
 /**
  * One epoch of {@link fit}'s history, with Keras' metric names (`History.history` keys; the same keys as the
- * epoch-end callback logs). Accuracies are 0–1 fractions; `val_*` are measured on `fit`'s `test` loader after
- * the epoch.
+ * epoch-end callback logs): @cnn/core's {@link EpochMetrics} (`epoch`, `loss`, `accuracy`, `val_loss`,
+ * `val_accuracy`, `evaluated`) plus the epoch's schedule and timing. Accuracies are 0–1 fractions; `val_*` are
+ * measured on `fit`'s `test` loader after the epoch, `NaN` on an epoch `fit({evalEvery})` did not evaluate
+ * (`evaluated: false`; `history.json` then holds `null`).
  */
-export interface HistoryEntry {
-  /** 1-based epoch. */
-  epoch: number;
-  /** Mean training loss over the epoch. */
-  loss: number;
-  /** Training accuracy (0–1). */
-  accuracy: number;
-  /** Evaluation loss after the epoch (`NaN` when the epoch was not evaluated: `evaluated: false`). */
-  val_loss: number;
-  /** Evaluation accuracy after the epoch (0–1; `NaN` when the epoch was not evaluated: `evaluated: false`). */
-  val_accuracy: number;
-  /**
-   * `false` on an epoch `fit` did not evaluate on the test set (`fit({evalEvery})`); absent when it did. In
-   * `history.json` the apps then write `val_loss` / `val_accuracy` as `null`.
-   */
-  evaluated?: false;
+export interface HistoryEntry extends EpochMetrics {
   /** Learning rate at the start of the epoch. */
   lr: number;
   /** Training seconds of the epoch (evaluation excluded). */
