@@ -107,7 +107,7 @@ describe.skipIf(!archive)('--recipe fast on real CIFAR-10 JPEGs (30 per class, s
     expect(a.summary.trainImgPerSec).toBeCloseTo((2 * 300) / a.summary.trainSeconds, 0); // 6 batches of 50 per epoch
     expect(a.summary.config).toMatchObject({ recipe: 'fast', batchSize: 50, epochs: 2, widths: '8,16,16', whitening: true, lookahead: true });
     const history = JSON.parse(readFileSync(path.join(outA, 'history.json'), 'utf8'));
-    expect(history.map((h: { evaluated?: boolean; testAcc: unknown }) => [h.evaluated, h.testAcc])).toEqual([
+    expect(history.map((h: { evaluated?: boolean; val_accuracy: unknown }) => [h.evaluated, h.val_accuracy])).toEqual([
       [false, null],
       [false, null],
     ]); // --eval-every 0
