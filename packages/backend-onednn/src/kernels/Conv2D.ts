@@ -3,24 +3,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DAttrs, Conv2DInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { conv2DGeometry, type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** `y[batch, outH, outW, outC] = conv2d(x[batch, inH, inW, inC], filter[fh, fw, inC, outC])`. */
 export function conv2D(args: { inputs: Conv2DInputs; backend: OnednnBackend; attrs: Conv2DAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, filter } = inputs as Defined<Conv2DInputs>;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  const params = convParams(info);
+  const { info, params } = conv2DGeometry(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs);
   const xv = floatValues(backend, x);
   const wv = floatValues(backend, filter);
   if (!params || !xv || !wv) return runCpuKernel(tf.Conv2D, { ...inputs }, backend, { ...attrs }) as TensorInfo;

@@ -3,24 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropFilterAttrs, Conv2DBackpropFilterInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { conv2DGeometry, type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** `dw[fh, fw, inC, outC]` from x `[batch, inH, inW, inC]` and dy `[batch, outH, outW, outC]`. */
 export function conv2DBackpropFilter(args: { inputs: Conv2DBackpropFilterInputs; backend: OnednnBackend; attrs: Conv2DBackpropFilterAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, dy } = inputs as Defined<Conv2DBackpropFilterInputs>;
-  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  const params = convParams(info);
+  const { filterShape } = attrs;
+  const { params } = conv2DGeometry(x.shape as [number, number, number, number], filterShape, attrs);
   const xv = floatValues(backend, x);
   const dyv = floatValues(backend, dy);
   if (!params || !xv || !dyv) {

@@ -3,24 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2DBackpropInputAttrs, Conv2DBackpropInputInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { convParams, type Defined, floatValues, output, runCpuKernel } from './util.js';
+import { conv2DGeometry, type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** `dx[inputShape]` from dy `[batch, outH, outW, outC]` and filter `[fh, fw, inC, outC]`. */
 export function conv2DBackpropInput(args: { inputs: Conv2DBackpropInputInputs; backend: OnednnBackend; attrs: Conv2DBackpropInputAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { dy, filter } = inputs as Defined<Conv2DBackpropInputInputs>;
-  const { inputShape, strides, pad, dataFormat, dimRoundingMode } = attrs;
-  const info = tf.backend_util.computeConv2DInfo(
-    inputShape,
-    filter.shape as [number, number, number, number],
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  const params = convParams(info);
+  const { inputShape } = attrs;
+  const { params } = conv2DGeometry(inputShape, filter.shape as [number, number, number, number], attrs);
   const dyv = floatValues(backend, dy);
   const wv = floatValues(backend, filter);
   if (!params || !dyv || !wv) {

@@ -6,27 +6,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { FusedConv2DAttrs, FusedConv2DInputs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
-import { channelBias, type Defined, convParams, floatValues, output, runCpuKernel } from './util.js';
+import { channelBias, conv2DGeometry, type Defined, floatValues, output, runCpuKernel } from './util.js';
 
 /** `y = activation(conv2d(x, filter) + bias)`, x `[batch, inH, inW, inC]`, filter `[fh, fw, inC, outC]`, bias `[outC]`. */
 export function fusedConv2D(args: { inputs: FusedConv2DInputs; backend: OnednnBackend; attrs: FusedConv2DAttrs }): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, filter } = inputs as Defined<Pick<FusedConv2DInputs, 'x' | 'filter'>>;
   const { bias, preluActivationWeights } = inputs;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = attrs;
+  const { activation } = attrs;
   const fallback = () => runCpuKernel(tf.FusedConv2D, { ...inputs }, backend, { ...attrs }) as TensorInfo;
   if ((activation !== 'linear' && activation !== 'relu') || preluActivationWeights != null) return fallback();
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    strides,
-    dilations,
-    pad,
-    dimRoundingMode,
-    false,
-    tf.backend_util.convertConv2DDataFormat(dataFormat),
-  );
-  const params = convParams(info);
+  const { info, params } = conv2DGeometry(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], attrs);
   const xv = floatValues(backend, x);
   const wv = floatValues(backend, filter);
   const bv = channelBias(backend, bias, info.outChannels);

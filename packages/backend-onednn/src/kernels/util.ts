@@ -3,7 +3,7 @@
  * `OnednnBackend.allocOutput`), parameter packing, and delegation to the JS `cpu` kernel for unsupported cases.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { backend_util, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import type { backend_util, Conv2DAttrs, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
 
@@ -29,6 +29,30 @@ export function runCpuKernel(
 /** True when oneDNN's output-size formula `floor((in + pads - effK) / stride) + 1` gives tfjs' size. */
 function consistent(inSize: number, outSize: number, effK: number, stride: number, padA: number, padB: number) {
   return padA >= 0 && padB >= 0 && Math.floor((inSize + padA + padB - effK) / stride) + 1 === outSize;
+}
+
+/**
+ * tfjs' geometry of a 2-D convolution (`backend_util.computeConv2DInfo`) from the input and filter shapes (`[batch,
+ * inH, inW, inC]` NHWC or NCHW as `attrs.dataFormat` says; filter `[fh, fw, inC, outC]`) and the kernel's attributes
+ * (`dilations` default 1: the backprop kernels carry none), with its binding params ({@link convParams}: `null`
+ * when oneDNN cannot express it, e.g. NCHW).
+ */
+export function conv2DGeometry(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: Pick<Conv2DAttrs, 'strides' | 'pad' | 'dataFormat' | 'dimRoundingMode'> & { dilations?: Conv2DAttrs['dilations'] },
+): { info: backend_util.Conv2DInfo; params: Int32Array | null } {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    tf.backend_util.convertConv2DDataFormat(attrs.dataFormat),
+  );
+  return { info, params: convParams(info) };
 }
 
 /** Conv params for the binding, or `null` when oneDNN cannot express tfjs' geometry. */
