@@ -25,12 +25,20 @@ export class CnnError extends Error {
   private readonly [MARKER]: readonly string[];
 
   /**
-   * @param message - What went wrong, naming the field and what was expected ("Received: x=…").
-   * @param options - `cause`: the underlying error, kept for stack traces.
+   * A stable, machine-readable code in Node's `ERR_…` convention (e.g. `ERR_CNN_DATA_FORMAT`): what a program
+   * switches on, while the message is for people and may change. Default `ERR_CNN`.
    */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly code: string;
+
+  /**
+   * @param message - What went wrong, naming the field and what was expected ("Received: x=…").
+   * @param options - `cause`: the underlying error, kept for stack traces; `code`: the stable
+   *   {@link CnnError.code} (default `ERR_CNN`).
+   */
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.code = options?.code ?? 'ERR_CNN';
     const names: string[] = [];
     for (let p: unknown = new.target; typeof p === 'function' && p !== Error; p = Object.getPrototypeOf(p)) names.push((p as { name: string }).name);
     this[MARKER] = names;
@@ -60,7 +68,9 @@ export class UnsupportedLayerError extends CnnError {
    * @param detail - Why, e.g. `shared layers are not supported`.
    */
   constructor(where: string, layerName: string, layerType: string, detail = '') {
-    super(`${where}: layer '${layerName}' of type ${layerType} is not supported${detail ? ` (${detail})` : ''}`);
+    super(`${where}: layer '${layerName}' of type ${layerType} is not supported${detail ? ` (${detail})` : ''}`, {
+      code: 'ERR_CNN_UNSUPPORTED_LAYER',
+    });
     this.layerName = layerName;
     this.layerType = layerType;
   }

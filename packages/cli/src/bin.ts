@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import { createProgram, runProgram } from './program.js';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const program = createProgram(version, []);
+process.exitCode = await runProgram(program, process.argv.slice(2));
