@@ -92,6 +92,18 @@ struct CacheEntry {
 CacheEntry* CacheGet(const std::string& key);
 /** Inserts an entry (evicting the least recently used beyond the capacity) and returns it. */
 CacheEntry* CachePut(const std::string& key, std::unique_ptr<CacheEntry> entry);
+/**
+ * The cache entry of type `T` under `key`, built on first use: `build(T& entry)` fills a new entry (primitive,
+ * memory descriptors, RecordImpl), which is then inserted. One place for the look-up / build / insert of every
+ * cached primitive.
+ */
+template <typename T, typename Build>
+T* CachedEntry(const std::string& key, Build&& build) {
+  if (CacheEntry* hit = CacheGet(key)) return static_cast<T*>(hit);
+  auto entry = std::make_unique<T>();
+  build(*entry);
+  return static_cast<T*>(CachePut(key, std::move(entry)));
+}
 /** Drops every cached primitive. */
 void CacheClear();
 size_t CacheSize();

@@ -203,19 +203,16 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
     const bool fuse_relu = FuseRelu(relu, {{x, g.src_n}, {w, g.wei_n}, {b, static_cast<size_t>(c.out_channels)}});
     const int flags = (b ? 1 : 0) | (fuse_relu ? 2 : 0);
     std::string key = Key("conv_fwd", p, flags);
-    auto* e = static_cast<ConvFwdEntry*>(CacheGet(key));
-    if (!e) {
-      auto entry = std::make_unique<ConvFwdEntry>();
+    auto* e = CachedEntry<ConvFwdEntry>(key, [&](ConvFwdEntry& entry) {
       auto pd = FwdPd(g, b != nullptr, fuse_relu, dnnl::prop_kind::forward_inference);
-      entry->prim = dnnl::convolution_forward(pd);
-      entry->src_md = pd.src_desc();
-      entry->dst_md = pd.dst_desc();
-      entry->bias_md = pd.bias_desc();
-      entry->scratch_md = pd.scratchpad_desc();
-      entry->w.Init(UserWeightsMd(g), pd.weights_desc(), false);
+      entry.prim = dnnl::convolution_forward(pd);
+      entry.src_md = pd.src_desc();
+      entry.dst_md = pd.dst_desc();
+      entry.bias_md = pd.bias_desc();
+      entry.scratch_md = pd.scratchpad_desc();
+      entry.w.Init(UserWeightsMd(g), pd.weights_desc(), false);
       RecordImpl("Conv2D", key, pd.impl_info_str());
-      e = static_cast<ConvFwdEntry*>(CachePut(key, std::move(entry)));
-    }
+    });
     std::unordered_map<int, dnnl::memory> args;
     args[DNNL_ARG_SRC] = dnnl::memory(e->src_md, Engine(), x);
     args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
@@ -249,20 +246,16 @@ void BackwardDataGemm(const ConvGeometry& c, const float* dy, float* w, float* d
   const int64_t PT = c.pad_top, PL = c.pad_left;
   const int64_t P = N * OH * OW, KK = KH * KW * IC;
   std::string key = Key("conv_bwd_data_gemm", c.ToParams());
-  auto* e = static_cast<ConvBwdDataGemmEntry*>(CacheGet(key));
-  if (!e) {
-    auto entry = std::make_unique<ConvBwdDataGemmEntry>();
-    entry->dy_md = dnnl::memory::desc({P, OC}, dt::f32, dims{OC, 1});
-    entry->w_md = dnnl::memory::desc({OC, KK}, dt::f32, dims{1, OC});  // HWIO viewed as [KK, OC], transposed
+  auto* e = CachedEntry<ConvBwdDataGemmEntry>(key, [&](ConvBwdDataGemmEntry& entry) {
+    entry.dy_md = dnnl::memory::desc({P, OC}, dt::f32, dims{OC, 1});
+    entry.w_md = dnnl::memory::desc({OC, KK}, dt::f32, dims{1, OC});  // HWIO viewed as [KK, OC], transposed
     dnnl::memory::desc cols_md({P, KK}, dt::f32, dims{KK, 1});
-    auto pd =
-        compat::MatMulPd(Engine(), entry->dy_md, entry->w_md, dnnl::memory::desc(), cols_md, UserScratchpadAttr());
-    entry->prim = dnnl::matmul(pd);
-    entry->scratch_md = pd.scratchpad_desc();
-    entry->cols = dnnl::memory(cols_md, Engine());
+    auto pd = compat::MatMulPd(Engine(), entry.dy_md, entry.w_md, dnnl::memory::desc(), cols_md, UserScratchpadAttr());
+    entry.prim = dnnl::matmul(pd);
+    entry.scratch_md = pd.scratchpad_desc();
+    entry.cols = dnnl::memory(cols_md, Engine());
     RecordImpl("Conv2DBackpropInput", key, std::string("gemm_col2im+") + pd.impl_info_str());
-    e = static_cast<ConvBwdDataGemmEntry*>(CachePut(key, std::move(entry)));
-  }
+  });
   std::unordered_map<int, dnnl::memory> args = {
       {DNNL_ARG_SRC, dnnl::memory(e->dy_md, Engine(), const_cast<float*>(dy))},
       {DNNL_ARG_WEIGHTS, dnnl::memory(e->w_md, Engine(), w)},
@@ -314,22 +307,19 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
     std::string key = Key("conv_bwd_data", p);
-    auto* e = static_cast<ConvBwdDataEntry*>(CacheGet(key));
-    if (!e) {
-      auto entry = std::make_unique<ConvBwdDataEntry>();
+    auto* e = CachedEntry<ConvBwdDataEntry>(key, [&](ConvBwdDataEntry& entry) {
       auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
       dnnl::memory::desc diff_src_md(g.src, dt::f32, tag::nhwc);
       dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
       auto pd = compat::ConvBackwardDataPd(Engine(), diff_src_md, AnyWeightsMd(g), diff_dst_md, g.strides, g.dilates,
                                            g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
-      entry->prim = dnnl::convolution_backward_data(pd);
-      entry->scratch_md = pd.scratchpad_desc();
-      entry->diff_src_md = pd.diff_src_desc();
-      entry->diff_dst_md = pd.diff_dst_desc();
-      entry->w.Init(UserWeightsMd(g), pd.weights_desc(), false);
+      entry.prim = dnnl::convolution_backward_data(pd);
+      entry.scratch_md = pd.scratchpad_desc();
+      entry.diff_src_md = pd.diff_src_desc();
+      entry.diff_dst_md = pd.diff_dst_desc();
+      entry.w.Init(UserWeightsMd(g), pd.weights_desc(), false);
       RecordImpl("Conv2DBackpropInput", key, pd.impl_info_str());
-      e = static_cast<ConvBwdDataEntry*>(CachePut(key, std::move(entry)));
-    }
+    });
     std::unordered_map<int, dnnl::memory> args;
     args[DNNL_ARG_DIFF_DST] = dnnl::memory(e->diff_dst_md, Engine(), dy);
     args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
@@ -358,22 +348,19 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
     std::string key = Key("conv_bwd_weights", p);
-    auto* e = static_cast<ConvBwdWeightsEntry*>(CacheGet(key));
-    if (!e) {
-      auto entry = std::make_unique<ConvBwdWeightsEntry>();
+    auto* e = CachedEntry<ConvBwdWeightsEntry>(key, [&](ConvBwdWeightsEntry& entry) {
       auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
       dnnl::memory::desc src_md(g.src, dt::f32, tag::nhwc);
       dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
       auto pd = compat::ConvBackwardWeightsPd(Engine(), src_md, AnyWeightsMd(g), diff_dst_md, g.strides, g.dilates,
                                               g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
-      entry->prim = dnnl::convolution_backward_weights(pd);
-      entry->scratch_md = pd.scratchpad_desc();
-      entry->src_md = pd.src_desc();
-      entry->diff_dst_md = pd.diff_dst_desc();
-      entry->w.Init(UserWeightsMd(g), pd.diff_weights_desc(), true);
+      entry.prim = dnnl::convolution_backward_weights(pd);
+      entry.scratch_md = pd.scratchpad_desc();
+      entry.src_md = pd.src_desc();
+      entry.diff_dst_md = pd.diff_dst_desc();
+      entry.w.Init(UserWeightsMd(g), pd.diff_weights_desc(), true);
       RecordImpl("Conv2DBackpropFilter", key, pd.impl_info_str());
-      e = static_cast<ConvBwdWeightsEntry*>(CachePut(key, std::move(entry)));
-    }
+    });
     dnnl::memory user_dw(e->w.user_md, Engine(), dw);
     std::unordered_map<int, dnnl::memory> args;
     args[DNNL_ARG_SRC] = dnnl::memory(e->src_md, Engine(), x);

@@ -49,9 +49,7 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
   const int flags = (bias ? 1 : 0) | (fuse_relu ? 2 : 0);
   try {
     std::string key = Key("matmul", p, flags);
-    auto* e = static_cast<MatMulEntry*>(CacheGet(key));
-    if (!e) {
-      auto entry = std::make_unique<MatMulEntry>();
+    auto* e = CachedEntry<MatMulEntry>(key, [&](MatMulEntry& entry) {
       dnnl::memory::desc a_md, b_md, c_md, bias_md;
       // A batch-1 weights operand with a plain A folds the batch into M: one big GEMM.
       const bool fold = (BB == 1 && !ta) || B == 1;
@@ -77,15 +75,14 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
         attr.set_post_ops(ops);
       }
       auto pd = compat::MatMulPd(Engine(), a_md, b_md, bias_md, c_md, attr);
-      entry->prim = dnnl::matmul(pd);
-      entry->a_md = a_md;
-      entry->b_md = b_md;
-      entry->c_md = c_md;
-      entry->bias_md = bias_md;
-      entry->scratch_md = pd.scratchpad_desc();
+      entry.prim = dnnl::matmul(pd);
+      entry.a_md = a_md;
+      entry.b_md = b_md;
+      entry.c_md = c_md;
+      entry.bias_md = bias_md;
+      entry.scratch_md = pd.scratchpad_desc();
       RecordImpl(bias || relu ? "_FusedMatMul" : "BatchMatMul", key, pd.impl_info_str());
-      e = static_cast<MatMulEntry*>(CachePut(key, std::move(entry)));
-    }
+    });
     std::unordered_map<int, dnnl::memory> args;
     args[DNNL_ARG_SRC] = dnnl::memory(e->a_md, Engine(), a);
     args[DNNL_ARG_WEIGHTS] = dnnl::memory(e->b_md, Engine(), b);

@@ -68,16 +68,13 @@ Napi::Value PoolForward(const Napi::CallbackInfo& info, dnnl::algorithm alg, con
   float* y = F32(info, 1, "out", g.dst_n);
   try {
     std::string key = Key(kernel, p);
-    auto* e = static_cast<PoolFwdEntry*>(CacheGet(key));
-    if (!e) {
-      auto entry = std::make_unique<PoolFwdEntry>();
+    auto* e = CachedEntry<PoolFwdEntry>(key, [&](PoolFwdEntry& entry) {
       auto pd = FwdPd(g, alg, dnnl::prop_kind::forward_inference);
-      entry->prim = dnnl::pooling_forward(pd);
-      entry->src_md = pd.src_desc();
-      entry->dst_md = pd.dst_desc();
+      entry.prim = dnnl::pooling_forward(pd);
+      entry.src_md = pd.src_desc();
+      entry.dst_md = pd.dst_desc();
       RecordImpl(kernel, key, pd.impl_info_str());
-      e = static_cast<PoolFwdEntry*>(CachePut(key, std::move(entry)));
-    }
+    });
     e->prim.execute(Stream(), {{DNNL_ARG_SRC, dnnl::memory(e->src_md, Engine(), x)},
                                {DNNL_ARG_DST, dnnl::memory(e->dst_md, Engine(), y)}});
     Stream().wait();
@@ -283,21 +280,18 @@ Napi::Value AvgPoolGrad(const Napi::CallbackInfo& info) {
   float* dx = F32(info, 1, "out", g.src_n);
   try {
     std::string key = Key("AvgPoolGrad", p);
-    auto* e = static_cast<PoolBwdEntry*>(CacheGet(key));
-    if (!e) {
-      auto entry = std::make_unique<PoolBwdEntry>();
+    auto* e = CachedEntry<PoolBwdEntry>(key, [&](PoolBwdEntry& entry) {
       const auto alg = dnnl::algorithm::pooling_avg_include_padding;
       auto hint = FwdPd(g, alg, dnnl::prop_kind::forward_training);
       dnnl::memory::desc diff_src_md(g.src, dt::f32, tag::nhwc);
       dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
       auto pd =
           compat::PoolBackwardPd(Engine(), alg, diff_src_md, diff_dst_md, g.strides, g.kernel, g.pad_l, g.pad_r, hint);
-      entry->prim = dnnl::pooling_backward(pd);
-      entry->diff_src_md = pd.diff_src_desc();
-      entry->diff_dst_md = pd.diff_dst_desc();
+      entry.prim = dnnl::pooling_backward(pd);
+      entry.diff_src_md = pd.diff_src_desc();
+      entry.diff_dst_md = pd.diff_dst_desc();
       RecordImpl("AvgPoolGrad", key, pd.impl_info_str());
-      e = static_cast<PoolBwdEntry*>(CachePut(key, std::move(entry)));
-    }
+    });
     e->prim.execute(Stream(), {{DNNL_ARG_DIFF_DST, dnnl::memory(e->diff_dst_md, Engine(), dy)},
                                {DNNL_ARG_DIFF_SRC, dnnl::memory(e->diff_src_md, Engine(), dx)}});
     Stream().wait();
