@@ -18,8 +18,14 @@ import { registerServe, serveModel } from './serve.js';
 async function cnn(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((err += String(s)), true));
+  const w = vi.spyOn(process.stdout, 'write').mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     const program = createProgram('0.0.0-test', [registerPredict, registerServe, registerReport, registerExport]);
     const code = await runProgram(program, args, (line) => (err += `${line}\n`));
