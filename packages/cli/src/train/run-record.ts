@@ -69,7 +69,7 @@ export class RunRecord extends Callback {
   override setState(state: unknown): void {
     const s = state as Partial<RunRecordState> | undefined;
     if (!s || typeof s.info !== 'object' || s.info === null || typeof s.elapsedSeconds !== 'number') {
-      throw new CnnError('RunRecord.setState: malformed checkpoint state (needs info and elapsedSeconds)', { code: 'ERR_CNN_CHECKPOINT_STATE' });
+      throw new CnnError('RunRecord.setState: malformed state (needs info and elapsedSeconds)', { code: 'ERR_CNN_CHECKPOINT_STATE' });
     }
     const diff = runInfoDifferences(s.info, this.info);
     if (diff.length > 0) throw new UsageError(`--resume: the checkpoint is from another run (${diff.join('; ')})`);
