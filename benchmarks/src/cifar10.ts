@@ -11,7 +11,7 @@
  * Flags: `--rounds R` (default 3), `--steps N` timed per round (default 6), `--warmup W` untimed per round (default 3),
  * `--threads T` (default: all cores). The defaults measure steady state: the first steps after idling run at half speed.
  *
- * `--recipe fast` measures the fast recipe's training step instead (airbench94 at batch 1024, see `bench-fast.ts`),
+ * `--recipe fast` measures the fast recipe's training step instead (airbench94 at batch 1024, see `cifar10-fast.ts`),
  * against `scripts/fast_step_reference.py`, with `--batch B` (default 1024), `--warmup W` untimed steps per round
  * (default 3), `--eval-batch E` (default 1000), `--rounds` (default 3) and `--steps` (default 6).
  */
