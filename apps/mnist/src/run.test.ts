@@ -20,7 +20,15 @@ describe('trainClassifier on real MNIST (first 2,048 training images, 1 epoch)',
   it('trains, evaluates on the 10,000 test images and writes model/, history.json, summary.json', async () => {
     const out = path.join(tmp, 'run');
     const lines: string[] = [];
-    const { summary, history } = (await trainClassifier({ source: 'mnist', epochs: 1, limit: 2048, backend: 'onednn', out, seed: 3, log: (l) => lines.push(l) }))!;
+    const { summary, history } = (await trainClassifier({
+      source: 'mnist',
+      epochs: 1,
+      limit: 2048,
+      backend: 'onednn',
+      out,
+      seed: 3,
+      log: (l) => lines.push(l),
+    }))!;
     expect(summary.backend).toBe('onednn');
     expect(summary.params).toBe(184_586);
     expect(summary.epochs).toBe(1);

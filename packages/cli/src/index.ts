@@ -39,7 +39,16 @@ export {
   type RecipeName,
   type TrainingRecipe,
 } from './train/recipes.js';
-export { checkImageFolder, datasetSha256, ensureCifar10BinaryArchive, loadSource, mnistPackageDir, type DataInfo, type LoadSourceOptions, type LoadedSource } from './train/data.js';
+export {
+  checkImageFolder,
+  datasetSha256,
+  ensureCifar10BinaryArchive,
+  loadSource,
+  mnistPackageDir,
+  type DataInfo,
+  type LoadSourceOptions,
+  type LoadedSource,
+} from './train/data.js';
 export { RUN_RECORD_KEY, RunRecord, runInfoDifferences, type RunInfo, type RunRecordState } from './train/run-record.js';
 export { evaluateWithTta, type EvaluateTtaOptions, type TtaEvaluation, type TtaSpec } from './train/evaluate-tta.js';
 export {

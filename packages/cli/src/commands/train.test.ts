@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import { createProgram, runProgram } from '../program.js';
@@ -12,7 +12,17 @@ const cfg = (...argv: string[]) => resolveTrainConfig(parseTrainArgs(argv));
 describe('cnn train flags → trainClassifier options', () => {
   it('MNIST: the chapter recipe by default, "--" dropped, paths against the working directory', () => {
     const c = cfg('mnist', '--');
-    expect(c).toMatchObject({ model: 'mnistnet', epochs: 10, batchSize: 64, lr: 1e-3, optimizer: 'adam', backend: 'auto', seed: 0, validPct: 0, saveBest: false });
+    expect(c).toMatchObject({
+      model: 'mnistnet',
+      epochs: 10,
+      batchSize: 64,
+      lr: 1e-3,
+      optimizer: 'adam',
+      backend: 'auto',
+      seed: 0,
+      validPct: 0,
+      saveBest: false,
+    });
     expect(c.out).toBe(path.resolve('runs/mnist'));
     expect(c.limit).toBeUndefined();
     expect(MNIST_RECIPE).toMatchObject({ epochs: c.epochs, batchSize: c.batchSize, lr: c.lr });
@@ -72,12 +82,32 @@ describe('cnn train flags → trainClassifier options', () => {
       // biome-ignore format: one flag per pair
       cfg('cifar10', '--recipe=fast', '--epochs', '2.5', '--batch-size', '256', '--seed', '7', '--tta', '0', '--eval-every', '1', '--label-smoothing', '0',
         '--widths', '16,32,32', '--no-whitening', '--no-lookahead', '--subset', '1000'),
-    ).toMatchObject({ recipe: 'fast', epochs: 2.5, batchSize: 256, seed: 7, tta: 0, evalEvery: 1, labelSmoothing: 0, widths: [16, 32, 32], whitening: false, lookahead: false, subset: 1000 });
+    ).toMatchObject({
+      recipe: 'fast',
+      epochs: 2.5,
+      batchSize: 256,
+      seed: 7,
+      tta: 0,
+      evalEvery: 1,
+      labelSmoothing: 0,
+      widths: [16, 32, 32],
+      whitening: false,
+      lookahead: false,
+      subset: 1000,
+    });
   });
 
   it('folders: validation 0.1 by default, out runs/<folder>', () => {
     const c = cfg('./my-images', '--image-size', '32', '--test-dir', 't');
-    expect(c).toMatchObject({ folder: true, validPct: 0.1, saveBest: true, model: 'cifar10net', imageSize: 32, testDir: 't', source: path.resolve('my-images') });
+    expect(c).toMatchObject({
+      folder: true,
+      validPct: 0.1,
+      saveBest: true,
+      model: 'cifar10net',
+      imageSize: 32,
+      testDir: 't',
+      source: path.resolve('my-images'),
+    });
     expect(c.out).toBe(path.resolve('runs/my-images'));
   });
 
@@ -137,7 +167,8 @@ describe('the cnn program with train', () => {
     let stdout = '';
     const program: Command = createProgram('0.0.0', [registerTrain]);
     program.configureOutput({ writeErr: (s) => (stderr += s), writeOut: (s) => (stdout += s), outputError: (s, write) => write(s) });
-    for (const c of program.commands) c.configureOutput({ writeErr: (s) => (stderr += s), writeOut: (s) => (stdout += s), outputError: (s, write) => write(s) });
+    for (const c of program.commands)
+      c.configureOutput({ writeErr: (s) => (stderr += s), writeOut: (s) => (stdout += s), outputError: (s, write) => write(s) });
     const status = await runProgram(program, argv, (l) => (stderr += `${l}\n`));
     return { status, stderr, stdout };
   };
@@ -145,9 +176,44 @@ describe('the cnn program with train', () => {
   it('lists every flag in --help and exits 0', async () => {
     const r = await run(['train', '--help']);
     expect(r.status).toBe(0);
-    for (const flag of ['--image-size', '--valid-pct', '--test-dir', '--recipe', '--model', '--epochs', '--batch-size', '--lr', '--optimizer', '--momentum', '--nesterov',
-      '--weight-decay', '--scheduler', '--augment', '--mixup', '--cutmix', '--label-smoothing', '--clip-norm', '--early-stopping-patience', '--resume', '--lr-find',
-      '--debug-every', '--backend', '--seed', '--out', '--limit', '--subset', '--eval-every', '--tta', '--widths', '--no-whitening', '--no-lookahead', '--milestones', '--data-dir', '--log-every', '--save-best']) {
+    for (const flag of [
+      '--image-size',
+      '--valid-pct',
+      '--test-dir',
+      '--recipe',
+      '--model',
+      '--epochs',
+      '--batch-size',
+      '--lr',
+      '--optimizer',
+      '--momentum',
+      '--nesterov',
+      '--weight-decay',
+      '--scheduler',
+      '--augment',
+      '--mixup',
+      '--cutmix',
+      '--label-smoothing',
+      '--clip-norm',
+      '--early-stopping-patience',
+      '--resume',
+      '--lr-find',
+      '--debug-every',
+      '--backend',
+      '--seed',
+      '--out',
+      '--limit',
+      '--subset',
+      '--eval-every',
+      '--tta',
+      '--widths',
+      '--no-whitening',
+      '--no-lookahead',
+      '--milestones',
+      '--data-dir',
+      '--log-every',
+      '--save-best',
+    ]) {
       expect(r.stdout, flag).toContain(flag);
     }
     expect(r.stdout).toContain('CIFAR-10, fast recipe (fast)');

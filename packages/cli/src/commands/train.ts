@@ -1,7 +1,16 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from '../program.js';
-import { AUGMENT_NAMES, BACKEND_NAMES, CIFAR10_FAST_RECIPE, CIFAR10_STANDARD_RECIPE, FOLDER_RECIPE, MNIST_RECIPE, OPTIMIZER_NAMES, RECIPE_NAMES } from '../train/recipes.js';
+import {
+  AUGMENT_NAMES,
+  BACKEND_NAMES,
+  CIFAR10_FAST_RECIPE,
+  CIFAR10_STANDARD_RECIPE,
+  FOLDER_RECIPE,
+  MNIST_RECIPE,
+  OPTIMIZER_NAMES,
+  RECIPE_NAMES,
+} from '../train/recipes.js';
 import type { TrainClassifierOptions } from '../train/config.js';
 import { trainClassifier } from '../train/train-classifier.js';
 
@@ -86,7 +95,11 @@ function defineTrain(program: Command, run: (options: TrainClassifierOptions) =>
     .option('--data-dir <dir>', 'built-ins: where the data files are (MNIST IDX; CIFAR-10 binary batches or train/ + test/ folders)')
     .option('--test-dir <dir>', 'folders: a separate test folder with the same classes')
     .option('--image-size <n>', "folders: resize images to N x N (the model's input size)", int)
-    .option('--valid-pct <p>', 'fraction held out for validation, in (0, 1), seeded and stratified (default 0.1 for folders, else 0.1 only with a selecting flag)', num)
+    .option(
+      '--valid-pct <p>',
+      'fraction held out for validation, in (0, 1), seeded and stratified (default 0.1 for folders, else 0.1 only with a selecting flag)',
+      num,
+    )
     .option('--limit <n>', 'train on the first N training images', int)
     .option('--subset <n>', 'train on N random training images (seeded)', int)
     .option('--epochs <n>', 'epochs (cifar10: may be fractional)', num)
@@ -96,7 +109,10 @@ function defineTrain(program: Command, run: (options: TrainClassifierOptions) =>
     .option('--momentum <x>', 'SGD momentum, in [0, 1)', num)
     .option('--nesterov', 'Nesterov momentum for SGD')
     .option('--weight-decay <x>', 'L2 weight decay, PyTorch semantics (fast recipe: per 1024 examples)', num)
-    .option('--scheduler <spec>', 'LR schedule: multistep:milestones=5|8,gamma=0.1 | step:stepSize=5 | cosine:tMax=10 | onecycle:maxLr=0.01 | plateau:patience=2')
+    .option(
+      '--scheduler <spec>',
+      'LR schedule: multistep:milestones=5|8,gamma=0.1 | step:stepSize=5 | cosine:tMax=10 | onecycle:maxLr=0.01 | plateau:patience=2',
+    )
     .option('--milestones <a,b>', 'cifar10 standard: MultiStepLR milestones in epochs, gamma 0.1 (default 25,40)', ints)
     .addOption(new Option('--augment <name>', 'standard = crop + flip + colour jitter; flip-translate = airbench; none').choices(AUGMENT_NAMES))
     .option('--mixup <alpha>', 'MixUp with Beta(alpha, alpha) weights (soft labels)', num)
@@ -106,7 +122,11 @@ function defineTrain(program: Command, run: (options: TrainClassifierOptions) =>
     .option('--early-stopping-patience <n>', 'stop after N epochs without a lower val_loss; restores the best weights', int)
     .option('--save-best', 'keep the best-val_accuracy model in OUT/best (a validation set is split off)')
     .option('--eval-every <n>', 'evaluate validation/test after every N-th epoch; 0 = the final model only', int)
-    .addOption(new Option('--tta <level>', "test-time augmentation of the final test evaluation: 0, 1 (mirror), 2 (+ 1-px translations)").choices(['0', '1', '2']).argParser(Number))
+    .addOption(
+      new Option('--tta <level>', 'test-time augmentation of the final test evaluation: 0, 1 (mirror), 2 (+ 1-px translations)')
+        .choices(['0', '1', '2'])
+        .argParser(Number),
+    )
     .option('--widths <a,b,c>', 'airbench94 conv-group widths (default 64,256,256)', ints)
     .option('--no-whitening', 'fast recipe: fixed [I; -I] patch kernel instead of patch whitening')
     .option('--no-lookahead', 'fast recipe: no Lookahead weight averaging')
@@ -117,7 +137,10 @@ function defineTrain(program: Command, run: (options: TrainClassifierOptions) =>
     .option('--seed <n>', 'random seed: initialisation, shuffling, split, dropout, augmentation', int, 0)
     .option('--out <dir>', "run folder (default: the recipe's, e.g. runs/mnist, runs/<folder name>)")
     .option('--log-every <n>', 'plain progress line every N batches when not on a TTY', int, 100)
-    .addHelpText('after', `\nRecipes (every flag overrides its value):\n${recipes()}\n\nWrites OUT/model/ (with class names, normalisation, image size), history.json, summary.json, analysis.json, report.html, checkpoint/, best/.`)
+    .addHelpText(
+      'after',
+      `\nRecipes (every flag overrides its value):\n${recipes()}\n\nWrites OUT/model/ (with class names, normalisation, image size), history.json, summary.json, analysis.json, report.html, checkpoint/, best/.`,
+    )
     .action(async (source: string, flags: TrainFlags) => {
       await run(toOptions(source, flags));
     });

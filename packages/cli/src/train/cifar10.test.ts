@@ -31,8 +31,9 @@ describe.skipIf(!archive)('cnn train cifar10 on real CIFAR-10 JPEGs (30 per clas
   it('trains CIFAR10Net one epoch with standard augmentation and writes the run directory', async () => {
     const out = path.join(tmp, 'run');
     const lines: string[] = [];
-    const r = await runCifar10(['--data-dir', dataDir, '--epochs', '1', '--batch-size', '32', '--backend', 'onednn', '--out', out, '--milestones', '1', '--save-best'], (l) =>
-      lines.push(l),
+    const r = await runCifar10(
+      ['--data-dir', dataDir, '--epochs', '1', '--batch-size', '32', '--backend', 'onednn', '--out', out, '--milestones', '1', '--save-best'],
+      (l) => lines.push(l),
     );
     const { summary, history } = r!;
     expect(summary).toMatchObject({ model: 'cifar10net', backend: 'onednn', params: 3_841_610, epochs: 1 });
@@ -137,7 +138,10 @@ describe.skipIf(!archive)('--recipe fast on real CIFAR-10 JPEGs (30 per class, s
 
     // --resume with another recipe (or other settings) is refused before anything is written
     const before = snapshot(outA);
-    const refused = runCifar10(['--data-dir', dataDir, '--model', 'airbench94', '--epochs', '1', '--out', outA, '--resume', '--backend', 'onednn', '--seed', '3'], quiet);
+    const refused = runCifar10(
+      ['--data-dir', dataDir, '--model', 'airbench94', '--epochs', '1', '--out', outA, '--resume', '--backend', 'onednn', '--seed', '3'],
+      quiet,
+    );
     await expect(refused).rejects.toThrow(UsageError);
     await expect(
       runCifar10(['--data-dir', dataDir, '--model', 'airbench94', '--epochs', '1', '--out', outA, '--resume', '--seed', '3'], quiet),
@@ -149,11 +153,11 @@ describe.skipIf(!archive)('--recipe fast on real CIFAR-10 JPEGs (30 per class, s
   it('refuses a --batch-size larger than the (sub)set before writing anything', async () => {
     const out = path.join(tmp, 'too-big');
     await expect(runCifar10([...fast(out), '--subset', '40'], quiet)).rejects.toThrow(UsageError);
-    await expect(runCifar10([...fast(out), '--subset', '40'], quiet)).rejects.toThrow('--batch-size 50 is larger than the training set (40 images with --limit/--subset)');
-    await expect(runCifar10([...fast(out), '--subset', '301'], quiet)).rejects.toThrow('--subset 301 is larger than the training set (300 images)');
-    await expect(runCifar10([...fast(out), '--batch-size', '301'], quiet)).rejects.toThrow(
-      '--batch-size 301 is larger than the training set (300 images)',
+    await expect(runCifar10([...fast(out), '--subset', '40'], quiet)).rejects.toThrow(
+      '--batch-size 50 is larger than the training set (40 images with --limit/--subset)',
     );
+    await expect(runCifar10([...fast(out), '--subset', '301'], quiet)).rejects.toThrow('--subset 301 is larger than the training set (300 images)');
+    await expect(runCifar10([...fast(out), '--batch-size', '301'], quiet)).rejects.toThrow('--batch-size 301 is larger than the training set (300 images)');
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -151,7 +151,8 @@ function oneOf<T extends readonly string[]>(flag: string, value: string, allowed
  *   selecting option (early stopping, plateau scheduler) with `evalEvery` other than 1.
  */
 export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
-  if (typeof o.source !== 'string' || o.source === '') throw new UsageError('SOURCE is required: mnist, fashion-mnist, cifar10, or a folder of class sub-folders');
+  if (typeof o.source !== 'string' || o.source === '')
+    throw new UsageError('SOURCE is required: mnist, fashion-mnist, cifar10, or a folder of class sub-folders');
   const recipeName = oneOf('--recipe', o.recipe ?? 'standard', RECIPE_NAMES);
   const folder = !(BUILTIN_SOURCES as readonly string[]).includes(o.source);
   const recipe = recipeFor(o.source, recipeName, folder ? path.basename(path.resolve(o.source)) : undefined);
@@ -162,7 +163,12 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
   if (!folder && o.imageSize !== undefined) throw new UsageError(`--image-size: only for an image-folder SOURCE (${o.source} has a fixed size)`);
 
   const epochs = o.epochs ?? recipe.epochs;
-  check(Number.isFinite(epochs) && epochs > 0 && (recipe.fractionalEpochs || Number.isInteger(epochs)), '--epochs', recipe.fractionalEpochs ? 'a positive number' : 'a positive integer', o.epochs);
+  check(
+    Number.isFinite(epochs) && epochs > 0 && (recipe.fractionalEpochs || Number.isInteger(epochs)),
+    '--epochs',
+    recipe.fractionalEpochs ? 'a positive number' : 'a positive integer',
+    o.epochs,
+  );
   const batchSize = o.batchSize ?? recipe.batchSize;
   check(isPosInt(batchSize), '--batch-size', 'a positive integer', o.batchSize);
   const lr = o.lr ?? recipe.lr;
@@ -175,7 +181,8 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
   const labelSmoothing = o.labelSmoothing ?? recipe.labelSmoothing;
   check(labelSmoothing >= 0 && labelSmoothing < 1, '--label-smoothing', 'in [0, 1)', o.labelSmoothing);
   if (o.clipNorm !== undefined) check(Number.isFinite(o.clipNorm) && o.clipNorm > 0, '--clip-norm', 'a positive number', o.clipNorm);
-  if (o.earlyStoppingPatience !== undefined) check(isPosInt(o.earlyStoppingPatience), '--early-stopping-patience', 'a positive integer', o.earlyStoppingPatience);
+  if (o.earlyStoppingPatience !== undefined)
+    check(isPosInt(o.earlyStoppingPatience), '--early-stopping-patience', 'a positive integer', o.earlyStoppingPatience);
   if (o.debugEvery !== undefined) check(isPosInt(o.debugEvery), '--debug-every', 'a positive integer', o.debugEvery);
   if (o.limit !== undefined) check(isPosInt(o.limit), '--limit', 'a positive integer', o.limit);
   if (o.subset !== undefined) check(isPosInt(o.subset), '--subset', 'a positive integer', o.subset);
@@ -223,7 +230,8 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
   } else {
     if (o.whitening === false) throw new UsageError('--no-whitening: only for --recipe fast');
     if (o.lookahead === false) throw new UsageError('--no-lookahead: only for --recipe fast');
-    if (o.milestones !== undefined && o.source !== 'cifar10') throw new UsageError('--milestones: only for cifar10 (use --scheduler multistep:milestones=A|B elsewhere)');
+    if (o.milestones !== undefined && o.source !== 'cifar10')
+      throw new UsageError('--milestones: only for cifar10 (use --scheduler multistep:milestones=A|B elsewhere)');
   }
 
   const model = o.model ?? recipe.model;
@@ -239,7 +247,9 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
     throw new UsageError(`--model ${model} takes ${inputShape.join('x')} images; ${o.source} needs a ${need} model`);
   }
   if (folder && o.imageSize !== undefined && (o.imageSize !== inputShape[0] || o.imageSize !== inputShape[1])) {
-    throw new UsageError(`--image-size ${o.imageSize}: --model ${model} takes ${inputShape[0]}x${inputShape[1]} images; pass --image-size ${inputShape[0]} or another --model`);
+    throw new UsageError(
+      `--image-size ${o.imageSize}: --model ${model} takes ${inputShape[0]}x${inputShape[1]} images; pass --image-size ${inputShape[0]} or another --model`,
+    );
   }
 
   const scheduler = fast

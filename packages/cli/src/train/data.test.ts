@@ -31,7 +31,10 @@ async function tinyArchive(file: string, n: number): Promise<void> {
   const batch = (k: number): Uint8Array => {
     const images = new Uint8Array(n * 3072);
     for (let i = 0; i < images.length; i++) images[i] = (i + 7 * k) % 251;
-    return encodeCifar10Records(images, Uint8Array.from({ length: n }, (_, i) => (i + k) % 10));
+    return encodeCifar10Records(
+      images,
+      Uint8Array.from({ length: n }, (_, i) => (i + k) % 10),
+    );
   };
   for (let k = 1; k <= 5; k++) writeFileSync(path.join(dir, `data_batch_${k}.bin`), batch(k));
   writeFileSync(path.join(dir, 'test_batch.bin'), batch(0));

@@ -227,7 +227,9 @@ export async function loadSource(source: string, o: LoadSourceOptions): Promise<
       throw new UsageError(`--test-dir ${testDir}: classes [${test.classNames.join(', ')}] differ from ${dir}'s [${train.classNames.join(', ')}]`);
     }
     if (test.height !== train.height || test.width !== train.width) {
-      throw new UsageError(`--test-dir ${testDir}: images are ${test.height}×${test.width}, the training images ${train.height}×${train.width}; pass --image-size N`);
+      throw new UsageError(
+        `--test-dir ${testDir}: images are ${test.height}×${test.width}, the training images ${train.height}×${train.width}; pass --image-size N`,
+      );
     }
   }
   return {

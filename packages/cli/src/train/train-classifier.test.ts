@@ -99,7 +99,9 @@ describe('trainClassifier on a generated image folder (3 classes × 12 PNGs of 8
     );
     const empty = await makeFolder(path.join(tmp, 'empty-class'), ['a', 'b'], 4);
     mkdirSync(path.join(empty, 'c'));
-    expect((await usageError(trainClassifier({ source: empty, imageSize: 32, out, log: quiet }))).message).toContain(`class folder ${path.join(empty, 'c')} is empty`);
+    expect((await usageError(trainClassifier({ source: empty, imageSize: 32, out, log: quiet }))).message).toContain(
+      `class folder ${path.join(empty, 'c')} is empty`,
+    );
     const text = await makeFolder(path.join(tmp, 'stray'), ['a', 'b'], 4);
     writeFileSync(path.join(text, 'b', 'notes.txt'), 'hello');
     expect((await usageError(trainClassifier({ source: text, imageSize: 32, out, log: quiet }))).message).toContain(
@@ -110,7 +112,9 @@ describe('trainClassifier on a generated image folder (3 classes × 12 PNGs of 8
     expect((await usageError(trainClassifier({ source: broken, imageSize: 32, out, log: quiet }))).message).toContain(path.join(broken, 'a', 'zz.png'));
     const mixed = await makeFolder(path.join(tmp, 'mixed'), ['a', 'b'], 4);
     await makeFolder(path.join(tmp, 'mixed'), ['c'], 1, 12);
-    expect((await usageError(trainClassifier({ source: mixed, out, log: quiet }))).message).toMatch(/c\/000\.png is 12×12 but a\/000\.png is 8×8; pass --image-size N/);
+    expect((await usageError(trainClassifier({ source: mixed, out, log: quiet }))).message).toMatch(
+      /c\/000\.png is 12×12 but a\/000\.png is 8×8; pass --image-size N/,
+    );
     const small = await makeFolder(path.join(tmp, 'small'), ['a', 'b'], 4);
     expect((await usageError(trainClassifier({ source: small, out, log: quiet }))).message).toContain(
       'images are 8x8x3 but --model cifar10net takes 32x32x3; pass --image-size 32',

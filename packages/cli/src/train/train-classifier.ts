@@ -86,7 +86,8 @@ export function createCallbacks(
 ): Callback[] {
   const cbs: Callback[] = [];
   if (c.scheduler) cbs.push(LRSchedulerCallback.fromSpec(c.scheduler));
-  if (c.earlyStoppingPatience !== undefined) cbs.push(new EarlyStopping({ monitor: 'val_loss', patience: c.earlyStoppingPatience, restoreBestWeights: true, log }));
+  if (c.earlyStoppingPatience !== undefined)
+    cbs.push(new EarlyStopping({ monitor: 'val_loss', patience: c.earlyStoppingPatience, restoreBestWeights: true, log }));
   if (c.debugEvery !== undefined) cbs.push(new ModelDebugger({ every: c.debugEvery, charts: chartFolder(path.join(c.out, 'debug')), log }));
   cbs.push(...extra);
   cbs.push(new ModelCheckpoint(path.join(c.out, 'checkpoint'), { log: () => {} }));
