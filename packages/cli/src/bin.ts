@@ -4,8 +4,9 @@ import { registerExport } from './commands/export.js';
 import { registerPredict } from './commands/predict.js';
 import { registerReport } from './commands/report.js';
 import { registerServe } from './commands/serve.js';
+import { registerTrain } from './commands/train.js';
 import { createProgram, runProgram } from './program.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
-const program = createProgram(version, [registerPredict, registerServe, registerReport, registerExport]);
+const program = createProgram(version, [registerTrain, registerPredict, registerServe, registerReport, registerExport]);
 process.exitCode = await runProgram(program, process.argv.slice(2));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { interleavedRatio, ratio, spread } from './bench.js';
+import { interleavedRatio, ratio, spread } from './common.js';
 
 describe('bench statistics', () => {
   it('spread: median of odd and even counts, min, max', () => {

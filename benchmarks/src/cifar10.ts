@@ -1,6 +1,6 @@
 /**
  * `pnpm bench:cifar10` — CIFAR10Net throughput, ours vs PyTorch in one invocation, interleaved. JSON lines:
- *  - `{bench: 'round', round, ours: {train, eval}, pytorch: {train, eval}, ratio}` — one round: 2 warm-up, then `--steps` SGD
+ *  - `{bench: 'round', round, ours: {train, eval}, pytorch: {train, eval}, ratio}` — one round: `--warmup` (default 3) untimed steps, then `--steps` SGD
  *    (momentum 0.9, weight decay 5e-4) training steps and inference at batch 128 on random input on `onednn`,
  *    then `../shared/anchors/pytorch_reference.py cifar-step` with the same thread count (img/s each);
  *  - `{bench: 'eval', batch: 500, imgPerSec}` — inference at batch 500;
@@ -8,35 +8,28 @@
  *    flip, ColorJitter 0.2, Normalize) of a batch of 128, and its share of a training step (goal ≤ 10%);
  *  - `{bench: 'ratio', train, eval}` — ours / PyTorch at batch 128: the median over the rounds, with their min
  *    and max (rounds alternate so that a drift in machine speed hits both sides alike).
- * Flags: `--rounds R` (default 3), `--steps N` per round (default 6), `--threads T` (default: all cores).
+ * Flags: `--rounds R` (default 3), `--steps N` timed per round (default 6), `--warmup W` untimed per round (default 3),
+ * `--threads T` (default: all cores). The defaults measure steady state: the first steps after idling run at half speed.
  *
- * `--recipe fast` measures the fast recipe's training step instead (airbench94 at batch 1024, see `bench-fast.ts`),
+ * `--recipe fast` measures the fast recipe's training step instead (airbench94 at batch 1024, see `cifar10-fast.ts`),
  * against `scripts/fast_step_reference.py`, with `--batch B` (default 1024), `--warmup W` untimed steps per round
- * (default 1), `--eval-batch E` (default 1000), `--rounds` (default 3) and `--steps` (default 3).
+ * (default 3), `--eval-batch E` (default 1000), `--rounds` (default 3) and `--steps` (default 6).
  */
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  benchInfer,
-  benchTrain,
-  emit,
-  interleavedRatio,
-  nonNegativeInt,
-  oneOf,
-  positiveInt,
-  ratio,
-  runMain,
-  runPytorchReference,
-  spread,
-} from '@cnn/app-common';
+import { CIFAR10_FAST_RECIPE, RECIPE_NAMES, trainingAugmentation } from '@cnn/cli';
 import { selectBackend } from '@cnn/backend-onednn';
-import { createRng } from '@cnn/data';
+import { CIFAR10_MEAN, CIFAR10_STD, createRng } from '@cnn/data';
 import { cifar10Net } from '@cnn/models';
 import { SGD } from '@cnn/train';
-import { benchFast } from './bench-fast.js';
-import { RECIPE_NAMES } from './cli.js';
-import { cifar10Augmentation } from './run.js';
+import { benchFast } from './cifar10-fast.js';
+import { benchInfer, benchTrain, emit, intFlag, interleavedRatio, oneOf, ratio, runMain, runPytorchReference, spread } from './common.js';
+
+/** Untimed steps per round before the timing, on each side: the first steps after idling are slow on these VMs. */
+export const DEFAULT_WARMUP = 3;
+/** Timed steps per round. */
+export const DEFAULT_STEPS = 6;
 
 runMain(async () => {
   const { values } = parseArgs({
@@ -46,15 +39,16 @@ runMain(async () => {
       rounds: { type: 'string', default: '3' },
       steps: { type: 'string' },
       threads: { type: 'string', default: String(os.availableParallelism()) },
-      batch: { type: 'string', default: '1024' },
-      warmup: { type: 'string', default: '1' },
+      batch: { type: 'string', default: String(CIFAR10_FAST_RECIPE.batchSize) },
+      warmup: { type: 'string', default: String(DEFAULT_WARMUP) },
       'eval-batch': { type: 'string', default: '1000' },
     },
   });
   const recipe = oneOf('--recipe', values.recipe as string, RECIPE_NAMES);
-  const rounds = positiveInt('--rounds', values.rounds as string);
-  const steps = positiveInt('--steps', (values.steps as string | undefined) ?? (recipe === 'fast' ? '3' : '6'));
-  const threads = positiveInt('--threads', values.threads as string);
+  const rounds = intFlag('--rounds', values.rounds as string);
+  const steps = intFlag('--steps', (values.steps as string | undefined) ?? String(DEFAULT_STEPS));
+  const threads = intFlag('--threads', values.threads as string);
+  const warmup = intFlag('--warmup', values.warmup as string, 0);
   process.env.OMP_NUM_THREADS = String(threads);
   await selectBackend('onednn');
   if (recipe === 'fast') {
@@ -62,9 +56,9 @@ runMain(async () => {
       rounds,
       steps,
       threads,
-      batch: positiveInt('--batch', values.batch as string),
-      warmup: nonNegativeInt('--warmup', values.warmup as string),
-      evalBatch: positiveInt('--eval-batch', values['eval-batch'] as string),
+      batch: intFlag('--batch', values.batch as string),
+      warmup,
+      evalBatch: intFlag('--eval-batch', values['eval-batch'] as string),
     });
     return;
   }
@@ -73,7 +67,7 @@ runMain(async () => {
   const y = tf.randomUniform([128], 0, 10, 'int32', 2) as tf.Tensor1D;
   const model = cifar10Net({ seed: 0 });
   const opt = new SGD({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
-  benchTrain(model, opt, x, y, 0, 2); // warm-up
+  benchTrain(model, opt, x, y, 0, warmup); // warm-up
 
   const ours = { train: [] as number[], eval: [] as number[], msPerStep: [] as number[] };
   const theirs = { eval: [] as number[] };
@@ -82,7 +76,7 @@ runMain(async () => {
     () => {
       // Warm up every round, as the reference does (3 steps per run): a process left idle while the reference
       // runs comes back slow on these VMs (the first 2 steps after 15 s idle: ~55 img/s, then 190-210).
-      const t = benchTrain(model, opt, x, y, steps, 2);
+      const t = benchTrain(model, opt, x, y, steps, warmup);
       ours.train.push(t.imgPerSec);
       ours.msPerStep.push(t.msPerStep);
       ours.eval.push(benchInfer(model, x, 3));
@@ -104,7 +98,7 @@ runMain(async () => {
   emit({ bench: 'eval', backend: 'onednn', batch: 500, imgPerSec: benchInfer(model, x500, 3) });
 
   const images = tf.randomUniform([128, 32, 32, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
-  const augment = cifar10Augmentation('standard');
+  const augment = trainingAugmentation('standard', 32, 3, { mean: [...CIFAR10_MEAN], std: [...CIFAR10_STD] });
   const rng = createRng(0);
   // Returns nothing: handed a typed array, tf.tidy walks every element (~0.8 µs each, 0.3 s for this batch).
   const runAug = () =>

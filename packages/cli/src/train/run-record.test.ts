@@ -3,9 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ModelCheckpoint } from '@cnn/callbacks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseTrainingArgs, UsageError, type TrainingDefaults } from './flags.js';
+import { EarlyStopping, LRSchedulerCallback } from '@cnn/callbacks';
+import { UsageError } from '../errors.js';
+import { resolveTrainConfig } from './config.js';
 import { RunRecord, runInfoDifferences } from './run-record.js';
-import { assertFiniteEvaluation, assertResumable, checkpointRunInfo, createCallbacks } from './run.js';
+import { assertFiniteEvaluation, assertResumable, checkpointRunInfo, createCallbacks } from './train-classifier.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cnn-run-record-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -71,19 +73,18 @@ describe('assertResumable', () => {
   });
 });
 
-describe('createCallbacks options', () => {
-  const defaults: TrainingDefaults = { epochs: 5, batchSize: 32, lr: 0.01, optimizer: 'sgd', out: 'runs/x' };
-  it('puts the extra callbacks before the checkpoints and leaves out the best checkpoint on request', () => {
-    const flags = parseTrainingArgs([], defaults, {}, 'usage').flags;
+describe('createCallbacks', () => {
+  it('puts the extra callbacks before the checkpoints; best/ only with a validation set', () => {
     const rec = new RunRecord({});
-    const cbs = createCallbacks(flags, () => {}, { extra: [rec], best: false });
-    expect(cbs.map((c) => c.constructor)).toEqual([RunRecord, ModelCheckpoint]);
-  });
-
-  it('fractional --epochs only where the app allows it', () => {
-    expect(parseTrainingArgs(['--epochs', '9.9'], { ...defaults, fractionalEpochs: true }, {}, 'u').flags.epochs).toBe(9.9);
-    expect(() => parseTrainingArgs(['--epochs', '9.9'], defaults, {}, 'u')).toThrow('--epochs must be a positive integer, got "9.9"');
-    expect(() => parseTrainingArgs(['--epochs', '0'], { ...defaults, fractionalEpochs: true }, {}, 'u')).toThrow('--epochs must be a positive number, got "0"');
+    const noValid = resolveTrainConfig({ source: 'mnist', out: path.join(tmp, 'o') });
+    expect(noValid.validPct).toBe(0);
+    expect(noValid.saveBest).toBe(false);
+    expect(createCallbacks(noValid, () => {}, [rec]).map((c) => c.constructor)).toEqual([RunRecord, ModelCheckpoint]);
+    const selecting = resolveTrainConfig({ source: 'mnist', earlyStoppingPatience: 2, scheduler: 'plateau:patience=1', out: path.join(tmp, 'o') });
+    expect(selecting.validPct).toBe(0.1);
+    const cbs = createCallbacks(selecting, () => {}, [rec]);
+    expect(cbs.map((c) => c.constructor)).toEqual([LRSchedulerCallback, EarlyStopping, RunRecord, ModelCheckpoint, ModelCheckpoint]);
+    expect((cbs[4] as ModelCheckpoint).monitor).toBe('val_accuracy');
   });
 });
 

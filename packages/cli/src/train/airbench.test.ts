@@ -17,7 +17,7 @@ import {
   warmupSteps,
   whiteningIndices,
   whiteningLayer,
-} from './fast-recipe.js';
+} from './airbench.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');

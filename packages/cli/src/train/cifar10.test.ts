@@ -1,26 +1,28 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError, sharedCifar10Archive } from '@cnn/app-common';
-import { ensureCifar10Jpeg, loadCifar10 } from '@cnn/data/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFlags } from './cli.js';
-import { runCifar10, subsetIndices } from './run.js';
+import { ensureCifar10Jpeg } from '@cnn/data/node';
 import { LambdaCallback } from '@cnn/train';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseTrainArgs } from '../commands/train.js';
+import { UsageError } from '../errors.js';
+import { runClassifier } from './train-classifier.js';
 
-const appDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'cnn-cifar-app-'));
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'cnn-cifar-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-const archive = sharedCifar10Archive();
+/** The workspace's offline JPEG archive (`../shared` beside the checkout), for the image-folder code path. */
+const jpeg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../../shared/datasets/cifar10-jpeg.tar.gz');
+const archive = process.env.CNN_CIFAR10_JPEG_ARCHIVE ?? (existsSync(jpeg) ? jpeg : undefined);
+const runCifar10 = (argv: string[], log: (l: string) => void = () => {}, callbacks: LambdaCallback[] = []) =>
+  runClassifier({ ...parseTrainArgs(['cifar10', ...argv]), log }, callbacks);
 
 // CI always has ../shared beside the checkout: there a missing archive fails instead of skipping.
 it.runIf(process.env.CI === 'true')('CI has the offline CIFAR-10 archive', () => {
   expect(archive).toBeDefined();
 });
 
-describe.skipIf(!archive)('runCifar10 on real CIFAR-10 JPEGs (30 per class, from ../shared)', () => {
+describe.skipIf(!archive)('cnn train cifar10 on real CIFAR-10 JPEGs (30 per class, from ../shared)', () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = await ensureCifar10Jpeg({ archive, cacheDir: path.join(tmp, 'cache'), limitPerClass: 30 });
@@ -30,27 +32,21 @@ describe.skipIf(!archive)('runCifar10 on real CIFAR-10 JPEGs (30 per class, from
     const out = path.join(tmp, 'run');
     const lines: string[] = [];
     const r = await runCifar10(
-      parseFlags(['--data-dir', dataDir, '--epochs', '1', '--batch-size', '32', '--backend', 'onednn', '--out', out, '--milestones', '1']),
+      ['--data-dir', dataDir, '--epochs', '1', '--batch-size', '32', '--backend', 'onednn', '--out', out, '--milestones', '1', '--save-best'],
       (l) => lines.push(l),
     );
     const { summary, history } = r!;
     expect(summary).toMatchObject({ model: 'cifar10net', backend: 'onednn', params: 3_841_610, epochs: 1 });
     expect(Number.isFinite(summary.testLoss)).toBe(true);
     expect(history[0]!.lr).toBeCloseTo(0.1, 12);
+    expect(summary.data).toMatchObject({ source: 'cifar10', format: 'image folder', sha256: 'image folder' });
+    expect(summary.sizes).toEqual({ train: 270, validation: 30, test: 100 }); // --save-best splits 10% off for validation
+    expect(Number.isFinite(summary.valAcc)).toBe(true);
     for (const f of ['augment-preview.png', 'history.json', 'summary.json', 'report.html', 'model/model.json', 'best', 'checkpoint']) {
       expect(existsSync(path.join(out, f)), f).toBe(true);
     }
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('Augmentation preview');
     expect(lines.join('\n')).toMatch(/data: CIFAR-10 folder/);
-  });
-
-  it('refuses a --subset larger than the training set', async () => {
-    const { train } = await loadCifar10({ root: dataDir });
-    expect(() => subsetIndices(train, 301, 0)).toThrow(UsageError);
-    expect(() => subsetIndices(train, 301, 0)).toThrow('--subset 301 is larger than the training set (300 images)');
-    const idx = subsetIndices(train, 100, 0);
-    expect(new Set(idx).size).toBe(100);
-    expect(new Set(Array.from(idx, (i) => train.labels[i])).size).toBe(10);
   });
 });
 
@@ -97,7 +93,7 @@ describe.skipIf(!archive)('--recipe fast on real CIFAR-10 JPEGs (30 per class, s
 
   it('writes the run folder with TTA in the summary and the report, and a killed run resumed ends with the same weights', async () => {
     const outA = path.join(tmp, 'fastA');
-    const a = (await runCifar10(parseFlags(fast(outA)), quiet))!;
+    const a = (await runCifar10(fast(outA), quiet))!;
     expect(a.summary).toMatchObject({ model: 'airbench94', backend: 'onednn', epochs: 2, recipe: 'fast', seed: 3, tta: { level: 2 } });
     expect(a.summary.tta!.weights).toEqual([0.25, 0.25, 0.125, 0.125, 0.125, 0.125]);
     for (const k of ['testAcc', 'testLoss', 'testAccNoTta', 'testLossNoTta', 'trainSeconds', 'totalSeconds', 'trainImgPerSec', 'evalImgPerSec'] as const) {
@@ -126,10 +122,10 @@ describe.skipIf(!archive)('--recipe fast on real CIFAR-10 JPEGs (30 per class, s
         if (epoch === 2) throw new Error('simulated crash');
       },
     });
-    await expect(runCifar10(parseFlags(fast(outB)), quiet, [crash])).rejects.toThrow('simulated crash');
+    await expect(runCifar10(fast(outB), quiet, [crash])).rejects.toThrow('simulated crash');
     expect(existsSync(path.join(outB, 'summary.json'))).toBe(false);
     const lines: string[] = [];
-    const b = (await runCifar10(parseFlags(fast(outB, '--resume')), (l) => lines.push(l)))!;
+    const b = (await runCifar10(fast(outB, '--resume'), (l) => lines.push(l)))!;
     expect(lines.join('\n')).toContain('Resumed from');
     expect(readFileSync(path.join(outB, 'model', 'weights.bin')).equals(readFileSync(path.join(outA, 'model', 'weights.bin')))).toBe(true);
     for (const k of ['testAcc', 'testLoss', 'testAccNoTta', 'testLossNoTta'] as const) expect(b.summary[k], k).toBe(a.summary[k]);
@@ -137,53 +133,31 @@ describe.skipIf(!archive)('--recipe fast on real CIFAR-10 JPEGs (30 per class, s
 
     // another seed trains other weights (the comparison above can fail)
     const outC = path.join(tmp, 'fastC');
-    await runCifar10(parseFlags([...fast(outC), '--seed', '4']), quiet);
+    await runCifar10([...fast(outC), '--seed', '4'], quiet);
     expect(readFileSync(path.join(outC, 'model', 'weights.bin')).equals(readFileSync(path.join(outA, 'model', 'weights.bin')))).toBe(false);
 
     // --resume with another recipe (or other settings) is refused before anything is written
     const before = snapshot(outA);
     const refused = runCifar10(
-      parseFlags(['--data-dir', dataDir, '--model', 'airbench94', '--epochs', '1', '--out', outA, '--resume', '--backend', 'onednn', '--seed', '3']),
+      ['--data-dir', dataDir, '--model', 'airbench94', '--epochs', '1', '--out', outA, '--resume', '--backend', 'onednn', '--seed', '3'],
       quiet,
     );
     await expect(refused).rejects.toThrow(UsageError);
     await expect(
-      runCifar10(parseFlags(['--data-dir', dataDir, '--model', 'airbench94', '--epochs', '1', '--out', outA, '--resume', '--seed', '3']), quiet),
+      runCifar10(['--data-dir', dataDir, '--model', 'airbench94', '--epochs', '1', '--out', outA, '--resume', '--seed', '3'], quiet),
     ).rejects.toThrow(`--resume: ${path.join(outA, 'checkpoint')} holds a checkpoint of another run (recipe "fast" there, "standard" here)`);
-    await expect(runCifar10(parseFlags([...fast(outA, '--resume'), '--batch-size', '60']), quiet)).rejects.toThrow('batchSize 50 there, 60 here');
+    await expect(runCifar10([...fast(outA, '--resume'), '--batch-size', '60'], quiet)).rejects.toThrow('batchSize 50 there, 60 here');
     expect(snapshot(outA)).toEqual(before);
   });
 
   it('refuses a --batch-size larger than the (sub)set before writing anything', async () => {
     const out = path.join(tmp, 'too-big');
-    await expect(runCifar10(parseFlags([...fast(out), '--subset', '40']), quiet)).rejects.toThrow(UsageError);
-    await expect(runCifar10(parseFlags([...fast(out), '--subset', '40']), quiet)).rejects.toThrow(
-      '--batch-size 50 is larger than the training set (40 images with --subset)',
+    await expect(runCifar10([...fast(out), '--subset', '40'], quiet)).rejects.toThrow(UsageError);
+    await expect(runCifar10([...fast(out), '--subset', '40'], quiet)).rejects.toThrow(
+      '--batch-size 50 is larger than the training set (40 images with --limit/--subset)',
     );
-    await expect(runCifar10(parseFlags([...fast(out), '--batch-size', '301']), quiet)).rejects.toThrow(
-      '--batch-size 301 is larger than the training set (300 images)',
-    );
+    await expect(runCifar10([...fast(out), '--subset', '301'], quiet)).rejects.toThrow('--subset 301 is larger than the training set (300 images)');
+    await expect(runCifar10([...fast(out), '--batch-size', '301'], quiet)).rejects.toThrow('--batch-size 301 is larger than the training set (300 images)');
     expect(existsSync(out)).toBe(false);
-  });
-});
-
-describe('the cifar10 command line', () => {
-  it('exits 2 with the valid recipes for an unknown --recipe', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--recipe', 'quick', '--out', path.join(tmp, 'y')], {
-      cwd: appDir,
-      encoding: 'utf8',
-    });
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('Unknown --recipe "quick"; expected one of standard, fast');
-    expect(existsSync(path.join(tmp, 'y'))).toBe(false);
-  });
-
-  it('exits 2 for a model that does not take 32x32x3 images', () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts', '--model', 'mnistnet', '--out', path.join(tmp, 'x')], {
-      cwd: appDir,
-      encoding: 'utf8',
-    });
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--model mnistnet takes 28x28x1 images; CIFAR-10 needs a 32x32x3 model');
   });
 });

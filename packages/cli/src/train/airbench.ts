@@ -195,12 +195,13 @@ export function fastCallbacks(opts: { lookahead: boolean }): Callback[] {
  * The fast recipe's training augmentation on normalised `[batch, 32, 32, 3]` images: airbench's alternating flip
  * ({@link AlternatingFlip}: random in epoch 0, then each image mirrored relative to its previous epoch) and a random
  * translation by up to 2 pixels with reflect padding (`RandomCrop(32, {padding: 2, paddingMode: 'reflect'})`).
- * `preview: true` gives the same with a random flip (an augmentation preview has no epochs).
+ * `preview: true` gives the same with a random flip (an augmentation preview has no epochs). `size`: the images'
+ * height and width (default 32).
  */
-export function flipTranslate(seed: number, preview = false): Compose {
+export function flipTranslate(seed: number, preview = false, size = 32): Compose {
   return new Compose([
     preview ? new RandomHorizontalFlip(0.5) : new AlternatingFlip({ seed }),
-    new RandomCrop(32, { padding: AIRBENCH94_RECIPE.translate, paddingMode: 'reflect' }),
+    new RandomCrop(size, { padding: AIRBENCH94_RECIPE.translate, paddingMode: 'reflect' }),
   ]);
 }
 

@@ -1,5 +1,6 @@
 import { Callback } from '@cnn/train';
-import { UsageError } from './flags.js';
+import { CnnError } from '@cnn/core';
+import { UsageError } from '../errors.js';
 
 /** Settings that identify a run (recipe, seed, batch size, …): plain values only. */
 export type RunInfo = Record<string, string | number | boolean | null>;
@@ -68,7 +69,7 @@ export class RunRecord extends Callback {
   override setState(state: unknown): void {
     const s = state as Partial<RunRecordState> | undefined;
     if (!s || typeof s.info !== 'object' || s.info === null || typeof s.elapsedSeconds !== 'number') {
-      throw new Error('RunRecord.setState: malformed state (needs info and elapsedSeconds)');
+      throw new CnnError('RunRecord.setState: malformed state (needs info and elapsedSeconds)', { code: 'ERR_CNN_CHECKPOINT_STATE' });
     }
     const diff = runInfoDifferences(s.info, this.info);
     if (diff.length > 0) throw new UsageError(`--resume: the checkpoint is from another run (${diff.join('; ')})`);

@@ -4,7 +4,35 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { UsageError, exitCodeOf } from '@cnn/cli';
 import { trainStep, type Optimizer, type StepOptions } from '@cnn/train';
+
+/**
+ * Runs a benchmark's `main` as a command: exit status 0 on success, 2 with the message for a {@link UsageError}
+ * (bad command line), 1 with the message for any other error.
+ */
+export function runMain(main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(`error: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(exitCodeOf(err));
+    },
+  );
+}
+
+/** `value` when it is one of `allowed`. @throws UsageError `Unknown FLAG "x"; expected one of …`. */
+export function oneOf<T extends readonly string[]>(flag: string, value: string, allowed: T): T[number] {
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`Unknown ${flag} "${value}"; expected one of ${allowed.join(', ')}`);
+  return value as T[number];
+}
+
+/** An integer ≥ `min` (default 1). @throws UsageError `FLAG must be an integer >= min, got "x"`. */
+export function intFlag(flag: string, value: string, min = 1): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got "${value}"`);
+  return n;
+}
 
 /** One JSON object per line on stdout — the benchmarks' output format. */
 export function emit(o: Record<string, unknown>): void {
@@ -73,7 +101,7 @@ function round1(v: number): number {
 /** `../shared/anchors/pytorch_reference.py` beside the checkout, if present. */
 export function pytorchReferenceScript(): string | undefined {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const script = path.resolve(here, '../../../../shared/anchors/pytorch_reference.py');
+  const script = path.resolve(here, '../../../shared/anchors/pytorch_reference.py');
   return existsSync(script) ? script : undefined;
 }
 

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runPythonReference, spread } from '@cnn/app-common';
+import { CIFAR10_FAST_RECIPE, createFastOptimizer, fastOptimizerSettings } from '@cnn/cli';
 import { airbench94 } from '@cnn/models';
-import { createFastOptimizer, fastOptimizerSettings } from './fast-recipe.js';
+import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runPythonReference, spread } from './common.js';
 import { gflopsPerSecond, parseFastReference, trainingFlops } from './flops.js';
 
 /** `scripts/fast_step_reference.py` of this app. */
@@ -43,8 +43,9 @@ export async function benchFast(o: FastBenchOptions): Promise<void> {
   const x = tf.randomNormal([o.batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.randomUniform([o.batch], 0, 10, 'int32', 2) as tf.Tensor1D;
   const xe = tf.randomNormal([o.evalBatch, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
-  const opt = createFastOptimizer(fastOptimizerSettings({ lr: 11.5, momentum: 0.85, weightDecay: 0.0153, batchSize: o.batch }));
-  const step = { labelSmoothing: 0.2, reduction: 'sum' as const };
+  const r = CIFAR10_FAST_RECIPE;
+  const opt = createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: o.batch }));
+  const step = { labelSmoothing: r.labelSmoothing, reduction: r.reduction };
   const ours = { train: [] as number[], eval: [] as number[] };
   const theirs = { train: [] as number[], eval: [] as number[] };
   let pytorchFlops: number | undefined;

@@ -16,12 +16,12 @@
 import * as os from 'node:os';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runMain, runPytorchReference, spread } from '@cnn/app-common';
 import { getPrimitiveImpls, selectBackend } from '@cnn/backend-onednn';
 import { DataLoader, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data';
 import { loadMnist } from '@cnn/data/node';
 import { mnistNet } from '@cnn/models';
 import { Adam } from '@cnn/train';
+import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runMain, runPytorchReference, spread } from './common.js';
 
 function firstBatch(ds: ImageDataset, batchSize: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const { x, y } = new DataLoader(ds, { batchSize, mean: MNIST_MEAN, std: MNIST_STD })[Symbol.iterator]().next().value!;

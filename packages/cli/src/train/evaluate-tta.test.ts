@@ -4,7 +4,6 @@ import { selectBackend } from '@cnn/backend-onednn';
 import { airbenchTta, predictTta } from '@cnn/models';
 import type { Batch } from '@cnn/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { lastJsonLine } from './bench.js';
 import { evaluateWithTta } from './evaluate-tta.js';
 
 beforeAll(async () => {
@@ -73,14 +72,5 @@ describe('evaluateWithTta', () => {
     await expect(evaluateWithTta(model, batches(), { views: ['flip'], weights: [1, 2] })).rejects.toThrow(/weights must be 1 finite numbers/);
     tf.dispose([x, y]);
     model.dispose();
-  });
-});
-
-describe('lastJsonLine', () => {
-  it('parses the last non-empty line as an object and names bad output', () => {
-    expect(lastJsonLine('warming up\n{"a": 1}\n{"ref": "x", "v": 2.5}\n\n')).toEqual({ ref: 'x', v: 2.5 });
-    expect(() => lastJsonLine('')).toThrow('no output');
-    expect(() => lastJsonLine('{"a":1}\nTraceback')).toThrow('the last output line is not JSON: Traceback');
-    expect(() => lastJsonLine('[1, 2]')).toThrow('not a JSON object');
   });
 });
