@@ -9,7 +9,7 @@ import { getModelRngState } from '@cnn/models';
 import { lrAt, lrFind, suggestLr } from './lr-finder';
 import { writeLrFinderPlot } from './node/lr-finder-plot';
 import { DataLoader } from '@cnn/data';
-import { toyDataset, toyLoaders, toyNet } from './test-utils';
+import { toyDataset, toyLoaders, toyNet } from './testing/toy.js';
 
 function snapshot(model: ReturnType<typeof toyNet>, opt: Optimizer): string {
   const w = getModelWeights(model).map((x) => [x.name, Array.from(x.values)]);
@@ -28,9 +28,9 @@ describe('lrFind', () => {
 
   it('leaves weights, Adam slots, step, lr and dropout RNG bit-identical, also after divergence; writes the plot', async () => {
     const model = toyNet(5);
-    const { train, test } = toyLoaders();
+    const { train, validation } = toyLoaders();
     const opt = new Adam({ lr: 0.01 });
-    await fit(model, { train, test, epochs: 1, optimizer: opt, log: () => {}, progress: 'none' }); // slots exist
+    await fit(model, { train, validation, epochs: 1, optimizer: opt, log: () => {}, progress: 'none' }); // slots exist
     const before = snapshot(model, opt);
     // labels that contradict the images: no weights fit them, and large rates blow the loss up
     const noisy = toyDataset(48, 9, 'noisy');

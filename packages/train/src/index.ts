@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 export { TrainError, NonFiniteLossError } from './errors';
-export { softmaxCrossEntropy, type SoftmaxCrossEntropyOptions, type LossReduction } from './loss';
+export { softmaxCrossEntropy, CrossEntropyLoss, type CrossEntropyLossOptions, type SoftmaxCrossEntropyOptions, type LossReduction } from './loss';
 export { Optimizer, type OptimizerState, type SlotState } from './optimizers/optimizer';
 export { Adam, type AdamOptions } from './optimizers/adam';
 export { SGD, SGD_UPDATE_KERNEL, type SGDOptions } from './optimizers/sgd';
