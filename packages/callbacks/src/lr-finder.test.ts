@@ -19,6 +19,23 @@ function snapshot(model: ReturnType<typeof toyNet>, opt: Optimizer): string {
 }
 
 describe('lrFind', () => {
+  it('yields to the event loop between batches with yieldEvery (a timer keeps ticking), not without', async () => {
+    const run = async (yieldEvery: number): Promise<number> => {
+      let ticks = 0;
+      const timer = setInterval(() => {
+        ticks += 1;
+      }, 0);
+      try {
+        await lrFind(toyNet(3), toyLoaders(48, 8).train, new Adam({ lr: 0.01 }), { numIter: 12, yieldEvery });
+      } finally {
+        clearInterval(timer);
+      }
+      return ticks;
+    };
+    expect(await run(1)).toBeGreaterThanOrEqual(5);
+    expect(await run(0)).toBe(0);
+  });
+
   it('spaces rates exponentially or linearly and hits both ends exactly', () => {
     expect(lrAt(0, 5, 1e-6, 1, 'exp')).toBe(1e-6);
     expect(lrAt(4, 5, 1e-6, 1, 'exp')).toBe(1);

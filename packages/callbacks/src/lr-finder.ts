@@ -1,6 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { applyGradients, computeGradients, CrossEntropyLoss, getModelWeights, setModelWeights, type Batch, type BatchSource, type Optimizer } from '@cnn/train';
+import {
+  applyGradients,
+  computeGradients,
+  CrossEntropyLoss,
+  getModelWeights,
+  resolveYieldEvery,
+  setModelWeights,
+  yieldToEventLoop,
+  type Batch,
+  type BatchSource,
+  type Optimizer,
+} from '@cnn/train';
 import { rngLayers } from '@cnn/models';
 import type { VegaLiteSpec } from '@cnn/core';
 import { CallbackError } from './errors.js';
@@ -21,6 +32,11 @@ export interface LRFinderOptions {
   divergeThreshold?: number;
   /** The loss (label smoothing, reduction), as `fit`'s. Default `new CrossEntropyLoss()`. */
   loss?: CrossEntropyLoss;
+  /**
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches (a browser page stays responsive);
+   * `0` never. Default: `1` where `globalThis.window` exists, else `0` (as `fit`).
+   */
+  yieldEvery?: number;
 }
 
 /** Suggested learning rates of a range test. */
@@ -115,6 +131,7 @@ export async function lrFind(model: tfl.LayersModel, loader: BatchSource, optimi
     throw new CallbackError(`lrFind: mode must be 'exp' or 'linear'. Received: mode=${String(opts.mode)}`, { code: 'ERR_CNN_INVALID_OPTION' });
   if (!(beta >= 0 && beta < 1))
     throw new CallbackError(`lrFind: smoothing must be in [0, 1). Received: smoothing=${opts.smoothing}`, { code: 'ERR_CNN_INVALID_OPTION' });
+  const yieldEvery = resolveYieldEvery('lrFind', opts.yieldEvery);
   const loss0 = opts.loss ?? new CrossEntropyLoss();
   if (!(loss0 instanceof CrossEntropyLoss))
     throw new CallbackError(`lrFind: loss must be a CrossEntropyLoss. Received: ${String(opts.loss)}`, { code: 'ERR_CNN_INVALID_OPTION' });
@@ -166,6 +183,7 @@ export async function lrFind(model: tfl.LayersModel, loader: BatchSource, optimi
         }
         best = Math.min(best, smoothed);
         if (i >= numIter) break outer;
+        if (yieldEvery > 0 && i % yieldEvery === 0) await yieldToEventLoop();
       }
       if (yielded === 0) throw new CallbackError('lrFind: the loader yielded no batches', { code: 'ERR_CNN_NO_BATCHES' });
     }

@@ -22,6 +22,7 @@ export {
   type StepOptions,
   type BatchGradients,
 } from './train-step';
+export { yieldToEventLoop, inBrowserWindow, resolveYieldEvery } from './event-loop.js';
 export { clipGradNorm, clipGradValue, type ClipNormResult } from './clip';
 export {
   trainEpoch,

@@ -5,6 +5,7 @@ import { callbackKeys, callbackOrder, type Callback, type GradientsInfo, type Lo
 import { restoreTrainingState } from './checkpoint';
 import { checkpointStore, type CheckpointStore } from './checkpoint-store';
 import { NonFiniteLossError, TrainError } from './errors';
+import { maybeYield, resolveYieldEvery } from './event-loop.js';
 import type { History, HistoryEntry } from './history';
 import { formatCount, formatLr, formatPercent, formatSeconds } from './format';
 import { CrossEntropyLoss, softmaxCrossEntropy, type LossReduction } from './loss';
@@ -95,6 +96,12 @@ export interface TrainEpochOptions {
    * whole loader.
    */
   maxBatches?: number;
+  /**
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches, so a browser page keeps painting
+   * and its timers and input run during training; `0` never. An integer >= 0. Default: `1` where
+   * `globalThis.window` exists (a browser page), else `0`.
+   */
+  yieldEvery?: number;
   /** Global-norm gradient clipping (`clip_grad_norm_`). Default: none. */
   clipNorm?: number;
   /** Element-wise gradient clipping (`clip_grad_value_`). Default: none. */
@@ -125,6 +132,12 @@ export interface EvaluateOptions {
   logEvery?: number;
   /** Progress display. Default `'none'`. */
   progress?: ProgressMode;
+  /**
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches, so a browser page keeps painting
+   * and its timers and input run during training; `0` never. An integer >= 0. Default: `1` where
+   * `globalThis.window` exists (a browser page), else `0`.
+   */
+  yieldEvery?: number;
 }
 
 function now(): number {
@@ -175,6 +188,7 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
   const loss = lossOf('trainEpoch', opts.loss);
   const reduction = loss.reduction;
   const stepOpts: StepOptions = { labelSmoothing: loss.labelSmoothing, reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue };
+  const yieldEvery = resolveYieldEvery('trainEpoch', opts.yieldEvery);
   const lastBatch = Math.min(loader.length ?? Infinity, maxBatches);
   const control = opts.control ?? { stopTraining: false };
   const shouldStop = (): boolean => control.stopTraining;
@@ -281,6 +295,7 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
       }
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, batch, r.loss);
       if (batch >= maxBatches) break;
+      await maybeYield(batch, yieldEvery);
     }
     if (!stopped && acc && accSamples > 0) {
       // incomplete last accumulation group (loader without `length`)
@@ -315,6 +330,7 @@ function groupGradients(acc: Record<string, tf.Tensor>, reduction: LossReduction
  * @throws Error when the loader yields no batches or a malformed batch.
  */
 export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts: EvaluateOptions = {}): Promise<EpochResult> {
+  const yieldEvery = resolveYieldEvery('evaluate', opts.yieldEvery);
   const reporter = createProgress(opts.progress ?? 'none', {
     total: loader.length,
     log: opts.log ?? console.log,
@@ -347,6 +363,7 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
       samples += size;
       const seconds = now() - t0;
       reporter.update({ batch, total: loader.length, loss: lossSum / samples, accuracy: correct / samples, imgPerSec: samples / seconds, seconds });
+      await maybeYield(batch, yieldEvery);
     }
   } finally {
     reporter.stop();
@@ -414,6 +431,13 @@ export interface FitOptions {
   clipValue?: number;
   /** Accumulate gradients over this many batches per optimizer step. Default `1`. */
   accumulateSteps?: number;
+  /**
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches, so a browser page keeps painting
+   * and its timers and input run during training and evaluation; `0` never. An integer >= 0. Default: `1` where
+   * `globalThis.window` exists (a browser page), else `0`.
+   */
+  yieldEvery?: number;
+
   /**
    * Evaluate on `validation` and `test` after the epochs whose 1-based number is a multiple of `evalEvery` (Keras'
    * `validation_freq`); `0` never evaluates (the caller evaluates the final model itself, e.g. with test-time
@@ -492,6 +516,7 @@ function entryLogs(e: HistoryEntry): Logs {
 export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<History> {
   const { optimizer } = opts;
   const evalEvery = opts.evalEvery ?? 1;
+  const yieldEvery = resolveYieldEvery('fit', opts.yieldEvery);
   if (!(Number.isInteger(evalEvery) && evalEvery >= 0)) throw new TrainError(`fit: evalEvery must be an integer >= 0. Received: evalEvery=${opts.evalEvery}`);
   let initialEpoch = opts.initialEpoch ?? 0;
   const plan = planEpochs(opts.epochs, opts.train?.length);
@@ -568,6 +593,7 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
       logEvery: opts.logEvery,
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { maxBatches: plan.lastEpochBatches } : {}),
       loss,
+      yieldEvery,
       clipNorm: opts.clipNorm,
       clipValue: opts.clipValue,
       accumulateSteps: opts.accumulateSteps,
@@ -603,8 +629,8 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
       break;
     }
     const evalNow = evalEvery > 0 && epoch % evalEvery === 0;
-    const ve = evalNow && opts.validation ? await evaluate(model, opts.validation) : undefined;
-    const te = evalNow && opts.test ? await evaluate(model, opts.test) : undefined;
+    const ve = evalNow && opts.validation ? await evaluate(model, opts.validation, { yieldEvery }) : undefined;
+    const te = evalNow && opts.test ? await evaluate(model, opts.test, { yieldEvery }) : undefined;
     const entry: HistoryEntry = {
       epoch,
       loss: tr.loss,
