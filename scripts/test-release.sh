@@ -10,7 +10,7 @@
 #     its prebuilt addon). The real tree is never written.
 #  3. In a temp folder outside the workspace, with that registry only (own npm user config, global config and
 #     cache): `npm create @cnn/app@latest my-app -- --template folder`, `npm install`, a small folder of 3 classes
-#     of PNGs, `npx cnn train ./images --epochs 1 --valid-pct 0.2 --image-size 16`, `npx cnn predict --json`,
+#     of PNGs, `npx cnn train ./images --epochs 1 --valid-pct 0.2 --image-size 32`, `npx cnn predict --json`,
 #     `npx cnn serve` in the background and one `POST /v1/predict`; the answers are checked (class names, the
 #     probabilities, predict and serve agreeing on the same image).
 #  4. Stops Verdaccio and the server and removes the temp folder (also on failure or Ctrl-C).
@@ -180,7 +180,7 @@ npm install --no-audit --no-fund >"$work/install.log" 2>&1 || {
 }
 [ "$(node -p "require('@cnn/cli/package.json').version")" = "$cli_version" ] || fail "installed @cnn/cli is not $cli_version"
 
-log "making images/{red,green,blue} (10 PNGs each, 20×20)"
+log "making images/{red,green,blue} (10 PNGs each, 20×20, resized to 32×32)"
 node --input-type=module -e "
 import sharp from 'sharp';
 import { mkdirSync } from 'node:fs';
@@ -196,8 +196,8 @@ for (const [name, rgb] of Object.entries(colours)) {
   }
 }"
 
-log "npx cnn train ./images --epochs 1 --valid-pct 0.2 --image-size 16"
-npx cnn train ./images --epochs 1 --valid-pct 0.2 --image-size 16 --out runs/release >"$work/train.log" 2>&1 || {
+log "npx cnn train ./images --epochs 1 --valid-pct 0.2 --image-size 32"
+npx cnn train ./images --epochs 1 --valid-pct 0.2 --image-size 32 --out runs/release >"$work/train.log" 2>&1 || {
   tail -40 "$work/train.log" >&2
   fail "cnn train failed"
 }

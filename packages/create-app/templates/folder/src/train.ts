@@ -6,7 +6,7 @@ import { trainClassifier } from '@cnn/cli';
 
 const result = await trainClassifier({
   source: './images', // one sub-folder per class: images/cat/*.jpg, images/dog/*.jpg, …
-  imageSize: 64, // every image is resized to 64×64
+  imageSize: 32, // every image is resized to 32×32
   validPct: 0.1, // a seeded, stratified 10% of the images is held out for validation
   epochs: 5,
   seed: 0,
