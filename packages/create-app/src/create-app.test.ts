@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveTrainConfig, type TrainClassifierOptions } from '@cnn/cli';
 import { CreateAppError, TEMPLATES, createApp, packageNameOf, releasedVersions } from './create-app.js';
 
 const run = promisify(execFile);
@@ -53,6 +54,21 @@ describe('createApp', () => {
     expect(await readFile(join(app.dir, 'src', 'train.ts'), 'utf8')).toContain("import { trainClassifier } from '@cnn/cli';");
     expect(await readFile(join(app.dir, 'README.md'), 'utf8')).toMatch(new RegExp(`^# my-app-${template}\\n`));
     expect(app.nextSteps).toEqual([`cd "My App ${template}"`, 'npm install', 'npm run train']);
+  });
+
+  it.each(TEMPLATES)('the %s template trains with options `cnn train` accepts', async (template) => {
+    const pkg = JSON.parse(await readFile(fileURLToPath(new URL(`../templates/${template}/package.json`, import.meta.url)), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const [cnn, train, source, ...flags] = pkg.scripts['train']!.split(' ');
+    expect([cnn, train]).toEqual(['cnn', 'train']);
+    const options: Record<string, unknown> = { source };
+    for (let i = 0; i < flags.length; i += 2) {
+      const value = flags[i + 1]!;
+      options[flags[i]!.replace(/^--/, '').replace(/-(\w)/g, (_, c: string) => c.toUpperCase())] = /^[\d.]+$/.test(value) ? Number(value) : value;
+    }
+    const config = resolveTrainConfig(options as unknown as TrainClassifierOptions);
+    expect(config.out).toBe(join(process.cwd(), 'runs', 'latest'));
   });
 
   it('reads the versions from its own package.json (workspace ranges resolved)', async () => {
