@@ -9,7 +9,7 @@
 #     `changeset version`, `pnpm build`, `pnpm -r publish` of every public package (the backend's prepack bundles
 #     its prebuilt addon). The real tree is never written.
 #  3. In a temp folder outside the workspace, with that registry only (own npm user config, global config and
-#     cache): `npm create @cnn/app@latest my-app -- --template folder`, `npm install`, a small folder of 3 classes
+#     cache): `npm create @cnn/app@latest my-app -- --template folder`, `npm install`, a small folder of 3 classes (15 each)
 #     of PNGs, `npx cnn train ./images --epochs 1 --valid-pct 0.2 --image-size 32`, `npx cnn predict --json`,
 #     `npx cnn serve` in the background and one `POST /v1/predict`; the answers are checked (class names, the
 #     probabilities, predict and serve agreeing on the same image).
@@ -139,8 +139,8 @@ if [ "${CNN_RELEASE_REUSE_BUILD:-}" = 1 ]; then
   log "copying the real tree's dist/ folders (CNN_RELEASE_REUSE_BUILD=1)"
   (cd "$repo" && find packages -mindepth 2 -maxdepth 2 -name dist -type d | tar -T - -cf -) | tar -xf - -C "$ws"
 else
-  log "pnpm build"
-  (cd "$ws" && pnpm build --output-logs=errors-only) || fail "pnpm build in the copy failed"
+  log "pnpm build (the packages under packages/)"
+  (cd "$ws" && pnpm exec turbo run build --filter='./packages/*' --output-logs=errors-only) || fail "pnpm build in the copy failed"
 fi
 log "pnpm -r publish to $registry"
 (cd "$ws" && pnpm -r publish --registry "$registry" --no-git-checks --access public --report-summary >"$work/publish.log" 2>&1) || {
@@ -180,7 +180,7 @@ npm install --no-audit --no-fund >"$work/install.log" 2>&1 || {
 }
 [ "$(node -p "require('@cnn/cli/package.json').version")" = "$cli_version" ] || fail "installed @cnn/cli is not $cli_version"
 
-log "making images/{red,green,blue} (10 PNGs each, 20×20, resized to 32×32)"
+log "making images/{red,green,blue} (15 PNGs each, 20×20, resized to 32×32)"
 node --input-type=module -e "
 import sharp from 'sharp';
 import { mkdirSync } from 'node:fs';
@@ -189,7 +189,7 @@ let seed = 1;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
 for (const [name, rgb] of Object.entries(colours)) {
   mkdirSync('images/' + name, { recursive: true });
-  for (let i = 0; i < 10; i++) {
+  for (let i = 0; i < 15; i++) {
     const px = Buffer.alloc(20 * 20 * 3);
     for (let j = 0; j < px.length; j++) px[j] = Math.max(0, Math.min(255, rgb[j % 3] + Math.round((rand() - 0.5) * 60)));
     await sharp(px, { raw: { width: 20, height: 20, channels: 3 } }).png().toFile('images/' + name + '/' + i + '.png');
