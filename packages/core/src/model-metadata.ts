@@ -18,6 +18,10 @@ export interface ModelMetadata {
   normalization: Normalization;
   /** Class names, indexed by output position. */
   classNames?: readonly string[];
+  /** Input image size `[height, width]` the model was trained on (what a predictor resizes to). */
+  imageSize?: readonly [number, number];
+  /** Input channels (1 grey, 3 RGB). */
+  channels?: number;
 }
 
 /**
@@ -33,6 +37,8 @@ export function setModelMetadata(model: tfl.LayersModel, metadata: ModelMetadata
   const entry: ModelMetadata = {
     normalization: { mean: [...metadata.normalization.mean], std: [...metadata.normalization.std] },
     ...(metadata.classNames ? { classNames: [...metadata.classNames] } : {}),
+    ...(metadata.imageSize ? { imageSize: [metadata.imageSize[0], metadata.imageSize[1]] as const } : {}),
+    ...(metadata.channels !== undefined ? { channels: metadata.channels } : {}),
   };
   model.setUserDefinedMetadata({ ...current, [MODEL_METADATA_KEY]: entry });
 }

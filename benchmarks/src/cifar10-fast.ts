@@ -1,0 +1,126 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { CIFAR10_FAST_RECIPE, createFastOptimizer, fastOptimizerSettings } from '@cnn/cli';
+import { airbench94 } from '@cnn/models';
+import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runPythonReference, spread } from './common.js';
+import { gflopsPerSecond, parseFastReference, trainingFlops } from './flops.js';
+
+/** `scripts/fast_step_reference.py` of this app. */
+export const FAST_REFERENCE_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../scripts/fast_step_reference.py');
+
+/** Options of {@link benchFast}. */
+export interface FastBenchOptions {
+  /** Interleaved rounds (ours, then PyTorch). */
+  rounds: number;
+  /** Timed training steps per round on each side. */
+  steps: number;
+  /** Untimed steps before each round's timing on each side. */
+  warmup: number;
+  /** Training batch (the recipe's 1024 by default). */
+  batch: number;
+  /** Evaluation batch of the inference measurement. */
+  evalBatch: number;
+  /** Threads of both sides. */
+  threads: number;
+}
+
+/**
+ * `pnpm bench:cifar10 -- --recipe fast`: the fast recipe's training step — airbench94 (default widths), forward in
+ * training mode, label-smoothed (0.2) cross-entropy summed over the batch, gradients, and the two-group Nesterov
+ * SGD update (`createFastOptimizer`) — on random input on the current backend, in rounds interleaved with the same
+ * step in PyTorch (`scripts/fast_step_reference.py`, Debian's python3-torch, same thread count). JSON lines:
+ * - `{bench: 'flops', perImage: {forward, train}, pytorchPerImage}`: FLOPs per image from the layer shapes
+ *   (`trainingFlops`) and the reference's own count;
+ * - `{bench: 'round', round, ours: {train, eval, trainGflops}, pytorch: {…}, ratio: {train, eval}}` per round (img/s,
+ *   effective GFLOP/s = training FLOPs per image × img/s);
+ * - `{bench: 'ratio', note, train: {median, min, max}, trainRounds, eval, ours: {trainImgPerSec, trainGflops},
+ *   pytorch: {…}}` — ours / PyTorch over the rounds (or `{bench: 'train', …}` alone when PyTorch is missing).
+ */
+export async function benchFast(o: FastBenchOptions): Promise<void> {
+  const model = airbench94({ seed: 0 });
+  const flops = trainingFlops(model);
+  const x = tf.randomNormal([o.batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.randomUniform([o.batch], 0, 10, 'int32', 2) as tf.Tensor1D;
+  const xe = tf.randomNormal([o.evalBatch, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const r = CIFAR10_FAST_RECIPE;
+  const opt = createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: o.batch }));
+  const step = { labelSmoothing: r.labelSmoothing, reduction: r.reduction };
+  const ours = { train: [] as number[], eval: [] as number[] };
+  const theirs = { train: [] as number[], eval: [] as number[] };
+  let pytorchFlops: number | undefined;
+  try {
+    const train = interleavedRatio(
+      o.rounds,
+      () => {
+        const t = benchTrain(model, opt, x, y, o.steps, o.warmup, step);
+        ours.train.push(t.imgPerSec);
+        ours.eval.push(benchInfer(model, xe, 1));
+        return t.imgPerSec;
+      },
+      (round) => {
+        const line = runPythonReference(FAST_REFERENCE_SCRIPT, [
+          '--batch',
+          String(o.batch),
+          '--steps',
+          String(o.steps),
+          '--warmup',
+          String(o.warmup),
+          '--threads',
+          String(o.threads),
+          '--eval-batch',
+          String(o.evalBatch),
+        ]);
+        if (!line) return undefined;
+        const pt = parseFastReference(line);
+        pytorchFlops ??= pt.trainFlopsPerImage;
+        theirs.train.push(pt.train);
+        theirs.eval.push(pt.eval);
+        if (round === 0)
+          emit({ bench: 'flops', model: 'airbench94', perImage: { forward: flops.forward, train: flops.train }, pytorchPerImage: pytorchFlops ?? null });
+        const mine = { train: ours.train[round]!, eval: ours.eval[round]!, trainGflops: gflopsPerSecond(flops.train, ours.train[round]!) };
+        const r1 = (v: number): number => Math.round(v * 10) / 10;
+        const ref = { train: r1(pt.train), eval: r1(pt.eval), trainGflops: gflopsPerSecond(flops.train, pt.train) };
+        emit({
+          bench: 'round',
+          round,
+          batch: o.batch,
+          ours: mine,
+          pytorch: ref,
+          ratio: { train: ratio(mine.train, ref.train), eval: ratio(mine.eval, ref.eval) },
+        });
+        return pt.train;
+      },
+    );
+    if (!train) {
+      emit({ bench: 'flops', model: 'airbench94', perImage: { forward: flops.forward, train: flops.train }, pytorchPerImage: null });
+      emit({
+        bench: 'train',
+        recipe: 'fast',
+        threads: o.threads,
+        batch: o.batch,
+        imgPerSec: spread(ours.train),
+        trainGflops: spread(ours.train.map((v) => gflopsPerSecond(flops.train, v))),
+        evalImgPerSec: spread(ours.eval),
+      });
+      return;
+    }
+    if (pytorchFlops !== undefined && pytorchFlops !== flops.train) {
+      emit({ bench: 'warning', message: `training FLOPs per image differ: ours ${flops.train}, fast_step_reference.py ${pytorchFlops}` });
+    }
+    emit({
+      bench: 'ratio',
+      recipe: 'fast',
+      note: `fast-recipe training step (airbench94, batch ${o.batch}) ours / PyTorch, same machine, same invocation: median (min–max) of ${o.rounds} interleaved rounds`,
+      train: train.spread,
+      trainRounds: train.ratios,
+      eval: spread(ours.eval.map((v, i) => v / theirs.eval[i]!)),
+      ours: { trainImgPerSec: spread(ours.train), trainGflops: spread(ours.train.map((v) => gflopsPerSecond(flops.train, v))) },
+      pytorch: { trainImgPerSec: spread(theirs.train), trainGflops: spread(theirs.train.map((v) => gflopsPerSecond(flops.train, v))) },
+    });
+  } finally {
+    tf.dispose([x, y, xe]);
+    opt.dispose();
+    model.dispose();
+  }
+}

@@ -1,0 +1,230 @@
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../errors.js';
+import { createProgram, runProgram } from '../program.js';
+import { resolveTrainConfig } from '../train/config.js';
+import { CIFAR10_FAST_RECIPE, CIFAR10_STANDARD_RECIPE, MNIST_RECIPE } from '../train/recipes.js';
+import { parseTrainArgs, registerTrain } from './train.js';
+
+const cfg = (...argv: string[]) => resolveTrainConfig(parseTrainArgs(argv));
+
+describe('cnn train flags → trainClassifier options', () => {
+  it('MNIST: the chapter recipe by default, "--" dropped, paths against the working directory', () => {
+    const c = cfg('mnist', '--');
+    expect(c).toMatchObject({
+      model: 'mnistnet',
+      epochs: 10,
+      batchSize: 64,
+      lr: 1e-3,
+      optimizer: 'adam',
+      backend: 'auto',
+      seed: 0,
+      validPct: 0,
+      saveBest: false,
+    });
+    expect(c.out).toBe(path.resolve('runs/mnist'));
+    expect(c.limit).toBeUndefined();
+    expect(MNIST_RECIPE).toMatchObject({ epochs: c.epochs, batchSize: c.batchSize, lr: c.lr });
+    expect(Object.isFrozen(MNIST_RECIPE)).toBe(true);
+  });
+
+  it('reads every flag', () => {
+    const o = parseTrainArgs(
+      // biome-ignore format: one flag per pair
+      ['mnist', '--model', 'improved', '--epochs', '3', '--batch-size', '128', '--lr', '0.01', '--optimizer', 'sgd', '--backend', 'cpu', '--seed', '7',
+        '--data-dir', '/data', '--limit', '500', '--out', 'o', '--log-every', '5', '--momentum', '0.8', '--nesterov', '--weight-decay', '5e-4',
+        '--scheduler', 'multistep:milestones=2|3', '--early-stopping-patience', '2', '--clip-norm', '1.5', '--label-smoothing', '0.1', '--resume',
+        '--lr-find', '--debug-every', '10', '--valid-pct', '0.2', '--save-best'],
+    );
+    expect(o).toMatchObject({
+      source: 'mnist',
+      model: 'improved',
+      epochs: 3,
+      batchSize: 128,
+      lr: 0.01,
+      optimizer: 'sgd',
+      backend: 'cpu',
+      seed: 7,
+      dataDir: '/data',
+      limit: 500,
+      out: 'o',
+      logEvery: 5,
+      momentum: 0.8,
+      nesterov: true,
+      weightDecay: 5e-4,
+      scheduler: 'multistep:milestones=2|3',
+      earlyStoppingPatience: 2,
+      clipNorm: 1.5,
+      labelSmoothing: 0.1,
+      resume: true,
+      lrFind: true,
+      debugEvery: 10,
+      validPct: 0.2,
+      saveBest: true,
+    });
+    expect(resolveTrainConfig(o)).toMatchObject({ validPct: 0.2, saveBest: true, out: path.resolve('o'), dataDir: '/data' });
+  });
+
+  it('CIFAR-10: the standard recipe, --milestones as the scheduler unless --scheduler is given', () => {
+    expect(cfg('cifar10')).toMatchObject({ ...CIFAR10_STANDARD_RECIPE, title: 'CIFAR-10 — cifar10net', out: path.resolve('runs/cifar10'), validPct: 0 });
+    expect(cfg('cifar10', '--milestones', '5,8', '--epochs', '10').scheduler).toBe('multistep:milestones=5|8,gamma=0.1');
+    expect(cfg('cifar10', '--milestones', '5,8', '--scheduler', 'cosine:tMax=10').scheduler).toBe('cosine:tMax=10');
+    expect(cfg('cifar10', '--tta', '2', '--eval-every', '5')).toMatchObject({ tta: 2, evalEvery: 5 });
+    expect(cfg('cifar10', '--mixup', '0.2').mixup).toBe(0.2);
+  });
+
+  it("--recipe fast takes airbench94's values from CIFAR10_FAST_RECIPE, and flags override them", () => {
+    const f = cfg('cifar10', '--recipe', 'fast');
+    expect(f).toMatchObject({ ...CIFAR10_FAST_RECIPE, title: 'CIFAR-10, fast recipe — airbench94', out: path.resolve('runs/cifar10-fast'), validPct: 0 });
+    expect(f.scheduler).toBeUndefined();
+    expect(
+      // biome-ignore format: one flag per pair
+      cfg('cifar10', '--recipe=fast', '--epochs', '2.5', '--batch-size', '256', '--seed', '7', '--tta', '0', '--eval-every', '1', '--label-smoothing', '0',
+        '--widths', '16,32,32', '--no-whitening', '--no-lookahead', '--subset', '1000'),
+    ).toMatchObject({
+      recipe: 'fast',
+      epochs: 2.5,
+      batchSize: 256,
+      seed: 7,
+      tta: 0,
+      evalEvery: 1,
+      labelSmoothing: 0,
+      widths: [16, 32, 32],
+      whitening: false,
+      lookahead: false,
+      subset: 1000,
+    });
+  });
+
+  it('folders: validation 0.1 by default, out runs/<folder>', () => {
+    const c = cfg('./my-images', '--image-size', '32', '--test-dir', 't');
+    expect(c).toMatchObject({
+      folder: true,
+      validPct: 0.1,
+      saveBest: true,
+      model: 'cifar10net',
+      imageSize: 32,
+      testDir: 't',
+      source: path.resolve('my-images'),
+    });
+    expect(c.out).toBe(path.resolve('runs/my-images'));
+  });
+
+  it.each([
+    [['cifar10', '--recipe', 'airbench'], 'invalid. Allowed choices are standard, fast'],
+    [['mnist', '--recipe', 'fast'], '--recipe fast: only for cifar10'],
+    [['cifar10', '--recipe', 'fast', '--milestones', '3,4'], '--milestones: not taken by --recipe fast'],
+    [['cifar10', '--recipe', 'fast', '--scheduler', 'cosine:tMax=3', '--lr-find'], '--scheduler, --lr-find: not taken by --recipe fast'],
+    [['cifar10', '--recipe', 'fast', '--optimizer', 'adam'], '--optimizer: --recipe fast uses Nesterov SGD with parameter groups'],
+    [['cifar10', '--recipe', 'fast', '--model', 'cifar10net'], '--model cifar10net: --recipe fast trains airbench94 only'],
+    [['cifar10', '--no-whitening'], '--no-whitening: only for --recipe fast'],
+    [['cifar10', '--no-lookahead'], '--no-lookahead: only for --recipe fast'],
+    [['cifar10', '--widths', '8,8,8'], '--widths: only for --model airbench94 (this run trains cifar10net)'],
+    [['cifar10', '--recipe', 'fast', '--widths', '8,8'], '--widths must be three positive integers A,B,C, got [8,8]'],
+    [['cifar10', '--tta', '3'], '--tta must be 0, 1 or 2, got 3'],
+    [['cifar10', '--eval-every', '-1'], '--eval-every must be a non-negative integer, got -1'],
+    [['cifar10', '--eval-every', '2', '--early-stopping-patience', '3'], '--early-stopping-patience needs the validation loss of every epoch'],
+    [['cifar10', '--eval-every', '0', '--scheduler', 'plateau:patience=2'], '--scheduler plateau needs the validation loss of every epoch'],
+    [['cifar10', '--recipe', 'fast', '--epochs', '0'], '--epochs must be a positive number, got 0'],
+    [['mnist', '--epochs', '2.5'], '--epochs must be a positive integer, got 2.5'],
+    [['cifar10', '--augment', 'heavy'], 'Allowed choices are standard, flip-translate, none'],
+    [['cifar10', '--milestones', '40,25'], '--milestones must be increasing positive integers, got [40,25]'],
+    [['cifar10', '--milestones', '25,x'], "option '--milestones <a,b>' argument '25,x' is invalid. expected a number."],
+    [['cifar10', '--subset', '0'], '--subset must be a positive integer, got 0'],
+    [['mnist', '--batch-size', '0'], '--batch-size must be a positive integer, got 0'],
+    [['mnist', '--backend', 'gpu'], 'Allowed choices are auto, onednn, tensorflow, wasm, cpu'],
+    [['mnist', '--model', 'vgg'], 'Unknown --model "vgg"; expected one of mnistnet, improved, cifar10net'],
+    [['mnist', '--model', 'cifar10net'], '--model cifar10net takes 32x32x3 images; mnist needs a 28x28x1 model'],
+    [['mnist', '--valid-pct', '1'], '--valid-pct must be in (0, 1), got 1'],
+    [['mnist', '--valid-pct', '0'], '--valid-pct must be in (0, 1), got 0'],
+    [['mnist', '--valid-pct', 'x'], "option '--valid-pct <p>' argument 'x' is invalid"],
+    [['mnist', '--mixup', '0.2', '--cutmix', '1'], '--mixup and --cutmix exclude each other; choose one'],
+    [['mnist', '--mixup', '0'], '--mixup must be a positive number, got 0'],
+    [['mnist', '--test-dir', 'x'], '--test-dir: only for an image-folder SOURCE'],
+    [['mnist', '--image-size', '32'], '--image-size: only for an image-folder SOURCE'],
+    [['./imgs', '--data-dir', 'x'], '--data-dir: only for mnist, fashion-mnist and cifar10'],
+    [['./imgs', '--image-size', '28'], '--image-size 28: --model cifar10net takes 32x32 images'],
+    [['mnist', '--scheduler', 'warp:x=1'], '--scheduler: '],
+    [['mnist', '--frobnicate'], "unknown option '--frobnicate'"],
+    [[], "missing required argument 'SOURCE'"],
+  ])('rejects %j with a UsageError', (argv, message) => {
+    let err: unknown;
+    try {
+      cfg(...argv);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).code).toBe('ERR_CNN_USAGE');
+    expect((err as Error).message).toContain(message);
+  });
+});
+
+describe('the cnn program with train', () => {
+  const run = async (argv: string[]): Promise<{ status: number; stderr: string; stdout: string }> => {
+    let stderr = '';
+    let stdout = '';
+    const program: Command = createProgram('0.0.0', [registerTrain]);
+    program.configureOutput({ writeErr: (s) => (stderr += s), writeOut: (s) => (stdout += s), outputError: (s, write) => write(s) });
+    for (const c of program.commands)
+      c.configureOutput({ writeErr: (s) => (stderr += s), writeOut: (s) => (stdout += s), outputError: (s, write) => write(s) });
+    const status = await runProgram(program, argv, (l) => (stderr += `${l}\n`));
+    return { status, stderr, stdout };
+  };
+
+  it('lists every flag in --help and exits 0', async () => {
+    const r = await run(['train', '--help']);
+    expect(r.status).toBe(0);
+    for (const flag of [
+      '--image-size',
+      '--valid-pct',
+      '--test-dir',
+      '--recipe',
+      '--model',
+      '--epochs',
+      '--batch-size',
+      '--lr',
+      '--optimizer',
+      '--momentum',
+      '--nesterov',
+      '--weight-decay',
+      '--scheduler',
+      '--augment',
+      '--mixup',
+      '--cutmix',
+      '--label-smoothing',
+      '--clip-norm',
+      '--early-stopping-patience',
+      '--resume',
+      '--lr-find',
+      '--debug-every',
+      '--backend',
+      '--seed',
+      '--out',
+      '--limit',
+      '--subset',
+      '--eval-every',
+      '--tta',
+      '--widths',
+      '--no-whitening',
+      '--no-lookahead',
+      '--milestones',
+      '--data-dir',
+      '--log-every',
+      '--save-best',
+    ]) {
+      expect(r.stdout, flag).toContain(flag);
+    }
+    expect(r.stdout).toContain('CIFAR-10, fast recipe (fast)');
+  });
+
+  it('exits 2 for an unknown --model (naming the choices) and for a bad value, before anything is loaded', async () => {
+    const a = await run(['train', 'mnist', '--model', 'vgg', '--out', '/nonexistent/never']);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toContain('error: Unknown --model "vgg"; expected one of mnistnet, improved');
+    const b = await run(['train', 'mnist', '--batch-size', 'many']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain("option '--batch-size <n>' argument 'many' is invalid");
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * Training recipes as data (airbench's one-table style): one frozen hyperparameter object per recipe. The runner
+ * ({@link resolveTrainConfig} → `trainClassifier`) merges the caller's values over the recipe's; benchmarks and
+ * tests import these objects instead of retyping the values.
+ *
+ * @packageDocumentation
+ */
+
+/** Optimizers the runner builds (`--optimizer`). */
+export const OPTIMIZER_NAMES = ['adam', 'sgd'] as const;
+/** An optimizer name. */
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+
+/**
+ * Training augmentation presets (`--augment`): the chapter's `standard` (RandomCrop(size, pad 4), horizontal flip,
+ * ColorJitter 0.2), airbench's `flip-translate` (alternating flip + 2-pixel reflect-padded translation) or `none`.
+ */
+export const AUGMENT_NAMES = ['standard', 'flip-translate', 'none'] as const;
+/** An augmentation preset. */
+export type AugmentName = (typeof AUGMENT_NAMES)[number];
+
+/** Recipe names (`--recipe`): `standard` (the chapter's, per data set) and `fast` (airbench94, CIFAR-10 only). */
+export const RECIPE_NAMES = ['standard', 'fast'] as const;
+/** A recipe name. */
+export type RecipeName = (typeof RECIPE_NAMES)[number];
+
+/** Backends `--backend` accepts (`selectBackend` of `@cnn/backend-onednn`). */
+export const BACKEND_NAMES = ['auto', 'onednn', 'tensorflow', 'wasm', 'cpu'] as const;
+/** A backend name. */
+export type BackendName = (typeof BACKEND_NAMES)[number];
+
+/** One training recipe: every hyperparameter the runner needs, as plain values. */
+export interface TrainingRecipe {
+  /** `standard` or `fast`. */
+  readonly recipe: RecipeName;
+  /** Human name, e.g. `MNIST (the chapter's recipe)`. */
+  readonly title: string;
+  /** Registered model (`@cnn/models`' `getModel`). */
+  readonly model: string;
+  /** Epochs; may be fractional when {@link TrainingRecipe.fractionalEpochs} (airbench's 9.9). */
+  readonly epochs: number;
+  /** Whether `epochs` may be fractional (`fit` then trains `ceil(batches · epochs)` batches). */
+  readonly fractionalEpochs: boolean;
+  /** Training batch size. */
+  readonly batchSize: number;
+  /** Evaluation batch size (validation and test). */
+  readonly evalBatchSize: number;
+  /** Initial learning rate (the fast recipe: airbench's decoupled value per 1024 examples). */
+  readonly lr: number;
+  /** Optimizer. */
+  readonly optimizer: OptimizerName;
+  /** SGD momentum. */
+  readonly momentum: number;
+  /** Nesterov momentum (SGD). */
+  readonly nesterov: boolean;
+  /** L2 weight decay, PyTorch semantics (the fast recipe: airbench's decoupled value per 1024 examples). */
+  readonly weightDecay: number;
+  /** Label smoothing of the training loss. */
+  readonly labelSmoothing: number;
+  /** Training loss reduction over a batch. */
+  readonly reduction: 'mean' | 'sum';
+  /** LR schedule spec (`parseSchedulerSpec` of `@cnn/train`), e.g. `multistep:milestones=25|40,gamma=0.1`; none when absent. */
+  readonly scheduler?: string;
+  /** Training augmentation. */
+  readonly augment: AugmentName;
+  /** Evaluate validation / test after every N-th epoch; 0 = the final model only. */
+  readonly evalEvery: number;
+  /** airbench's test-time augmentation level of the final evaluation (0 = none). */
+  readonly tta: 0 | 1 | 2;
+  /** Drop the last short training batch. */
+  readonly dropLast: boolean;
+  /** airbench94's patch whitening and Lookahead (the fast recipe only). */
+  readonly whitening: boolean;
+  /** Lookahead weight averaging (the fast recipe only). */
+  readonly lookahead: boolean;
+  /** Default run folder (relative to the working directory). */
+  readonly out: string;
+}
+
+/** The chapter's MNIST recipe: MNISTNet, Adam 1e-3, batch 64, 10 epochs, no augmentation. Also Fashion-MNIST's. */
+export const MNIST_RECIPE: TrainingRecipe = Object.freeze({
+  recipe: 'standard',
+  title: 'MNIST',
+  model: 'mnistnet',
+  epochs: 10,
+  fractionalEpochs: false,
+  batchSize: 64,
+  evalBatchSize: 1000,
+  lr: 1e-3,
+  optimizer: 'adam',
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 0,
+  labelSmoothing: 0,
+  reduction: 'mean',
+  augment: 'none',
+  evalEvery: 1,
+  tta: 0,
+  dropLast: false,
+  whitening: false,
+  lookahead: false,
+  out: 'runs/mnist',
+} as const);
+
+/**
+ * The chapter's CIFAR-10 recipe: CIFAR10Net, SGD 0.1 (momentum 0.9, weight decay 5e-4), batch 128, 50 epochs,
+ * MultiStepLR [25, 40] × 0.1, RandomCrop(32, pad 4) + flip + ColorJitter 0.2.
+ */
+export const CIFAR10_STANDARD_RECIPE: TrainingRecipe = Object.freeze({
+  recipe: 'standard',
+  title: 'CIFAR-10',
+  model: 'cifar10net',
+  epochs: 50,
+  fractionalEpochs: true,
+  batchSize: 128,
+  evalBatchSize: 500,
+  lr: 0.1,
+  optimizer: 'sgd',
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 5e-4,
+  labelSmoothing: 0,
+  reduction: 'mean',
+  scheduler: 'multistep:milestones=25|40,gamma=0.1',
+  augment: 'standard',
+  evalEvery: 1,
+  tta: 0,
+  dropLast: false,
+  whitening: false,
+  lookahead: false,
+  out: 'runs/cifar10',
+} as const);
+
+/**
+ * The fast CIFAR-10 recipe, airbench94 (K. Jordan, arXiv 2404.00498; `hyp` of `airbench/lib_airbench94.py`):
+ * 9.9 epochs at batch 1024 (last short batch dropped), Nesterov SGD with the decoupled `lr` 11.5 and weight
+ * decay 0.0153 per 1024 examples, momentum 0.85, label smoothing 0.2 on a summed loss, warm-up + linear decay per
+ * batch, Lookahead, patch whitening, alternating flip + 2-px translation, evaluated once at the end with TTA level 2.
+ * Its fixed values without a flag are `AIRBENCH94_RECIPE`.
+ */
+export const CIFAR10_FAST_RECIPE: TrainingRecipe = Object.freeze({
+  recipe: 'fast',
+  title: 'CIFAR-10, fast recipe',
+  model: 'airbench94',
+  epochs: 9.9,
+  fractionalEpochs: true,
+  batchSize: 1024,
+  evalBatchSize: 500,
+  lr: 11.5,
+  optimizer: 'sgd',
+  momentum: 0.85,
+  nesterov: true,
+  weightDecay: 0.0153,
+  labelSmoothing: 0.2,
+  reduction: 'sum',
+  augment: 'flip-translate',
+  evalEvery: 0,
+  tta: 2,
+  dropLast: true,
+  whitening: true,
+  lookahead: true,
+  out: 'runs/cifar10-fast',
+} as const);
+
+/**
+ * The recipe for a folder of your own images: CIFAR10Net (32×32×3 input; `--image-size 32` resizes), Adam 1e-3,
+ * batch 32, 10 epochs, flip + crop augmentation off (images of any content), evaluated every epoch.
+ */
+export const FOLDER_RECIPE: TrainingRecipe = Object.freeze({
+  recipe: 'standard',
+  title: 'image folder',
+  model: 'cifar10net',
+  epochs: 10,
+  fractionalEpochs: false,
+  batchSize: 32,
+  evalBatchSize: 256,
+  lr: 1e-3,
+  optimizer: 'adam',
+  momentum: 0.9,
+  nesterov: false,
+  weightDecay: 0,
+  labelSmoothing: 0,
+  reduction: 'mean',
+  augment: 'none',
+  evalEvery: 1,
+  tta: 0,
+  dropLast: false,
+  whitening: false,
+  lookahead: false,
+  out: 'runs/folder',
+} as const);
+
+/** The built-in data sets `cnn train` names. */
+export const BUILTIN_SOURCES = ['mnist', 'fashion-mnist', 'cifar10'] as const;
+/** A built-in data set. */
+export type BuiltinSource = (typeof BUILTIN_SOURCES)[number];
+
+/**
+ * The recipe of a source: `mnist` / `fashion-mnist` → {@link MNIST_RECIPE} (out `runs/<source>`); `cifar10` →
+ * {@link CIFAR10_STANDARD_RECIPE} or {@link CIFAR10_FAST_RECIPE}; an image folder → {@link FOLDER_RECIPE} (out
+ * `runs/<folder name>`). Returns `undefined` for a recipe the source has not (the caller reports it).
+ */
+export function recipeFor(source: string, recipe: RecipeName, folderName?: string): TrainingRecipe | undefined {
+  if (source === 'cifar10') return recipe === 'fast' ? CIFAR10_FAST_RECIPE : CIFAR10_STANDARD_RECIPE;
+  if (recipe !== 'standard') return undefined;
+  if (source === 'mnist') return MNIST_RECIPE;
+  if (source === 'fashion-mnist') return Object.freeze({ ...MNIST_RECIPE, title: 'Fashion-MNIST', out: 'runs/fashion-mnist' });
+  return Object.freeze({ ...FOLDER_RECIPE, out: `runs/${folderName ?? 'folder'}` });
+}

@@ -1,0 +1,10 @@
+export {
+  createApp,
+  packageNameOf,
+  releasedVersions,
+  CreateAppError,
+  TEMPLATES,
+  type Template,
+  type CreateAppOptions,
+  type CreatedApp,
+} from './create-app.js';
