@@ -1,4 +1,4 @@
-// The same successive-halving search twice: through a BullMQ queue in Redis with 2 `cnn-tune worker`
+// The same successive-halving search twice: through a BullMQ queue in Redis with 2 `cnn worker`
 // processes, and with local worker processes (--parallel 2); prints both wall times and checks that both find
 // the same best config (same plan, same trial seeds). Starts its own private redis-server on a free loopback
 // port in a temporary folder unless --queue names one (then its workers are started here all the same).
@@ -13,9 +13,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeJsonAtomic } from '@cnn/data/node';
-import { runSearch, type SearchSummary } from '../src/search/runner';
-import { DEFAULT_SPACE } from '../src/search/space';
-import { startTestRedis, type TestRedis } from '../src/queue/test-redis';
+import { runSearch, type SearchSummary } from '../src/search/runner.js';
+import { DEFAULT_SPACE } from '../src/trial/space.js';
+import { startTestRedis, type TestRedis } from '../src/testing/test-redis.js';
 import { markdownTable } from './common';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,15 +63,9 @@ try {
       [
         '--import',
         'tsx',
-        'src/bin.ts',
+        'src/testing/driver.ts',
         'worker',
-        '--queue',
-        url,
-        '--trial-dir',
-        trialDir,
-        '--name',
-        `w${i}`,
-        ...(f.checkpoints ? ['--artifacts', path.join(tmp, 'artifacts')] : []),
+        JSON.stringify({ queue: url, trialDir, name: `w${i}`, ...(f.checkpoints ? { artifactsDir: path.join(tmp, 'artifacts') } : {}) }),
       ],
       { cwd: pkg, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] },
     );

@@ -3,10 +3,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resnet18, replaceHead, summary, ModelEnsemble } from '@cnn/models';
 import { Adam } from '@cnn/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { trainEnsemble } from './ensemble-train';
+import { trainEnsemble } from './ensemble/train.js';
 import { ParamGroupOptimizer, stageParamGroups } from './param-groups';
 import { stagedFineTune } from './staged';
-import { toyImages } from './test-utils';
+import { toyImages } from './testing/toy-images.js';
 
 beforeAll(() => tf.setBackend('cpu'));
 const quiet = (): void => undefined;

@@ -3,8 +3,8 @@
 // TRIAL_TRAIN_N training images (default 5000), scored on the first TRIAL_TEST_N test images (default 2000).
 // Each epoch is reported with ctx.progress; with an artifacts folder (--artifacts) it saves a checkpoint per
 // epoch and a re-run of the same trial (its worker was killed) resumes from it.
-//   pnpm --filter @cnn/tune search --trial scripts/trials/mnist-trial.ts --out results/search --strategy halving --trials 9 --parallel 2
-//   cnn-tune worker --queue redis://127.0.0.1:6379 --trial-dir scripts/trials   (then: search --queue … --trial mnist-trial)
+//   cnn search --trial scripts/trials/mnist-trial.ts --out results/search --strategy halving --trials 9 --parallel 2
+//   cnn worker --queue redis://127.0.0.1:6379 --trial-dir scripts/trials   (then: cnn search --queue … --trial mnist-trial)
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -14,7 +14,7 @@ import { loadMnist } from '@cnn/data/node';
 import { dropout, layerInit } from '@cnn/models';
 import { Adam, LambdaCallback, SGD, evaluate, fit, type BatchSource } from '@cnn/train';
 import '@cnn/train/node'; // folder checkpoints (resume, ModelCheckpoint)
-import { serveTrial } from '../../src/search/worker';
+import { serveTrial } from '../../src/trial/serve.js';
 import { useBackend } from '../common';
 
 serveTrial(async (config, ctx) => {

@@ -7,14 +7,12 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readResults } from '../search/results';
+import { readResults } from '../trial/results.js';
 import { runSearch } from '../search/runner';
 import { QueueClient, type FinishedJob } from './client';
 import { bullConnection, parseQueueUrl, probeRedis, redactUrl, type QueueConnectionOptions } from './connection';
-import { parseSearchArgs } from '../search/cli';
-import { parseWorkerArgs } from './cli';
 import { parseJobData } from './payload';
-import { startTestRedis, type TestRedis } from './test-redis';
+import { startTestRedis, type TestRedis } from '../testing/test-redis.js';
 import { startQueueWorker, type QueueWorker } from './worker';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,10 +46,17 @@ async function worker(url: string, opts: Partial<Parameters<typeof startQueueWor
   return w;
 }
 
-/** A `cnn-tune` command in its own process (src/bin.ts through tsx), its output collected. */
-function cli(args: string[], env: Record<string, string> = {}): { proc: ChildProcess; out: () => string; exited: Promise<number | null> } {
+/**
+ * `search` or `worker` (what `cnn search` / `cnn worker` run) in its own process (src/testing/driver.ts through tsx),
+ * its output collected.
+ */
+function cli(
+  cmd: 'search' | 'worker',
+  opts: object,
+  env: Record<string, string> = {},
+): { proc: ChildProcess; out: () => string; exited: Promise<number | null> } {
   let out = '';
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/testing/driver.ts', cmd, JSON.stringify(opts)], {
     cwd: pkg,
     env: { ...process.env, OMP_NUM_THREADS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -112,42 +117,6 @@ describe('queue URLs and payloads', () => {
     expect(() => parseQueueUrl('rediss://h:1', { caFile: '/nope.pem' })).toThrow(/cannot read TLS caFile \/nope\.pem/);
   });
 
-  it('CLI flags: worker and search queue options; the password may come from CNN_TUNE_REDIS_PASSWORD', () => {
-    expect(
-      parseWorkerArgs(['--queue', 'redis://h:1', '--concurrency', '2', '--trial-dir', 't', '--grace', '0', '--lock-duration', '1500', '--queue-name', 'q2']),
-    ).toEqual({
-      queue: { url: 'redis://h:1', name: 'q2', tls: undefined },
-      trialDir: 't',
-      concurrency: 2,
-      artifactsDir: undefined,
-      name: undefined,
-      timeoutS: undefined,
-      lockDurationMs: 1500,
-      stalledIntervalMs: undefined,
-      maxStalledCount: undefined,
-      graceS: 0,
-    });
-    expect(parseWorkerArgs(['--queue', 'rediss://h:1', '--tls-ca', 'ca.pem']).queue).toEqual({
-      url: 'rediss://h:1',
-      name: undefined,
-      tls: { caFile: 'ca.pem', certFile: undefined, keyFile: undefined },
-    });
-    expect(() => parseWorkerArgs([])).toThrow(/^worker: --queue is required/);
-    expect(() => parseWorkerArgs(['--queue', 'redis://h:1', '--concurrency', 'two'])).toThrow('worker: --concurrency must be an integer. Received: two');
-    expect(() => parseWorkerArgs(['--queue', 'redis://h:1', '--grace=-1'])).toThrow('worker: --grace must be >= 0. Received: -1');
-    expect(() => parseSearchArgs(['--trial', 'x', '--out', 'o', '--tls-ca', 'ca.pem'])).toThrow('search: --tls-ca needs --queue');
-    expect(parseSearchArgs(['--trial', 'x', '--out', 'o']).queue).toBeUndefined();
-    process.env.CNN_TUNE_REDIS_PASSWORD = 'from-env';
-    try {
-      const q = parseSearchArgs(['--trial', 'x', '--out', 'o', '--queue', 'redis://h:1']).queue as QueueConnectionOptions;
-      expect(q.password).toBe('from-env');
-      expect(bullConnection(q)).toMatchObject({ host: 'h', port: 1, password: 'from-env' });
-      expect(bullConnection({ ...q, url: 'redis://:in-url@h:1' }).password).toBe('in-url'); // the URL's wins
-    } finally {
-      delete process.env.CNN_TUNE_REDIS_PASSWORD;
-    }
-  });
-
   it('validates job payloads: unknown keys, wrong types, paths as trial names', () => {
     const good = {
       v: 1,
@@ -192,7 +161,7 @@ describe('connecting', () => {
         }),
     );
     const silentUrl = `redis://:pw@127.0.0.1:${(silent.address() as { port: number }).port}`;
-    const closed = await (await import('./test-redis')).freePort();
+    const closed = await (await import('../testing/test-redis.js')).freePort();
     let t0 = Date.now();
     await expect(probeRedis(`redis://127.0.0.1:${closed}`)).rejects.toThrow(`queue: cannot reach Redis at redis://127.0.0.1:${closed}: `);
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -368,9 +337,9 @@ describe('searches on a queue', () => {
     const log = path.join(tmp, 'kill-runs.log');
     const artifacts = path.join(tmp, 'kill-artifacts');
     const env = { TRIAL_EPOCH_MS: '250', RUNS_LOG: log };
-    const flags = ['--trial-dir', trialDir, '--artifacts', artifacts, '--lock-duration', '1500', '--stalled-interval', '500'];
-    const w1 = cli(['worker', '--queue', r.url, ...flags, '--name', 'w1'], env);
-    const w2 = cli(['worker', '--queue', `redis://127.0.0.1:${r.port}`, ...flags, '--name', 'w2'], { ...env, CNN_TUNE_REDIS_PASSWORD: 'ci-secret' });
+    const flags = { trialDir, artifactsDir: artifacts, lockDurationMs: 1500, stalledIntervalMs: 500 };
+    const w1 = cli('worker', { queue: r.url, ...flags, name: 'w1' }, env);
+    const w2 = cli('worker', { queue: { url: `redis://127.0.0.1:${r.port}`, password: 'ci-secret' }, ...flags, name: 'w2' }, env);
     await until('both workers up', () => /Worker w1 on queue/.test(w1.out()) && /Worker w2 on queue/.test(w2.out()));
     const out = path.join(tmp, 'kill');
     const lines: string[] = [];
@@ -437,29 +406,19 @@ describe('searches on a queue', () => {
     const spaceFile = path.join(tmp, 'space.json');
     const space = { lr: { type: 'loguniform' as const, min: 1e-4, max: 1 }, batchSize: [32, 128] };
     writeFileSync(spaceFile, JSON.stringify(space));
-    const args = [
-      '--trial',
-      'noisy-quadratic',
-      '--out',
-      out,
-      '--strategy',
-      'halving',
-      '--trials',
-      '6',
-      '--eta',
-      '2',
-      '--min-budget',
-      '1',
-      '--max-budget',
-      '4',
-      '--seed',
-      '3',
-      '--space',
-      spaceFile,
-      '--poll-ms',
-      '50',
-    ];
-    const p = cli(['search', ...args, '--queue', r.url]);
+    const p = cli('search', {
+      trialScript: 'noisy-quadratic',
+      outDir: out,
+      strategy: 'halving',
+      trials: 6,
+      eta: 2,
+      minBudget: 1,
+      maxBudget: 4,
+      seed: 3,
+      space,
+      pollMs: 50,
+      queue: r.url,
+    });
     await until(
       '2 recorded trials',
       async () => ((await readResults(path.join(out, 'results.json')).catch(() => undefined))?.trials.length ?? 0) >= 2 || undefined,

@@ -4,9 +4,10 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import { startTrialProcess, type TrialProcess } from '../search/trial-process';
-import { bullConnection, parseQueueUrl, probeRedis, queueConnectionOptions, type QueueConnection } from './connection';
-import { parseJobData, TRIAL_NAME_RE, type JobData } from './payload';
+import { startTrialProcess, type TrialProcess } from '../trial/process.js';
+import { bullConnection, parseQueueUrl, probeRedis, queueConnectionOptions, type QueueConnection } from './connection.js';
+import { parseJobData, TRIAL_NAME_RE, type JobData } from './payload.js';
+import { TuneError } from '../errors.js';
 
 /** Options of {@link startQueueWorker}. */
 export interface QueueWorkerOptions {
@@ -91,7 +92,7 @@ function describe(d: JobData): string {
 }
 
 /**
- * Starts a long-running worker on a cnn-tune queue (the `cnn-tune worker` command): it takes search trials
+ * Starts a long-running worker on a cnn-tune queue (the `cnn worker` command, through {@link runQueueWorker}): it takes search trials
  * and ensemble members submitted by `runSearch({queue})` / `trainEnsemble({queue})` from any machine and runs
  * each in a fresh child process (`startTrialProcess`, as the local runner does): a crashing trial fails
  * its job, not the worker. Job payloads are validated first (`parseJobData`: unknown keys or wrong types
@@ -102,7 +103,7 @@ function describe(d: JobData): string {
  * (kill -9, power loss), the lock expires after `lockDurationMs` and any worker's stalled check moves the job
  * back to the queue, where another worker runs it again (at most `maxStalledCount` times).
  *
- * @throws Error before starting when Redis is unreachable / refuses the password (naming the URL, within
+ * @throws TuneError before starting when Redis is unreachable / refuses the password (naming the URL, within
  *   the connect timeout), `trialDir` is not a folder, or an option is invalid. Logs a warning when Redis has
  *   no appendonly persistence.
  */
@@ -112,16 +113,18 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
   const { display } = parseQueueUrl(q.url, q.tls);
   const concurrency = opts.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1)
-    throw new Error(`worker: concurrency must be an integer >= 1. Received: concurrency=${opts.concurrency}`);
+    throw new TuneError(`worker: concurrency must be an integer >= 1. Received: concurrency=${opts.concurrency}`, { code: 'ERR_CNN_TUNE_OPTION' });
   for (const k of ['lockDurationMs', 'stalledIntervalMs', 'timeoutS'] as const) {
     const v = opts[k];
-    if (v !== undefined && !(Number.isFinite(v) && v > 0)) throw new Error(`worker: ${k} must be a number > 0. Received: ${k}=${v}`);
+    if (v !== undefined && !(Number.isFinite(v) && v > 0))
+      throw new TuneError(`worker: ${k} must be a number > 0. Received: ${k}=${v}`, { code: 'ERR_CNN_TUNE_OPTION' });
   }
   const maxStalledCount = opts.maxStalledCount ?? 3;
   if (!Number.isInteger(maxStalledCount) || maxStalledCount < 0)
-    throw new Error(`worker: maxStalledCount must be an integer >= 0. Received: maxStalledCount=${opts.maxStalledCount}`);
+    throw new TuneError(`worker: maxStalledCount must be an integer >= 0. Received: maxStalledCount=${opts.maxStalledCount}`, { code: 'ERR_CNN_TUNE_OPTION' });
   const trialDir = path.resolve(opts.trialDir ?? '.');
-  if (!existsSync(trialDir) || !lstatSync(realpathSync(trialDir)).isDirectory()) throw new Error(`worker: --trial-dir ${trialDir} is not a folder`);
+  if (!existsSync(trialDir) || !lstatSync(realpathSync(trialDir)).isDirectory())
+    throw new TuneError(`worker: --trial-dir ${trialDir} is not a folder`, { code: 'ERR_CNN_TUNE_OPTION' });
   const artifactsDir = opts.artifactsDir === undefined ? undefined : path.resolve(opts.artifactsDir);
   if (artifactsDir) await mkdir(artifactsDir, { recursive: true });
   const name = opts.name ?? `${hostname()}:${process.pid}`;
@@ -141,8 +144,14 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       log(`Job ${job.id} refused: ${(err as Error).message}`);
       throw new UnrecoverableError((err as Error).message);
     }
-    const script = resolveTrialScript(trialDir, data.trial);
     const id = String(job.id);
+    let script: string;
+    try {
+      script = resolveTrialScript(trialDir, data.trial);
+    } catch (err) {
+      log(`Job ${id} refused: ${(err as Error).message}`);
+      throw err;
+    }
     let trialArtifacts: string | undefined;
     if (artifactsDir) {
       trialArtifacts = path.join(artifactsDir, /^[A-Za-z0-9_.-]{1,120}$/.test(id) && !id.includes('..') ? id : createHash('sha1').update(id).digest('hex'));
@@ -203,14 +212,93 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     }
   };
   const shutdown = async ({ graceS = 20 }: { graceS?: number } = {}): Promise<void> => {
-    if (!(Number.isFinite(graceS) && graceS >= 0)) throw new Error(`worker: graceS must be a number >= 0. Received: graceS=${graceS}`);
+    if (!(Number.isFinite(graceS) && graceS >= 0))
+      throw new TuneError(`worker: graceS must be a number >= 0. Received: graceS=${graceS}`, { code: 'ERR_CNN_TUNE_OPTION' });
     if (graceS === 0) requeueAll();
     if (closing) return closing;
     if (running.size) log(`Worker ${name} stopping: ${running.size} running trial(s) get ${graceS} s to finish, then go back to the queue`);
     else log(`Worker ${name} stopping`);
     const timer = graceS > 0 ? setTimeout(requeueAll, graceS * 1000) : undefined;
-    closing = worker.close().finally(() => clearTimeout(timer));
+    // worker.close() waits for Redis (to release locks, end the blocking connection); when Redis is gone it would
+    // wait forever, so after the grace time and CLOSE_TIMEOUT_S more the connections are cut (the jobs' locks then
+    // expire and the stalled check of another worker re-queues them).
+    const closed = worker.close().finally(() => clearTimeout(timer));
+    closing = new Promise<void>((resolve) => {
+      let cut: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(cut);
+        resolve();
+      };
+      closed.then(done, (err: Error) => {
+        log(`Worker ${name}: ${err.message}`);
+        done();
+      });
+      const cutAfter = (s: number): void => {
+        clearTimeout(cut);
+        cut = setTimeout(() => {
+          log(`Worker ${name}: Redis did not answer within ${CLOSE_TIMEOUT_S} s of closing; disconnecting`);
+          requeueAll();
+          worker.disconnect().then(done, done);
+        }, s * 1000);
+      };
+      cutAfter(graceS + CLOSE_TIMEOUT_S);
+      forceClose = () => cutAfter(CLOSE_TIMEOUT_S);
+    });
     return closing;
   };
-  return { name, worker, shutdown };
+  let forceClose = (): void => undefined;
+  const shutdownOnce = (opts: { graceS?: number } = {}): Promise<void> => {
+    if (closing && opts.graceS === 0) forceClose();
+    return shutdown(opts);
+  };
+  return { name, worker, shutdown: shutdownOnce };
+}
+
+/** Seconds a closing worker waits for Redis (after the grace time) before it cuts its connections. */
+export const CLOSE_TIMEOUT_S = 5;
+
+/** Options of {@link runQueueWorker}. */
+export interface RunQueueWorkerOptions extends QueueWorkerOptions {
+  /**
+   * On SIGTERM / SIGINT (Ctrl-C): seconds running trials get to finish before they go back to the queue (a second
+   * signal re-queues them at once). Number >= 0. Default `20`.
+   */
+  graceS?: number;
+}
+
+/**
+ * Runs a queue worker ({@link startQueueWorker}) until SIGTERM / SIGINT — the `cnn worker` command. The first
+ * signal stops taking jobs and gives running trials `graceS` seconds before they go back to the queue; a second
+ * one re-queues them at once. If Redis does not answer while closing (it went away), the connections are cut
+ * {@link CLOSE_TIMEOUT_S} seconds after the grace time (a second signal: at once), so the worker always exits
+ * within `graceS + 5` seconds of the first signal.
+ * @returns when the worker has closed (each of its trials finished, or waiting in the queue for another worker;
+ *   with Redis gone, a cut-off trial's job is re-queued by the stalled check once its lock expires).
+ * @throws TuneError (before running) as {@link startQueueWorker}, or when `graceS` is not a number >= 0.
+ */
+export async function runQueueWorker(opts: RunQueueWorkerOptions): Promise<void> {
+  const { graceS = 20, ...rest } = opts;
+  if (!(Number.isFinite(graceS) && graceS >= 0)) throw new TuneError(`worker: graceS must be a number >= 0. Received: graceS=${opts.graceS}`);
+  const log = opts.log ?? console.log;
+  const w: QueueWorker = await startQueueWorker({ ...rest, log });
+  let onSignal: (sig: NodeJS.Signals) => void = () => undefined;
+  try {
+    await new Promise<void>((resolve) => {
+      let signals = 0;
+      onSignal = (sig) => {
+        signals++;
+        log(`Worker ${w.name}: ${sig}${signals > 1 ? ' again: re-queueing running trials now' : ''}`);
+        w.shutdown({ graceS: signals > 1 ? 0 : graceS }).then(resolve, (err: Error) => {
+          log(`Worker ${w.name}: ${err.message}`);
+          resolve();
+        });
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    });
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  log(`Worker ${w.name} closed`);
 }

@@ -4,8 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { dropout } from '@cnn/models';
 import { Adam } from '@cnn/train';
-import type { EnsembleMemberSpec } from '../../ensemble-train';
-import { toyImages } from '../../test-utils';
+import type { EnsembleMemberSpec } from '../ensemble/member.js';
+import { toyImages } from './toy-images.js';
 
 const conv = (seed: number): tfl.LayersModel => {
   const m = tfl.sequential();

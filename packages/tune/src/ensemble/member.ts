@@ -1,8 +1,9 @@
+// One ensemble member: its definition, the fit options every member shares, and the training of one
+// member — used by the local trainEnsemble (train.ts) and by a queue worker's member script (queue.ts).
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ModelEnsemble, type Voting } from '@cnn/models';
+import type { ModelEnsemble, Voting } from '@cnn/models';
 import { Adam, evaluate, fit, type BatchSource, type FitOptions, type History, type Optimizer } from '@cnn/train';
-import { trainEnsembleOnQueue } from './ensemble-queue';
-import type { QueueConnection } from './queue/connection';
+import type { QueueConnection } from '../queue/connection.js';
 
 /** One member of {@link trainEnsemble}. */
 export interface EnsembleMemberSpec {
@@ -29,7 +30,7 @@ export interface TrainEnsembleOptions extends MemberFitOptions {
   voting?: Voting;
 }
 
-/** Options of {@link trainEnsemble} with the members trained as jobs on a queue by `cnn-tune worker`s. */
+/** Options of {@link trainEnsemble} with the members trained as jobs on a queue by `cnn worker`s. */
 export interface TrainEnsembleQueueOptions {
   /** The queue (`redis://…` / `rediss://…` or {@link QueueConnectionOptions}). */
   queue: QueueConnection;
@@ -90,43 +91,4 @@ export async function trainMember(spec: EnsembleMemberSpec, data: TrainEnsembleO
   } finally {
     optimizer.dispose();
   }
-}
-
-/**
- * Trains the members one after another with `@cnn/train`'s `fit` (the chapter's
- * `for model in models: train(model)`), then returns them as a {@link ModelEnsemble}. Evaluate the ensemble
- * against its members with `ensemble.evaluate(testBatches)`.
- *
- * With `queue` ({@link TrainEnsembleQueueOptions}) the members become jobs on a cnn-tune queue, trained in
- * parallel by `cnn-tune worker`s on any machines with the member script `trial`
- * (`serveEnsembleMember`); their weights come back through Redis and are loaded here. For the same
- * definitions and seeds the ensemble is the one a local run trains (same weights, same accuracy).
- * @throws Error when `members` is empty or names repeat, or as `fit`; members trained so far are disposed
- *   on error. With `queue`: when Redis is unreachable (naming the URL) or a member's job fails (its reason).
- */
-export async function trainEnsemble(opts: TrainEnsembleOptions | TrainEnsembleQueueOptions): Promise<TrainEnsembleResult> {
-  const specs = opts.members;
-  if (!Array.isArray(specs) || specs.length === 0) throw new Error('trainEnsemble: members must be a non-empty array');
-  const names = specs.map((s) => s.name);
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new Error(`trainEnsemble: duplicate member name '${dup}'`);
-  if ('queue' in opts && opts.queue !== undefined) {
-    return trainEnsembleOnQueue(opts);
-  }
-  const { members: _m, data, voting, ...fitRest } = opts as TrainEnsembleOptions;
-  const log = fitRest.log ?? console.log;
-  const models: tfl.LayersModel[] = [];
-  const members: TrainEnsembleResult['members'] = [];
-  try {
-    for (const spec of specs as EnsembleMemberSpec[]) {
-      log(`Member '${spec.name}' (seed ${spec.seed})`);
-      const r = await trainMember(spec, data, fitRest);
-      models.push(r.model);
-      members.push({ name: spec.name, seed: spec.seed, history: r.history, val_accuracy: r.val_accuracy });
-    }
-  } catch (err) {
-    for (const m of models) m.dispose();
-    throw err;
-  }
-  return { ensemble: new ModelEnsemble(models, { voting, names }), members };
 }
