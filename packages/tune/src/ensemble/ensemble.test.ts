@@ -53,7 +53,7 @@ describe('trainEnsemble on a queue', () => {
   it('a member the script does not have fails the ensemble with the reason', async () => {
     await expect(
       trainEnsemble({ queue: redis.url, trial: 'tiny-members', members: [{ name: 'vgg', seed: 1 }], epochs: 1, pollMs: 50, log: quiet }),
-    ).rejects.toThrow(/^trainEnsemble: member 'vgg' failed on e[12]: Error: serveEnsembleMember: no member named 'vgg'; this script has 'conv', 'dense'/);
+    ).rejects.toThrow(/^trainEnsemble: member 'vgg' failed on e[12]: TuneError: serveEnsembleMember: no member named 'vgg'; this script has 'conv', 'dense'/);
     await expect(trainEnsemble({ queue: redis.url, trial: '../x', members: [{ name: 'vgg', seed: 1 }], epochs: 1, log: quiet })).rejects.toThrow(
       "trainEnsemble: trial must be the member script's name",
     );

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -109,7 +109,7 @@ describe('queue URLs and payloads', () => {
     expect(redactUrl('redis://:hunter2@h:1')).toBe('redis://:***@h:1');
     expect(() => parseQueueUrl('http://h:1')).toThrow('queue: http://h:1 must start with redis:// or rediss:// (TLS). Received scheme: http:');
     expect(() => parseQueueUrl('redis://:hunter2@h:99999')).toThrow(
-      'queue: redis://:***@h:99999 is not a URL; expected redis://[:password@]host[:port][/db] or rediss://… (TLS)',
+      'queue: redis://:***@h:99999 has port 99999; expected 1-65535', // was "is not a URL" (WHATWG URL refuses the port)
     );
     expect(() => parseQueueUrl('redis://h:1/abc')).toThrow('has path /abc; the path may only be a database number');
     expect(() => parseQueueUrl('redis://h:1?tls=true')).toThrow('has query parameters (?tls=true)');
@@ -244,7 +244,8 @@ describe('connecting', () => {
 describe('workers', () => {
   it('a malformed payload, a missing or crashing trial script fail their own jobs with the reason; the others run', async () => {
     const r = await redis();
-    const w = await worker(r.url);
+    const wlog: string[] = [];
+    const w = await worker(r.url, { log: (l) => wlog.push(l) });
     const good = {
       v: 1,
       kind: 'trial',
@@ -275,6 +276,9 @@ describe('workers', () => {
       `trial script 'no-such-trial' not found in --trial-dir ${trialDir} (looked for no-such-trial.ts, no-such-trial.mts, no-such-trial.js, no-such-trial.mjs, no-such-trial.cjs)`,
     );
     expect(reason('crash')).toMatch(/^trial process exited with code 7 before reporting/);
+    // the worker's own log says why it refused each job (not only the search's results)
+    expect(wlog).toContain(`Job missing refused: ${reason('missing')}`);
+    expect(wlog.find((l) => l.startsWith('Job bad-key refused: '))).toBe(`Job bad-key refused: ${reason('bad-key')}`);
     const ok = fin.get('good')!;
     expect(ok.ok).toBe(true);
     expect((ok.value as { value: { val_accuracy: number; seed: number } }).value).toEqual({ val_accuracy: 1 + 0.01 + 1e-4 * (7 % 97), seed: 7 });
@@ -328,6 +332,71 @@ describe('workers', () => {
     expect(starts).toHaveLength(2);
     expect(starts[0]).toBe(0);
     expect(starts[1]).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses, and logs, a trial script that links outside --trial-dir', async () => {
+    const r = await redis();
+    const dir = mkdtempSync(path.join(tmp, 'links-'));
+    symlinkSync(path.join(trialDir, 'noisy-quadratic.ts'), path.join(dir, 'evil.ts'));
+    const wlog: string[] = [];
+    await worker(r.url, { trialDir: dir, log: (l) => wlog.push(l) });
+    const c = await QueueClient.open(r.url, quiet);
+    cleanups.push(() => c.close());
+    const data = { v: 1, kind: 'trial', trial: 'evil', trialId: '0123456789ab', config: { lr: 0.01 }, budget: 1, rung: 0, seed: 1 } as const;
+    let fin: FinishedJob | undefined;
+    await c.runJobs([{ id: 'link', data }], { pollMs: 50, onFinished: (f) => void (fin = f) });
+    const real = realpathSync(dir);
+    expect(fin?.error).toBe(`trial script ${path.join(real, 'evil.ts')} links outside --trial-dir ${real}; refused`);
+    expect(wlog).toContain(`Job link refused: ${fin?.error}`);
+  });
+
+  it('SIGTERM (or Ctrl-C) after Redis went away: the worker exits within seconds', async () => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      const r = await redis();
+      const w = cli('worker', { queue: r.url, trialDir, name: 'gone', ...FAST });
+      await until('worker up', () => /Worker gone on queue/.test(w.out()));
+      await r.stop();
+      await sleep(1500); // the worker notices and starts retrying
+      const t0 = Date.now();
+      w.proc.kill(sig);
+      const code = await Promise.race([w.exited, sleep(15_000).then(() => 'still running')]);
+      expect(code, w.out()).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000); // CLOSE_TIMEOUT_S (5 s) plus start-up slack
+      expect(w.out()).toMatch(new RegExp(`Worker gone: ${sig}`));
+      expect(w.out()).toMatch(/Worker gone closed/);
+    }
+  });
+
+  it('a frozen worker (SIGSTOP): its job is re-run by another worker within lockDuration + 2 × stalledInterval', async () => {
+    const r = await redis();
+    const log = path.join(tmp, 'frozen-runs.log');
+    const env = { TRIAL_EPOCH_MS: '400', RUNS_LOG: log };
+    const frozen = cli('worker', { queue: r.url, trialDir, name: 'frozen', ...FAST }, env);
+    await until('frozen worker up', () => /Worker frozen on queue/.test(frozen.out()));
+    const search = runSearch({
+      trialScript: 'noisy-quadratic',
+      outDir: path.join(tmp, 'frozen'),
+      space: { lr: [1e-2] },
+      budget: 20,
+      queue: r.url,
+      pollMs: 50,
+      log: quiet,
+    });
+    await until('the trial started', () => runsLog(log).some((l) => l.startsWith('start ')));
+    frozen.proc.kill('SIGSTOP');
+    const t0 = Date.now();
+    cleanups.push(() => frozen.proc.kill('SIGCONT'));
+    const other = await worker(r.url, { name: 'other', env: { ...process.env, ...env, TRIAL_EPOCH_MS: '0' } });
+    const q = new Queue('cnn-tune', { connection: bullConnection(r.url) });
+    cleanups.push(() => q.close());
+    // taken by the other worker (its processedBy) once the stalled check has moved it back to the queue
+    await until('the job taken by the other worker', async () => (await q.getActive()).some((j) => j.processedBy === 'other') || undefined, 20_000);
+    const waited = Date.now() - t0;
+    expect(waited).toBeLessThan(FAST.lockDurationMs + 2 * FAST.stalledIntervalMs + 2000); // + polling and a loaded machine's timers
+    const s = await search;
+    expect(s.results.trials).toHaveLength(1);
+    expect(s.results.trials[0].worker).toBe(other.name);
+    frozen.proc.kill('SIGKILL');
   });
 });
 

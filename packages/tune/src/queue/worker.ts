@@ -58,9 +58,11 @@ export interface QueueWorker {
    * Stops taking jobs, gives running trials `graceS` seconds (default `20`) to finish, then kills the rest
    * and puts their jobs back in the queue (`moveToWait`: another worker runs them, from their checkpoint
    * when artifacts are shared), and closes the connections. Calling it again with `graceS: 0` re-queues at
-   * once. Resolves when the worker is closed.
+   * once. Resolves when the worker is closed: `'closed'`, or `'cut'` when Redis did not answer within
+   * {@link CLOSE_TIMEOUT_S} seconds after the grace time and the connections were cut (BullMQ then keeps trying
+   * to reconnect in the background: a process of its own should exit).
    */
-  shutdown(opts?: { graceS?: number }): Promise<void>;
+  shutdown(opts?: { graceS?: number }): Promise<'closed' | 'cut'>;
 }
 
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'];
@@ -101,7 +103,11 @@ function describe(d: JobData): string {
  *
  * Fault handling is BullMQ's: the worker renews each job's lock while its trial runs; if the worker dies
  * (kill -9, power loss), the lock expires after `lockDurationMs` and any worker's stalled check moves the job
- * back to the queue, where another worker runs it again (at most `maxStalledCount` times).
+ * back to the queue, where another worker runs it again (at most `maxStalledCount` times). A dead or frozen
+ * worker's job is back in the queue within `lockDurationMs + 2 · stalledIntervalMs` (90 s with the defaults). A
+ * Redis outage longer than `lockDurationMs` can likewise run a trial twice; the job still completes once (a
+ * worker that lost its lock cannot complete it), so a search records the trial once. Each refused job (bad
+ * payload, script missing or linking outside `trialDir`) is logged as `Job <id> refused: <reason>`.
  *
  * @throws TuneError before starting when Redis is unreachable / refuses the password (naming the URL, within
  *   the connect timeout), `trialDir` is not a folder, or an option is invalid. Logs a warning when Redis has
@@ -203,7 +209,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     lastError = '';
   });
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<'closed' | 'cut'> | undefined;
   const requeueAll = (): void => {
     for (const e of running.values()) {
       e.requeue = true;
@@ -211,7 +217,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       setTimeout(() => e.proc.kill('SIGKILL'), 5000).unref();
     }
   };
-  const shutdown = async ({ graceS = 20 }: { graceS?: number } = {}): Promise<void> => {
+  const shutdown = async ({ graceS = 20 }: { graceS?: number } = {}): Promise<'closed' | 'cut'> => {
     if (!(Number.isFinite(graceS) && graceS >= 0))
       throw new TuneError(`worker: graceS must be a number >= 0. Received: graceS=${graceS}`, { code: 'ERR_CNN_TUNE_OPTION' });
     if (graceS === 0) requeueAll();
@@ -223,35 +229,56 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     // wait forever, so after the grace time and CLOSE_TIMEOUT_S more the connections are cut (the jobs' locks then
     // expire and the stalled check of another worker re-queues them).
     const closed = worker.close().finally(() => clearTimeout(timer));
-    closing = new Promise<void>((resolve) => {
+    closing = new Promise<'closed' | 'cut'>((resolve) => {
       let cut: NodeJS.Timeout | undefined;
-      const done = (): void => {
+      const done = (how: 'closed' | 'cut'): void => {
         clearTimeout(cut);
-        resolve();
+        resolve(how);
       };
-      closed.then(done, (err: Error) => {
-        log(`Worker ${name}: ${err.message}`);
-        done();
-      });
+      closed.then(
+        () => done('closed'),
+        (err: Error) => {
+          log(`Worker ${name}: ${err.message}`);
+          done('closed');
+        },
+      );
       const cutAfter = (s: number): void => {
         clearTimeout(cut);
         cut = setTimeout(() => {
           log(`Worker ${name}: Redis did not answer within ${CLOSE_TIMEOUT_S} s of closing; disconnecting`);
           requeueAll();
-          worker.disconnect().then(done, done);
+          cutConnections(worker);
+          done('cut');
         }, s * 1000);
       };
-      cutAfter(graceS + CLOSE_TIMEOUT_S);
+      cutAfter((running.size ? graceS : 0) + CLOSE_TIMEOUT_S);
       forceClose = () => cutAfter(CLOSE_TIMEOUT_S);
     });
     return closing;
   };
   let forceClose = (): void => undefined;
-  const shutdownOnce = (opts: { graceS?: number } = {}): Promise<void> => {
+  const shutdownOnce = (opts: { graceS?: number } = {}): Promise<'closed' | 'cut'> => {
     if (closing && opts.graceS === 0) forceClose();
     return shutdown(opts);
   };
   return { name, worker, shutdown: shutdownOnce };
+}
+
+/**
+ * Ends the worker's Redis connections at once (ioredis `disconnect()`: no reconnecting, pending commands fail).
+ * `worker.close()` / `worker.disconnect()` both wait for Redis first (a `QUIT`, the connection's set-up), so
+ * with Redis gone they never return; this reaches the connections of BullMQ 6's queue backend directly.
+ */
+function cutConnections(worker: Worker): void {
+  type Conn = { _client?: { disconnect?: () => unknown } } | undefined;
+  const backend = (worker as unknown as { backend?: { connection?: Conn; blockingConnection?: Conn } }).backend;
+  for (const c of [backend?.blockingConnection, backend?.connection]) {
+    try {
+      c?._client?.disconnect?.();
+    } catch {
+      // already ended
+    }
+  }
 }
 
 /** Seconds a closing worker waits for Redis (after the grace time) before it cuts its connections. */
@@ -270,27 +297,30 @@ export interface RunQueueWorkerOptions extends QueueWorkerOptions {
  * Runs a queue worker ({@link startQueueWorker}) until SIGTERM / SIGINT — the `cnn worker` command. The first
  * signal stops taking jobs and gives running trials `graceS` seconds before they go back to the queue; a second
  * one re-queues them at once. If Redis does not answer while closing (it went away), the connections are cut
- * {@link CLOSE_TIMEOUT_S} seconds after the grace time (a second signal: at once), so the worker always exits
- * within `graceS + 5` seconds of the first signal.
+ * {@link CLOSE_TIMEOUT_S} seconds after the grace time (after the signal when no trial is running; a second
+ * signal: 5 s after it), so the worker always exits within `graceS + 5` seconds of the first signal.
  * @returns when the worker has closed (each of its trials finished, or waiting in the queue for another worker;
- *   with Redis gone, a cut-off trial's job is re-queued by the stalled check once its lock expires).
+ *   with Redis gone, a cut-off trial's job is re-queued by the stalled check once its lock expires): `'closed'`,
+ *   or `'cut'` when its connections had to be cut — BullMQ then keeps reconnecting in the background, so the
+ *   caller (the `cnn worker` command) ends the process.
  * @throws TuneError (before running) as {@link startQueueWorker}, or when `graceS` is not a number >= 0.
  */
-export async function runQueueWorker(opts: RunQueueWorkerOptions): Promise<void> {
+export async function runQueueWorker(opts: RunQueueWorkerOptions): Promise<'closed' | 'cut'> {
   const { graceS = 20, ...rest } = opts;
   if (!(Number.isFinite(graceS) && graceS >= 0)) throw new TuneError(`worker: graceS must be a number >= 0. Received: graceS=${opts.graceS}`);
   const log = opts.log ?? console.log;
   const w: QueueWorker = await startQueueWorker({ ...rest, log });
   let onSignal: (sig: NodeJS.Signals) => void = () => undefined;
+  let how: 'closed' | 'cut';
   try {
-    await new Promise<void>((resolve) => {
+    how = await new Promise<'closed' | 'cut'>((resolve) => {
       let signals = 0;
       onSignal = (sig) => {
         signals++;
         log(`Worker ${w.name}: ${sig}${signals > 1 ? ' again: re-queueing running trials now' : ''}`);
         w.shutdown({ graceS: signals > 1 ? 0 : graceS }).then(resolve, (err: Error) => {
           log(`Worker ${w.name}: ${err.message}`);
-          resolve();
+          resolve('cut');
         });
       };
       process.on('SIGTERM', onSignal);
@@ -301,4 +331,5 @@ export async function runQueueWorker(opts: RunQueueWorkerOptions): Promise<void>
     process.off('SIGINT', onSignal);
   }
   log(`Worker ${w.name} closed`);
+  return how;
 }

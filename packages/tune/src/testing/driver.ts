@@ -9,8 +9,9 @@ import { runSearch } from '../search/runner.js';
 const [cmd, json] = process.argv.slice(2);
 const opts = JSON.parse(json ?? '{}');
 try {
-  if (cmd === 'worker') await runQueueWorker(opts);
-  else if (cmd === 'search') {
+  if (cmd === 'worker') {
+    if ((await runQueueWorker(opts)) === 'cut') process.exit(0); // as `cnn worker` does
+  } else if (cmd === 'search') {
     const s = await runSearch(opts);
     if (!s.best && s.results.trials.length > 0) process.exitCode = 1;
   } else throw new Error(`driver: unknown command ${cmd}`);
