@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readResults } from '../trial/results.js';
 import { runSearch } from '../search/runner';
 import { QueueClient, type FinishedJob } from './client';
-import { bullConnection, parseQueueUrl, probeRedis, redactUrl, type QueueConnectionOptions } from './connection';
+import { bullConnection, parseQueueUrl, probeRedis, redactUrl } from './connection';
 import { parseJobData } from './payload';
 import { startTestRedis, type TestRedis } from '../testing/test-redis.js';
 import { startQueueWorker, type QueueWorker } from './worker';
