@@ -5,9 +5,10 @@ import { callbackKeys, callbackOrder, type Callback, type GradientsInfo, type Lo
 import { restoreTrainingState } from './checkpoint';
 import { checkpointStore, type CheckpointStore } from './checkpoint-store';
 import { NonFiniteLossError, TrainError } from './errors';
+import { maybeYield, resolveYieldEvery } from './event-loop.js';
 import type { History, HistoryEntry } from './history';
 import { formatCount, formatLr, formatPercent, formatSeconds } from './format';
-import { softmaxCrossEntropy, type LossReduction } from './loss';
+import { CrossEntropyLoss, softmaxCrossEntropy, type LossReduction } from './loss';
 import type { Optimizer } from './optimizers/optimizer';
 import { createProgress, type ProgressMode } from './progress';
 import { applyGradients, computeGradients, countCorrect, type StepOptions } from './train-step';
@@ -84,19 +85,23 @@ export interface TrainEpochOptions {
    * `stopTraining === true` skips the pending update and ends the epoch.
    */
   control?: { stopTraining: boolean };
-  /** Label smoothing of the loss. Default `0`. */
-  labelSmoothing?: number;
   /**
-   * Loss reduction that is differentiated, `'mean'` (default) or `'sum'` over each batch (see
-   * `softmaxCrossEntropy`). The reported losses stay per-sample means.
+   * The training loss (label smoothing and the reduction that is differentiated, `'mean'` or `'sum'` over each
+   * batch). The reported losses stay per-sample means. Default `new CrossEntropyLoss()`.
    */
-  reduction?: LossReduction;
+  loss?: CrossEntropyLoss;
   /**
    * Train at most this many batches, then end the epoch normally (not `stopped`; a pending accumulation
    * group is applied) — the partial last epoch of a fractional `fit({epochs})`. Integer >= 1. Default: the
    * whole loader.
    */
   maxBatches?: number;
+  /**
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches, so a browser page keeps painting
+   * and its timers and input run during training; `0` never. An integer >= 0. Default: `1` where
+   * `globalThis.window` exists (a browser page), else `0`.
+   */
+  yieldEvery?: number;
   /** Global-norm gradient clipping (`clip_grad_norm_`). Default: none. */
   clipNorm?: number;
   /** Element-wise gradient clipping (`clip_grad_value_`). Default: none. */
@@ -127,10 +132,25 @@ export interface EvaluateOptions {
   logEvery?: number;
   /** Progress display. Default `'none'`. */
   progress?: ProgressMode;
+  /**
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches, so a browser page keeps painting
+   * and its timers and input run during training; `0` never. An integer >= 0. Default: `1` where
+   * `globalThis.window` exists (a browser page), else `0`.
+   */
+  yieldEvery?: number;
 }
 
 function now(): number {
   return performance.now() / 1000;
+}
+
+/** The loss object of an options bag (default `new CrossEntropyLoss()`), refusing anything else. */
+function lossOf(fn: string, loss: unknown): CrossEntropyLoss {
+  if (loss === undefined) return new CrossEntropyLoss();
+  if (loss instanceof CrossEntropyLoss) return loss;
+  throw new TrainError(`${fn}: loss must be a CrossEntropyLoss (new CrossEntropyLoss({ labelSmoothing, reduction })). Received: ${String(loss)}`, {
+    code: 'ERR_CNN_INVALID_OPTION',
+  });
 }
 
 function checkBatch(fn: string, b: Batch, index: number): number {
@@ -165,8 +185,10 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
   if (opts.maxBatches !== undefined && !(Number.isInteger(maxBatches) && maxBatches >= 1)) {
     throw new TrainError(`trainEpoch: maxBatches must be an integer >= 1. Received: maxBatches=${opts.maxBatches}`);
   }
-  const reduction = opts.reduction ?? 'mean';
-  const stepOpts: StepOptions = { labelSmoothing: opts.labelSmoothing, reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue };
+  const loss = lossOf('trainEpoch', opts.loss);
+  const reduction = loss.reduction;
+  const stepOpts: StepOptions = { labelSmoothing: loss.labelSmoothing, reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue };
+  const yieldEvery = resolveYieldEvery('trainEpoch', opts.yieldEvery);
   const lastBatch = Math.min(loader.length ?? Infinity, maxBatches);
   const control = opts.control ?? { stopTraining: false };
   const shouldStop = (): boolean => control.stopTraining;
@@ -273,6 +295,7 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
       }
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, batch, r.loss);
       if (batch >= maxBatches) break;
+      await maybeYield(batch, yieldEvery);
     }
     if (!stopped && acc && accSamples > 0) {
       // incomplete last accumulation group (loader without `length`)
@@ -307,6 +330,7 @@ function groupGradients(acc: Record<string, tf.Tensor>, reduction: LossReduction
  * @throws Error when the loader yields no batches or a malformed batch.
  */
 export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts: EvaluateOptions = {}): Promise<EpochResult> {
+  const yieldEvery = resolveYieldEvery('evaluate', opts.yieldEvery);
   const reporter = createProgress(opts.progress ?? 'none', {
     total: loader.length,
     log: opts.log ?? console.log,
@@ -339,6 +363,7 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
       samples += size;
       const seconds = now() - t0;
       reporter.update({ batch, total: loader.length, loss: lossSum / samples, accuracy: correct / samples, imgPerSec: samples / seconds, seconds });
+      await maybeYield(batch, yieldEvery);
     }
   } finally {
     reporter.stop();
@@ -352,8 +377,18 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
 export interface FitOptions {
   /** Training batches, iterated once per epoch. */
   train: BatchSource;
-  /** Test batches, evaluated after every epoch (see {@link FitOptions.evalEvery}). */
-  test: BatchSource;
+  /**
+   * Validation batches (held out from the training data, e.g. with `@cnn/data`'s `randomSplit`), evaluated after
+   * every epoch (see {@link FitOptions.evalEvery}) into `val_loss` / `val_accuracy` — the metrics callbacks select
+   * on (EarlyStopping, ModelCheckpoint(saveBestOnly), ReduceLROnPlateau). Default: none (no `val_*`).
+   */
+  validation?: BatchSource;
+  /**
+   * Test batches, evaluated after every epoch (see {@link FitOptions.evalEvery}) into `test_loss` /
+   * `test_accuracy` — for reporting only (the chapter's per-epoch test print); callbacks refuse to select on
+   * them. Default: none.
+   */
+  test?: BatchSource;
   /**
    * Number of epochs, a finite number > 0. An integer trains epochs `1 .. epochs`. A fractional value (e.g.
    * airbench's `9.9`) trains `ceil(steps · epochs)` batches in all (`steps` = the training loader's `length`,
@@ -385,13 +420,11 @@ export interface FitOptions {
   progress?: ProgressMode;
   /** Batches between progress lines in `'lines'` mode. Default `100`. */
   logEvery?: number;
-  /** Label smoothing of the training loss (`CrossEntropyLoss(label_smoothing)`). Default `0`. */
-  labelSmoothing?: number;
   /**
-   * Training loss reduction, `'mean'` (default) or `'sum'` over each batch (`CrossEntropyLoss(reduction)`).
-   * History losses stay per-sample means.
+   * The training loss: `new CrossEntropyLoss({ labelSmoothing, reduction })` (PyTorch's `CrossEntropyLoss`). History
+   * losses stay per-sample means. Default `new CrossEntropyLoss()` (no smoothing, `'mean'`).
    */
-  reduction?: LossReduction;
+  loss?: CrossEntropyLoss;
   /** Clip gradients to this global L2 norm before each update. Default: none. */
   clipNorm?: number;
   /** Clip gradient elements to `[-clipValue, clipValue]`. Default: none. */
@@ -399,25 +432,34 @@ export interface FitOptions {
   /** Accumulate gradients over this many batches per optimizer step. Default `1`. */
   accumulateSteps?: number;
   /**
-   * Evaluate on `test` after the epochs whose 1-based number is a multiple of `evalEvery` (Keras'
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches, so a browser page keeps painting
+   * and its timers and input run during training and evaluation; `0` never. An integer >= 0. Default: `1` where
+   * `globalThis.window` exists (a browser page), else `0`.
+   */
+  yieldEvery?: number;
+
+  /**
+   * Evaluate on `validation` and `test` after the epochs whose 1-based number is a multiple of `evalEvery` (Keras'
    * `validation_freq`); `0` never evaluates (the caller evaluates the final model itself, e.g. with test-time
-   * augmentation). The other epochs record `val_loss` / `val_accuracy` as `NaN` with `evaluated: false` and give
-   * callbacks no `val_loss` / `val_accuracy` logs (so monitors of those keys must not be used with them). An
-   * integer >= 0. Default `1`.
+   * augmentation). The other epochs record their `val_*` / `test_*` as `NaN` with `evaluated: false` and give
+   * callbacks no `val_*` / `test_*` logs (the monitoring callbacks skip those epochs). An integer >= 0. Default `1`.
    */
   evalEvery?: number;
 }
 
 /**
  * Formats one history entry in the chapter's style:
- * `Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`
- * (without the test part for an epoch that was not evaluated, see {@link FitOptions.evalEvery}).
+ * `Epoch 3/10  train loss 0.0412 acc 98.71%  val loss 0.0350 acc 98.90%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`
+ * (the `val` part when the entry has `val_*`, the `test` part when it has `test_*`; neither for an epoch that
+ * was not evaluated, see {@link FitOptions.evalEvery}).
  */
 export function formatEpochLine(e: HistoryEntry, epochs: number): string {
-  const test = e.evaluated === false ? '' : `test loss ${e.val_loss.toFixed(4)} acc ${formatPercent(e.val_accuracy)}  `;
+  const part = (name: string, loss: number | undefined, acc: number | undefined): string =>
+    e.evaluated === false || loss === undefined || acc === undefined ? '' : `${name} loss ${loss.toFixed(4)} acc ${formatPercent(acc)}  `;
   return (
     `Epoch ${e.epoch}/${epochs}  train loss ${e.loss.toFixed(4)} acc ${formatPercent(e.accuracy)}  ` +
-    `${test}lr ${formatLr(e.lr)}  ${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`
+    `${part('val', e.val_loss, e.val_accuracy)}${part('test', e.test_loss, e.test_accuracy)}` +
+    `lr ${formatLr(e.lr)}  ${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`
   );
 }
 
@@ -450,7 +492,8 @@ function entryLogs(e: HistoryEntry): Logs {
   return {
     loss: e.loss,
     accuracy: e.accuracy,
-    ...(e.evaluated === false ? {} : { val_loss: e.val_loss, val_accuracy: e.val_accuracy }),
+    ...(e.evaluated === false || e.val_loss === undefined ? {} : { val_loss: e.val_loss, val_accuracy: e.val_accuracy }),
+    ...(e.evaluated === false || e.test_loss === undefined ? {} : { test_loss: e.test_loss, test_accuracy: e.test_accuracy }),
     lr: e.lr,
     seconds: e.seconds,
     imgPerSec: e.imgPerSec,
@@ -459,8 +502,8 @@ function entryLogs(e: HistoryEntry): Logs {
 
 /**
  * Trains for `epochs` epochs ({@link trainEpoch}; a fractional `epochs` ends with a partial epoch, see
- * {@link FitOptions.epochs}), evaluating on `test` after each (or every {@link FitOptions.evalEvery}-th)
- * ({@link evaluate}), logging one {@link formatEpochLine} line per epoch, and driving `callbacks`
+ * {@link FitOptions.epochs}), evaluating on `validation` (→ `val_loss`, `val_accuracy`) and `test` (→ `test_loss`,
+ * `test_accuracy`) after each (or every {@link FitOptions.evalEvery}-th) ({@link evaluate}), logging one {@link formatEpochLine} line per epoch, and driving `callbacks`
  * (Keras' protocol, see {@link Callback}). A callback setting `context.stopTraining` ends the run after
  * the current batch (that epoch is then not evaluated nor recorded) or epoch; `onTrainEnd` runs in
  * every case except an exception.
@@ -473,6 +516,7 @@ function entryLogs(e: HistoryEntry): Logs {
 export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<History> {
   const { optimizer } = opts;
   const evalEvery = opts.evalEvery ?? 1;
+  const yieldEvery = resolveYieldEvery('fit', opts.yieldEvery);
   if (!(Number.isInteger(evalEvery) && evalEvery >= 0)) throw new TrainError(`fit: evalEvery must be an integer >= 0. Received: evalEvery=${opts.evalEvery}`);
   let initialEpoch = opts.initialEpoch ?? 0;
   const plan = planEpochs(opts.epochs, opts.train?.length);
@@ -483,6 +527,20 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
   if (!optimizer || typeof optimizer.step !== 'function') throw new TrainError('fit: optimizer must be an Optimizer (e.g. new Adam())');
   const given = opts.callbacks ?? [];
   if (!Array.isArray(given) || given.some((c) => !c || typeof c !== 'object')) throw new TrainError('fit: callbacks must be an array of Callback objects');
+  for (const removed of ['labelSmoothing', 'reduction'] as const) {
+    if (removed in opts)
+      throw new TrainError(`fit: the ${removed} option was removed; pass loss: new CrossEntropyLoss({ ${removed} })`, { code: 'ERR_CNN_INVALID_OPTION' });
+  }
+  const loss = lossOf('fit', opts.loss);
+  for (const key of ['validation', 'test'] as const) {
+    const src = opts[key];
+    const it = src as Partial<Iterable<unknown> & AsyncIterable<unknown>> | null | undefined;
+    if (src !== undefined && !(typeof it?.[Symbol.iterator] === 'function' || typeof it?.[Symbol.asyncIterator] === 'function')) {
+      throw new TrainError(`fit: ${key} must be a BatchSource (an iterable of {x, y} batches, e.g. a DataLoader). Received: ${String(src)}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
+    }
+  }
   if ('onEpochEnd' in opts)
     throw new TrainError(
       'fit: the onEpochEnd option was removed; pass a callback (new LambdaCallback({onEpochEnd})) and stop with this.context.stopTraining = true',
@@ -534,8 +592,8 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
       progress: opts.progress,
       logEvery: opts.logEvery,
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { maxBatches: plan.lastEpochBatches } : {}),
-      labelSmoothing: opts.labelSmoothing,
-      reduction: opts.reduction,
+      loss,
+      yieldEvery,
       clipNorm: opts.clipNorm,
       clipValue: opts.clipValue,
       accumulateSteps: opts.accumulateSteps,
@@ -570,17 +628,19 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
       log(`Training stopped during epoch ${epoch} (after ${seen} samples); the epoch is not recorded`);
       break;
     }
-    const te = evalEvery > 0 && epoch % evalEvery === 0 ? await evaluate(model, opts.test) : undefined;
+    const evalNow = evalEvery > 0 && epoch % evalEvery === 0;
+    const ve = evalNow && opts.validation ? await evaluate(model, opts.validation, { yieldEvery }) : undefined;
+    const te = evalNow && opts.test ? await evaluate(model, opts.test, { yieldEvery }) : undefined;
     const entry: HistoryEntry = {
       epoch,
       loss: tr.loss,
       accuracy: tr.accuracy,
-      val_loss: te?.loss ?? Number.NaN,
-      val_accuracy: te?.accuracy ?? Number.NaN,
+      ...(opts.validation ? { val_loss: ve?.loss ?? Number.NaN, val_accuracy: ve?.accuracy ?? Number.NaN } : {}),
+      ...(opts.test ? { test_loss: te?.loss ?? Number.NaN, test_accuracy: te?.accuracy ?? Number.NaN } : {}),
       lr,
       seconds: tr.seconds,
       imgPerSec: tr.imgPerSec,
-      ...(te ? {} : { evaluated: false as const }),
+      ...(!evalNow && (opts.validation || opts.test) ? { evaluated: false as const } : {}),
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { batches: tr.batches } : {}),
     };
     history.push(entry);

@@ -62,3 +62,60 @@ export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, opts: 
     return tf.neg(reduction === 'sum' ? tf.sum(perSample) : tf.mean(perSample)) as tf.Scalar;
   });
 }
+
+/** Options of {@link CrossEntropyLoss}. */
+export interface CrossEntropyLossOptions {
+  /** Label smoothing `ε ∈ [0, 1)` (`torch.nn.CrossEntropyLoss(label_smoothing=ε)`). Default `0`. */
+  labelSmoothing?: number;
+  /**
+   * `'mean'` (default) or `'sum'` over the batch (`reduction=`). With `'sum'` the gradient is `batch` times the
+   * mean's (airbench trains with it); the losses `fit` reports stay per-sample means.
+   */
+  reduction?: LossReduction;
+}
+
+/**
+ * The training loss of `fit` / `trainEpoch` as one object (PyTorch's `torch.nn.CrossEntropyLoss`): softmax
+ * cross-entropy of `[batch, numClasses]` float32 logits against `[batch]` int32 labels or `[batch, numClasses]`
+ * soft labels, with label smoothing and a reduction. Evaluation always reports the plain per-sample mean.
+ *
+ * @example `fit(model, { train, validation, epochs: 10, optimizer, loss: new CrossEntropyLoss({ labelSmoothing: 0.1 }) })`
+ */
+export class CrossEntropyLoss {
+  /** Label smoothing ε in `[0, 1)`. */
+  readonly labelSmoothing: number;
+  /** `'mean'` or `'sum'` over the batch. */
+  readonly reduction: LossReduction;
+
+  /**
+   * @param options - `labelSmoothing` (default `0`), `reduction` (default `'mean'`).
+   * @throws TrainError (code `ERR_CNN_INVALID_OPTION`) when `labelSmoothing` is outside `[0, 1)` or `reduction`
+   *   is not `'mean'` / `'sum'` ("Received: …").
+   */
+  constructor(options: CrossEntropyLossOptions = {}) {
+    const eps = options.labelSmoothing ?? 0;
+    if (typeof eps !== 'number' || !(eps >= 0 && eps < 1)) {
+      throw new TrainError(`CrossEntropyLoss: labelSmoothing must be in [0, 1). Received: labelSmoothing=${String(options.labelSmoothing)}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
+    }
+    const reduction = options.reduction ?? 'mean';
+    if (reduction !== 'mean' && reduction !== 'sum') {
+      throw new TrainError(`CrossEntropyLoss: reduction must be 'mean' or 'sum'. Received: reduction=${String(options.reduction)}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
+    }
+    this.labelSmoothing = eps;
+    this.reduction = reduction;
+    Object.freeze(this);
+  }
+
+  /**
+   * The loss of a batch, a float32 scalar ({@link softmaxCrossEntropy} with this object's options).
+   * @param logits - `[batch, numClasses]` float32.
+   * @param labels - `[batch]` int32 class indices or `[batch, numClasses]` float32 soft labels.
+   */
+  call(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+    return softmaxCrossEntropy(logits, labels, { labelSmoothing: this.labelSmoothing, reduction: this.reduction });
+  }
+}

@@ -43,7 +43,7 @@ describe('trainEpoch / evaluate / fit', () => {
     const lines: string[] = [];
     const history = await fit(model, {
       train: toyLoader(64, 8, 1),
-      test: toyLoader(32, 16, 2),
+      validation: toyLoader(32, 16, 2),
       epochs: 6,
       optimizer: new Adam({ lr: 0.02 }),
       log: (l) => lines.push(l),
@@ -57,7 +57,7 @@ describe('trainEpoch / evaluate / fit', () => {
     const epochLines = lines.filter((l) => l.startsWith('Epoch 6/6  train loss'));
     expect(epochLines).toHaveLength(1);
     expect(epochLines[0]).toMatch(
-      /^Epoch 6\/6 {2}train loss \d\.\d{4} acc \d+\.\d{2}% {2}test loss \d\.\d{4} acc 100\.00% {2}lr 2\.0e-2 {2}\d+\.\d s {2}[\d,]+ img\/s$/,
+      /^Epoch 6\/6 {2}train loss \d\.\d{4} acc \d+\.\d{2}% {2}val loss \d\.\d{4} acc 100\.00% {2}lr 2\.0e-2 {2}\d+\.\d s {2}[\d,]+ img\/s$/,
     );
     // 'lines' progress: batches 4 and 8 of each epoch
     expect(lines.filter((l) => l.startsWith('Epoch 1/6  batch '))).toHaveLength(2);
@@ -104,7 +104,7 @@ describe('trainEpoch / evaluate / fit', () => {
     });
     const h = await fit(model, {
       train: toyLoader(8, 4, 1),
-      test: toyLoader(4, 4, 2),
+      validation: toyLoader(4, 4, 2),
       epochs: 5,
       optimizer: new SGD({ lr: 0.1 }),
       log: () => {},
@@ -112,20 +112,20 @@ describe('trainEpoch / evaluate / fit', () => {
       callbacks: [stopper],
     });
     await expect(
-      fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 1, optimizer: new SGD({ lr: 1 }), onEpochEnd: () => {} } as never),
+      fit(model, { train: toyLoader(4, 4, 1), validation: toyLoader(4, 4, 1), epochs: 1, optimizer: new SGD({ lr: 1 }), onEpochEnd: () => {} } as never),
     ).rejects.toThrow(/onEpochEnd option was removed/);
     expect(h.map((e) => [e.epoch, e.lr])).toEqual([
       [1, 0.1],
       [2, 0.05],
     ]);
-    await expect(fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 0, optimizer: new SGD({ lr: 1 }) })).rejects.toThrow(/epochs/);
+    await expect(fit(model, { train: toyLoader(4, 4, 1), validation: toyLoader(4, 4, 1), epochs: 0, optimizer: new SGD({ lr: 1 }) })).rejects.toThrow(/epochs/);
     await expect(trainEpoch(model, [], new SGD({ lr: 1 }), { progress: 'none' })).rejects.toThrow(/no batches/);
   });
 
   it('formats the epoch line like the chapter', () => {
     expect(
       formatEpochLine({ epoch: 3, loss: 0.04123, accuracy: 0.98712, val_loss: 0.0301, val_accuracy: 0.9902, lr: 1e-3, seconds: 12.34, imgPerSec: 4870.4 }, 10),
-    ).toBe('Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s');
+    ).toBe('Epoch 3/10  train loss 0.0412 acc 98.71%  val loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s');
   });
 });
 
@@ -199,7 +199,7 @@ describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and f
           [0.5, 0.5],
         ]),
       }));
-    const h = await fit(model, { train: batches(), test: batches(), epochs: 1, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none' });
+    const h = await fit(model, { train: batches(), validation: batches(), epochs: 1, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none' });
     expect(Number.isFinite(h[0].loss) && Number.isFinite(h[0].val_loss)).toBe(true);
     tf.dispose(x);
   });

@@ -1,6 +1,7 @@
 import { writeFileAtomic } from '@cnn/core/node';
 import { Callback } from '@cnn/train';
 import { historyToCsv } from '../loggers';
+import { CallbackError } from '../errors.js';
 
 /** Options of {@link HistoryLogger}. */
 export interface HistoryLoggerOptions {
@@ -23,7 +24,7 @@ export class HistoryLogger extends Callback {
 
   constructor(opts: HistoryLoggerOptions) {
     super();
-    if (!opts?.json && !opts?.csv) throw new Error('HistoryLogger: give json and/or csv paths');
+    if (!opts?.json && !opts?.csv) throw new CallbackError('HistoryLogger: give json and/or csv paths', { code: 'ERR_CNN_INVALID_OPTION' });
     this.json = opts.json;
     this.csv = opts.csv;
   }
