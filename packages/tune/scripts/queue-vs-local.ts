@@ -4,7 +4,7 @@
 // port in a temporary folder unless --queue names one (then its workers are started here all the same).
 //   pnpm --filter @cnn/tune queue-vs-local --out results/queue-vs-local.json
 //   options: --trial mnist-trial (in scripts/trials) --trials 9 --eta 3 --min-budget 1 --seed 0 --workers 2
-//            --queue redis://… (an existing Redis) --train-n / --test-n (TRIAL_TRAIN_N / TRIAL_TEST_N)
+//            --queue redis://… (an existing Redis) --train-n / --valid-pct (TRIAL_TRAIN_N / TRIAL_VALID_PCT)
 //            --checkpoints (workers get --artifacts: a checkpoint per epoch, as when faults are expected)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +30,7 @@ const { values: f } = parseArgs({
     queue: { type: 'string' },
     checkpoints: { type: 'boolean', default: false },
     'train-n': { type: 'string' },
-    'test-n': { type: 'string' },
+    'valid-pct': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -38,7 +38,7 @@ const workers = Number(f.workers);
 const trialDir = path.join(pkg, 'scripts', 'trials');
 const env: Record<string, string> = {
   ...(f['train-n'] ? { TRIAL_TRAIN_N: f['train-n'] } : {}),
-  ...(f['test-n'] ? { TRIAL_TEST_N: f['test-n'] } : {}),
+  ...(f['valid-pct'] ? { TRIAL_VALID_PCT: f['valid-pct'] } : {}),
 };
 const common = {
   strategy: 'halving' as const,

@@ -43,7 +43,7 @@ describe('trainEnsemble on a queue', () => {
     expect(b.accuracy).toBe(a.accuracy);
     expect(b.members).toEqual(a.members);
     expect(a.accuracy).toBeGreaterThan(0.5); // it learned the toy task
-    expect(lines.filter((l) => /^Member '(conv|dense)' done on e[12]: test accuracy [\d.]+ %$/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => /^Member '(conv|dense)' done on e[12]: validation accuracy [\d.]+ %$/.test(l))).toHaveLength(2);
     const n = tf.memory().numTensors;
     local.ensemble.dispose();
     queued.ensemble.dispose();

@@ -25,11 +25,11 @@ export interface MemberRunMessage {
   artifactsDir?: string;
 }
 
-/** What a member script returns: the history, final test accuracy (0–1) and the trained model. */
+/** What a member script returns: the history, final validation accuracy (0–1) and the trained model. */
 export interface MemberResult {
   /** The member's `fit` history. */
   history: History;
-  /** The trained member's accuracy on its test batches (0–1). */
+  /** The trained member's accuracy on its validation batches (0–1). */
   val_accuracy: number;
   /** The trained member. */
   model: EncodedModel;
@@ -47,7 +47,7 @@ export interface ServeEnsembleMemberOptions extends Omit<MemberFitOptions, 'epoc
  * Turns the current module into an ensemble member script for `trainEnsemble({queue, trial})`: a queue
  * worker runs it (from its `--trial-dir`) in a child process per member job; it trains the named member
  * with its seed and the job's epochs through the same code as a local `trainEnsemble` (`trainMember`), and
- * sends back the history, test accuracy and weights. Each epoch is reported as the job's progress. Give it
+ * sends back the history, validation accuracy and weights. Each epoch is reported as the job's progress. Give it
  * the same `members`, `data` and fit options as the local run to get the same ensemble.
  * @throws TuneError (the job fails with it) when the job names a member the script does not have.
  */
@@ -135,13 +135,13 @@ export async function trainEnsembleOnQueue(opts: TrainEnsembleQueueOptions): Pro
         const m = opts.members[jobs.findIndex((j) => j.id === f.id)];
         log(
           f.ok
-            ? `Member '${m.name}' done on ${f.worker ?? '?'}: test accuracy ${((f.value as { value: MemberResult }).value.val_accuracy * 100).toFixed(2)} %`
+            ? `Member '${m.name}' done on ${f.worker ?? '?'}: validation accuracy ${((f.value as { value: MemberResult }).value.val_accuracy * 100).toFixed(2)} %`
             : `Member '${m.name}' failed on ${f.worker ?? '?'}: ${f.error}`,
         );
       },
       onProgress: (id, p, worker) =>
         log(
-          `  [${opts.members[jobs.findIndex((j) => j.id === id)].name}] epoch ${String(p.epoch)}/${opts.epochs}: test acc ${typeof p.val_accuracy === 'number' ? (p.val_accuracy * 100).toFixed(2) : '?'} % (${worker ?? '?'})`,
+          `  [${opts.members[jobs.findIndex((j) => j.id === id)].name}] epoch ${String(p.epoch)}/${opts.epochs}: val acc ${typeof p.val_accuracy === 'number' ? (p.val_accuracy * 100).toFixed(2) : '?'} % (${worker ?? '?'})`,
         ),
     });
   } finally {
