@@ -3,6 +3,7 @@
  * file, missing library, old C runtime), and the error thrown when no addon can be used.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { CnnError } from '@cnn/core';
 
 /** The command that builds the addon from the installed package's sources (`--build-from-source` skips the prebuilt). */
 export const BUILD_FROM_SOURCE_COMMAND = 'npm rebuild @cnn/backend-onednn --build-from-source';
@@ -29,13 +30,16 @@ export interface AddonAttempt {
   reason: string;
 }
 
-/** Thrown when no native addon can be used; the message names the platform, every attempt and the fix. */
-export class OnednnUnavailableError extends Error {
+/**
+ * Thrown when no native addon can be used; the message names the platform, every attempt and the fix. Code
+ * `ERR_CNN_ONEDNN_UNAVAILABLE`. `OnednnUnavailableError.isInstance(e)` (from `CnnError`) recognises it across
+ * copies of this module.
+ */
+export class OnednnUnavailableError extends CnnError {
   /** The addon path that was tried (the first attempt's). */
   readonly addonPath: string;
   /** Every addon tried, in order. */
   readonly attempts: readonly AddonAttempt[];
-  private readonly onednnUnavailable = true;
 
   /**
    * @param addonPath the addon that was tried (for one attempt), or the first of `attempts`.
@@ -50,15 +54,29 @@ export class OnednnUnavailableError extends Error {
       [`@cnn/backend-onednn: cannot load the native addon on ${where}. Tried:`, ...list.map((a) => `  - ${a.kind} ${a.path}: ${a.reason}`), INSTALL_HINT].join(
         '\n',
       ),
+      { code: 'ERR_CNN_ONEDNN_UNAVAILABLE' },
     );
     this.name = 'OnednnUnavailableError';
     this.addonPath = addonPath;
     this.attempts = list;
   }
+}
 
-  /** True for any OnednnUnavailableError, even one from another copy of this module. */
-  static isInstance(error: unknown): error is OnednnUnavailableError {
-    return typeof error === 'object' && error !== null && (error as { onednnUnavailable?: unknown }).onednnUnavailable === true;
+/**
+ * Any other error of `@cnn/backend-onednn`: a kernel input of the wrong dtype or size, an option out of range, a
+ * backend that cannot be selected, a native object used after `dispose()`. Its `code` is stable:
+ * `ERR_CNN_ONEDNN` (default: a kernel input or option), `ERR_CNN_UNKNOWN_BACKEND` (a backend name not among
+ * `BACKEND_CHOICES`), `ERR_CNN_BACKEND_INIT` (a backend that is not installed or fails to initialise),
+ * `ERR_CNN_ONEDNN_DISPOSED` (used after `dispose()`), `ERR_CNN_ONEDNN_LOAD` (one addon file that cannot be loaded;
+ * the loader collects these into an {@link OnednnUnavailableError}).
+ */
+export class OnednnError extends CnnError {
+  /**
+   * @param message - What went wrong, naming the kernel, input or option and what was expected.
+   * @param options - `code` (default `ERR_CNN_ONEDNN`), `cause`.
+   */
+  constructor(message: string, options?: { code?: string; cause?: unknown }) {
+    super(message, { code: options?.code ?? 'ERR_CNN_ONEDNN', cause: options?.cause });
   }
 }
 

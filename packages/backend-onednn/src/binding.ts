@@ -15,6 +15,7 @@ import {
   elfTruncation,
   type HostPlatform,
   hostPlatform,
+  OnednnError,
   OnednnUnavailableError,
   PREBUILT_TARGET,
   prebuiltUnsupportedReason,
@@ -56,21 +57,23 @@ function kindOf(path: string, root: string): AddonKind {
   return 'custom';
 }
 
-/** Loads one addon file; throws `Error` with {@link describeLoadError}'s words. */
+/** Loads one addon file; throws `OnednnError` (`ERR_CNN_ONEDNN_LOAD`) with {@link describeLoadError}'s words. */
 function requireAddon(path: string, kind: AddonKind): OnednnBinding {
   if (!existsSync(path)) {
-    throw new Error(kind === 'source build' ? 'not built (the install used the prebuilt, or the build failed)' : 'file not found');
+    throw new OnednnError(kind === 'source build' ? 'not built (the install used the prebuilt, or the build failed)' : 'file not found', {
+      code: 'ERR_CNN_ONEDNN_LOAD',
+    });
   }
   const truncated = elfTruncation(path);
-  if (truncated) throw new Error(describeLoadError(new Error(`${path}: ${truncated}`)));
+  if (truncated) throw new OnednnError(describeLoadError(`${path}: ${truncated}`), { code: 'ERR_CNN_ONEDNN_LOAD' });
   let binding: OnednnBinding;
   try {
     binding = createRequire(import.meta.url)(path) as OnednnBinding;
   } catch (error) {
-    throw new Error(describeLoadError(error));
+    throw new OnednnError(describeLoadError(error), { code: 'ERR_CNN_ONEDNN_LOAD' });
   }
   const missing = REQUIRED_FUNCTIONS.filter((name) => typeof binding[name] !== 'function');
-  if (missing.length > 0) throw new Error(`stale addon, missing functions: ${missing.join(', ')} (rebuild it)`);
+  if (missing.length > 0) throw new OnednnError(`stale addon, missing functions: ${missing.join(', ')} (rebuild it)`, { code: 'ERR_CNN_ONEDNN_LOAD' });
   origins.set(binding, { kind, addonPath: resolve(path) });
   return binding;
 }
@@ -127,9 +130,10 @@ export function loadBinding(path?: string, opts: LoadBindingOptions = {}): Onedn
       // The bundled libraries: present and complete (a truncated libdnnl would crash the process in dlopen).
       for (const lib of manifest.libraries ?? []) {
         const libPath = join(dirname(prebuilt), lib);
-        if (!existsSync(libPath)) throw new Error(`the bundled ${lib} is missing from ${dirname(prebuilt)}; reinstall the package`);
+        if (!existsSync(libPath))
+          throw new OnednnError(`the bundled ${lib} is missing from ${dirname(prebuilt)}; reinstall the package`, { code: 'ERR_CNN_ONEDNN_LOAD' });
         const truncated = elfTruncation(libPath);
-        if (truncated) throw new Error(describeLoadError(new Error(`${libPath}: ${truncated}`)));
+        if (truncated) throw new OnednnError(describeLoadError(`${libPath}: ${truncated}`), { code: 'ERR_CNN_ONEDNN_LOAD' });
       }
       return requireAddon(prebuilt, 'prebuilt');
     } catch (error) {
