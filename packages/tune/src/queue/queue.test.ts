@@ -534,7 +534,7 @@ describe('searches on a queue', () => {
     expect(s.best!.config).toEqual(local.best!.config);
     expect(s.best!.metric).toBe(local.best!.metric);
     expect(new Set(ids)).toEqual(new Set(local.results.trials.map((t) => t.id)));
-  });
+  }, 240_000); // 40 s alone; more on a loaded machine
 
   it.each([true, false])('Redis restarted mid-search (appendonly %s): the search completes, each trial recorded once', async (appendonly) => {
     const r = await redis({ appendonly });
