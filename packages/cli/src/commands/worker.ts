@@ -45,7 +45,7 @@ export function workerOptionsFromFlags(flags: WorkerFlags, env: NodeJS.ProcessEn
 
 /**
  * `cnn worker`: takes search trials and ensemble members from a queue (Redis + BullMQ) and runs each in a child
- * process, until SIGTERM / Ctrl-C (`@cnn/tune`'s `runQueueWorker`); exits within `--grace` + 5 s even when Redis
+ * process, until SIGTERM / Ctrl-C (`@cnn/tune`'s `runQueueWorker`); exits within `--grace` + 10 s (5 s when idle) even when Redis
  * is gone.
  */
 export const registerWorker: RegisterCommand = (program: Command) => {

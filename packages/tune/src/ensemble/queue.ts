@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelEnsemble } from '@cnn/models';
 import { LambdaCallback, type History } from '@cnn/train';
-import { QueueClient, type FinishedJob } from '../queue/client.js';
+import { MIN_POLL_MS, QueueClient, type FinishedJob } from '../queue/client.js';
 import { TRIAL_NAME_RE, type MemberJobData } from '../queue/payload.js';
 import { serveOnce } from '../trial/serve.js';
 import { decodeModel, encodeModel, type EncodedModel } from './codec.js';
@@ -108,6 +108,10 @@ export async function trainEnsembleOnQueue(opts: TrainEnsembleQueueOptions): Pro
     );
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1)
     throw new TuneError(`trainEnsemble: epochs must be an integer >= 1. Received: epochs=${opts.epochs}`, { code: 'ERR_CNN_TUNE_OPTION' });
+  if (opts.pollMs !== undefined && !(Number.isInteger(opts.pollMs) && opts.pollMs >= MIN_POLL_MS))
+    throw new TuneError(`trainEnsemble: pollMs must be an integer >= ${MIN_POLL_MS}. Received: pollMs=${opts.pollMs}`);
+  if (opts.timeoutS !== undefined && !(Number.isFinite(opts.timeoutS) && opts.timeoutS > 0))
+    throw new TuneError(`trainEnsemble: timeoutS must be a number of seconds > 0. Received: timeoutS=${opts.timeoutS}`);
   for (const m of opts.members) {
     if (!Number.isInteger(m.seed) || m.seed < 0)
       throw new TuneError(`trainEnsemble: member '${m.name}' seed must be an integer >= 0. Received: seed=${m.seed}`, { code: 'ERR_CNN_TUNE_OPTION' });

@@ -32,6 +32,9 @@ export interface RunJobsOptions {
   pollMs?: number;
 }
 
+/** Smallest `pollMs` of searches and ensembles on a queue: each poll reads the state of every pending job, so 0 would hammer Redis. */
+export const MIN_POLL_MS = 50;
+
 /** How long finished jobs stay in Redis when nobody collects them (the submitter removes collected ones): 7 days. */
 export const KEEP_FINISHED_S = 7 * 24 * 3600;
 

@@ -226,8 +226,8 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     else log(`Worker ${name} stopping`);
     const timer = graceS > 0 ? setTimeout(requeueAll, graceS * 1000) : undefined;
     // worker.close() waits for Redis (to release locks, end the blocking connection); when Redis is gone it would
-    // wait forever, so after the grace time and CLOSE_TIMEOUT_S more the connections are cut (the jobs' locks then
-    // expire and the stalled check of another worker re-queues them).
+    // wait forever, so the connections are cut after a deadline (the jobs' locks then expire and the stalled check
+    // of another worker re-queues them).
     const closed = worker.close().finally(() => clearTimeout(timer));
     closing = new Promise<'closed' | 'cut'>((resolve) => {
       let cut: NodeJS.Timeout | undefined;
@@ -245,13 +245,14 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       const cutAfter = (s: number): void => {
         clearTimeout(cut);
         cut = setTimeout(() => {
-          log(`Worker ${name}: Redis did not answer within ${CLOSE_TIMEOUT_S} s of closing; disconnecting`);
+          log(`Worker ${name}: not closed in time (Redis unreachable?); cutting its connections`);
           requeueAll();
           cutConnections(worker);
           done('cut');
         }, s * 1000);
       };
-      cutAfter((running.size ? graceS : 0) + CLOSE_TIMEOUT_S);
+      // with trials running: their grace time, 5 s for a SIGTERM'd trial before its SIGKILL, then CLOSE_TIMEOUT_S
+      cutAfter((running.size ? graceS + 5 : 0) + CLOSE_TIMEOUT_S);
       forceClose = () => cutAfter(CLOSE_TIMEOUT_S);
     });
     return closing;
@@ -297,8 +298,9 @@ export interface RunQueueWorkerOptions extends QueueWorkerOptions {
  * Runs a queue worker ({@link startQueueWorker}) until SIGTERM / SIGINT — the `cnn worker` command. The first
  * signal stops taking jobs and gives running trials `graceS` seconds before they go back to the queue; a second
  * one re-queues them at once. If Redis does not answer while closing (it went away), the connections are cut
- * {@link CLOSE_TIMEOUT_S} seconds after the grace time (after the signal when no trial is running; a second
- * signal: 5 s after it), so the worker always exits within `graceS + 5` seconds of the first signal.
+ * {@link CLOSE_TIMEOUT_S} (5) seconds after the signal when no trial is running, else after the grace time plus 10 s
+ * (5 s for a trial that ignores SIGTERM before its SIGKILL, then 5 s); a second signal: 5 s after it. So the worker
+ * exits within 5 s of the signal when idle, and within `graceS + 10` s in any case.
  * @returns when the worker has closed (each of its trials finished, or waiting in the queue for another worker;
  *   with Redis gone, a cut-off trial's job is re-queued by the stalled check once its lock expires): `'closed'`,
  *   or `'cut'` when its connections had to be cut — BullMQ then keeps reconnecting in the background, so the

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '@cnn/data/node';
-import { QueueClient } from '../queue/client.js';
+import { MIN_POLL_MS, QueueClient } from '../queue/client.js';
 import { parseQueueUrl, queueConnectionOptions, type QueueConnection } from '../queue/connection.js';
 import { TRIAL_NAME_RE, type TrialJobData } from '../queue/payload.js';
 import { formatResultsTable, readResults, sortTrials, trialId, writeResults, type SearchResults, type TrialRecord } from '../trial/results.js';
@@ -91,9 +91,6 @@ interface PlannedTrial {
   budget: number;
   rung: number;
 }
-
-/** Smallest `pollMs`: each poll reads the state of every pending job, so 0 would hammer Redis. */
-export const MIN_POLL_MS = 50;
 
 function positiveInt(name: string, v: number | undefined, dflt: number): number {
   const x = v ?? dflt;
