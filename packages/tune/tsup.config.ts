@@ -1,8 +1,4 @@
-import { defineConfig } from 'tsup';
 import base from '../../tsup.base';
 
-// The library (tsup.base) plus the `cnn-tune` command (ESM only, its shebang kept, no types).
-export default defineConfig([
-  base as Record<string, unknown>,
-  { entry: { 'cnn-tune': 'src/bin.ts' }, format: ['esm'], dts: false, sourcemap: true, clean: false, target: 'node20' },
-]);
+// The library only: the search and the queue worker are run by the `cnn search` / `cnn worker` commands of @cnn/cli.
+export default base;

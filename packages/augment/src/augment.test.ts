@@ -13,8 +13,8 @@ import { CutMix, MixUp, sampleBeta } from './mix.js';
 import { Normalize } from './normalize.js';
 import { augmentationPreview } from './node/preview.js';
 import { Compose } from './transform.js';
+import { values } from './testing/toy.js';
 
-const values = (t: tf.Tensor) => Array.from(t.dataSync());
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));

@@ -1,19 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { DataLoader, type ImageDataset } from '@cnn/data';
+import { DataLoader } from '@cnn/data';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AugmentedLoader } from './augmented-loader.js';
 import { RandomCrop, RandomHorizontalFlip } from './geometry.js';
 import { Normalize } from './normalize.js';
 import { Compose } from './transform.js';
 import { CutMix, MixUp } from './mix.js';
+import { toyDataset } from './testing/toy.js';
 
-function dataset(n: number): ImageDataset {
-  const images = new Uint8Array(n * 8 * 8 * 3);
-  for (let i = 0; i < images.length; i++) images[i] = (i * 37) % 256;
-  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-  return { images, labels, length: n, height: 8, width: 8, channels: 3, classNames: [...'0123456789'], name: 'synthetic' };
-}
+const dataset = (n: number) => toyDataset(n);
 
 const pipeline = () => new Compose([new RandomCrop(8, { padding: 2 }), new RandomHorizontalFlip(0.5), new Normalize([0.5, 0.5, 0.5], [0.25, 0.25, 0.25])]);
 

@@ -3,6 +3,7 @@ import { createRng, deriveSeed, type Batch } from '@cnn/core';
 import type { DataLoader } from '@cnn/data';
 import type { CutMix, MixUp } from './mix.js';
 import type { Compose } from './transform.js';
+import { AugmentError } from './errors.js';
 
 /** Options of {@link AugmentedLoader}. */
 export interface AugmentedLoaderOptions {
@@ -47,7 +48,7 @@ export class AugmentedLoader implements Iterable<Batch> {
   /** @throws Error when `seed` is not a safe integer. */
   constructor(loader: DataLoader, transform: Compose, options: AugmentedLoaderOptions = {}) {
     const seed = options.seed ?? 0;
-    if (!Number.isSafeInteger(seed)) throw new Error(`AugmentedLoader: seed must be a safe integer, got ${String(seed)}`);
+    if (!Number.isSafeInteger(seed)) throw new AugmentError(`AugmentedLoader: seed must be a safe integer, got ${String(seed)}`);
     this.loader = loader;
     this.transform = transform;
     this.seed = seed;

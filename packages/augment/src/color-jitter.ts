@@ -2,6 +2,7 @@ import type { Rng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { adjustHue, perSample, rgbToGrayscale } from './kernels/color.js';
 import { checkImages, toRange, uniform, type BatchShape, type Transform } from './transform.js';
+import { AugmentError } from './errors.js';
 
 /** Options for {@link ColorJitter}; each a number `v` or a `[min, max]` pair. Omitted / 0 → that adjustment is off. */
 export interface ColorJitterOptions {
@@ -64,7 +65,7 @@ export class ColorJitter implements Transform<ColorJitterParams> {
     if (options.hue !== undefined && options.hue !== 0) {
       hue = toRange('ColorJitter', 'hue', options.hue, 0);
       if (hue[0] < -0.5 || hue[1] > 0.5) {
-        throw new Error(`ColorJitter: hue must lie in [-0.5, 0.5]. Received: hue=${JSON.stringify(options.hue)}`);
+        throw new AugmentError(`ColorJitter: hue must lie in [-0.5, 0.5]. Received: hue=${JSON.stringify(options.hue)}`);
       }
     }
     this.ranges = [lin('brightness'), lin('contrast'), lin('saturation'), hue];

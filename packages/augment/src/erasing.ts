@@ -1,6 +1,7 @@
 import type { Rng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { checkImages, checkProbability, toRange, uniform, type BatchShape, type Transform } from './transform.js';
+import { AugmentError } from './errors.js';
 
 /** Per-batch rectangles: `[batch · 4]` as `top, left, height, width`; height 0 = nothing erased. */
 export interface EraseParams {
@@ -53,9 +54,9 @@ export class RandomErasing implements Transform<EraseParams> {
     this.p = options.p ?? 0.5;
     checkProbability('RandomErasing', this.p);
     this.scale = toRange('RandomErasing', 'scale', options.scale ?? [0.02, 0.33], 0, 0);
-    if (this.scale[1] > 1) throw new Error(`RandomErasing: scale must lie in [0, 1]. Received: scale=${JSON.stringify(options.scale)}`);
+    if (this.scale[1] > 1) throw new AugmentError(`RandomErasing: scale must lie in [0, 1]. Received: scale=${JSON.stringify(options.scale)}`);
     this.ratio = toRange('RandomErasing', 'ratio', options.ratio ?? [0.3, 3.3], 1, 0);
-    if (this.ratio[0] <= 0) throw new Error(`RandomErasing: ratio must be positive. Received: ratio=${JSON.stringify(options.ratio)}`);
+    if (this.ratio[0] <= 0) throw new AugmentError(`RandomErasing: ratio must be positive. Received: ratio=${JSON.stringify(options.ratio)}`);
     this.value = options.value ?? 0;
   }
   makeParams(rng: Rng, shape: BatchShape): EraseParams {
@@ -95,7 +96,7 @@ export class Cutout implements Transform<EraseParams> {
     readonly p = 1,
     readonly value = 0,
   ) {
-    if (!Number.isInteger(size) || size < 1) throw new Error(`Cutout: size must be a positive integer. Received: size=${String(size)}`);
+    if (!Number.isInteger(size) || size < 1) throw new AugmentError(`Cutout: size must be a positive integer. Received: size=${String(size)}`);
     checkProbability('Cutout', p);
   }
   makeParams(rng: Rng, shape: BatchShape): EraseParams {

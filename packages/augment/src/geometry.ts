@@ -2,6 +2,7 @@ import { deriveSeed, type Rng } from '@cnn/core';
 import type * as tf from '@tensorflow/tfjs-core';
 import { affineWarp, flipWhere, inverseAffineMatrix, padCrop, type PaddingMode } from './kernels/geometry.js';
 import { checkImages, checkNonNegative, checkProbability, toRange, uniform, type BatchContext, type BatchShape, type Transform } from './transform.js';
+import { AugmentError } from './errors.js';
 
 /** Options for {@link RandomCrop}. */
 export interface RandomCropOptions {
@@ -47,17 +48,17 @@ export class RandomCrop implements Transform<RandomCropParams> {
   constructor(size: number | readonly [number, number], options: RandomCropOptions = {}) {
     const [h, w] = typeof size === 'number' ? [size, size] : size;
     if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1) {
-      throw new Error(`RandomCrop: size must be a positive integer or [height, width]. Received: size=${JSON.stringify(size)}`);
+      throw new AugmentError(`RandomCrop: size must be a positive integer or [height, width]. Received: size=${JSON.stringify(size)}`);
     }
     this.height = h;
     this.width = w;
     this.padding = options.padding ?? 0;
     if (!Number.isInteger(this.padding) || this.padding < 0) {
-      throw new Error(`RandomCrop: padding must be a non-negative integer. Received: padding=${String(options.padding)}`);
+      throw new AugmentError(`RandomCrop: padding must be a non-negative integer. Received: padding=${String(options.padding)}`);
     }
     this.paddingMode = options.paddingMode ?? 'constant';
     if (!['constant', 'reflect', 'edge'].includes(this.paddingMode)) {
-      throw new Error(`RandomCrop: paddingMode must be 'constant', 'reflect' or 'edge'. Received: paddingMode=${String(options.paddingMode)}`);
+      throw new AugmentError(`RandomCrop: paddingMode must be 'constant', 'reflect' or 'edge'. Received: paddingMode=${String(options.paddingMode)}`);
     }
     this.fill = options.fill ?? 0;
   }
@@ -70,12 +71,12 @@ export class RandomCrop implements Transform<RandomCropParams> {
     const [, h, w] = shape;
     const p = this.padding;
     if (this.paddingMode === 'reflect' && p > 0 && (p >= h || p >= w)) {
-      throw new Error(`RandomCrop: reflect padding ${p} must be smaller than the image size ${h}×${w}`);
+      throw new AugmentError(`RandomCrop: reflect padding ${p} must be smaller than the image size ${h}×${w}`);
     }
     const rh = h + 2 * p - this.height;
     const rw = w + 2 * p - this.width;
     if (rh < 0 || rw < 0) {
-      throw new Error(`RandomCrop: crop ${this.height}×${this.width} is larger than the padded image ${h + 2 * p}×${w + 2 * p}`);
+      throw new AugmentError(`RandomCrop: crop ${this.height}×${this.width} is larger than the padded image ${h + 2 * p}×${w + 2 * p}`);
     }
     return [rh, rw];
   }
@@ -178,7 +179,7 @@ export class AlternatingFlip implements Transform<FlipParams> {
   /** @throws Error when `seed` is not a safe integer ("Received: seed=…"). */
   constructor(options: AlternatingFlipOptions = {}) {
     const seed = options.seed ?? 0;
-    if (!Number.isSafeInteger(seed)) throw new Error(`AlternatingFlip: seed must be a safe integer. Received: seed=${String(options.seed)}`);
+    if (!Number.isSafeInteger(seed)) throw new AugmentError(`AlternatingFlip: seed must be a safe integer. Received: seed=${String(options.seed)}`);
     this.seed = seed;
     // a stream of its own, so the bits do not correlate with other draws seeded by `seed` (e.g. AugmentedLoader's)
     this.base = deriveSeed(seed, FLIP_STREAM);
@@ -198,12 +199,13 @@ export class AlternatingFlip implements Transform<FlipParams> {
     const epoch = context?.epoch;
     const indices = context?.indices;
     if (!(Number.isSafeInteger(epoch) && (epoch as number) >= 0) || !(indices instanceof Int32Array)) {
-      throw new Error(
+      throw new AugmentError(
         "AlternatingFlip: needs the batch's epoch (integer >= 0) and dataset indices (Int32Array): run it through AugmentedLoader " +
           `or Compose.forward(x, rng, {epoch, indices}). Received: epoch=${String(epoch)}, indices=${indices === undefined ? 'undefined' : Object.prototype.toString.call(indices)}`,
       );
     }
-    if (indices.length !== shape[0]) throw new Error(`AlternatingFlip: ${indices.length} indices for a batch of ${shape[0]}`);
+    if (indices.length !== shape[0])
+      throw new AugmentError(`AlternatingFlip: ${indices.length} indices for a batch of ${shape[0]}`, { code: 'ERR_CNN_AUGMENT_INPUT' });
     const odd = (epoch as number) % 2;
     const flip = new Uint8Array(shape[0]);
     for (let s = 0; s < flip.length; s++) flip[s] = this.flipBit(indices[s]) ^ odd;
@@ -294,13 +296,13 @@ export class RandomAffine implements Transform<AffineParams> {
     if (options.translate !== undefined) {
       const t = options.translate;
       if (!Array.isArray(t) || t.length !== 2 || !t.every((v) => typeof v === 'number' && v >= 0 && v <= 1)) {
-        throw new Error(`RandomAffine: translate must be [a, b] with values in [0, 1]. Received: translate=${JSON.stringify(t)}`);
+        throw new AugmentError(`RandomAffine: translate must be [a, b] with values in [0, 1]. Received: translate=${JSON.stringify(t)}`);
       }
       this.translate = [t[0], t[1]];
     }
     if (options.scale !== undefined) {
       const s = toRange('RandomAffine', 'scale', options.scale, 1);
-      if (s[0] <= 0) throw new Error(`RandomAffine: scale values must be positive. Received: scale=${JSON.stringify(options.scale)}`);
+      if (s[0] <= 0) throw new AugmentError(`RandomAffine: scale values must be positive. Received: scale=${JSON.stringify(options.scale)}`);
       this.scale = s;
     }
     if (options.shear !== undefined) {
@@ -311,7 +313,7 @@ export class RandomAffine implements Transform<AffineParams> {
       } else if (Array.isArray(sh) && (sh.length === 2 || sh.length === 4) && sh.every(Number.isFinite)) {
         this.shear = sh.length === 2 ? [sh[0], sh[1], 0, 0] : [sh[0], sh[1], sh[2], sh[3]];
       } else {
-        throw new Error(`RandomAffine: shear must be a number, [min, max] or [xmin, xmax, ymin, ymax]. Received: shear=${JSON.stringify(sh)}`);
+        throw new AugmentError(`RandomAffine: shear must be a number, [min, max] or [xmin, xmax, ymin, ymax]. Received: shear=${JSON.stringify(sh)}`);
       }
     }
     this.interpolation = options.interpolation ?? 'nearest';

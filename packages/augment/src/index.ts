@@ -29,3 +29,4 @@ export { CutMix, MixUp, sampleBeta, sampleGamma, type MixParams, type MixedBatch
 export { AugmentedLoader, type AugmentedLoaderOptions } from './augmented-loader.js';
 export { adjustBrightness, adjustContrast, adjustHue, adjustSaturation, blend, rgbToGrayscale } from './kernels/color.js';
 export { affineWarp, flipWhere, inverseAffineMatrix, padCrop, type PaddingMode } from './kernels/geometry.js';
+export { AugmentError } from './errors.js';

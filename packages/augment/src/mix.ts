@@ -2,6 +2,7 @@ import type { Rng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { eraseBoxes } from './erasing.js';
 import { checkImages, checkNonNegative } from './transform.js';
+import { AugmentError } from './errors.js';
 
 /**
  * Gamma(shape, 1) variate: Marsaglia and Tsang (ACM TOMS 26(3), 2000) for `shape ≥ 1`; for `shape < 1`,
@@ -50,7 +51,9 @@ export interface MixParams {
 function toSoft(fn: string, y: tf.Tensor, numClasses: number): tf.Tensor2D {
   if (y.rank === 1) return tf.cast(tf.oneHot(tf.cast(y, 'int32') as tf.Tensor1D, numClasses), 'float32') as tf.Tensor2D;
   if (y.rank === 2 && y.shape[1] === numClasses) return tf.cast(y, 'float32') as tf.Tensor2D;
-  throw new Error(`${fn}: labels must be [batch] class indices or [batch, ${numClasses}] probabilities, got shape [${y.shape.join(', ')}]`);
+  throw new AugmentError(`${fn}: labels must be [batch] class indices or [batch, ${numClasses}] probabilities, got shape [${y.shape.join(', ')}]`, {
+    code: 'ERR_CNN_AUGMENT_INPUT',
+  });
 }
 
 abstract class Mix {
@@ -61,9 +64,9 @@ abstract class Mix {
     readonly numClasses: number,
   ) {
     checkNonNegative(fn, alpha, 'alpha');
-    if (alpha === 0) throw new Error(`${fn}: alpha must be > 0. Received: alpha=0`);
+    if (alpha === 0) throw new AugmentError(`${fn}: alpha must be > 0. Received: alpha=0`);
     if (!Number.isInteger(numClasses) || numClasses < 2) {
-      throw new Error(`${fn}: numClasses must be an integer ≥ 2. Received: numClasses=${String(numClasses)}`);
+      throw new AugmentError(`${fn}: numClasses must be an integer ≥ 2. Received: numClasses=${String(numClasses)}`);
     }
   }
   abstract makeParams(rng: Rng, shape: readonly number[]): MixParams;
@@ -77,7 +80,7 @@ abstract class Mix {
    */
   apply(x: tf.Tensor4D, y: tf.Tensor, p: MixParams): MixedBatch {
     checkImages(this.name, x);
-    if (y.shape[0] !== x.shape[0]) throw new Error(`${this.name}: ${y.shape[0]} labels for ${x.shape[0]} images`);
+    if (y.shape[0] !== x.shape[0]) throw new AugmentError(`${this.name}: ${y.shape[0]} labels for ${x.shape[0]} images`, { code: 'ERR_CNN_AUGMENT_INPUT' });
     return tf.tidy(() => {
       const b = x.shape[0];
       const roll = tf.tensor1d(

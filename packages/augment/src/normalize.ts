@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkImages, type Transform } from './transform.js';
+import { AugmentError } from './errors.js';
 
 /**
  * `(x − mean[c]) / std[c]` per channel (torchvision `Normalize`). Deterministic: applied in training and eval.
@@ -13,10 +14,12 @@ export class Normalize implements Transform<null> {
   /** @throws Error when lengths differ, values are not finite, or a std is not positive. */
   constructor(mean: readonly number[], std: readonly number[]) {
     if (!Array.isArray(mean) || !Array.isArray(std) || mean.length !== std.length || mean.length === 0) {
-      throw new Error(`Normalize: mean and std must be non-empty arrays of equal length. Received: mean=${JSON.stringify(mean)}, std=${JSON.stringify(std)}`);
+      throw new AugmentError(
+        `Normalize: mean and std must be non-empty arrays of equal length. Received: mean=${JSON.stringify(mean)}, std=${JSON.stringify(std)}`,
+      );
     }
     if (!mean.every(Number.isFinite) || !std.every((s) => Number.isFinite(s) && s > 0)) {
-      throw new Error(`Normalize: mean must be finite and std positive. Received: mean=${JSON.stringify(mean)}, std=${JSON.stringify(std)}`);
+      throw new AugmentError(`Normalize: mean must be finite and std positive. Received: mean=${JSON.stringify(mean)}, std=${JSON.stringify(std)}`);
     }
     this.mean = [...mean];
     this.std = [...std];

@@ -7,6 +7,7 @@
  */
 import type { Rng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
+import { AugmentError } from './errors.js';
 
 /** Shape of an image batch, `[batch, height, width, channels]`. */
 export type BatchShape = readonly [number, number, number, number];
@@ -49,23 +50,24 @@ export interface Transform<P = unknown> {
 
 /** Throws unless `x` is a rank-4 float32 tensor with `channels` channels (any when `channels` is undefined). */
 export function checkImages(fn: string, x: tf.Tensor, channels?: number): asserts x is tf.Tensor4D {
-  if (!(x instanceof tf.Tensor)) throw new Error(`${fn}: input must be a tf.Tensor`);
-  if (x.rank !== 4) throw new Error(`${fn}: input must be rank 4 [batch, height, width, channels], got rank ${x.rank}`);
-  if (x.dtype !== 'float32') throw new Error(`${fn}: input must be float32 in [0, 1], got ${x.dtype}`);
+  if (!(x instanceof tf.Tensor)) throw new AugmentError(`${fn}: input must be a tf.Tensor`);
+  if (x.rank !== 4)
+    throw new AugmentError(`${fn}: input must be rank 4 [batch, height, width, channels], got rank ${x.rank}`, { code: 'ERR_CNN_AUGMENT_INPUT' });
+  if (x.dtype !== 'float32') throw new AugmentError(`${fn}: input must be float32 in [0, 1], got ${x.dtype}`, { code: 'ERR_CNN_AUGMENT_INPUT' });
   if (channels !== undefined && x.shape[3] !== channels) {
-    throw new Error(`${fn}: input must have ${channels} channels, got shape [${x.shape.join(', ')}]`);
+    throw new AugmentError(`${fn}: input must have ${channels} channels, got shape [${x.shape.join(', ')}]`, { code: 'ERR_CNN_AUGMENT_INPUT' });
   }
 }
 
 /** Throws unless `p` is a probability in `[0, 1]`. */
 export function checkProbability(fn: string, p: number, name = 'p'): void {
-  if (!(typeof p === 'number' && p >= 0 && p <= 1)) throw new Error(`${fn}: ${name} must be in [0, 1]. Received: ${name}=${String(p)}`);
+  if (!(typeof p === 'number' && p >= 0 && p <= 1)) throw new AugmentError(`${fn}: ${name} must be in [0, 1]. Received: ${name}=${String(p)}`);
 }
 
 /** Throws unless `v` is a finite number `≥ min`. */
 export function checkNonNegative(fn: string, v: number, name: string, min = 0): void {
   if (!(typeof v === 'number' && Number.isFinite(v) && v >= min)) {
-    throw new Error(`${fn}: ${name} must be a finite number ≥ ${min}. Received: ${name}=${String(v)}`);
+    throw new AugmentError(`${fn}: ${name} must be a finite number ≥ ${min}. Received: ${name}=${String(v)}`);
   }
 }
 
@@ -81,10 +83,10 @@ export function toRange(fn: string, name: string, v: number | readonly [number, 
   } else if (Array.isArray(v) && v.length === 2) {
     r = [v[0], v[1]];
   } else {
-    throw new Error(`${fn}: ${name} must be a number or a [min, max] pair. Received: ${name}=${JSON.stringify(v)}`);
+    throw new AugmentError(`${fn}: ${name} must be a number or a [min, max] pair. Received: ${name}=${JSON.stringify(v)}`);
   }
   if (!(Number.isFinite(r[0]) && Number.isFinite(r[1]) && r[0] <= r[1] && r[0] >= clipLow)) {
-    throw new Error(`${fn}: ${name} range must satisfy ${clipLow} ≤ min ≤ max. Received: ${name}=${JSON.stringify(v)}`);
+    throw new AugmentError(`${fn}: ${name} range must satisfy ${clipLow} ≤ min ≤ max. Received: ${name}=${JSON.stringify(v)}`);
   }
   return r;
 }
@@ -110,7 +112,7 @@ export class Compose implements Transform<unknown[]> {
 
   /** @param transforms - Transforms applied first to last. */
   constructor(transforms: readonly Transform[]) {
-    if (!Array.isArray(transforms)) throw new Error('Compose: transforms must be an array');
+    if (!Array.isArray(transforms)) throw new AugmentError('Compose: transforms must be an array');
     this.transforms = [...transforms];
     this.random = this.transforms.some((t) => t.random);
   }

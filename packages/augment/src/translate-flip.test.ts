@@ -6,12 +6,11 @@ import { AugmentedLoader } from './augmented-loader.js';
 import { AlternatingFlip, RandomCrop } from './geometry.js';
 import { Normalize } from './normalize.js';
 import { Compose } from './transform.js';
+import { toyDataset, values } from './testing/toy.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-const values = (t: tf.Tensor): number[] => Array.from(t.dataSync());
 
 /** numpy.pad(mode='reflect') index for an axis of length n (the edge is not repeated), written out independently. */
 function reflect(i: number, n: number): number {
@@ -66,20 +65,7 @@ describe('random translation: RandomCrop(size, {padding, paddingMode: "reflect"}
   });
 });
 
-function dataset(n: number): ImageDataset {
-  const images = new Uint8Array(n * 2 * 3);
-  for (let i = 0; i < images.length; i++) images[i] = (i * 37 + 11) % 256;
-  return {
-    images,
-    labels: Uint8Array.from({ length: n }, (_, i) => i % 10),
-    length: n,
-    height: 2,
-    width: 3,
-    channels: 1,
-    classNames: [...'0123456789'],
-    name: 'synthetic',
-  };
-}
+const dataset = (n: number): ImageDataset => toyDataset(n, { height: 2, width: 3, channels: 1, offset: 11 });
 
 /** Image `i` of the dataset as float32 `[2, 3]` rows, mirrored left–right when `flip`. */
 function image(ds: ImageDataset, i: number, flip: boolean): number[] {

@@ -9,6 +9,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { backend_util, DataId, DataType } from '@tensorflow/tfjs-core';
 
 import { getBinding, type OnednnBinding } from './binding.js';
+import { OnednnError } from './binding-diagnostics.js';
 
 /** Name under which the backend registers. */
 export const BACKEND_NAME = 'onednn';
@@ -82,7 +83,7 @@ export class OnednnBackend extends MathBackendCPU {
    */
   constructor(binding: OnednnBinding = getBinding(), maxPoolBytes = DEFAULT_POOL_BYTES) {
     if (!Number.isFinite(maxPoolBytes) || maxPoolBytes < 0) {
-      throw new Error(`OnednnBackend: maxPoolBytes must be a finite number of bytes >= 0, got ${maxPoolBytes}`);
+      throw new OnednnError(`OnednnBackend: maxPoolBytes must be a finite number of bytes >= 0, got ${maxPoolBytes}`);
     }
     super();
     this.binding = binding;

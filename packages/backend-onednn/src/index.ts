@@ -15,6 +15,7 @@ export {
   isOnednnAvailable,
   libdnnlFromProcMaps,
   loadBinding,
+  OnednnError,
   OnednnUnavailableError,
   packageRoot,
   PREBUILT_TARGET,

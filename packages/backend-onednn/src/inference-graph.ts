@@ -3,6 +3,7 @@
  * kernels. Build it from a list of ops (`@cnn/deploy`'s `compileNative` builds it from a tfjs-layers model).
  */
 import { getBinding, type NativeInferenceGraph } from './binding.js';
+import { OnednnError } from './binding-diagnostics.js';
 
 /** Activation fused into an op. */
 export type GraphActivation = 'linear' | 'relu';
@@ -178,7 +179,7 @@ export class InferenceGraph {
   }
 
   private live(): NativeInferenceGraph {
-    if (!this.native) throw new Error('InferenceGraph: used after dispose()');
+    if (!this.native) throw new OnednnError('InferenceGraph: used after dispose()', { code: 'ERR_CNN_ONEDNN_DISPOSED' });
     return this.native;
   }
 }

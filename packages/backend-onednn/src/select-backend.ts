@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import { addonOrigin, BUILD_FROM_SOURCE_COMMAND, getBinding, isOnednnAvailable } from './binding.js';
 import './register.js';
+import { OnednnError } from './binding-diagnostics.js';
 
 /** Backend names accepted by {@link selectBackend}. */
 export const BACKEND_CHOICES = ['auto', 'onednn', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -41,7 +42,7 @@ async function importOptional(specifier: string): Promise<boolean> {
 
 async function activate(name: string): Promise<void> {
   const ok = await tf.setBackend(name);
-  if (!ok) throw new Error(`tf.setBackend('${name}') failed to initialise the backend (see the warning above)`);
+  if (!ok) throw new OnednnError(`tf.setBackend('${name}') failed to initialise the backend (see the warning above)`, { code: 'ERR_CNN_BACKEND_INIT' });
   await tf.ready();
 }
 
@@ -85,9 +86,10 @@ async function choose(name: BackendChoice): Promise<string> {
     case 'tensorflow': {
       const loaded = (await importOptional('@tensorflow/tfjs-node-gpu')) || (await importOptional('@tensorflow/tfjs-node'));
       if (!loaded) {
-        throw new Error(
+        throw new OnednnError(
           'Backend "tensorflow" needs @tensorflow/tfjs-node (or @tensorflow/tfjs-node-gpu), ' +
             'which is not installed. Fix: pnpm add @tensorflow/tfjs-node@4.22.0',
+          { code: 'ERR_CNN_BACKEND_INIT' },
         );
       }
       await activate('tensorflow');
@@ -95,7 +97,10 @@ async function choose(name: BackendChoice): Promise<string> {
     }
     case 'wasm': {
       if (!(await importOptional('@tensorflow/tfjs-backend-wasm'))) {
-        throw new Error('Backend "wasm" needs @tensorflow/tfjs-backend-wasm, which is not installed. ' + 'Fix: pnpm add @tensorflow/tfjs-backend-wasm@4.22.0');
+        throw new OnednnError(
+          'Backend "wasm" needs @tensorflow/tfjs-backend-wasm, which is not installed. ' + 'Fix: pnpm add @tensorflow/tfjs-backend-wasm@4.22.0',
+          { code: 'ERR_CNN_BACKEND_INIT' },
+        );
       }
       await activate('wasm');
       return 'requested wasm: @tensorflow/tfjs-backend-wasm';
@@ -121,7 +126,7 @@ async function choose(name: BackendChoice): Promise<string> {
  */
 export async function selectBackend(name: BackendChoice, opts: SelectBackendOptions = {}): Promise<SelectedBackend> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
-    throw new Error(`Unknown backend "${String(name)}"; expected one of ${BACKEND_CHOICES.join(', ')}`);
+    throw new OnednnError(`Unknown backend "${String(name)}"; expected one of ${BACKEND_CHOICES.join(', ')}`, { code: 'ERR_CNN_UNKNOWN_BACKEND' });
   }
   const log = opts.log ?? ((message: string) => console.warn(message));
   try {

@@ -8,7 +8,7 @@ import { improvedMnistNet, mnistNet } from '@cnn/models';
 import { ModelFileError } from './errors';
 import { loadModelFiles, resolveWeightUrl, saveModelFiles } from './model-files';
 import { float32ToFloat16Bits } from './quantize';
-import { calibrateBatchNorm, maxAbsDiff, seededUniform, useTestBackend } from './test-utils';
+import { calibrateBatchNorm, maxAbsDiff, seededUniform, useTestBackend } from './testing/backend.js';
 
 let tmp: string;
 let server: FastifyInstance;

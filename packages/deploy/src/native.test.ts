@@ -5,7 +5,7 @@ import { cifar10Net, densenetCifar, improvedMnistNet, mnistNet, mobilenetV2, res
 import { DeployError, UnsupportedLayerError } from './errors';
 import { compileNative, nativeGraphOps } from './native';
 import { optimizeForInference } from './optimize';
-import { calibrateBatchNorm, seededUniform, useTestBackend } from './test-utils';
+import { calibrateBatchNorm, seededUniform, useTestBackend } from './testing/backend.js';
 
 beforeAll(async () => {
   expect(await useTestBackend()).toBe('onednn');

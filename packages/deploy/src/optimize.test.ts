@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchNorm, cifar10Net, getModel, improvedMnistNet, mnistNet } from '@cnn/models';
 import { optimizeForInference, type OptimizeReport } from './optimize';
-import { calibrateBatchNorm, maxAbsDiff, seededUniform, useTestBackend } from './test-utils';
+import { calibrateBatchNorm, maxAbsDiff, seededUniform, useTestBackend } from './testing/backend.js';
 
 beforeAll(async () => {
   await useTestBackend();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { UnsupportedLayerError } from './errors';
+import { DeployError, UnsupportedLayerError } from './errors';
 import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, type GraphNode } from './layer-graph';
 
 /** What {@link optimizeForInference} changed. */
@@ -94,7 +94,7 @@ export function optimizeForInference(model: tfl.LayersModel, opts: OptimizeOptio
       if (absorbed.has(node.name)) continue;
       const ins = node.inputs.map((n) => {
         const t = symbolic.get(n);
-        if (!t) throw new Error(`optimizeForInference: value '${n}' used by '${node.name}' is not computed yet`);
+        if (!t) throw new DeployError(`optimizeForInference: value '${n}' used by '${node.name}' is not computed yet`);
         return t;
       });
       if (INFERENCE_IDENTITY_CLASSES.has(node.className)) {
@@ -111,7 +111,8 @@ export function optimizeForInference(model: tfl.LayersModel, opts: OptimizeOptio
           const bn = batchNormParams(bnNode.layer, 'optimizeForInference');
           const kernel = weights[0]!;
           const outC = kernel.shape[kernel.shape.length - 1]!;
-          if (bn.mean.length !== outC) throw new Error(`optimizeForInference: '${bnNode.name}' has ${bn.mean.length} channels, '${node.name}' outputs ${outC}`);
+          if (bn.mean.length !== outC)
+            throw new DeployError(`optimizeForInference: '${bnNode.name}' has ${bn.mean.length} channels, '${node.name}' outputs ${outC}`);
           const k = Float64Array.from(kernel.dataSync());
           const b = config['useBias'] ? Float64Array.from(weights[1]!.dataSync()) : new Float64Array(outC);
           const s = bn.gamma.map((g, c) => g / Math.sqrt(bn.variance[c]! + bn.epsilon));

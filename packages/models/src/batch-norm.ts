@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_TRAIN_KERNEL } from '@cnn/core';
+import { ModelError } from './errors.js';
 
 type Kwargs = Record<string, unknown>;
 type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];
@@ -91,12 +92,12 @@ function batchNormGradOps(dy: tf.Tensor, x: tf.Tensor, gamma: tf.Tensor, mean: t
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): BatchNormTrainingResult {
   const channels = x.shape[x.shape.length - 1];
   if (x.rank < 2 || gamma.size !== channels || beta.size !== channels) {
-    throw new Error(
+    throw new ModelError(
       `BatchNorm: expected x [..., C] with rank >= 2 and gamma/beta [C]. Received x ${JSON.stringify(x.shape)}, gamma ${JSON.stringify(gamma.shape)}, beta ${JSON.stringify(beta.shape)}`,
     );
   }
   if (x.size === channels) {
-    throw new Error(
+    throw new ModelError(
       `BatchNorm: expected more than 1 value per channel when training, got input size ${JSON.stringify(x.shape)} (use a batch > 1, or dropLast in the loader)`,
     );
   }
@@ -187,13 +188,13 @@ export class BatchNorm extends tfl.layers.Layer {
     this.momentum = args.momentum ?? 0.1;
     this.scale = args.scale ?? true;
     this.center = args.center ?? true;
-    if (typeof this.scale !== 'boolean') throw new Error(`BatchNorm: scale must be a boolean. Received: scale=${String(args.scale)}`);
-    if (typeof this.center !== 'boolean') throw new Error(`BatchNorm: center must be a boolean. Received: center=${String(args.center)}`);
+    if (typeof this.scale !== 'boolean') throw new ModelError(`BatchNorm: scale must be a boolean. Received: scale=${String(args.scale)}`);
+    if (typeof this.center !== 'boolean') throw new ModelError(`BatchNorm: center must be a boolean. Received: center=${String(args.center)}`);
     if (!(this.epsilon > 0)) {
-      throw new Error(`BatchNorm: epsilon must be > 0. Received: epsilon=${this.epsilon}`);
+      throw new ModelError(`BatchNorm: epsilon must be > 0. Received: epsilon=${this.epsilon}`);
     }
     if (!(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new Error(`BatchNorm: momentum must be in [0, 1]. Received: momentum=${this.momentum}`);
+      throw new ModelError(`BatchNorm: momentum must be in [0, 1]. Received: momentum=${this.momentum}`);
     }
   }
 
@@ -201,7 +202,7 @@ export class BatchNorm extends tfl.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const channels = shape[shape.length - 1];
     if (channels == null) {
-      throw new Error(`BatchNorm: the channel (last) axis must be defined. Received shape ${JSON.stringify(shape)}`);
+      throw new ModelError(`BatchNorm: the channel (last) axis must be defined. Received shape ${JSON.stringify(shape)}`);
     }
     if (this.scale) this.gamma = this.addWeight('gamma', [channels], 'float32', tfl.initializers.ones(), undefined, true);
     if (this.center) this.beta = this.addWeight('beta', [channels], 'float32', tfl.initializers.zeros(), undefined, true);

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { ModelError } from './errors.js';
 
 type Kwargs = Record<string, unknown>;
 type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];
@@ -68,10 +69,10 @@ export class Dropout extends tfl.layers.Layer {
     super(args);
     this.rate = args.rate ?? 0.5;
     if (!(this.rate >= 0 && this.rate < 1)) {
-      throw new Error(`Dropout: rate must be in [0, 1). Received: rate=${args.rate}`);
+      throw new ModelError(`Dropout: rate must be in [0, 1). Received: rate=${args.rate}`);
     }
     const seed = args.seed ?? Math.floor(Math.random() * 2 ** 31);
-    if (!Number.isSafeInteger(seed)) throw new Error(`Dropout: seed must be a safe integer. Received: seed=${args.seed}`);
+    if (!Number.isSafeInteger(seed)) throw new ModelError(`Dropout: seed must be a safe integer. Received: seed=${args.seed}`);
     this.seed = seed;
     this.supportsMasking = true;
   }
@@ -106,10 +107,10 @@ export class Dropout extends tfl.layers.Layer {
    */
   setRngState(state: DropoutRngState): void {
     if (!state || state.seed !== this.seed) {
-      throw new Error(`Dropout '${this.name}': RNG state is for seed ${state?.seed}, this layer has seed ${this.seed}`);
+      throw new ModelError(`Dropout '${this.name}': RNG state is for seed ${state?.seed}, this layer has seed ${this.seed}`);
     }
     if (!Number.isSafeInteger(state.calls) || state.calls < 0) {
-      throw new Error(`Dropout '${this.name}': calls must be an integer >= 0. Received: calls=${state.calls}`);
+      throw new ModelError(`Dropout '${this.name}': calls must be an integer >= 0. Received: calls=${state.calls}`);
     }
     this.calls = state.calls;
   }
@@ -161,10 +162,10 @@ export function setModelRngState(model: tfl.LayersModel, state: Record<string, u
   const layers = rngLayers(model);
   const names = new Set(layers.map((l) => l.name));
   for (const key of Object.keys(state)) {
-    if (!names.has(key)) throw new Error(`setModelRngState: state has an entry for '${key}', model '${model.name}' has no such RNG layer`);
+    if (!names.has(key)) throw new ModelError(`setModelRngState: state has an entry for '${key}', model '${model.name}' has no such RNG layer`);
   }
   for (const l of layers) {
-    if (!(l.name in state)) throw new Error(`setModelRngState: no state for layer '${l.name}'`);
+    if (!(l.name in state)) throw new ModelError(`setModelRngState: no state for layer '${l.name}'`);
     l.setRngState(state[l.name]);
   }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { mapChunks, resolveTta, ttaLogits, type TtaOptions } from './tta';
+import { ModelError } from './errors.js';
 
 /** How members' predictions are combined. */
 export type Voting = 'soft' | 'hard';
@@ -46,16 +47,16 @@ export class ModelEnsemble {
    *   sums to 0, or `voting` is unknown.
    */
   constructor(members: tfl.LayersModel[], opts: ModelEnsembleOptions = {}) {
-    if (!Array.isArray(members) || members.length === 0) throw new Error('ModelEnsemble: members must be a non-empty array of models');
+    if (!Array.isArray(members) || members.length === 0) throw new ModelError('ModelEnsemble: members must be a non-empty array of models');
     const voting = opts.voting ?? 'soft';
-    if (voting !== 'soft' && voting !== 'hard') throw new Error(`ModelEnsemble: voting must be 'soft' or 'hard'. Received: voting=${String(voting)}`);
+    if (voting !== 'soft' && voting !== 'hard') throw new ModelError(`ModelEnsemble: voting must be 'soft' or 'hard'. Received: voting=${String(voting)}`);
     const w = opts.weights ?? members.map(() => 1);
     if (w.length !== members.length || w.some((v) => !(Number.isFinite(v) && v >= 0))) {
-      throw new Error(`ModelEnsemble: weights must be ${members.length} finite numbers >= 0. Received: weights=${JSON.stringify(opts.weights)}`);
+      throw new ModelError(`ModelEnsemble: weights must be ${members.length} finite numbers >= 0. Received: weights=${JSON.stringify(opts.weights)}`);
     }
     const sum = w.reduce((a, b) => a + b, 0);
-    if (!(sum > 0)) throw new Error('ModelEnsemble: weights must not all be 0');
-    if (opts.names && opts.names.length !== members.length) throw new Error(`ModelEnsemble: names must have ${members.length} entries`);
+    if (!(sum > 0)) throw new ModelError('ModelEnsemble: weights must not all be 0');
+    if (opts.names && opts.names.length !== members.length) throw new ModelError(`ModelEnsemble: names must have ${members.length} entries`);
     this.members = members;
     this.voting = voting;
     this.weights = w.map((v) => v / sum);
@@ -80,7 +81,7 @@ export class ModelEnsemble {
   private combine(probs: tf.Tensor2D[]): tf.Tensor2D {
     const k = probs[0].shape[1];
     probs.forEach((p, i) => {
-      if (p.shape[1] !== k) throw new Error(`ModelEnsemble: member '${this.names[i]}' has ${p.shape[1]} classes, member '${this.names[0]}' ${k}`);
+      if (p.shape[1] !== k) throw new ModelError(`ModelEnsemble: member '${this.names[i]}' has ${p.shape[1]} classes, member '${this.names[0]}' ${k}`);
     });
     const soft = tf.addN(probs.map((p, i) => tf.mul(p, this.weights[i]))) as tf.Tensor2D;
     if (this.voting === 'soft') return soft;
@@ -101,7 +102,7 @@ export class ModelEnsemble {
   predictTta(x: tf.Tensor4D, opts: TtaOptions = {}): tf.Tensor2D {
     const tta = resolveTta('ModelEnsemble.predictTta', opts);
     if (!(x instanceof tf.Tensor) || x.rank !== 4) {
-      throw new Error(
+      throw new ModelError(
         `ModelEnsemble.predictTta: x must be [batch, height, width, channels]. Received: shape=${JSON.stringify((x as tf.Tensor | undefined)?.shape)}`,
       );
     }
@@ -143,7 +144,7 @@ export class ModelEnsemble {
         tf.dispose([b.x, b.y]);
       }
     }
-    if (samples === 0) throw new Error('ModelEnsemble.evaluate: no batches');
+    if (samples === 0) throw new ModelError('ModelEnsemble.evaluate: no batches');
     return { accuracy: correct / samples, members: this.names.map((name, i) => ({ name, accuracy: memberCorrect[i] / samples })), samples };
   }
 

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { RELU_BIAS_GRAD_KERNEL } from '@cnn/core';
+import { ModelError } from './errors.js';
 
 /**
  * Kernel name of the optional fused ReLU-gradient kernel (a backend contract, e.g. `@cnn/backend-onednn`):
@@ -52,7 +53,7 @@ interface DenseState {
 /** tfjs-layers' class registered under `className` (tfjs-layers exports factories, not the classes). */
 function stockLayerClass<T>(className: string): T {
   const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
-  if (!entry) throw new Error(`@cnn/models: tfjs-layers did not register the ${className} layer`);
+  if (!entry) throw new ModelError(`@cnn/models: tfjs-layers did not register the ${className} layer`);
   return entry[0] as unknown as T;
 }
 
@@ -69,7 +70,7 @@ function hasKernel(kernelName: string): boolean {
 /** One tensor out of a layer's `inputs`. */
 function single(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
   if (Array.isArray(inputs)) {
-    if (inputs.length !== 1) throw new Error(`Expected exactly one input tensor, got ${inputs.length}`);
+    if (inputs.length !== 1) throw new ModelError(`Expected exactly one input tensor, got ${inputs.length}`);
     return inputs[0]!;
   }
   return inputs;
@@ -84,7 +85,7 @@ function activationGrad(dy: tf.Tensor, y: tf.Tensor, activation: string, kernelN
   const axes = dy.shape.map((_, i) => i).slice(0, -1);
   if (activation === 'linear') return { dz: dy, dbias: () => tf.sum(dy, axes) };
   if (activation !== 'relu') {
-    throw new Error(`@cnn/models: no gradient for ${kernelName} with activation '${activation}' (only 'linear' and 'relu')`);
+    throw new ModelError(`@cnn/models: no gradient for ${kernelName} with activation '${activation}' (only 'linear' and 'relu')`);
   }
   if (hasKernel(RELU_BIAS_GRAD_KERNEL)) {
     const [dz, db] = tf.engine().runKernel(RELU_BIAS_GRAD_KERNEL, { dy, y }, {}) as tf.Tensor[];

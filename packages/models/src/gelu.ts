@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '@cnn/core';
+import { ModelError } from './errors.js';
 
 type Kwargs = Record<string, unknown>;
 type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];
@@ -50,7 +51,7 @@ function geluGradOps(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
  * @throws Error when `x` is not float32 ("Received: dtype=…").
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
-  if (x.dtype !== 'float32') throw new Error(`gelu: x must be float32. Received: dtype=${x.dtype}`);
+  if (x.dtype !== 'float32') throw new ModelError(`gelu: x must be float32. Received: dtype=${x.dtype}`);
   const fused = geluKernelsAvailable();
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, save] = args as [tf.Tensor, tf.GradSaveFunc];

@@ -82,3 +82,4 @@ export {
 } from './transfer/index';
 export { ModelEnsemble, type Voting, type ModelEnsembleOptions, type EnsembleEvaluation } from './ensemble';
 export { Conv2D, Dense, conv2d, dense, registerFusedGradients, RELU_BIAS_GRAD_KERNEL } from './fused';
+export { ModelError } from './errors';

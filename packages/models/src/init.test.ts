@@ -4,13 +4,9 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { conv2d } from './fused';
 import { Dirac, dirac, layerInit } from './init';
+import { expectClose } from './testing/close.js';
 
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-6): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(Math.abs(actual[i] - expected[i]), `index ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThan(tol);
-  }
-}
+const close = (actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-6): void => expectClose(actual, expected, tol);
 
 /** Channels `[from, to)` of an NHWC tensor, flattened. */
 function channels(t: tf.Tensor, from: number, to: number): Float32Array {

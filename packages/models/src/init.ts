@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { ModelError } from './errors.js';
 
 /** Which weight initialisation a model builder uses. */
 export type InitScheme = 'pytorch' | 'keras';
@@ -31,7 +32,7 @@ export interface LayerInit {
  */
 export function layerInit(scheme: InitScheme, fanIn: number, seed?: number): LayerInit {
   if (!Number.isInteger(fanIn) || fanIn <= 0) {
-    throw new Error(`layerInit: fanIn must be a positive integer. Received: fanIn=${fanIn}`);
+    throw new ModelError(`layerInit: fanIn must be a positive integer. Received: fanIn=${fanIn}`);
   }
   const biasSeed = seed === undefined ? undefined : seed + 1;
   if (scheme === 'pytorch') {
@@ -47,7 +48,7 @@ export function layerInit(scheme: InitScheme, fanIn: number, seed?: number): Lay
       biasInitializer: tfl.initializers.zeros(),
     };
   }
-  throw new Error(`layerInit: init must be 'pytorch' or 'keras'. Received: init=${String(scheme)}`);
+  throw new ModelError(`layerInit: init must be 'pytorch' or 'keras'. Received: init=${String(scheme)}`);
 }
 
 /**
@@ -99,7 +100,7 @@ export class Dirac extends InitializerBase {
   constructor(args: DiracArgs = {}) {
     super();
     if (args.seed !== undefined && args.seed !== null && !Number.isInteger(args.seed)) {
-      throw new Error(`Dirac: seed must be an integer. Received: seed=${args.seed}`);
+      throw new ModelError(`Dirac: seed must be an integer. Received: seed=${args.seed}`);
     }
     this.seed = args.seed ?? undefined;
   }
@@ -112,9 +113,9 @@ export class Dirac extends InitializerBase {
    */
   override apply(shape: tfl.Shape, dtype?: tf.DataType): tf.Tensor {
     if (shape.length < 3 || shape.length > 5 || shape.some((d) => d == null || !Number.isInteger(d) || d < 1)) {
-      throw new Error(`Dirac: expects a convolution kernel [...spatial, in, out] of rank 3 to 5. Received: shape=${JSON.stringify(shape)}`);
+      throw new ModelError(`Dirac: expects a convolution kernel [...spatial, in, out] of rank 3 to 5. Received: shape=${JSON.stringify(shape)}`);
     }
-    if (dtype !== undefined && dtype !== 'float32') throw new Error(`Dirac: dtype must be float32. Received: dtype=${dtype}`);
+    if (dtype !== undefined && dtype !== 'float32') throw new ModelError(`Dirac: dtype must be float32. Received: dtype=${dtype}`);
     const dims = shape as number[];
     const spatial = dims.slice(0, -2);
     const inC = dims[dims.length - 2];

@@ -3,6 +3,7 @@ import { batchNorm } from './batch-norm';
 import { conv2d, dense } from './fused';
 import { dropout } from './dropout';
 import { layerInit, layerSeed, type InitScheme } from './init';
+import { ModelError } from './errors.js';
 
 /** Options shared by the model builders. */
 export interface ModelOptions {
@@ -18,14 +19,14 @@ export interface ModelOptions {
 export function resolveOptions(fn: string, opts: ModelOptions = {}): Required<Omit<ModelOptions, 'seed'>> & { seed?: number } {
   const numClasses = opts.numClasses ?? 10;
   if (!Number.isInteger(numClasses) || numClasses < 1) {
-    throw new Error(`${fn}: numClasses must be a positive integer. Received: numClasses=${opts.numClasses}`);
+    throw new ModelError(`${fn}: numClasses must be a positive integer. Received: numClasses=${opts.numClasses}`);
   }
   if (opts.seed !== undefined && !Number.isInteger(opts.seed)) {
-    throw new Error(`${fn}: seed must be an integer. Received: seed=${opts.seed}`);
+    throw new ModelError(`${fn}: seed must be an integer. Received: seed=${opts.seed}`);
   }
   const init = opts.init ?? 'pytorch';
   if (init !== 'pytorch' && init !== 'keras') {
-    throw new Error(`${fn}: init must be 'pytorch' or 'keras'. Received: init=${String(init)}`);
+    throw new ModelError(`${fn}: init must be 'pytorch' or 'keras'. Received: init=${String(init)}`);
   }
   return { numClasses, seed: opts.seed, init };
 }

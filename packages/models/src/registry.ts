@@ -5,6 +5,7 @@ import { densenet121, densenetCifar } from './zoo/densenet';
 import { airbench94 } from './zoo/airbench';
 import { mobilenetV2 } from './zoo/mobilenet-v2';
 import { resnet18, resnet34, resnet50 } from './zoo/resnet';
+import { ModelError } from './errors.js';
 
 /** A registered model: builder plus metadata. */
 export interface ModelEntry {
@@ -121,7 +122,7 @@ export function getModelEntry(name: string): ModelEntry {
   const entry = MODELS.find((m) => m.name === key || m.aliases.includes(key));
   if (!entry) {
     const known = MODELS.flatMap((m) => [m.name, ...m.aliases]).join(', ');
-    throw new Error(`getModel: unknown model '${name}'. Known models: ${known}`);
+    throw new ModelError(`getModel: unknown model '${name}'. Known models: ${known}`, { code: 'ERR_CNN_UNKNOWN_MODEL' });
   }
   return entry;
 }

@@ -5,16 +5,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ModelEnsemble } from './ensemble';
 import { airbenchTta, applyTtaView, predictTta, resolveTta, type TtaOptions } from './tta';
+import { expectClose as close } from './testing/close.js';
 
 // scripts/airbench-fixtures.py: airbench's infer (tta_level 0, 1, 2) on a linear model over NHWC-flattened pixels.
 const fixture = JSON.parse(readFileSync(new URL('./__fixtures__/airbench-torch.json', import.meta.url), 'utf8'));
-
-function close(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(Math.abs(actual[i] - expected[i]), `index ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThan(tol);
-  }
-}
 
 /** A model returning its input's pixels, `[batch, h·w·c]` (NHWC order), so views can be read off directly. */
 function pixels(shape: [number, number, number]): tfl.LayersModel {

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { ModelError } from './errors.js';
 
 /**
  * One view of an image batch:
@@ -58,7 +59,7 @@ export function airbenchTta(level: 0 | 1 | 2 = 2): { views: TtaView[]; weights: 
       weights: [0.25, 0.25, 0.125, 0.125, 0.125, 0.125],
     };
   }
-  throw new Error(`airbenchTta: level must be 0, 1 or 2. Received: level=${String(level)}`);
+  throw new ModelError(`airbenchTta: level must be 0, 1 or 2. Received: level=${String(level)}`);
 }
 
 /**
@@ -69,27 +70,29 @@ export function airbenchTta(level: 0 | 1 | 2 = 2): { views: TtaView[]; weights: 
  */
 export function resolveTta(fn: string, opts: TtaOptions = {}): ResolvedTta {
   const views = opts.views ?? ['identity', 'flip'];
-  if (!Array.isArray(views) || views.length === 0) throw new Error(`${fn}: views must be a non-empty array. Received: views=${JSON.stringify(opts.views)}`);
+  if (!Array.isArray(views) || views.length === 0)
+    throw new ModelError(`${fn}: views must be a non-empty array. Received: views=${JSON.stringify(opts.views)}`);
   const canon = views.map((v, i) => {
     if (v === 'identity') return { translate: [0, 0] as [number, number], flip: false };
     if (v === 'flip') return { translate: [0, 0] as [number, number], flip: true };
     if (v == null || typeof v !== 'object')
-      throw new Error(`${fn}: views[${i}] must be 'identity', 'flip' or {translate?, flip?}. Received: ${JSON.stringify(v)}`);
+      throw new ModelError(`${fn}: views[${i}] must be 'identity', 'flip' or {translate?, flip?}. Received: ${JSON.stringify(v)}`);
     const t = v.translate ?? [0, 0];
     if (!Array.isArray(t) || t.length !== 2 || t.some((s) => !Number.isInteger(s))) {
-      throw new Error(`${fn}: views[${i}].translate must be [dy, dx] integers. Received: translate=${JSON.stringify(v.translate)}`);
+      throw new ModelError(`${fn}: views[${i}].translate must be [dy, dx] integers. Received: translate=${JSON.stringify(v.translate)}`);
     }
-    if (v.flip !== undefined && typeof v.flip !== 'boolean') throw new Error(`${fn}: views[${i}].flip must be a boolean. Received: flip=${String(v.flip)}`);
+    if (v.flip !== undefined && typeof v.flip !== 'boolean')
+      throw new ModelError(`${fn}: views[${i}].flip must be a boolean. Received: flip=${String(v.flip)}`);
     return { translate: [t[0], t[1]] as [number, number], flip: v.flip ?? false };
   });
   const w = opts.weights ?? views.map(() => 1);
   if (!Array.isArray(w) || w.length !== views.length || w.some((x) => !(Number.isFinite(x) && x >= 0))) {
-    throw new Error(`${fn}: weights must be ${views.length} finite numbers >= 0 (one per view). Received: weights=${JSON.stringify(opts.weights)}`);
+    throw new ModelError(`${fn}: weights must be ${views.length} finite numbers >= 0 (one per view). Received: weights=${JSON.stringify(opts.weights)}`);
   }
   const sum = w.reduce((a, b) => a + b, 0);
-  if (!(sum > 0)) throw new Error(`${fn}: weights must not all be 0. Received: weights=${JSON.stringify(opts.weights)}`);
+  if (!(sum > 0)) throw new ModelError(`${fn}: weights must not all be 0. Received: weights=${JSON.stringify(opts.weights)}`);
   const batchSize = opts.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`${fn}: batchSize must be a positive integer. Received: batchSize=${opts.batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ModelError(`${fn}: batchSize must be a positive integer. Received: batchSize=${opts.batchSize}`);
   return { views: canon, weights: w.map((x) => x / sum), batchSize };
 }
 
@@ -113,7 +116,7 @@ export function applyTtaView(x: tf.Tensor4D, view: { translate: [number, number]
     const [, h, w] = x.shape;
     const [dy, dx] = view.translate;
     if (Math.abs(dy) >= h || Math.abs(dx) >= w) {
-      throw new Error(
+      throw new ModelError(
         `predictTta: a translation must be smaller than the image (${h}×${w}, reflect padding). Received: translate=${JSON.stringify(view.translate)}`,
       );
     }
@@ -141,7 +144,7 @@ export function ttaLogits(model: tfl.LayersModel, x: tf.Tensor4D, tta: ResolvedT
     const parts = tta.views.map((v, i) => {
       const logits = model.apply(applyTtaView(x, v), { training: false }) as tf.Tensor;
       if (logits.rank !== 2)
-        throw new Error(`predictTta: model '${model.name}' must return [batch, numClasses]. Received: shape=${JSON.stringify(logits.shape)}`);
+        throw new ModelError(`predictTta: model '${model.name}' must return [batch, numClasses]. Received: shape=${JSON.stringify(logits.shape)}`);
       return tf.mul(logits, tta.weights[i]);
     });
     return (parts.length === 1 ? parts[0] : tf.addN(parts)) as tf.Tensor2D;
@@ -186,7 +189,7 @@ export function predictTta(target: tfl.LayersModel | TtaPredictor, x: tf.Tensor4
   if (typeof (target as TtaPredictor).predictTta === 'function') return (target as TtaPredictor).predictTta(x, opts);
   const tta = resolveTta('predictTta', opts);
   if (!(x instanceof tf.Tensor) || x.rank !== 4) {
-    throw new Error(`predictTta: x must be [batch, height, width, channels]. Received: shape=${JSON.stringify((x as tf.Tensor | undefined)?.shape)}`);
+    throw new ModelError(`predictTta: x must be [batch, height, width, channels]. Received: shape=${JSON.stringify((x as tf.Tensor | undefined)?.shape)}`);
   }
   return mapChunks(x, tta.batchSize, (chunk) => ttaLogits(target as tfl.LayersModel, chunk, tta));
 }

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { registerFusedGradients } from './fused';
+import { ModelError } from './errors.js';
 
 type Kwargs = Record<string, unknown>;
 type LayerArgs = ConstructorParameters<typeof tfl.layers.Layer>[0];
@@ -37,13 +38,13 @@ export interface SymmetricEigen {
  *   iteration does not converge in 100 sweeps.
  */
 export function symmetricEigen(matrix: ArrayLike<number>, n: number): SymmetricEigen {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`symmetricEigen: n must be a positive integer. Received: n=${n}`);
-  if (matrix.length !== n * n) throw new Error(`symmetricEigen: matrix must have n*n = ${n * n} entries. Received: length=${matrix.length}`);
+  if (!Number.isInteger(n) || n < 1) throw new ModelError(`symmetricEigen: n must be a positive integer. Received: n=${n}`);
+  if (matrix.length !== n * n) throw new ModelError(`symmetricEigen: matrix must have n*n = ${n * n} entries. Received: length=${matrix.length}`);
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = i; j < n; j++) {
       const v = matrix[i * n + j];
-      if (!Number.isFinite(v)) throw new Error(`symmetricEigen: entries must be finite. Received: matrix[${i}][${j}]=${v}`);
+      if (!Number.isFinite(v)) throw new ModelError(`symmetricEigen: entries must be finite. Received: matrix[${i}][${j}]=${v}`);
       a[i * n + j] = v;
       a[j * n + i] = v;
     }
@@ -57,7 +58,7 @@ export function symmetricEigen(matrix: ArrayLike<number>, n: number): SymmetricE
     let off = 0;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += 2 * a[p * n + q] * a[p * n + q];
     if (off <= 1e-30 * total || off === 0) break;
-    if (sweeps === 100) throw new Error(`symmetricEigen: no convergence after 100 sweeps (off-diagonal ${off})`);
+    if (sweeps === 100) throw new ModelError(`symmetricEigen: no convergence after 100 sweeps (off-diagonal ${off})`);
     sweeps++;
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
@@ -158,23 +159,23 @@ export interface PatchWhiteningResult {
  */
 export function patchWhitening(images: tf.Tensor4D, opts: PatchWhiteningOptions = {}): PatchWhiteningResult {
   if (!(images instanceof tf.Tensor) || images.rank !== 4) {
-    throw new Error(
+    throw new ModelError(
       `patchWhitening: images must be a [n, height, width, channels] tensor. Received: shape=${JSON.stringify((images as tf.Tensor | undefined)?.shape)}`,
     );
   }
-  if (images.dtype !== 'float32') throw new Error(`patchWhitening: images must be float32. Received: dtype=${images.dtype}`);
+  if (images.dtype !== 'float32') throw new ModelError(`patchWhitening: images must be float32. Received: dtype=${images.dtype}`);
   const k = opts.kernelSize ?? 2;
   const eps = opts.eps ?? 5e-4;
   const [total, h, w, c] = images.shape;
   if (!Number.isInteger(k) || k < 1 || k > h || k > w) {
-    throw new Error(`patchWhitening: kernelSize must be a positive integer <= height (${h}) and width (${w}). Received: kernelSize=${opts.kernelSize}`);
+    throw new ModelError(`patchWhitening: kernelSize must be a positive integer <= height (${h}) and width (${w}). Received: kernelSize=${opts.kernelSize}`);
   }
-  if (!(eps > 0) || !Number.isFinite(eps)) throw new Error(`patchWhitening: eps must be a finite number > 0. Received: eps=${opts.eps}`);
+  if (!(eps > 0) || !Number.isFinite(eps)) throw new ModelError(`patchWhitening: eps must be a finite number > 0. Received: eps=${opts.eps}`);
   if (opts.maxImages !== undefined && !(Number.isInteger(opts.maxImages) && opts.maxImages >= 1)) {
-    throw new Error(`patchWhitening: maxImages must be a positive integer. Received: maxImages=${opts.maxImages}`);
+    throw new ModelError(`patchWhitening: maxImages must be a positive integer. Received: maxImages=${opts.maxImages}`);
   }
   const n = Math.min(total, opts.maxImages ?? total);
-  if (n < 1) throw new Error(`patchWhitening: images must hold at least one image. Received: shape=${JSON.stringify(images.shape)}`);
+  if (n < 1) throw new ModelError(`patchWhitening: images must hold at least one image. Received: shape=${JSON.stringify(images.shape)}`);
   const data = n === total ? (images.dataSync() as Float32Array) : tf.tidy(() => tf.slice(images, [0, 0, 0, 0], [n, h, w, c]).dataSync() as Float32Array);
 
   const d = c * k * k;
@@ -205,7 +206,7 @@ export function patchWhitening(images: tf.Tensor4D, opts: PatchWhiteningOptions 
   for (let i = 0; i < d; i++) {
     for (let j = i; j < d; j++) {
       const m = acc[i * d + j] / patches;
-      if (!Number.isFinite(m)) throw new Error('patchWhitening: images must be finite. Received: a NaN or infinite value');
+      if (!Number.isFinite(m)) throw new ModelError('patchWhitening: images must be finite. Received: a NaN or infinite value');
       acc[i * d + j] = m;
       acc[j * d + i] = m;
     }
@@ -285,17 +286,17 @@ export class WhiteningConv2D extends tfl.layers.Layer {
     super(args);
     this.kernelSize = args.kernelSize ?? 2;
     if (!Number.isInteger(this.kernelSize) || this.kernelSize < 1) {
-      throw new Error(`WhiteningConv2D: kernelSize must be a positive integer. Received: kernelSize=${args.kernelSize}`);
+      throw new ModelError(`WhiteningConv2D: kernelSize must be a positive integer. Received: kernelSize=${args.kernelSize}`);
     }
     if (args.filters != null && !(Number.isInteger(args.filters) && args.filters >= 1)) {
-      throw new Error(`WhiteningConv2D: filters must be a positive integer. Received: filters=${args.filters}`);
+      throw new ModelError(`WhiteningConv2D: filters must be a positive integer. Received: filters=${args.filters}`);
     }
     this.filters = args.filters ?? undefined;
     this.biasTrainable_ = args.biasTrainable ?? true;
     if (typeof this.biasTrainable_ !== 'boolean') {
-      throw new Error(`WhiteningConv2D: biasTrainable must be a boolean. Received: biasTrainable=${String(args.biasTrainable)}`);
+      throw new ModelError(`WhiteningConv2D: biasTrainable must be a boolean. Received: biasTrainable=${String(args.biasTrainable)}`);
     }
-    if (args.seed != null && !Number.isInteger(args.seed)) throw new Error(`WhiteningConv2D: seed must be an integer. Received: seed=${args.seed}`);
+    if (args.seed != null && !Number.isInteger(args.seed)) throw new ModelError(`WhiteningConv2D: seed must be an integer. Received: seed=${args.seed}`);
     this.seed = args.seed ?? undefined;
     this.kernelInit = args.kernelInitializer;
     this.biasInit = args.biasInitializer ?? tfl.initializers.zeros();
@@ -315,7 +316,7 @@ export class WhiteningConv2D extends tfl.layers.Layer {
   }
 
   set biasTrainable(value: boolean) {
-    if (typeof value !== 'boolean') throw new Error(`WhiteningConv2D: biasTrainable must be a boolean. Received: biasTrainable=${String(value)}`);
+    if (typeof value !== 'boolean') throw new ModelError(`WhiteningConv2D: biasTrainable must be a boolean. Received: biasTrainable=${String(value)}`);
     this.biasTrainable_ = value;
     if (this.bias) this.bias.trainable = value && this.trainable;
   }
@@ -333,7 +334,7 @@ export class WhiteningConv2D extends tfl.layers.Layer {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
     const c = shape[shape.length - 1];
     if (shape.length !== 4 || c == null) {
-      throw new Error(`WhiteningConv2D: input must be [batch, height, width, channels] with known channels. Received: shape=${JSON.stringify(shape)}`);
+      throw new ModelError(`WhiteningConv2D: input must be [batch, height, width, channels] with known channels. Received: shape=${JSON.stringify(shape)}`);
     }
     const k = this.kernelSize;
     this.filters ??= 2 * c * k * k;
@@ -387,10 +388,10 @@ export class WhiteningConv2D extends tfl.layers.Layer {
    * @throws Error when the layer is not built or the shape differs.
    */
   setKernel(kernel: tf.Tensor): void {
-    if (!this.kernel) throw new Error(`WhiteningConv2D '${this.name}': not built yet (apply it or build its model first)`);
+    if (!this.kernel) throw new ModelError(`WhiteningConv2D '${this.name}': not built yet (apply it or build its model first)`);
     const want = this.kernel.shape;
     if (kernel.rank !== 4 || kernel.shape.some((d, i) => d !== want[i])) {
-      throw new Error(`WhiteningConv2D '${this.name}': kernel must be ${JSON.stringify(want)}. Received: shape=${JSON.stringify(kernel.shape)}`);
+      throw new ModelError(`WhiteningConv2D '${this.name}': kernel must be ${JSON.stringify(want)}. Received: shape=${JSON.stringify(kernel.shape)}`);
     }
     this.kernel.write(kernel);
   }
@@ -404,13 +405,13 @@ export class WhiteningConv2D extends tfl.layers.Layer {
    * @throws Error when the layer is not built, `filters !== 2·c·k²`, or on {@link patchWhitening}'s errors.
    */
   setWhitening(images: tf.Tensor4D, opts: Omit<PatchWhiteningOptions, 'kernelSize'> = {}): Omit<PatchWhiteningResult, 'kernel'> {
-    if (!this.kernel) throw new Error(`WhiteningConv2D '${this.name}': not built yet (apply it or build its model first)`);
+    if (!this.kernel) throw new ModelError(`WhiteningConv2D '${this.name}': not built yet (apply it or build its model first)`);
     const [k, , c, filters] = this.kernel.shape as number[];
     if (filters !== 2 * c * k * k) {
-      throw new Error(`WhiteningConv2D '${this.name}': a whitening bank has 2·c·k² = ${2 * c * k * k} filters. Received: filters=${filters}`);
+      throw new ModelError(`WhiteningConv2D '${this.name}': a whitening bank has 2·c·k² = ${2 * c * k * k} filters. Received: filters=${filters}`);
     }
     if (images.rank === 4 && images.shape[3] !== c) {
-      throw new Error(`WhiteningConv2D '${this.name}': images must have ${c} channels. Received: shape=${JSON.stringify(images.shape)}`);
+      throw new ModelError(`WhiteningConv2D '${this.name}': images must have ${c} channels. Received: shape=${JSON.stringify(images.shape)}`);
     }
     const { kernel, ...rest } = patchWhitening(images, { ...opts, kernelSize: k });
     try {
@@ -461,13 +462,13 @@ export function initWhitening(model: tfl.LayersModel, images: tf.Tensor4D, opts:
   if (layerName !== undefined) {
     layer = found.find((l) => l.name === layerName);
     if (!layer)
-      throw new Error(
+      throw new ModelError(
         `initWhitening: model '${model.name}' has no WhiteningConv2D named '${layerName}'. Received: layerName=${layerName}; whitening layers: ${JSON.stringify(found.map((l) => l.name))}`,
       );
   } else {
-    if (found.length === 0) throw new Error(`initWhitening: model '${model.name}' has no WhiteningConv2D layer`);
+    if (found.length === 0) throw new ModelError(`initWhitening: model '${model.name}' has no WhiteningConv2D layer`);
     if (found.length > 1)
-      throw new Error(
+      throw new ModelError(
         `initWhitening: model '${model.name}' has ${found.length} WhiteningConv2D layers (${found.map((l) => l.name).join(', ')}); pass layerName`,
       );
     layer = found[0]!;

@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { DataLoader, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD, randomSplit, type ImageDataset } from '@cnn/data';
 import { loadMnist, writeJsonAtomic } from '@cnn/data/node';
 import { ModelEnsemble, cifar10Net, densenetCifar, improvedMnistNet, mnistNet, resnet18 } from '@cnn/models';
 import { Adam, type BatchSource } from '@cnn/train';
@@ -78,10 +78,13 @@ if (dataset === 'mnist') {
   ];
 }
 const testLoader = () => makeLoader(data.test, 256, false, 0);
+// members are scored on a seeded, stratified 10 % validation split of the training images; the test set is
+// only evaluated at the end
+const [trainSplit, validSplit] = randomSplit(data.train, [0.9, 0.1], { seed });
 const t0 = performance.now();
 const r = await trainEnsemble({
   members,
-  data: (s) => ({ train: makeLoader(data.train, bs, true, s), test: testLoader() }),
+  data: (s) => ({ train: makeLoader(trainSplit, bs, true, s), validation: makeLoader(validSplit, 256, false, 0) }),
   epochs,
   log,
   progress: 'none',

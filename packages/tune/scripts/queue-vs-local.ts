@@ -1,10 +1,10 @@
-// The same successive-halving search twice: through a BullMQ queue in Redis with 2 `cnn-tune worker`
+// The same successive-halving search twice: through a BullMQ queue in Redis with 2 `cnn worker`
 // processes, and with local worker processes (--parallel 2); prints both wall times and checks that both find
 // the same best config (same plan, same trial seeds). Starts its own private redis-server on a free loopback
 // port in a temporary folder unless --queue names one (then its workers are started here all the same).
 //   pnpm --filter @cnn/tune queue-vs-local --out results/queue-vs-local.json
 //   options: --trial mnist-trial (in scripts/trials) --trials 9 --eta 3 --min-budget 1 --seed 0 --workers 2
-//            --queue redis://… (an existing Redis) --train-n / --test-n (TRIAL_TRAIN_N / TRIAL_TEST_N)
+//            --queue redis://… (an existing Redis) --train-n / --valid-pct (TRIAL_TRAIN_N / TRIAL_VALID_PCT)
 //            --checkpoints (workers get --artifacts: a checkpoint per epoch, as when faults are expected)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,9 +13,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeJsonAtomic } from '@cnn/data/node';
-import { runSearch, type SearchSummary } from '../src/search/runner';
-import { DEFAULT_SPACE } from '../src/search/space';
-import { startTestRedis, type TestRedis } from '../src/queue/test-redis';
+import { runSearch, type SearchSummary } from '../src/search/runner.js';
+import { DEFAULT_SPACE } from '../src/trial/space.js';
+import { startTestRedis, type TestRedis } from '../src/testing/test-redis.js';
 import { markdownTable } from './common';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,7 +30,7 @@ const { values: f } = parseArgs({
     queue: { type: 'string' },
     checkpoints: { type: 'boolean', default: false },
     'train-n': { type: 'string' },
-    'test-n': { type: 'string' },
+    'valid-pct': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -38,7 +38,7 @@ const workers = Number(f.workers);
 const trialDir = path.join(pkg, 'scripts', 'trials');
 const env: Record<string, string> = {
   ...(f['train-n'] ? { TRIAL_TRAIN_N: f['train-n'] } : {}),
-  ...(f['test-n'] ? { TRIAL_TEST_N: f['test-n'] } : {}),
+  ...(f['valid-pct'] ? { TRIAL_VALID_PCT: f['valid-pct'] } : {}),
 };
 const common = {
   strategy: 'halving' as const,
@@ -63,15 +63,9 @@ try {
       [
         '--import',
         'tsx',
-        'src/bin.ts',
+        'src/testing/driver.ts',
         'worker',
-        '--queue',
-        url,
-        '--trial-dir',
-        trialDir,
-        '--name',
-        `w${i}`,
-        ...(f.checkpoints ? ['--artifacts', path.join(tmp, 'artifacts')] : []),
+        JSON.stringify({ queue: url, trialDir, name: `w${i}`, ...(f.checkpoints ? { artifactsDir: path.join(tmp, 'artifacts') } : {}) }),
       ],
       { cwd: pkg, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] },
     );

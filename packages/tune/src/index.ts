@@ -2,7 +2,7 @@
  * `@cnn/tune`: transfer learning and tuning on top of `@cnn/models` and `@cnn/train` — parameter groups
  * with discriminative learning rates, staged fine-tuning, ensemble training, loading pretrained TF.js
  * models from paths/URLs, and a resumable hyperparameter search with trials in worker processes or, for
- * several machines, as BullMQ jobs in Redis taken by `cnn-tune worker`s.
+ * several machines, as BullMQ jobs in Redis taken by `cnn worker`s (the `cnn search` and `cnn worker` commands of `@cnn/cli`).
  *
  * @packageDocumentation
  */
@@ -13,7 +13,7 @@ export {
   type ParamMatcher,
   type ParamGroupOptimizerOptions,
   type StageParamGroupsOptions,
-} from './param-groups';
+} from './param-groups.js';
 export {
   stagedFineTune,
   CHAPTER_PHASES,
@@ -22,27 +22,10 @@ export {
   type StagedFineTuneOptions,
   type StagedFineTuneResult,
   type PhaseResult,
-} from './staged';
-export {
-  trainEnsemble,
-  trainMember,
-  type EnsembleMemberSpec,
-  type MemberFitOptions,
-  type TrainEnsembleOptions,
-  type TrainEnsembleQueueOptions,
-  type TrainEnsembleResult,
-  type TrainedMember,
-} from './ensemble-train';
-export {
-  serveEnsembleMember,
-  encodeModel,
-  decodeModel,
-  memberJobId,
-  type EncodedModel,
-  type MemberResult,
-  type MemberRunMessage,
-  type ServeEnsembleMemberOptions,
-} from './ensemble-queue';
-export { loadLayersModelFrom } from './load';
-export * from './search/index';
-export * from './queue/index';
+} from './staged.js';
+export { loadLayersModelFrom } from './load.js';
+export { TuneError, type TuneErrorCode } from './errors.js';
+export * from './trial/index.js';
+export * from './queue/index.js';
+export * from './search/index.js';
+export * from './ensemble/index.js';

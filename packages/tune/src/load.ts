@@ -3,6 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { isHttpUrl, readSource } from '@cnn/models/node';
 import { loadModel } from '@cnn/train';
 import '@cnn/train/node'; // folder paths for loadModel
+import { TuneError } from './errors.js';
 
 /**
  * Loads a TF.js layers-format model (`model.json` + weight files) from a folder, a `model.json` path, or
@@ -11,7 +12,7 @@ import '@cnn/train/node'; // folder paths for loadModel
  * under the `model.json`'s directory URL (no `..`, no other host); each file is fetched once.
  * Import `@cnn/models` first so custom layers (BatchNorm, SeededDropout) are registered — this module does.
  *
- * @throws Error naming the URL or file when it cannot be fetched (e.g. "… answered 404 Not Found"), the
+ * @throws TuneError naming the URL or file when it cannot be fetched (e.g. "… answered 404 Not Found"), the
  *   JSON is malformed, or a weight path leaves the model's folder.
  */
 export async function loadLayersModelFrom(source: string): Promise<tfl.LayersModel> {
@@ -24,10 +25,10 @@ export async function loadLayersModelFrom(source: string): Promise<tfl.LayersMod
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`loadLayersModelFrom: ${source} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new TuneError(`loadLayersModelFrom: ${source} is not valid JSON: ${(err as Error).message}`, { code: 'ERR_CNN_MODEL_SOURCE', cause: err });
   }
   if (!json?.modelTopology || !Array.isArray(json.weightsManifest))
-    throw new Error(`loadLayersModelFrom: ${source} must have modelTopology and a weightsManifest array`);
+    throw new TuneError(`loadLayersModelFrom: ${source} must have modelTopology and a weightsManifest array`, { code: 'ERR_CNN_MODEL_SOURCE' });
   const baseUrl = new URL('.', source);
   const specs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
@@ -41,7 +42,7 @@ export async function loadLayersModelFrom(source: string): Promise<tfl.LayersMod
         !url.pathname.startsWith(baseUrl.pathname) ||
         p.split(/[\\/]/).includes('..')
       ) {
-        throw new Error(`loadLayersModelFrom: ${source}: weight path '${p}' is outside the model folder`);
+        throw new TuneError(`loadLayersModelFrom: ${source}: weight path '${p}' is outside the model folder`, { code: 'ERR_CNN_MODEL_SOURCE' });
       }
       const bytes = await readSource(url.href);
       buffers.push(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);

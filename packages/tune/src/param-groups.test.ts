@@ -4,7 +4,7 @@ import { resnet18 } from '@cnn/models';
 import { Adam, ParamGroupOptimizer as TrainParamGroupOptimizer, trainStep, trainableVariables } from '@cnn/train';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ParamGroupOptimizer, stageParamGroups } from './param-groups';
-import { toyImages } from './test-utils';
+import { toyImages } from './testing/toy-images.js';
 
 beforeAll(() => tf.setBackend('cpu'));
 

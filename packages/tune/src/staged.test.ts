@@ -3,10 +3,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resnet18, replaceHead, summary, ModelEnsemble } from '@cnn/models';
 import { Adam } from '@cnn/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { trainEnsemble } from './ensemble-train';
+import { trainEnsemble } from './ensemble/train.js';
 import { ParamGroupOptimizer, stageParamGroups } from './param-groups';
 import { stagedFineTune } from './staged';
-import { toyImages } from './test-utils';
+import { TuneError } from './errors.js';
+import { toyImages } from './testing/toy-images.js';
 
 beforeAll(() => tf.setBackend('cpu'));
 const quiet = (): void => undefined;
@@ -28,7 +29,7 @@ describe('stagedFineTune', () => {
     const snapshots: number[][][] = [];
     const r = await stagedFineTune(m, {
       train: toyImages(16, 8, 1),
-      test: toyImages(8, 8, 2),
+      validation: toyImages(8, 8, 2),
       log: quiet,
       progress: 'none',
       phases: [
@@ -58,7 +59,7 @@ describe('stagedFineTune', () => {
     expect(conv()).not.toEqual(c0);
     expect(summary(m).trainableParams).toBe(total); // unfrozen at the end
     await expect(
-      stagedFineTune(m, { train: toyImages(8, 8, 1), test: toyImages(8, 8, 2), phases: [{ name: 'x', epochs: 0, lr: 1, trainable: 'all' }], log: quiet }),
+      stagedFineTune(m, { train: toyImages(8, 8, 1), validation: toyImages(8, 8, 2), phases: [{ name: 'x', epochs: 0, lr: 1, trainable: 'all' }], log: quiet }),
     ).rejects.toThrow("stagedFineTune: phase 'x': epochs must be an integer >= 1. Received: epochs=0");
     m.dispose();
   });
@@ -76,7 +77,7 @@ describe('trainEnsemble', () => {
           optimizer: () => new Adam({ lr: 3e-3 }),
         },
       ],
-      data: (seed) => ({ train: toyImages(16, 8, seed), test: toyImages(8, 8, 99) }),
+      data: (seed) => ({ train: toyImages(16, 8, seed), validation: toyImages(8, 8, 99) }),
       epochs: 2,
       log: quiet,
       progress: 'none',
@@ -93,6 +94,15 @@ describe('trainEnsemble', () => {
     expect(ev.members.map((m) => m.accuracy)).toEqual(r.members.map((m) => m.val_accuracy));
     expect(ev.samples).toBe(8);
     r.ensemble.dispose();
-    await expect(trainEnsemble({ members: [], data: () => ({ train: [], test: [] }), epochs: 1 })).rejects.toThrow(/members must be a non-empty array/);
+    await expect(trainEnsemble({ members: [], data: () => ({ train: [], validation: [] }), epochs: 1 })).rejects.toThrow(/members must be a non-empty array/);
+  });
+
+  it('scores members on validation and refuses data with a test set but no validation set (ERR_CNN_SELECT_ON_TEST)', async () => {
+    const member = { name: 'tiny', seed: 3, build: (seed: number) => resnet18({ stem: 'cifar', baseWidth: 2, numClasses: 2, inputShape: [8, 8, 3], seed }) };
+    const onTest = (seed: number) => ({ train: toyImages(16, 8, seed), test: toyImages(8, 8, 99) });
+    const err = await trainEnsemble({ members: [member], data: onTest as never, epochs: 1, log: quiet, progress: 'none' }).catch((e: unknown) => e);
+    expect((err as TuneError).code).toBe('ERR_CNN_SELECT_ON_TEST');
+    expect((err as Error).message).toMatch(/^trainEnsemble: data\(3\) for member 'tiny' has test batches but no validation batches/);
+    expect(TuneError.isInstance(err)).toBe(true);
   });
 });

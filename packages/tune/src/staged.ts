@@ -1,6 +1,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { freezeAllButHead, modelStages, summary, unfreezeAll, unfreezeStages } from '@cnn/models';
 import { Adam, fit, type FitOptions, type History, type Optimizer } from '@cnn/train';
+import { TuneError } from './errors.js';
 
 /** What a fine-tuning phase trains. */
 export type PhaseTrainable =
@@ -76,7 +77,7 @@ function applyTrainable(model: tfl.LayersModel, t: PhaseTrainable, phase: string
   if (t === 'head') return;
   if ('lastStages' in t) {
     if (!Number.isInteger(t.lastStages) || t.lastStages < 0)
-      throw new Error(`stagedFineTune: phase '${phase}': lastStages must be an integer >= 0. Received: ${t.lastStages}`);
+      throw new TuneError(`stagedFineTune: phase '${phase}': lastStages must be an integer >= 0. Received: ${t.lastStages}`, { code: 'ERR_CNN_TUNE_OPTION' });
     const below = modelStages(model)
       .map((s) => s.name)
       .filter((n) => n !== 'head');
@@ -84,7 +85,7 @@ function applyTrainable(model: tfl.LayersModel, t: PhaseTrainable, phase: string
     return;
   }
   if ('stages' in t) return void unfreezeStages(model, t.stages);
-  throw new Error(`stagedFineTune: phase '${phase}': trainable must be 'head', 'all', {lastStages} or {stages}`);
+  throw new TuneError(`stagedFineTune: phase '${phase}': trainable must be 'head', 'all', {lastStages} or {stages}`, { code: 'ERR_CNN_TUNE_OPTION' });
 }
 
 /**
@@ -93,12 +94,12 @@ function applyTrainable(model: tfl.LayersModel, t: PhaseTrainable, phase: string
  * `@cnn/train`'s `fit` for the phase's epochs on the same data. At the end every layer is unfrozen.
  *
  * @returns per-phase trainable counts and histories, and the concatenated history.
- * @throws Error on an invalid phase (epochs not an integer >= 1, lr not > 0, unknown stage) before
+ * @throws TuneError on an invalid phase (epochs not an integer >= 1, lr not > 0, unknown stage) before
  *   training it, or as `fit`.
  */
 export async function stagedFineTune(model: tfl.LayersModel, opts: StagedFineTuneOptions): Promise<StagedFineTuneResult> {
   const phases = opts.phases ?? CHAPTER_PHASES;
-  if (!Array.isArray(phases) || phases.length === 0) throw new Error('stagedFineTune: phases must be a non-empty array');
+  if (!Array.isArray(phases) || phases.length === 0) throw new TuneError('stagedFineTune: phases must be a non-empty array', { code: 'ERR_CNN_TUNE_OPTION' });
   const makeOptimizer = opts.optimizer ?? ((lr: number) => new Adam({ lr }));
   const log = opts.log ?? console.log;
   const { phases: _p, optimizer: _o, ...fitRest } = opts;
@@ -107,8 +108,11 @@ export async function stagedFineTune(model: tfl.LayersModel, opts: StagedFineTun
   try {
     for (const phase of phases) {
       if (!Number.isInteger(phase.epochs) || phase.epochs < 1)
-        throw new Error(`stagedFineTune: phase '${phase.name}': epochs must be an integer >= 1. Received: epochs=${phase.epochs}`);
-      if (!(phase.lr > 0)) throw new Error(`stagedFineTune: phase '${phase.name}': lr must be > 0. Received: lr=${phase.lr}`);
+        throw new TuneError(`stagedFineTune: phase '${phase.name}': epochs must be an integer >= 1. Received: epochs=${phase.epochs}`, {
+          code: 'ERR_CNN_TUNE_OPTION',
+        });
+      if (!(phase.lr > 0))
+        throw new TuneError(`stagedFineTune: phase '${phase.name}': lr must be > 0. Received: lr=${phase.lr}`, { code: 'ERR_CNN_TUNE_OPTION' });
       applyTrainable(model, phase.trainable, phase.name);
       const trainableParams = summary(model).trainableParams;
       log(`Phase '${phase.name}': ${phase.epochs} epoch(s), lr ${phase.lr}, ${trainableParams.toLocaleString('en-US')} trainable parameters`);

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { AugmentError } from '../errors.js';
 
 /** `[batch] → [batch, 1, 1, 1]` float32 column, from an array or tensor. */
 export function perSample(v: ArrayLike<number> | tf.Tensor1D): tf.Tensor4D {
@@ -18,7 +19,8 @@ export function perSample(v: ArrayLike<number> | tf.Tensor1D): tf.Tensor4D {
  */
 export function rgbToGrayscale(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
-  if (c !== 3) throw new Error(`rgbToGrayscale: expected [batch, height, width, 3] RGB images, got shape [${x.shape}]`);
+  if (c !== 3)
+    throw new AugmentError(`rgbToGrayscale: expected [batch, height, width, 3] RGB images, got shape [${x.shape}]`, { code: 'ERR_CNN_AUGMENT_INPUT' });
   return tf.tidy(() => {
     const luma = tf.matMul(tf.reshape(x, [b * h * w, 3]), tf.tensor2d([0.2989, 0.587, 0.114], [3, 1]));
     return tf.reshape(luma, [b, h, w, 1]) as tf.Tensor4D;

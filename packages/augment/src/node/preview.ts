@@ -2,6 +2,7 @@ import { createRng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import type { Compose } from '../transform.js';
+import { AugmentError } from '../errors.js';
 
 /** Options for {@link augmentationPreview}. */
 export interface PreviewOptions {
@@ -26,7 +27,7 @@ export interface PreviewOptions {
  */
 export async function augmentationPreview(images: tf.Tensor4D, pipeline: Compose, options: PreviewOptions = {}): Promise<Buffer> {
   if (images.rank !== 4 || images.shape[3] !== 3) {
-    throw new Error(`augmentationPreview: images must be [n, height, width, 3], got [${images.shape.join(', ')}]`);
+    throw new AugmentError(`augmentationPreview: images must be [n, height, width, 3], got [${images.shape.join(', ')}]`, { code: 'ERR_CNN_AUGMENT_INPUT' });
   }
   const draws = options.draws ?? 8;
   const scale = options.scale ?? 4;

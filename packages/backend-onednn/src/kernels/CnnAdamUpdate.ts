@@ -19,6 +19,7 @@ import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensor
 import type { OnednnBackend } from '../backend.js';
 import { output } from './util.js';
 import { ADAM_UPDATE_KERNEL } from '@cnn/core';
+import { OnednnError } from '../binding-diagnostics.js';
 
 /** Kernel name (contract with @cnn/train). */
 export const CNN_ADAM_UPDATE = ADAM_UPDATE_KERNEL;
@@ -39,11 +40,11 @@ export interface CnnAdamUpdateAttrs {
  * @throws Error naming the kernel and input when it is missing, not float32, or of another size.
  */
 export function optimizerInput(backend: OnednnBackend, kernel: string, name: string, t: TensorInfo | undefined, size: number): Float32Array {
-  if (t == null) throw new Error(`${kernel}: input '${name}' is required`);
+  if (t == null) throw new OnednnError(`${kernel}: input '${name}' is required`);
   const values = t.dtype === 'float32' ? backend.data.get(t.dataId).values : null;
-  if (!(values instanceof Float32Array)) throw new Error(`${kernel}: input '${name}' must be float32, got ${t.dtype}`);
+  if (!(values instanceof Float32Array)) throw new OnednnError(`${kernel}: input '${name}' must be float32, got ${t.dtype}`);
   if (tf.util.sizeFromShape(t.shape) !== size) {
-    throw new Error(`${kernel}: input '${name}' has shape [${t.shape}], expected ${size} elements like 'param'`);
+    throw new OnednnError(`${kernel}: input '${name}' has shape [${t.shape}], expected ${size} elements like 'param'`);
   }
   return values;
 }
@@ -52,7 +53,7 @@ export function optimizerInput(backend: OnednnBackend, kernel: string, name: str
 export function numberAttr(kernel: string, attrs: NamedAttrMap, name: string): number {
   const v = attrs[name];
   if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw new Error(`${kernel}: attr '${name}' must be a finite number. Received: ${String(v)}`);
+    throw new OnednnError(`${kernel}: attr '${name}' must be a finite number. Received: ${String(v)}`);
   }
   return v;
 }
@@ -62,7 +63,7 @@ export function cnnAdamUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: On
   const { inputs, backend, attrs } = args;
   const k = CNN_ADAM_UPDATE;
   const param = inputs['param'];
-  if (param == null) throw new Error(`${k}: input 'param' is required`);
+  if (param == null) throw new OnednnError(`${k}: input 'param' is required`);
   const n = tf.util.sizeFromShape(param.shape);
   const p = optimizerInput(backend, k, 'param', param, n);
   const g = optimizerInput(backend, k, 'grad', inputs['grad'], n);

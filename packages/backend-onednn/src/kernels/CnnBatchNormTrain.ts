@@ -17,17 +17,18 @@ import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
 import { output } from './util.js';
 import { BATCH_NORM_TRAIN_KERNEL } from '@cnn/core';
+import { OnednnError } from '../binding-diagnostics.js';
 
 /** Kernel name (contract with @cnn/models). */
 export const CNN_BATCH_NORM_TRAIN = BATCH_NORM_TRAIN_KERNEL;
 
 /** Rows (`size / channels`) and channels of a batch-norm input, validated. */
 export function batchNormGeometry(kernel: string, x: TensorInfo | undefined, name = 'x'): { rows: number; channels: number } {
-  if (x == null) throw new Error(`${kernel}: input '${name}' is required`);
+  if (x == null) throw new OnednnError(`${kernel}: input '${name}' is required`);
   const channels = x.shape[x.shape.length - 1] ?? 0;
   const size = tf.util.sizeFromShape(x.shape);
   if (x.shape.length < 2 || channels === 0 || size === 0) {
-    throw new Error(`${kernel}: input '${name}' must be non-empty with rank >= 2, got shape [${x.shape}]`);
+    throw new OnednnError(`${kernel}: input '${name}' must be non-empty with rank >= 2, got shape [${x.shape}]`);
   }
   return { rows: size / channels, channels };
 }

@@ -16,6 +16,7 @@ import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
 import { output } from './util.js';
 import { EMA_UPDATE_KERNEL } from '@cnn/core';
+import { OnednnError } from '../binding-diagnostics.js';
 
 /** Kernel name (contract with @cnn/train). */
 export const CNN_EMA_UPDATE = EMA_UPDATE_KERNEL;
@@ -25,7 +26,7 @@ export function cnnEmaUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: One
   const { inputs, backend, attrs } = args;
   const k = CNN_EMA_UPDATE;
   const avg = inputs['avg'];
-  if (avg == null) throw new Error(`${k}: input 'avg' is required`);
+  if (avg == null) throw new OnednnError(`${k}: input 'avg' is required`);
   const n = tf.util.sizeFromShape(avg.shape);
   const a = optimizerInput(backend, k, 'avg', avg, n);
   const p = optimizerInput(backend, k, 'param', inputs['param'], n);

@@ -20,6 +20,7 @@ import type { OnednnBackend } from '../backend.js';
 import { optimizerInput } from './CnnAdamUpdate.js';
 import { output } from './util.js';
 import { GELU_GRAD_KERNEL, GELU_KERNEL } from '@cnn/core';
+import { OnednnError } from '../binding-diagnostics.js';
 
 /** Kernel names (contract with @cnn/models). */
 export const CNN_GELU = GELU_KERNEL;
@@ -29,7 +30,7 @@ export const CNN_GELU_GRAD = GELU_GRAD_KERNEL;
 export function cnnGelu(args: { inputs: NamedTensorInfoMap; backend: OnednnBackend }): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs['x'];
-  if (x == null) throw new Error(`${CNN_GELU}: input 'x' is required`);
+  if (x == null) throw new OnednnError(`${CNN_GELU}: input 'x' is required`);
   const n = tf.util.sizeFromShape(x.shape);
   const xv = optimizerInput(backend, CNN_GELU, 'x', x, n);
   const y = backend.allocOutput(n);
@@ -41,7 +42,7 @@ export function cnnGelu(args: { inputs: NamedTensorInfoMap; backend: OnednnBacke
 export function cnnGeluGrad(args: { inputs: NamedTensorInfoMap; backend: OnednnBackend }): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs['x'];
-  if (x == null) throw new Error(`${CNN_GELU_GRAD}: input 'x' is required`);
+  if (x == null) throw new OnednnError(`${CNN_GELU_GRAD}: input 'x' is required`);
   const n = tf.util.sizeFromShape(x.shape);
   const xv = optimizerInput(backend, CNN_GELU_GRAD, 'x', x, n);
   const dy = optimizerInput(backend, CNN_GELU_GRAD, 'dy', inputs['dy'], n);

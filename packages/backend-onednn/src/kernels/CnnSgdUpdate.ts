@@ -18,6 +18,7 @@ import type { OnednnBackend } from '../backend.js';
 import { numberAttr, optimizerInput } from './CnnAdamUpdate.js';
 import { output } from './util.js';
 import { SGD_UPDATE_KERNEL } from '@cnn/core';
+import { OnednnError } from '../binding-diagnostics.js';
 
 /** Kernel name (contract with @cnn/train). */
 export const CNN_SGD_UPDATE = SGD_UPDATE_KERNEL;
@@ -27,7 +28,7 @@ export function cnnSgdUpdate(args: { inputs: tf.NamedTensorInfoMap; backend: One
   const { inputs, backend, attrs } = args;
   const k = CNN_SGD_UPDATE;
   const param = inputs['param'];
-  if (param == null) throw new Error(`${k}: input 'param' is required`);
+  if (param == null) throw new OnednnError(`${k}: input 'param' is required`);
   const n = tf.util.sizeFromShape(param.shape);
   const p = optimizerInput(backend, k, 'param', param, n);
   const g = optimizerInput(backend, k, 'grad', inputs['grad'], n);

@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { backend_util, Conv2DAttrs, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import type { OnednnBackend } from '../backend.js';
+import { OnednnError } from '../binding-diagnostics.js';
 
 /** The `Float32Array` behind a float32 tensor, or `null` when it is not a plain float32 buffer. */
 export function floatValues(backend: OnednnBackend, t: TensorInfo): Float32Array | null {
@@ -22,7 +23,7 @@ export function runCpuKernel(
   attrs: NamedAttrMap | undefined,
 ): TensorInfo | TensorInfo[] {
   const config = tf.getKernel(kernelName, 'cpu');
-  if (!config) throw new Error(`@cnn/backend-onednn: no cpu kernel ${kernelName} to fall back to`);
+  if (!config) throw new OnednnError(`@cnn/backend-onednn: no cpu kernel ${kernelName} to fall back to`);
   return (config.kernelFunc as KernelFunc)({ inputs, backend, attrs });
 }
 

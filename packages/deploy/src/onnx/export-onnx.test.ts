@@ -4,8 +4,8 @@ import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cifar10Net, getModel, improvedMnistNet, mnistNet } from '@cnn/models';
 import { UnsupportedLayerError } from '../errors';
-import { mnistTestBatch } from '../test-fixtures';
-import { calibrateBatchNorm, seededUniform, useTestBackend } from '../test-utils';
+import { mnistTestBatch } from '../testing/mnist.js';
+import { calibrateBatchNorm, seededUniform, useTestBackend } from '../testing/backend.js';
 import { decodeOnnx, exportOnnx, type ExportOnnxOptions } from './export-onnx';
 
 beforeAll(async () => {

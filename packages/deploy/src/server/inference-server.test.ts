@@ -7,7 +7,7 @@ import { setModelMetadata } from '@cnn/core';
 import { MNIST_CLASSES, MNIST_MEAN, MNIST_STD } from '@cnn/data';
 import { loadMnist } from '@cnn/data/node';
 import { mnistNet } from '@cnn/models';
-import { useTestBackend } from '../test-utils';
+import { useTestBackend } from '../testing/backend.js';
 import { decodeImageInput } from './decode-input';
 import { compileNative } from '../native';
 import { createInferenceServer } from './inference-server';

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Analysis, analyzeRun } from '../analysis/analyze-run.js';
 import { ExplainError } from '../errors.js';
-import { makeSyntheticRun, NORMALIZE, syntheticDataset, tinyModel } from '../test-utils/synthetic-run.js';
+import { makeSyntheticRun, NORMALIZE, syntheticDataset, tinyModel } from '../testing/synthetic-run.js';
 import { inspectReport } from './inspect-report.js';
 import { describeTtaView, writeReport } from './write-report.js';
 

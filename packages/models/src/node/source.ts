@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { parseSafetensors, type SafetensorsFile } from '../weights/safetensors';
 import { importTorchStateDict, type ImportTorchOptions, type ImportTorchReport } from '../weights/torch-import';
+import { ModelError } from '../errors.js';
 
 /** Whether `source` is an `http://` or `https://` URL (else a filesystem path). */
 export function isHttpUrl(source: string): boolean {
@@ -19,15 +20,15 @@ export async function readSource(source: string): Promise<Uint8Array> {
     try {
       res = await fetch(source);
     } catch (err) {
-      throw new Error(`${source}: request failed: ${(err as Error).message}`, { cause: err });
+      throw new ModelError(`${source}: request failed: ${(err as Error).message}`, { code: 'ERR_CNN_MODEL_SOURCE', cause: err });
     }
-    if (!res.ok) throw new Error(`${source} answered ${res.status} ${res.statusText}`.trimEnd());
+    if (!res.ok) throw new ModelError(`${source} answered ${res.status} ${res.statusText}`.trimEnd(), { code: 'ERR_CNN_MODEL_SOURCE' });
     return new Uint8Array(await res.arrayBuffer());
   }
   try {
     return new Uint8Array(await readFile(source));
   } catch (err) {
-    throw new Error(`cannot read ${source}: ${(err as Error).message}`, { cause: err });
+    throw new ModelError(`cannot read ${source}: ${(err as Error).message}`, { code: 'ERR_CNN_MODEL_SOURCE', cause: err });
   }
 }
 

@@ -1,5 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { findHead } from './head';
+import { ModelError } from '../errors.js';
 
 /** Which layers: names, a pattern on the name, or a predicate. */
 export type LayerSelector = string[] | RegExp | ((layer: tfl.layers.Layer) => boolean);
@@ -65,12 +66,12 @@ function select(model: tfl.LayersModel, fn: string, selector: LayerSelector): tf
   if (Array.isArray(selector)) {
     const byName = new Map(model.layers.map((l) => [l.name, l]));
     const unknown = selector.filter((n) => !byName.has(n));
-    if (unknown.length) throw new Error(`${fn}: model '${model.name}' has no layer(s) ${unknown.join(', ')}`);
+    if (unknown.length) throw new ModelError(`${fn}: model '${model.name}' has no layer(s) ${unknown.join(', ')}`);
     return selector.map((n) => byName.get(n)!);
   }
   if (selector instanceof RegExp) return model.layers.filter((l) => selector.test(l.name));
   if (typeof selector === 'function') return model.layers.filter(selector);
-  throw new Error(`${fn}: selector must be an array of layer names, a RegExp or a predicate`);
+  throw new ModelError(`${fn}: selector must be an array of layer names, a RegExp or a predicate`);
 }
 
 function setTrainable(layers: tfl.layers.Layer[], value: boolean): string[] {
@@ -101,7 +102,7 @@ export function unfreezeLayers(model: tfl.LayersModel, selector: LayerSelector):
 function stageLayers(model: tfl.LayersModel, fn: string, names: string[]): string[] {
   const stages = modelStages(model);
   const unknown = names.filter((n) => !stages.some((s) => s.name === n));
-  if (unknown.length) throw new Error(`${fn}: unknown stage(s) ${unknown.join(', ')}; model '${model.name}' has ${stages.map((s) => s.name).join(', ')}`);
+  if (unknown.length) throw new ModelError(`${fn}: unknown stage(s) ${unknown.join(', ')}; model '${model.name}' has ${stages.map((s) => s.name).join(', ')}`);
   return stages.filter((s) => names.includes(s.name)).flatMap((s) => s.layers);
 }
 

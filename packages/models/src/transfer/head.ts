@@ -1,6 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { dense } from '../fused';
 import { layerInit, type InitScheme } from '../init';
+import { ModelError } from '../errors.js';
 
 /**
  * The classification head of a model: its output layer, which must be a `Dense` layer (`fc` for ResNet,
@@ -8,10 +9,10 @@ import { layerInit, type InitScheme } from '../init';
  * @throws Error when the model has several outputs or its output layer is not Dense.
  */
 export function findHead(model: tfl.LayersModel): tfl.layers.Layer {
-  if (model.outputs.length !== 1) throw new Error(`findHead: model '${model.name}' has ${model.outputs.length} outputs; expected 1`);
+  if (model.outputs.length !== 1) throw new ModelError(`findHead: model '${model.name}' has ${model.outputs.length} outputs; expected 1`);
   const layer = model.layers[model.layers.length - 1];
   if (layer?.getClassName() !== 'Dense') {
-    throw new Error(
+    throw new ModelError(
       `findHead: the output layer of model '${model.name}' is ${layer ? `'${layer.name}' (${layer.getClassName()})` : 'missing'}; expected a Dense classifier`,
     );
   }
@@ -39,11 +40,11 @@ export interface ReplaceHeadOptions {
  */
 export function replaceHead(model: tfl.LayersModel, numClasses: number, opts: ReplaceHeadOptions = {}): tfl.LayersModel {
   if (!Number.isInteger(numClasses) || numClasses < 1)
-    throw new Error(`replaceHead: numClasses must be a positive integer. Received: numClasses=${numClasses}`);
+    throw new ModelError(`replaceHead: numClasses must be a positive integer. Received: numClasses=${numClasses}`);
   const head = findHead(model);
   const features = head.input as tfl.SymbolicTensor;
   const inF = features.shape[features.shape.length - 1];
-  if (typeof inF !== 'number') throw new Error(`replaceHead: the input of head '${head.name}' has an undefined feature axis`);
+  if (typeof inF !== 'number') throw new ModelError(`replaceHead: the input of head '${head.name}' has an undefined feature axis`);
   const fresh = dense({ name: head.name, units: numClasses, ...layerInit(opts.init ?? 'pytorch', inF, opts.seed) });
   const out = fresh.apply(features) as tfl.SymbolicTensor;
   const next = tfl.model({ inputs: model.inputs, outputs: out, name: model.name });

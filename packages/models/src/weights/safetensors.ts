@@ -1,3 +1,4 @@
+import { ModelError } from '../errors.js';
 /**
  * Reader and writer of the safetensors format (https://huggingface.co/docs/safetensors): an 8-byte
  * little-endian unsigned header length `N`, `N` bytes of UTF-8 JSON
@@ -93,21 +94,30 @@ function decode(dtype: SafetensorsDtype, bytes: Uint8Array, count: number): Floa
  */
 export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): SafetensorsFile {
   if (bytes.byteLength < 8) {
-    throw new Error(`${source}: truncated safetensors header: the file has ${bytes.byteLength} bytes, the 8-byte header length is missing`);
+    throw new ModelError(`${source}: truncated safetensors header: the file has ${bytes.byteLength} bytes, the 8-byte header length is missing`, {
+      code: 'ERR_CNN_WEIGHTS_FORMAT',
+    });
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  if (n > MAX_HEADER) throw new Error(`${source}: safetensors header length ${n} exceeds ${MAX_HEADER} bytes (not a safetensors file?)`);
+  if (n > MAX_HEADER)
+    throw new ModelError(`${source}: safetensors header length ${n} exceeds ${MAX_HEADER} bytes (not a safetensors file?)`, { code: 'ERR_CNN_WEIGHTS_FORMAT' });
   if (8 + n > bytes.byteLength) {
-    throw new Error(`${source}: truncated safetensors header: it declares ${n} bytes but only ${bytes.byteLength - 8} follow`);
+    throw new ModelError(`${source}: truncated safetensors header: it declares ${n} bytes but only ${bytes.byteLength - 8} follow`, {
+      code: 'ERR_CNN_WEIGHTS_FORMAT',
+    });
   }
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (err) {
-    throw new Error(`${source}: the safetensors header is not valid UTF-8 JSON: ${(err as Error).message}`, { cause: err });
+    throw new ModelError(`${source}: the safetensors header is not valid UTF-8 JSON: ${(err as Error).message}`, {
+      code: 'ERR_CNN_WEIGHTS_FORMAT',
+      cause: err,
+    });
   }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) throw new Error(`${source}: the safetensors header must be a JSON object`);
+  if (!header || typeof header !== 'object' || Array.isArray(header))
+    throw new ModelError(`${source}: the safetensors header must be a JSON object`, { code: 'ERR_CNN_WEIGHTS_FORMAT' });
   const data = bytes.subarray(8 + n);
   const tensors = new Map<string, SafeTensor>();
   let metadata: Record<string, string> = {};
@@ -119,19 +129,26 @@ export function parseSafetensors(bytes: Uint8Array, source = 'safetensors'): Saf
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     const dtype = e?.dtype as SafetensorsDtype;
     if (!(typeof dtype === 'string' && dtype in BYTES)) {
-      throw new Error(`${source}: tensor '${name}' has unsupported dtype ${JSON.stringify(e?.dtype)}; expected one of ${Object.keys(BYTES).join(', ')}`);
+      throw new ModelError(`${source}: tensor '${name}' has unsupported dtype ${JSON.stringify(e?.dtype)}; expected one of ${Object.keys(BYTES).join(', ')}`, {
+        code: 'ERR_CNN_WEIGHTS_FORMAT',
+      });
     }
     const shape = e.shape;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new Error(`${source}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+      throw new ModelError(`${source}: tensor '${name}' has an invalid shape ${JSON.stringify(shape)}`, { code: 'ERR_CNN_WEIGHTS_FORMAT' });
     }
     const off = e.data_offsets;
     if (!Array.isArray(off) || off.length !== 2 || !off.every((o) => Number.isInteger(o) && o >= 0) || off[0] > off[1] || off[1] > data.byteLength) {
-      throw new Error(`${source}: tensor '${name}' has data_offsets ${JSON.stringify(off)} outside the ${data.byteLength}-byte data section (truncated file?)`);
+      throw new ModelError(
+        `${source}: tensor '${name}' has data_offsets ${JSON.stringify(off)} outside the ${data.byteLength}-byte data section (truncated file?)`,
+        { code: 'ERR_CNN_WEIGHTS_FORMAT' },
+      );
     }
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (off[1] - off[0] !== count * BYTES[dtype]) {
-      throw new Error(`${source}: tensor '${name}' spans ${off[1] - off[0]} bytes, but shape [${shape}] of ${dtype} needs ${count * BYTES[dtype]}`);
+      throw new ModelError(`${source}: tensor '${name}' spans ${off[1] - off[0]} bytes, but shape [${shape}] of ${dtype} needs ${count * BYTES[dtype]}`, {
+        code: 'ERR_CNN_WEIGHTS_FORMAT',
+      });
     }
     tensors.set(name, { dtype, shape: (shape as number[]).slice(), data: decode(dtype, data.subarray(off[0], off[1]), count) });
   }
@@ -158,7 +175,10 @@ export function serializeSafetensors(tensors: Record<string, TensorToWrite>, met
   const parts: Float32Array[] = [];
   for (const [name, t] of Object.entries(tensors)) {
     const count = t.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== count) throw new Error(`serializeSafetensors: tensor '${name}' has ${t.data.length} values, shape [${t.shape}] needs ${count}`);
+    if (t.data.length !== count)
+      throw new ModelError(`serializeSafetensors: tensor '${name}' has ${t.data.length} values, shape [${t.shape}] needs ${count}`, {
+        code: 'ERR_CNN_WEIGHTS_FORMAT',
+      });
     header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + count * 4] };
     offset += count * 4;
     parts.push(Float32Array.from(t.data));

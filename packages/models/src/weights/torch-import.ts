@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { SafeTensor } from './safetensors';
+import { ModelError } from '../errors.js';
 
 /** Options of {@link importTorchStateDict}. */
 export interface ImportTorchOptions {
@@ -170,8 +171,9 @@ export function importTorchStateDict(
     const target = variable.shape as number[];
     const converted = convertTorchTensor(layer, ours!, t, target);
     if (!tf.util.arraysEqual(converted.shape, target)) {
-      throw new Error(
+      throw new ModelError(
         `importTorchStateDict: ${source}: '${key}' has shape [${t.shape}] (→ [${converted.shape}] in our layout) but layer '${layerName}' (${layer.getClassName()}) weight '${ours}' has shape [${target}]`,
+        { code: 'ERR_CNN_WEIGHTS_FORMAT' },
       );
     }
     writes.push({ variable, ...converted });
@@ -183,8 +185,9 @@ export function importTorchStateDict(
     const parts: string[] = [];
     if (report.unexpected.length) parts.push(`unexpected keys (no such layer weight): ${list(report.unexpected)}`);
     if (report.missing.length) parts.push(`missing keys for model weights: ${list(report.missing)}`);
-    throw new Error(
+    throw new ModelError(
       `importTorchStateDict: ${source} does not match model '${model.name}': ${parts.join('; ')}. Pass strict: false to load the matching weights only.`,
+      { code: 'ERR_CNN_WEIGHTS_FORMAT' },
     );
   }
   for (const { variable, data, shape } of writes) {

@@ -6,6 +6,7 @@ import { dirac, layerInit, layerSeed } from '../init';
 import { resolveOptions, type ModelOptions } from '../mnist-net';
 import { whiteningConv2d } from '../whitening';
 import type { Sym } from './common';
+import { ModelError } from '../errors.js';
 
 /** Output channels of the three conv groups of {@link airbench94}. */
 export interface Airbench94Widths {
@@ -70,18 +71,19 @@ const AIRBENCH_BN_EPSILON = 1e-12;
  */
 export function airbench94(opts: Airbench94Options = {}): tfl.LayersModel {
   const { numClasses, seed, init } = resolveOptions('airbench94', opts);
-  if (init !== 'pytorch') throw new Error(`airbench94: init must be 'pytorch' (the recipe's dirac / PyTorch-default initialisation). Received: init=${init}`);
+  if (init !== 'pytorch')
+    throw new ModelError(`airbench94: init must be 'pytorch' (the recipe's dirac / PyTorch-default initialisation). Received: init=${init}`);
   const widths = { ...AIRBENCH94_WIDTHS, ...(opts.widths ?? {}) };
   for (const key of ['block1', 'block2', 'block3'] as const) {
     if (!Number.isInteger(widths[key]) || widths[key] < 1) {
-      throw new Error(`airbench94: widths.${key} must be a positive integer. Received: widths=${JSON.stringify(opts.widths)}`);
+      throw new ModelError(`airbench94: widths.${key} must be a positive integer. Received: widths=${JSON.stringify(opts.widths)}`);
     }
   }
   const momentum = opts.batchNormMomentum ?? 0.4;
   if (!(momentum >= 0 && momentum <= 1))
-    throw new Error(`airbench94: batchNormMomentum must be in [0, 1]. Received: batchNormMomentum=${opts.batchNormMomentum}`);
+    throw new ModelError(`airbench94: batchNormMomentum must be in [0, 1]. Received: batchNormMomentum=${opts.batchNormMomentum}`);
   const scalingFactor = opts.scalingFactor ?? 1 / 9;
-  if (!Number.isFinite(scalingFactor)) throw new Error(`airbench94: scalingFactor must be a finite number. Received: scalingFactor=${opts.scalingFactor}`);
+  if (!Number.isFinite(scalingFactor)) throw new ModelError(`airbench94: scalingFactor must be a finite number. Received: scalingFactor=${opts.scalingFactor}`);
 
   let index = 0;
   const nextSeed = (): number | undefined => layerSeed(seed, index++);

@@ -3,6 +3,7 @@ import { batchNorm } from '../batch-norm';
 import { conv2d, dense } from '../fused';
 import { layerInit, layerSeed, type InitScheme, type Initializer } from '../init';
 import { resolveOptions, type ModelOptions } from '../mnist-net';
+import { ModelError } from '../errors.js';
 
 /** A symbolic tensor of a tfjs-layers functional graph. */
 export type Sym = tfl.SymbolicTensor;
@@ -34,7 +35,7 @@ export class ZooBuilder {
     this.seed = r.seed;
     const shape = opts.inputShape ?? defaultShape;
     if (!Array.isArray(shape) || shape.length !== 3 || shape.some((d) => !Number.isInteger(d) || d < 1)) {
-      throw new Error(`${fn}: inputShape must be [height, width, channels] positive integers. Received: inputShape=${JSON.stringify(opts.inputShape)}`);
+      throw new ModelError(`${fn}: inputShape must be [height, width, channels] positive integers. Received: inputShape=${JSON.stringify(opts.inputShape)}`);
     }
     this.inputShape = shape;
   }

@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { bn, conv, globalAvgPool, input, linear, relu, ZooBuilder, type Sym, type ZooOptions } from './common';
+import { ModelError } from '../errors.js';
 
 /** Options of {@link densenet}. */
 export interface DenseNetConfig extends ZooOptions {
@@ -18,7 +19,7 @@ export interface DenseNetConfig extends ZooOptions {
 }
 
 function positiveInt(fn: string, name: string, v: unknown): number {
-  if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`${fn}: ${name} must be a positive integer. Received: ${name}=${String(v)}`);
+  if (!Number.isInteger(v) || (v as number) < 1) throw new ModelError(`${fn}: ${name} must be a positive integer. Received: ${name}=${String(v)}`);
   return v as number;
 }
 
@@ -40,12 +41,12 @@ export function densenet(config: DenseNetConfig = {}): tfl.LayersModel {
   const k = positiveInt(fn, 'growthRate', config.growthRate ?? 32);
   const blocks = config.blockConfig ?? [6, 12, 24, 16];
   if (!Array.isArray(blocks) || blocks.length === 0)
-    throw new Error(`${fn}: blockConfig must be a non-empty array. Received: blockConfig=${JSON.stringify(config.blockConfig)}`);
+    throw new ModelError(`${fn}: blockConfig must be a non-empty array. Received: blockConfig=${JSON.stringify(config.blockConfig)}`);
   blocks.forEach((n) => positiveInt(fn, 'blockConfig[i]', n));
   const init = positiveInt(fn, 'numInitFeatures', config.numInitFeatures ?? 64);
   const bnSize = positiveInt(fn, 'bnSize', config.bnSize ?? 4);
   const stem = config.stem ?? 'imagenet';
-  if (stem !== 'imagenet' && stem !== 'cifar') throw new Error(`${fn}: stem must be 'imagenet' or 'cifar'. Received: stem=${String(stem)}`);
+  if (stem !== 'imagenet' && stem !== 'cifar') throw new ModelError(`${fn}: stem must be 'imagenet' or 'cifar'. Received: stem=${String(stem)}`);
   const b = new ZooBuilder(fn, config, stem === 'cifar' ? [32, 32, 3] : [224, 224, 3]);
   const inp = input(b);
   let x: Sym;

@@ -1,5 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { bn, conv, globalAvgPool, input, linear, relu, ZooBuilder, type Sym, type ZooOptions } from './common';
+import { ModelError } from '../errors.js';
 
 /** Residual block type: `basic` (two 3×3 convs, expansion 1) or `bottleneck` (1×1, 3×3, 1×1, expansion 4). */
 export type ResNetBlock = 'basic' | 'bottleneck';
@@ -73,14 +74,14 @@ function bottleneck(b: ZooBuilder, x: Sym, prefix: string, planes: number, strid
  */
 export function resnet(config: ResNetConfig): tfl.LayersModel {
   const stem = config.stem ?? 'imagenet';
-  if (stem !== 'imagenet' && stem !== 'cifar') throw new Error(`resnet: stem must be 'imagenet' or 'cifar'. Received: stem=${String(stem)}`);
+  if (stem !== 'imagenet' && stem !== 'cifar') throw new ModelError(`resnet: stem must be 'imagenet' or 'cifar'. Received: stem=${String(stem)}`);
   const width = config.baseWidth ?? 64;
-  if (!Number.isInteger(width) || width < 1) throw new Error(`resnet: baseWidth must be a positive integer. Received: baseWidth=${config.baseWidth}`);
+  if (!Number.isInteger(width) || width < 1) throw new ModelError(`resnet: baseWidth must be a positive integer. Received: baseWidth=${config.baseWidth}`);
   if (!Array.isArray(config.layers) || config.layers.length === 0 || config.layers.some((n) => !Number.isInteger(n) || n < 1)) {
-    throw new Error(`resnet: layers must be a non-empty array of positive integers. Received: layers=${JSON.stringify(config.layers)}`);
+    throw new ModelError(`resnet: layers must be a non-empty array of positive integers. Received: layers=${JSON.stringify(config.layers)}`);
   }
   if (config.block !== 'basic' && config.block !== 'bottleneck')
-    throw new Error(`resnet: block must be 'basic' or 'bottleneck'. Received: block=${String(config.block)}`);
+    throw new ModelError(`resnet: block must be 'basic' or 'bottleneck'. Received: block=${String(config.block)}`);
   const b = new ZooBuilder('resnet', config, stem === 'cifar' ? [32, 32, 3] : [224, 224, 3]);
   const inp = input(b);
   let x: Sym;

@@ -1,6 +1,6 @@
 import { Queue, type Job } from 'bullmq';
-import { bullConnection, parseQueueUrl, probeRedis, queueConnectionOptions, type QueueConnection } from './connection';
-import type { JobData } from './payload';
+import { bullConnection, parseQueueUrl, probeRedis, queueConnectionOptions, type QueueConnection } from './connection.js';
+import type { JobData } from './payload.js';
 
 /** A job that ended, as the submitting side sees it. */
 export interface FinishedJob {
@@ -32,6 +32,9 @@ export interface RunJobsOptions {
   pollMs?: number;
 }
 
+/** Smallest `pollMs` of searches and ensembles on a queue: each poll reads the state of every pending job, so 0 would hammer Redis. */
+export const MIN_POLL_MS = 50;
+
 /** How long finished jobs stay in Redis when nobody collects them (the submitter removes collected ones): 7 days. */
 export const KEEP_FINISHED_S = 7 * 24 * 3600;
 
@@ -61,7 +64,7 @@ export class QueueClient {
   /**
    * Checks the connection ({@link probeRedis}: fails within the connect timeout naming the URL), logs a
    * persistence warning when Redis has no `appendonly`, and opens the queue.
-   * @throws Error naming the URL when Redis is unreachable, refuses the password or the URL is invalid.
+   * @throws TuneError naming the URL when Redis is unreachable, refuses the password or the URL is invalid.
    */
   static async open(q: QueueConnection, log: (line: string) => void): Promise<QueueClient> {
     const o = queueConnectionOptions(q);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { TuneError } from '../errors.js';
 
 /** TLS files for `rediss://` URLs (PEM). */
 export interface QueueTlsOptions {
@@ -64,28 +65,34 @@ export function redactUrl(url: string): string {
  * password: 'p@ss', db: 2, tls: {servername: 'redis.example.com'}}`. With `rediss://`, `tls` files are read
  * into `tls.ca` / `tls.cert` / `tls.key`; `servername` (SNI) is set for host names, not IP addresses. The
  * default port is 6379 and the default db 0. `password` is used when the URL has none.
- * @throws Error naming the URL (password masked) for another scheme, no host, a port outside 1–65535, a db
+ * @throws TuneError naming the URL (password masked) for another scheme, no host, a port outside 1–65535, a db
  *   path that is not an integer, query parameters, TLS files with `redis://`, or an unreadable TLS file.
  */
 export function parseQueueUrl(url: string, tls: QueueTlsOptions = {}, password?: string): ParsedQueueUrl {
   if (typeof url !== 'string' || url === '')
-    throw new Error(`queue: the URL must be a non-empty string like redis://host:6379. Received: ${JSON.stringify(url)}`);
+    throw new TuneError(`queue: the URL must be a non-empty string like redis://host:6379. Received: ${JSON.stringify(url)}`, { code: 'ERR_CNN_QUEUE_URL' });
   const display = redactUrl(url);
+  // WHATWG URL refuses a port above 65535 as "not a URL": name the port instead.
+  const rawPort = /^rediss?:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(url)?.[1];
+  if (rawPort !== undefined && !(Number(rawPort) >= 1 && Number(rawPort) <= 65535))
+    throw new TuneError(`queue: ${display} has port ${rawPort}; expected 1-65535`, { code: 'ERR_CNN_QUEUE_URL' });
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new Error(`queue: ${display} is not a URL; expected redis://[:password@]host[:port][/db] or rediss://… (TLS)`);
+    throw new TuneError(`queue: ${display} is not a URL; expected redis://[:password@]host[:port][/db] or rediss://… (TLS)`, { code: 'ERR_CNN_QUEUE_URL' });
   }
   if (u.protocol !== 'redis:' && u.protocol !== 'rediss:')
-    throw new Error(`queue: ${display} must start with redis:// or rediss:// (TLS). Received scheme: ${u.protocol}`);
+    throw new TuneError(`queue: ${display} must start with redis:// or rediss:// (TLS). Received scheme: ${u.protocol}`, { code: 'ERR_CNN_QUEUE_URL' });
   const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (!host) throw new Error(`queue: ${display} has no host`);
+  if (!host) throw new TuneError(`queue: ${display} has no host`, { code: 'ERR_CNN_QUEUE_URL' });
   const port = u.port === '' ? 6379 : Number(u.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`queue: ${display} has port ${u.port}; expected 1-65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new TuneError(`queue: ${display} has port ${u.port}; expected 1-65535`, { code: 'ERR_CNN_QUEUE_URL' });
   const dbPath = u.pathname.replace(/^\//, '');
-  if (dbPath !== '' && !/^\d+$/.test(dbPath)) throw new Error(`queue: ${display} has path /${dbPath}; the path may only be a database number like /0`);
-  if (u.search) throw new Error(`queue: ${display} has query parameters (${u.search}); none are supported`);
+  if (dbPath !== '' && !/^\d+$/.test(dbPath))
+    throw new TuneError(`queue: ${display} has path /${dbPath}; the path may only be a database number like /0`, { code: 'ERR_CNN_QUEUE_URL' });
+  if (u.search) throw new TuneError(`queue: ${display} has query parameters (${u.search}); none are supported`, { code: 'ERR_CNN_QUEUE_URL' });
   const redis: RedisOptions = { host, port, db: dbPath === '' ? 0 : Number(dbPath) };
   if (u.username) redis.username = decodeURIComponent(u.username);
   if (u.password) redis.password = decodeURIComponent(u.password);
@@ -96,7 +103,7 @@ export function parseQueueUrl(url: string, tls: QueueTlsOptions = {}, password?:
       try {
         return readFileSync(file);
       } catch (err) {
-        throw new Error(`queue: cannot read TLS ${name} ${file}: ${(err as Error).message}`, { cause: err });
+        throw new TuneError(`queue: cannot read TLS ${name} ${file}: ${(err as Error).message}`, { code: 'ERR_CNN_QUEUE_URL', cause: err });
       }
     };
     redis.tls = {
@@ -106,7 +113,9 @@ export function parseQueueUrl(url: string, tls: QueueTlsOptions = {}, password?:
       ...(tls.keyFile ? { key: read('keyFile', tls.keyFile) } : {}),
     };
   } else if (files.length) {
-    throw new Error(`queue: TLS files (${files.map(([k]) => k).join(', ')}) given for ${display}; use a rediss:// URL for TLS`);
+    throw new TuneError(`queue: TLS files (${files.map(([k]) => k).join(', ')}) given for ${display}; use a rediss:// URL for TLS`, {
+      code: 'ERR_CNN_QUEUE_URL',
+    });
   }
   return { redis, display };
 }
@@ -117,14 +126,14 @@ export function queueConnectionOptions(
 ): Required<Pick<QueueConnectionOptions, 'url' | 'name' | 'connectTimeoutMs'>> & { tls: QueueTlsOptions; password?: string } {
   const o: QueueConnectionOptions = typeof q === 'string' ? { url: q } : q;
   if (!o || typeof o !== 'object' || typeof o.url !== 'string')
-    throw new Error(`queue: expected a redis:// URL or {url, name?, tls?}. Received: ${JSON.stringify(q)}`);
+    throw new TuneError(`queue: expected a redis:// URL or {url, name?, tls?}. Received: ${JSON.stringify(q)}`, { code: 'ERR_CNN_QUEUE_URL' });
   const name = o.name ?? DEFAULT_QUEUE_NAME;
   if (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/.test(name))
-    throw new Error(`queue: name must be letters, digits, '_', '.' or '-' (no ':'). Received: name=${JSON.stringify(name)}`);
+    throw new TuneError(`queue: name must be letters, digits, '_', '.' or '-' (no ':'). Received: name=${JSON.stringify(name)}`, { code: 'ERR_CNN_QUEUE_URL' });
   const connectTimeoutMs = o.connectTimeoutMs ?? 4000;
   if (!(Number.isFinite(connectTimeoutMs) && connectTimeoutMs > 0))
-    throw new Error(`queue: connectTimeoutMs must be > 0. Received: connectTimeoutMs=${o.connectTimeoutMs}`);
-  if (o.password !== undefined && typeof o.password !== 'string') throw new Error('queue: password must be a string');
+    throw new TuneError(`queue: connectTimeoutMs must be > 0. Received: connectTimeoutMs=${o.connectTimeoutMs}`, { code: 'ERR_CNN_TUNE_OPTION' });
+  if (o.password !== undefined && typeof o.password !== 'string') throw new TuneError('queue: password must be a string', { code: 'ERR_CNN_QUEUE_URL' });
   return { url: o.url, name, connectTimeoutMs, tls: o.tls ?? {}, ...(o.password ? { password: o.password } : {}) };
 }
 
@@ -144,7 +153,7 @@ export interface RedisProbe {
  * Persistence: with `appendonly no` a Redis restart loses jobs written since the last RDB snapshot (or all
  * of them without `save` points); the warning says so. (Searches re-submit trials whose jobs vanished, so
  * nothing recorded is lost, but running trials start again.)
- * @throws Error naming the URL (password masked) within `connectTimeoutMs` (default 4 s) when Redis is
+ * @throws TuneError naming the URL (password masked) within `connectTimeoutMs` (default 4 s) when Redis is
  *   unreachable or silent, refuses the password (`WRONGPASS`), needs one (`NOAUTH`), or the URL is invalid.
  */
 export async function probeRedis(q: QueueConnection): Promise<RedisProbe> {
@@ -165,7 +174,7 @@ export async function probeRedis(q: QueueConnection): Promise<RedisProbe> {
   });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${o.connectTimeoutMs} ms`)), o.connectTimeoutMs);
+    timer = setTimeout(() => reject(new TuneError(`no answer within ${o.connectTimeoutMs} ms`, { code: 'ERR_CNN_QUEUE_UNREACHABLE' })), o.connectTimeoutMs);
   });
   try {
     const work = (async (): Promise<RedisProbe> => {
@@ -192,12 +201,13 @@ export async function probeRedis(q: QueueConnection): Promise<RedisProbe> {
     const err = lastError && /Connection is closed/.test((e as Error)?.message) ? lastError : e;
     const msg = (err as Error).message ?? String(err);
     if (/WRONGPASS|invalid password|invalid username-password/i.test(msg))
-      throw new Error(`queue: Redis at ${display} refused the user name / password (${msg.trim()})`, { cause: err });
+      throw new TuneError(`queue: Redis at ${display} refused the user name / password (${msg.trim()})`, { code: 'ERR_CNN_QUEUE_UNREACHABLE', cause: err });
     if (/NOAUTH/i.test(msg))
-      throw new Error(`queue: Redis at ${display} needs a password: use redis://:PASSWORD@host:port or set CNN_TUNE_REDIS_PASSWORD (${msg.trim()})`, {
+      throw new TuneError(`queue: Redis at ${display} needs a password: use redis://:PASSWORD@host:port or set CNN_TUNE_REDIS_PASSWORD (${msg.trim()})`, {
+        code: 'ERR_CNN_QUEUE_UNREACHABLE',
         cause: err,
       });
-    throw new Error(`queue: cannot reach Redis at ${display}: ${msg}`, { cause: err });
+    throw new TuneError(`queue: cannot reach Redis at ${display}: ${msg}`, { code: 'ERR_CNN_QUEUE_UNREACHABLE', cause: err });
   } finally {
     clearTimeout(timer);
     client.disconnect();

@@ -1,3 +1,4 @@
+// The queue: Redis connection, job payloads, the submitting client and the one queue worker (uses trial/).
 export {
   parseQueueUrl,
   redactUrl,
@@ -10,8 +11,7 @@ export {
   type QueueTlsOptions,
   type ParsedQueueUrl,
   type RedisProbe,
-} from './connection';
-export { parseJobData, JOB_PAYLOAD_VERSION, TRIAL_NAME_RE, type JobData, type TrialJobData, type MemberJobData } from './payload';
-export { QueueClient, KEEP_FINISHED_S, type FinishedJob, type JobSpec, type RunJobsOptions } from './client';
-export { startQueueWorker, resolveTrialScript, type QueueWorker, type QueueWorkerOptions } from './worker';
-export { parseWorkerArgs, runWorkerCli, WORKER_USAGE, type WorkerCliOptions } from './cli';
+} from './connection.js';
+export { parseJobData, JOB_PAYLOAD_VERSION, TRIAL_NAME_RE, type JobData, type TrialJobData, type MemberJobData } from './payload.js';
+export { QueueClient, KEEP_FINISHED_S, MIN_POLL_MS, type FinishedJob, type JobSpec, type RunJobsOptions } from './client.js';
+export { startQueueWorker, runQueueWorker, resolveTrialScript, type QueueWorker, type QueueWorkerOptions, type RunQueueWorkerOptions } from './worker.js';

@@ -1,20 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readResults } from '../search/results';
+import { readResults } from '../trial/results.js';
 import { runSearch } from '../search/runner';
 import { QueueClient, type FinishedJob } from './client';
-import { bullConnection, parseQueueUrl, probeRedis, redactUrl, type QueueConnectionOptions } from './connection';
-import { parseSearchArgs } from '../search/cli';
-import { parseWorkerArgs } from './cli';
+import { bullConnection, parseQueueUrl, probeRedis, redactUrl } from './connection';
 import { parseJobData } from './payload';
-import { startTestRedis, type TestRedis } from './test-redis';
+import { startTestRedis, type TestRedis } from '../testing/test-redis.js';
 import { startQueueWorker, type QueueWorker } from './worker';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -48,10 +46,17 @@ async function worker(url: string, opts: Partial<Parameters<typeof startQueueWor
   return w;
 }
 
-/** A `cnn-tune` command in its own process (src/bin.ts through tsx), its output collected. */
-function cli(args: string[], env: Record<string, string> = {}): { proc: ChildProcess; out: () => string; exited: Promise<number | null> } {
+/**
+ * `search` or `worker` (what `cnn search` / `cnn worker` run) in its own process (src/testing/driver.ts through tsx),
+ * its output collected.
+ */
+function cli(
+  cmd: 'search' | 'worker',
+  opts: object,
+  env: Record<string, string> = {},
+): { proc: ChildProcess; out: () => string; exited: Promise<number | null> } {
   let out = '';
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/bin.ts', ...args], {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/testing/driver.ts', cmd, JSON.stringify(opts)], {
     cwd: pkg,
     env: { ...process.env, OMP_NUM_THREADS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,48 +109,12 @@ describe('queue URLs and payloads', () => {
     expect(redactUrl('redis://:hunter2@h:1')).toBe('redis://:***@h:1');
     expect(() => parseQueueUrl('http://h:1')).toThrow('queue: http://h:1 must start with redis:// or rediss:// (TLS). Received scheme: http:');
     expect(() => parseQueueUrl('redis://:hunter2@h:99999')).toThrow(
-      'queue: redis://:***@h:99999 is not a URL; expected redis://[:password@]host[:port][/db] or rediss://… (TLS)',
+      'queue: redis://:***@h:99999 has port 99999; expected 1-65535', // was "is not a URL" (WHATWG URL refuses the port)
     );
     expect(() => parseQueueUrl('redis://h:1/abc')).toThrow('has path /abc; the path may only be a database number');
     expect(() => parseQueueUrl('redis://h:1?tls=true')).toThrow('has query parameters (?tls=true)');
     expect(() => parseQueueUrl('redis://h:1', { caFile: ca })).toThrow('TLS files (caFile) given for redis://h:1; use a rediss:// URL for TLS');
     expect(() => parseQueueUrl('rediss://h:1', { caFile: '/nope.pem' })).toThrow(/cannot read TLS caFile \/nope\.pem/);
-  });
-
-  it('CLI flags: worker and search queue options; the password may come from CNN_TUNE_REDIS_PASSWORD', () => {
-    expect(
-      parseWorkerArgs(['--queue', 'redis://h:1', '--concurrency', '2', '--trial-dir', 't', '--grace', '0', '--lock-duration', '1500', '--queue-name', 'q2']),
-    ).toEqual({
-      queue: { url: 'redis://h:1', name: 'q2', tls: undefined },
-      trialDir: 't',
-      concurrency: 2,
-      artifactsDir: undefined,
-      name: undefined,
-      timeoutS: undefined,
-      lockDurationMs: 1500,
-      stalledIntervalMs: undefined,
-      maxStalledCount: undefined,
-      graceS: 0,
-    });
-    expect(parseWorkerArgs(['--queue', 'rediss://h:1', '--tls-ca', 'ca.pem']).queue).toEqual({
-      url: 'rediss://h:1',
-      name: undefined,
-      tls: { caFile: 'ca.pem', certFile: undefined, keyFile: undefined },
-    });
-    expect(() => parseWorkerArgs([])).toThrow(/^worker: --queue is required/);
-    expect(() => parseWorkerArgs(['--queue', 'redis://h:1', '--concurrency', 'two'])).toThrow('worker: --concurrency must be an integer. Received: two');
-    expect(() => parseWorkerArgs(['--queue', 'redis://h:1', '--grace=-1'])).toThrow('worker: --grace must be >= 0. Received: -1');
-    expect(() => parseSearchArgs(['--trial', 'x', '--out', 'o', '--tls-ca', 'ca.pem'])).toThrow('search: --tls-ca needs --queue');
-    expect(parseSearchArgs(['--trial', 'x', '--out', 'o']).queue).toBeUndefined();
-    process.env.CNN_TUNE_REDIS_PASSWORD = 'from-env';
-    try {
-      const q = parseSearchArgs(['--trial', 'x', '--out', 'o', '--queue', 'redis://h:1']).queue as QueueConnectionOptions;
-      expect(q.password).toBe('from-env');
-      expect(bullConnection(q)).toMatchObject({ host: 'h', port: 1, password: 'from-env' });
-      expect(bullConnection({ ...q, url: 'redis://:in-url@h:1' }).password).toBe('in-url'); // the URL's wins
-    } finally {
-      delete process.env.CNN_TUNE_REDIS_PASSWORD;
-    }
   });
 
   it('validates job payloads: unknown keys, wrong types, paths as trial names', () => {
@@ -192,7 +161,7 @@ describe('connecting', () => {
         }),
     );
     const silentUrl = `redis://:pw@127.0.0.1:${(silent.address() as { port: number }).port}`;
-    const closed = await (await import('./test-redis')).freePort();
+    const closed = await (await import('../testing/test-redis.js')).freePort();
     let t0 = Date.now();
     await expect(probeRedis(`redis://127.0.0.1:${closed}`)).rejects.toThrow(`queue: cannot reach Redis at redis://127.0.0.1:${closed}: `);
     expect(Date.now() - t0).toBeLessThan(5000);
@@ -275,7 +244,8 @@ describe('connecting', () => {
 describe('workers', () => {
   it('a malformed payload, a missing or crashing trial script fail their own jobs with the reason; the others run', async () => {
     const r = await redis();
-    const w = await worker(r.url);
+    const wlog: string[] = [];
+    const w = await worker(r.url, { log: (l) => wlog.push(l) });
     const good = {
       v: 1,
       kind: 'trial',
@@ -306,6 +276,9 @@ describe('workers', () => {
       `trial script 'no-such-trial' not found in --trial-dir ${trialDir} (looked for no-such-trial.ts, no-such-trial.mts, no-such-trial.js, no-such-trial.mjs, no-such-trial.cjs)`,
     );
     expect(reason('crash')).toMatch(/^trial process exited with code 7 before reporting/);
+    // the worker's own log says why it refused each job (not only the search's results)
+    expect(wlog).toContain(`Job missing refused: ${reason('missing')}`);
+    expect(wlog.find((l) => l.startsWith('Job bad-key refused: '))).toBe(`Job bad-key refused: ${reason('bad-key')}`);
     const ok = fin.get('good')!;
     expect(ok.ok).toBe(true);
     expect((ok.value as { value: { val_accuracy: number; seed: number } }).value).toEqual({ val_accuracy: 1 + 0.01 + 1e-4 * (7 % 97), seed: 7 });
@@ -360,6 +333,71 @@ describe('workers', () => {
     expect(starts[0]).toBe(0);
     expect(starts[1]).toBeGreaterThanOrEqual(1);
   });
+
+  it('refuses, and logs, a trial script that links outside --trial-dir', async () => {
+    const r = await redis();
+    const dir = mkdtempSync(path.join(tmp, 'links-'));
+    symlinkSync(path.join(trialDir, 'noisy-quadratic.ts'), path.join(dir, 'evil.ts'));
+    const wlog: string[] = [];
+    await worker(r.url, { trialDir: dir, log: (l) => wlog.push(l) });
+    const c = await QueueClient.open(r.url, quiet);
+    cleanups.push(() => c.close());
+    const data = { v: 1, kind: 'trial', trial: 'evil', trialId: '0123456789ab', config: { lr: 0.01 }, budget: 1, rung: 0, seed: 1 } as const;
+    let fin: FinishedJob | undefined;
+    await c.runJobs([{ id: 'link', data }], { pollMs: 50, onFinished: (f) => void (fin = f) });
+    const real = realpathSync(dir);
+    expect(fin?.error).toBe(`trial script ${path.join(real, 'evil.ts')} links outside --trial-dir ${real}; refused`);
+    expect(wlog).toContain(`Job link refused: ${fin?.error}`);
+  });
+
+  it('SIGTERM (or Ctrl-C) after Redis went away: the worker exits within seconds', async () => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) {
+      const r = await redis();
+      const w = cli('worker', { queue: r.url, trialDir, name: 'gone', ...FAST });
+      await until('worker up', () => /Worker gone on queue/.test(w.out()));
+      await r.stop();
+      await sleep(1500); // the worker notices and starts retrying
+      const t0 = Date.now();
+      w.proc.kill(sig);
+      const code = await Promise.race([w.exited, sleep(15_000).then(() => 'still running')]);
+      expect(code, w.out()).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(10_000); // idle: CLOSE_TIMEOUT_S (5 s) plus slack
+      expect(w.out()).toMatch(new RegExp(`Worker gone: ${sig}`));
+      expect(w.out()).toMatch(/Worker gone closed/);
+    }
+  });
+
+  it('a frozen worker (SIGSTOP): its job is re-run by another worker within lockDuration + 2 × stalledInterval', async () => {
+    const r = await redis();
+    const log = path.join(tmp, 'frozen-runs.log');
+    const env = { TRIAL_EPOCH_MS: '400', RUNS_LOG: log };
+    const frozen = cli('worker', { queue: r.url, trialDir, name: 'frozen', ...FAST }, env);
+    await until('frozen worker up', () => /Worker frozen on queue/.test(frozen.out()));
+    const search = runSearch({
+      trialScript: 'noisy-quadratic',
+      outDir: path.join(tmp, 'frozen'),
+      space: { lr: [1e-2] },
+      budget: 20,
+      queue: r.url,
+      pollMs: 50,
+      log: quiet,
+    });
+    await until('the trial started', () => runsLog(log).some((l) => l.startsWith('start ')));
+    frozen.proc.kill('SIGSTOP');
+    const t0 = Date.now();
+    cleanups.push(() => frozen.proc.kill('SIGCONT'));
+    const other = await worker(r.url, { name: 'other', env: { ...process.env, ...env, TRIAL_EPOCH_MS: '0' } });
+    const q = new Queue('cnn-tune', { connection: bullConnection(r.url) });
+    cleanups.push(() => q.close());
+    // taken by the other worker (its processedBy) once the stalled check has moved it back to the queue
+    await until('the job taken by the other worker', async () => (await q.getActive()).some((j) => j.processedBy === 'other') || undefined, 20_000);
+    const waited = Date.now() - t0;
+    expect(waited).toBeLessThan(FAST.lockDurationMs + 2 * FAST.stalledIntervalMs + 2000); // + polling and a loaded machine's timers
+    const s = await search;
+    expect(s.results.trials).toHaveLength(1);
+    expect(s.results.trials[0].worker).toBe(other.name);
+    frozen.proc.kill('SIGKILL');
+  });
 });
 
 describe('searches on a queue', () => {
@@ -368,9 +406,9 @@ describe('searches on a queue', () => {
     const log = path.join(tmp, 'kill-runs.log');
     const artifacts = path.join(tmp, 'kill-artifacts');
     const env = { TRIAL_EPOCH_MS: '250', RUNS_LOG: log };
-    const flags = ['--trial-dir', trialDir, '--artifacts', artifacts, '--lock-duration', '1500', '--stalled-interval', '500'];
-    const w1 = cli(['worker', '--queue', r.url, ...flags, '--name', 'w1'], env);
-    const w2 = cli(['worker', '--queue', `redis://127.0.0.1:${r.port}`, ...flags, '--name', 'w2'], { ...env, CNN_TUNE_REDIS_PASSWORD: 'ci-secret' });
+    const flags = { trialDir, artifactsDir: artifacts, lockDurationMs: 1500, stalledIntervalMs: 500 };
+    const w1 = cli('worker', { queue: r.url, ...flags, name: 'w1' }, env);
+    const w2 = cli('worker', { queue: { url: `redis://127.0.0.1:${r.port}`, password: 'ci-secret' }, ...flags, name: 'w2' }, env);
     await until('both workers up', () => /Worker w1 on queue/.test(w1.out()) && /Worker w2 on queue/.test(w2.out()));
     const out = path.join(tmp, 'kill');
     const lines: string[] = [];
@@ -437,29 +475,19 @@ describe('searches on a queue', () => {
     const spaceFile = path.join(tmp, 'space.json');
     const space = { lr: { type: 'loguniform' as const, min: 1e-4, max: 1 }, batchSize: [32, 128] };
     writeFileSync(spaceFile, JSON.stringify(space));
-    const args = [
-      '--trial',
-      'noisy-quadratic',
-      '--out',
-      out,
-      '--strategy',
-      'halving',
-      '--trials',
-      '6',
-      '--eta',
-      '2',
-      '--min-budget',
-      '1',
-      '--max-budget',
-      '4',
-      '--seed',
-      '3',
-      '--space',
-      spaceFile,
-      '--poll-ms',
-      '50',
-    ];
-    const p = cli(['search', ...args, '--queue', r.url]);
+    const p = cli('search', {
+      trialScript: 'noisy-quadratic',
+      outDir: out,
+      strategy: 'halving',
+      trials: 6,
+      eta: 2,
+      minBudget: 1,
+      maxBudget: 4,
+      seed: 3,
+      space,
+      pollMs: 50,
+      queue: r.url,
+    });
     await until(
       '2 recorded trials',
       async () => ((await readResults(path.join(out, 'results.json')).catch(() => undefined))?.trials.length ?? 0) >= 2 || undefined,
@@ -506,7 +534,7 @@ describe('searches on a queue', () => {
     expect(s.best!.config).toEqual(local.best!.config);
     expect(s.best!.metric).toBe(local.best!.metric);
     expect(new Set(ids)).toEqual(new Set(local.results.trials.map((t) => t.id)));
-  });
+  }, 240_000); // 40 s alone; more on a loaded machine
 
   it.each([true, false])('Redis restarted mid-search (appendonly %s): the search completes, each trial recorded once', async (appendonly) => {
     const r = await redis({ appendonly });

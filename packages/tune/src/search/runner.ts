@@ -3,13 +3,14 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { writeJsonAtomic } from '@cnn/data/node';
-import { QueueClient } from '../queue/client';
-import { parseQueueUrl, queueConnectionOptions, type QueueConnection } from '../queue/connection';
-import { TRIAL_NAME_RE, type TrialJobData } from '../queue/payload';
-import { formatResultsTable, readResults, sortTrials, trialId, writeResults, type SearchResults, type TrialRecord } from './results';
-import { gridConfigs, randomConfigs, type SearchSpace, type TrialConfig } from './space';
-import { startTrialProcess } from './trial-process';
-import type { RunMessage } from './worker';
+import { MIN_POLL_MS, QueueClient } from '../queue/client.js';
+import { parseQueueUrl, queueConnectionOptions, type QueueConnection } from '../queue/connection.js';
+import { TRIAL_NAME_RE, type TrialJobData } from '../queue/payload.js';
+import { formatResultsTable, readResults, sortTrials, trialId, writeResults, type SearchResults, type TrialRecord } from '../trial/results.js';
+import { gridConfigs, normalizeSpace, randomConfigs, type SearchSpace, type TrialConfig } from '../trial/space.js';
+import { startTrialProcess } from '../trial/process.js';
+import type { RunMessage } from '../trial/serve.js';
+import { refuseTestMetric, TuneError } from '../errors.js';
 
 /** Search strategy. */
 export type SearchStrategy = 'grid' | 'random' | 'halving';
@@ -24,11 +25,11 @@ export interface SearchOptions {
   trialScript: string;
   /**
    * Run the trials as jobs on a BullMQ queue in Redis (`redis://[:password@]host:port[/db]`, `rediss://` for
-   * TLS, or {@link QueueConnectionOptions}), taken by `cnn-tune worker`s on any number of machines, instead of
+   * TLS, or {@link QueueConnectionOptions}), taken by `cnn worker`s on any number of machines, instead of
    * local worker processes. Results, resuming and `best.json` are the same. Default: local (`parallel`).
    */
   queue?: QueueConnection;
-  /** With `queue`: milliseconds between job status polls. Default `500`. */
+  /** With `queue`: milliseconds between job status polls, an integer >= {@link MIN_POLL_MS} (50). Default `500`. */
   pollMs?: number;
   /**
    * Folder under which each trial gets `<artifactsDir>/<trial id>/` as `ctx.artifactsDir` (epoch checkpoints:
@@ -51,7 +52,11 @@ export interface SearchOptions {
   maxBudget?: number;
   /** Successive halving: keep the best `1/eta` of each rung and multiply the budget by `eta`. Default `3`. */
   eta?: number;
-  /** Name of the objective in the trials' results. Default `'val_accuracy'`. */
+  /**
+   * Name of the objective in the trials' results: a validation metric (`val_accuracy`, `val_loss`: what `fit`
+   * reports for its `validation` set). A `test_*` metric is refused (`ERR_CNN_SELECT_ON_TEST`): choosing
+   * hyperparameters on the test set makes its score optimistic. Default `'val_accuracy'`.
+   */
   metric?: string;
   /** Maximise or minimise the metric. Default `'max'`. */
   mode?: 'max' | 'min';
@@ -59,7 +64,7 @@ export interface SearchOptions {
   parallel?: number;
   /** Folder of `results.json`, `results.csv` and `best.json`; an existing `results.json` is resumed. */
   outDir: string;
-  /** Kill a trial after this many seconds (recorded as failed). Default: no limit. */
+  /** Kill a trial after this many seconds (> 0; recorded as failed). Default: no limit. */
   trialTimeoutS?: number;
   /** Node options of the workers. Default `['--import', 'tsx']` for TypeScript scripts, else `[]`. */
   execArgv?: string[];
@@ -89,7 +94,7 @@ interface PlannedTrial {
 
 function positiveInt(name: string, v: number | undefined, dflt: number): number {
   const x = v ?? dflt;
-  if (!Number.isInteger(x) || x < 1) throw new Error(`runSearch: ${name} must be an integer >= 1. Received: ${name}=${v}`);
+  if (!Number.isInteger(x) || x < 1) throw new TuneError(`runSearch: ${name} must be an integer >= 1. Received: ${name}=${v}`, { code: 'ERR_CNN_TUNE_OPTION' });
   return x;
 }
 
@@ -112,42 +117,67 @@ function seedFor(id: string, seed: number): number {
  * (random draws are seeded, promotions recomputed from the stored metrics). At the end: the sorted table
  * is logged, and `best.json` holds the best config.
  *
- * With `queue`, trials are BullMQ jobs in Redis instead of local processes, run by `cnn-tune worker`s
+ * With `queue`, trials are BullMQ jobs in Redis instead of local processes, run by `cnn worker`s
  * ({@link startQueueWorker}) on any number of machines. A job's id is `<search id>-<trial id>` (the search id
  * is kept in `outDir/queue.json`), so submitting a trial twice is harmless and a search killed and run
  * again finds its queued, running and finished jobs; each trial is recorded exactly once, when its job
  * completes or fails, and its job is then removed from Redis. Successive halving submits a rung when the
  * previous one has finished. The plan, the trial seeds and so the results are those of a local run.
  *
- * @throws Error on invalid options, when `results.json` exists but was made with another metric/mode,
+ * @throws TuneError on invalid options, when `results.json` exists but was made with another metric/mode,
  *   when the trial script does not exist (local runs), or with `queue` when Redis is unreachable or refuses
  *   the password (naming the URL, within its connect timeout). Trial failures are recorded, not thrown.
  */
 export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const strategy = opts.strategy ?? 'random';
   if (!['grid', 'random', 'halving'].includes(strategy))
-    throw new Error(`runSearch: strategy must be 'grid', 'random' or 'halving'. Received: strategy=${String(strategy)}`);
+    throw new TuneError(`runSearch: strategy must be 'grid', 'random' or 'halving'. Received: strategy=${String(strategy)}`, { code: 'ERR_CNN_TUNE_OPTION' });
   const metric = opts.metric ?? 'val_accuracy';
   const mode = opts.mode ?? 'max';
-  if (mode !== 'max' && mode !== 'min') throw new Error(`runSearch: mode must be 'max' or 'min'. Received: mode=${String(mode)}`);
+  if (mode !== 'max' && mode !== 'min')
+    throw new TuneError(`runSearch: mode must be 'max' or 'min'. Received: mode=${String(mode)}`, { code: 'ERR_CNN_TUNE_OPTION' });
+  refuseTestMetric('runSearch', metric);
   const parallel = positiveInt('parallel', opts.parallel, 1);
   const seed = opts.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0) throw new TuneError(`runSearch: seed must be an integer >= 0. Received: seed=${opts.seed}`);
+  // Every number is checked here, before anything connects to Redis or writes to outDir.
+  const trials = strategy === 'grid' ? 0 : positiveInt('trials', opts.trials, 10);
+  const budget = strategy === 'halving' ? 0 : positiveInt('budget', opts.budget, 1);
+  const eta = opts.eta ?? 3;
+  if (!(Number.isInteger(eta) && eta >= 2)) throw new TuneError(`runSearch: eta must be an integer >= 2. Received: eta=${opts.eta}`);
+  const minBudget = positiveInt('minBudget', opts.minBudget, 1);
+  const maxBudget = positiveInt('maxBudget', opts.maxBudget, minBudget * eta * eta);
+  if (maxBudget < minBudget) throw new TuneError(`runSearch: maxBudget (${maxBudget}) must be >= minBudget (${minBudget})`);
+  if (opts.trialTimeoutS !== undefined && !(Number.isFinite(opts.trialTimeoutS) && opts.trialTimeoutS > 0))
+    throw new TuneError(`runSearch: trialTimeoutS must be a number of seconds > 0. Received: trialTimeoutS=${opts.trialTimeoutS}`);
+  const pollMs = opts.pollMs ?? 500;
+  if (!(Number.isInteger(pollMs) && pollMs >= MIN_POLL_MS))
+    throw new TuneError(
+      `runSearch: pollMs must be an integer >= ${MIN_POLL_MS} (each poll reads every pending job from Redis). Received: pollMs=${opts.pollMs}`,
+    );
   const log = opts.log ?? console.log;
   const script = path.resolve(opts.trialScript);
   const trialName = path.basename(opts.trialScript).replace(/\.[cm]?[jt]s$/, '');
   if (opts.queue !== undefined) {
     if (!TRIAL_NAME_RE.test(trialName))
-      throw new Error(`runSearch: with queue, the trial script's name must be letters, digits, '_', '.', '-'. Received: ${trialName}`);
+      throw new TuneError(`runSearch: with queue, the trial script's name must be letters, digits, '_', '.', '-'. Received: ${trialName}`, {
+        code: 'ERR_CNN_TUNE_OPTION',
+      });
     const q = queueConnectionOptions(opts.queue);
     parseQueueUrl(q.url, q.tls); // a bad URL fails before anything is written
-  } else if (!existsSync(script)) throw new Error(`runSearch: trialScript ${script} does not exist`);
+  } else if (!existsSync(script)) throw new TuneError(`runSearch: trialScript ${script} does not exist`, { code: 'ERR_CNN_TRIAL_SCRIPT' });
+  if (strategy === 'grid')
+    gridConfigs(opts.space); // a bad space fails before anything is written
+  else normalizeSpace(opts.space);
   const artifactsDir = opts.artifactsDir === undefined ? undefined : path.resolve(opts.artifactsDir);
   const outDir = path.resolve(opts.outDir);
   await mkdir(outDir, { recursive: true });
   const resultsFile = path.join(outDir, 'results.json');
   const previous = await readResults(resultsFile);
   if (previous && (previous.metric !== metric || previous.mode !== mode)) {
-    throw new Error(`runSearch: ${resultsFile} was made for ${previous.mode} ${previous.metric}, not ${mode} ${metric}; use another outDir`);
+    throw new TuneError(`runSearch: ${resultsFile} was made for ${previous.mode} ${previous.metric}, not ${mode} ${metric}; use another outDir`, {
+      code: 'ERR_CNN_RESULTS_FILE',
+    });
   }
   const results: SearchResults = previous ?? { version: 1, strategy, metric, mode, trials: [] };
   const done = new Map(results.trials.map((t) => [t.id, t]));
@@ -240,7 +270,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
       return { id: `${searchId}-${id}`, data };
     });
     await client!.runJobs(jobs, {
-      pollMs: opts.pollMs,
+      pollMs,
       onProgress: (jobId, p, worker) => {
         const { epoch, ...m } = p;
         log(
@@ -290,13 +320,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   let best: TrialRecord | undefined;
   try {
     if (strategy === 'halving') {
-      const n = positiveInt('trials', opts.trials, 10);
-      const eta = opts.eta ?? 3;
-      if (!(Number.isInteger(eta) && eta >= 2)) throw new Error(`runSearch: eta must be an integer >= 2. Received: eta=${opts.eta}`);
-      const minBudget = positiveInt('minBudget', opts.minBudget, 1);
-      const maxBudget = positiveInt('maxBudget', opts.maxBudget, minBudget * eta * eta);
-      if (maxBudget < minBudget) throw new Error(`runSearch: maxBudget (${maxBudget}) must be >= minBudget (${minBudget})`);
-      let configs = randomConfigs(opts.space, n, seed);
+      let configs = randomConfigs(opts.space, trials, seed);
       let budget = minBudget;
       let rung = 0;
       let recs: TrialRecord[] = [];
@@ -323,8 +347,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
         mode,
       )[0];
     } else {
-      const budget = positiveInt('budget', opts.budget, 1);
-      const configs = strategy === 'grid' ? gridConfigs(opts.space) : randomConfigs(opts.space, positiveInt('trials', opts.trials, 10), seed);
+      const configs = strategy === 'grid' ? gridConfigs(opts.space) : randomConfigs(opts.space, trials, seed);
       const recs = await runAll(configs.map((config) => ({ config, budget, rung: 0 })));
       best = sortTrials(
         recs.filter((r) => r.status === 'done'),

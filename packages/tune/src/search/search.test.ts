@@ -4,10 +4,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseSearchArgs } from './cli';
-import { formatResultsTable, readResults, resultsCsv, trialId } from './results';
-import { runSearch } from './runner';
-import { gridConfigs, randomConfigs } from './space';
+import { formatResultsTable, readResults, resultsCsv, trialId } from '../trial/results.js';
+import { runSearch } from './runner.js';
+import { gridConfigs, randomConfigs } from '../trial/space.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = path.resolve(here, '..', '..');
@@ -48,13 +47,6 @@ describe('search spaces', () => {
     expect(() => randomConfigs({ lr: { type: 'loguniform', min: 0, max: 1 } }, 1)).toThrow("'lr' (loguniform) needs min > 0");
     expect(trialId({ a: 1, b: 'x' }, 2)).toBe(trialId({ b: 'x', a: 1 }, 2));
     expect(trialId({ a: 1 }, 2)).not.toBe(trialId({ a: 1 }, 3));
-  });
-
-  it('parses CLI flags and names bad ones', () => {
-    const o = parseSearchArgs(['--trial', 't.ts', '--out', 'o', '--strategy', 'halving', '--parallel', '2', '--eta', '2']);
-    expect(o).toMatchObject({ trialScript: 't.ts', outDir: 'o', strategy: 'halving', parallel: 2, eta: 2 });
-    expect(() => parseSearchArgs(['--out', 'o'])).toThrow(/--trial is required/);
-    expect(() => parseSearchArgs(['--trial', 't', '--out', 'o', '--parallel', 'two'])).toThrow('search: --parallel must be an integer. Received: two');
   });
 });
 
@@ -118,7 +110,13 @@ describe('runSearch (trials in worker processes)', () => {
     const env = { ...process.env, TRIAL_SLEEP_MS: '300', RUNS_LOG: runsLog };
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'scripts/search.ts', '--trial', trial, '--out', out, '--strategy', 'grid', '--space', spaceFile, '--parallel', '2'],
+      [
+        '--import',
+        'tsx',
+        'src/testing/driver.ts',
+        'search',
+        JSON.stringify({ trialScript: trial, outDir: out, strategy: 'grid', space: JSON.parse(readFileSync(spaceFile, 'utf8')), parallel: 2 }),
+      ],
       { cwd: pkg, env, stdio: 'ignore' },
     );
     const resultsFile = path.join(out, 'results.json');
@@ -159,5 +157,43 @@ describe('runSearch (trials in worker processes)', () => {
     await expect(runSearch({ trialScript: trial, outDir: path.join(tmp, 'grid'), space: SPACE, metric: 'val_loss', mode: 'min', log: quiet })).rejects.toThrow(
       /was made for max val_accuracy, not min val_loss/,
     );
+  });
+
+  it('keeps the error line of a trial that throws on import (not only its last stderr lines)', async () => {
+    const s = await runSearch({
+      trialScript: path.join(here, '__fixtures__', 'throw-at-import.ts'),
+      outDir: path.join(tmp, 'import-error'),
+      strategy: 'grid',
+      space: { lr: [0.01] },
+      log: quiet,
+    });
+    expect(s.best).toBeUndefined();
+    const [t] = s.results.trials;
+    expect(t.status).toBe('failed');
+    expect(t.error).toMatch(/^trial process exited with code 1 before reporting: Error: boom at import: dataset folder missing \| at .*throw-at-import\.ts:5/);
+    expect(t.error).not.toMatch(/Node\.js v/);
+  });
+
+  it('validates every number, the queue URL and the metric before anything connects or writes', async () => {
+    const out = path.join(tmp, 'never-written');
+    const base = { trialScript: trial, outDir: out, space: SPACE, log: quiet };
+    const q = { ...base, trialScript: 'quadratic-trial', queue: 'redis://127.0.0.1:1' }; // nothing listens there
+    const cases: [object, RegExp | string, string][] = [
+      [{ ...base, trialTimeoutS: -1 }, 'runSearch: trialTimeoutS must be a number of seconds > 0. Received: trialTimeoutS=-1', 'ERR_CNN_TUNE_OPTION'],
+      [{ ...q, pollMs: 0 }, /^runSearch: pollMs must be an integer >= 50 .*Received: pollMs=0$/, 'ERR_CNN_TUNE_OPTION'],
+      [{ ...q, strategy: 'random', trials: 0 }, 'runSearch: trials must be an integer >= 1. Received: trials=0', 'ERR_CNN_TUNE_OPTION'],
+      [{ ...q, strategy: 'halving', eta: 1 }, 'runSearch: eta must be an integer >= 2. Received: eta=1', 'ERR_CNN_TUNE_OPTION'],
+      [{ ...q, queue: 'redis://127.0.0.1:99999' }, 'queue: redis://127.0.0.1:99999 has port 99999; expected 1-65535', 'ERR_CNN_QUEUE_URL'],
+      [{ ...q, metric: 'test_accuracy' }, /^runSearch: metric 'test_accuracy' is measured on the test set/, 'ERR_CNN_SELECT_ON_TEST'],
+    ];
+    for (const [opts, message, code] of cases) {
+      const err = await runSearch(opts as Parameters<typeof runSearch>[0]).then(
+        () => undefined,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      expect(err?.message).toMatch(typeof message === 'string' ? new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : message);
+      expect(err?.code).toBe(code);
+    }
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 // A trial worker for the search tests: a known objective (best at lr = 1e-2, batchSize != 128, more budget
 // is better), an optional delay (TRIAL_SLEEP_MS) and a log of every completed run (RUNS_LOG).
 import { appendFileSync } from 'node:fs';
-import { serveTrial } from '../worker';
+import { serveTrial } from '../../trial/serve.js';
 
 serveTrial(async (config, ctx) => {
   await new Promise((r) => setTimeout(r, Number(process.env.TRIAL_SLEEP_MS ?? 0)));

@@ -4,7 +4,7 @@
 // and a line per start ("start <id> <from epoch> <pid>") and finish ("done <id>") in RUNS_LOG.
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { serveTrial } from '../../../search/worker';
+import { serveTrial } from '../../../trial/serve.js';
 
 serveTrial(async (config, ctx) => {
   const ckpt = ctx.artifactsDir ? path.join(ctx.artifactsDir, 'epoch.json') : undefined;

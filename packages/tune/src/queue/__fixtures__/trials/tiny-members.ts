@@ -1,5 +1,5 @@
 // Ensemble member script for the queue tests (trainEnsemble({queue, trial: 'tiny-members'})).
-import { serveEnsembleMember } from '../../../ensemble-queue';
-import { MEMBERS, data } from '../ensemble-def';
+import { serveEnsembleMember } from '../../../ensemble/queue.js';
+import { MEMBERS, data } from '../../../testing/ensemble-def.js';
 
 serveEnsembleMember({ members: MEMBERS, data, progress: 'none' });

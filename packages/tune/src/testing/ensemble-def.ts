@@ -4,8 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { dropout } from '@cnn/models';
 import { Adam } from '@cnn/train';
-import type { EnsembleMemberSpec } from '../../ensemble-train';
-import { toyImages } from '../../test-utils';
+import type { EnsembleMemberSpec } from '../ensemble/member.js';
+import { toyImages } from './toy-images.js';
 
 const conv = (seed: number): tfl.LayersModel => {
   const m = tfl.sequential();
@@ -28,4 +28,4 @@ export const MEMBERS: EnsembleMemberSpec[] = [
   { name: 'conv', seed: 5, build: conv, optimizer: () => new Adam({ lr: 0.01 }) },
   { name: 'dense', seed: 6, build: dense, optimizer: () => new Adam({ lr: 0.02 }) },
 ];
-export const data = (seed: number) => ({ train: toyImages(32, 8, seed), test: toyImages(16, 8, 99) });
+export const data = (seed: number) => ({ train: toyImages(32, 8, seed), validation: toyImages(16, 8, 98), test: toyImages(16, 8, 99) });

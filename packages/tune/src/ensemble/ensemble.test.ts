@@ -3,15 +3,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeModel, encodeModel, memberJobId } from './ensemble-queue';
-import { trainEnsemble } from './ensemble-train';
-import { MEMBERS, data } from './queue/__fixtures__/ensemble-def';
-import { startTestRedis, type TestRedis } from './queue/test-redis';
-import { startQueueWorker, type QueueWorker } from './queue/worker';
-import { toyImages } from './test-utils';
+import { decodeModel, encodeModel } from './codec.js';
+import { memberJobId } from './queue.js';
+import { trainEnsemble } from './train.js';
+import { MEMBERS, data } from '../testing/ensemble-def.js';
+import { startTestRedis, type TestRedis } from '../testing/test-redis.js';
+import { startQueueWorker, type QueueWorker } from '../queue/worker.js';
+import { toyImages } from '../testing/toy-images.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const trialDir = path.join(here, 'queue', '__fixtures__', 'trials');
+const trialDir = path.join(here, '..', 'queue', '__fixtures__', 'trials');
 const quiet = (): void => undefined;
 let redis: TestRedis;
 let workers: QueueWorker[] = [];
@@ -42,7 +43,7 @@ describe('trainEnsemble on a queue', () => {
     expect(b.accuracy).toBe(a.accuracy);
     expect(b.members).toEqual(a.members);
     expect(a.accuracy).toBeGreaterThan(0.5); // it learned the toy task
-    expect(lines.filter((l) => /^Member '(conv|dense)' done on e[12]: test accuracy [\d.]+ %$/.test(l))).toHaveLength(2);
+    expect(lines.filter((l) => /^Member '(conv|dense)' done on e[12]: validation accuracy [\d.]+ %$/.test(l))).toHaveLength(2);
     const n = tf.memory().numTensors;
     local.ensemble.dispose();
     queued.ensemble.dispose();
@@ -52,7 +53,7 @@ describe('trainEnsemble on a queue', () => {
   it('a member the script does not have fails the ensemble with the reason', async () => {
     await expect(
       trainEnsemble({ queue: redis.url, trial: 'tiny-members', members: [{ name: 'vgg', seed: 1 }], epochs: 1, pollMs: 50, log: quiet }),
-    ).rejects.toThrow(/^trainEnsemble: member 'vgg' failed on e[12]: Error: serveEnsembleMember: no member named 'vgg'; this script has 'conv', 'dense'/);
+    ).rejects.toThrow(/^trainEnsemble: member 'vgg' failed on e[12]: TuneError: serveEnsembleMember: no member named 'vgg'; this script has 'conv', 'dense'/);
     await expect(trainEnsemble({ queue: redis.url, trial: '../x', members: [{ name: 'vgg', seed: 1 }], epochs: 1, log: quiet })).rejects.toThrow(
       "trainEnsemble: trial must be the member script's name",
     );

@@ -1,4 +1,5 @@
-import type { TrialConfig } from './space';
+import type { TrialConfig } from './space.js';
+import { TuneError } from '../errors.js';
 
 /** What a trial function gets besides its config. */
 export interface TrialContext {
@@ -66,7 +67,12 @@ export function serveOnce<M extends { type: string }>(
   handle: (m: M, send: (m: WorkerMessage) => Promise<void>) => Promise<unknown>,
 ): void {
   if (typeof process.send !== 'function') {
-    throw new Error(`${who}: this script is a trial worker; run it through runSearch / trainEnsemble / the cnn-tune CLI (it needs an IPC channel)`);
+    throw new TuneError(
+      `${who}: this script is a trial worker; run it through runSearch / trainEnsemble / the cnn search / cnn worker commands (it needs an IPC channel)`,
+      {
+        code: 'ERR_CNN_TRIAL_SCRIPT',
+      },
+    );
   }
   const send = (m: WorkerMessage): Promise<void> => new Promise((resolve) => process.send!(m, undefined, undefined, () => resolve()));
   process.on('disconnect', () => process.exit(2));
@@ -74,7 +80,9 @@ export function serveOnce<M extends { type: string }>(
     try {
       const m = raw as M;
       if (!m || m.type !== expect)
-        throw new Error(`${who}: unexpected message ${JSON.stringify(raw)?.slice(0, 200)} (this script serves '${expect}' messages)`);
+        throw new TuneError(`${who}: unexpected message ${JSON.stringify(raw)?.slice(0, 200)} (this script serves '${expect}' messages)`, {
+          code: 'ERR_CNN_TRIAL_SCRIPT',
+        });
       const value = await handle(m, send);
       await send({ type: 'result', value });
       process.exit(0);
@@ -86,11 +94,11 @@ export function serveOnce<M extends { type: string }>(
 }
 
 /**
- * Turns the current module into a trial worker for `runSearch` and `cnn-tune worker`: waits for one `run`
+ * Turns the current module into a trial worker for `runSearch` and `cnn worker`: waits for one `run`
  * message on the IPC channel, calls `fn`, sends back the result (or the error) and exits. Exits when the
  * parent goes away (a killed search or queue worker leaves no orphan trials). Call it at the top level of
  * the script passed as `trialScript` (or kept in a queue worker's `--trial-dir`).
- * @throws Error when the process was not started with an IPC channel (i.e. not by `runSearch` or a worker).
+ * @throws TuneError when the process was not started with an IPC channel (i.e. not by `runSearch` or a worker).
  */
 export function serveTrial(fn: TrialFn): void {
   serveOnce<RunMessage>('serveTrial', 'run', async (m, send) => {
@@ -104,7 +112,7 @@ export function serveTrial(fn: TrialFn): void {
       progress: (epoch, metrics = {}) => void send({ type: 'progress', epoch, metrics }),
     });
     const ok = typeof value === 'number' || (value && typeof value === 'object' && Object.values(value).every((v) => typeof v === 'number'));
-    if (!ok) throw new Error(`trial returned ${JSON.stringify(value)}; expected a number or a record of numbers`);
+    if (!ok) throw new TuneError(`trial returned ${JSON.stringify(value)}; expected a number or a record of numbers`, { code: 'ERR_CNN_TRIAL_SCRIPT' });
     return value;
   });
 }

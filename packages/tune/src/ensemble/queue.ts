@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelEnsemble } from '@cnn/models';
 import { LambdaCallback, type History } from '@cnn/train';
+import { MIN_POLL_MS, QueueClient, type FinishedJob } from '../queue/client.js';
+import { TRIAL_NAME_RE, type MemberJobData } from '../queue/payload.js';
+import { serveOnce } from '../trial/serve.js';
+import { decodeModel, encodeModel, type EncodedModel } from './codec.js';
 import {
   trainMember,
   type EnsembleMemberSpec,
@@ -10,18 +13,8 @@ import {
   type TrainEnsembleOptions,
   type TrainEnsembleQueueOptions,
   type TrainEnsembleResult,
-} from './ensemble-train';
-import { QueueClient, type FinishedJob } from './queue/client';
-import { TRIAL_NAME_RE, type MemberJobData } from './queue/payload';
-import { serveOnce } from './search/worker';
-
-/** A layers model as JSON: topology, weight specs and the weights' bytes in base64 (float32 round trip is exact). */
-export interface EncodedModel {
-  modelTopology: object;
-  weightSpecs: tf.io.WeightsManifestEntry[];
-  /** The concatenated weight bytes, base64. */
-  weightData: string;
-}
+} from './member.js';
+import { TuneError } from '../errors.js';
 
 /** Parent → member script message (sent by a queue worker). */
 export interface MemberRunMessage {
@@ -32,11 +25,11 @@ export interface MemberRunMessage {
   artifactsDir?: string;
 }
 
-/** What a member script returns: the history, final test accuracy (0–1) and the trained model. */
+/** What a member script returns: the history, final validation accuracy (0–1) and the trained model. */
 export interface MemberResult {
   /** The member's `fit` history. */
   history: History;
-  /** The trained member's accuracy on its test batches (0–1). */
+  /** The trained member's accuracy on its validation batches (0–1). */
   val_accuracy: number;
   /** The trained member. */
   model: EncodedModel;
@@ -50,47 +43,22 @@ export interface ServeEnsembleMemberOptions extends Omit<MemberFitOptions, 'epoc
   data: TrainEnsembleOptions['data'];
 }
 
-/** Serialises a layers model (topology + weights) into {@link EncodedModel}. */
-export async function encodeModel(model: tfl.LayersModel): Promise<EncodedModel> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  const bytes = new Uint8Array(tf.io.CompositeArrayBuffer.join(saved!.weightData!));
-  return {
-    modelTopology: saved!.modelTopology as object,
-    weightSpecs: saved!.weightSpecs!,
-    weightData: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
-  };
-}
-
-/**
- * Rebuilds a model from {@link encodeModel}'s output. Custom layers (e.g. `@cnn/models`' `BatchNorm`) must be
- * registered, i.e. their package imported (this module imports `@cnn/models`).
- * @throws Error when the topology or weights do not match.
- */
-export async function decodeModel(e: EncodedModel): Promise<tfl.LayersModel> {
-  const buf = Buffer.from(e.weightData, 'base64');
-  const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: e.modelTopology, weightSpecs: e.weightSpecs, weightData }));
-}
-
 /**
  * Turns the current module into an ensemble member script for `trainEnsemble({queue, trial})`: a queue
  * worker runs it (from its `--trial-dir`) in a child process per member job; it trains the named member
  * with its seed and the job's epochs through the same code as a local `trainEnsemble` (`trainMember`), and
- * sends back the history, test accuracy and weights. Each epoch is reported as the job's progress. Give it
+ * sends back the history, validation accuracy and weights. Each epoch is reported as the job's progress. Give it
  * the same `members`, `data` and fit options as the local run to get the same ensemble.
- * @throws Error (the job fails with it) when the job names a member the script does not have.
+ * @throws TuneError (the job fails with it) when the job names a member the script does not have.
  */
 export function serveEnsembleMember(opts: ServeEnsembleMemberOptions): void {
   serveOnce<MemberRunMessage>('serveEnsembleMember', 'member', async (m, send) => {
     const { members, data, ...fitOpts } = opts;
     const spec = members.find((s) => s.name === m.name);
-    if (!spec) throw new Error(`serveEnsembleMember: no member named '${m.name}'; this script has ${members.map((s) => `'${s.name}'`).join(', ')}`);
+    if (!spec)
+      throw new TuneError(`serveEnsembleMember: no member named '${m.name}'; this script has ${members.map((s) => `'${s.name}'`).join(', ')}`, {
+        code: 'ERR_CNN_ENSEMBLE',
+      });
     const r = await trainMember({ ...spec, seed: m.seed }, data, {
       progress: 'none',
       ...fitOpts,
@@ -134,12 +102,19 @@ export function memberJobId(trial: string, name: string, seed: number, epochs: n
 export async function trainEnsembleOnQueue(opts: TrainEnsembleQueueOptions): Promise<TrainEnsembleResult> {
   const log = opts.log ?? console.log;
   if (typeof opts.trial !== 'string' || !TRIAL_NAME_RE.test(opts.trial))
-    throw new Error(
+    throw new TuneError(
       `trainEnsemble: trial must be the member script's name in the workers' --trial-dir (letters, digits, '_', '.', '-'). Received: trial=${JSON.stringify(opts.trial)}`,
+      { code: 'ERR_CNN_TUNE_OPTION' },
     );
-  if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new Error(`trainEnsemble: epochs must be an integer >= 1. Received: epochs=${opts.epochs}`);
+  if (!Number.isInteger(opts.epochs) || opts.epochs < 1)
+    throw new TuneError(`trainEnsemble: epochs must be an integer >= 1. Received: epochs=${opts.epochs}`, { code: 'ERR_CNN_TUNE_OPTION' });
+  if (opts.pollMs !== undefined && !(Number.isInteger(opts.pollMs) && opts.pollMs >= MIN_POLL_MS))
+    throw new TuneError(`trainEnsemble: pollMs must be an integer >= ${MIN_POLL_MS}. Received: pollMs=${opts.pollMs}`);
+  if (opts.timeoutS !== undefined && !(Number.isFinite(opts.timeoutS) && opts.timeoutS > 0))
+    throw new TuneError(`trainEnsemble: timeoutS must be a number of seconds > 0. Received: timeoutS=${opts.timeoutS}`);
   for (const m of opts.members) {
-    if (!Number.isInteger(m.seed) || m.seed < 0) throw new Error(`trainEnsemble: member '${m.name}' seed must be an integer >= 0. Received: seed=${m.seed}`);
+    if (!Number.isInteger(m.seed) || m.seed < 0)
+      throw new TuneError(`trainEnsemble: member '${m.name}' seed must be an integer >= 0. Received: seed=${m.seed}`, { code: 'ERR_CNN_TUNE_OPTION' });
   }
   const jobs = opts.members.map((m) => {
     const data: MemberJobData = {
@@ -164,20 +139,23 @@ export async function trainEnsembleOnQueue(opts: TrainEnsembleQueueOptions): Pro
         const m = opts.members[jobs.findIndex((j) => j.id === f.id)];
         log(
           f.ok
-            ? `Member '${m.name}' done on ${f.worker ?? '?'}: test accuracy ${((f.value as { value: MemberResult }).value.val_accuracy * 100).toFixed(2)} %`
+            ? `Member '${m.name}' done on ${f.worker ?? '?'}: validation accuracy ${((f.value as { value: MemberResult }).value.val_accuracy * 100).toFixed(2)} %`
             : `Member '${m.name}' failed on ${f.worker ?? '?'}: ${f.error}`,
         );
       },
       onProgress: (id, p, worker) =>
         log(
-          `  [${opts.members[jobs.findIndex((j) => j.id === id)].name}] epoch ${String(p.epoch)}/${opts.epochs}: test acc ${typeof p.val_accuracy === 'number' ? (p.val_accuracy * 100).toFixed(2) : '?'} % (${worker ?? '?'})`,
+          `  [${opts.members[jobs.findIndex((j) => j.id === id)].name}] epoch ${String(p.epoch)}/${opts.epochs}: val acc ${typeof p.val_accuracy === 'number' ? (p.val_accuracy * 100).toFixed(2) : '?'} % (${worker ?? '?'})`,
         ),
     });
   } finally {
     await client.close();
   }
   const failed = jobs.map((j, i) => [opts.members[i], finished.get(j.id)!] as const).filter(([, f]) => !f.ok);
-  if (failed.length) throw new Error(`trainEnsemble: ${failed.map(([m, f]) => `member '${m.name}' failed on ${f.worker ?? '?'}: ${f.error}`).join('; ')}`);
+  if (failed.length)
+    throw new TuneError(`trainEnsemble: ${failed.map(([m, f]) => `member '${m.name}' failed on ${f.worker ?? '?'}: ${f.error}`).join('; ')}`, {
+      code: 'ERR_CNN_ENSEMBLE',
+    });
   const models: tfl.LayersModel[] = [];
   const members: TrainEnsembleResult['members'] = [];
   try {
@@ -188,7 +166,7 @@ export async function trainEnsembleOnQueue(opts: TrainEnsembleQueueOptions): Pro
     }
   } catch (err) {
     for (const m of models) m.dispose();
-    throw new Error(`trainEnsemble: cannot load a member's weights from the queue: ${(err as Error).message}`, { cause: err });
+    throw new TuneError(`trainEnsemble: cannot load a member's weights from the queue: ${(err as Error).message}`, { code: 'ERR_CNN_ENSEMBLE', cause: err });
   }
   return { ensemble: new ModelEnsemble(models, { voting: opts.voting, names: opts.members.map((m) => m.name) }), members };
 }

@@ -1,4 +1,5 @@
 import { createRng } from '@cnn/data';
+import { TuneError } from '../errors.js';
 
 /** A scalar hyperparameter value. */
 export type ParamValue = number | string | boolean;
@@ -34,37 +35,43 @@ export const DEFAULT_SPACE: SearchSpace = {
 
 function spec(name: string, s: ParamSpec | ParamValue[]): ParamSpec {
   if (Array.isArray(s)) {
-    if (s.length === 0) throw new Error(`search space: '${name}' has no values`);
+    if (s.length === 0) throw new TuneError(`search space: '${name}' has no values`, { code: 'ERR_CNN_SEARCH_SPACE' });
     return { type: 'choice', values: s };
   }
-  if (!s || typeof s !== 'object') throw new Error(`search space: '${name}' must be an array of values or {type, ...}`);
+  if (!s || typeof s !== 'object') throw new TuneError(`search space: '${name}' must be an array of values or {type, ...}`, { code: 'ERR_CNN_SEARCH_SPACE' });
   if (s.type === 'choice') {
-    if (!Array.isArray(s.values) || s.values.length === 0) throw new Error(`search space: '${name}' has no values`);
+    if (!Array.isArray(s.values) || s.values.length === 0) throw new TuneError(`search space: '${name}' has no values`, { code: 'ERR_CNN_SEARCH_SPACE' });
     return s;
   }
   if (s.type === 'loguniform' || s.type === 'uniform' || s.type === 'int') {
     if (!(Number.isFinite(s.min) && Number.isFinite(s.max) && s.min <= s.max))
-      throw new Error(`search space: '${name}' needs finite min <= max. Received: min=${s.min}, max=${s.max}`);
-    if (s.type === 'loguniform' && !(s.min > 0)) throw new Error(`search space: '${name}' (loguniform) needs min > 0. Received: min=${s.min}`);
+      throw new TuneError(`search space: '${name}' needs finite min <= max. Received: min=${s.min}, max=${s.max}`, { code: 'ERR_CNN_SEARCH_SPACE' });
+    if (s.type === 'loguniform' && !(s.min > 0))
+      throw new TuneError(`search space: '${name}' (loguniform) needs min > 0. Received: min=${s.min}`, { code: 'ERR_CNN_SEARCH_SPACE' });
     return s;
   }
-  throw new Error(`search space: '${name}' has unknown type ${JSON.stringify((s as { type?: unknown }).type)}; expected choice, loguniform, uniform or int`);
+  throw new TuneError(
+    `search space: '${name}' has unknown type ${JSON.stringify((s as { type?: unknown }).type)}; expected choice, loguniform, uniform or int`,
+    { code: 'ERR_CNN_SEARCH_SPACE' },
+  );
 }
 
-/** Validates a space and returns its specs in key order. @throws Error naming the bad hyperparameter. */
+/** Validates a space and returns its specs in key order. @throws TuneError naming the bad hyperparameter. */
 export function normalizeSpace(space: SearchSpace): [string, ParamSpec][] {
-  if (!space || typeof space !== 'object' || Object.keys(space).length === 0) throw new Error('search space: must be a non-empty object');
+  if (!space || typeof space !== 'object' || Object.keys(space).length === 0)
+    throw new TuneError('search space: must be a non-empty object', { code: 'ERR_CNN_SEARCH_SPACE' });
   return Object.entries(space).map(([k, v]) => [k, spec(k, v)]);
 }
 
 /**
  * Every combination of the choices (cartesian product, last key varying fastest).
- * @throws Error when a hyperparameter is not a choice (a continuous range has no grid).
+ * @throws TuneError when a hyperparameter is not a choice (a continuous range has no grid).
  */
 export function gridConfigs(space: SearchSpace): TrialConfig[] {
   let out: TrialConfig[] = [{}];
   for (const [name, s] of normalizeSpace(space)) {
-    if (s.type !== 'choice') throw new Error(`gridConfigs: '${name}' is a ${s.type} range; a grid needs a list of values`);
+    if (s.type !== 'choice')
+      throw new TuneError(`gridConfigs: '${name}' is a ${s.type} range; a grid needs a list of values`, { code: 'ERR_CNN_SEARCH_SPACE' });
     out = out.flatMap((c) => s.values.map((v) => ({ ...c, [name]: v })));
   }
   return out;
@@ -73,10 +80,10 @@ export function gridConfigs(space: SearchSpace): TrialConfig[] {
 /**
  * `n` configurations drawn independently with a seeded generator (`@cnn/data`'s xoshiro128**), so the
  * same seed gives the same list (what makes a random search resumable). Duplicates are kept.
- * @throws Error when `n` is not an integer >= 1 or the space is invalid.
+ * @throws TuneError when `n` is not an integer >= 1 or the space is invalid.
  */
 export function randomConfigs(space: SearchSpace, n: number, seed = 0): TrialConfig[] {
-  if (!Number.isInteger(n) || n < 1) throw new Error(`randomConfigs: n must be an integer >= 1. Received: n=${n}`);
+  if (!Number.isInteger(n) || n < 1) throw new TuneError(`randomConfigs: n must be an integer >= 1. Received: n=${n}`, { code: 'ERR_CNN_TUNE_OPTION' });
   const specs = normalizeSpace(space);
   const rng = createRng(seed);
   const out: TrialConfig[] = [];

@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process';
-import type { WorkerMessage } from './worker';
+import type { WorkerMessage } from './serve.js';
 
 /** Options of {@link startTrialProcess}. */
 export interface TrialProcessOptions {
@@ -15,7 +15,7 @@ export interface TrialProcessOptions {
   onProgress?: (epoch: number, metrics: Record<string, number>) => void;
 }
 
-/** How a trial process ended: its result value, or an error message (at most 3 lines). */
+/** How a trial process ended: its result value, or an error message on one line (the error's first lines, or the error line of its stderr). */
 export type TrialOutcome = ({ ok: true; value: unknown } | { ok: false; error: string; signal: NodeJS.Signals | null }) & { seconds: number };
 
 /** A running trial process. */
@@ -24,6 +24,30 @@ export interface TrialProcess {
   outcome: Promise<TrialOutcome>;
   /** Sends `signal` to the child (default `SIGTERM`); no-op after it exited. */
   kill(signal?: NodeJS.Signals): void;
+}
+
+/** Characters of a trial's stderr kept from its start and from its end. */
+const STDERR_KEEP = 8000;
+
+/** An error line as Node prints it: `Error: boom`, `TypeError [ERR_X]: …`, `SyntaxError: …`, `Uncaught …`. */
+const ERROR_LINE = /^(?:Uncaught )?(?:[A-Z][\w.]*)?(?:Error|Exception)(?: \[[A-Z0-9_]+\])?:|^node:internal.*Error/;
+
+/**
+ * What a trial's stderr says about its death, on one line: the error line(s) Node printed (`Error: boom`, with
+ * the `file:///…:3` location line printed above a throw at import), then the last lines of output that are not
+ * stack frames, blanks or Node's version banner — at most 5 parts joined by ` | `.
+ * @internal
+ */
+export function summarizeStderr(head: string, tail: string): string {
+  const lines = (s: string): string[] => s.split('\n').map((l) => l.trimEnd());
+  const all = head.length < STDERR_KEEP && tail.length < STDERR_KEEP ? lines(tail) : [...lines(head), ...lines(tail)];
+  const errors = [...new Set(all.filter((l) => ERROR_LINE.test(l.trim())).map((l) => l.trim()))];
+  const where = all.find((l) => /^(file:\/\/|\/).*:\d+$/.test(l.trim()))?.trim();
+  const rest = all
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !/^at\s/.test(l) && !/^Node\.js v\d/.test(l) && l !== '^' && !errors.includes(l) && l !== where);
+  const parts = [...errors.slice(-2), ...(where ? [`at ${where}`] : []), ...rest.slice(-2)].slice(0, 5);
+  return parts.length ? parts.join(' | ') : '(no output on stderr)';
 }
 
 /** Default Node options for a trial script: `--import tsx` for TypeScript. */
@@ -45,11 +69,14 @@ export function startTrialProcess(script: string, message: object, opts: TrialPr
     env: opts.env ?? process.env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  let stderr = '';
+  let stderrHead = ''; // the start: where Node prints an error thrown while the script is imported
+  let stderr = ''; // the end: the last lines before the exit
   let reply: WorkerMessage | undefined;
   let exited = false;
   child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-2000);
+    const text = d.toString();
+    if (stderrHead.length < STDERR_KEEP) stderrHead += text.slice(0, STDERR_KEEP - stderrHead.length);
+    stderr = (stderr + text).slice(-STDERR_KEEP);
   });
   child.stdout?.on('data', () => undefined);
   const outcome = new Promise<TrialOutcome>((resolve) => {
@@ -80,7 +107,7 @@ export function startTrialProcess(script: string, message: object, opts: TrialPr
       else
         finish({
           ok: false,
-          error: `trial process exited with ${signal ? `signal ${signal}` : `code ${code}`} before reporting: ${stderr.trim().split('\n').slice(-3).join(' | ')}`,
+          error: `trial process exited with ${signal ? `signal ${signal}` : `code ${code}`} before reporting: ${summarizeStderr(stderrHead, stderr)}`,
           signal,
         });
     });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic, writeJsonAtomic } from '@cnn/data/node';
-import type { ParamValue, TrialConfig } from './space';
+import type { ParamValue, TrialConfig } from './space.js';
+import { TuneError } from '../errors.js';
 
 /** One finished trial. */
 export interface TrialRecord {
@@ -52,7 +53,7 @@ export function trialId(config: TrialConfig, budget: number): string {
 
 /**
  * Reads `results.json`, or returns `undefined` when it does not exist.
- * @throws Error naming the file when it is not a results file (malformed JSON, wrong version, no trials array).
+ * @throws TuneError naming the file when it is not a results file (malformed JSON, wrong version, no trials array).
  */
 export async function readResults(file: string): Promise<SearchResults | undefined> {
   let text: string;
@@ -60,15 +61,16 @@ export async function readResults(file: string): Promise<SearchResults | undefin
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw new TuneError(`cannot read ${file}: ${(err as Error).message}`, { code: 'ERR_CNN_RESULTS_FILE', cause: err });
   }
   let r: SearchResults;
   try {
     r = JSON.parse(text);
   } catch (err) {
-    throw new Error(`${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new TuneError(`${file} is not valid JSON: ${(err as Error).message}`, { code: 'ERR_CNN_RESULTS_FILE', cause: err });
   }
-  if (r?.version !== 1 || !Array.isArray(r.trials)) throw new Error(`${file} is not a search results file (version 1 with a trials array)`);
+  if (r?.version !== 1 || !Array.isArray(r.trials))
+    throw new TuneError(`${file} is not a search results file (version 1 with a trials array)`, { code: 'ERR_CNN_RESULTS_FILE' });
   return r;
 }
 
