@@ -8,7 +8,7 @@
  */
 export { createRng, deriveSeed, shuffleInPlace, type Rng, type RngState } from './rng.js';
 export { CnnError, UnsupportedLayerError } from './errors.js';
-export { importPeer, isModuleNotFound, MissingPeerError } from './peers.js';
+export { importPeer, isModuleNotFound, MissingPeerError, requirePeer } from './peers.js';
 export {
   ADAM_UPDATE_KERNEL,
   BATCH_NORM_GRAD_KERNEL,

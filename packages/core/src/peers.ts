@@ -62,3 +62,26 @@ export async function importPeer<T>(packageName: string, purpose: string, load: 
     throw err;
   }
 }
+
+/**
+ * The synchronous twin of {@link importPeer}, for Node-only code that must stay synchronous: `load` is a
+ * `require` made at the call site (`createRequire(import.meta.url)`), so the package resolves from the caller.
+ * @param packageName - The npm package `load` requires.
+ * @param purpose - What needs it, for the message (e.g. `the inference server`).
+ * @param load - The require.
+ * @returns The module.
+ * @throws MissingPeerError (code `ERR_CNN_MISSING_PEER`) when `packageName` is not installed.
+ * @example
+ * ```ts
+ * const require = createRequire(import.meta.url);
+ * const fastify = requirePeer('fastify', 'the inference server', () => require('fastify'));
+ * ```
+ */
+export function requirePeer<T>(packageName: string, purpose: string, load: () => T): T {
+  try {
+    return load();
+  } catch (err) {
+    if (isModuleNotFound(err, packageName)) throw new MissingPeerError(packageName, purpose, err);
+    throw err;
+  }
+}

@@ -10,9 +10,15 @@ import { statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { availableParallelism, homedir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
-import sharp, { type OutputInfo } from 'sharp';
+import { importPeer } from '@cnn/core';
+import type { OutputInfo } from 'sharp';
 import { tempPathFor } from '@cnn/core/node';
 import type { ImageDataset } from '@cnn/core';
+
+/** sharp (an optional peer dependency), imported on first use. */
+function loadSharp(): Promise<typeof import('sharp')['default']> {
+  return importPeer('sharp', 'decoding image files', () => import('sharp')).then((m) => m.default);
+}
 
 /** File extensions read by {@link loadImageFolder} by default (case-insensitive). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
@@ -161,6 +167,7 @@ export interface DecodedImage {
  * @throws Error naming the file when it cannot be read or decoded.
  */
 export async function decodeImage(path: string, opts: Pick<ImageFolderOptions, 'channels' | 'resize'> = {}): Promise<DecodedImage> {
+  const sharp = await loadSharp();
   const channels = opts.channels ?? 3;
   let data: Buffer;
   let info: OutputInfo;
