@@ -17,8 +17,10 @@ export {
   loadBinding,
   OnednnUnavailableError,
   packageRoot,
+  PREBUILT_PACKAGE,
   PREBUILT_TARGET,
   prebuiltAddonPath,
+  prebuiltPackageDir,
   prebuiltUnsupportedReason,
 } from './binding.js';
 export type {
