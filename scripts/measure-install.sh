@@ -29,11 +29,12 @@ done
 tarball() { ls "$tarballs"/"$(echo "$1" | sed 's#^@##; s#/#-#')"-[0-9]*.tgz; }
 
 # The @cnn packages `name` needs at install time (dependencies + optionalDependencies + non-optional peers),
-# transitively, as tarball paths.
+# transitively; with a second argument `noopt`, without optionalDependencies (an install on a platform that has
+# no prebuilt package, or with --omit=optional).
 closure() {
-  node - "$repo" "$1" <<'JS'
+  node - "$repo" "$1" "${2:-}" <<'JS'
 const fs = require('node:fs'), path = require('node:path');
-const [repo, start] = process.argv.slice(2);
+const [repo, start, mode] = process.argv.slice(2);
 const byName = {};
 for (const d of fs.readdirSync(path.join(repo, 'packages'))) {
   const f = path.join(repo, 'packages', d, 'package.json');
@@ -45,7 +46,7 @@ while (todo.length) {
   if (seen.has(n) || !byName[n]) continue;
   seen.add(n);
   const p = byName[n], optPeer = p.peerDependenciesMeta ?? {};
-  const deps = { ...p.dependencies, ...p.optionalDependencies };
+  const deps = { ...p.dependencies, ...(mode === 'noopt' ? {} : p.optionalDependencies) };
   for (const [k] of Object.entries(p.peerDependencies ?? {})) if (!optPeer[k]?.optional) deps[k] = '*';
   for (const k of Object.keys(deps)) if (k.startsWith('@cnn/')) todo.push(k);
 }
@@ -74,18 +75,24 @@ JS
 echo
 echo '| package | install size | files | packages | peers the user adds |'
 echo '| --- | ---: | ---: | ---: | --- |'
-for target in @cnn/models @cnn/train @cnn/deploy @cnn/backend-onednn; do
-  mapfile -t names < <(closure "$target")
+for row in @cnn/models @cnn/train @cnn/deploy @cnn/backend-onednn @cnn/backend-onednn:noopt; do
+  target="${row%%:*}"
+  mode="${row#"$target"}"
+  mapfile -t names < <(closure "$target" "${mode#:}")
   files=()
   for n in "${names[@]}"; do files+=("$(tarball "$n")"); done
   mapfile -t peers < <(userPeers "${names[@]}")
-  project="$work/project-$(echo "$target" | sed 's#^@##; s#/#-#')"
+  project="$work/project-$(echo "$row" | sed 's#^@##; s#[/:]#-#g')"
   rm -rf "$project" && mkdir -p "$project"
   echo '{"name":"user-project","private":true,"version":"1.0.0"}' >"$project/package.json"
-  (cd "$project" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error "${files[@]}" "${peers[@]}" >/dev/null)
+  omit=()
+  [ -n "$mode" ] && omit=(--omit=optional)
+  (cd "$project" && npm install --ignore-scripts --no-audit --no-fund --loglevel=error "${omit[@]}" "${files[@]}" "${peers[@]}" >/dev/null)
   bytes=$(du -sb "$project/node_modules" | cut -f1)
   count=$(find "$project/node_modules" -type f | wc -l)
   npkgs=$(cd "$project" && npm ls --all --parseable 2>/dev/null | tail -n +2 | sort -u | wc -l)
-  printf '| %s | %.1f MB | %d | %d | %s |\n' "$target" "$(echo "$bytes / 1000000" | bc -l)" "$count" "$npkgs" "${peers[*]:-}"
+  label="$target"
+  [ -n "$mode" ] && label="$target (no prebuilt: other platforms, --omit=optional)"
+  printf '| %s | %.1f MB | %d | %d | %s |\n' "$label" "$(echo "$bytes / 1000000" | bc -l)" "$count" "$npkgs" "${peers[*]:-}"
 done
 if [ -z "${1:-}" ]; then rm -rf "$work"; fi
