@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message } from 'esbuild';
-import { cnnClosure, makeProject, npmInstall, packPackages, requiredPeers, TFJS_VERSION } from './pack-install';
+import { cnnClosure, makeProject, npmInstall, packPackages, requiredPeers, TFJS_VERSION, userEnv } from './pack-install';
 
 /** This file (ESM: `import.meta.url`; tsx runs it as CJS from the repository root, without `"type": "module"`). */
 function thisFile(): string {
@@ -188,7 +188,7 @@ export async function runModelsPage(
 ): Promise<{ got?: number[]; expected?: number[]; error?: string; chart?: string; layers?: string[] }> {
   if (!existsSync(path.join(project, 'saved-model.json'))) {
     writeFileSync(path.join(project, 'save-model.mjs'), SAVE_MODEL);
-    execFileSync(process.execPath, ['save-model.mjs'], { cwd: project, stdio: 'pipe' });
+    execFileSync(process.execPath, ['save-model.mjs'], { cwd: project, stdio: 'pipe', env: userEnv() });
   }
   const entry = path.join(project, `page-${withModels ? 'models' : 'bare'}.js`);
   writeFileSync(entry, LOAD_MODEL_PAGE(withModels));

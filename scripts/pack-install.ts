@@ -97,6 +97,16 @@ export function packPackages(names: readonly string[], dest: string): Map<string
   return out;
 }
 
+/**
+ * The environment of a user's shell: this process's, without `NODE_PATH` (`pnpm exec` / `pnpm run` point it at the
+ * workspace's node_modules, where `require` would find packages the user's project does not have).
+ */
+export function userEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  delete env.NODE_PATH;
+  return env;
+}
+
 /** Creates an empty npm project `dir` (`package.json` only, `"type": "module"` when `esm`). */
 export function makeProject(dir: string, esm = false): void {
   mkdirSync(dir, { recursive: true });
@@ -109,7 +119,7 @@ export function npmInstall(project: string, specs: readonly string[], options: {
     cwd: project,
     encoding: 'utf8',
     stdio: 'pipe',
-    env: options.env ?? process.env,
+    env: options.env ?? userEnv(),
   });
 }
 
