@@ -5,10 +5,11 @@
  *
  * @packageDocumentation
  */
+import { dataDir } from './data-dir.js';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { importPeer } from '@cnn/core';
 import type { OutputInfo } from 'sharp';
@@ -209,9 +210,12 @@ export async function decodeImage(path: string, opts: Pick<ImageFolderOptions, '
   return { data: out, height, width, channels };
 }
 
-/** `$CNN_DATA_DIR/cache` or `~/.cache/cnn-data/cache`: where {@link loadImageFolder} keeps decode caches by default. */
+/**
+ * `$CNN_DATA_DIR/cache`, else `<platform cache folder>/cnn-data/cache` ({@link dataDir}; `~/.cache/cnn-data/cache` on
+ * Linux): where {@link loadImageFolder} keeps decode caches by default.
+ */
 export function imageFolderCacheDir(): string {
-  return resolve(process.env.CNN_DATA_DIR ?? join(homedir(), '.cache', 'cnn-data'), 'cache');
+  return dataDir('cache');
 }
 
 const CACHE_MAGIC = 'CNNIMGF1';
