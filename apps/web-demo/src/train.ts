@@ -5,7 +5,7 @@
  * Query parameters (used by the headless test): `n` training images (default 10,000), `epochs` (default 3),
  * `auto=1` starts training at load.
  */
-import { renderChartSvg, type VegaLiteSpec } from '@cnn/core';
+import { renderChartSvg, setVegaLoader, type VegaLiteSpec } from '@cnn/core';
 import { EarlyStopping } from '@cnn/callbacks';
 import { DataLoader, MNIST_MEAN, MNIST_STD, datasetSubset, randomSplit } from '@cnn/data';
 import { GradCam, applyColormap, colormapLut } from '@cnn/explain';
@@ -18,6 +18,9 @@ import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
 import { decodeMnistSubset } from './mnist-static';
 import { mnistPreprocess } from './preprocess';
+
+// Charts load vega on the first chart; the imports written here let esbuild bundle it (as a lazily loaded part).
+setVegaLoader(() => Promise.all([import('vega'), import('vega-lite')]));
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);

@@ -2,8 +2,9 @@
 /*
  * Install script of @cnn/backend-onednn.
  *
- * 1. When the package ships a prebuilt addon for this platform (prebuilds/linux-x64, glibc) and it loads in a
- *    fresh Node, that's it: nothing is compiled (no compiler, make, python3 or oneDNN needed).
+ * 1. When the optional package @cnn/backend-onednn-linux-x64 is installed (npm installs it on linux-x64 with
+ *    glibc only) and its prebuilt addon loads in a fresh Node, that's it: nothing is compiled (no compiler,
+ *    make, python3 or oneDNN needed).
  * 2. Otherwise (another platform, a prebuilt that does not load here, or an explicit build from source:
  *    `npm install --build-from-source` / `npm rebuild @cnn/backend-onednn --build-from-source`,
  *    CNN_ONEDNN_BUILD_FROM_SOURCE=1, or --strict) it builds build/Release/onednn_binding.node with node-gyp
@@ -33,13 +34,27 @@ function glibcVersion() {
   return process.report.getReport().header.glibcVersionRuntime || null;
 }
 
-/** `{shipped, ok, why, info}`: whether the package has a prebuilt for this host and whether it loads here. */
+const PREBUILT_PACKAGE = `@cnn/backend-onednn-${process.platform}-${process.arch}`;
+
+/** The folder of the per-platform prebuilt package's addon, or null when that package is not installed. */
+function prebuiltDir() {
+  try {
+    return path.join(path.dirname(require.resolve(`${PREBUILT_PACKAGE}/package.json`, { paths: [root] })), 'prebuilt');
+  } catch {
+    return null;
+  }
+}
+
+/** `{shipped, ok, why, info}`: whether a prebuilt for this host is installed and whether it loads here. */
 function checkPrebuilt() {
-  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-  const addon = path.join(dir, 'onednn_binding.node');
-  if (!fs.existsSync(addon)) {
-    const shipped = fs.existsSync(path.join(root, 'prebuilds'));
-    return { shipped, ok: false, why: `no prebuilt for ${process.platform}-${process.arch}` };
+  const dir = prebuiltDir();
+  const addon = dir && path.join(dir, 'onednn_binding.node');
+  if (!addon || !fs.existsSync(addon)) {
+    return {
+      shipped: Boolean(dir),
+      ok: false,
+      why: `no prebuilt for ${process.platform}-${process.arch} (${PREBUILT_PACKAGE} ${dir ? 'holds no addon' : 'is not installed'})`,
+    };
   }
   if (process.platform === 'linux' && !glibcVersion()) return { shipped: true, ok: false, why: 'the prebuilt needs glibc (this is musl)' };
   // Load it in a child: a crash or a missing symbol must not take the install down.
@@ -104,8 +119,8 @@ if (!fromSource) {
   const prebuilt = checkPrebuilt();
   if (prebuilt.ok) {
     console.log(
-      `@cnn/backend-onednn: using the prebuilt ${path.basename(prebuilt.dir)} addon with its bundled oneDNN ` +
-        `${prebuilt.info.onednnVersion} (${path.relative(root, prebuilt.dir)}); nothing to compile.`,
+      `@cnn/backend-onednn: using the prebuilt ${process.platform}-${process.arch} addon with its bundled oneDNN ` +
+        `${prebuilt.info.onednnVersion} (${PREBUILT_PACKAGE}); nothing to compile.`,
     );
     process.exit(0);
   }

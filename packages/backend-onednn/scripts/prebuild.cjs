@@ -1,19 +1,20 @@
 #!/usr/bin/env node
 /*
- * Release script of @cnn/backend-onednn (run by `prepack`, so every `pnpm pack` / `npm pack` / publish makes it):
- * turns the workspace's source build of the addon into the prebuilt that the tarball ships.
+ * Release script of the prebuilt addon, run by the `prepack` of the per-platform package
+ * @cnn/backend-onednn-linux-x64 (so every `pnpm pack` / `npm pack` / publish of it makes it): turns the
+ * workspace's source build of the addon (built first with `build-addon.cjs --strict` when missing) into the
+ * prebuilt that package ships, in its `prebuilt/` folder (`--out`):
  *
- *   prebuilds/linux-x64/onednn_binding.node   the addon, RUNPATH $ORIGIN
- *   prebuilds/linux-x64/libdnnl.so.2 …        every shared library it links (ldd) outside glibc and the C++
- *                                             runtime that Node itself needs, each with RUNPATH $ORIGIN
- *   prebuilds/linux-x64/manifest.json         what was bundled, oneDNN version, N-API version, minimum glibc
- *   prebuilds/linux-x64/THIRD-PARTY-NOTICES   the licences of the bundled libraries
+ *   prebuilt/onednn_binding.node   the addon, RUNPATH $ORIGIN
+ *   prebuilt/libdnnl.so.2 …        every shared library it links (ldd) outside glibc and the C++ runtime that
+ *                                  Node itself needs, each with RUNPATH $ORIGIN
+ *   prebuilt/manifest.json         what was bundled, oneDNN version, N-API version, minimum glibc
+ *   prebuilt/THIRD-PARTY-NOTICES   the licences of the bundled libraries
  *
- * Only on linux-x64 with glibc (the one prebuilt target); elsewhere, or with CNN_ONEDNN_NO_PREBUILD=1, it
- * removes prebuilds/ and exits 0, so the tarball carries the sources alone. Needs ldd, objdump and patchelf
- * (apt-get install patchelf); the outputs are build products, ignored by git.
+ * Only on linux-x64 with glibc (the one prebuilt target); elsewhere it fails (the platform package would be
+ * empty). Needs ldd, objdump and patchelf (apt-get install patchelf); the outputs are build products, ignored by git.
  *
- * Usage: node scripts/prebuild.cjs [--addon build/Release/onednn_binding.node]
+ * Usage: node scripts/prebuild.cjs [--addon build/Release/onednn_binding.node] [--out ../backend-onednn-linux-x64/prebuilt]
  */
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -22,7 +23,8 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const target = 'linux-x64';
-const outDir = path.join(root, 'prebuilds', target);
+const argOut = process.argv.indexOf('--out');
+const outDir = argOut > 0 ? path.resolve(process.argv[argOut + 1]) : path.resolve(root, '..', `backend-onednn-${target}`, 'prebuilt');
 const ADDON = 'onednn_binding.node';
 /** N-API version the addon is compiled for (binding.gyp's NAPI_VERSION): Node ≥ 12.22 / 14.17 / 15.12 has it. */
 const NAPI_VERSION = 8;
@@ -106,16 +108,16 @@ function licenseOf(libPath) {
 function main() {
   const argAddon = process.argv.indexOf('--addon');
   const addon = argAddon > 0 ? path.resolve(process.argv[argAddon + 1]) : path.join(root, 'build', 'Release', ADDON);
-  fs.rmSync(path.join(root, 'prebuilds'), { recursive: true, force: true });
-  if (process.env.CNN_ONEDNN_NO_PREBUILD === '1') {
-    console.log('prebuild: CNN_ONEDNN_NO_PREBUILD=1, packing the sources only');
-    return;
-  }
+  fs.rmSync(outDir, { recursive: true, force: true });
   if (`${process.platform}-${process.arch}` !== target || !isGlibc()) {
-    console.log(
-      `prebuild: no prebuilt for ${process.platform}-${process.arch}${process.platform === 'linux' && !isGlibc() ? ' (musl)' : ''}; packing the sources only`,
+    fail(
+      `the prebuilt is made on ${target} with glibc, this is ${process.platform}-${process.arch}${process.platform === 'linux' && !isGlibc() ? ' (musl)' : ''}`,
     );
-    return;
+  }
+  if (!fs.existsSync(addon) && argAddon < 0) {
+    console.log(`prebuild: ${path.relative(root, addon)} missing, building it (build-addon.cjs --strict)`);
+    const r = spawnSync(process.execPath, [path.join(__dirname, 'build-addon.cjs'), '--strict'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) fail('the source build failed (see above)');
   }
   if (!fs.existsSync(addon)) fail(`${addon} not found: build the addon first (pnpm --filter @cnn/backend-onednn build:native)`);
 
@@ -167,11 +169,11 @@ function main() {
   fs.writeFileSync(path.join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   fs.writeFileSync(
     path.join(outDir, 'THIRD-PARTY-NOTICES'),
-    `Shared libraries bundled with @cnn/backend-onednn's prebuilt addon, with their licences.\n\n${notices.join('\n')}`,
+    `Shared libraries bundled with the prebuilt addon of @cnn/backend-onednn (@cnn/backend-onednn-${target}), with their licences.\n\n${notices.join('\n')}`,
   );
   const mb = files.reduce((s, f) => s + fs.statSync(f).size, 0) / 1e6;
   console.log(
-    `prebuild: ${path.relative(root, outDir)}: ${ADDON} + ${manifest.libraries.join(', ')} (${mb.toFixed(1)} MB; ` +
+    `prebuild: ${outDir}: ${ADDON} + ${manifest.libraries.join(', ')} (${mb.toFixed(1)} MB; ` +
       `oneDNN ${manifest.onednnVersion}, N-API ${NAPI_VERSION}, glibc >= ${manifest.minGlibc}, GLIBCXX >= ${manifest.minGlibcxx})`,
   );
 }

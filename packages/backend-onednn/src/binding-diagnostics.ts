@@ -19,6 +19,12 @@ export const INSTALL_HINT = [
 /** The platform the prebuilt addon is made for (`<platform>-<arch>`, glibc). */
 export const PREBUILT_TARGET = 'linux-x64';
 
+/**
+ * The optional dependency that carries the prebuilt for {@link PREBUILT_TARGET} (`os`/`cpu`/`libc` fields, so npm
+ * installs it on linux-x64 with glibc only; the pattern of sharp and esbuild).
+ */
+export const PREBUILT_PACKAGE = '@cnn/backend-onednn-linux-x64';
+
 /** Where an addon comes from: this package's source build, its prebuilt, or a path the caller gave. */
 export type AddonKind = 'source build' | 'prebuilt' | 'custom';
 
@@ -127,7 +133,7 @@ function versionAtLeast(a: string, b: string): boolean {
 export function prebuiltUnsupportedReason(host: HostPlatform, manifestMinGlibc: string | null = null): string | null {
   const key = `${host.platform}-${host.arch}`;
   if (key !== PREBUILT_TARGET) {
-    return `no prebuilt for ${key} (the package ships one for ${PREBUILT_TARGET} with glibc only)`;
+    return `no prebuilt for ${key} (the one prebuilt, ${PREBUILT_PACKAGE}, is for ${PREBUILT_TARGET} with glibc)`;
   }
   if (host.libc !== 'glibc') {
     return `no prebuilt for ${key} with ${host.libc ?? 'an unknown C library'} (the prebuilt needs glibc)`;

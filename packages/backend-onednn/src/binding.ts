@@ -1,7 +1,8 @@
 /**
- * Loader of the native oneDNN addon: the source build `build/Release/onednn_binding.node` when there is one, else
- * the prebuilt `prebuilds/linux-x64/onednn_binding.node` that the package ships with libdnnl bundled beside it
- * (loaded through its RUNPATH `$ORIGIN`). The addon's interface is typed in `binding-types.ts`, the install
+ * Loader of the native oneDNN addon: the prebuilt of the per-platform optional package
+ * `@cnn/backend-onednn-linux-x64` (`prebuilt/onednn_binding.node`, libdnnl bundled beside it and loaded through
+ * its RUNPATH `$ORIGIN`) when it is installed and fits this host, else the source build
+ * `build/Release/onednn_binding.node`. The addon's interface is typed in `binding-types.ts`, the install
  * diagnostics (and `OnednnUnavailableError`) are in `binding-diagnostics.ts`; both are re-exported here.
  */
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
@@ -17,7 +18,7 @@ import {
   hostPlatform,
   OnednnError,
   OnednnUnavailableError,
-  PREBUILT_TARGET,
+  PREBUILT_PACKAGE,
   prebuiltUnsupportedReason,
 } from './binding-diagnostics.js';
 import { type OnednnBinding, REQUIRED_FUNCTIONS } from './binding-types.js';
@@ -42,9 +43,25 @@ export function defaultAddonPath(root: string = packageRoot()): string {
   return resolve(root, 'build', 'Release', 'onednn_binding.node');
 }
 
-/** Absolute path of the prebuilt addon: `<package>/prebuilds/linux-x64/onednn_binding.node`. */
-export function prebuiltAddonPath(root: string = packageRoot()): string {
-  return resolve(root, 'prebuilds', PREBUILT_TARGET, 'onednn_binding.node');
+/**
+ * The folder of {@link PREBUILT_PACKAGE} as Node resolves it from the package folder `root`, or `null` when it is
+ * not installed (another platform, `--omit=optional`, or a source-only install).
+ */
+export function prebuiltPackageDir(root: string = packageRoot()): string | null {
+  try {
+    return dirname(createRequire(join(root, 'package.json')).resolve(`${PREBUILT_PACKAGE}/package.json`));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Absolute path of the prebuilt addon, `<@cnn/backend-onednn-linux-x64>/prebuilt/onednn_binding.node`, or `null`
+ * when {@link PREBUILT_PACKAGE} is not installed.
+ */
+export function prebuiltAddonPath(root: string = packageRoot()): string | null {
+  const dir = prebuiltPackageDir(root);
+  return dir === null ? null : resolve(dir, 'prebuilt', 'onednn_binding.node');
 }
 
 /** Where each loaded binding came from (see {@link addonOrigin}). */
@@ -53,14 +70,15 @@ const origins = new WeakMap<object, { kind: AddonKind; addonPath: string }>();
 function kindOf(path: string, root: string): AddonKind {
   const resolved = resolve(path);
   if (resolved === defaultAddonPath(root)) return 'source build';
-  if (resolved.startsWith(resolve(root, 'prebuilds') + sep)) return 'prebuilt';
+  const prebuilt = prebuiltPackageDir(root);
+  if (prebuilt !== null && resolved.startsWith(resolve(prebuilt, 'prebuilt') + sep)) return 'prebuilt';
   return 'custom';
 }
 
 /** Loads one addon file; throws `OnednnError` (`ERR_CNN_ONEDNN_LOAD`) with {@link describeLoadError}'s words. */
 function requireAddon(path: string, kind: AddonKind): OnednnBinding {
   if (!existsSync(path)) {
-    throw new OnednnError(kind === 'source build' ? 'not built (the install used the prebuilt, or the build failed)' : 'file not found', {
+    throw new OnednnError(kind === 'source build' ? 'not built (the install used the prebuilt, or the source build failed or did not run)' : 'file not found', {
       code: 'ERR_CNN_ONEDNN_LOAD',
     });
   }
@@ -80,7 +98,7 @@ function requireAddon(path: string, kind: AddonKind): OnednnBinding {
 
 /** Options of {@link loadBinding}. */
 export interface LoadBindingOptions {
-  /** The package folder holding `build/` and `prebuilds/`. Default: this package's. */
+  /** The package folder holding `build/`, from which {@link PREBUILT_PACKAGE} is resolved. Default: this package's. */
   root?: string;
   /** The host to load for. Default {@link hostPlatform}(). */
   host?: HostPlatform;
@@ -89,9 +107,9 @@ export interface LoadBindingOptions {
 /**
  * Loads the native addon.
  *
- * With `path`, exactly that file. Without, the first of these that loads: the source build
- * ({@link defaultAddonPath}, present after a source build), then the prebuilt ({@link prebuiltAddonPath}) when
- * {@link prebuiltUnsupportedReason} allows it on this host.
+ * With `path`, exactly that file. Without, the first of these that loads: the prebuilt of the optional package
+ * {@link PREBUILT_PACKAGE} ({@link prebuiltAddonPath}) when it is installed and {@link prebuiltUnsupportedReason}
+ * allows it on this host, then the source build ({@link defaultAddonPath}, present after a source build).
  *
  * @throws OnednnUnavailableError when none loads: the message names the platform, every attempt with its
  *   reason (file missing, truncated or corrupt, libdnnl missing, glibc too old, stale addon, unsupported
@@ -108,23 +126,25 @@ export function loadBinding(path?: string, opts: LoadBindingOptions = {}): Onedn
     }
   }
   const attempts: AddonAttempt[] = [];
-  const source = defaultAddonPath(root);
-  try {
-    return requireAddon(source, 'source build');
-  } catch (error) {
-    attempts.push({ kind: 'source build', path: source, reason: (error as Error).message });
-  }
+  const host = opts.host ?? hostPlatform();
   const prebuilt = prebuiltAddonPath(root);
   let manifest: { minGlibc?: string; libraries?: string[] } = {};
-  try {
-    manifest = JSON.parse(readFileSync(join(dirname(prebuilt), 'manifest.json'), 'utf8')) as typeof manifest;
-  } catch {
-    // no manifest: the load itself reports a glibc mismatch or a missing library
+  if (prebuilt !== null) {
+    try {
+      manifest = JSON.parse(readFileSync(join(dirname(prebuilt), 'manifest.json'), 'utf8')) as typeof manifest;
+    } catch {
+      // no manifest: the load itself reports a glibc mismatch or a missing library
+    }
   }
-  const host = opts.host ?? hostPlatform();
   const unsupported = prebuiltUnsupportedReason(host, manifest.minGlibc ?? null);
   if (unsupported) {
-    attempts.push({ kind: 'prebuilt', path: `prebuilds/${PREBUILT_TARGET}`, reason: unsupported });
+    attempts.push({ kind: 'prebuilt', path: PREBUILT_PACKAGE, reason: unsupported });
+  } else if (prebuilt === null) {
+    attempts.push({
+      kind: 'prebuilt',
+      path: PREBUILT_PACKAGE,
+      reason: 'not installed (an optional dependency: npm leaves it out with --omit=optional or --no-optional; reinstall without them)',
+    });
   } else {
     try {
       // The bundled libraries: present and complete (a truncated libdnnl would crash the process in dlopen).
@@ -140,12 +160,18 @@ export function loadBinding(path?: string, opts: LoadBindingOptions = {}): Onedn
       attempts.push({ kind: 'prebuilt', path: prebuilt, reason: (error as Error).message });
     }
   }
+  const source = defaultAddonPath(root);
+  try {
+    return requireAddon(source, 'source build');
+  } catch (error) {
+    attempts.push({ kind: 'source build', path: source, reason: (error as Error).message });
+  }
   throw new OnednnUnavailableError(attempts[0]!.path, undefined, attempts, host);
 }
 
 /** Where the native code in use was loaded from (see {@link addonOrigin}). */
 export interface AddonOrigin {
-  /** `'prebuilt'` (shipped in the package), `'source build'` (compiled at install) or `'custom'` (a path given). */
+  /** `'prebuilt'` (from {@link PREBUILT_PACKAGE}), `'source build'` (compiled at install) or `'custom'` (a path given). */
   kind: AddonKind;
   /** Absolute path of the addon file. */
   addonPath: string;

@@ -18,8 +18,10 @@ export {
   OnednnError,
   OnednnUnavailableError,
   packageRoot,
+  PREBUILT_PACKAGE,
   PREBUILT_TARGET,
   prebuiltAddonPath,
+  prebuiltPackageDir,
   prebuiltUnsupportedReason,
 } from './binding.js';
 export type {

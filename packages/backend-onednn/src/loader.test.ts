@@ -2,7 +2,8 @@
  * The addon loader's bad inputs: unsupported platform / arch / libc, an old glibc, a truncated or corrupt prebuilt
  * `.node`. Each must give a clear error naming the platform, what was tried and the build-from-source command,
  * and `selectBackend(…, {fallback: true})` must then land on 'cpu'. The end-to-end cases run a copy of the built
- * package (dist + a bad prebuilds/) in a child Node, as a user's process would load it.
+ * package (dist, with a bad @cnn/backend-onednn-linux-x64 in its node_modules) in a child Node, as a user's
+ * process would load it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,18 @@ import {
   prebuiltUnsupportedReason,
 } from './index.js';
 
+/**
+ * Writes a stand-in for the optional package @cnn/backend-onednn-linux-x64 into `<dir>/node_modules` (found first
+ * when Node resolves it from `dir`), with `files` in its `prebuilt/` folder. @returns that prebuilt folder.
+ */
+function fakePrebuiltPackage(dir: string, files: Record<string, Buffer | string>): string {
+  const pkg = join(dir, 'node_modules', '@cnn', 'backend-onednn-linux-x64');
+  mkdirSync(join(pkg, 'prebuilt'), { recursive: true });
+  writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@cnn/backend-onednn-linux-x64', version: '0.0.0' }));
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(pkg, 'prebuilt', name), bytes);
+  return join(pkg, 'prebuilt');
+}
+
 const linuxGlibc: HostPlatform = { platform: 'linux', arch: 'x64', libc: 'glibc', glibcVersion: '2.36' };
 
 function loadError(fn: () => unknown): OnednnUnavailableError {
@@ -42,10 +55,10 @@ describe('prebuiltUnsupportedReason', () => {
   });
   it('names the platform, the arch, the libc and the glibc version it lacks', () => {
     expect(prebuiltUnsupportedReason({ platform: 'darwin', arch: 'arm64', libc: null, glibcVersion: null })).toBe(
-      'no prebuilt for darwin-arm64 (the package ships one for linux-x64 with glibc only)',
+      'no prebuilt for darwin-arm64 (the one prebuilt, @cnn/backend-onednn-linux-x64, is for linux-x64 with glibc)',
     );
     expect(prebuiltUnsupportedReason({ ...linuxGlibc, arch: 'arm64' })).toBe(
-      'no prebuilt for linux-arm64 (the package ships one for linux-x64 with glibc only)',
+      'no prebuilt for linux-arm64 (the one prebuilt, @cnn/backend-onednn-linux-x64, is for linux-x64 with glibc)',
     );
     expect(prebuiltUnsupportedReason({ ...linuxGlibc, libc: 'musl', glibcVersion: null })).toBe(
       'no prebuilt for linux-x64 with musl (the prebuilt needs glibc)',
@@ -70,7 +83,7 @@ describe('describeLoadError', () => {
 describe('loadBinding without a usable addon', () => {
   let root: string;
   beforeAll(() => {
-    // A package folder with neither build/ nor prebuilds/ (an install whose source build failed, on any platform).
+    // A package folder with no build/ and no installed prebuilt (an install whose source build failed, on any platform).
     root = mkdtempSync(join(packageRoot(), 'node_modules', '.loader-test-'));
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -80,9 +93,9 @@ describe('loadBinding without a usable addon', () => {
     const error = loadError(() => loadBinding(undefined, { root, host }));
     expect(error.message).toContain('cannot load the native addon on darwin-arm64. Tried:');
     expect(error.message).toContain(`source build ${defaultAddonPath(root)}: not built`);
-    expect(error.message).toContain('prebuilt prebuilds/linux-x64: no prebuilt for darwin-arm64');
+    expect(error.message).toContain('prebuilt @cnn/backend-onednn-linux-x64: no prebuilt for darwin-arm64');
     expect(error.message).toContain(BUILD_FROM_SOURCE_COMMAND);
-    expect(error.attempts.map((a) => a.kind)).toEqual(['source build', 'prebuilt']);
+    expect(error.attempts.map((a) => a.kind)).toEqual(['prebuilt', 'source build']);
   });
   it('on linux-x64 with musl: names the libc', () => {
     const error = loadError(() => loadBinding(undefined, { root, host: { ...linuxGlibc, libc: 'musl', glibcVersion: null } }));
@@ -90,17 +103,16 @@ describe('loadBinding without a usable addon', () => {
     expect(error.message).toContain('no prebuilt for linux-x64 with musl (the prebuilt needs glibc)');
   });
   it('with glibc older than the manifest asks for: names both versions', () => {
-    mkdirSync(join(root, 'prebuilds', 'linux-x64'), { recursive: true });
-    writeFileSync(join(root, 'prebuilds', 'linux-x64', 'manifest.json'), JSON.stringify({ minGlibc: '2.34' }));
+    fakePrebuiltPackage(root, { 'manifest.json': JSON.stringify({ minGlibc: '2.34' }) });
     const error = loadError(() => loadBinding(undefined, { root, host: { ...linuxGlibc, glibcVersion: '2.28' } }));
     expect(error.message).toContain('the prebuilt needs glibc >= 2.34, this system has 2.28');
-    rmSync(join(root, 'prebuilds'), { recursive: true });
+    rmSync(join(root, 'node_modules'), { recursive: true });
   });
 });
 
 /**
- * Runs `script` (CommonJS) in a child Node from a copy of the built package whose prebuilds/linux-x64 holds
- * `addon` bytes and whose build/ is absent; `preload` runs first (--require). Returns the last stdout line, parsed.
+ * Runs `script` (CommonJS) in a child Node from a copy of the built package beside a stand-in
+ * @cnn/backend-onednn-linux-x64 whose prebuilt/ holds `addon` bytes and whose build/ is absent; `preload` runs first (--require). Returns the last stdout line, parsed.
  */
 function runWithPackageCopy(
   addon: Buffer | null,
@@ -112,11 +124,7 @@ function runWithPackageCopy(
   try {
     cpSync(join(packageRoot(), 'dist'), join(dir, 'dist'), { recursive: true });
     copyFileSync(join(packageRoot(), 'package.json'), join(dir, 'package.json'));
-    if (addon) {
-      mkdirSync(join(dir, 'prebuilds', 'linux-x64'), { recursive: true });
-      writeFileSync(join(dir, 'prebuilds', 'linux-x64', 'onednn_binding.node'), addon);
-      for (const [name, bytes] of Object.entries(extra)) writeFileSync(join(dir, 'prebuilds', 'linux-x64', name), bytes);
-    }
+    if (addon) fakePrebuiltPackage(dir, { 'onednn_binding.node': addon, ...extra });
     writeFileSync(join(dir, 'preload.cjs'), preload);
     writeFileSync(join(dir, 'run.cjs'), script);
     const out = execFileSync(process.execPath, ['--require', './preload.cjs', 'run.cjs'], {
@@ -153,7 +161,7 @@ describe('selectBackend falls back to cpu when the prebuilt cannot load', () => 
     expect(result.log).toMatch(/FALLING BACK/);
     expect(result.log).toMatch(/- source build \S+build\/Release\/onednn_binding\.node: not built/);
     expect(result.log).toMatch(
-      /- prebuilt \S+prebuilds\/linux-x64\/onednn_binding\.node: the file is truncated or corrupt \(\S+: truncated: the file has 4096 bytes, its ELF headers need \d+\)/,
+      /- prebuilt \S+backend-onednn-linux-x64\/prebuilt\/onednn_binding\.node: the file is truncated or corrupt \(\S+: truncated: the file has 4096 bytes, its ELF headers need \d+\)/,
     );
     expect(result.log).toContain(BUILD_FROM_SOURCE_COMMAND);
   });
@@ -171,7 +179,7 @@ describe('selectBackend falls back to cpu when the prebuilt cannot load', () => 
     });
     expect(result.backend).toBe('cpu');
     expect(result.log).toMatch(
-      /prebuilt \S+onednn_binding\.node: the file is truncated or corrupt \(\S+\/prebuilds\/linux-x64\/libdnnl\.so\.2: truncated: the file has 65536 bytes/,
+      /prebuilt \S+onednn_binding\.node: the file is truncated or corrupt \(\S+\/backend-onednn-linux-x64\/prebuilt\/libdnnl\.so\.2: truncated: the file has 65536 bytes/,
     );
   });
   it('a complete ELF file passes the truncation check', () => {
@@ -185,7 +193,7 @@ Object.defineProperty(process, 'arch', { value: 'arm64' });`;
     const result = runWithPackageCopy(realAddon, fallbackScript, fake);
     expect(result.backend).toBe('cpu');
     expect(result.log).toContain('cannot load the native addon on darwin-arm64. Tried:');
-    expect(result.log).toContain('no prebuilt for darwin-arm64 (the package ships one for linux-x64 with glibc only)');
+    expect(result.log).toContain('no prebuilt for darwin-arm64 (the one prebuilt, @cnn/backend-onednn-linux-x64, is for linux-x64 with glibc)');
     expect(result.log).toContain(BUILD_FROM_SOURCE_COMMAND);
   });
   it('a musl system (no glibc in process.report): names the libc, then cpu', () => {
@@ -199,7 +207,7 @@ process.report.getReport = (...a) => { const r = real(...a); delete r.header.gli
 });
 
 describe('the install script', () => {
-  /** Runs scripts/build-addon.cjs from a package copy without prebuilds/, with a PATH holding nothing. */
+  /** Runs scripts/build-addon.cjs from a package copy with no prebuilt, with a PATH holding nothing. */
   function runInstall(args: string[]): { status: number | null; stdout: string; stderr: string } {
     const dir = mkdtempSync(join(packageRoot(), 'node_modules', '.install-test-'));
     try {

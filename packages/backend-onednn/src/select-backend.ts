@@ -47,7 +47,7 @@ async function activate(name: string): Promise<void> {
 }
 
 /**
- * "oneDNN 2.6.3 (prebuilt addon /…/prebuilds/linux-x64/onednn_binding.node, libdnnl /…/libdnnl.so.2), isa avx2,
+ * "oneDNN 2.6.3 (prebuilt addon /…/@cnn/backend-onednn-linux-x64/prebuilt/onednn_binding.node, libdnnl /…/libdnnl.so.2), isa avx2,
  * kernels avx2, 2 threads": the version, where the addon and libdnnl were loaded from, oneDNN's ISA, the clone
  * of our own kernels in use and the OpenMP threads.
  */

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { importPeer } from './peers.js';
 
 /** The per-epoch record the curve charts read (the fields of `@cnn/train`'s `HistoryEntry` they use). */
 export interface EpochMetrics {
@@ -202,17 +203,46 @@ export function histogramsSpec(title: string, histograms: readonly Histogram[], 
 
 type VegaModule = typeof import('vega');
 type VegaLiteModule = typeof import('vega-lite');
-let modules: Promise<[VegaModule, VegaLiteModule]> | undefined;
+/** The two modules charts need: `[vega, vega-lite]` (their namespaces, as `import()` returns them). */
+export type VegaModules = [VegaModule, VegaLiteModule];
+let modules: Promise<VegaModules> | undefined;
+let loader: (() => Promise<VegaModules>) | undefined;
 
 /**
- * Loads vega and vega-lite (ESM-only optional peer dependencies of `@cnn/core`) lazily with `import()`, so the
- * CommonJS build works and pages that draw no chart do not load them.
- * @throws Error naming the packages to install when they are missing.
+ * Tells charts how to load vega and vega-lite. In a browser bundle pass a loader written in your own code, so
+ * your bundler sees the imports and bundles vega (or splits it into a chunk loaded on the first chart):
+ * `setVegaLoader(() => Promise.all([import('vega'), import('vega-lite')]))`. Without one, {@link loadVega}
+ * imports them by a name the bundler does not follow (Node resolves it; a page needs an import map).
+ * @param load - Resolves to `[vega, vegaLite]`; `undefined` restores the default.
  */
-export function loadVega(): Promise<[VegaModule, VegaLiteModule]> {
-  modules ??= Promise.all([import('vega'), import('vega-lite')]).catch((err: unknown) => {
+export function setVegaLoader(load: (() => Promise<VegaModules>) | undefined): void {
+  loader = load;
+  modules = undefined;
+}
+
+/** `import(name)` through a variable: bundlers leave it alone, so vega is needed only when a chart is drawn. */
+function importByName(name: string): Promise<unknown> {
+  return import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+}
+
+/**
+ * Loads vega and vega-lite (ESM-only optional peer dependencies of `@cnn/core`) on the first chart: through the
+ * loader given to {@link setVegaLoader}, else by `import()` of their names, which bundlers leave out (a page that
+ * draws no chart needs no vega, and a bundle builds without it installed).
+ * @returns `[vega, vegaLite]`.
+ * @throws MissingPeerError (code `ERR_CNN_MISSING_PEER`) naming vega or vega-lite when one is not installed.
+ */
+export function loadVega(): Promise<VegaModules> {
+  modules ??= (
+    loader
+      ? loader()
+      : Promise.all([
+          importPeer('vega', 'charts', () => importByName('vega') as Promise<VegaModule>),
+          importPeer('vega-lite', 'charts', () => importByName('vega-lite') as Promise<VegaLiteModule>),
+        ])
+  ).catch((err: unknown) => {
     modules = undefined;
-    throw new Error(`charts need the packages vega and vega-lite (npm install vega vega-lite): ${(err as Error).message}`, { cause: err });
+    throw err;
   });
   return modules;
 }

@@ -8,6 +8,7 @@
  */
 export { createRng, deriveSeed, shuffleInPlace, type Rng, type RngState } from './rng.js';
 export { CnnError, UnsupportedLayerError } from './errors.js';
+export { importPeer, isModuleNotFound, MissingPeerError, requirePeer } from './peers.js';
 export {
   ADAM_UPDATE_KERNEL,
   BATCH_NORM_GRAD_KERNEL,
@@ -29,9 +30,11 @@ export {
   histogramsSpec,
   learningRateSpec,
   loadVega,
+  setVegaLoader,
   perClassAccuracySpec,
   renderChartSvg,
   type EpochMetrics,
   type Histogram,
   type VegaLiteSpec,
+  type VegaModules,
 } from './charts.js';

@@ -22,7 +22,8 @@ import { parseArgs } from 'node:util';
 import { writeJsonAtomic } from '@cnn/data/node';
 import { getBinding, isOnednnAvailable } from '@cnn/backend-onednn';
 import { getModel, getModelEntry } from '@cnn/models';
-import { benchmark, compileNative, exportOnnx, formatBenchTable, optimizeForInference, percentile, type BenchResult } from '../src/index';
+import { benchmark, compileNative, formatBenchTable, optimizeForInference, percentile, type BenchResult } from '../src/index';
+import { exportOnnx } from '../src/onnx/index';
 import { cliArgs, userPath } from './cli-args';
 
 const { values } = parseArgs({

@@ -14,7 +14,8 @@ import { selectBackend } from '@cnn/backend-onednn';
 import { DataLoader, MNIST_MEAN, MNIST_STD } from '@cnn/data';
 import { loadMnist, writeJsonAtomic } from '@cnn/data/node';
 import '@cnn/models';
-import { exportOnnx, loadModelFiles, optimizeForInference, saveModelFiles } from '../src/index';
+import { loadModelFiles, optimizeForInference, saveModelFiles } from '../src/index';
+import { exportOnnx } from '../src/onnx/index';
 import { cliArgs, userPath } from './cli-args';
 
 const { values } = parseArgs({ args: cliArgs(), options: { models: { type: 'string', default: '.cache/mnistnet' }, out: { type: 'string' } } });

@@ -9,7 +9,8 @@
 import { parseArgs } from 'node:util';
 import { selectBackend, type BackendChoice } from '@cnn/backend-onednn';
 import '@cnn/models'; // registers BatchNorm / SeededDropout for loading
-import { compileNative, createInferenceServer, loadModelFiles, optimizeForInference } from '../src/index';
+import { compileNative, loadModelFiles, optimizeForInference } from '../src/index';
+import { createInferenceServer } from '../src/server/index';
 import { cliArgs, userPath } from './cli-args';
 
 const { values } = parseArgs({

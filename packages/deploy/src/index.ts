@@ -1,7 +1,8 @@
 /**
  * `@cnn/deploy`: ship trained tfjs-layers models — safe sharded/quantised model files (filesystem and
- * http), BatchNorm folding for inference, ONNX export, an HTTP inference server with micro-batching,
- * and benchmark helpers.
+ * http), BatchNorm folding for inference, weight quantisation and benchmark helpers. The HTTP inference server
+ * is `@cnn/deploy/server` (optional peers fastify, prom-client, sharp), ONNX export `@cnn/deploy/onnx`
+ * (optional peer protobufjs).
  *
  * @packageDocumentation
  */
@@ -28,9 +29,5 @@ export {
   type GraphNode,
   type BatchNormParams,
 } from './layer-graph';
-export { exportOnnx, saveOnnx, decodeOnnx, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './onnx/export-onnx';
-export { createInferenceServer, type InferenceServerOptions, type Prediction } from './server/inference-server';
-export { MicroBatcher, type MicroBatcherOptions, type Predictable } from './server/micro-batcher';
-export { BadInputError, decodeImageInput, decodeJsonInput, type Normalization } from './server/decode-input';
 export { benchmark, percentile, formatBenchTable, type BenchOptions, type BenchResult } from './bench';
 export { compileNative, nativeGraphOps, NATIVE_SUPPORTED_LAYERS, type CompileNativeOptions, type NativeModel } from './native';

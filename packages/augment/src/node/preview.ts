@@ -1,8 +1,13 @@
 import { createRng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
-import sharp from 'sharp';
+import { importPeer } from '@cnn/core';
 import type { Compose } from '../transform.js';
 import { AugmentError } from '../errors.js';
+
+/** sharp (an optional peer dependency), imported on first use. */
+function loadSharp(): Promise<typeof import('sharp')['default']> {
+  return importPeer('sharp', 'augmentation previews (PNG)', () => import('sharp')).then((m) => m.default);
+}
 
 /** Options for {@link augmentationPreview}. */
 export interface PreviewOptions {
@@ -58,6 +63,7 @@ export async function augmentationPreview(images: tf.Tensor4D, pipeline: Compose
             grid[((i * (cellH + gap) + y) * gw + col * (cellW + gap) + x) * 3 + c] = Math.round(v * 255);
           }
   });
+  const sharp = await loadSharp();
   return sharp(grid, { raw: { width: gw, height: gh, channels: 3 } })
     .resize(gw * scale, gh * scale, { kernel: 'nearest' })
     .png()

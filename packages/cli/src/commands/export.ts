@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { saveModelFiles, saveOnnx, type WeightQuantization } from '@cnn/deploy';
+import { saveModelFiles, type WeightQuantization } from '@cnn/deploy';
+import { saveOnnx } from '@cnn/deploy/onnx';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from '../program.js';
 import { loadModelDir, parseIntOption, userPath } from './common.js';

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import { renderChartSvg, type VegaLiteSpec } from '../charts.js';
+import { importPeer } from '../peers.js';
 import { writeFileAtomic } from './atomic-write.js';
 
 type SharpModule = typeof import('sharp');
 let sharpModule: Promise<SharpModule> | undefined;
 
 function loadSharp(): Promise<SharpModule> {
-  sharpModule ??= import('sharp').catch((err: unknown) => {
+  sharpModule ??= importPeer('sharp', 'PNG charts', () => import('sharp')).catch((err: unknown) => {
     sharpModule = undefined;
-    throw new Error(`PNG charts need the package sharp (npm install sharp): ${(err as Error).message}`, { cause: err });
+    throw err;
   });
   return sharpModule;
 }
@@ -17,7 +18,7 @@ function loadSharp(): Promise<SharpModule> {
  * Renders a Vega-Lite spec to PNG: SVG from `renderChartSvg`, rasterised by sharp (librsvg, an optional peer
  * dependency of `@cnn/core`).
  * @param scale - Pixel density multiplier. Default `2` (crisp text).
- * @throws Error from vega-lite when the spec is invalid, or when sharp is not installed.
+ * @throws Error from vega-lite when the spec is invalid, or MissingPeerError (code `ERR_CNN_MISSING_PEER`) when sharp is not installed.
  */
 export async function renderChartPng(spec: VegaLiteSpec, scale = 2): Promise<Buffer> {
   const svg = await renderChartSvg(spec);

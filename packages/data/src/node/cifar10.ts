@@ -5,9 +5,9 @@
  *
  * @packageDocumentation
  */
+import { dataDir } from './data-dir.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as tar from 'tar';
@@ -196,9 +196,12 @@ export async function readCifar10Binary(dir: string, opts: { limitPerClass?: num
   return { train: ds(train, 'cifar10-train'), test: ds(test, 'cifar10-test') };
 }
 
-/** `$CNN_DATA_DIR/cifar10` or `~/.cache/cnn-data/cifar10`: the default CIFAR-10 download / extraction folder. */
+/**
+ * `$CNN_DATA_DIR/cifar10`, else `<platform cache folder>/cnn-data/cifar10` ({@link dataDir}; `~/.cache/cnn-data/cifar10`
+ * on Linux): the default CIFAR-10 download / extraction folder.
+ */
 export function cifar10DataDir(): string {
-  return resolve(process.env.CNN_DATA_DIR ?? join(homedir(), '.cache', 'cnn-data'), 'cifar10');
+  return dataDir('cifar10');
 }
 
 /** Options for {@link downloadCifar10Binary}. */

@@ -5,14 +5,21 @@
  *
  * @packageDocumentation
  */
+import { dataDir } from './data-dir.js';
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { availableParallelism, homedir } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
-import sharp, { type OutputInfo } from 'sharp';
+import { importPeer } from '@cnn/core';
+import type { OutputInfo } from 'sharp';
 import { tempPathFor } from '@cnn/core/node';
 import type { ImageDataset } from '@cnn/core';
+
+/** sharp (an optional peer dependency), imported on first use. */
+function loadSharp(): Promise<typeof import('sharp')['default']> {
+  return importPeer('sharp', 'decoding image files', () => import('sharp')).then((m) => m.default);
+}
 
 /** File extensions read by {@link loadImageFolder} by default (case-insensitive). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
@@ -161,6 +168,7 @@ export interface DecodedImage {
  * @throws Error naming the file when it cannot be read or decoded.
  */
 export async function decodeImage(path: string, opts: Pick<ImageFolderOptions, 'channels' | 'resize'> = {}): Promise<DecodedImage> {
+  const sharp = await loadSharp();
   const channels = opts.channels ?? 3;
   let data: Buffer;
   let info: OutputInfo;
@@ -202,9 +210,12 @@ export async function decodeImage(path: string, opts: Pick<ImageFolderOptions, '
   return { data: out, height, width, channels };
 }
 
-/** `$CNN_DATA_DIR/cache` or `~/.cache/cnn-data/cache`: where {@link loadImageFolder} keeps decode caches by default. */
+/**
+ * `$CNN_DATA_DIR/cache`, else `<platform cache folder>/cnn-data/cache` ({@link dataDir}; `~/.cache/cnn-data/cache` on
+ * Linux): where {@link loadImageFolder} keeps decode caches by default.
+ */
 export function imageFolderCacheDir(): string {
-  return resolve(process.env.CNN_DATA_DIR ?? join(homedir(), '.cache', 'cnn-data'), 'cache');
+  return dataDir('cache');
 }
 
 const CACHE_MAGIC = 'CNNIMGF1';

@@ -77,3 +77,4 @@ export {
   writeCifar10Binary,
 } from './convert-cifar.js';
 export { writeFileAtomic, writeJsonAtomic } from '@cnn/core/node';
+export { dataDir } from './data-dir.js';

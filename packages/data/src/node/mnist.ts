@@ -5,9 +5,9 @@
  *
  * @packageDocumentation
  */
+import { dataDir } from './data-dir.js';
 import { access } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { downloadFile, FASHION_MNIST_MIRRORS, FASHION_MNIST_RESOURCES, MNIST_MIRRORS, MNIST_RESOURCES, type DatasetResource } from './download.js';
 import type { ImageDataset } from '@cnn/core';
@@ -68,11 +68,10 @@ const IMAGE_SIZE = 28;
 
 /**
  * The default download/cache directory for a variant: `$CNN_DATA_DIR/<variant>` if the environment variable is
- * set, else `~/.cache/cnn-data/<variant>`.
+ * set, else `<platform cache folder>/cnn-data/<variant>` ({@link dataDir}; `~/.cache/cnn-data/<variant>` on Linux).
  */
 export function defaultDataDir(variant: MnistVariant): string {
-  const base = process.env.CNN_DATA_DIR ?? join(homedir(), '.cache', 'cnn-data');
-  return resolve(base, variant);
+  return dataDir(variant);
 }
 
 function moduleUrl(): string {

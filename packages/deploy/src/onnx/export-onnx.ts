@@ -1,5 +1,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
+import { requirePeer } from '@cnn/core';
 import { writeFileAtomic } from '@cnn/core/node';
 import { DeployError, UnsupportedLayerError } from '../errors';
 import { INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from '../layer-graph';
@@ -51,7 +53,8 @@ export const ONNX_SUPPORTED_LAYERS: readonly string[] = [
 
 let rootPromise: protobuf.Root | undefined;
 function onnxRoot(): protobuf.Root {
-  rootPromise ??= protobuf.parse(ONNX_PROTO, { keepCase: true }).root;
+  const pb = requirePeer('protobufjs', 'ONNX export', () => createRequire(import.meta.url)('protobufjs') as typeof protobuf);
+  rootPromise ??= pb.parse(ONNX_PROTO, { keepCase: true }).root;
   return rootPromise;
 }
 

@@ -1,6 +1,11 @@
-import sharp from 'sharp';
+import { importPeer } from '@cnn/core';
 import type { Normalization } from '@cnn/core';
 import { DeployError } from '../errors';
+
+/** sharp (an optional peer dependency), imported on first use. */
+function loadSharp(): Promise<typeof import('sharp')['default']> {
+  return importPeer('sharp', 'decoding image requests', () => import('sharp')).then((m) => m.default);
+}
 
 /** A client error (HTTP 400) with a message meant for the client. */
 export class BadInputError extends DeployError {
@@ -20,6 +25,7 @@ export type { Normalization } from '@cnn/core';
  * @throws BadInputError when the bytes are not a decodable image.
  */
 export async function decodeImageInput(body: Buffer, [height, width, channels]: number[], norm: Normalization): Promise<Float32Array> {
+  const sharp = await loadSharp();
   if (channels !== 1 && channels !== 3) throw new DeployError(`decodeImageInput: the model takes ${channels} channels; images need 1 or 3`);
   let raw: Buffer;
   try {

@@ -1,10 +1,12 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { checkNormalization, getModelMetadata } from '@cnn/core';
+import { createRequire } from 'node:module';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { checkNormalization, getModelMetadata, requirePeer } from '@cnn/core';
 import { DeployError } from '../errors';
 import { BadInputError, decodeImageInput, decodeJsonInput } from './decode-input';
 import { MicroBatcher, type Predictable } from './micro-batcher';
+
+const require = createRequire(import.meta.url);
 
 /** Options of {@link createInferenceServer}. */
 export interface InferenceServerOptions {
@@ -78,6 +80,13 @@ export function createInferenceServer(opts: InferenceServerOptions): FastifyInst
     throw new DeployError((err as Error).message, { cause: err });
   }
   const labels = opts.labels ?? metadata.classNames;
+  // Optional peers of @cnn/deploy, needed only here.
+  const Fastify = requirePeer('fastify', 'the inference server', () => require('fastify') as typeof import('fastify')).default;
+  const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = requirePeer(
+    'prom-client',
+    'the inference server',
+    () => require('prom-client') as typeof import('prom-client'),
+  );
   const topK = opts.topK ?? 3;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'cnn_' });

@@ -1,5 +1,11 @@
-import sharp, { type OverlayOptions } from 'sharp';
+import { importPeer } from '@cnn/core';
+import type { OverlayOptions } from 'sharp';
 import { ExplainError } from '../errors.js';
+
+/** sharp (an optional peer dependency), imported on first use. */
+function loadSharp(): Promise<typeof import('sharp')['default']> {
+  return importPeer('sharp', 'PNG rendering in @cnn/explain', () => import('sharp')).then((m) => m.default);
+}
 
 /** Raw image pixels: `[height, width, channels]` uint8 (channels 1, 3 or 4), row-major. */
 export interface RawImage {
@@ -22,6 +28,7 @@ function checkRaw(fn: string, image: RawImage): void {
  * images like 28 × 28 stay sharp when enlarged).
  */
 export async function rawToPng(image: RawImage, size?: number): Promise<Buffer> {
+  const sharp = await loadSharp();
   checkRaw('rawToPng', image);
   let pipeline = sharp(Buffer.from(image.pixels.buffer, image.pixels.byteOffset, image.pixels.byteLength), {
     raw: { width: image.width, height: image.height, channels: image.channels },
@@ -36,6 +43,7 @@ export async function rawToPng(image: RawImage, size?: number): Promise<Buffer> 
  * @param alpha opacity of the heat map in `[0, 1]`; default 0.5.
  */
 export async function overlayPng(image: RawImage, heat: RawImage, size: number, alpha = 0.5): Promise<Buffer> {
+  const sharp = await loadSharp();
   checkRaw('overlayPng', image);
   checkRaw('overlayPng', heat);
   if (!(alpha >= 0 && alpha <= 1)) throw new ExplainError(`overlayPng: alpha must be in [0, 1]. Received: alpha=${alpha}`);
@@ -111,6 +119,7 @@ export async function composeGrid(tiles: readonly GridTile[], options: GridOptio
   options.columnHeaders?.slice(0, columns).forEach((header, c) => {
     texts.push(`<text x="${gap + c * cellWidth + cellInner / 2}" y="${gap + fontSize}" text-anchor="middle" font-weight="bold">${escapeXml(header)}</text>`);
   });
+  const sharp = await loadSharp();
   const composites: OverlayOptions[] = [];
   for (let i = 0; i < tiles.length; i++) {
     const cellLeft = gap + (i % columns) * cellWidth;

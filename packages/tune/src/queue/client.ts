@@ -1,4 +1,5 @@
-import { Queue, type Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
+import { bullmq } from './peers.js';
 import { bullConnection, parseQueueUrl, probeRedis, queueConnectionOptions, type QueueConnection } from './connection.js';
 import type { JobData } from './payload.js';
 
@@ -71,7 +72,7 @@ export class QueueClient {
     const { display } = parseQueueUrl(o.url, o.tls);
     const probe = await probeRedis(o);
     if (probe.persistenceWarning) log(`Warning: ${probe.persistenceWarning}`);
-    const queue = new Queue(o.name, { connection: bullConnection(o, 2) });
+    const queue = new (bullmq().Queue)(o.name, { connection: bullConnection(o, 2) });
     queue.on('error', () => undefined); // connection errors surface in runJobs' polling
     log(`Queue '${o.name}' on ${display} (Redis ${probe.version})`);
     return new QueueClient(queue, display, log);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { RedisOptions as BullRedisOptions } from 'bullmq';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
+import { ioredis } from './peers.js';
 import { TuneError } from '../errors.js';
 
 /** TLS files for `rediss://` URLs (PEM). */
@@ -159,7 +160,7 @@ export interface RedisProbe {
 export async function probeRedis(q: QueueConnection): Promise<RedisProbe> {
   const o = queueConnectionOptions(q);
   const { redis, display } = parseQueueUrl(o.url, o.tls, o.password);
-  const client = new Redis({
+  const client = new (ioredis().Redis)({
     ...redis,
     lazyConnect: true,
     connectTimeout: o.connectTimeoutMs,

@@ -3,10 +3,11 @@ import { existsSync, lstatSync, readdirSync, realpathSync, statSync } from 'node
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import type { Job, Worker } from 'bullmq';
 import { startTrialProcess, type TrialProcess } from '../trial/process.js';
 import { bullConnection, parseQueueUrl, probeRedis, queueConnectionOptions, type QueueConnection } from './connection.js';
 import { parseJobData, TRIAL_NAME_RE, type JobData } from './payload.js';
+import { bullmq } from './peers.js';
 import { TuneError } from '../errors.js';
 
 /** Options of {@link startQueueWorker}. */
@@ -73,18 +74,18 @@ const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'];
  *   such file exists in the folder, or it is a link to a file outside the folder.
  */
 export function resolveTrialScript(trialDir: string, name: string): string {
-  if (!TRIAL_NAME_RE.test(name)) throw new UnrecoverableError(`trial name ${JSON.stringify(name)} is not a bare script name`);
+  if (!TRIAL_NAME_RE.test(name)) throw new (bullmq().UnrecoverableError)(`trial name ${JSON.stringify(name)} is not a bare script name`);
   const root = realpathSync(trialDir);
   const names = EXTENSIONS.some((e) => name.endsWith(e)) ? [name] : EXTENSIONS.map((e) => name + e);
   for (const n of names) {
     const p = path.join(root, n);
     if (!existsSync(p)) continue;
     const real = realpathSync(p);
-    if (!real.startsWith(root + path.sep)) throw new UnrecoverableError(`trial script ${p} links outside --trial-dir ${root}; refused`);
+    if (!real.startsWith(root + path.sep)) throw new (bullmq().UnrecoverableError)(`trial script ${p} links outside --trial-dir ${root}; refused`);
     if (!statSync(real).isFile()) continue;
     return real;
   }
-  throw new UnrecoverableError(`trial script '${name}' not found in --trial-dir ${root} (looked for ${names.join(', ')})`);
+  throw new (bullmq().UnrecoverableError)(`trial script '${name}' not found in --trial-dir ${root} (looked for ${names.join(', ')})`);
 }
 
 function describe(d: JobData): string {
@@ -148,7 +149,7 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
       data = parseJobData(job.data);
     } catch (err) {
       log(`Job ${job.id} refused: ${(err as Error).message}`);
-      throw new UnrecoverableError((err as Error).message);
+      throw new (bullmq().UnrecoverableError)((err as Error).message);
     }
     const id = String(job.id);
     let script: string;
@@ -182,17 +183,17 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<QueueW
     if (entry.requeue) {
       await job.moveToWait(token);
       log(`Job ${id} put back in the queue (worker shutting down)`);
-      throw new WaitingError();
+      throw new (bullmq().WaitingError)();
     }
     if (!out.ok) {
       log(`Job ${id} failed after ${out.seconds.toFixed(1)} s: ${out.error}`);
-      throw new UnrecoverableError(out.error);
+      throw new (bullmq().UnrecoverableError)(out.error);
     }
     log(`Job ${id} done in ${out.seconds.toFixed(1)} s`);
     return { value: out.value, seconds: out.seconds };
   };
 
-  const worker = new Worker(q.name, processor, {
+  const worker = new (bullmq().Worker)(q.name, processor, {
     connection: bullConnection(q),
     concurrency,
     name,

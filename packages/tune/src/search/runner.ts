@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import * as path from 'node:path';
-import { writeJsonAtomic } from '@cnn/data/node';
+import { writeJsonAtomic } from '@cnn/core/node';
 import { MIN_POLL_MS, QueueClient } from '../queue/client.js';
 import { parseQueueUrl, queueConnectionOptions, type QueueConnection } from '../queue/connection.js';
 import { TRIAL_NAME_RE, type TrialJobData } from '../queue/payload.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic, writeJsonAtomic } from '@cnn/data/node';
+import { writeFileAtomic, writeJsonAtomic } from '@cnn/core/node';
 import type { ParamValue, TrialConfig } from './space.js';
 import { TuneError } from '../errors.js';
 

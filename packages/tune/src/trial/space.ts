@@ -1,4 +1,4 @@
-import { createRng } from '@cnn/data';
+import { createRng } from '@cnn/core';
 import { TuneError } from '../errors.js';
 
 /** A scalar hyperparameter value. */
@@ -78,7 +78,7 @@ export function gridConfigs(space: SearchSpace): TrialConfig[] {
 }
 
 /**
- * `n` configurations drawn independently with a seeded generator (`@cnn/data`'s xoshiro128**), so the
+ * `n` configurations drawn independently with a seeded generator (`@cnn/core`'s xoshiro128**), so the
  * same seed gives the same list (what makes a random search resumable). Duplicates are kept.
  * @throws TuneError when `n` is not an integer >= 1 or the space is invalid.
  */
