@@ -157,11 +157,16 @@ function lossOf(fn: string, loss: unknown): CrossEntropyLoss {
 
 function checkBatch(fn: string, b: Batch, index: number): number {
   if (!b || !(b.x instanceof tf.Tensor) || !(b.y instanceof tf.Tensor)) {
-    throw new TrainError(`${fn}: batch ${index} must be {x: Tensor, y: Tensor}`);
+    throw new TrainError(`${fn}: batch ${index} must be {x: Tensor, y: Tensor}`, { code: 'ERR_CNN_INVALID_BATCH' });
   }
-  if (b.x.rank !== 4) throw new TrainError(`${fn}: batch ${index}: x must be rank 4 [batch, height, width, channels], got shape [${b.x.shape}]`);
+  if (b.x.rank !== 4)
+    throw new TrainError(`${fn}: batch ${index}: x must be rank 4 [batch, height, width, channels], got shape [${b.x.shape}]`, {
+      code: 'ERR_CNN_INVALID_BATCH',
+    });
   if ((b.y.rank !== 1 && b.y.rank !== 2) || b.y.shape[0] !== b.x.shape[0]) {
-    throw new TrainError(`${fn}: batch ${index}: y must be [${b.x.shape[0]}] labels or [${b.x.shape[0]}, numClasses] soft labels, got [${b.y.shape}]`);
+    throw new TrainError(`${fn}: batch ${index}: y must be [${b.x.shape[0]}] labels or [${b.x.shape[0]}, numClasses] soft labels, got [${b.y.shape}]`, {
+      code: 'ERR_CNN_INVALID_BATCH',
+    });
   }
   return b.x.shape[0];
 }
@@ -175,7 +180,7 @@ function checkBatch(fn: string, b: Batch, index: number): number {
  *   as PyTorch's running loss), wall-clock seconds, img/s, and `stopped`.
  * @throws NonFiniteLossError when a batch loss is NaN/Inf and `control.stopTraining` is not set (the
  *   update of that batch has been applied).
- * @throws Error when the loader yields no batches or a malformed batch, or on bad options.
+ * @throws TrainError when the loader yields no batches or a malformed batch, or on bad options.
  */
 export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, optimizer: Optimizer, opts: TrainEpochOptions = {}): Promise<TrainEpochResult> {
   const epoch = opts.epoch ?? 1;
@@ -300,7 +305,7 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
  * batch norm on running statistics), batch by batch, like PyTorch's `model.eval()` + `torch.no_grad()`.
  *
  * @returns mean cross-entropy over samples (NaN/Inf is returned as is), accuracy, seconds, img/s.
- * @throws Error when the loader yields no batches or a malformed batch.
+ * @throws TrainError when the loader yields no batches or a malformed batch.
  */
 export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts: EvaluateOptions = {}): Promise<EpochResult> {
   const yieldEvery = resolveYieldEvery('evaluate', opts.yieldEvery);
@@ -341,7 +346,7 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
   } finally {
     reporter.stop();
   }
-  if (samples === 0) throw new TrainError('evaluate: the loader yielded no batches');
+  if (samples === 0) throw new TrainError('evaluate: the loader yielded no batches', { code: 'ERR_CNN_NO_BATCHES' });
   const seconds = now() - t0;
   return { loss: lossSum / samples, accuracy: correct / samples, seconds, imgPerSec: samples / seconds, samples };
 }
@@ -448,12 +453,16 @@ interface EpochPlan {
 
 function planEpochs(epochs: number, steps: number | undefined): EpochPlan {
   if (!(typeof epochs === 'number' && Number.isFinite(epochs) && epochs > 0)) {
-    throw new TrainError(`fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=${epochs}`);
+    throw new TrainError(`fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=${epochs}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   const hasLength = typeof steps === 'number' && Number.isInteger(steps) && steps > 0;
   if (Number.isInteger(epochs)) return { epochs, ...(hasLength ? { totalSteps: steps * epochs } : {}) };
   if (!hasLength) {
-    throw new TrainError(`fit: a fractional epochs=${epochs} needs a training loader with a length (batches per epoch). Received: length=${String(steps)}`);
+    throw new TrainError(`fit: a fractional epochs=${epochs} needs a training loader with a length (batches per epoch). Received: length=${String(steps)}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   const last = Math.ceil(epochs);
   const totalSteps = Math.ceil(steps * epochs);
@@ -490,14 +499,16 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
   const { optimizer } = opts;
   const evalEvery = opts.evalEvery ?? 1;
   const yieldEvery = resolveYieldEvery('fit', opts.yieldEvery);
-  if (!(Number.isInteger(evalEvery) && evalEvery >= 0)) throw new TrainError(`fit: evalEvery must be an integer >= 0. Received: evalEvery=${opts.evalEvery}`);
+  if (!(Number.isInteger(evalEvery) && evalEvery >= 0))
+    throw new TrainError(`fit: evalEvery must be an integer >= 0. Received: evalEvery=${opts.evalEvery}`, { code: 'ERR_CNN_INVALID_OPTION' });
   let initialEpoch = opts.initialEpoch ?? 0;
   const plan = planEpochs(opts.epochs, opts.train?.length);
   const epochs = plan.epochs;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs) {
-    throw new TrainError(`fit: initialEpoch must be an integer in [0, ${epochs}]. Received: initialEpoch=${initialEpoch}`);
+    throw new TrainError(`fit: initialEpoch must be an integer in [0, ${epochs}]. Received: initialEpoch=${initialEpoch}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
-  if (!optimizer || typeof optimizer.step !== 'function') throw new TrainError('fit: optimizer must be an Optimizer (e.g. new Adam())');
+  if (!optimizer || typeof optimizer.step !== 'function')
+    throw new TrainError('fit: optimizer must be an Optimizer (e.g. new Adam())', { code: 'ERR_CNN_INVALID_OPTION' });
   const callbacks = new CallbackList(opts.callbacks ?? []);
   for (const removed of ['labelSmoothing', 'reduction'] as const) {
     if (removed in opts)
@@ -516,6 +527,7 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
   if ('onEpochEnd' in opts)
     throw new TrainError(
       'fit: the onEpochEnd option was removed; pass a callback (new LambdaCallback({onEpochEnd})) and stop with this.context.stopTraining = true',
+      { code: 'ERR_CNN_INVALID_OPTION' },
     );
   const log = opts.log ?? console.log;
   const history: History = [];
@@ -533,7 +545,10 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
   const store = opts.resume !== undefined ? checkpointStore(opts.resume) : undefined;
   const resumeState = store !== undefined && (!opts.resumeIfMissing || (await store.exists())) ? await store.load() : undefined;
   if (resumeState) {
-    if (resumeState.epoch > epochs) throw new TrainError(`fit: the checkpoint in ${opts.resume} is at epoch ${resumeState.epoch}, after epochs=${opts.epochs}`);
+    if (resumeState.epoch > epochs)
+      throw new TrainError(`fit: the checkpoint in ${opts.resume} is at epoch ${resumeState.epoch}, after epochs=${opts.epochs}`, {
+        code: 'ERR_CNN_CHECKPOINT',
+      });
     restoreTrainingState(ctx, resumeState, { callbacks: false });
     initialEpoch = resumeState.epoch;
     ctx.params.initialEpoch = initialEpoch;

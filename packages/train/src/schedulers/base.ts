@@ -25,7 +25,7 @@ export interface SchedulerState {
 }
 
 export function fail(cls: string, msg: string): never {
-  throw new TrainError(`${cls}: ${msg}`);
+  throw new TrainError(`${cls}: ${msg}`, { code: 'ERR_CNN_INVALID_OPTION' });
 }
 
 export function checkPositive(cls: string, name: string, v: number | undefined): number {
@@ -60,7 +60,8 @@ export abstract class LRScheduler {
    * @param baseLr the rate of step 0's computation (PyTorch's `initial_lr`). Default: `optimizer.lr` now.
    */
   protected constructor(optimizer: Optimizer, baseLr?: number) {
-    if (!optimizer || typeof optimizer.step !== 'function') throw new TrainError('LRScheduler: optimizer must be an Optimizer (e.g. new SGD({lr: 0.1}))');
+    if (!optimizer || typeof optimizer.step !== 'function')
+      throw new TrainError('LRScheduler: optimizer must be an Optimizer (e.g. new SGD({lr: 0.1}))', { code: 'ERR_CNN_INVALID_OPTION' });
     this.optimizer = optimizer;
     this.baseLr_ = baseLr ?? optimizer.lr;
     this.lr_ = this.baseLr_;
@@ -159,15 +160,16 @@ export abstract class LRScheduler {
 
   /**
    * Restores a state from {@link LRScheduler.getState} and writes `lastLr` to `optimizer.lr`.
-   * @throws Error when the state is for another scheduler type or malformed.
+   * @throws TrainError when the state is for another scheduler type or malformed.
    */
   setState(state: SchedulerState): void {
-    if (!state || state.type !== this.type) throw new TrainError(`${this.type}.setState: state is for '${state?.type}', expected '${this.type}'`);
+    if (!state || state.type !== this.type)
+      throw new TrainError(`${this.type}.setState: state is for '${state?.type}', expected '${this.type}'`, { code: 'ERR_CNN_BAD_STATE' });
     if (!Number.isInteger(state.lastEpoch) || state.lastEpoch < 0) {
-      throw new TrainError(`${this.type}.setState: lastEpoch must be an integer >= 0. Received: lastEpoch=${state.lastEpoch}`);
+      throw new TrainError(`${this.type}.setState: lastEpoch must be an integer >= 0. Received: lastEpoch=${state.lastEpoch}`, { code: 'ERR_CNN_BAD_STATE' });
     }
     if (!(Number.isFinite(state.lastLr) && state.lastLr >= 0) || !(Number.isFinite(state.baseLr) && state.baseLr >= 0)) {
-      throw new TrainError(`${this.type}.setState: lastLr and baseLr must be finite numbers >= 0`);
+      throw new TrainError(`${this.type}.setState: lastLr and baseLr must be finite numbers >= 0`, { code: 'ERR_CNN_BAD_STATE' });
     }
     this.setExtraState(state.extra);
     this.lastEpoch_ = state.lastEpoch;

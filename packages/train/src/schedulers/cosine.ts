@@ -19,7 +19,7 @@ export interface CosineAnnealingLROptions {
  * `torch.optim.lr_scheduler.CosineAnnealingLR` (SGDR without restarts, Loshchilov & Hutter 2017):
  * `lr_t = etaMin + (baseLr - etaMin)·(1 + cos(π t / tMax))/2`, computed with PyTorch's recursive form
  * (so past `tMax` the rate rises again, as PyTorch's does).
- * @throws Error when `tMax` is not a positive integer or `etaMin < 0`.
+ * @throws TrainError when `tMax` is not a positive integer or `etaMin < 0`.
  */
 export class CosineAnnealingLR extends LRScheduler {
   readonly type = 'CosineAnnealingLR';
@@ -63,7 +63,7 @@ export interface CosineAnnealingWarmRestartsOptions {
  * `lr = etaMin + (baseLr - etaMin)·(1 + cos(π T_cur / T_i))/2`, with `T_cur` reset to 0 and
  * `T_i ← T_i · tMult` at each restart. {@link CosineAnnealingWarmRestarts.step} also accepts a
  * fractional epoch (PyTorch's `step(epoch + i / iters)` for per-batch use).
- * @throws Error when `t0` is not a positive integer, `tMult` not an integer >= 1, or `etaMin < 0`.
+ * @throws TrainError when `t0` is not a positive integer, `tMult` not an integer >= 1, or `etaMin < 0`.
  */
 export class CosineAnnealingWarmRestarts extends LRScheduler {
   readonly type = 'CosineAnnealingWarmRestarts';
@@ -93,7 +93,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
 
   /**
    * Advances one step, or jumps to the (possibly fractional) `epoch` as PyTorch's `step(epoch)`.
-   * @throws Error when `epoch < 0`.
+   * @throws TrainError when `epoch < 0`.
    */
   override step(epoch?: number): number {
     if (epoch === undefined) {
@@ -133,7 +133,7 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
 
   protected override setExtraState(extra: Record<string, unknown> | undefined): void {
     if (!extra || typeof extra.tI !== 'number' || typeof extra.tCur !== 'number') {
-      throw new TrainError('CosineAnnealingWarmRestarts.setState: extra.tI and extra.tCur must be numbers');
+      throw new TrainError('CosineAnnealingWarmRestarts.setState: extra.tI and extra.tCur must be numbers', { code: 'ERR_CNN_BAD_STATE' });
     }
     this.tI = extra.tI;
     this.tCur = extra.tCur;

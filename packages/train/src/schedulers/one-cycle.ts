@@ -33,7 +33,7 @@ export interface OneCycleLROptions {
  * part (momentum is not cycled). Meant to be stepped once per batch. Phases (two-phase): `initialLr →
  * maxLr` over steps `[0, pctStart·T - 1]`, then `maxLr → minLr` until `T - 1`; with `threePhase`:
  * up, down to `initialLr` until `2·pctStart·T - 2`, then to `minLr`.
- * @throws Error on out-of-range options, or (from `step`) when stepped more than `totalSteps` times.
+ * @throws TrainError on out-of-range options, or (from `step`) when stepped more than `totalSteps` times.
  */
 export class OneCycleLR extends LRScheduler {
   readonly type = 'OneCycleLR';

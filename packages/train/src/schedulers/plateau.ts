@@ -32,7 +32,7 @@ export interface ReduceLROnPlateauOptions {
  * to {@link ReduceLROnPlateau.step} has not improved for more than `patience` steps (counted as
  * PyTorch counts: `numBadEpochs > patience`), then waits `cooldown` steps. Reads the optimizer's
  * current rate on reduction, so it composes with other schedulers.
- * @throws Error on out-of-range options (`factor >= 1`, negative patience, …).
+ * @throws TrainError on out-of-range options (`factor >= 1`, negative patience, …).
  */
 export class ReduceLROnPlateau {
   readonly type = 'ReduceLROnPlateau';
@@ -100,7 +100,7 @@ export class ReduceLROnPlateau {
   /**
    * Records `metric` for one step and reduces the rate when it has plateaued.
    * @returns the rate after this step.
-   * @throws Error when `metric` is not a number (NaN counts as a bad step, as in PyTorch).
+   * @throws TrainError when `metric` is not a number (NaN counts as a bad step, as in PyTorch).
    */
   step(metric: number): number {
     if (typeof metric !== 'number') fail('ReduceLROnPlateau', `step: metric must be a number. Received: ${String(metric)}`);
@@ -136,10 +136,10 @@ export class ReduceLROnPlateau {
     };
   }
 
-  /** Restores {@link ReduceLROnPlateau.getState}. @throws Error on a state of another type. */
+  /** Restores {@link ReduceLROnPlateau.getState}. @throws TrainError on a state of another type. */
   setState(state: SchedulerState): void {
     if (!state || state.type !== this.type || !state.extra)
-      throw new TrainError(`ReduceLROnPlateau.setState: state is for '${state?.type}', expected 'ReduceLROnPlateau'`);
+      throw new TrainError(`ReduceLROnPlateau.setState: state is for '${state?.type}', expected 'ReduceLROnPlateau'`, { code: 'ERR_CNN_BAD_STATE' });
     const e = state.extra as { best: number | string; numBadEpochs: number; cooldownCounter: number };
     this.best = typeof e.best === 'string' ? Number(e.best) : e.best;
     this.numBadEpochs = e.numBadEpochs;

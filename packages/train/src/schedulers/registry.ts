@@ -54,9 +54,10 @@ const SCHEDULERS = {
     aliases: [],
     create: (_opt, o, build) => {
       const { inner, ...rest } = o as unknown as { inner?: SchedulerSpec } & LinearWarmupOptions;
-      if (!inner) throw new TrainError('createScheduler: LinearWarmup needs options.inner (a scheduler spec)');
+      if (!inner) throw new TrainError('createScheduler: LinearWarmup needs options.inner (a scheduler spec)', { code: 'ERR_CNN_INVALID_OPTION' });
       const built = build(inner);
-      if (!(built instanceof LRScheduler)) throw new TrainError('createScheduler: LinearWarmup cannot wrap ReduceLROnPlateau');
+      if (!(built instanceof LRScheduler))
+        throw new TrainError('createScheduler: LinearWarmup cannot wrap ReduceLROnPlateau', { code: 'ERR_CNN_INVALID_OPTION' });
       return new LinearWarmup(built, rest);
     },
   },
@@ -65,10 +66,13 @@ const SCHEDULERS = {
     create: (opt, o, build) => {
       const { schedulers, milestones } = o as { schedulers?: SchedulerSpec[]; milestones?: number[] };
       if (!Array.isArray(schedulers) || schedulers.length === 0)
-        throw new TrainError('createScheduler: SequentialLR needs options.schedulers (a non-empty list of scheduler specs)');
+        throw new TrainError('createScheduler: SequentialLR needs options.schedulers (a non-empty list of scheduler specs)', {
+          code: 'ERR_CNN_INVALID_OPTION',
+        });
       const built = schedulers.map((child, i) => {
         const b = build(child);
-        if (!(b instanceof LRScheduler)) throw new TrainError(`createScheduler: SequentialLR cannot sequence ReduceLROnPlateau (schedulers[${i}])`);
+        if (!(b instanceof LRScheduler))
+          throw new TrainError(`createScheduler: SequentialLR cannot sequence ReduceLROnPlateau (schedulers[${i}])`, { code: 'ERR_CNN_INVALID_OPTION' });
         return b;
       });
       return new SequentialLR(opt, { schedulers: built, milestones: milestones as number[] });
@@ -98,7 +102,9 @@ function isSchedulerName(name: string): name is SchedulerName {
 export function createScheduler(optimizer: Optimizer, spec: SchedulerSpec): Scheduler {
   const name = spec?.scheduler;
   if (typeof name !== 'string' || !isSchedulerName(name)) {
-    throw new TrainError(`createScheduler: unknown scheduler '${String(spec?.scheduler)}'. Known: ${SCHEDULER_NAMES.join(', ')}`);
+    throw new TrainError(`createScheduler: unknown scheduler '${String(spec?.scheduler)}'. Known: ${SCHEDULER_NAMES.join(', ')}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   const entry: SchedulerEntry = SCHEDULERS[name];
   return entry.create(optimizer, spec.options ?? {}, (child) => createScheduler(optimizer, child));
@@ -121,7 +127,9 @@ export function parseSchedulerSpec(text: string): SchedulerSpec {
   if (parts.length > 1) {
     const head = parseSchedulerSpec(parts[0]);
     if (head.scheduler !== 'SequentialLR')
-      throw new TrainError(`parseSchedulerSpec: ';' separates the schedulers of a SequentialLR ('sequential:milestones=…;…'), got '${parts[0]}' before it`);
+      throw new TrainError(`parseSchedulerSpec: ';' separates the schedulers of a SequentialLR ('sequential:milestones=…;…'), got '${parts[0]}' before it`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     return { scheduler: 'SequentialLR', options: { ...head.options, schedulers: parts.slice(1).map((p) => parseSchedulerSpec(p.trim())) } };
   }
   const [rawName, rest = ''] = String(text).split(/:(.*)/s, 2);
@@ -129,6 +137,7 @@ export function parseSchedulerSpec(text: string): SchedulerSpec {
   if (!isSchedulerName(name)) {
     throw new TrainError(
       `parseSchedulerSpec: unknown scheduler '${rawName}'. Known: ${Object.keys(ALIASES).join(', ')} (or class names ${SCHEDULER_NAMES.join(', ')})`,
+      { code: 'ERR_CNN_INVALID_OPTION' },
     );
   }
   const options: Record<string, unknown> = {};
@@ -137,7 +146,7 @@ export function parseSchedulerSpec(text: string): SchedulerSpec {
     .map((s) => s.trim())
     .filter(Boolean)) {
     const m = /^([A-Za-z][A-Za-z0-9]*)=(.+)$/.exec(part);
-    if (!m) throw new TrainError(`parseSchedulerSpec: expected key=value, got '${part}' in '${text}'`);
+    if (!m) throw new TrainError(`parseSchedulerSpec: expected key=value, got '${part}' in '${text}'`, { code: 'ERR_CNN_INVALID_OPTION' });
     const [, key, value] = m;
     const num = (v: string): number | string => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
     options[key] = value.includes('|') || key === 'milestones' ? value.split('|').map(num) : value === 'true' ? true : value === 'false' ? false : num(value);

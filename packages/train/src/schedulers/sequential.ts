@@ -42,7 +42,7 @@ export interface SequentialLROptions {
  * ```
  *
  * The state ({@link LRScheduler.getState}) holds every child's state in `extra.schedulers`.
- * @throws Error when `schedulers` is empty, holds a scheduler of another optimizer or of an unsupported
+ * @throws TrainError when `schedulers` is empty, holds a scheduler of another optimizer or of an unsupported
  *   kind, or `milestones` does not have `schedulers.length - 1` strictly increasing positive integers.
  */
 export class SequentialLR extends LRScheduler {
@@ -95,7 +95,7 @@ export class SequentialLR extends LRScheduler {
   protected override setExtraState(extra: Record<string, unknown> | undefined): void {
     const states = extra?.schedulers;
     if (!Array.isArray(states) || states.length !== this.schedulers.length) {
-      throw new TrainError(`SequentialLR.setState: extra.schedulers must hold ${this.schedulers.length} scheduler states`);
+      throw new TrainError(`SequentialLR.setState: extra.schedulers must hold ${this.schedulers.length} scheduler states`, { code: 'ERR_CNN_BAD_STATE' });
     }
     this.schedulers.forEach((sch, i) => sch.setState(states[i] as SchedulerState));
   }

@@ -16,7 +16,7 @@ export interface StepLROptions {
 
 /**
  * `torch.optim.lr_scheduler.StepLR`: `lr_t = baseLr · gamma^⌊t / stepSize⌋`.
- * @throws Error when `stepSize` is not a positive integer or `gamma <= 0` ("Received: gamma=…").
+ * @throws TrainError when `stepSize` is not a positive integer or `gamma <= 0` ("Received: gamma=…").
  */
 export class StepLR extends LRScheduler {
   readonly type = 'StepLR';
@@ -51,7 +51,7 @@ export interface MultiStepLROptions {
 
 /**
  * `torch.optim.lr_scheduler.MultiStepLR`: `lr_t = baseLr · gamma^(number of milestones <= t)`.
- * @throws Error when milestones are not strictly increasing positive integers, or `gamma <= 0`.
+ * @throws TrainError when milestones are not strictly increasing positive integers, or `gamma <= 0`.
  */
 export class MultiStepLR extends LRScheduler {
   readonly type = 'MultiStepLR';
@@ -86,7 +86,7 @@ export interface ExponentialLROptions {
   gamma: number;
 }
 
-/** `torch.optim.lr_scheduler.ExponentialLR`: `lr_t = baseLr · gamma^t`. @throws Error when `gamma <= 0`. */
+/** `torch.optim.lr_scheduler.ExponentialLR`: `lr_t = baseLr · gamma^t`. @throws TrainError when `gamma <= 0`. */
 export class ExponentialLR extends LRScheduler {
   readonly type = 'ExponentialLR';
   /** Decay factor. */
@@ -120,7 +120,7 @@ export interface LinearLROptions {
 /**
  * `torch.optim.lr_scheduler.LinearLR`: the factor goes linearly from `startFactor` to `endFactor` over
  * `totalIters` steps, `lr_t = baseLr · (s + (e - s)·min(t, T)/T)`.
- * @throws Error when a factor is out of range or `totalIters` is not a positive integer.
+ * @throws TrainError when a factor is out of range or `totalIters` is not a positive integer.
  */
 export class LinearLR extends LRScheduler {
   readonly type = 'LinearLR';

@@ -18,7 +18,7 @@ export interface LinearWarmupOptions {
  * Linear warmup composed with any other scheduler: `lr_t = inner_t · f_t`, `f_t = s + (1 - s)·min(t,
  * W)/W`, equal to PyTorch's `ChainedScheduler([LinearLR(opt, s, 1, W), inner])`. Build `inner` on the
  * same optimizer first, then wrap it; step only the warmup (it steps `inner`).
- * @throws Error when `warmupSteps` is not a positive integer or `startFactor` is out of range.
+ * @throws TrainError when `warmupSteps` is not a positive integer or `startFactor` is out of range.
  */
 export class LinearWarmup extends LRScheduler {
   readonly type = 'LinearWarmup';
@@ -30,7 +30,8 @@ export class LinearWarmup extends LRScheduler {
   readonly startFactor: number;
 
   constructor(inner: LRScheduler, opts: LinearWarmupOptions) {
-    if (!(inner instanceof LRScheduler)) throw new TrainError('LinearWarmup: inner must be an LRScheduler (e.g. new CosineAnnealingLR(opt, {tMax: 10}))');
+    if (!(inner instanceof LRScheduler))
+      throw new TrainError('LinearWarmup: inner must be an LRScheduler (e.g. new CosineAnnealingLR(opt, {tMax: 10}))', { code: 'ERR_CNN_INVALID_OPTION' });
     super(inner.optimizer);
     this.inner = inner;
     this.warmupSteps = checkPositiveInt('LinearWarmup', 'warmupSteps', opts?.warmupSteps);
@@ -54,7 +55,8 @@ export class LinearWarmup extends LRScheduler {
   }
 
   protected override setExtraState(extra: Record<string, unknown> | undefined): void {
-    if (!extra || typeof extra.inner !== 'object') throw new TrainError('LinearWarmup.setState: extra.inner (the inner scheduler state) is missing');
+    if (!extra || typeof extra.inner !== 'object')
+      throw new TrainError('LinearWarmup.setState: extra.inner (the inner scheduler state) is missing', { code: 'ERR_CNN_BAD_STATE' });
     this.inner.setState(extra.inner as SchedulerState);
   }
 }
