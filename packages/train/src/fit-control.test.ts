@@ -16,7 +16,7 @@ import { CrossEntropyLoss } from './loss';
 import { Adam } from './optimizers/adam';
 import { SGD } from './optimizers/sgd';
 import { MultiStepLR } from './schedulers';
-import { toyLoader } from './test-utils/synthetic';
+import { toyLoader } from './testing/toy.js';
 import { trainStep } from './train-step';
 
 /** Dense-only net on `[b, 6, 6, 1]` (fast on the cpu backend). */

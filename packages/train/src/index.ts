@@ -51,6 +51,8 @@ export {
   type TrainingContext,
   type TrainingParams,
 } from './callback';
+export { CallbackList } from './callback-list.js';
+export { GradientAccumulator } from './gradient-accumulator.js';
 export {
   captureTrainingState,
   restoreTrainingState,
@@ -86,6 +88,7 @@ export {
   parseSchedulerSpec,
   SCHEDULER_NAMES,
   type Scheduler,
+  type SchedulerName,
   type SchedulerSpec,
   type SchedulerState,
   type StepLROptions,
@@ -98,7 +101,7 @@ export {
   type LinearWarmupOptions,
   type SequentialLROptions,
   type ReduceLROnPlateauOptions,
-} from './schedulers';
+} from './schedulers/index.js';
 export {
   lerp,
   ModelEma,

@@ -9,7 +9,7 @@ import { Adam } from './optimizers/adam';
 import { SGD } from './optimizers/sgd';
 import { softmaxCrossEntropy } from './loss';
 import { trainStep } from './train-step';
-import { tinyNet, toyLoader } from './test-utils/synthetic';
+import { tinyNet, toyLoader } from './testing/toy.js';
 
 describe('trainStep', () => {
   it('keeps tf.memory().numTensors stable over 100 steps', () => {

@@ -16,12 +16,13 @@ export interface StepResult {
 /**
  * The trainable parameters of a model as tf variables keyed by their stable layer-scoped name
  * (`LayerVariable.originalName`, e.g. `conv1/kernel`, the name also used in saved weights).
- * @throws Error when two trainable weights share a name.
+ * @throws TrainError when two trainable weights share a name.
  */
 export function trainableVariables(model: tfl.LayersModel): Record<string, tf.Variable> {
   const vars: Record<string, tf.Variable> = {};
   for (const w of model.trainableWeights) {
-    if (vars[w.originalName]) throw new TrainError(`trainableVariables: duplicate weight name '${w.originalName}' in model '${model.name}'`);
+    if (vars[w.originalName])
+      throw new TrainError(`trainableVariables: duplicate weight name '${w.originalName}' in model '${model.name}'`, { code: 'ERR_CNN_INVALID_OPTION' });
     vars[w.originalName] = w.read() as tf.Variable;
   }
   return vars;
@@ -37,7 +38,9 @@ export function countCorrect(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   const [batch, k] = logits.shape;
   const hard = labels.rank === 1 && labels.shape[0] === batch;
   if (!hard && !(labels.rank === 2 && labels.shape[0] === batch && labels.shape[1] === k)) {
-    throw new TrainError(`countCorrect: labels must be [${batch}] class indices or [${batch}, ${k}] soft labels. Received: shape [${labels.shape}]`);
+    throw new TrainError(`countCorrect: labels must be [${batch}] class indices or [${batch}, ${k}] soft labels. Received: shape [${labels.shape}]`, {
+      code: 'ERR_CNN_SHAPE_MISMATCH',
+    });
   }
   return tf.tidy(() => {
     const target = hard ? tf.cast(labels, 'int32') : tf.argMax(labels, 1);
