@@ -16,7 +16,6 @@
  * (default 3), `--eval-batch E` (default 1000), `--rounds` (default 3) and `--steps` (default 6).
  */
 import * as os from 'node:os';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { CIFAR10_FAST_RECIPE, RECIPE_NAMES, trainingAugmentation } from '@cnn/cli';
 import { selectBackend } from '@cnn/backend-onednn';
@@ -24,7 +23,7 @@ import { CIFAR10_MEAN, CIFAR10_STD, createRng } from '@cnn/data';
 import { cifar10Net } from '@cnn/models';
 import { SGD } from '@cnn/train';
 import { benchFast } from './cifar10-fast.js';
-import { benchInfer, benchTrain, emit, intFlag, interleavedRatio, oneOf, ratio, runMain, runPytorchReference, spread } from './common.js';
+import { benchInfer, benchTrain, emit, intFlag, interleavedRatio, oneOf, parseBenchArgs, ratio, runMain, runPytorchReference, spread } from './common.js';
 
 /** Untimed steps per round before the timing, on each side: the first steps after idling are slow on these VMs. */
 export const DEFAULT_WARMUP = 3;
@@ -32,17 +31,14 @@ export const DEFAULT_WARMUP = 3;
 export const DEFAULT_STEPS = 6;
 
 runMain(async () => {
-  const { values } = parseArgs({
-    args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: {
-      recipe: { type: 'string', default: 'standard' },
-      rounds: { type: 'string', default: '3' },
-      steps: { type: 'string' },
-      threads: { type: 'string', default: String(os.availableParallelism()) },
-      batch: { type: 'string', default: String(CIFAR10_FAST_RECIPE.batchSize) },
-      warmup: { type: 'string', default: String(DEFAULT_WARMUP) },
-      'eval-batch': { type: 'string', default: '1000' },
-    },
+  const values = parseBenchArgs({
+    recipe: { type: 'string', default: 'standard' },
+    rounds: { type: 'string', default: '3' },
+    steps: { type: 'string' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+    batch: { type: 'string', default: String(CIFAR10_FAST_RECIPE.batchSize) },
+    warmup: { type: 'string', default: String(DEFAULT_WARMUP) },
+    'eval-batch': { type: 'string', default: '1000' },
   });
   const recipe = oneOf('--recipe', values.recipe as string, RECIPE_NAMES);
   const rounds = intFlag('--rounds', values.rounds as string);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UsageError, exitCodeOf } from '@cnn/cli';
@@ -19,6 +20,21 @@ export function runMain(main: () => Promise<void>): void {
       process.exit(exitCodeOf(err));
     },
   );
+}
+
+/**
+ * `parseArgs` of `node:util` (strict, no positionals) on a benchmark's command line, a lone `--` dropped.
+ * @throws UsageError with node's message for an unknown flag or a missing value.
+ */
+export function parseBenchArgs(options: NonNullable<ParseArgsConfig['options']>): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
 }
 
 /** `value` when it is one of `allowed`. @throws UsageError `Unknown FLAG "x"; expected one of …`. */

@@ -14,14 +14,13 @@
  * OMP_NUM_THREADS for both).
  */
 import * as os from 'node:os';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { getPrimitiveImpls, selectBackend } from '@cnn/backend-onednn';
 import { DataLoader, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data';
 import { loadMnist } from '@cnn/data/node';
 import { mnistNet } from '@cnn/models';
 import { Adam } from '@cnn/train';
-import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runMain, runPytorchReference, spread } from './common.js';
+import { benchInfer, benchTrain, emit, intFlag, interleavedRatio, parseBenchArgs, ratio, runMain, runPytorchReference, spread } from './common.js';
 
 function firstBatch(ds: ImageDataset, batchSize: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const { x, y } = new DataLoader(ds, { batchSize, mean: MNIST_MEAN, std: MNIST_STD })[Symbol.iterator]().next().value!;
@@ -29,18 +28,15 @@ function firstBatch(ds: ImageDataset, batchSize: number): { x: tf.Tensor4D; y: t
 }
 
 runMain(async () => {
-  const { values } = parseArgs({
-    args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: {
-      rounds: { type: 'string', default: '5' },
-      steps: { type: 'string', default: '60' },
-      'cpu-steps': { type: 'string', default: '1' },
-      threads: { type: 'string', default: String(os.availableParallelism()) },
-    },
+  const values = parseBenchArgs({
+    rounds: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '60' },
+    'cpu-steps': { type: 'string', default: '1' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
   });
-  const rounds = Number(values.rounds);
-  const steps = Number(values.steps);
-  const threads = Number(values.threads);
+  const rounds = intFlag('--rounds', values.rounds as string);
+  const steps = intFlag('--steps', values.steps as string);
+  const threads = intFlag('--threads', values.threads as string);
   process.env.OMP_NUM_THREADS = String(threads);
   const { train } = await loadMnist();
 
@@ -88,7 +84,7 @@ runMain(async () => {
   opt.dispose();
   model.dispose();
 
-  const cpuSteps = Number(values['cpu-steps']);
+  const cpuSteps = intFlag('--cpu-steps', values['cpu-steps'] as string, 0);
   if (cpuSteps > 0) {
     await selectBackend('cpu');
     const m = mnistNet({ seed: 0 });
