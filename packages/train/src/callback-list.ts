@@ -85,9 +85,9 @@ export class CallbackList {
     for (const cb of this.callbacks) await cb.onBatchEnd?.(batch, logs);
   }
 
-  /** `onGradients` of every callback (synchronous: the gradients are valid during the call only). */
-  onGradients(info: GradientsInfo): void {
-    for (const cb of this.callbacks) cb.onGradients?.(info);
+  /** `onGradients` of every callback, awaiting each (the gradients are valid until the last one settles). */
+  async onGradients(info: GradientsInfo): Promise<void> {
+    for (const cb of this.callbacks) await cb.onGradients?.(info);
   }
 
   /** The plain-data states of the callbacks that have `getState`, keyed by {@link CallbackList.keys}. */

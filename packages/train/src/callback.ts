@@ -92,10 +92,10 @@ export interface CallbackHooks {
   /** After a training batch: `batch`, `size`, `loss`, `accuracy`, `lr`, `stepped` (1 when the optimizer stepped). */
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
   /**
-   * Gradients of a step before clipping and the update (synchronous). Setting `context.stopTraining` here
-   * skips this update.
+   * Gradients of a step before clipping and the update (awaited; the tensors of `info` are valid until it
+   * settles). Setting `context.stopTraining` here skips this update.
    */
-  onGradients?(info: GradientsInfo): void;
+  onGradients?(info: GradientsInfo): void | Promise<void>;
 }
 
 /**

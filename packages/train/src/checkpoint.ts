@@ -56,6 +56,23 @@ export function getModelWeights(model: tfl.LayersModel): NamedWeight[] {
 }
 
 /**
+ * {@link getModelWeights} with asynchronous reads (`await variable.data()`): the same copies, on backends without
+ * synchronous reads too (webgpu in Node). What `EarlyStopping({restoreBestWeights})` uses.
+ * @throws TrainError (code `ERR_CNN_CHECKPOINT`) when two weights share a name.
+ */
+export async function readModelWeights(model: tfl.LayersModel): Promise<NamedWeight[]> {
+  const seen = new Set<string>();
+  for (const w of model.weights) {
+    if (seen.has(w.originalName))
+      throw new TrainError(`readModelWeights: duplicate weight name '${w.originalName}' in model '${model.name}'`, { code: 'ERR_CNN_CHECKPOINT' });
+    seen.add(w.originalName);
+  }
+  return Promise.all(
+    model.weights.map(async (w) => ({ name: w.originalName, shape: w.shape.slice() as number[], values: Float32Array.from((await w.read().data()) as Float32Array) })),
+  );
+}
+
+/**
  * Writes `weights` (from {@link getModelWeights}) into `model`'s variables, bit-exactly.
  * @throws TrainError naming the weight when one is missing, unknown, or of another shape (nothing is written then).
  */

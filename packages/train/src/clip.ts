@@ -18,14 +18,18 @@ export interface ClipNormResult {
  * @param maxNorm the largest allowed global norm (> 0).
  * @throws TrainError when `maxNorm` is not a finite number > 0.
  */
-export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): ClipNormResult {
+export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<ClipNormResult> {
   if (!(Number.isFinite(maxNorm) && maxNorm > 0))
     throw new TrainError(`clipGradNorm: maxNorm must be a finite number > 0. Received: maxNorm=${maxNorm}`, { code: 'ERR_CNN_INVALID_OPTION' });
   const names = Object.keys(grads);
   if (names.length === 0) return { grads: {}, totalNorm: 0 };
   const totalT = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))));
-  const totalNorm = totalT.dataSync()[0];
-  totalT.dispose();
+  let totalNorm: number;
+  try {
+    totalNorm = (await totalT.data())[0]; // asynchronous read: works on backends without synchronous reads (webgpu in Node)
+  } finally {
+    totalT.dispose();
+  }
   const coef = Math.min(1, maxNorm / (totalNorm + 1e-6));
   const out: Record<string, tf.Tensor> = {};
   for (const n of names) out[n] = tf.tidy(() => tf.mul(grads[n], coef));

@@ -57,6 +57,7 @@ export {
   captureTrainingState,
   restoreTrainingState,
   getModelWeights,
+  readModelWeights,
   setModelWeights,
   encodeTrainingState,
   decodeTrainingState,

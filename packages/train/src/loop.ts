@@ -81,7 +81,7 @@ export interface TrainEpochOptions {
    * and the update — except the step of a last incomplete accumulation group of a loader without `length`,
    * applied after the loop when the group's batches are already disposed.
    */
-  onGradients?: (info: GradientsInfo) => void;
+  onGradients?: (info: GradientsInfo) => void | Promise<void>;
   /**
    * The stop flag (`fit` passes its `TrainingContext`): polled after `onGradients` and after each batch;
    * `stopTraining === true` skips the pending update and ends the epoch.
@@ -208,16 +208,16 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
   let stopped = false;
   let lastVars: Record<string, tf.Variable> = {};
   /** Gradients of a step → onGradients → (unless stopped) clip + step. */
-  const flush = (
+  const flush = async (
     grads: Record<string, tf.Tensor>,
     vars: Record<string, tf.Variable>,
     x: tf.Tensor | undefined,
     y: tf.Tensor | undefined,
     loss: number,
-  ): { stepped: boolean; gradNorm?: number } => {
-    if (opts.onGradients && x && y) opts.onGradients({ epoch, batch, x, y, loss, grads, vars });
+  ): Promise<{ stepped: boolean; gradNorm?: number }> => {
+    if (opts.onGradients && x && y) await opts.onGradients({ epoch, batch, x, y, loss, grads, vars });
     if (shouldStop()) return { stepped: false };
-    const gradNorm = applyGradients(optimizer, grads, vars, stepOpts);
+    const gradNorm = await applyGradients(optimizer, grads, vars, stepOpts);
     return { stepped: true, gradNorm };
   };
   const t0 = now();
@@ -236,7 +236,7 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
         lastVars = g.vars;
         if (acc.steps === 1) {
           try {
-            res = flush(g.grads, g.vars, b.x, b.y, g.loss);
+            res = await flush(g.grads, g.vars, b.x, b.y, g.loss);
           } finally {
             tf.dispose(Object.values(g.grads));
           }
@@ -250,7 +250,7 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
             const groupLoss = acc.meanLoss;
             const mean = acc.take();
             try {
-              res = flush(mean, g.vars, b.x, b.y, groupLoss);
+              res = await flush(mean, g.vars, b.x, b.y, groupLoss);
             } finally {
               tf.dispose(Object.values(mean));
             }
@@ -286,7 +286,7 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
       // incomplete last accumulation group (loader without `length`)
       const mean = acc.take();
       try {
-        if (!shouldStop()) applyGradients(optimizer, mean, lastVars, stepOpts);
+        if (!shouldStop()) await applyGradients(optimizer, mean, lastVars, stepOpts);
       } finally {
         tf.dispose(Object.values(mean));
       }
@@ -331,8 +331,11 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
           const logits = model.apply(b.x, { training: false }) as tf.Tensor;
           return tf.stack([softmaxCrossEntropy(logits, b.y), tf.cast(countCorrect(logits, b.y), 'float32')]);
         });
-        stats = t.dataSync() as Float32Array;
-        t.dispose();
+        try {
+          stats = (await t.data()) as Float32Array; // asynchronous read (backends without synchronous reads)
+        } finally {
+          t.dispose();
+        }
       } finally {
         tf.dispose([b?.x, b?.y].filter((t): t is tf.Tensor => t instanceof tf.Tensor));
       }

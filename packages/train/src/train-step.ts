@@ -79,12 +79,13 @@ export interface BatchGradients {
 /**
  * Forward pass in training mode, softmax cross-entropy (reduced by `opts.reduction`) and its gradients
  * with respect to every trainable variable (PyTorch's `loss.backward()`), without updating anything. Loss
- * and correct count are read back with one `dataSync`; the returned `loss` is the per-sample mean.
+ * and correct count are read back with one asynchronous `data()` (no synchronous read, so it runs on backends
+ * without one, e.g. webgpu in Node); the returned `loss` is the per-sample mean.
  *
  * @param x `[batch, height, width, channels]` float32 NHWC images (not disposed).
  * @param y `[batch]` int32 labels, or `[batch, numClasses]` float32 soft labels (MixUp / CutMix; not disposed).
  */
-export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, opts: StepOptions = {}): BatchGradients {
+export async function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, opts: StepOptions = {}): Promise<BatchGradients> {
   const vars = trainableVariables(model);
   const byVarName: Record<string, string> = {};
   for (const [key, v] of Object.entries(vars)) byVarName[v.name] = key;
@@ -99,9 +100,17 @@ export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Ten
   for (const [varName, g] of Object.entries(grads)) keyed[byVarName[varName]] = g;
   try {
     const both = tf.tidy(() => tf.stack([value, tf.cast(correct!, 'float32')]));
-    const [loss, c] = both.dataSync();
-    both.dispose();
+    let loss: number;
+    let c: number;
+    try {
+      [loss, c] = await both.data();
+    } finally {
+      both.dispose();
+    }
     return { loss: loss / divisor, correct: Math.round(c), grads: keyed, vars };
+  } catch (err) {
+    tf.dispose(Object.values(keyed));
+    throw err;
   } finally {
     tf.dispose([value, correct!]);
   }
@@ -112,12 +121,12 @@ export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Ten
  * `grads` are not disposed.
  * @returns the global gradient norm before norm clipping when `clipNorm` is set, else `undefined`.
  */
-export function applyGradients(
+export async function applyGradients(
   optimizer: Optimizer,
   grads: Record<string, tf.Tensor>,
   vars: Record<string, tf.Variable>,
   opts: StepOptions = {},
-): number | undefined {
+): Promise<number | undefined> {
   const owned: tf.Tensor[] = [];
   let g = grads;
   let norm: number | undefined;
@@ -127,7 +136,7 @@ export function applyGradients(
       owned.push(...Object.values(g));
     }
     if (opts.clipNorm !== undefined) {
-      const r = clipGradNorm(g, opts.clipNorm);
+      const r = await clipGradNorm(g, opts.clipNorm);
       g = r.grads;
       norm = r.totalNorm;
       owned.push(...Object.values(g));
@@ -152,10 +161,10 @@ export function applyGradients(
  * @returns the batch's per-sample mean loss (may be NaN/Inf; the caller decides) and correct count, both
  *   before the update.
  */
-export function trainStep(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, optimizer: Optimizer, opts: StepOptions = {}): StepResult {
-  const r = computeGradients(model, x, y, opts);
+export async function trainStep(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, optimizer: Optimizer, opts: StepOptions = {}): Promise<StepResult> {
+  const r = await computeGradients(model, x, y, opts);
   try {
-    applyGradients(optimizer, r.grads, r.vars, opts);
+    await applyGradients(optimizer, r.grads, r.vars, opts);
     return { loss: r.loss, correct: r.correct };
   } finally {
     tf.dispose(Object.values(r.grads));
