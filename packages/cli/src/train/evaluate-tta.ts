@@ -84,7 +84,7 @@ export async function evaluateWithTta(model: tfl.LayersModel, loader: BatchSourc
             tf.cast(countCorrect(plain, b.y), 'float32'),
           ]);
         });
-        const v = stats.dataSync();
+        const v = await stats.data();
         stats.dispose();
         sums.loss += v[0]! * size;
         sums.correct += Math.round(v[1]!);
