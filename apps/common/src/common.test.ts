@@ -79,5 +79,9 @@ describe('createOptimizer / createCallbacks', () => {
     const cbs = createCallbacks(parse(['--early-stopping-patience', '3']), (l) => lines.push(l));
     expect(cbs.map((c) => c.constructor)).toEqual([ModelCheckpoint]);
     expect(lines).toEqual(['--early-stopping-patience ignored: this run has no validation set, and early stopping never selects on the test set']);
+    expect(() => createCallbacks(parse(['--scheduler', 'plateau:patience=2']), () => {})).toThrow(
+      '--scheduler plateau:patience=2: ReduceLROnPlateau selects on val_loss and this run has no validation set',
+    );
+    expect(createCallbacks(parse(['--scheduler', 'plateau:patience=2']), () => {}, { validation: true })[0]).toBeInstanceOf(LRSchedulerCallback);
   });
 });

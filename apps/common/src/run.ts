@@ -16,6 +16,7 @@ import {
   SGD,
   evaluate,
   fit,
+  parseSchedulerSpec,
   saveModel,
   type BatchSource,
   type Callback,
@@ -115,10 +116,18 @@ export interface CreateCallbacksOptions {
  * set only; otherwise a log line says the flag is ignored), model debugger, then `opts.extra`, then the
  * per-epoch checkpoint `OUT/checkpoint` (for `--resume`) and the best-validation-accuracy checkpoint `OUT/best`
  * (the chapter's best-model saving; only with a validation set, left out with `best: false`).
+ * @throws UsageError for `--scheduler plateau…` (ReduceLROnPlateau) without a validation set.
  */
 export function createCallbacks(flags: TrainingFlags, log: (line: string) => void, opts: CreateCallbacksOptions = {}): Callback[] {
   const cbs: Callback[] = [];
-  if (flags.scheduler) cbs.push(LRSchedulerCallback.fromSpec(flags.scheduler));
+  if (flags.scheduler) {
+    if (!opts.validation && parseSchedulerSpec(flags.scheduler).scheduler === 'ReduceLROnPlateau') {
+      throw new UsageError(
+        `--scheduler ${flags.scheduler}: ReduceLROnPlateau selects on val_loss and this run has no validation set (it never selects on the test set)`,
+      );
+    }
+    cbs.push(LRSchedulerCallback.fromSpec(flags.scheduler));
+  }
   if (flags.earlyStoppingPatience !== undefined && !opts.validation) {
     log('--early-stopping-patience ignored: this run has no validation set, and early stopping never selects on the test set');
   } else if (flags.earlyStoppingPatience !== undefined) {
