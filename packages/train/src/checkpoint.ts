@@ -68,7 +68,11 @@ export async function readModelWeights(model: tfl.LayersModel): Promise<NamedWei
     seen.add(w.originalName);
   }
   return Promise.all(
-    model.weights.map(async (w) => ({ name: w.originalName, shape: w.shape.slice() as number[], values: Float32Array.from((await w.read().data()) as Float32Array) })),
+    model.weights.map(async (w) => ({
+      name: w.originalName,
+      shape: w.shape.slice() as number[],
+      values: Float32Array.from((await w.read().data()) as Float32Array),
+    })),
   );
 }
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CrossEntropyLoss } from './loss.js';
 import { evaluate, fit } from './loop.js';
 import { Adam } from './optimizers/adam.js';
-import { NoSyncReadBackend, useNoSyncReadBackend } from './testing/no-sync-backend.js';
+import { type NoSyncReadBackend, useNoSyncReadBackend } from './testing/no-sync-backend.js';
 import { toyLoader } from './testing/toy.js';
 
 let backend: NoSyncReadBackend;
@@ -22,7 +22,9 @@ afterAll(async () => {
 /** conv → relu → flatten → dense: the ops and gradients of a small CNN. */
 function tinyCnn(): tfl.Sequential {
   const m = tfl.sequential();
-  m.add(tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(
+    tfl.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
+  );
   m.add(tfl.layers.flatten());
   m.add(tfl.layers.dense({ units: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }));
   return m;
