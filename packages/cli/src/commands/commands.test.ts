@@ -7,7 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { setModelMetadata } from '@cnn/core';
-import { decodeOnnx, loadModelFiles, saveModelFiles } from '@cnn/deploy';
+import { decodeOnnx, loadModelFiles, saveModelFiles } from './deploy.js';
 import { createProgram, runProgram } from '../program.js';
 import { registerExport } from './export.js';
 import { registerPredict } from './predict.js';

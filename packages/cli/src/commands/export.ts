@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { saveModelFiles, saveOnnx, type WeightQuantization } from '@cnn/deploy';
+import { saveModelFiles, saveOnnx, type WeightQuantization } from './deploy.js';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from '../program.js';
 import { loadModelDir, parseIntOption, userPath } from './common.js';
