@@ -16,7 +16,6 @@
  * (default 3), `--eval-batch E` (default 1000), `--rounds` (default 3) and `--steps` (default 6).
  */
 import * as os from 'node:os';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { CIFAR10_FAST_RECIPE, RECIPE_NAMES, trainingAugmentation } from '@cnn/cli';
 import { selectBackend } from '@cnn/backend-onednn';
@@ -24,7 +23,7 @@ import { CIFAR10_MEAN, CIFAR10_STD, createRng } from '@cnn/data';
 import { cifar10Net } from '@cnn/models';
 import { SGD } from '@cnn/train';
 import { benchFast } from './cifar10-fast.js';
-import { benchInfer, benchTrain, emit, intFlag, interleavedRatio, oneOf, ratio, runMain, runPytorchReference, spread } from './common.js';
+import { benchInfer, benchTrain, emit, intFlag, interleavedRatio, oneOf, parseBenchArgs, ratio, runMain, runPytorchReference, spread } from './common.js';
 
 /** Untimed steps per round before the timing, on each side: the first steps after idling are slow on these VMs. */
 export const DEFAULT_WARMUP = 3;
@@ -32,17 +31,14 @@ export const DEFAULT_WARMUP = 3;
 export const DEFAULT_STEPS = 6;
 
 runMain(async () => {
-  const { values } = parseArgs({
-    args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: {
-      recipe: { type: 'string', default: 'standard' },
-      rounds: { type: 'string', default: '3' },
-      steps: { type: 'string' },
-      threads: { type: 'string', default: String(os.availableParallelism()) },
-      batch: { type: 'string', default: String(CIFAR10_FAST_RECIPE.batchSize) },
-      warmup: { type: 'string', default: String(DEFAULT_WARMUP) },
-      'eval-batch': { type: 'string', default: '1000' },
-    },
+  const values = parseBenchArgs({
+    recipe: { type: 'string', default: 'standard' },
+    rounds: { type: 'string', default: '3' },
+    steps: { type: 'string' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+    batch: { type: 'string', default: String(CIFAR10_FAST_RECIPE.batchSize) },
+    warmup: { type: 'string', default: String(DEFAULT_WARMUP) },
+    'eval-batch': { type: 'string', default: '1000' },
   });
   const recipe = oneOf('--recipe', values.recipe as string, RECIPE_NAMES);
   const rounds = intFlag('--rounds', values.rounds as string);
@@ -67,16 +63,16 @@ runMain(async () => {
   const y = tf.randomUniform([128], 0, 10, 'int32', 2) as tf.Tensor1D;
   const model = cifar10Net({ seed: 0 });
   const opt = new SGD({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
-  benchTrain(model, opt, x, y, 0, warmup); // warm-up
+  await benchTrain(model, opt, x, y, 0, warmup); // warm-up
 
   const ours = { train: [] as number[], eval: [] as number[], msPerStep: [] as number[] };
   const theirs = { eval: [] as number[] };
-  const train = interleavedRatio(
+  const train = await interleavedRatio(
     rounds,
-    () => {
+    async () => {
       // Warm up every round, as the reference does (3 steps per run): a process left idle while the reference
       // runs comes back slow on these VMs (the first 2 steps after 15 s idle: ~55 img/s, then 190-210).
-      const t = benchTrain(model, opt, x, y, steps, warmup);
+      const t = await benchTrain(model, opt, x, y, steps, warmup);
       ours.train.push(t.imgPerSec);
       ours.msPerStep.push(t.msPerStep);
       ours.eval.push(benchInfer(model, x, 3));

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { UsageError, exitCodeOf } from '@cnn/cli';
@@ -19,6 +20,21 @@ export function runMain(main: () => Promise<void>): void {
       process.exit(exitCodeOf(err));
     },
   );
+}
+
+/**
+ * `parseArgs` of `node:util` (strict, no positionals) on a benchmark's command line, a lone `--` dropped.
+ * @throws UsageError with node's message for an unknown flag or a missing value.
+ */
+export function parseBenchArgs(options: NonNullable<ParseArgsConfig['options']>): Record<string, string | boolean | undefined> {
+  try {
+    return parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--'), options, strict: true, allowPositionals: false }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
+  } catch (err) {
+    throw new UsageError((err as Error).message, { cause: err });
+  }
 }
 
 /** `value` when it is one of `allowed`. @throws UsageError `Unknown FLAG "x"; expected one of …`. */
@@ -61,7 +77,7 @@ export interface TrainBench {
  * @param x `[batch, height, width, channels]` float32. @param y `[batch]` int32.
  * @param stepOptions the step's loss options (label smoothing, `reduction`…). Default none.
  */
-export function benchTrain(
+export async function benchTrain(
   model: tfl.LayersModel,
   optimizer: Optimizer,
   x: tf.Tensor4D,
@@ -69,10 +85,10 @@ export function benchTrain(
   steps: number,
   warmup: number,
   stepOptions: StepOptions = {},
-): TrainBench {
-  for (let i = 0; i < warmup; i++) trainStep(model, x, y, optimizer, stepOptions);
+): Promise<TrainBench> {
+  for (let i = 0; i < warmup; i++) await trainStep(model, x, y, optimizer, stepOptions);
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) trainStep(model, x, y, optimizer, stepOptions);
+  for (let i = 0; i < steps; i++) await trainStep(model, x, y, optimizer, stepOptions);
   const ms = (performance.now() - t0) / steps;
   return { batch: x.shape[0], steps, msPerStep: round1(ms), imgPerSec: round1((x.shape[0] * 1000) / ms) };
 }
@@ -193,14 +209,14 @@ export function spread(values: number[]): Spread {
  * drifts in machine speed (a shared host speeds up and slows down over seconds to minutes), which a single
  * ours-then-theirs pair reports as a ratio swing. Returns `undefined` when the reference is unavailable.
  */
-export function interleavedRatio(
+export async function interleavedRatio(
   rounds: number,
-  ours: (round: number) => number,
+  ours: (round: number) => number | Promise<number>,
   reference: (round: number) => number | undefined,
-): { ratios: number[]; spread: Spread } | undefined {
+): Promise<{ ratios: number[]; spread: Spread } | undefined> {
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const a = ours(r);
+    const a = await ours(r);
     const b = reference(r);
     if (b === undefined) return undefined;
     ratios.push(a / b);

@@ -14,14 +14,13 @@
  * OMP_NUM_THREADS for both).
  */
 import * as os from 'node:os';
-import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { getPrimitiveImpls, selectBackend } from '@cnn/backend-onednn';
 import { DataLoader, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data';
 import { loadMnist } from '@cnn/data/node';
 import { mnistNet } from '@cnn/models';
 import { Adam } from '@cnn/train';
-import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runMain, runPytorchReference, spread } from './common.js';
+import { benchInfer, benchTrain, emit, intFlag, interleavedRatio, parseBenchArgs, ratio, runMain, runPytorchReference, spread } from './common.js';
 
 function firstBatch(ds: ImageDataset, batchSize: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
   const { x, y } = new DataLoader(ds, { batchSize, mean: MNIST_MEAN, std: MNIST_STD })[Symbol.iterator]().next().value!;
@@ -29,18 +28,15 @@ function firstBatch(ds: ImageDataset, batchSize: number): { x: tf.Tensor4D; y: t
 }
 
 runMain(async () => {
-  const { values } = parseArgs({
-    args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: {
-      rounds: { type: 'string', default: '5' },
-      steps: { type: 'string', default: '60' },
-      'cpu-steps': { type: 'string', default: '1' },
-      threads: { type: 'string', default: String(os.availableParallelism()) },
-    },
+  const values = parseBenchArgs({
+    rounds: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '60' },
+    'cpu-steps': { type: 'string', default: '1' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
   });
-  const rounds = Number(values.rounds);
-  const steps = Number(values.steps);
-  const threads = Number(values.threads);
+  const rounds = intFlag('--rounds', values.rounds as string);
+  const steps = intFlag('--steps', values.steps as string);
+  const threads = intFlag('--threads', values.threads as string);
   process.env.OMP_NUM_THREADS = String(threads);
   const { train } = await loadMnist();
 
@@ -48,16 +44,16 @@ runMain(async () => {
   const model = mnistNet({ seed: 0 });
   const opt = new Adam({ lr: 1e-3 });
   const { x, y } = firstBatch(train, 64);
-  benchTrain(model, opt, x, y, 0, 10); // warm-up: primitives created, buffer pool filled
+  await benchTrain(model, opt, x, y, 0, 10); // warm-up: primitives created, buffer pool filled
 
   const ptArgs = (batch: number, n: number) => ['--batch', String(batch), '--steps', String(n), '--threads', String(threads)];
   const perRound = { oursTrain: [] as number[], ours: [] as number[], pytorch: [] as number[] };
-  const train64 = interleavedRatio(
+  const train64 = await interleavedRatio(
     rounds,
-    () => {
+    async () => {
       // Warm up every round, as the reference does: a process left idle while the reference runs comes back
       // slow for its first steps on these VMs.
-      const t = benchTrain(model, opt, x, y, steps, 5);
+      const t = await benchTrain(model, opt, x, y, steps, 5);
       perRound.oursTrain.push(t.imgPerSec);
       perRound.ours.push(benchInfer(model, x, 100));
       return t.imgPerSec;
@@ -88,13 +84,13 @@ runMain(async () => {
   opt.dispose();
   model.dispose();
 
-  const cpuSteps = Number(values['cpu-steps']);
+  const cpuSteps = intFlag('--cpu-steps', values['cpu-steps'] as string, 0);
   if (cpuSteps > 0) {
     await selectBackend('cpu');
     const m = mnistNet({ seed: 0 });
     const o = new Adam({ lr: 1e-3 });
     const b = firstBatch(train, 64);
-    emit({ bench: 'train', backend: 'cpu', threads: 1, ...benchTrain(m, o, b.x, b.y, cpuSteps, 0) });
+    emit({ bench: 'train', backend: 'cpu', threads: 1, ...(await benchTrain(m, o, b.x, b.y, cpuSteps, 0)) });
     tf.dispose([b.x, b.y]);
     o.dispose();
     m.dispose();

@@ -1,4 +1,4 @@
-import { getModelWeights, setModelWeights, type Logs, type NamedWeight } from '@cnn/train';
+import { readModelWeights, setModelWeights, type Logs, type NamedWeight } from '@cnn/train';
 import { MonitorCallback, refuseTestMonitor, type MonitorOptions } from './base';
 import { CallbackError } from './errors.js';
 
@@ -91,23 +91,40 @@ export class EarlyStopping extends MonitorCallback {
     this.s = EarlyStopping.fresh(this.worst());
   }
 
-  override onEpochEnd(epoch: number, logs: Logs): void {
+  /**
+   * Keras' epoch-end rule (see the class). Synchronous unless `restoreBestWeights`, which copies the weights with
+   * asynchronous reads (`readModelWeights`; backends without synchronous reads work).
+   * @throws CallbackError (code `ERR_CNN_MISSING_METRIC`) when the monitored metric is missing from an evaluated
+   *   epoch's logs.
+   */
+  override onEpochEnd(epoch: number, logs: Logs): void | Promise<void> {
     const current = this.monitorValue(logs);
     if (current === undefined) return; // an epoch fit({evalEvery}) did not evaluate
-    const model = this.context.model;
-    if (this.restoreBestWeights && this.s.bestWeights === null) this.s.bestWeights = getModelWeights(model);
+    if (!this.restoreBestWeights) {
+      this.record(epoch, current);
+      return;
+    }
+    return (async () => {
+      const weights = await readModelWeights(this.context.model); // the weights at the end of this epoch
+      if (this.s.bestWeights === null) this.s.bestWeights = weights;
+      if (this.record(epoch, current)) this.s.bestWeights = weights;
+    })();
+  }
+
+  /** One epoch's `wait` / `best` / stop bookkeeping. @returns whether `current` improved on the best. */
+  private record(epoch: number, current: number): boolean {
     this.s.wait += 1;
     if (this.isImprovement(current, this.s.best)) {
       this.s.best = current;
       this.s.bestEpoch = epoch;
-      if (this.restoreBestWeights) this.s.bestWeights = getModelWeights(model);
       if (this.baseline === undefined || this.isImprovement(current, this.baseline)) this.s.wait = 0;
-      return;
+      return true;
     }
     if (this.s.wait >= this.patience) {
       this.s.stoppedEpoch = epoch;
       this.context.stopTraining = true;
     }
+    return false;
   }
 
   override onTrainEnd(): void {

@@ -161,10 +161,10 @@ export async function lrFind(model: tfl.LayersModel, loader: BatchSource, optimi
         optimizer.lr = lr;
         let loss: number;
         try {
-          const g = computeGradients(model, b.x, b.y, { labelSmoothing: loss0.labelSmoothing, reduction: loss0.reduction });
+          const g = await computeGradients(model, b.x, b.y, { labelSmoothing: loss0.labelSmoothing, reduction: loss0.reduction });
           try {
             loss = g.loss;
-            if (Number.isFinite(loss)) applyGradients(optimizer, g.grads, g.vars);
+            if (Number.isFinite(loss)) await applyGradients(optimizer, g.grads, g.vars);
           } finally {
             tf.dispose(Object.values(g.grads));
           }

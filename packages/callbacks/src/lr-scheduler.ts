@@ -72,7 +72,7 @@ export class LRSchedulerCallback extends Callback {
    * `'multistep:milestones=5|8'`, `'onecycle:maxLr=0.01'`). OneCycleLR without `totalSteps` gets the run's
    * `totalSteps` (`epochs · steps`) at every `onTrainBegin`, so a reused callback fits each run, and steps per
    * batch; the others step per epoch (override with `opts`). `spec` is copied, never modified.
-   * @throws Error on an unparsable spec.
+   * @throws TrainError (from `parseSchedulerSpec`) on an unparsable spec.
    */
   static fromSpec(spec: string | SchedulerSpec, opts: LRSchedulerCallbackOptions = {}): LRSchedulerCallback {
     // A private deep copy: the caller's spec is never written, and every run derives its own totalSteps.

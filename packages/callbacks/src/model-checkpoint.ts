@@ -21,7 +21,7 @@ export interface ModelCheckpointOptions extends MonitorOptions {
  * the new one is complete). `fit({resume: sameTarget})` continues from it. It `runsLast`: its `onEpochEnd`
  * follows every other callback's, so the saved state is the end-of-epoch state.
  *
- * @throws Error at `onTrainBegin` when a folder holds files that are not part of a checkpoint (naming the
+ * @throws TrainError (code `ERR_CNN_CHECKPOINT`, from the store) at `onTrainBegin` when a folder holds files that are not part of a checkpoint (naming the
  *   file; nothing is trained or overwritten), and from `onEpochEnd` when the monitor key is missing.
  */
 export class ModelCheckpoint extends MonitorCallback {

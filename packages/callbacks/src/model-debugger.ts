@@ -146,7 +146,7 @@ export class ModelDebugger extends Callback {
   private pending?: DebugReport;
   private count = 0;
 
-  /** @throws Error on a bad `every` or thresholds. */
+  /** @throws CallbackError (code `ERR_CNN_INVALID_OPTION`) on a bad `every` or thresholds. */
   constructor(opts: ModelDebuggerOptions = {}) {
     super();
     this.every = opts.every ?? 100;

@@ -123,4 +123,13 @@ describe('model metadata', () => {
     expect(checkNormalization('f', { mean: [0.5], std: [0.25] }, 3)).toEqual({ mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] });
     expect(() => checkNormalization('f', { mean: [0], std: [0] }, 1)).toThrow('f: normalization.std entries must be > 0. Received: normalization.std=[0]');
   });
+
+  it('keeps the image size and channels a predictor resizes to', () => {
+    const m = skipNet();
+    setModelMetadata(m, { normalization: { mean: [0.5], std: [0.25] }, classNames: ['a', 'b', 'c'], imageSize: [4, 4], channels: 1 });
+    expect(m.getUserDefinedMetadata()).toEqual({
+      cnn: { normalization: { mean: [0.5], std: [0.25] }, classNames: ['a', 'b', 'c'], imageSize: [4, 4], channels: 1 },
+    });
+    expect(getModelMetadata(m)).toMatchObject({ imageSize: [4, 4], channels: 1 });
+  });
 });

@@ -10,7 +10,7 @@ import { CnnError } from '@cnn/core';
  * convention) is stable: `ERR_CNN_INVALID_SPLIT` (randomSplit), `ERR_CNN_INVALID_DATASET` (a dataset whose
  * fields disagree), `ERR_CNN_INVALID_OPTION` (a loader or subset option out of range), `ERR_CNN_DATA_FORMAT`
  * (a file that is not what it claims), `ERR_CNN_DATA_NOT_FOUND` (files missing), `ERR_CNN_DOWNLOAD` (a failed or
- * mismatched download). Check with `DataError.isInstance(e)` (works across package copies).
+ * incomplete download), `ERR_CNN_CHECKSUM_MISMATCH` (a download whose checksum differs). Check with `DataError.isInstance(e)` (works across package copies).
  */
 export class DataError extends CnnError {
   /**

@@ -13,7 +13,7 @@ import './node/index';
 import { fit } from './loop';
 import { CrossEntropyLoss } from './loss';
 import { SGD } from './optimizers/sgd';
-import { toyLoader } from './test-utils/synthetic';
+import { toyLoader } from './testing/toy.js';
 import { airbenchLookaheadAlpha } from './weight-averaging';
 
 /** Dense net with batch norm (non-trainable running statistics) on `[b, 6, 6, 1]`. */

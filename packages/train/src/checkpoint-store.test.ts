@@ -7,7 +7,7 @@ import { captureTrainingState, getModelWeights } from './checkpoint';
 import { checkpointStore, ioCheckpointStore } from './checkpoint-store';
 import { fit } from './loop';
 import { Adam } from './optimizers/adam';
-import { toyLoader } from './test-utils/synthetic';
+import { toyLoader } from './testing/toy.js';
 
 function denseNet(seed: number): tfl.Sequential {
   const m = tfl.sequential();

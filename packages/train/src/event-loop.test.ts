@@ -6,7 +6,7 @@ import { TrainError } from './errors.js';
 import { resolveYieldEvery } from './event-loop.js';
 import { evaluate, fit, type FitOptions } from './loop.js';
 import { SGD } from './optimizers/sgd.js';
-import { toyLoader } from './test-utils/synthetic.js';
+import { toyLoader } from './testing/toy.js';
 
 function denseNet(): tfl.Sequential {
   const m = tfl.sequential();

@@ -8,7 +8,7 @@ import { TrainError } from './errors.js';
 import { fit, type BatchSource } from './loop.js';
 import { CrossEntropyLoss } from './loss.js';
 import { SGD } from './optimizers/sgd.js';
-import { toyLoader } from './test-utils/synthetic.js';
+import { toyLoader } from './testing/toy.js';
 
 /** A dense net whose weights are all zero: logits are 0, so the loss of any batch is ln 2 and argmax is class 0. */
 function zeroNet(): tfl.Sequential {

@@ -51,10 +51,13 @@ export {
   type TrainingContext,
   type TrainingParams,
 } from './callback';
+export { CallbackList } from './callback-list.js';
+export { GradientAccumulator } from './gradient-accumulator.js';
 export {
   captureTrainingState,
   restoreTrainingState,
   getModelWeights,
+  readModelWeights,
   setModelWeights,
   encodeTrainingState,
   decodeTrainingState,
@@ -86,6 +89,7 @@ export {
   parseSchedulerSpec,
   SCHEDULER_NAMES,
   type Scheduler,
+  type SchedulerName,
   type SchedulerSpec,
   type SchedulerState,
   type StepLROptions,
@@ -98,7 +102,7 @@ export {
   type LinearWarmupOptions,
   type SequentialLROptions,
   type ReduceLROnPlateauOptions,
-} from './schedulers';
+} from './schedulers/index.js';
 export {
   lerp,
   ModelEma,

@@ -29,28 +29,30 @@ export interface SoftmaxCrossEntropyOptions {
  * @returns a float32 scalar: `-Σ_b Σ_k target[b,k]·logSoftmax(logits)[b,k]` over the classes with
  *   `target[b,k] > 0` (a `−∞` logit of a class with target 0 gives a finite loss, as PyTorch), divided by
  *   `batch` for `'mean'` (soft labels too, as PyTorch).
- * @throws Error on rank/shape mismatch, `labelSmoothing` outside `[0, 1)`, or an unknown `reduction`
+ * @throws TrainError on rank/shape mismatch, `labelSmoothing` outside `[0, 1)`, or an unknown `reduction`
  *   ("Received: reduction=…"). Out-of-range integer labels are not checked (they contribute a zero target row).
  */
 export function softmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, opts: SoftmaxCrossEntropyOptions = {}): tf.Scalar {
   const eps = opts.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps < 1)) {
-    throw new TrainError(`softmaxCrossEntropy: labelSmoothing must be in [0, 1). Received: labelSmoothing=${eps}`);
+    throw new TrainError(`softmaxCrossEntropy: labelSmoothing must be in [0, 1). Received: labelSmoothing=${eps}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   const reduction = opts.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'sum') {
-    throw new TrainError(`softmaxCrossEntropy: reduction must be 'mean' or 'sum'. Received: reduction=${String(opts.reduction)}`);
+    throw new TrainError(`softmaxCrossEntropy: reduction must be 'mean' or 'sum'. Received: reduction=${String(opts.reduction)}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   if (logits.rank !== 2) {
-    throw new TrainError(`softmaxCrossEntropy: logits must be rank 2 [batch, numClasses], got shape [${logits.shape}]`);
+    throw new TrainError(`softmaxCrossEntropy: logits must be rank 2 [batch, numClasses], got shape [${logits.shape}]`, { code: 'ERR_CNN_SHAPE_MISMATCH' });
   }
   const [batch, k] = logits.shape as [number, number];
   if (labels.rank === 1) {
     if (labels.shape[0] !== batch) {
-      throw new TrainError(`softmaxCrossEntropy: labels must have shape [${batch}], got [${labels.shape}]`);
+      throw new TrainError(`softmaxCrossEntropy: labels must have shape [${batch}], got [${labels.shape}]`, { code: 'ERR_CNN_SHAPE_MISMATCH' });
     }
   } else if (labels.rank !== 2 || labels.shape[0] !== batch || labels.shape[1] !== k) {
-    throw new TrainError(`softmaxCrossEntropy: soft labels must have shape [${batch}, ${k}], got [${labels.shape}]`);
+    throw new TrainError(`softmaxCrossEntropy: soft labels must have shape [${batch}, ${k}], got [${labels.shape}]`, { code: 'ERR_CNN_SHAPE_MISMATCH' });
   }
   return tf.tidy(() => {
     let target: tf.Tensor = labels.rank === 1 ? tf.oneHot(tf.cast(labels, 'int32'), k) : tf.cast(labels, 'float32');

@@ -9,30 +9,30 @@ import { Adam } from './optimizers/adam';
 import { SGD } from './optimizers/sgd';
 import { softmaxCrossEntropy } from './loss';
 import { trainStep } from './train-step';
-import { tinyNet, toyLoader } from './test-utils/synthetic';
+import { tinyNet, toyLoader } from './testing/toy.js';
 
 describe('trainStep', () => {
-  it('keeps tf.memory().numTensors stable over 100 steps', () => {
+  it('keeps tf.memory().numTensors stable over 100 steps', async () => {
     const model = tinyNet();
     const opt = new Adam({ lr: 1e-2 });
     const x = tf.randomUniform([4, 6, 6, 1], 0, 1, 'float32', 3);
     const y = tf.tensor1d([0, 1, 0, 1], 'int32');
-    trainStep(model, x, y, opt); // creates optimizer slots
+    await trainStep(model, x, y, opt); // creates optimizer slots
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 100; i++) trainStep(model, x, y, opt);
+    for (let i = 0; i < 100; i++) await trainStep(model, x, y, opt);
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('computes loss/correct before the update and moves the weights by SGD', () => {
+  it('computes loss/correct before the update and moves the weights by SGD', async () => {
     const model = tinyNet();
     const x = tf.randomUniform([2, 6, 6, 1], 0, 1, 'float32', 5);
     const y = tf.tensor1d([0, 1], 'int32');
     const before = model.getLayer('fc').getWeights()[1].dataSync().slice();
-    const r = trainStep(model, x, y, new SGD({ lr: 0 }));
+    const r = await trainStep(model, x, y, new SGD({ lr: 0 }));
     expect(Number.isFinite(r.loss)).toBe(true);
     expect([0, 1, 2]).toContain(r.correct);
     expect(Array.from(model.getLayer('fc').getWeights()[1].dataSync())).toEqual(Array.from(before)); // lr 0 → unchanged
-    trainStep(model, x, y, new SGD({ lr: 0.5 }));
+    await trainStep(model, x, y, new SGD({ lr: 0.5 }));
     expect(Array.from(model.getLayer('fc').getWeights()[1].dataSync())).not.toEqual(Array.from(before));
   });
 });
@@ -140,13 +140,13 @@ describe('trainStep on the chapter networks', () => {
     const before = evalLoss();
     expect(before).toBeGreaterThan(1.9); // ≈ ln 10 at PyTorch-style init
     const opt = new Adam({ lr: 2e-3 });
-    for (let i = 0; i < 3; i++) expect(Number.isFinite(trainStep(model, x, y, opt).loss)).toBe(true);
+    for (let i = 0; i < 3; i++) expect(Number.isFinite((await trainStep(model, x, y, opt)).loss)).toBe(true);
     expect(evalLoss()).toBeLessThan(before * 0.8);
 
     const improved = improvedMnistNet({ seed: 7 });
     const runningMean = (): number[] => Array.from(improved.getLayer('bn1').getWeights()[2].dataSync());
     expect(runningMean().every((v) => v === 0)).toBe(true);
-    const r = trainStep(improved, x, y, new SGD({ lr: 0.01, momentum: 0.9 }));
+    const r = await trainStep(improved, x, y, new SGD({ lr: 0.01, momentum: 0.9 }));
     expect(Number.isFinite(r.loss)).toBe(true);
     expect(runningMean().some((v) => v !== 0)).toBe(true);
     tf.dispose([x, y]);
@@ -162,7 +162,7 @@ function linearNet(seed: number): tfl.Sequential {
 }
 
 describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and fit', () => {
-  it('trains on [batch, numClasses] targets with batch ≠ numClasses, loss = soft cross-entropy', () => {
+  it('trains on [batch, numClasses] targets with batch ≠ numClasses, loss = soft cross-entropy', async () => {
     const model = linearNet(11);
     const x = tf.randomUniform([3, 6, 6, 1], 0, 1, 'float32', 12);
     const y = tf.tensor2d([
@@ -172,7 +172,7 @@ describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and f
     ]);
     const expected = tf.tidy(() => softmaxCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y).dataSync()[0]);
     const logits = tf.tidy(() => Array.from(tf.argMax(model.apply(x, { training: true }) as tf.Tensor, 1).dataSync()));
-    const r = trainStep(model, x, y, new SGD({ lr: 0.1 }));
+    const r = await trainStep(model, x, y, new SGD({ lr: 0.1 }));
     expect(r.loss).toBeCloseTo(expected, 5);
     // correct counts the rows whose argmax logit is the soft label's argmax (ties: the first class)
     expect(r.correct).toBe([0, 1, 0].filter((c, i) => logits[i] === c).length);
@@ -187,7 +187,7 @@ describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and f
       [0.9, 0.1],
       [0.9, 0.1],
     ]; // both rows say class 0
-    const r = trainStep(model, x, tf.tensor2d(soft), new SGD({ lr: 0 }));
+    const r = await trainStep(model, x, tf.tensor2d(soft), new SGD({ lr: 0 }));
     expect(r.correct).toBe(pred.filter((p) => p === 0).length);
     // fit with a loader yielding soft labels
     const batches = () =>

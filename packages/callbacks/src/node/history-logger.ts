@@ -14,7 +14,7 @@ export interface HistoryLoggerOptions {
 /**
  * Writes the whole history (restored epochs included when resuming) to JSON and/or CSV after every
  * epoch, atomically, so the files are always complete.
- * @throws Error when neither `json` nor `csv` is given.
+ * @throws CallbackError (code `ERR_CNN_INVALID_OPTION`) when neither `json` nor `csv` is given.
  */
 export class HistoryLogger extends Callback {
   /** JSON path. */

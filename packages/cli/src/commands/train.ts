@@ -44,7 +44,7 @@ const recipes = (): string =>
     .map(
       (r) =>
         `  ${`${r.title} (${r.recipe})`.padEnd(30)} ${r.model}, ${r.optimizer} lr ${r.lr}, batch ${r.batchSize}, ${r.epochs} epochs` +
-        `${r.scheduler ? `, ${r.scheduler}` : ''}${r.augment !== 'none' ? `, augment ${r.augment}` : ''}${r.tta ? `, TTA ${r.tta}` : ''}, --out ${r.out}`,
+        `${r.scheduler ? `, ${r.scheduler}` : ''}${r.augment !== 'none' ? `, augment ${r.augment}` : ''}${r.tta ? `, TTA ${r.tta}` : ''}, --out ${r === FOLDER_RECIPE ? 'runs/<folder name>' : r.out}`,
     )
     .join('\n');
 

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { CnnError } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { LRSchedulerCallback } from '@cnn/callbacks';
@@ -76,7 +77,7 @@ export interface FastOptimizerSettings {
  *
  * Defaults (11.5, 0.85, 0.0153, 1024, 64): `lr = 1.4649e-3`, `lr_biases = 0.09375`, `weight_decay` 1.3623 (others)
  * and 0.021286 (biases).
- * @throws Error unless `lr`, `weightDecay` (>= 0), `batchSize`, `biasScaler` are positive and `momentum ∈ [0, 1)`.
+ * @throws CnnError (code `ERR_CNN_INVALID_OPTION`) unless `lr`, `weightDecay` (>= 0), `batchSize`, `biasScaler` are positive and `momentum ∈ [0, 1)`.
  */
 export function fastOptimizerSettings(opts: {
   lr: number;
@@ -88,8 +89,9 @@ export function fastOptimizerSettings(opts: {
   const { lr, momentum, weightDecay, batchSize } = opts;
   const biasScaler = opts.biasScaler ?? AIRBENCH94_RECIPE.biasScaler;
   if (!(lr > 0) || !(weightDecay >= 0) || !(batchSize > 0) || !(biasScaler > 0) || !(momentum >= 0 && momentum < 1)) {
-    throw new Error(
+    throw new CnnError(
       `fastOptimizerSettings: expected lr > 0, weightDecay >= 0, batchSize > 0, biasScaler > 0, momentum in [0, 1). Received: ${JSON.stringify(opts)}`,
+      { code: 'ERR_CNN_INVALID_OPTION' },
     );
   }
   const kilostepScale = 1024 * (1 + 1 / (1 - momentum));
@@ -133,11 +135,11 @@ export function warmupSteps(totalSteps: number, fraction: number = AIRBENCH94_RE
  * `W = int(0.23 · totalSteps)` steps, then a linear decay from 1 to 0.07 over the remaining `totalSteps − W`
  * (its `get_lr` in `LambdaLR`), as `SequentialLR([LinearLR(0.2 → 1, W), LinearLR(1 → 0.07, total − W)],
  * milestones [W])` (only the decay when `W = 0`, a run of fewer than 5 steps).
- * @throws Error when `totalSteps` is not an integer >= 1.
+ * @throws CnnError (code `ERR_CNN_INVALID_OPTION`) when `totalSteps` is not an integer >= 1.
  */
 export function fastLrSchedule(optimizer: Optimizer, totalSteps: number): LRScheduler {
   if (!(Number.isInteger(totalSteps) && totalSteps >= 1))
-    throw new Error(`fastLrSchedule: totalSteps must be an integer >= 1. Received: totalSteps=${totalSteps}`);
+    throw new CnnError(`fastLrSchedule: totalSteps must be an integer >= 1. Received: totalSteps=${totalSteps}`, { code: 'ERR_CNN_INVALID_OPTION' });
   const w = warmupSteps(totalSteps);
   const { lrStartFactor, lrEndFactor } = AIRBENCH94_RECIPE;
   if (w === 0) return new LinearLR(optimizer, { startFactor: 1, endFactor: lrEndFactor, totalIters: totalSteps });
@@ -150,10 +152,10 @@ export function fastLrSchedule(optimizer: Optimizer, totalSteps: number): LRSche
   });
 }
 
-/** The run's {@link WhiteningConv2D} (airbench94's `whiten`). @throws Error when the model has none. */
+/** The run's {@link WhiteningConv2D} (airbench94's `whiten`). @throws CnnError (code `ERR_CNN_INVALID_MODEL`) when the model has none. */
 export function whiteningLayer(model: tfl.LayersModel): WhiteningConv2D {
   const layer = model.layers.find((l): l is WhiteningConv2D => l instanceof WhiteningConv2D);
-  if (!layer) throw new Error(`model '${model.name}' has no WhiteningConv2D layer`);
+  if (!layer) throw new CnnError(`model '${model.name}' has no WhiteningConv2D layer`, { code: 'ERR_CNN_INVALID_MODEL' });
   return layer;
 }
 
@@ -180,7 +182,7 @@ export function fastCallbacks(opts: { lookahead: boolean }): Callback[] {
   const cbs: Callback[] = [
     new LRSchedulerCallback(
       (opt, params) => {
-        if (params.totalSteps === undefined) throw new Error('the fast recipe needs a training loader with a length');
+        if (params.totalSteps === undefined) throw new CnnError('the fast recipe needs a training loader with a length', { code: 'ERR_CNN_INVALID_OPTION' });
         return fastLrSchedule(opt, params.totalSteps);
       },
       { interval: 'batch' },
@@ -250,7 +252,7 @@ export function whiteningIndices(ds: ImageDataset, n: number, seed: number, indi
  * ({@link whiteningIndices}; eps 5e-4, `initWhitening` of `@cnn/models`), or with {@link identityPatchKernel} when
  * `whitening` is false.
  * @returns the number of images used (0 without whitening).
- * @throws Error when the resulting kernel is not finite (it cannot be: the eigenvalues are regularised).
+ * @throws CnnError (code `ERR_CNN_NON_FINITE`) when the resulting kernel is not finite (it cannot be: the eigenvalues are regularised).
  */
 export function initFastWhitening(model: tfl.LayersModel, ds: ImageDataset, opts: { whitening: boolean; seed?: number; indices?: Int32Array }): number {
   const layer = whiteningLayer(model);
@@ -276,6 +278,6 @@ export function initFastWhitening(model: tfl.LayersModel, ds: ImageDataset, opts
   const finite = tf.tidy(() => tf.all(tf.isFinite(kernel)));
   const ok = finite.dataSync()[0] === 1;
   finite.dispose();
-  if (!ok) throw new Error('the whitening kernel is not finite');
+  if (!ok) throw new CnnError('the whitening kernel is not finite', { code: 'ERR_CNN_NON_FINITE' });
   return used;
 }

@@ -40,7 +40,7 @@ describe.skipIf(!archive)('cnn train cifar10 on real CIFAR-10 JPEGs (30 per clas
     expect(Number.isFinite(summary.testLoss)).toBe(true);
     expect(history[0]!.lr).toBeCloseTo(0.1, 12);
     expect(summary.data).toMatchObject({ source: 'cifar10', format: 'image folder', sha256: 'image folder' });
-    expect(summary.sizes).toEqual({ train: 270, validation: 30, test: 100 }); // --save-best splits 10% off for validation
+    expect(summary.sizes).toEqual({ train: 270, validation: 30, test: 300 }); // --save-best splits 10% off for validation
     expect(Number.isFinite(summary.valAcc)).toBe(true);
     for (const f of ['augment-preview.png', 'history.json', 'summary.json', 'report.html', 'model/model.json', 'best', 'checkpoint']) {
       expect(existsSync(path.join(out, f)), f).toBe(true);
@@ -103,7 +103,7 @@ describe.skipIf(!archive)('--recipe fast on real CIFAR-10 JPEGs (30 per class, s
     expect(a.summary.trainImgPerSec).toBeCloseTo((2 * 300) / a.summary.trainSeconds, 0); // 6 batches of 50 per epoch
     expect(a.summary.config).toMatchObject({ recipe: 'fast', batchSize: 50, epochs: 2, widths: '8,16,16', whitening: true, lookahead: true });
     const history = JSON.parse(readFileSync(path.join(outA, 'history.json'), 'utf8'));
-    expect(history.map((h: { evaluated?: boolean; val_accuracy: unknown }) => [h.evaluated, h.val_accuracy])).toEqual([
+    expect(history.map((h: { evaluated?: boolean; test_accuracy: unknown }) => [h.evaluated, h.test_accuracy])).toEqual([
       [false, null],
       [false, null],
     ]); // --eval-every 0

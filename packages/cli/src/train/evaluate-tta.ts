@@ -1,3 +1,4 @@
+import { CnnError } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { applyTtaView, resolveTta, type TtaView } from '@cnn/models';
@@ -50,7 +51,7 @@ export interface TtaEvaluation {
  * @param loader - test batches `{x, y}` (disposed here).
  * @param tta - views and weights.
  * @param opts - progress (a bar on a TTY or plain lines, as training's).
- * @throws Error on invalid views/weights (`resolveTta`) or when the loader yields no batches.
+ * @throws Error on invalid views/weights (`resolveTta` of `@cnn/models`); CnnError (code `ERR_CNN_EMPTY_LOADER`) when the loader yields no batches.
  */
 export async function evaluateWithTta(model: tfl.LayersModel, loader: BatchSource, tta: TtaSpec, opts: EvaluateTtaOptions = {}): Promise<TtaEvaluation> {
   const resolved = resolveTta('evaluateWithTta', { views: tta.views, weights: tta.weights });
@@ -83,7 +84,7 @@ export async function evaluateWithTta(model: tfl.LayersModel, loader: BatchSourc
             tf.cast(countCorrect(plain, b.y), 'float32'),
           ]);
         });
-        const v = stats.dataSync();
+        const v = await stats.data();
         stats.dispose();
         sums.loss += v[0]! * size;
         sums.correct += Math.round(v[1]!);
@@ -100,7 +101,7 @@ export async function evaluateWithTta(model: tfl.LayersModel, loader: BatchSourc
   } finally {
     reporter.stop();
   }
-  if (samples === 0) throw new Error('evaluateWithTta: the loader yielded no batches');
+  if (samples === 0) throw new CnnError('evaluateWithTta: the loader yielded no batches', { code: 'ERR_CNN_EMPTY_LOADER' });
   const seconds = (performance.now() - t0) / 1000;
   return {
     loss: sums.loss / samples,
