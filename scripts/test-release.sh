@@ -31,6 +31,7 @@ upstream=$(npm config get registry)
 work=$(mktemp -d "${TMPDIR:-/tmp}/cnn-release.XXXXXX")
 verdaccio_pid=""
 serve_pid=""
+warm_pid=""
 stop_group() { # kill a process group started with setsid, then wait for it
   local pid=$1
   [ -n "$pid" ] || return 0
@@ -42,6 +43,7 @@ stop_group() { # kill a process group started with setsid, then wait for it
 cleanup() {
   local status=$?
   stop_group "$serve_pid"
+  stop_group "$warm_pid"
   stop_group "$verdaccio_pid"
   if [ "${CNN_RELEASE_KEEP:-}" = 1 ]; then log "kept $work"; else rm -rf "$work"; fi
   if [ "$status" = 0 ]; then log "passed"; else printf '[test:release] failed (status %s) after %ss\n' "$status" "$((SECONDS - started))" >&2; fi
@@ -135,6 +137,24 @@ log "changeset version"
   cat "$work/changeset.log" >&2
   fail "changeset version failed"
 }
+# While the copy builds (CPU), fetch the third-party dependencies of the public packages through Verdaccio (network)
+# into the temp npm cache, so the user's `npm install` below mostly reads the cache.
+mkdir -p "$work/warm"
+echo '{ "name": "warm", "private": true }' >"$work/warm/package.json"
+warm_deps=$(cd "$ws" && node -e "
+const fs = require('node:fs');
+const seen = new Map();
+for (const d of fs.readdirSync('packages')) {
+  const f = 'packages/' + d + '/package.json';
+  if (!fs.existsSync(f)) continue;
+  const p = JSON.parse(fs.readFileSync(f, 'utf8'));
+  if (p.private) continue;
+  for (const [n, r] of Object.entries(p.dependencies ?? {})) if (!n.startsWith('@cnn/') && !r.startsWith('workspace:') && !seen.has(n)) seen.set(n, r);
+}
+console.log([...seen].map(([n, r]) => n + '@' + r).join(' '));")
+# shellcheck disable=SC2086 # one word per package
+setsid bash -c 'cd "$1" && shift && exec npm install --ignore-scripts --no-audit --no-fund --no-package-lock "$@"' _ "$work/warm" $warm_deps >"$work/warm.log" 2>&1 &
+warm_pid=$!
 if [ "${CNN_RELEASE_REUSE_BUILD:-}" = 1 ]; then
   log "copying the real tree's dist/ folders (CNN_RELEASE_REUSE_BUILD=1)"
   (cd "$repo" && find packages -mindepth 2 -maxdepth 2 -name dist -type d | tar -T - -cf -) | tar -xf - -C "$ws"
@@ -156,6 +176,8 @@ console.log(dirs.map((f) => JSON.parse(fs.readFileSync(f, 'utf8'))).filter((p) =
 [ "$(tr ' ' '\n' <<<"$published" | sort | tr '\n' ' ' | sed 's/ $//')" = "$expected" ] || fail "published ($published) is not every public package ($expected)"
 cli_version=$(node -p "require('$ws/packages/cli/package.json').version")
 
+wait "$warm_pid" || log "warming the npm cache failed (see below); the install fetches everything itself: $(tail -3 "$work/warm.log")"
+warm_pid=""
 # --- 3. A new user's project -----------------------------------------------------------------------------------
 home="$work/user"
 mkdir -p "$home"

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { BACKEND_CHOICES, type BackendChoice, selectBackend } from '@cnn/backend-onednn';
-import { loadModelFiles } from '@cnn/deploy';
+import { loadModelFiles } from './deploy.js';
 import '@cnn/models'; // registers the custom layers (BatchNorm, SeededDropout, …) for loading
 import { UsageError } from '../errors.js';
 

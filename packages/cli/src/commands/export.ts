@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { saveModelFiles, type WeightQuantization } from '@cnn/deploy';
-import { saveOnnx } from '@cnn/deploy/onnx';
+import { saveModelFiles, saveOnnx, type WeightQuantization } from './deploy.js';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from '../program.js';
 import { loadModelDir, parseIntOption, userPath } from './common.js';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
 import { checkNormalization, getModelMetadata } from '@cnn/core';
-import { decodeImageInput } from '@cnn/deploy/server';
+import { decodeImageInput } from './deploy.js';
 import { UsageError } from '../errors.js';
 import type { RegisterCommand } from '../program.js';
 import { loadModelDir, outputsLogits, parseBackend, parseIntOption, useBackend, userPath } from './common.js';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import type { BackendChoice } from '@cnn/backend-onednn';
-import { compileNative, optimizeForInference } from '@cnn/deploy';
-import { createInferenceServer } from '@cnn/deploy/server';
+import { compileNative, createInferenceServer, optimizeForInference } from './deploy.js';
 import type { RegisterCommand } from '../program.js';
 import { loadModelDir, outputsLogits, parseBackend, parseIntOption, useBackend, userPath } from './common.js';
 
