@@ -13,6 +13,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -195,7 +196,8 @@ export async function runModelsPage(
   const out = path.join(project, 'out', path.basename(entry));
   await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'esm', outfile: out, logLevel: 'silent', treeShaking: true });
   if (!existsSync(CHROMIUM)) throw new Error(`the page check needs Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM)`);
-  const { chromium } = await import('playwright-core');
+  // playwright-core is CommonJS; require works whether this file runs as ESM or CJS (tsx, vitest).
+  const { chromium } = createRequire(path.join(repo, 'package.json'))('playwright-core') as typeof import('playwright-core');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   try {
     const page = await browser.newPage();

@@ -80,6 +80,7 @@ export class AugmentedLoader implements Iterable<Batch> {
     this.loader.setEpoch(k);
   }
 
+  /** The batches of one epoch: the inner loader's batches, augmented with this epoch's seed (`x` NHWC float32, `y` as the inner loader gives it, mixed one-hot with MixUp/CutMix). */
   *[Symbol.iterator](): Iterator<Batch> {
     const epoch = this.loader.epoch;
     let b = 0;

@@ -63,6 +63,7 @@ export class RandomCrop implements Transform<RandomCropParams> {
     this.fill = options.fill ?? 0;
   }
 
+  /** `[n, height, width, c]`: the crop size, whatever the input height and width. */
   outputShape(shape: BatchShape): BatchShape {
     return [shape[0], this.height, this.width, shape[3]];
   }

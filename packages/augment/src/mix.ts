@@ -69,7 +69,9 @@ abstract class Mix {
       throw new AugmentError(`${fn}: numClasses must be an integer ≥ 2. Received: numClasses=${String(numClasses)}`);
     }
   }
+  /** Draws this batch's mixing parameters (λ and, for CutMix, the box) from `rng`; `shape` is the NHWC batch shape. */
   abstract makeParams(rng: Rng, shape: readonly number[]): MixParams;
+  /** Mixes each image of `x` with the same-index image of `partner` (both NHWC float32) as `p` says. */
   protected abstract mixImages(x: tf.Tensor4D, partner: tf.Tensor4D, p: MixParams): tf.Tensor4D;
   /**
    * Mixes each sample with its predecessor in the batch (sample `i` with `i − 1`, the first with the last —
@@ -101,9 +103,11 @@ export class MixUp extends Mix {
   constructor(alpha = 1, numClasses = 10) {
     super('MixUp', alpha, numClasses);
   }
+  /** λ ~ Beta(alpha, alpha), one for the batch (Zhang et al. 2018; fastai `MixUp`). */
   makeParams(rng: Rng): MixParams {
     return { lambda: sampleBeta(rng, this.alpha, this.alpha), box: [0, 0, 0, 0] };
   }
+  /** `λ·x + (1 − λ)·partner`, elementwise. */
   protected mixImages(x: tf.Tensor4D, partner: tf.Tensor4D, p: MixParams): tf.Tensor4D {
     return tf.add(tf.mul(x, p.lambda), tf.mul(partner, 1 - p.lambda)) as tf.Tensor4D;
   }
@@ -120,6 +124,7 @@ export class CutMix extends Mix {
   constructor(alpha = 1, numClasses = 10) {
     super('CutMix', alpha, numClasses);
   }
+  /** λ ~ Beta(alpha, alpha) and a box of area `(1 − λ)·H·W` at a uniform centre, clipped to the image; λ is then corrected to the kept area (Yun et al. 2019; timm `CutMix`). */
   makeParams(rng: Rng, shape: readonly number[]): MixParams {
     const [, h, w] = shape;
     const lam = sampleBeta(rng, this.alpha, this.alpha);
@@ -135,6 +140,7 @@ export class CutMix extends Mix {
     const box: [number, number, number, number] = [y0, x0, y1 - y0, x1 - x0];
     return { lambda: 1 - (box[2] * box[3]) / (h * w), box };
   }
+  /** Pastes the box of `partner` into `x` (same box for every image of the batch). */
   protected mixImages(x: tf.Tensor4D, partner: tf.Tensor4D, p: MixParams): tf.Tensor4D {
     const b = x.shape[0];
     const boxes = new Int32Array(b * 4);

@@ -160,6 +160,7 @@ export class Compose implements Transform<unknown[]> {
 
 /** A transform that changes the spatial size exposes it, so {@link Compose} can track shapes. */
 export interface ResizingTransform {
+  /** The output shape `[n, h, w, c]` (NHWC) of a batch of input shape `shape`. */
   outputShape(shape: BatchShape): BatchShape;
 }
 

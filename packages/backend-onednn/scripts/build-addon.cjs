@@ -51,7 +51,7 @@ function checkPrebuilt() {
   const addon = dir && path.join(dir, 'onednn_binding.node');
   if (!addon || !fs.existsSync(addon)) {
     return {
-      shipped: Boolean(dir),
+      shipped: Boolean(dir && fs.existsSync(dir)),
       ok: false,
       why: `no prebuilt for ${process.platform}-${process.arch} (${PREBUILT_PACKAGE} ${dir ? 'holds no addon' : 'is not installed'})`,
     };

@@ -127,12 +127,14 @@ export class OnednnBackend extends MathBackendCPU {
     this.counters.hits = this.counters.misses = this.counters.recycled = this.counters.escaped = 0;
   }
 
+  /** Stores `values` (tfjs `KernelBackend.write`) and records the buffer as pooled, for reuse when it is disposed. */
   override write(values: backend_util.BackendValues, shape: number[], dtype: DataType): DataId {
     const id = super.write(values, shape, dtype);
     this.retain(values);
     return id;
   }
 
+  /** Replaces the values of `dataId` (tfjs `KernelBackend.move`), returning the old buffer to the pool. */
   override move(dataId: DataId, values: backend_util.BackendValues, shape: number[], dtype: DataType, refCount: number): void {
     const old = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
     super.move(dataId, values, shape, dtype, refCount);
@@ -140,6 +142,7 @@ export class OnednnBackend extends MathBackendCPU {
     if (old !== undefined) this.release(old);
   }
 
+  /** The values of `dataId` (tfjs `KernelBackend.readSync`); a buffer handed out this way leaves the pool (the caller may keep it). */
   override readSync(dataId: DataId): backend_util.BackendValues {
     const values = this.data.get(dataId).values;
     if (values !== undefined && ArrayBuffer.isView(values) && this.owners.delete(values.buffer)) {
@@ -155,6 +158,7 @@ export class OnednnBackend extends MathBackendCPU {
     return released;
   }
 
+  /** Empties the buffer pool and disposes the backend (tfjs `KernelBackend.dispose`). */
   override dispose(): void {
     this.clearPool();
     super.dispose();

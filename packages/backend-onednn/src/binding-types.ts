@@ -62,12 +62,15 @@ export type WinogradTile = 2 | 4;
 
 /** The native half of {@link InferenceGraph} (graph.cc). */
 export interface NativeInferenceGraph {
+  /** Runs the graph on `batch` inputs (NHWC float32, row-major) into `output` (`[batch, classes]` float32). */
   run(input: Float32Array, batch: number, output: Float32Array): void;
   /** Mean milliseconds per op over `reps` runs (after one warm-up run). */
   profile(input: Float32Array, batch: number, reps: number): Float64Array;
   /** Per-sample output shape `[h, w, c]` (`[1, 1, n]` for a vector). */
   outputShape(): [number, number, number];
+  /** The oneDNN implementation name of each op at batch size `batch` (e.g. `brg_conv_fwd:avx2`). */
   implementations(batch: number): string[];
+  /** Frees the native primitives and buffers; the graph cannot run afterwards. */
   dispose(): void;
 }
 
@@ -78,6 +81,7 @@ export interface NativeInferenceGraph {
  * transposeA, transposeB`. Activations are NHWC, filters HWIO `[fh, fw, inC, outC]`.
  */
 export interface OnednnBinding {
+  /** oneDNN version, ISA, threads and the libdnnl path (see {@link OnednnInfo}). */
   getInfo(): OnednnInfo;
   /** Builds a native inference graph (see {@link InferenceGraph}); throws naming the op on a bad description. */
   InferenceGraph: new (
@@ -86,6 +90,7 @@ export interface OnednnBinding {
     winogradTile: number,
     blockedLayouts: boolean,
   ) => NativeInferenceGraph;
+  /** The oneDNN primitives created so far with their implementation names (see {@link PrimitiveImpl}). */
   getPrimitiveImpls(): PrimitiveImpl[];
   /** Drops cached primitives and the impl records. */
   clearCache(): void;
@@ -97,15 +102,25 @@ export interface OnednnBinding {
   getWinogradTile(): WinogradTile;
   /** Sets it process-wide. @throws TypeError for anything but 2 or 4. */
   setWinogradTile(tile: WinogradTile): void;
+  /** 2-D convolution, NHWC × HWIO filter (+ bias, + ReLU) into `out` (NHWC); `params` from the backend's conv geometry. */
   conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, relu: boolean): void;
+  /** Gradient of a convolution with respect to its input: `dy` (NHWC) × filter (HWIO) into `out` (NHWC). */
   conv2dBackwardData(dy: Float32Array, filter: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** Gradient of a convolution with respect to its filter: `x` and `dy` (NHWC) into `out` (HWIO). */
   conv2dBackwardFilter(x: Float32Array, dy: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** Max pooling, NHWC. */
   maxPool(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** Gradient of max pooling: `dy` routed to each window's argmax of `x` (NHWC). */
   maxPoolGrad(dy: Float32Array, x: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** Average pooling, NHWC. */
   avgPool(x: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** Gradient of average pooling: `dy` spread evenly over each window (NHWC). */
   avgPoolGrad(dy: Float32Array, out: Float32Array, params: Int32Array): void;
+  /** Matrix product `a·b` (+ bias, + ReLU) into `out`; `params` holds the shapes and transposes. */
   matMul(a: Float32Array, b: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, relu: boolean): void;
+  /** `out = max(x, 0)` over `n` elements. */
   relu(x: Float32Array, out: Float32Array, n: number): void;
+  /** `out = x > 0 ? 1 : alpha` over `n` elements (tfjs `Step`, the ReLU gradient mask). */
   step(x: Float32Array, out: Float32Array, n: number, alpha: number): void;
   /**
    * ReLU's gradient through its output and the bias gradient, one pass over `rows × channels` values:
@@ -165,6 +180,7 @@ export interface OnednnBinding {
   sumOuter(x: Float32Array, out: Float32Array, outer: number, inner: number, divisor?: number): void;
   /** `out[i] = Σ_j x[i·inner + j] / divisor`. */
   sumInner(x: Float32Array, out: Float32Array, outer: number, inner: number, divisor?: number): void;
+  /** `out = x²` over `n` elements. */
   square(x: Float32Array, out: Float32Array, n: number): void;
   /** `out` = the `rowLen` values of `x` repeated `rows` times. */
   tileRows(x: Float32Array, out: Float32Array, rows: number, rowLen: number): void;

@@ -88,7 +88,7 @@ function fuseRelus(ops: GraphOp[]): void {
 }
 
 /**
- * The {@link InferenceGraph} ops of an inference model (best after {@link optimizeForInference}: BatchNorm folded
+ * The `InferenceGraph` ops (of `@cnn/backend-onednn`) of an inference model (best after {@link optimizeForInference}: BatchNorm folded
  * into convolutions, dropout removed): Conv2D / Dense (linear or relu; a softmax activation becomes a separate
  * softmax), BatchNorm (folded to a per-channel affine), ReLU / Activation (relu, linear, softmax), Softmax (last
  * axis), Max/AveragePooling2D, GlobalAveragePooling2D, Flatten, Add, Concatenate (channel axis), dropout (identity),

@@ -126,7 +126,9 @@ export function dropout(args: DropoutArgs = {}): Dropout {
 /** A layer with a seeded random stream whose state checkpoints save and restore (e.g. {@link Dropout}). */
 export interface RngLayer {
   name: string;
+  /** The layer's random-stream state, for a checkpoint. */
   getRngState(): unknown;
+  /** Restores a state from {@link RngLayer.getRngState}. */
   setRngState(state: unknown): void;
 }
 

@@ -137,6 +137,7 @@ export class Dirac extends InitializerBase {
     return tf.tensor(data, dims, 'float32');
   }
 
+  /** The serialised config: `{ seed }` when seeded, else `{}`. */
   override getConfig(): tf.serialization.ConfigDict {
     return this.seed === undefined ? {} : { seed: this.seed };
   }

@@ -67,7 +67,16 @@ export class ParamGroupOptimizer extends Optimizer {
   /** State type. */
   readonly type = 'ParamGroups';
   /** The groups (name, inner optimizer, lr ratio to the base). */
-  readonly groups: { name: string; optimizer: Optimizer; scale: number; match: (name: string) => boolean }[];
+  readonly groups: {
+    /** The group's name. */
+    name: string;
+    /** The inner optimizer that updates this group's parameters. */
+    optimizer: Optimizer;
+    /** This group's learning rate over the base one. */
+    scale: number;
+    /** Whether the parameter (variable) named `name` belongs to this group. */
+    match: (name: string) => boolean;
+  }[];
   private base: number;
   private steps = 0;
   private readonly assignment = new Map<string, number>();

@@ -69,7 +69,7 @@ export interface QueueWorker {
 const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs', '.cjs'];
 
 /**
- * The path of the trial script `name` inside `trialDir` (real path), trying the {@link EXTENSIONS}.
+ * The path of the trial script `name` inside `trialDir` (real path), trying the extensions `.ts`, `.mts`, `.js`, `.mjs`, `.cjs`.
  * @throws UnrecoverableError (the job fails with the message) when the name is not a bare script name, no
  *   such file exists in the folder, or it is a link to a file outside the folder.
  */
