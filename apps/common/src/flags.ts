@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { parseSchedulerSpec } from '@cnn/train';
 
 /** Backends `--backend` accepts (see `selectBackend` in `@cnn/backend-onednn`). */
-export const BACKEND_NAMES = ['auto', 'onednn', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'onednn', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 /** Optimizers `--optimizer` accepts. */
 export const OPTIMIZER_NAMES = ['adam', 'sgd'] as const;
 
@@ -141,7 +141,7 @@ export function trainingUsage(d: TrainingDefaults): string {
   --resume                    continue from OUT/checkpoint (saved after every epoch)
   --lr-find                   learning-rate range test: writes OUT/lr-find.png, prints suggestions, exits
   --debug-every N             gradient/weight statistics + activation histograms every N batches
-  --backend auto|onednn|tensorflow|wasm|cpu   tfjs backend (default auto)
+  --backend auto|onednn|webgpu|tensorflow|wasm|cpu   tfjs backend (default auto)
   --seed N                    random seed (default 0)
   --out DIR                   output directory (default ${d.out})
   --log-every N               plain progress line every N batches when not on a TTY (default 100)

@@ -103,7 +103,7 @@ describe('parseFlags', () => {
   });
 
   it.each([
-    [['--backend', 'tpu'], 'Unknown --backend "tpu"; expected one of auto, onednn, tensorflow, wasm, cpu'],
+    [['--backend', 'tpu'], 'Unknown --backend "tpu"; expected one of auto, onednn, webgpu, tensorflow, wasm, cpu'],
     [['--model', 'resnet'], 'Unknown --model "resnet"; expected one of mnistnet, improved'],
     [['--optimizer', 'rmsprop'], 'Unknown --optimizer "rmsprop"'],
     [['--batch-size', '0'], '--batch-size must be a positive integer, got "0"'],
