@@ -49,16 +49,16 @@ function normalCdf(x: tf.Tensor): tf.Tensor {
   return tf.mul(0.5, tf.add(1, tf.erf(tf.mul(x, SQRT1_2))));
 }
 
-const kernels: Record<string, (inputs: Inputs, attrs: Attrs) => tf.Tensor[]> = {
+const kernels: Record<string, (inputs: Inputs, attrs: Attrs) => tf.Tensor | tf.Tensor[]> = {
   [GELU_KERNEL]: (inputs) => {
     const x = input(GELU_KERNEL, inputs, 'x');
-    return [tf.mul(x, normalCdf(x))];
+    return tf.mul(x, normalCdf(x)); // one output, as the onednn kernel: runKernel returns the tensor
   },
   [GELU_GRAD_KERNEL]: (inputs) => {
     const x = input(GELU_GRAD_KERNEL, inputs, 'x');
     const dy = input(GELU_GRAD_KERNEL, inputs, 'dy');
     const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(-0.5, tf.square(x))));
-    return [tf.reshape(tf.mul(dy, tf.add(normalCdf(x), tf.mul(x, pdf))), dy.shape)];
+    return tf.reshape(tf.mul(dy, tf.add(normalCdf(x), tf.mul(x, pdf))), dy.shape);
   },
   [RELU_BIAS_GRAD_KERNEL]: (inputs) => {
     const dy = input(RELU_BIAS_GRAD_KERNEL, inputs, 'dy');
