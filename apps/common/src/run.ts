@@ -228,6 +228,7 @@ export async function runTraining(run: TrainingRun): Promise<{ summary: RunSumma
     const result: RunSummary = {
       model: run.modelName,
       backend: tf.getBackend(),
+      ...(chosen.adapter ? { adapter: chosen.adapter } : {}),
       params: s.trainableParams,
       epochs: history.length,
       testAcc: final.accuracy,
@@ -268,6 +269,7 @@ export async function runTraining(run: TrainingRun): Promise<{ summary: RunSumma
     for (const cb of recipeCallbacks) (cb as { dispose?: () => void }).dispose?.();
     optimizer.dispose();
     model.dispose();
+    chosen.dispose(); // a webgpu device would otherwise outlive the run
   }
 }
 
