@@ -49,10 +49,10 @@ export async function benchFast(o: FastBenchOptions): Promise<void> {
   const theirs = { train: [] as number[], eval: [] as number[] };
   let pytorchFlops: number | undefined;
   try {
-    const train = interleavedRatio(
+    const train = await interleavedRatio(
       o.rounds,
-      () => {
-        const t = benchTrain(model, opt, x, y, o.steps, o.warmup, step);
+      async () => {
+        const t = await benchTrain(model, opt, x, y, o.steps, o.warmup, step);
         ours.train.push(t.imgPerSec);
         ours.eval.push(benchInfer(model, xe, 1));
         return t.imgPerSec;

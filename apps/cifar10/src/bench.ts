@@ -73,16 +73,16 @@ runMain(async () => {
   const y = tf.randomUniform([128], 0, 10, 'int32', 2) as tf.Tensor1D;
   const model = cifar10Net({ seed: 0 });
   const opt = new SGD({ lr: 0.1, momentum: 0.9, weightDecay: 5e-4 });
-  benchTrain(model, opt, x, y, 0, 2); // warm-up
+  await benchTrain(model, opt, x, y, 0, 2); // warm-up
 
   const ours = { train: [] as number[], eval: [] as number[], msPerStep: [] as number[] };
   const theirs = { eval: [] as number[] };
-  const train = interleavedRatio(
+  const train = await interleavedRatio(
     rounds,
-    () => {
+    async () => {
       // Warm up every round, as the reference does (3 steps per run): a process left idle while the reference
       // runs comes back slow on these VMs (the first 2 steps after 15 s idle: ~55 img/s, then 190-210).
-      const t = benchTrain(model, opt, x, y, steps, 2);
+      const t = await benchTrain(model, opt, x, y, steps, 2);
       ours.train.push(t.imgPerSec);
       ours.msPerStep.push(t.msPerStep);
       ours.eval.push(benchInfer(model, x, 3));

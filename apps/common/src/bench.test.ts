@@ -13,9 +13,9 @@ describe('bench statistics', () => {
     expect(() => spread([1, NaN])).toThrow(/Received: \[1, NaN\]/);
   });
 
-  it('interleavedRatio alternates ours and the reference and divides round by round', () => {
+  it('interleavedRatio alternates ours and the reference and divides round by round', async () => {
     const calls: string[] = [];
-    const res = interleavedRatio(
+    const res = await interleavedRatio(
       3,
       (r) => {
         calls.push(`ours${r}`);
@@ -30,9 +30,9 @@ describe('bench statistics', () => {
     expect(res).toEqual({ ratios: [2, 3, 5], spread: { median: 3, min: 2, max: 5 } });
   });
 
-  it('interleavedRatio gives undefined when the reference is unavailable', () => {
+  it('interleavedRatio gives undefined when the reference is unavailable', async () => {
     expect(
-      interleavedRatio(
+      await interleavedRatio(
         2,
         () => 1,
         () => undefined,

@@ -33,7 +33,7 @@ export interface TrainBench {
  * @param x `[batch, height, width, channels]` float32. @param y `[batch]` int32.
  * @param stepOptions the step's loss options (label smoothing, `reduction`…). Default none.
  */
-export function benchTrain(
+export async function benchTrain(
   model: tfl.LayersModel,
   optimizer: Optimizer,
   x: tf.Tensor4D,
@@ -41,10 +41,10 @@ export function benchTrain(
   steps: number,
   warmup: number,
   stepOptions: StepOptions = {},
-): TrainBench {
-  for (let i = 0; i < warmup; i++) trainStep(model, x, y, optimizer, stepOptions);
+): Promise<TrainBench> {
+  for (let i = 0; i < warmup; i++) await trainStep(model, x, y, optimizer, stepOptions);
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) trainStep(model, x, y, optimizer, stepOptions);
+  for (let i = 0; i < steps; i++) await trainStep(model, x, y, optimizer, stepOptions);
   const ms = (performance.now() - t0) / steps;
   return { batch: x.shape[0], steps, msPerStep: round1(ms), imgPerSec: round1((x.shape[0] * 1000) / ms) };
 }
@@ -165,14 +165,14 @@ export function spread(values: number[]): Spread {
  * drifts in machine speed (a shared host speeds up and slows down over seconds to minutes), which a single
  * ours-then-theirs pair reports as a ratio swing. Returns `undefined` when the reference is unavailable.
  */
-export function interleavedRatio(
+export async function interleavedRatio(
   rounds: number,
-  ours: (round: number) => number,
+  ours: (round: number) => number | Promise<number>,
   reference: (round: number) => number | undefined,
-): { ratios: number[]; spread: Spread } | undefined {
+): Promise<{ ratios: number[]; spread: Spread } | undefined> {
   const ratios: number[] = [];
   for (let r = 0; r < rounds; r++) {
-    const a = ours(r);
+    const a = await ours(r);
     const b = reference(r);
     if (b === undefined) return undefined;
     ratios.push(a / b);

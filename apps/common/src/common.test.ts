@@ -61,13 +61,27 @@ describe('createOptimizer / createCallbacks', () => {
     nesterov.dispose();
   });
 
-  it('always checkpoints (per epoch and best) and adds scheduler, early stopping and debugger in order when asked', () => {
-    expect(createCallbacks(parse([]), () => {}).map((c) => c.constructor)).toEqual([ModelCheckpoint, ModelCheckpoint]);
-    const all = createCallbacks(parse(['--scheduler', 'step:stepSize=2', '--early-stopping-patience', '3', '--debug-every', '10', '--out', 'o']), () => {});
+  it('always checkpoints (per epoch, and best with a validation set) and adds scheduler, early stopping and debugger in order when asked', () => {
+    expect(createCallbacks(parse([]), () => {}, { validation: true }).map((c) => c.constructor)).toEqual([ModelCheckpoint, ModelCheckpoint]);
+    const all = createCallbacks(parse(['--scheduler', 'step:stepSize=2', '--early-stopping-patience', '3', '--debug-every', '10', '--out', 'o']), () => {}, {
+      validation: true,
+    });
     expect(all.map((c) => c.constructor)).toEqual([LRSchedulerCallback, EarlyStopping, ModelDebugger, ModelCheckpoint, ModelCheckpoint]);
     const [perEpoch, best] = all.slice(3) as ModelCheckpoint[];
     expect(perEpoch!.dir).toBe(resolveUserPath('o/checkpoint'));
     expect(best!.dir).toBe(resolveUserPath('o/best'));
     expect(best!.saveBestOnly).toBe(true);
+    expect(best!.monitor).toBe('val_accuracy');
+  });
+
+  it('without a validation set selects on nothing: no best checkpoint, early stopping ignored with a line', () => {
+    const lines: string[] = [];
+    const cbs = createCallbacks(parse(['--early-stopping-patience', '3']), (l) => lines.push(l));
+    expect(cbs.map((c) => c.constructor)).toEqual([ModelCheckpoint]);
+    expect(lines).toEqual(['--early-stopping-patience ignored: this run has no validation set, and early stopping never selects on the test set']);
+    expect(() => createCallbacks(parse(['--scheduler', 'plateau:patience=2']), () => {})).toThrow(
+      '--scheduler plateau:patience=2: ReduceLROnPlateau selects on val_loss and this run has no validation set',
+    );
+    expect(createCallbacks(parse(['--scheduler', 'plateau:patience=2']), () => {}, { validation: true })[0]).toBeInstanceOf(LRSchedulerCallback);
   });
 });

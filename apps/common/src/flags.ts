@@ -89,7 +89,10 @@ export interface TrainingFlags {
   logEvery: number;
   /** `--scheduler SPEC`, e.g. `multistep:milestones=25|40,gamma=0.1` (`parseSchedulerSpec` in `@cnn/train`). */
   scheduler?: string;
-  /** `--early-stopping-patience N`: stop after N epochs without a better test loss; restore the best weights. */
+  /**
+   * `--early-stopping-patience N`: stop after N epochs without a better validation loss; restore the best weights.
+   * Needs a validation set (ignored, with a line, without one: early stopping never selects on the test set).
+   */
   earlyStoppingPatience?: number;
   /** `--resume`: continue from `OUT/checkpoint` (written after every epoch) when it exists. */
   resume: boolean;
@@ -135,7 +138,8 @@ export function trainingUsage(d: TrainingDefaults): string {
   --weight-decay X            L2 weight decay, PyTorch semantics (default ${d.weightDecay ?? 0})
   --scheduler SPEC            LR schedule, e.g. multistep:milestones=5|8,gamma=0.1 | step:stepSize=5 |
                               cosine:tMax=10 | onecycle:maxLr=0.01 | plateau:patience=2 (default ${d.scheduler ?? 'none'})
-  --early-stopping-patience N stop after N epochs without a lower test loss; restores the best weights
+  --early-stopping-patience N stop after N epochs without a lower validation loss; restores the best weights
+                              (needs a validation set; never selects on the test set)
   --clip-norm X               clip gradients to global L2 norm X
   --label-smoothing X         label smoothing of the training loss, in [0, 1) (default 0)
   --resume                    continue from OUT/checkpoint (saved after every epoch)

@@ -12,9 +12,11 @@ import { analyzeRun, writeReport } from '@cnn/explain/node';
 import { formatSummary, summary } from '@cnn/models';
 import {
   Adam,
+  CrossEntropyLoss,
   SGD,
   evaluate,
   fit,
+  parseSchedulerSpec,
   saveModel,
   type BatchSource,
   type Callback,
@@ -38,7 +40,13 @@ export interface TrainingRun {
   buildModel: () => tfl.LayersModel;
   /** Training batches (a `DataLoader`), with the number of samples per epoch. */
   train: BatchSource & { numSamples: number };
-  /** Test batches, evaluated after every epoch. */
+  /**
+   * Validation batches (held out from the training data), evaluated after every epoch into `val_loss` /
+   * `val_accuracy`; the best checkpoint `OUT/best` and `--early-stopping-patience` select on them and are left
+   * out without it. Default: none.
+   */
+  validation?: BatchSource;
+  /** Test batches, evaluated after every epoch into `test_loss` / `test_accuracy` (reporting only). */
   test: BatchSource & { numSamples: number };
   /** Test images for the error analysis and Grad-CAM in the report (uint8 NHWC). */
   testDataset: ImageDataset;
@@ -65,7 +73,7 @@ export interface TrainingRun {
    * `0`: only the final model. With any value but 1 there is no best-accuracy checkpoint `OUT/best`. Default `1`.
    */
   evalEvery?: number;
-  /** Training loss reduction (`fit`'s `reduction`). Default `'mean'`. */
+  /** Training loss reduction (of `fit`'s `loss: new CrossEntropyLoss({ reduction })`). Default `'mean'`. */
   reduction?: LossReduction;
   /**
    * Test-time augmentation of the final evaluation: `testAcc` / `testLoss` are then the TTA results,
@@ -94,19 +102,35 @@ export function createOptimizer(flags: TrainingFlags): Optimizer {
 export interface CreateCallbacksOptions {
   /** Callbacks placed after the flags' ones and before the checkpoints. Default none. */
   extra?: Callback[];
-  /** Keep the best-test-accuracy checkpoint `OUT/best` (needs `val_accuracy` every epoch). Default `true`. */
+  /**
+   * The run has a validation set (`fit({ validation })`): only then are early stopping and the
+   * best-validation-accuracy checkpoint `OUT/best` added (they never select on the test set). Default `false`.
+   */
+  validation?: boolean;
+  /** Keep the best-validation-accuracy checkpoint `OUT/best` when there is a validation set (needs `val_accuracy` every epoch). Default `true`. */
   best?: boolean;
 }
 
 /**
- * The callbacks the flags ask for, in the order they must run: LR scheduler, early stopping, model
- * debugger, then `opts.extra`, then the per-epoch checkpoint `OUT/checkpoint` (for `--resume`) and the
- * best-test-accuracy checkpoint `OUT/best` (the chapter's best-model saving; left out with `best: false`).
+ * The callbacks the flags ask for, in the order they must run: LR scheduler, early stopping (with a validation
+ * set only; otherwise a log line says the flag is ignored), model debugger, then `opts.extra`, then the
+ * per-epoch checkpoint `OUT/checkpoint` (for `--resume`) and the best-validation-accuracy checkpoint `OUT/best`
+ * (the chapter's best-model saving; only with a validation set, left out with `best: false`).
+ * @throws UsageError for `--scheduler plateau…` (ReduceLROnPlateau) without a validation set.
  */
 export function createCallbacks(flags: TrainingFlags, log: (line: string) => void, opts: CreateCallbacksOptions = {}): Callback[] {
   const cbs: Callback[] = [];
-  if (flags.scheduler) cbs.push(LRSchedulerCallback.fromSpec(flags.scheduler));
-  if (flags.earlyStoppingPatience !== undefined) {
+  if (flags.scheduler) {
+    if (!opts.validation && parseSchedulerSpec(flags.scheduler).scheduler === 'ReduceLROnPlateau') {
+      throw new UsageError(
+        `--scheduler ${flags.scheduler}: ReduceLROnPlateau selects on val_loss and this run has no validation set (it never selects on the test set)`,
+      );
+    }
+    cbs.push(LRSchedulerCallback.fromSpec(flags.scheduler));
+  }
+  if (flags.earlyStoppingPatience !== undefined && !opts.validation) {
+    log('--early-stopping-patience ignored: this run has no validation set, and early stopping never selects on the test set');
+  } else if (flags.earlyStoppingPatience !== undefined) {
     cbs.push(new EarlyStopping({ monitor: 'val_loss', patience: flags.earlyStoppingPatience, restoreBestWeights: true, log }));
   }
   if (flags.debugEvery !== undefined) {
@@ -114,7 +138,7 @@ export function createCallbacks(flags: TrainingFlags, log: (line: string) => voi
   }
   cbs.push(...(opts.extra ?? []));
   cbs.push(new ModelCheckpoint(path.join(flags.out, 'checkpoint'), { log: () => {} }));
-  if (opts.best ?? true)
+  if (opts.validation && (opts.best ?? true))
     cbs.push(new ModelCheckpoint(path.join(flags.out, 'best'), { monitor: 'val_accuracy', mode: 'max', saveBestOnly: true, log: () => {} }));
   return cbs;
 }
@@ -202,18 +226,18 @@ export async function runTraining(run: TrainingRun): Promise<{ summary: RunSumma
     await run.initModel?.(model);
     const history = await fit(model, {
       train: run.train,
+      ...(run.validation ? { validation: run.validation } : {}),
       test: run.test,
       epochs: flags.epochs,
       evalEvery,
       optimizer,
       log,
       logEvery: flags.logEvery,
-      callbacks: createCallbacks(flags, log, { extra: [...recipeCallbacks, record], best: evalEvery === 1 }),
+      callbacks: createCallbacks(flags, log, { extra: [...recipeCallbacks, record], validation: run.validation !== undefined, best: evalEvery === 1 }),
       resume: flags.resume ? checkpointDir : undefined,
       resumeIfMissing: true,
       clipNorm: flags.clipNorm,
-      labelSmoothing: flags.labelSmoothing,
-      reduction: run.reduction,
+      loss: new CrossEntropyLoss({ labelSmoothing: flags.labelSmoothing, reduction: run.reduction }),
     });
 
     if (run.tta) log(`evaluating the final model on ${run.test.numSamples} test images with ${run.tta.views.length} TTA views and without`);

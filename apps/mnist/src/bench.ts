@@ -48,16 +48,16 @@ runMain(async () => {
   const model = mnistNet({ seed: 0 });
   const opt = new Adam({ lr: 1e-3 });
   const { x, y } = firstBatch(train, 64);
-  benchTrain(model, opt, x, y, 0, 10); // warm-up: primitives created, buffer pool filled
+  await benchTrain(model, opt, x, y, 0, 10); // warm-up: primitives created, buffer pool filled
 
   const ptArgs = (batch: number, n: number) => ['--batch', String(batch), '--steps', String(n), '--threads', String(threads)];
   const perRound = { oursTrain: [] as number[], ours: [] as number[], pytorch: [] as number[] };
-  const train64 = interleavedRatio(
+  const train64 = await interleavedRatio(
     rounds,
-    () => {
+    async () => {
       // Warm up every round, as the reference does: a process left idle while the reference runs comes back
       // slow for its first steps on these VMs.
-      const t = benchTrain(model, opt, x, y, steps, 5);
+      const t = await benchTrain(model, opt, x, y, steps, 5);
       perRound.oursTrain.push(t.imgPerSec);
       perRound.ours.push(benchInfer(model, x, 100));
       return t.imgPerSec;
@@ -94,7 +94,7 @@ runMain(async () => {
     const m = mnistNet({ seed: 0 });
     const o = new Adam({ lr: 1e-3 });
     const b = firstBatch(train, 64);
-    emit({ bench: 'train', backend: 'cpu', threads: 1, ...benchTrain(m, o, b.x, b.y, cpuSteps, 0) });
+    emit({ bench: 'train', backend: 'cpu', threads: 1, ...(await benchTrain(m, o, b.x, b.y, cpuSteps, 0)) });
     tf.dispose([b.x, b.y]);
     o.dispose();
     m.dispose();

@@ -7,7 +7,7 @@
  */
 import { renderChartSvg, type VegaLiteSpec } from '@cnn/core';
 import { EarlyStopping } from '@cnn/callbacks';
-import { DataLoader, MNIST_MEAN, MNIST_STD, datasetSubset } from '@cnn/data';
+import { DataLoader, MNIST_MEAN, MNIST_STD, datasetSubset, randomSplit } from '@cnn/data';
 import { GradCam, applyColormap, colormapLut } from '@cnn/explain';
 import { conv2d, dense } from '@cnn/models';
 import { Adam, LambdaCallback, evaluate, fit } from '@cnn/train';
@@ -97,9 +97,11 @@ async function train(model: tfl.Sequential): Promise<void> {
   status.textContent = 'loading mnist-subset.bin…';
   const bytes = new Uint8Array(await (await fetch('./mnist-subset.bin')).arrayBuffer());
   const data = decodeMnistSubset(bytes);
-  const trainSet = datasetSubset(data.train, Math.min(n, data.train.length));
+  // a seeded, stratified 90/10 split of the training images: early stopping selects on validation, not test
+  const [trainSet, validationSet] = randomSplit(datasetSubset(data.train, Math.min(n, data.train.length)), [0.9, 0.1], { seed: 0 });
   const norm = { mean: MNIST_MEAN, std: MNIST_STD };
   const trainLoader = new DataLoader(trainSet, { batchSize: 32, shuffle: true, seed: 0, ...norm });
+  const validationLoader = new DataLoader(validationSet, { batchSize: 500, ...norm });
   const testLoader = new DataLoader(data.test, { batchSize: 500, ...norm });
   const bar = $<HTMLProgressElement>('progress');
   const total = epochs * trainLoader.length;
@@ -143,7 +145,15 @@ async function train(model: tfl.Sequential): Promise<void> {
     },
   });
   const optimizer = new Adam({ lr: 3e-3 });
-  const history = await fit(model, { train: trainLoader, test: testLoader, epochs, optimizer, callbacks: [progress, early], log: () => {}, progress: 'none' });
+  const history = await fit(model, {
+    train: trainLoader,
+    validation: validationLoader,
+    epochs,
+    optimizer,
+    callbacks: [progress, early],
+    log: () => {},
+    progress: 'none',
+  });
   draw();
   await drawing;
   const final = await evaluate(model, testLoader);

@@ -54,13 +54,13 @@ async function main(): Promise<void> {
   ]);
   const x = tf.randomNormal([batch, 32, 32, 3], 0, 1, 'float32', 1);
   const y = tf.randomUniform([batch], 0, 10, 'int32', 2);
-  const step = (): number => {
-    const g = computeGradients(model, x, y, { labelSmoothing: 0.2, reduction: 'sum' });
+  const step = async (): Promise<number> => {
+    const g = await computeGradients(model, x, y, { labelSmoothing: 0.2, reduction: 'sum' });
     optimizer.step(g.grads, g.vars);
     tf.dispose(Object.values(g.grads));
     return g.loss;
   };
-  for (let i = 0; i < warmup; i++) step();
+  for (let i = 0; i < warmup; i++) await step();
 
   const ab = arg('ab', '');
   if (ab) {
@@ -75,13 +75,13 @@ async function main(): Promise<void> {
     const keys = [...new Set(settings.flatMap((s) => Object.keys(s)))];
     const times: number[][] = settings.map(() => []);
     for (let r = 0; r < steps; r++) {
-      settings.forEach((s, i) => {
+      for (const [i, s] of settings.entries()) {
         for (const k of keys) delete process.env[k];
         Object.assign(process.env, s);
         const t0 = performance.now();
-        step();
+        await step();
         times[i]!.push(performance.now() - t0);
-      });
+      }
     }
     settings.forEach((s, i) => {
       const sorted = [...times[i]!].sort((a, b) => a - b);
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
   let loss = 0;
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    loss = step();
+    loss = await step();
     times.push(performance.now() - t0);
   }
   profiler.on = false;

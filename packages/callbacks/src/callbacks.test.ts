@@ -13,13 +13,13 @@ import { HistoryLogger } from './node/history-logger';
 import { LRSchedulerCallback } from './lr-scheduler';
 import { ModelCheckpoint } from './model-checkpoint';
 import { ModelDebugger, gradientStats } from './model-debugger';
-import { toyLoaders, toyNet } from './test-utils';
+import { toyLoaders, toyNet } from './testing/toy.js';
 
 const quiet = { log: () => {}, progress: 'none' as const };
 
 describe('LRSchedulerCallback', () => {
   it('steps OneCycleLR per optimizer step (with accumulation) and MultiStepLR per epoch', async () => {
-    const { train, test } = toyLoaders(48, 8); // 6 batches
+    const { train, validation } = toyLoaders(48, 8); // 6 batches
     const opt = new SGD({ lr: 0.1 });
     const seen: number[] = [];
     const cb = LRSchedulerCallback.fromSpec('onecycle:maxLr=0.1');
@@ -29,7 +29,7 @@ describe('LRSchedulerCallback', () => {
         seen.push(opt.lr);
       },
     });
-    await fit(toyNet(), { train, test, epochs: 2, optimizer: opt, callbacks: [cb, spy], accumulateSteps: 2, ...quiet });
+    await fit(toyNet(), { train, validation, epochs: 2, optimizer: opt, callbacks: [cb, spy], accumulateSteps: 2, ...quiet });
     const s = cb.scheduler as OneCycleLR;
     expect(s.totalSteps).toBe(12); // epochs · batches, from the run
     expect(s.lastEpoch).toBe(6); // 2 epochs × 3 optimizer steps
@@ -37,7 +37,7 @@ describe('LRSchedulerCallback', () => {
     const opt2 = new SGD({ lr: 1 });
     const h = await fit(toyNet(), {
       train,
-      test,
+      validation,
       epochs: 4,
       optimizer: opt2,
       callbacks: [LRSchedulerCallback.fromSpec('multistep:milestones=1|3,gamma=0.5')],
@@ -47,10 +47,10 @@ describe('LRSchedulerCallback', () => {
   });
 
   it('ReduceLROnPlateau reads the monitored metric, and a missing key is an error listing the keys', async () => {
-    const { train, test } = toyLoaders(16, 8);
+    const { train, validation } = toyLoaders(16, 8);
     const cb = LRSchedulerCallback.fromSpec('plateau:patience=0,factor=0.5', { monitor: 'val_los' });
-    await expect(fit(toyNet(), { train, test, epochs: 1, optimizer: new SGD({ lr: 1 }), callbacks: [cb], ...quiet })).rejects.toThrow(
-      /monitor 'val_los' is not in the logs\. Available keys: loss, accuracy, val_loss, val_accuracy, lr/,
+    await expect(fit(toyNet(), { train, validation, epochs: 1, optimizer: new SGD({ lr: 1 }), callbacks: [cb], ...quiet })).rejects.toThrow(
+      /monitor 'val_los' is not in the epoch logs — .*\. Available keys: loss, accuracy, val_loss, val_accuracy, lr/,
     );
   });
 });
@@ -58,10 +58,10 @@ describe('LRSchedulerCallback', () => {
 describe('ModelCheckpoint', () => {
   it('saves only on improvement with saveBestOnly and refuses a folder with foreign files before training', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'mc-')), 'ckpt');
-    const { train, test } = toyLoaders(16, 8);
+    const { train, validation } = toyLoaders(16, 8);
     const lines: string[] = [];
     const mc = new ModelCheckpoint(dir, { monitor: 'loss', mode: 'max', saveBestOnly: true, log: (l) => lines.push(l) });
-    await fit(toyNet(), { train, test, epochs: 3, optimizer: new Adam({ lr: 0.05 }), callbacks: [mc], ...quiet });
+    await fit(toyNet(), { train, validation, epochs: 3, optimizer: new Adam({ lr: 0.05 }), callbacks: [mc], ...quiet });
     expect(mc.saves).toBe(1); // loss falls: only epoch 1 "improves" in max mode
     expect((await loadCheckpoint(dir)).epoch).toBe(1);
     expect(lines[0]).toMatch(/^Epoch 1: loss improved from -Infinity to [\d.]+, saving checkpoint to /);
@@ -70,7 +70,7 @@ describe('ModelCheckpoint', () => {
     writeFileSync(join(foreign, 'model.json'), '{}');
     const model = toyNet();
     const before = model.getWeights().map((w) => Array.from(w.dataSync()));
-    await expect(fit(model, { train, test, epochs: 1, optimizer: new Adam(), callbacks: [new ModelCheckpoint(foreign)], ...quiet })).rejects.toThrow(
+    await expect(fit(model, { train, validation, epochs: 1, optimizer: new Adam(), callbacks: [new ModelCheckpoint(foreign)], ...quiet })).rejects.toThrow(
       /model\.json is not part of a checkpoint; refusing to write/,
     );
     expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(before);
@@ -82,10 +82,10 @@ describe('ModelCheckpoint', () => {
 describe('HistoryLogger and TerminateOnNaN', () => {
   it('writes the history as JSON and CSV after every epoch', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hl-'));
-    const { train, test } = toyLoaders(16, 8);
+    const { train, validation } = toyLoaders(16, 8);
     const h = await fit(toyNet(), {
       train,
-      test,
+      validation,
       epochs: 2,
       optimizer: new Adam(),
       callbacks: [new HistoryLogger({ json: join(dir, 'h.json'), csv: join(dir, 'out', 'h.csv') })],
@@ -101,7 +101,7 @@ describe('HistoryLogger and TerminateOnNaN', () => {
   });
 
   it('stops before the update of the first non-finite batch and names the batch, gradient, weight and layer', async () => {
-    const { train, test } = toyLoaders(32, 8);
+    const { train, validation } = toyLoaders(32, 8);
     const model = toyNet(8);
     const lines: string[] = [];
     const t = new TerminateOnNaN({ log: (l) => lines.push(l) });
@@ -112,7 +112,7 @@ describe('HistoryLogger and TerminateOnNaN', () => {
         if (b === 3) model.getLayer('fc1').setWeights([model.getLayer('fc1').getWeights()[0], tf.fill([8], NaN)]);
       },
     });
-    const h = await fit(model, { train, test, epochs: 2, optimizer: new SGD({ lr: 0.1 }), callbacks: [poison, t], ...quiet });
+    const h = await fit(model, { train, validation, epochs: 2, optimizer: new SGD({ lr: 0.1 }), callbacks: [poison, t], ...quiet });
     expect(h).toEqual([]);
     expect(t.report).toMatchObject({ epoch: 1, batch: 3, gradient: 'fc1/kernel', variable: 'fc1/bias', layer: 'fc1' });
     expect(lines[0]).toMatch(
@@ -126,11 +126,11 @@ describe('LRSchedulerCallback.fromSpec', () => {
   it("never writes into the caller's spec, and a reused callback sizes OneCycleLR to each run", async () => {
     const spec: SchedulerSpec = { scheduler: 'OneCycleLR', options: { maxLr: 0.1 } };
     const cb = LRSchedulerCallback.fromSpec(spec);
-    const { train, test } = toyLoaders(48, 8); // 6 batches
-    await fit(toyNet(), { train, test, epochs: 1, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], ...quiet });
+    const { train, validation } = toyLoaders(48, 8); // 6 batches
+    await fit(toyNet(), { train, validation, epochs: 1, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], ...quiet });
     expect((cb.scheduler as OneCycleLR).totalSteps).toBe(6);
     expect(spec).toEqual({ scheduler: 'OneCycleLR', options: { maxLr: 0.1 } });
-    await fit(toyNet(), { train, test, epochs: 3, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], ...quiet });
+    await fit(toyNet(), { train, validation, epochs: 3, optimizer: new SGD({ lr: 0.1 }), callbacks: [cb], ...quiet });
     expect((cb.scheduler as OneCycleLR).totalSteps).toBe(18); // the longer run's length, not the first run's 6
     expect((cb.scheduler as OneCycleLR).lastEpoch).toBe(18);
   });
@@ -140,10 +140,10 @@ describe('ModelDebugger', () => {
   it('reports gradient/weight statistics every N batches with warnings and writes activation histograms', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dbg-'));
     mkdirSync(dir, { recursive: true });
-    const { train, test } = toyLoaders(32, 8); // 4 batches per epoch
+    const { train, validation } = toyLoaders(32, 8); // 4 batches per epoch
     const lines: string[] = [];
     const dbg = new ModelDebugger({ every: 3, charts: chartFolder(dir), log: (l) => lines.push(l), exploding: 1e-3 });
-    await fit(toyNet(9), { train, test, epochs: 2, optimizer: new Adam(), callbacks: [dbg], ...quiet });
+    await fit(toyNet(9), { train, validation, epochs: 2, optimizer: new Adam(), callbacks: [dbg], ...quiet });
     expect(dbg.reports.map((r) => [r.epoch, r.batch])).toEqual([
       [1, 3],
       [2, 2],

@@ -1,5 +1,6 @@
-import { getModelWeights, setModelWeights, type Logs, type NamedWeight } from '@cnn/train';
-import { MonitorCallback, type MonitorOptions } from './base';
+import { readModelWeights, setModelWeights, type Logs, type NamedWeight } from '@cnn/train';
+import { MonitorCallback, refuseTestMonitor, type MonitorOptions } from './base';
+import { CallbackError } from './errors.js';
 
 /** Options of {@link EarlyStopping}; defaults as Keras. */
 export interface EarlyStoppingOptions extends MonitorOptions {
@@ -44,14 +45,18 @@ export class EarlyStopping extends MonitorCallback {
   private readonly log: (line: string) => void;
   private s: EarlyStoppingState = EarlyStopping.fresh(Infinity);
 
-  /** @throws Error on a negative/non-integer `patience` or a non-finite `baseline` ("Received: …"). */
+  /**
+   * @throws CallbackError (code `ERR_CNN_INVALID_OPTION`) on a negative/non-integer `patience` or a non-finite
+   *   `baseline` ("Received: …"); (code `ERR_CNN_SELECT_ON_TEST`) for a `test_*` monitor.
+   */
   constructor(opts: EarlyStoppingOptions = {}) {
     super('EarlyStopping', opts);
+    refuseTestMonitor('EarlyStopping', this.monitor);
     this.patience = opts.patience ?? 0;
     if (!(Number.isInteger(this.patience) && this.patience >= 0))
-      throw new Error(`EarlyStopping: patience must be an integer >= 0. Received: patience=${opts.patience}`);
+      throw new CallbackError(`EarlyStopping: patience must be an integer >= 0. Received: patience=${opts.patience}`, { code: 'ERR_CNN_INVALID_OPTION' });
     if (opts.baseline !== undefined && !Number.isFinite(opts.baseline))
-      throw new Error(`EarlyStopping: baseline must be a finite number. Received: baseline=${opts.baseline}`);
+      throw new CallbackError(`EarlyStopping: baseline must be a finite number. Received: baseline=${opts.baseline}`, { code: 'ERR_CNN_INVALID_OPTION' });
     this.baseline = opts.baseline;
     this.restoreBestWeights = opts.restoreBestWeights ?? false;
     this.log = opts.log ?? console.log;
@@ -86,22 +91,40 @@ export class EarlyStopping extends MonitorCallback {
     this.s = EarlyStopping.fresh(this.worst());
   }
 
-  override onEpochEnd(epoch: number, logs: Logs): void {
+  /**
+   * Keras' epoch-end rule (see the class). Synchronous unless `restoreBestWeights`, which copies the weights with
+   * asynchronous reads (`readModelWeights`; backends without synchronous reads work).
+   * @throws CallbackError (code `ERR_CNN_MISSING_METRIC`) when the monitored metric is missing from an evaluated
+   *   epoch's logs.
+   */
+  override onEpochEnd(epoch: number, logs: Logs): void | Promise<void> {
     const current = this.monitorValue(logs);
-    const model = this.context.model;
-    if (this.restoreBestWeights && this.s.bestWeights === null) this.s.bestWeights = getModelWeights(model);
+    if (current === undefined) return; // an epoch fit({evalEvery}) did not evaluate
+    if (!this.restoreBestWeights) {
+      this.record(epoch, current);
+      return;
+    }
+    return (async () => {
+      const weights = await readModelWeights(this.context.model); // the weights at the end of this epoch
+      if (this.s.bestWeights === null) this.s.bestWeights = weights;
+      if (this.record(epoch, current)) this.s.bestWeights = weights;
+    })();
+  }
+
+  /** One epoch's `wait` / `best` / stop bookkeeping. @returns whether `current` improved on the best. */
+  private record(epoch: number, current: number): boolean {
     this.s.wait += 1;
     if (this.isImprovement(current, this.s.best)) {
       this.s.best = current;
       this.s.bestEpoch = epoch;
-      if (this.restoreBestWeights) this.s.bestWeights = getModelWeights(model);
       if (this.baseline === undefined || this.isImprovement(current, this.baseline)) this.s.wait = 0;
-      return;
+      return true;
     }
     if (this.s.wait >= this.patience) {
       this.s.stoppedEpoch = epoch;
       this.context.stopTraining = true;
     }
+    return false;
   }
 
   override onTrainEnd(): void {
@@ -119,7 +142,9 @@ export class EarlyStopping extends MonitorCallback {
   override setState(state: unknown): void {
     const st = state as EarlyStoppingState;
     if (!st || typeof st.wait !== 'number' || typeof st.best !== 'number')
-      throw new Error('EarlyStopping.setState: malformed state (needs wait, best, bestEpoch, stoppedEpoch, bestWeights)');
+      throw new CallbackError('EarlyStopping.setState: malformed state (needs wait, best, bestEpoch, stoppedEpoch, bestWeights)', {
+        code: 'ERR_CNN_BAD_STATE',
+      });
     this.s = { ...st };
   }
 }

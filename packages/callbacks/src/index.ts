@@ -5,7 +5,8 @@
  *
  * @packageDocumentation
  */
-export { Callback, MonitorCallback, type MonitorMode, type MonitorOptions } from './base';
+export { Callback, MonitorCallback, missingMetric, refuseTestMonitor, type MonitorMode, type MonitorOptions } from './base';
+export { CallbackError } from './errors';
 export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping';
 export { ModelCheckpoint, type ModelCheckpointOptions } from './model-checkpoint';
 export { LRSchedulerCallback, type LRSchedulerCallbackOptions, type SchedulerFactory } from './lr-scheduler';

@@ -28,26 +28,38 @@ export interface NonFiniteReport {
   message: string;
 }
 
-function nonFinite(t: tf.Tensor): boolean {
-  return tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(t))).dataSync()[0] === 1);
+/** True when `t` holds a NaN or ±Inf (read asynchronously: no synchronous read, so webgpu in Node works). */
+async function nonFinite(t: tf.Tensor): Promise<boolean> {
+  const flag = tf.tidy(() => tf.logicalNot(tf.all(tf.isFinite(t))));
+  try {
+    return (await flag.data())[0] === 1;
+  } finally {
+    flag.dispose();
+  }
 }
 
 /** First layer (execution order, inference mode) whose output on `x` is non-finite; Sequential and functional models. */
-function firstNonFiniteLayer(model: tfl.LayersModel, x: tf.Tensor): string | undefined {
-  let found: string | undefined;
+async function firstNonFiniteLayer(model: tfl.LayersModel, x: tf.Tensor): Promise<string | undefined> {
+  const flags: { name: string; flag: tf.Tensor }[] = [];
   try {
     tf.tidy(() => {
       forwardLayers(model, x, {
         logits: false,
         onLayer: (name, out) => {
-          if (found === undefined && nonFinite(out)) found = name;
+          flags.push({ name, flag: tf.keep(tf.logicalNot(tf.all(tf.isFinite(out)))) });
         },
       });
     });
   } catch {
+    tf.dispose(flags.map((f) => f.flag));
     return undefined; // a graph the walker does not support (several inputs, shared layers)
   }
-  return found;
+  try {
+    for (const { name, flag } of flags) if ((await flag.data())[0] === 1) return name;
+    return undefined;
+  } finally {
+    tf.dispose(flags.map((f) => f.flag));
+  }
 }
 
 /**
@@ -71,12 +83,24 @@ export class TerminateOnNaN extends Callback {
     this.report = undefined;
   }
 
-  override onGradients(info: GradientsInfo): void {
-    const badGrad = Object.keys(info.grads).find((k) => nonFinite(info.grads[k]));
+  override async onGradients(info: GradientsInfo): Promise<void> {
+    let badGrad: string | undefined;
+    for (const k of Object.keys(info.grads)) {
+      if (await nonFinite(info.grads[k])) {
+        badGrad = k;
+        break;
+      }
+    }
     if (Number.isFinite(info.loss) && badGrad === undefined) return;
     const model = this.context.model;
-    const variable = model.weights.find((w) => nonFinite(w.read()))?.originalName;
-    const layer = firstNonFiniteLayer(model, info.x);
+    let variable: string | undefined;
+    for (const w of model.weights) {
+      if (await nonFinite(w.read())) {
+        variable = w.originalName;
+        break;
+      }
+    }
+    const layer = await firstNonFiniteLayer(model, info.x);
     const parts = [`loss ${info.loss}`];
     if (badGrad) parts.push(`first non-finite gradient: '${badGrad}'`);
     if (variable) parts.push(`first non-finite weight: '${variable}'`);

@@ -9,7 +9,7 @@ import { getModelRngState } from '@cnn/models';
 import { lrAt, lrFind, suggestLr } from './lr-finder';
 import { writeLrFinderPlot } from './node/lr-finder-plot';
 import { DataLoader } from '@cnn/data';
-import { toyDataset, toyLoaders, toyNet } from './test-utils';
+import { toyDataset, toyLoaders, toyNet } from './testing/toy.js';
 
 function snapshot(model: ReturnType<typeof toyNet>, opt: Optimizer): string {
   const w = getModelWeights(model).map((x) => [x.name, Array.from(x.values)]);
@@ -19,6 +19,23 @@ function snapshot(model: ReturnType<typeof toyNet>, opt: Optimizer): string {
 }
 
 describe('lrFind', () => {
+  it('yields to the event loop between batches with yieldEvery (a timer keeps ticking), not without', async () => {
+    const run = async (yieldEvery: number): Promise<number> => {
+      let ticks = 0;
+      const timer = setInterval(() => {
+        ticks += 1;
+      }, 0);
+      try {
+        await lrFind(toyNet(3), toyLoaders(48, 8).train, new Adam({ lr: 0.01 }), { numIter: 12, yieldEvery });
+      } finally {
+        clearInterval(timer);
+      }
+      return ticks;
+    };
+    expect(await run(1)).toBeGreaterThanOrEqual(5);
+    expect(await run(0)).toBe(0);
+  });
+
   it('spaces rates exponentially or linearly and hits both ends exactly', () => {
     expect(lrAt(0, 5, 1e-6, 1, 'exp')).toBe(1e-6);
     expect(lrAt(4, 5, 1e-6, 1, 'exp')).toBe(1);
@@ -28,9 +45,9 @@ describe('lrFind', () => {
 
   it('leaves weights, Adam slots, step, lr and dropout RNG bit-identical, also after divergence; writes the plot', async () => {
     const model = toyNet(5);
-    const { train, test } = toyLoaders();
+    const { train, validation } = toyLoaders();
     const opt = new Adam({ lr: 0.01 });
-    await fit(model, { train, test, epochs: 1, optimizer: opt, log: () => {}, progress: 'none' }); // slots exist
+    await fit(model, { train, validation, epochs: 1, optimizer: opt, log: () => {}, progress: 'none' }); // slots exist
     const before = snapshot(model, opt);
     // labels that contradict the images: no weights fit them, and large rates blow the loss up
     const noisy = toyDataset(48, 9, 'noisy');

@@ -1,8 +1,20 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { applyGradients, computeGradients, getModelWeights, setModelWeights, type Batch, type BatchSource, type Optimizer } from '@cnn/train';
+import {
+  applyGradients,
+  computeGradients,
+  CrossEntropyLoss,
+  getModelWeights,
+  resolveYieldEvery,
+  setModelWeights,
+  yieldToEventLoop,
+  type Batch,
+  type BatchSource,
+  type Optimizer,
+} from '@cnn/train';
 import { rngLayers } from '@cnn/models';
 import type { VegaLiteSpec } from '@cnn/core';
+import { CallbackError } from './errors.js';
 
 /** Options of {@link lrFind}. */
 export interface LRFinderOptions {
@@ -18,8 +30,13 @@ export interface LRFinderOptions {
   smoothing?: number;
   /** Stop when the smoothed loss exceeds `divergeThreshold ×` its minimum (or a loss is NaN/Inf). Default `5`. */
   divergeThreshold?: number;
-  /** Label smoothing of the loss. Default `0`. */
-  labelSmoothing?: number;
+  /** The loss (label smoothing, reduction), as `fit`'s. Default `new CrossEntropyLoss()`. */
+  loss?: CrossEntropyLoss;
+  /**
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches (a browser page stays responsive);
+   * `0` never. Default: `1` where `globalThis.window` exists, else `0` (as `fit`).
+   */
+  yieldEvery?: number;
 }
 
 /** Suggested learning rates of a range test. */
@@ -94,7 +111,8 @@ export function suggestLr(lrs: number[], smoothed: number[]): LRSuggestion {
  * counter, lr), the RNG state of seeded-dropout layers and the loader's epoch counter are restored
  * bit-exactly from copies taken before the test — also when it diverged or threw.
  *
- * @throws Error on out-of-range options ("Received: …") or a loader that yields no batches.
+ * @throws CallbackError on out-of-range options (code `ERR_CNN_INVALID_OPTION`, "Received: …") or a loader that
+ *   yields no batches (code `ERR_CNN_NO_BATCHES`).
  */
 export async function lrFind(model: tfl.LayersModel, loader: BatchSource, optimizer: Optimizer, opts: LRFinderOptions = {}): Promise<LRFinderResult> {
   const startLr = opts.startLr ?? 1e-7;
@@ -103,12 +121,22 @@ export async function lrFind(model: tfl.LayersModel, loader: BatchSource, optimi
   const mode = opts.mode ?? 'exp';
   const beta = opts.smoothing ?? 0.98;
   const threshold = opts.divergeThreshold ?? 5;
-  if (!(Number.isFinite(startLr) && startLr > 0)) throw new Error(`lrFind: startLr must be a finite number > 0. Received: startLr=${opts.startLr}`);
-  if (!(Number.isFinite(endLr) && endLr > startLr)) throw new Error(`lrFind: endLr must be a finite number > startLr. Received: endLr=${opts.endLr}`);
-  if (!(Number.isInteger(numIter) && numIter >= 2)) throw new Error(`lrFind: numIter must be an integer >= 2. Received: numIter=${opts.numIter}`);
-  if (mode !== 'exp' && mode !== 'linear') throw new Error(`lrFind: mode must be 'exp' or 'linear'. Received: mode=${String(opts.mode)}`);
-  if (!(beta >= 0 && beta < 1)) throw new Error(`lrFind: smoothing must be in [0, 1). Received: smoothing=${opts.smoothing}`);
-  if (!(threshold > 1)) throw new Error(`lrFind: divergeThreshold must be > 1. Received: divergeThreshold=${opts.divergeThreshold}`);
+  if (!(Number.isFinite(startLr) && startLr > 0))
+    throw new CallbackError(`lrFind: startLr must be a finite number > 0. Received: startLr=${opts.startLr}`, { code: 'ERR_CNN_INVALID_OPTION' });
+  if (!(Number.isFinite(endLr) && endLr > startLr))
+    throw new CallbackError(`lrFind: endLr must be a finite number > startLr. Received: endLr=${opts.endLr}`, { code: 'ERR_CNN_INVALID_OPTION' });
+  if (!(Number.isInteger(numIter) && numIter >= 2))
+    throw new CallbackError(`lrFind: numIter must be an integer >= 2. Received: numIter=${opts.numIter}`, { code: 'ERR_CNN_INVALID_OPTION' });
+  if (mode !== 'exp' && mode !== 'linear')
+    throw new CallbackError(`lrFind: mode must be 'exp' or 'linear'. Received: mode=${String(opts.mode)}`, { code: 'ERR_CNN_INVALID_OPTION' });
+  if (!(beta >= 0 && beta < 1))
+    throw new CallbackError(`lrFind: smoothing must be in [0, 1). Received: smoothing=${opts.smoothing}`, { code: 'ERR_CNN_INVALID_OPTION' });
+  const yieldEvery = resolveYieldEvery('lrFind', opts.yieldEvery);
+  const loss0 = opts.loss ?? new CrossEntropyLoss();
+  if (!(loss0 instanceof CrossEntropyLoss))
+    throw new CallbackError(`lrFind: loss must be a CrossEntropyLoss. Received: ${String(opts.loss)}`, { code: 'ERR_CNN_INVALID_OPTION' });
+  if (!(threshold > 1))
+    throw new CallbackError(`lrFind: divergeThreshold must be > 1. Received: divergeThreshold=${opts.divergeThreshold}`, { code: 'ERR_CNN_INVALID_OPTION' });
 
   // Copies (not references) of everything the test changes.
   const weights = getModelWeights(model);
@@ -133,10 +161,10 @@ export async function lrFind(model: tfl.LayersModel, loader: BatchSource, optimi
         optimizer.lr = lr;
         let loss: number;
         try {
-          const g = computeGradients(model, b.x, b.y, { labelSmoothing: opts.labelSmoothing });
+          const g = await computeGradients(model, b.x, b.y, { labelSmoothing: loss0.labelSmoothing, reduction: loss0.reduction });
           try {
             loss = g.loss;
-            if (Number.isFinite(loss)) applyGradients(optimizer, g.grads, g.vars);
+            if (Number.isFinite(loss)) await applyGradients(optimizer, g.grads, g.vars);
           } finally {
             tf.dispose(Object.values(g.grads));
           }
@@ -155,8 +183,9 @@ export async function lrFind(model: tfl.LayersModel, loader: BatchSource, optimi
         }
         best = Math.min(best, smoothed);
         if (i >= numIter) break outer;
+        if (yieldEvery > 0 && i % yieldEvery === 0) await yieldToEventLoop();
       }
-      if (yielded === 0) throw new Error('lrFind: the loader yielded no batches');
+      if (yielded === 0) throw new CallbackError('lrFind: the loader yielded no batches', { code: 'ERR_CNN_NO_BATCHES' });
     }
   } finally {
     setModelWeights(model, weights);

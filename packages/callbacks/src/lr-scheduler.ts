@@ -10,7 +10,8 @@ import {
   type SchedulerState,
   type TrainingParams,
 } from '@cnn/train';
-import { Callback } from './base';
+import { Callback, missingMetric, refuseTestMonitor } from './base';
+import { CallbackError } from './errors.js';
 
 /** Builds a scheduler once the optimizer and run parameters are known (at `onTrainBegin`). */
 export type SchedulerFactory = (optimizer: Optimizer, params: TrainingParams) => Scheduler;
@@ -43,18 +44,27 @@ export class LRSchedulerCallback extends Callback {
   private readonly factory?: SchedulerFactory;
   private sched?: Scheduler;
 
-  /** @throws Error on a bad `interval`, or ReduceLROnPlateau with `interval: 'batch'`. */
+  /**
+   * @throws CallbackError (code `ERR_CNN_INVALID_OPTION`) on a bad `interval`, or ReduceLROnPlateau with
+   *   `interval: 'batch'`; (code `ERR_CNN_SELECT_ON_TEST`) for a `test_*` monitor.
+   */
   constructor(scheduler: Scheduler | SchedulerFactory, opts: LRSchedulerCallbackOptions = {}) {
     super();
     this.interval = opts.interval ?? 'epoch';
     if (this.interval !== 'epoch' && this.interval !== 'batch')
-      throw new Error(`LRSchedulerCallback: interval must be 'epoch' or 'batch'. Received: interval=${String(opts.interval)}`);
+      throw new CallbackError(`LRSchedulerCallback: interval must be 'epoch' or 'batch'. Received: interval=${String(opts.interval)}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     this.monitor = opts.monitor ?? 'val_loss';
+    refuseTestMonitor('LRSchedulerCallback', this.monitor);
     if (typeof scheduler === 'function') this.factory = scheduler;
     else if (scheduler instanceof LRScheduler || scheduler instanceof ReduceLROnPlateau) this.sched = scheduler;
-    else throw new Error('LRSchedulerCallback: expected a scheduler (e.g. new StepLR(opt, {stepSize: 5})) or a factory (opt, params) => scheduler');
+    else
+      throw new CallbackError('LRSchedulerCallback: expected a scheduler (e.g. new StepLR(opt, {stepSize: 5})) or a factory (opt, params) => scheduler', {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     if (this.sched instanceof ReduceLROnPlateau && this.interval === 'batch')
-      throw new Error("LRSchedulerCallback: ReduceLROnPlateau steps per epoch; use interval 'epoch'");
+      throw new CallbackError("LRSchedulerCallback: ReduceLROnPlateau steps per epoch; use interval 'epoch'", { code: 'ERR_CNN_INVALID_OPTION' });
   }
 
   /**
@@ -62,7 +72,7 @@ export class LRSchedulerCallback extends Callback {
    * `'multistep:milestones=5|8'`, `'onecycle:maxLr=0.01'`). OneCycleLR without `totalSteps` gets the run's
    * `totalSteps` (`epochs · steps`) at every `onTrainBegin`, so a reused callback fits each run, and steps per
    * batch; the others step per epoch (override with `opts`). `spec` is copied, never modified.
-   * @throws Error on an unparsable spec.
+   * @throws TrainError (from `parseSchedulerSpec`) on an unparsable spec.
    */
   static fromSpec(spec: string | SchedulerSpec, opts: LRSchedulerCallbackOptions = {}): LRSchedulerCallback {
     // A private deep copy: the caller's spec is never written, and every run derives its own totalSteps.
@@ -75,7 +85,8 @@ export class LRSchedulerCallback extends Callback {
         const inner = innerOf(s);
         if (oneCycle && inner && inner.options.totalSteps === undefined && inner.options.epochs === undefined) {
           const total = params.totalSteps ?? (params.steps ? params.epochs * params.steps : undefined);
-          if (!total) throw new Error('LRSchedulerCallback: OneCycleLR needs totalSteps when the loader has no length');
+          if (!total)
+            throw new CallbackError('LRSchedulerCallback: OneCycleLR needs totalSteps when the loader has no length', { code: 'ERR_CNN_INVALID_OPTION' });
           inner.options = { ...inner.options, totalSteps: total };
         }
         return createScheduler(opt, s);
@@ -91,9 +102,9 @@ export class LRSchedulerCallback extends Callback {
 
   override onTrainBegin(): void {
     if (this.factory) this.sched = this.factory(this.context.optimizer, this.context.params);
-    if (!this.sched) throw new Error('LRSchedulerCallback: no scheduler');
+    if (!this.sched) throw new CallbackError('LRSchedulerCallback: no scheduler', { code: 'ERR_CNN_BAD_STATE' });
     if (this.sched.optimizer !== this.context.optimizer)
-      throw new Error('LRSchedulerCallback: the scheduler was built on another optimizer than the one passed to fit');
+      throw new CallbackError('LRSchedulerCallback: the scheduler was built on another optimizer than the one passed to fit', { code: 'ERR_CNN_BAD_STATE' });
   }
 
   override onBatchEnd(_batch: number, logs: Logs): void {
@@ -104,8 +115,11 @@ export class LRSchedulerCallback extends Callback {
     if (this.interval !== 'epoch' || !this.sched) return;
     if (this.sched instanceof ReduceLROnPlateau) {
       const v = logs[this.monitor];
-      if (typeof v !== 'number')
-        throw new Error(`LRSchedulerCallback: monitor '${this.monitor}' is not in the logs. Available keys: ${Object.keys(logs).join(', ')}`);
+      if (typeof v !== 'number') {
+        // an epoch fit({evalEvery}) did not evaluate: the plateau counter waits for the next evaluation
+        if (/^(val|test)_/.test(this.monitor) && this.context.history?.at(-1)?.evaluated === false) return;
+        throw missingMetric('LRSchedulerCallback', this.monitor, logs);
+      }
       this.sched.step(v);
     } else {
       this.sched.step();
@@ -117,7 +131,7 @@ export class LRSchedulerCallback extends Callback {
   }
 
   override setState(state: unknown): void {
-    if (!this.sched) throw new Error('LRSchedulerCallback.setState: no scheduler (setState must follow onTrainBegin)');
+    if (!this.sched) throw new CallbackError('LRSchedulerCallback.setState: no scheduler (setState must follow onTrainBegin)', { code: 'ERR_CNN_BAD_STATE' });
     this.sched.setState(state as SchedulerState);
   }
 }

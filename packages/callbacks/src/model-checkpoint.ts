@@ -1,5 +1,6 @@
 import { captureTrainingState, checkpointStore, type CheckpointStore, type Logs } from '@cnn/train';
-import { MonitorCallback, type MonitorOptions } from './base';
+import { MonitorCallback, refuseTestMonitor, type MonitorOptions } from './base';
+import { CallbackError } from './errors.js';
 
 /** Options of {@link ModelCheckpoint}. */
 export interface ModelCheckpointOptions extends MonitorOptions {
@@ -20,7 +21,7 @@ export interface ModelCheckpointOptions extends MonitorOptions {
  * the new one is complete). `fit({resume: sameTarget})` continues from it. It `runsLast`: its `onEpochEnd`
  * follows every other callback's, so the saved state is the end-of-epoch state.
  *
- * @throws Error at `onTrainBegin` when a folder holds files that are not part of a checkpoint (naming the
+ * @throws TrainError (code `ERR_CNN_CHECKPOINT`, from the store) at `onTrainBegin` when a folder holds files that are not part of a checkpoint (naming the
  *   file; nothing is trained or overwritten), and from `onEpochEnd` when the monitor key is missing.
  */
 export class ModelCheckpoint extends MonitorCallback {
@@ -39,17 +40,25 @@ export class ModelCheckpoint extends MonitorCallback {
   /** Number of checkpoints written during the current run. */
   saves = 0;
 
-  /** @throws Error on bad options ("Received: …"). */
+  /**
+   * @throws CallbackError (code `ERR_CNN_INVALID_OPTION`) on bad options ("Received: …"); (code
+   *   `ERR_CNN_SELECT_ON_TEST`) for a `test_*` monitor with `saveBestOnly`.
+   */
   constructor(target: string | CheckpointStore, opts: ModelCheckpointOptions = {}) {
     super('ModelCheckpoint', opts);
     if (target === '' || target == null)
-      throw new Error(`ModelCheckpoint: target must be a non-empty path, URL or CheckpointStore. Received: target=${String(target)}`);
+      throw new CallbackError(`ModelCheckpoint: target must be a non-empty path, URL or CheckpointStore. Received: target=${String(target)}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     this.store = checkpointStore(target);
     this.dir = typeof target === 'string' ? target : this.store.description;
     this.saveBestOnly = opts.saveBestOnly ?? false;
+    if (this.saveBestOnly) refuseTestMonitor('ModelCheckpoint', this.monitor);
     this.everyNEpochs = opts.everyNEpochs ?? 1;
     if (!(Number.isInteger(this.everyNEpochs) && this.everyNEpochs >= 1)) {
-      throw new Error(`ModelCheckpoint: everyNEpochs must be an integer >= 1. Received: everyNEpochs=${opts.everyNEpochs}`);
+      throw new CallbackError(`ModelCheckpoint: everyNEpochs must be an integer >= 1. Received: everyNEpochs=${opts.everyNEpochs}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     }
     this.log = opts.log ?? console.log;
     this.best = this.worst();
@@ -66,6 +75,7 @@ export class ModelCheckpoint extends MonitorCallback {
     const value = logs[this.monitor];
     if (this.saveBestOnly) {
       const v = this.monitorValue(logs);
+      if (v === undefined) return; // an epoch fit({evalEvery}) did not evaluate
       if (!this.isImprovement(v, this.best)) return;
       this.log(`Epoch ${epoch}: ${this.monitor} improved from ${this.best} to ${v}, saving checkpoint to ${this.dir}`);
       this.best = v;
@@ -80,7 +90,7 @@ export class ModelCheckpoint extends MonitorCallback {
 
   override setState(state: unknown): void {
     const b = (state as { best?: unknown })?.best;
-    if (typeof b !== 'number') throw new Error('ModelCheckpoint.setState: malformed state (needs best)');
+    if (typeof b !== 'number') throw new CallbackError('ModelCheckpoint.setState: malformed state (needs best)', { code: 'ERR_CNN_BAD_STATE' });
     this.best = b;
   }
 }

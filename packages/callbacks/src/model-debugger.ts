@@ -2,6 +2,7 @@ import { activationHistograms, histogramsSpec, type Histogram, type VegaLiteSpec
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Callback, type GradientsInfo } from '@cnn/train';
+import { CallbackError } from './errors.js';
 
 /** Statistics of one tensor. */
 export interface TensorStats {
@@ -145,13 +146,16 @@ export class ModelDebugger extends Callback {
   private pending?: DebugReport;
   private count = 0;
 
-  /** @throws Error on a bad `every` or thresholds. */
+  /** @throws CallbackError (code `ERR_CNN_INVALID_OPTION`) on a bad `every` or thresholds. */
   constructor(opts: ModelDebuggerOptions = {}) {
     super();
     this.every = opts.every ?? 100;
-    if (!(Number.isInteger(this.every) && this.every >= 1)) throw new Error(`ModelDebugger: every must be an integer >= 1. Received: every=${opts.every}`);
-    if (opts.vanishing !== undefined && !(opts.vanishing >= 0)) throw new Error(`ModelDebugger: vanishing must be >= 0. Received: vanishing=${opts.vanishing}`);
-    if (opts.exploding !== undefined && !(opts.exploding > 0)) throw new Error(`ModelDebugger: exploding must be > 0. Received: exploding=${opts.exploding}`);
+    if (!(Number.isInteger(this.every) && this.every >= 1))
+      throw new CallbackError(`ModelDebugger: every must be an integer >= 1. Received: every=${opts.every}`, { code: 'ERR_CNN_INVALID_OPTION' });
+    if (opts.vanishing !== undefined && !(opts.vanishing >= 0))
+      throw new CallbackError(`ModelDebugger: vanishing must be >= 0. Received: vanishing=${opts.vanishing}`, { code: 'ERR_CNN_INVALID_OPTION' });
+    if (opts.exploding !== undefined && !(opts.exploding > 0))
+      throw new CallbackError(`ModelDebugger: exploding must be > 0. Received: exploding=${opts.exploding}`, { code: 'ERR_CNN_INVALID_OPTION' });
     this.charts = opts.charts;
     this.opts = opts;
     this.log = opts.log ?? console.log;

@@ -14,11 +14,15 @@ export interface EpochMetrics {
   loss: number;
   /** Training accuracy, 0–1. */
   accuracy: number;
-  /** Validation (test) loss after the epoch. */
-  val_loss: number;
-  /** Validation (test) accuracy after the epoch, 0–1. */
-  val_accuracy: number;
-  /** `false` on an epoch that was not evaluated (`fit({evalEvery})`): its `val_*` values are `NaN` and not drawn. */
+  /** Validation loss after the epoch (present when the run had a validation set). */
+  val_loss?: number;
+  /** Validation accuracy after the epoch, 0–1 (present when the run had a validation set). */
+  val_accuracy?: number;
+  /** Test loss after the epoch (present when the run reported a test set per epoch; not for model selection). */
+  test_loss?: number;
+  /** Test accuracy after the epoch, 0–1 (present when the run reported a test set per epoch). */
+  test_accuracy?: number;
+  /** `false` on an epoch that was not evaluated (`fit({evalEvery})`): its `val_*` / `test_*` values are `NaN` and not drawn. */
   evaluated?: false;
 }
 
@@ -43,15 +47,19 @@ function base(title: string, width: number, height: number): VegaLiteSpec {
 }
 
 /**
- * Training vs validation curve per epoch (`loss` vs `val_loss`, or `accuracy` vs `val_accuracy`); validation
- * points only for the epochs that were evaluated (not `evaluated: false`).
+ * Training, validation and test curves per epoch (`loss`, `val_loss`, `test_loss`, or the `accuracy` ones);
+ * validation / test points only for the epochs that have them as finite numbers and were evaluated (not
+ * `evaluated: false`).
  * @param history - One entry per epoch; a partial history (live charts) is fine.
  * @param metric - `'loss'` (cross-entropy) or `'accuracy'` (fractions in `[0, 1]`, shown as percent).
  */
 export function curvesSpec(history: readonly EpochMetrics[], metric: 'loss' | 'accuracy'): VegaLiteSpec {
+  const point = (h: EpochMetrics, split: string, value: number | undefined) =>
+    h.evaluated === false || typeof value !== 'number' || !Number.isFinite(value) ? [] : [{ epoch: h.epoch, split, value }];
   const values = history.flatMap((h) => [
     { epoch: h.epoch, split: 'train', value: metric === 'loss' ? h.loss : h.accuracy },
-    ...(h.evaluated === false ? [] : [{ epoch: h.epoch, split: 'validation', value: metric === 'loss' ? h.val_loss : h.val_accuracy }]),
+    ...point(h, 'validation', metric === 'loss' ? h.val_loss : h.val_accuracy),
+    ...point(h, 'test', metric === 'loss' ? h.test_loss : h.test_accuracy),
   ]);
   return {
     ...base(metric === 'loss' ? 'Loss per epoch' : 'Accuracy per epoch', 340, 220),
@@ -66,7 +74,7 @@ export function curvesSpec(history: readonly EpochMetrics[], metric: 'loss' | 'a
         scale: { zero: false },
         ...(metric === 'accuracy' ? { axis: { format: '.0%' } } : {}),
       },
-      color: { field: 'split', type: 'nominal', sort: ['train', 'validation'] },
+      color: { field: 'split', type: 'nominal', sort: ['train', 'validation', 'test'] },
     },
   };
 }

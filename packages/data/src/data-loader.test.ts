@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataLoader } from './data-loader.js';
+import { DataError } from './errors.js';
 import { datasetSubset, type ImageDataset } from './image-dataset.js';
 import { loadMnist } from './node/mnist.js';
 
@@ -114,6 +115,14 @@ describe('DataLoader', () => {
 
   it('rejects bad options', () => {
     expect(() => new DataLoader(toy(4), { batchSize: 0 })).toThrow('batchSize must be a positive integer, got 0');
+    let err: unknown;
+    try {
+      new DataLoader(toy(4), { batchSize: 0 });
+    } catch (e) {
+      err = e;
+    }
+    expect(DataError.isInstance(err)).toBe(true);
+    expect((err as DataError).code).toBe('ERR_CNN_INVALID_OPTION');
     expect(() => new DataLoader(toy(4), { batchSize: -2 })).toThrow('batchSize must be a positive integer, got -2');
     expect(() => new DataLoader(toy(4), { batchSize: 1.5 })).toThrow('batchSize must be a positive integer, got 1.5');
     expect(() => new DataLoader(toy(4), { batchSize: 2, std: 0 })).toThrow('DataLoader: std must be > 0, got 0');

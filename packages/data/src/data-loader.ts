@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRng, deriveSeed, shuffleInPlace, type Batch, type ImageDataset } from '@cnn/core';
 import { validateImageDataset } from './image-dataset.js';
+import { DataError } from './errors.js';
 
 /**
  * A {@link DataLoader} batch (the shared `Batch` of `@cnn/core`, narrowed). The caller owns `x` and `y` and must
@@ -45,13 +46,16 @@ function perChannel(value: number | readonly number[] | undefined, fallback: num
   const arr = value === undefined ? [fallback] : typeof value === 'number' ? [value] : [...value];
   if (arr.length === 1) return new Array<number>(channels).fill(arr[0]).map((v) => checkFinite(v, name));
   if (arr.length !== channels) {
-    throw new Error(`DataLoader: ${name} must be a number or have ${channels} entries (one per channel), got ${arr.length}`);
+    throw new DataError(`DataLoader: ${name} must be a number or have ${channels} entries (one per channel), got ${arr.length}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   return arr.map((v) => checkFinite(v, name));
 }
 
 function checkFinite(v: number, name: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`DataLoader: ${name} must be finite, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new DataError(`DataLoader: ${name} must be finite, got ${String(v)}`, { code: 'ERR_CNN_INVALID_OPTION' });
   return v;
 }
 
@@ -94,7 +98,7 @@ export class DataLoader implements Iterable<LoaderBatch> {
   /**
    * @param dataset - The dataset; its fields are validated (sizes, lengths; labels are not rescanned).
    * @param options - See {@link DataLoaderOptions}.
-   * @throws Error for `batchSize` that is not a positive integer (`batchSize must be a positive integer, got 0`),
+   * @throws DataError for `batchSize` that is not a positive integer (`batchSize must be a positive integer, got 0`),
    *   a non-integer seed, a `mean`/`std` of the wrong length or non-finite, a `std` ≤ 0, out-of-range
    *   `indices`, or a `limit` outside `[1, n]`.
    */
@@ -102,23 +106,25 @@ export class DataLoader implements Iterable<LoaderBatch> {
     validateImageDataset(dataset, false);
     const { batchSize, shuffle = false, seed = 0, dropLast = false } = options ?? ({} as DataLoaderOptions);
     if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new Error(`batchSize must be a positive integer, got ${String(batchSize)}`);
+      throw new DataError(`batchSize must be a positive integer, got ${String(batchSize)}`, { code: 'ERR_CNN_INVALID_OPTION' });
     }
-    if (!Number.isSafeInteger(seed)) throw new Error(`DataLoader: seed must be a safe integer, got ${String(seed)}`);
+    if (!Number.isSafeInteger(seed)) throw new DataError(`DataLoader: seed must be a safe integer, got ${String(seed)}`, { code: 'ERR_CNN_INVALID_OPTION' });
     const c = dataset.channels;
     const mean = perChannel(options.mean, 0, c, 'mean');
     const std = perChannel(options.std, 1, c, 'std');
     std.forEach((s) => {
-      if (!(s > 0)) throw new Error(`DataLoader: std must be > 0, got ${s}`);
+      if (!(s > 0)) throw new DataError(`DataLoader: std must be > 0, got ${s}`, { code: 'ERR_CNN_INVALID_OPTION' });
     });
 
     let order: Int32Array;
     if (options.indices !== undefined) {
-      if (!(options.indices instanceof Int32Array)) throw new Error('DataLoader: indices must be an Int32Array');
+      if (!(options.indices instanceof Int32Array)) throw new DataError('DataLoader: indices must be an Int32Array', { code: 'ERR_CNN_INVALID_OPTION' });
       order = Int32Array.from(options.indices);
       for (let i = 0; i < order.length; i++) {
         if (order[i] < 0 || order[i] >= dataset.length) {
-          throw new Error(`DataLoader: indices[${i}] = ${order[i]} is out of range [0, ${dataset.length}) of dataset ${dataset.name}`);
+          throw new DataError(`DataLoader: indices[${i}] = ${order[i]} is out of range [0, ${dataset.length}) of dataset ${dataset.name}`, {
+            code: 'ERR_CNN_INVALID_OPTION',
+          });
         }
       }
     } else {
@@ -128,10 +134,12 @@ export class DataLoader implements Iterable<LoaderBatch> {
     if (options.limit !== undefined) {
       const limit = options.limit;
       if (!Number.isInteger(limit) || limit < 1) {
-        throw new Error(`DataLoader: limit must be a positive integer, got ${String(limit)}`);
+        throw new DataError(`DataLoader: limit must be a positive integer, got ${String(limit)}`, { code: 'ERR_CNN_INVALID_OPTION' });
       }
       if (limit > order.length) {
-        throw new Error(`DataLoader: limit = ${limit} exceeds the ${order.length} available samples of ${dataset.name}`);
+        throw new DataError(`DataLoader: limit = ${limit} exceeds the ${order.length} available samples of ${dataset.name}`, {
+          code: 'ERR_CNN_INVALID_OPTION',
+        });
       }
       order = order.slice(0, limit);
     }
@@ -173,10 +181,11 @@ export class DataLoader implements Iterable<LoaderBatch> {
 
   /**
    * Sets the epoch the next iteration will produce (for resuming a run).
-   * @throws Error if `k` is not a non-negative safe integer.
+   * @throws DataError if `k` is not a non-negative safe integer.
    */
   setEpoch(k: number): void {
-    if (!Number.isSafeInteger(k) || k < 0) throw new Error(`DataLoader: epoch must be a non-negative integer, got ${String(k)}`);
+    if (!Number.isSafeInteger(k) || k < 0)
+      throw new DataError(`DataLoader: epoch must be a non-negative integer, got ${String(k)}`, { code: 'ERR_CNN_INVALID_OPTION' });
     this.epochCounter = k;
   }
 

@@ -1,6 +1,6 @@
 /**
  * `@cnn/data`: the browser-safe part of the data package — a seeded DataLoader producing normalised NHWC
- * float32 batches from an in-memory uint8 dataset, dataset subsets and statistics, the seeded PRNG (from
+ * float32 batches from an in-memory uint8 dataset, dataset subsets, seeded stratified splits (`randomSplit`) and statistics, the seeded PRNG (from
  * `@cnn/core`), and the class names / normalisation constants of MNIST, Fashion-MNIST and CIFAR-10. The file
  * readers and downloads are in `@cnn/data/node`.
  *
@@ -8,6 +8,8 @@
  */
 export { createRng, deriveSeed, shuffleInPlace, type Rng, type RngState, type Batch } from '@cnn/core';
 export { datasetSubset, validateImageDataset, type ImageDataset } from './image-dataset.js';
+export { randomSplit, type RandomSplitOptions } from './split.js';
+export { DataError } from './errors.js';
 export { DataLoader, type DataLoaderOptions, type LoaderBatch } from './data-loader.js';
 export { channelMeanStd, type ChannelStats } from './stats.js';
 export {

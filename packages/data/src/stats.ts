@@ -5,6 +5,7 @@
  */
 import type { ImageDataset } from '@cnn/core';
 import { validateImageDataset } from './image-dataset.js';
+import { DataError } from './errors.js';
 
 /** Per-channel mean and standard deviation of pixels scaled to `[0, 1]`. */
 export interface ChannelStats {
@@ -23,14 +24,14 @@ export interface ChannelStats {
  *
  * @param dataset - The dataset (`images` `[length, height, width, channels]` uint8).
  * @returns `{mean, std}`, each with `channels` entries.
- * @throws Error if the dataset's fields disagree or it has no pixels.
+ * @throws DataError if the dataset's fields disagree or it has no pixels.
  */
 export function channelMeanStd(dataset: ImageDataset): ChannelStats {
   validateImageDataset(dataset, false);
   const c = dataset.channels;
   const { images } = dataset;
   const count = images.length / c;
-  if (count === 0) throw new Error(`channelMeanStd: dataset ${dataset.name} has no pixels`);
+  if (count === 0) throw new DataError(`channelMeanStd: dataset ${dataset.name} has no pixels`, { code: 'ERR_CNN_INVALID_DATASET' });
   const sum = new Float64Array(c);
   const sumSq = new Float64Array(c);
   if (c === 1) {

@@ -33,7 +33,7 @@ const opt = new Adam({ lr: 1e-3 });
 const t0 = performance.now();
 let i = 0;
 for (const b of new DataLoader(train, { batchSize, shuffle: true, seed, mean: MNIST_MEAN, std: MNIST_STD, limit: Math.min(train.length, steps * batchSize) })) {
-  const r = trainStep(model, b.x, b.y, opt);
+  const r = await trainStep(model, b.x, b.y, opt);
   tf.dispose([b.x, b.y]);
   if (++i % 100 === 0) console.log(`step ${i}/${steps} loss ${r.loss.toFixed(4)}`);
 }

@@ -11,8 +11,9 @@ import { captureTrainingState, getModelWeights } from './checkpoint';
 import { loadCheckpoint, saveCheckpoint } from './node/checkpoint-files';
 import './node/index';
 import { fit } from './loop';
+import { CrossEntropyLoss } from './loss';
 import { SGD } from './optimizers/sgd';
-import { toyLoader } from './test-utils/synthetic';
+import { toyLoader } from './testing/toy.js';
 import { airbenchLookaheadAlpha } from './weight-averaging';
 
 /** Dense net with batch norm (non-trainable running statistics) on `[b, 6, 6, 1]`. */
@@ -53,10 +54,10 @@ describe('LookaheadCallback and ModelEmaCallback with fit', () => {
     const [la, ema] = callbacks();
     const hFull = await fit(full, {
       train: train(),
-      test: test(),
+      validation: test(),
       epochs: 2.5,
       optimizer: new SGD({ lr: 0.2, momentum: 0.9, nesterov: true }),
-      reduction: 'sum',
+      loss: new CrossEntropyLoss({ reduction: 'sum' }),
       callbacks: [la, ema, saver(dir, 1)],
       log: () => {},
       progress: 'none',
@@ -74,10 +75,10 @@ describe('LookaheadCallback and ModelEmaCallback with fit', () => {
     const [la2, ema2] = callbacks();
     const hRes = await fit(resumed, {
       train: train(),
-      test: test(),
+      validation: test(),
       epochs: 2.5,
       optimizer: new SGD({ lr: 0.2, momentum: 0.9, nesterov: true }),
-      reduction: 'sum',
+      loss: new CrossEntropyLoss({ reduction: 'sum' }),
       callbacks: [la2, ema2],
       resume: dir,
       log: () => {},
@@ -94,7 +95,7 @@ describe('LookaheadCallback and ModelEmaCallback with fit', () => {
   it('changes training (θ differs from a run without it) and does not leak tensors across runs', async () => {
     const run = async (cbs: Callback[]): Promise<Record<string, number[]>> => {
       const m = bnNet(5);
-      await fit(m, { train: train(), test: test(), epochs: 2, optimizer: new SGD({ lr: 0.1 }), callbacks: cbs, log: () => {}, progress: 'none' });
+      await fit(m, { train: train(), validation: test(), epochs: 2, optimizer: new SGD({ lr: 0.1 }), callbacks: cbs, log: () => {}, progress: 'none' });
       const w = weights(m);
       m.dispose();
       return w;
@@ -121,7 +122,7 @@ describe('LookaheadCallback and ModelEmaCallback with fit', () => {
     await expect(
       fit(bnNet(), {
         train: noLength,
-        test: test(),
+        validation: test(),
         epochs: 1,
         optimizer: new SGD({ lr: 0.1 }),
         callbacks: [new LookaheadCallback({ alpha: airbenchLookaheadAlpha })],

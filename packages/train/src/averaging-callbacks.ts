@@ -55,17 +55,22 @@ export class LookaheadCallback extends Callback {
   private step = 0;
   private finalized = false;
 
-  /** @throws Error on a bad `k`, constant `alpha` or `totalSteps` ("Received: …"). */
+  /** @throws TrainError on a bad `k`, constant `alpha` or `totalSteps` ("Received: …"). */
   constructor(opts: LookaheadCallbackOptions = {}) {
     super();
     const k = opts.k ?? 5;
-    if (!(Number.isInteger(k) && k >= 1)) throw new TrainError(`LookaheadCallback: k must be an integer >= 1. Received: k=${opts.k}`);
+    if (!(Number.isInteger(k) && k >= 1))
+      throw new TrainError(`LookaheadCallback: k must be an integer >= 1. Received: k=${opts.k}`, { code: 'ERR_CNN_INVALID_OPTION' });
     const a = opts.alpha ?? 0.5;
     if (typeof a === 'number' ? !(a >= 0 && a <= 1) : typeof a !== 'function') {
-      throw new TrainError(`LookaheadCallback: alpha must be a number in [0, 1] or a function (step, totalSteps) => alpha. Received: alpha=${String(a)}`);
+      throw new TrainError(`LookaheadCallback: alpha must be a number in [0, 1] or a function (step, totalSteps) => alpha. Received: alpha=${String(a)}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     }
     if (opts.totalSteps !== undefined && !(Number.isInteger(opts.totalSteps) && opts.totalSteps >= 1)) {
-      throw new TrainError(`LookaheadCallback: totalSteps must be an integer >= 1. Received: totalSteps=${opts.totalSteps}`);
+      throw new TrainError(`LookaheadCallback: totalSteps must be an integer >= 1. Received: totalSteps=${opts.totalSteps}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     }
     this.options = { ...opts };
   }
@@ -85,7 +90,9 @@ export class LookaheadCallback extends Callback {
     const total = this.options.totalSteps ?? ctx.params.totalSteps;
     const a = this.options.alpha ?? 0.5;
     if (typeof a === 'function' && total === undefined) {
-      throw new TrainError('LookaheadCallback: an alpha schedule needs totalSteps (give it, or use a training loader with a length)');
+      throw new TrainError('LookaheadCallback: an alpha schedule needs totalSteps (give it, or use a training loader with a length)', {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     }
     this.total = total;
     this.step = 0;
@@ -121,12 +128,13 @@ export class LookaheadCallback extends Callback {
     return { step: this.step, finalized: this.finalized, slow: this.lookahead_.getState() };
   }
 
-  /** Restores {@link LookaheadCallback.getState} (after `onTrainBegin`). @throws Error on a malformed state. */
+  /** Restores {@link LookaheadCallback.getState} (after `onTrainBegin`). @throws TrainError on a malformed state. */
   override setState(state: unknown): void {
     const s = state as Partial<LookaheadCallbackState> | undefined;
-    if (!this.lookahead_) throw new TrainError('LookaheadCallback.setState: no Lookahead yet (setState must follow onTrainBegin)');
+    if (!this.lookahead_)
+      throw new TrainError('LookaheadCallback.setState: no Lookahead yet (setState must follow onTrainBegin)', { code: 'ERR_CNN_BAD_STATE' });
     if (!s || !Number.isInteger(s.step) || (s.step as number) < 0 || typeof s.finalized !== 'boolean' || !s.slow) {
-      throw new TrainError('LookaheadCallback.setState: malformed state (needs step, finalized, slow)');
+      throw new TrainError('LookaheadCallback.setState: malformed state (needs step, finalized, slow)', { code: 'ERR_CNN_BAD_STATE' });
     }
     this.lookahead_.setState(s.slow);
     this.step = s.step as number;
@@ -177,15 +185,18 @@ export class ModelEmaCallback extends Callback {
   private ema_?: ModelEma;
   private step = 0;
 
-  /** @throws Error on a bad constant `decay` or `every` ("Received: …"). */
+  /** @throws TrainError on a bad constant `decay` or `every` ("Received: …"). */
   constructor(opts: ModelEmaCallbackOptions = {}) {
     super();
     const d = opts.decay ?? 0.9999;
     if (typeof d === 'number' ? !(d >= 0 && d <= 1) : typeof d !== 'function') {
-      throw new TrainError(`ModelEmaCallback: decay must be a number in [0, 1] or a function of the step. Received: decay=${String(d)}`);
+      throw new TrainError(`ModelEmaCallback: decay must be a number in [0, 1] or a function of the step. Received: decay=${String(d)}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     }
     const every = opts.every ?? 1;
-    if (!(Number.isInteger(every) && every >= 1)) throw new TrainError(`ModelEmaCallback: every must be an integer >= 1. Received: every=${opts.every}`);
+    if (!(Number.isInteger(every) && every >= 1))
+      throw new TrainError(`ModelEmaCallback: every must be an integer >= 1. Received: every=${opts.every}`, { code: 'ERR_CNN_INVALID_OPTION' });
     this.options = { ...opts };
   }
 
@@ -218,12 +229,12 @@ export class ModelEmaCallback extends Callback {
     return this.ema_ ? { step: this.step, ema: this.ema_.getState() } : undefined;
   }
 
-  /** Restores {@link ModelEmaCallback.getState} (after `onTrainBegin`). @throws Error on a malformed state. */
+  /** Restores {@link ModelEmaCallback.getState} (after `onTrainBegin`). @throws TrainError on a malformed state. */
   override setState(state: unknown): void {
     const s = state as Partial<ModelEmaCallbackState> | undefined;
-    if (!this.ema_) throw new TrainError('ModelEmaCallback.setState: no ModelEma yet (setState must follow onTrainBegin)');
+    if (!this.ema_) throw new TrainError('ModelEmaCallback.setState: no ModelEma yet (setState must follow onTrainBegin)', { code: 'ERR_CNN_BAD_STATE' });
     if (!s || !Number.isInteger(s.step) || (s.step as number) < 0 || !s.ema)
-      throw new TrainError('ModelEmaCallback.setState: malformed state (needs step, ema)');
+      throw new TrainError('ModelEmaCallback.setState: malformed state (needs step, ema)', { code: 'ERR_CNN_BAD_STATE' });
     this.ema_.setState(s.ema);
     this.step = s.step as number;
   }

@@ -92,10 +92,10 @@ export interface CallbackHooks {
   /** After a training batch: `batch`, `size`, `loss`, `accuracy`, `lr`, `stepped` (1 when the optimizer stepped). */
   onBatchEnd?(batch: number, logs: Logs): void | Promise<void>;
   /**
-   * Gradients of a step before clipping and the update (synchronous). Setting `context.stopTraining` here
-   * skips this update.
+   * Gradients of a step before clipping and the update (awaited; the tensors of `info` are valid until it
+   * settles). Setting `context.stopTraining` here skips this update.
    */
-  onGradients?(info: GradientsInfo): void;
+  onGradients?(info: GradientsInfo): void | Promise<void>;
 }
 
 /**
@@ -126,7 +126,8 @@ export abstract class Callback {
    * @throws TrainError when used outside `fit`.
    */
   get context(): TrainingContext {
-    if (!this.#ctx) throw new TrainError(`${this.constructor.name}: no training context; pass the callback to fit({callbacks: [...]})`);
+    if (!this.#ctx)
+      throw new TrainError(`${this.constructor.name}: no training context; pass the callback to fit({callbacks: [...]})`, { code: 'ERR_CNN_INVALID_OPTION' });
     return this.#ctx;
   }
 
@@ -159,7 +160,8 @@ export class LambdaCallback extends Callback {
   constructor(hooks: CallbackHooks & ThisType<LambdaCallback>, options: { stateKey?: string; runsLast?: boolean } = {}) {
     super();
     for (const [name, fn] of Object.entries(hooks)) {
-      if (typeof fn !== 'function') throw new TrainError(`LambdaCallback: hook ${name} must be a function. Received: ${typeof fn}`);
+      if (typeof fn !== 'function')
+        throw new TrainError(`LambdaCallback: hook ${name} must be a function. Received: ${typeof fn}`, { code: 'ERR_CNN_INVALID_OPTION' });
       (this as unknown as Record<string, unknown>)[name] = fn.bind(this);
     }
     Object.defineProperty(this, 'stateKey', { value: options.stateKey ?? 'LambdaCallback' });

@@ -7,7 +7,7 @@ import { captureTrainingState, getModelWeights } from './checkpoint';
 import { checkpointStore, ioCheckpointStore } from './checkpoint-store';
 import { fit } from './loop';
 import { Adam } from './optimizers/adam';
-import { toyLoader } from './test-utils/synthetic';
+import { toyLoader } from './testing/toy.js';
 
 function denseNet(seed: number): tfl.Sequential {
   const m = tfl.sequential();
@@ -51,7 +51,7 @@ describe('checkpoints through tfjs IO handlers', () => {
     const full = denseNet(3);
     const hFull = await fit(full, {
       train: toyLoader(16, 4, 1),
-      test: toyLoader(4, 4, 2),
+      validation: toyLoader(4, 4, 2),
       epochs: 3,
       optimizer: new Adam({ lr: 0.02 }),
       callbacks: [saver],
@@ -65,7 +65,7 @@ describe('checkpoints through tfjs IO handlers', () => {
     const resumed = denseNet(99);
     const hRes = await fit(resumed, {
       train: toyLoader(16, 4, 1),
-      test: toyLoader(4, 4, 2),
+      validation: toyLoader(4, 4, 2),
       epochs: 3,
       optimizer: new Adam({ lr: 0.02 }),
       resume: store,

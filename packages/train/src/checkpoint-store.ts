@@ -45,7 +45,7 @@ export function registerCheckpointRouter(router: CheckpointRouter): void {
 export function checkpointStore(target: string | CheckpointStore): CheckpointStore {
   if (typeof target !== 'string') {
     if (target && typeof target.load === 'function' && typeof target.save === 'function') return target;
-    throw new TrainError(`checkpointStore: expected a path / URL string or a CheckpointStore. Received: ${String(target)}`);
+    throw new TrainError(`checkpointStore: expected a path / URL string or a CheckpointStore. Received: ${String(target)}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   for (const r of routers) {
     const store = r(target);
@@ -55,6 +55,7 @@ export function checkpointStore(target: string | CheckpointStore): CheckpointSto
   throw new TrainError(
     `checkpointStore: no checkpoint store for '${target}'. In a browser use a tfjs IO URL (indexeddb://name, ` +
       `localstorage://name, http(s)://…); in Node import '@cnn/train/node' for folders and file:// URLs`,
+    { code: 'ERR_CNN_CHECKPOINT' },
   );
 }
 
@@ -79,25 +80,31 @@ export function ioCheckpointStore(target: string | { save?: tf.io.IOHandler; loa
   const description = typeof target === 'string' ? target : 'IO handler';
   const saver = (): tf.io.IOHandler => {
     const h = typeof target === 'string' ? tf.io.getSaveHandlers(target)[0] : target.save;
-    if (!h?.save) throw new TrainError(`ioCheckpointStore: no save handler for ${description}`);
+    if (!h?.save) throw new TrainError(`ioCheckpointStore: no save handler for ${description}`, { code: 'ERR_CNN_CHECKPOINT' });
     return h;
   };
   const loader = (): tf.io.IOHandler => {
     const h = typeof target === 'string' ? tf.io.getLoadHandlers(target)[0] : target.load;
-    if (!h?.load) throw new TrainError(`ioCheckpointStore: no load handler for ${description}`);
+    if (!h?.load) throw new TrainError(`ioCheckpointStore: no load handler for ${description}`, { code: 'ERR_CNN_CHECKPOINT' });
     return h;
   };
   const load = async (): Promise<TrainingState> => {
     const artifacts = await loader().load!();
     const topo = artifacts.modelTopology as IoCheckpointTopology | undefined;
     if (!topo || topo.format !== CHECKPOINT_FORMAT) {
-      throw new TrainError(`loadCheckpoint: ${description} is not a training checkpoint (format '${String(topo?.format)}', expected '${CHECKPOINT_FORMAT}')`);
+      throw new TrainError(`loadCheckpoint: ${description} is not a training checkpoint (format '${String(topo?.format)}', expected '${CHECKPOINT_FORMAT}')`, {
+        code: 'ERR_CNN_CHECKPOINT',
+      });
     }
     if (topo.version !== CHECKPOINT_VERSION)
-      throw new TrainError(`loadCheckpoint: ${description} has version ${String(topo.version)}, this package reads ${CHECKPOINT_VERSION}`);
+      throw new TrainError(`loadCheckpoint: ${description} has version ${String(topo.version)}, this package reads ${CHECKPOINT_VERSION}`, {
+        code: 'ERR_CNN_CHECKPOINT',
+      });
     const data = artifacts.weightData ? tf.io.CompositeArrayBuffer.join(artifacts.weightData) : new ArrayBuffer(0);
     if (data.byteLength < topo.bytes)
-      throw new TrainError(`loadCheckpoint: ${description} holds ${data.byteLength} state bytes, the checkpoint declares ${topo.bytes}`);
+      throw new TrainError(`loadCheckpoint: ${description} holds ${data.byteLength} state bytes, the checkpoint declares ${topo.bytes}`, {
+        code: 'ERR_CNN_CHECKPOINT',
+      });
     return decodeTrainingState(topo.state, new Uint8Array(data, 0, topo.bytes), description);
   };
   return {

@@ -43,33 +43,58 @@ export interface TrainingState {
 
 /**
  * Copies every weight of `model` (trainable and non-trainable) keyed by its layer-scoped name.
- * @throws Error when two weights share a name.
+ * @throws TrainError when two weights share a name.
  */
 export function getModelWeights(model: tfl.LayersModel): NamedWeight[] {
   const seen = new Set<string>();
   return model.weights.map((w) => {
-    if (seen.has(w.originalName)) throw new TrainError(`getModelWeights: duplicate weight name '${w.originalName}' in model '${model.name}'`);
+    if (seen.has(w.originalName))
+      throw new TrainError(`getModelWeights: duplicate weight name '${w.originalName}' in model '${model.name}'`, { code: 'ERR_CNN_CHECKPOINT' });
     seen.add(w.originalName);
     return { name: w.originalName, shape: w.shape.slice() as number[], values: Float32Array.from(w.read().dataSync() as Float32Array) };
   });
 }
 
 /**
+ * {@link getModelWeights} with asynchronous reads (`await variable.data()`): the same copies, on backends without
+ * synchronous reads too (webgpu in Node). What `EarlyStopping({restoreBestWeights})` uses.
+ * @throws TrainError (code `ERR_CNN_CHECKPOINT`) when two weights share a name.
+ */
+export async function readModelWeights(model: tfl.LayersModel): Promise<NamedWeight[]> {
+  const seen = new Set<string>();
+  for (const w of model.weights) {
+    if (seen.has(w.originalName))
+      throw new TrainError(`readModelWeights: duplicate weight name '${w.originalName}' in model '${model.name}'`, { code: 'ERR_CNN_CHECKPOINT' });
+    seen.add(w.originalName);
+  }
+  return Promise.all(
+    model.weights.map(async (w) => ({
+      name: w.originalName,
+      shape: w.shape.slice() as number[],
+      values: Float32Array.from((await w.read().data()) as Float32Array),
+    })),
+  );
+}
+
+/**
  * Writes `weights` (from {@link getModelWeights}) into `model`'s variables, bit-exactly.
- * @throws Error naming the weight when one is missing, unknown, or of another shape (nothing is written then).
+ * @throws TrainError naming the weight when one is missing, unknown, or of another shape (nothing is written then).
  */
 export function setModelWeights(model: tfl.LayersModel, weights: NamedWeight[]): void {
   const byName = new Map(model.weights.map((w) => [w.originalName, w]));
   const given = new Set(weights.map((w) => w.name));
   for (const w of weights) {
     const v = byName.get(w.name);
-    if (!v) throw new TrainError(`setModelWeights: model '${model.name}' has no weight '${w.name}'`);
+    if (!v) throw new TrainError(`setModelWeights: model '${model.name}' has no weight '${w.name}'`, { code: 'ERR_CNN_CHECKPOINT' });
     const size = w.shape.reduce((a, b) => a * b, 1);
     if (!tf.util.arraysEqual(v.shape as number[], w.shape) || w.values.length !== size) {
-      throw new TrainError(`setModelWeights: weight '${w.name}' has shape [${w.shape}] (${w.values.length} values), the model's is [${v.shape}]`);
+      throw new TrainError(`setModelWeights: weight '${w.name}' has shape [${w.shape}] (${w.values.length} values), the model's is [${v.shape}]`, {
+        code: 'ERR_CNN_CHECKPOINT',
+      });
     }
   }
-  for (const name of byName.keys()) if (!given.has(name)) throw new TrainError(`setModelWeights: no value for weight '${name}'`);
+  for (const name of byName.keys())
+    if (!given.has(name)) throw new TrainError(`setModelWeights: no value for weight '${name}'`, { code: 'ERR_CNN_CHECKPOINT' });
   for (const w of weights) {
     const t = tf.tensor(w.values, w.shape, 'float32');
     byName.get(w.name)!.write(t);
@@ -104,7 +129,7 @@ export function captureTrainingState(ctx: TrainingContext, meta?: Record<string,
  * Puts a {@link TrainingState} back into a run: weights, optimizer, RNG layers, history (entries of
  * checkpoints written before the metric rename are converted), loader epoch (`train.setEpoch`), and callback
  * states (for callbacks with `setState`).
- * @throws Error naming the part that does not fit (missing weight, optimizer type, RNG layer…).
+ * @throws TrainError naming the part that does not fit (missing weight, optimizer type, RNG layer…).
  */
 export function restoreTrainingState(ctx: TrainingContext, state: TrainingState, parts: { callbacks?: boolean } = {}): void {
   setModelWeights(ctx.model, state.weights);
@@ -139,7 +164,7 @@ function encodeTree(value: unknown, chunks: Uint8Array[], pos: { n: number }): u
             : value instanceof Uint8Array
               ? 'uint8'
               : undefined;
-    if (!kind) throw new TrainError(`encodeTrainingState: unsupported typed array ${value.constructor.name}`);
+    if (!kind) throw new TrainError(`encodeTrainingState: unsupported typed array ${value.constructor.name}`, { code: 'ERR_CNN_CHECKPOINT' });
     const pad = (8 - (pos.n % 8)) % 8;
     if (pad) {
       chunks.push(new Uint8Array(pad));
@@ -170,10 +195,10 @@ function decodeTree(value: unknown, bin: Uint8Array, file: string): unknown {
       const r = o as unknown as Ref;
       const Ctor = CTORS[r.$typed];
       if (!Ctor || !Number.isInteger(r.offset) || !Number.isInteger(r.length) || r.offset % 8 !== 0) {
-        throw new TrainError(`loadCheckpoint: ${file}: malformed array reference ${JSON.stringify(o)}`);
+        throw new TrainError(`loadCheckpoint: ${file}: malformed array reference ${JSON.stringify(o)}`, { code: 'ERR_CNN_CHECKPOINT' });
       }
       const end = r.offset + r.length * Ctor.BYTES_PER_ELEMENT;
-      if (end > bin.byteLength) throw new TrainError(`loadCheckpoint: ${file}: array reference past the end of the state file`);
+      if (end > bin.byteLength) throw new TrainError(`loadCheckpoint: ${file}: array reference past the end of the state file`, { code: 'ERR_CNN_CHECKPOINT' });
       return new Ctor(bin.slice(r.offset, end).buffer as ArrayBuffer);
     }
     const out: Record<string, unknown> = {};
@@ -211,7 +236,7 @@ export function encodeTrainingState(state: TrainingState): { tree: unknown; bin:
 export function decodeTrainingState(tree: unknown, bin: Uint8Array, source: string): TrainingState {
   const state = decodeTree(tree, bin, source) as TrainingState;
   if (!state || !Number.isInteger(state.epoch) || !Array.isArray(state.history) || !Array.isArray(state.weights) || !state.optimizer) {
-    throw new TrainError(`loadCheckpoint: ${source}: state must have epoch, history, weights and optimizer`);
+    throw new TrainError(`loadCheckpoint: ${source}: state must have epoch, history, weights and optimizer`, { code: 'ERR_CNN_CHECKPOINT' });
   }
   return state;
 }

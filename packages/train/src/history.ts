@@ -4,8 +4,9 @@ import type { TtaView } from '@cnn/models';
 /**
  * One epoch of {@link fit}'s history, with Keras' metric names (`History.history` keys; the same keys as the
  * epoch-end callback logs): @cnn/core's {@link EpochMetrics} (`epoch`, `loss`, `accuracy`, `val_loss`,
- * `val_accuracy`, `evaluated`) plus the epoch's schedule and timing. Accuracies are 0–1 fractions; `val_*` are
- * measured on `fit`'s `test` loader after the epoch, `NaN` on an epoch `fit({evalEvery})` did not evaluate
+ * `val_accuracy`, `test_loss`, `test_accuracy`, `evaluated`) plus the epoch's schedule and timing. Accuracies are
+ * 0–1 fractions; `val_*` are measured on `fit`'s `validation` loader after the epoch (present only when one was
+ * given), `test_*` on its `test` loader (likewise); both `NaN` on an epoch `fit({evalEvery})` did not evaluate
  * (`evaluated: false`; `history.json` then holds `null`).
  */
 export interface HistoryEntry extends EpochMetrics {

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 export { TrainError, NonFiniteLossError } from './errors';
-export { softmaxCrossEntropy, type SoftmaxCrossEntropyOptions, type LossReduction } from './loss';
+export { softmaxCrossEntropy, CrossEntropyLoss, type CrossEntropyLossOptions, type SoftmaxCrossEntropyOptions, type LossReduction } from './loss';
 export { Optimizer, type OptimizerState, type SlotState } from './optimizers/optimizer';
 export { Adam, type AdamOptions } from './optimizers/adam';
 export { SGD, SGD_UPDATE_KERNEL, type SGDOptions } from './optimizers/sgd';
@@ -22,6 +22,7 @@ export {
   type StepOptions,
   type BatchGradients,
 } from './train-step';
+export { yieldToEventLoop, inBrowserWindow, resolveYieldEvery } from './event-loop.js';
 export { clipGradNorm, clipGradValue, type ClipNormResult } from './clip';
 export {
   trainEpoch,
@@ -50,10 +51,13 @@ export {
   type TrainingContext,
   type TrainingParams,
 } from './callback';
+export { CallbackList } from './callback-list.js';
+export { GradientAccumulator } from './gradient-accumulator.js';
 export {
   captureTrainingState,
   restoreTrainingState,
   getModelWeights,
+  readModelWeights,
   setModelWeights,
   encodeTrainingState,
   decodeTrainingState,
@@ -85,6 +89,7 @@ export {
   parseSchedulerSpec,
   SCHEDULER_NAMES,
   type Scheduler,
+  type SchedulerName,
   type SchedulerSpec,
   type SchedulerState,
   type StepLROptions,
@@ -97,7 +102,7 @@ export {
   type LinearWarmupOptions,
   type SequentialLROptions,
   type ReduceLROnPlateauOptions,
-} from './schedulers';
+} from './schedulers/index.js';
 export {
   lerp,
   ModelEma,

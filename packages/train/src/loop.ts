@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch } from '@cnn/core';
-import { callbackKeys, callbackOrder, type Callback, type GradientsInfo, type Logs, type TrainingContext } from './callback';
+import type { Callback, GradientsInfo, Logs, TrainingContext } from './callback';
+import { CallbackList } from './callback-list.js';
+import { GradientAccumulator } from './gradient-accumulator.js';
 import { restoreTrainingState } from './checkpoint';
 import { checkpointStore, type CheckpointStore } from './checkpoint-store';
 import { NonFiniteLossError, TrainError } from './errors';
+import { maybeYield, resolveYieldEvery } from './event-loop.js';
 import type { History, HistoryEntry } from './history';
 import { formatCount, formatLr, formatPercent, formatSeconds } from './format';
-import { softmaxCrossEntropy, type LossReduction } from './loss';
+import { CrossEntropyLoss, softmaxCrossEntropy } from './loss';
 import type { Optimizer } from './optimizers/optimizer';
 import { createProgress, type ProgressMode } from './progress';
 import { applyGradients, computeGradients, countCorrect, type StepOptions } from './train-step';
@@ -78,25 +81,29 @@ export interface TrainEpochOptions {
    * and the update — except the step of a last incomplete accumulation group of a loader without `length`,
    * applied after the loop when the group's batches are already disposed.
    */
-  onGradients?: (info: GradientsInfo) => void;
+  onGradients?: (info: GradientsInfo) => void | Promise<void>;
   /**
    * The stop flag (`fit` passes its `TrainingContext`): polled after `onGradients` and after each batch;
    * `stopTraining === true` skips the pending update and ends the epoch.
    */
   control?: { stopTraining: boolean };
-  /** Label smoothing of the loss. Default `0`. */
-  labelSmoothing?: number;
   /**
-   * Loss reduction that is differentiated, `'mean'` (default) or `'sum'` over each batch (see
-   * `softmaxCrossEntropy`). The reported losses stay per-sample means.
+   * The training loss (label smoothing and the reduction that is differentiated, `'mean'` or `'sum'` over each
+   * batch). The reported losses stay per-sample means. Default `new CrossEntropyLoss()`.
    */
-  reduction?: LossReduction;
+  loss?: CrossEntropyLoss;
   /**
    * Train at most this many batches, then end the epoch normally (not `stopped`; a pending accumulation
    * group is applied) — the partial last epoch of a fractional `fit({epochs})`. Integer >= 1. Default: the
    * whole loader.
    */
   maxBatches?: number;
+  /**
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches, so a browser page keeps painting
+   * and its timers and input run during training; `0` never. An integer >= 0. Default: `1` where
+   * `globalThis.window` exists (a browser page), else `0`.
+   */
+  yieldEvery?: number;
   /** Global-norm gradient clipping (`clip_grad_norm_`). Default: none. */
   clipNorm?: number;
   /** Element-wise gradient clipping (`clip_grad_value_`). Default: none. */
@@ -127,19 +134,39 @@ export interface EvaluateOptions {
   logEvery?: number;
   /** Progress display. Default `'none'`. */
   progress?: ProgressMode;
+  /**
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches, so a browser page keeps painting
+   * and its timers and input run during training; `0` never. An integer >= 0. Default: `1` where
+   * `globalThis.window` exists (a browser page), else `0`.
+   */
+  yieldEvery?: number;
 }
 
 function now(): number {
   return performance.now() / 1000;
 }
 
+/** The loss object of an options bag (default `new CrossEntropyLoss()`), refusing anything else. */
+function lossOf(fn: string, loss: unknown): CrossEntropyLoss {
+  if (loss === undefined) return new CrossEntropyLoss();
+  if (loss instanceof CrossEntropyLoss) return loss;
+  throw new TrainError(`${fn}: loss must be a CrossEntropyLoss (new CrossEntropyLoss({ labelSmoothing, reduction })). Received: ${String(loss)}`, {
+    code: 'ERR_CNN_INVALID_OPTION',
+  });
+}
+
 function checkBatch(fn: string, b: Batch, index: number): number {
   if (!b || !(b.x instanceof tf.Tensor) || !(b.y instanceof tf.Tensor)) {
-    throw new TrainError(`${fn}: batch ${index} must be {x: Tensor, y: Tensor}`);
+    throw new TrainError(`${fn}: batch ${index} must be {x: Tensor, y: Tensor}`, { code: 'ERR_CNN_INVALID_BATCH' });
   }
-  if (b.x.rank !== 4) throw new TrainError(`${fn}: batch ${index}: x must be rank 4 [batch, height, width, channels], got shape [${b.x.shape}]`);
+  if (b.x.rank !== 4)
+    throw new TrainError(`${fn}: batch ${index}: x must be rank 4 [batch, height, width, channels], got shape [${b.x.shape}]`, {
+      code: 'ERR_CNN_INVALID_BATCH',
+    });
   if ((b.y.rank !== 1 && b.y.rank !== 2) || b.y.shape[0] !== b.x.shape[0]) {
-    throw new TrainError(`${fn}: batch ${index}: y must be [${b.x.shape[0]}] labels or [${b.x.shape[0]}, numClasses] soft labels, got [${b.y.shape}]`);
+    throw new TrainError(`${fn}: batch ${index}: y must be [${b.x.shape[0]}] labels or [${b.x.shape[0]}, numClasses] soft labels, got [${b.y.shape}]`, {
+      code: 'ERR_CNN_INVALID_BATCH',
+    });
   }
   return b.x.shape[0];
 }
@@ -153,20 +180,21 @@ function checkBatch(fn: string, b: Batch, index: number): number {
  *   as PyTorch's running loss), wall-clock seconds, img/s, and `stopped`.
  * @throws NonFiniteLossError when a batch loss is NaN/Inf and `control.stopTraining` is not set (the
  *   update of that batch has been applied).
- * @throws Error when the loader yields no batches or a malformed batch, or on bad options.
+ * @throws TrainError when the loader yields no batches or a malformed batch, or on bad options.
  */
 export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, optimizer: Optimizer, opts: TrainEpochOptions = {}): Promise<TrainEpochResult> {
   const epoch = opts.epoch ?? 1;
   const log = opts.log ?? console.log;
-  const k = opts.accumulateSteps ?? 1;
-  if (!Number.isInteger(k) || k < 1)
-    throw new TrainError(`trainEpoch: accumulateSteps must be an integer >= 1. Received: accumulateSteps=${opts.accumulateSteps}`);
   const maxBatches = opts.maxBatches ?? Infinity;
+  const loss = lossOf('trainEpoch', opts.loss);
+  const reduction = loss.reduction;
+  // one optimizer step per `accumulateSteps` batches (validates the option; holds no tensor until used)
+  const acc = new GradientAccumulator(opts.accumulateSteps ?? 1, reduction);
   if (opts.maxBatches !== undefined && !(Number.isInteger(maxBatches) && maxBatches >= 1)) {
-    throw new TrainError(`trainEpoch: maxBatches must be an integer >= 1. Received: maxBatches=${opts.maxBatches}`);
+    throw new TrainError(`trainEpoch: maxBatches must be an integer >= 1. Received: maxBatches=${opts.maxBatches}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
-  const reduction = opts.reduction ?? 'mean';
-  const stepOpts: StepOptions = { labelSmoothing: opts.labelSmoothing, reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue };
+  const stepOpts: StepOptions = { labelSmoothing: loss.labelSmoothing, reduction, clipNorm: opts.clipNorm, clipValue: opts.clipValue };
+  const yieldEvery = resolveYieldEvery('trainEpoch', opts.yieldEvery);
   const lastBatch = Math.min(loader.length ?? Infinity, maxBatches);
   const control = opts.control ?? { stopTraining: false };
   const shouldStop = (): boolean => control.stopTraining;
@@ -178,30 +206,18 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
   let samples = 0;
   let batch = 0;
   let stopped = false;
-  // gradient accumulation: Σ w_i · g_i and Σ size_i, w_i = size_i for 'mean', 1 for 'sum'
-  let acc: Record<string, tf.Tensor> | undefined;
-  let accLossSum = 0;
-  let accSamples = 0;
-  let accCount = 0;
   let lastVars: Record<string, tf.Variable> = {};
-  const disposeAcc = (): void => {
-    if (acc) tf.dispose(Object.values(acc));
-    acc = undefined;
-    accLossSum = 0;
-    accSamples = 0;
-    accCount = 0;
-  };
-  /** Mean gradients of the group → onGradients → (unless stopped) clip + step. */
-  const flush = (
+  /** Gradients of a step → onGradients → (unless stopped) clip + step. */
+  const flush = async (
     grads: Record<string, tf.Tensor>,
     vars: Record<string, tf.Variable>,
     x: tf.Tensor | undefined,
     y: tf.Tensor | undefined,
     loss: number,
-  ): { stepped: boolean; gradNorm?: number } => {
-    if (opts.onGradients && x && y) opts.onGradients({ epoch, batch, x, y, loss, grads, vars });
+  ): Promise<{ stepped: boolean; gradNorm?: number }> => {
+    if (opts.onGradients && x && y) await opts.onGradients({ epoch, batch, x, y, loss, grads, vars });
     if (shouldStop()) return { stepped: false };
-    const gradNorm = applyGradients(optimizer, grads, vars, stepOpts);
+    const gradNorm = await applyGradients(optimizer, grads, vars, stepOpts);
     return { stepped: true, gradNorm };
   };
   const t0 = now();
@@ -215,37 +231,28 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
       try {
         size = checkBatch('trainEpoch', b, batch);
         await opts.onBatchBegin?.(batch);
-        const g = computeGradients(model, b.x, b.y, stepOpts);
+        const g = await computeGradients(model, b.x, b.y, stepOpts);
         r = g;
         lastVars = g.vars;
-        if (k === 1) {
+        if (acc.steps === 1) {
           try {
-            res = flush(g.grads, g.vars, b.x, b.y, g.loss);
+            res = await flush(g.grads, g.vars, b.x, b.y, g.loss);
           } finally {
             tf.dispose(Object.values(g.grads));
           }
         } else {
-          const prev = acc;
-          acc = {};
-          const w = reduction === 'sum' ? 1 : size;
-          for (const [name, grad] of Object.entries(g.grads)) {
-            acc[name] = tf.tidy(() => {
-              const term = w === 1 ? grad.clone() : tf.mul(grad, w);
-              return prev?.[name] ? tf.add(prev[name], term) : term;
-            });
+          try {
+            acc.add(g.grads, size, g.loss);
+          } finally {
+            tf.dispose(Object.values(g.grads));
           }
-          if (prev) tf.dispose(Object.values(prev));
-          tf.dispose(Object.values(g.grads));
-          accLossSum += g.loss * size;
-          accSamples += size;
-          accCount += 1;
-          if (accCount === k || batch === lastBatch) {
-            const mean = groupGradients(acc, reduction, accSamples);
+          if (acc.full || batch === lastBatch) {
+            const groupLoss = acc.meanLoss;
+            const mean = acc.take();
             try {
-              res = flush(mean, g.vars, b.x, b.y, accLossSum / accSamples);
+              res = await flush(mean, g.vars, b.x, b.y, groupLoss);
             } finally {
               tf.dispose(Object.values(mean));
-              disposeAcc();
             }
           }
         }
@@ -273,30 +280,24 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
       }
       if (!Number.isFinite(r.loss)) throw new NonFiniteLossError(epoch, batch, r.loss);
       if (batch >= maxBatches) break;
+      await maybeYield(batch, yieldEvery);
     }
-    if (!stopped && acc && accSamples > 0) {
+    if (!stopped && !acc.empty) {
       // incomplete last accumulation group (loader without `length`)
-      const mean = groupGradients(acc, reduction, accSamples);
+      const mean = acc.take();
       try {
-        if (!shouldStop()) applyGradients(optimizer, mean, lastVars, stepOpts);
+        if (!shouldStop()) await applyGradients(optimizer, mean, lastVars, stepOpts);
       } finally {
         tf.dispose(Object.values(mean));
       }
     }
   } finally {
-    disposeAcc();
+    acc.reset();
     reporter.stop();
   }
-  if (samples === 0) throw new TrainError(`trainEpoch: the training loader yielded no batches (epoch ${epoch})`);
+  if (samples === 0) throw new TrainError(`trainEpoch: the training loader yielded no batches (epoch ${epoch})`, { code: 'ERR_CNN_NO_BATCHES' });
   const seconds = now() - t0;
   return { loss: lossSum / samples, accuracy: correct / samples, seconds, imgPerSec: samples / seconds, samples, stopped, batches: batch };
-}
-
-/** The gradient of an accumulation group: `Σ size_i·g_i / Σ size_i` ('mean') or `Σ g_i` ('sum'), new tensors. */
-function groupGradients(acc: Record<string, tf.Tensor>, reduction: LossReduction, samples: number): Record<string, tf.Tensor> {
-  const out: Record<string, tf.Tensor> = {};
-  for (const [name, t] of Object.entries(acc)) out[name] = reduction === 'sum' ? t.clone() : tf.div(t, samples);
-  return out;
 }
 
 /**
@@ -304,9 +305,10 @@ function groupGradients(acc: Record<string, tf.Tensor>, reduction: LossReduction
  * batch norm on running statistics), batch by batch, like PyTorch's `model.eval()` + `torch.no_grad()`.
  *
  * @returns mean cross-entropy over samples (NaN/Inf is returned as is), accuracy, seconds, img/s.
- * @throws Error when the loader yields no batches or a malformed batch.
+ * @throws TrainError when the loader yields no batches or a malformed batch.
  */
 export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts: EvaluateOptions = {}): Promise<EpochResult> {
+  const yieldEvery = resolveYieldEvery('evaluate', opts.yieldEvery);
   const reporter = createProgress(opts.progress ?? 'none', {
     total: loader.length,
     log: opts.log ?? console.log,
@@ -329,8 +331,11 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
           const logits = model.apply(b.x, { training: false }) as tf.Tensor;
           return tf.stack([softmaxCrossEntropy(logits, b.y), tf.cast(countCorrect(logits, b.y), 'float32')]);
         });
-        stats = t.dataSync() as Float32Array;
-        t.dispose();
+        try {
+          stats = (await t.data()) as Float32Array; // asynchronous read (backends without synchronous reads)
+        } finally {
+          t.dispose();
+        }
       } finally {
         tf.dispose([b?.x, b?.y].filter((t): t is tf.Tensor => t instanceof tf.Tensor));
       }
@@ -339,11 +344,12 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
       samples += size;
       const seconds = now() - t0;
       reporter.update({ batch, total: loader.length, loss: lossSum / samples, accuracy: correct / samples, imgPerSec: samples / seconds, seconds });
+      await maybeYield(batch, yieldEvery);
     }
   } finally {
     reporter.stop();
   }
-  if (samples === 0) throw new TrainError('evaluate: the loader yielded no batches');
+  if (samples === 0) throw new TrainError('evaluate: the loader yielded no batches', { code: 'ERR_CNN_NO_BATCHES' });
   const seconds = now() - t0;
   return { loss: lossSum / samples, accuracy: correct / samples, seconds, imgPerSec: samples / seconds, samples };
 }
@@ -352,8 +358,18 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
 export interface FitOptions {
   /** Training batches, iterated once per epoch. */
   train: BatchSource;
-  /** Test batches, evaluated after every epoch (see {@link FitOptions.evalEvery}). */
-  test: BatchSource;
+  /**
+   * Validation batches (held out from the training data, e.g. with `@cnn/data`'s `randomSplit`), evaluated after
+   * every epoch (see {@link FitOptions.evalEvery}) into `val_loss` / `val_accuracy` — the metrics callbacks select
+   * on (EarlyStopping, ModelCheckpoint(saveBestOnly), ReduceLROnPlateau). Default: none (no `val_*`).
+   */
+  validation?: BatchSource;
+  /**
+   * Test batches, evaluated after every epoch (see {@link FitOptions.evalEvery}) into `test_loss` /
+   * `test_accuracy` — for reporting only (the chapter's per-epoch test print); callbacks refuse to select on
+   * them. Default: none.
+   */
+  test?: BatchSource;
   /**
    * Number of epochs, a finite number > 0. An integer trains epochs `1 .. epochs`. A fractional value (e.g.
    * airbench's `9.9`) trains `ceil(steps · epochs)` batches in all (`steps` = the training loader's `length`,
@@ -385,13 +401,11 @@ export interface FitOptions {
   progress?: ProgressMode;
   /** Batches between progress lines in `'lines'` mode. Default `100`. */
   logEvery?: number;
-  /** Label smoothing of the training loss (`CrossEntropyLoss(label_smoothing)`). Default `0`. */
-  labelSmoothing?: number;
   /**
-   * Training loss reduction, `'mean'` (default) or `'sum'` over each batch (`CrossEntropyLoss(reduction)`).
-   * History losses stay per-sample means.
+   * The training loss: `new CrossEntropyLoss({ labelSmoothing, reduction })` (PyTorch's `CrossEntropyLoss`). History
+   * losses stay per-sample means. Default `new CrossEntropyLoss()` (no smoothing, `'mean'`).
    */
-  reduction?: LossReduction;
+  loss?: CrossEntropyLoss;
   /** Clip gradients to this global L2 norm before each update. Default: none. */
   clipNorm?: number;
   /** Clip gradient elements to `[-clipValue, clipValue]`. Default: none. */
@@ -399,25 +413,34 @@ export interface FitOptions {
   /** Accumulate gradients over this many batches per optimizer step. Default `1`. */
   accumulateSteps?: number;
   /**
-   * Evaluate on `test` after the epochs whose 1-based number is a multiple of `evalEvery` (Keras'
+   * Yield to the event loop (`setTimeout(0)`) after every `yieldEvery` batches, so a browser page keeps painting
+   * and its timers and input run during training and evaluation; `0` never. An integer >= 0. Default: `1` where
+   * `globalThis.window` exists (a browser page), else `0`.
+   */
+  yieldEvery?: number;
+
+  /**
+   * Evaluate on `validation` and `test` after the epochs whose 1-based number is a multiple of `evalEvery` (Keras'
    * `validation_freq`); `0` never evaluates (the caller evaluates the final model itself, e.g. with test-time
-   * augmentation). The other epochs record `val_loss` / `val_accuracy` as `NaN` with `evaluated: false` and give
-   * callbacks no `val_loss` / `val_accuracy` logs (so monitors of those keys must not be used with them). An
-   * integer >= 0. Default `1`.
+   * augmentation). The other epochs record their `val_*` / `test_*` as `NaN` with `evaluated: false` and give
+   * callbacks no `val_*` / `test_*` logs (the monitoring callbacks skip those epochs). An integer >= 0. Default `1`.
    */
   evalEvery?: number;
 }
 
 /**
  * Formats one history entry in the chapter's style:
- * `Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`
- * (without the test part for an epoch that was not evaluated, see {@link FitOptions.evalEvery}).
+ * `Epoch 3/10  train loss 0.0412 acc 98.71%  val loss 0.0350 acc 98.90%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s`
+ * (the `val` part when the entry has `val_*`, the `test` part when it has `test_*`; neither for an epoch that
+ * was not evaluated, see {@link FitOptions.evalEvery}).
  */
 export function formatEpochLine(e: HistoryEntry, epochs: number): string {
-  const test = e.evaluated === false ? '' : `test loss ${e.val_loss.toFixed(4)} acc ${formatPercent(e.val_accuracy)}  `;
+  const part = (name: string, loss: number | undefined, acc: number | undefined): string =>
+    e.evaluated === false || loss === undefined || acc === undefined ? '' : `${name} loss ${loss.toFixed(4)} acc ${formatPercent(acc)}  `;
   return (
     `Epoch ${e.epoch}/${epochs}  train loss ${e.loss.toFixed(4)} acc ${formatPercent(e.accuracy)}  ` +
-    `${test}lr ${formatLr(e.lr)}  ${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`
+    `${part('val', e.val_loss, e.val_accuracy)}${part('test', e.test_loss, e.test_accuracy)}` +
+    `lr ${formatLr(e.lr)}  ${formatSeconds(e.seconds)}  ${formatCount(e.imgPerSec)} img/s`
   );
 }
 
@@ -433,12 +456,16 @@ interface EpochPlan {
 
 function planEpochs(epochs: number, steps: number | undefined): EpochPlan {
   if (!(typeof epochs === 'number' && Number.isFinite(epochs) && epochs > 0)) {
-    throw new TrainError(`fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=${epochs}`);
+    throw new TrainError(`fit: epochs must be a finite number > 0 (an integer, or fractional as 9.9). Received: epochs=${epochs}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   const hasLength = typeof steps === 'number' && Number.isInteger(steps) && steps > 0;
   if (Number.isInteger(epochs)) return { epochs, ...(hasLength ? { totalSteps: steps * epochs } : {}) };
   if (!hasLength) {
-    throw new TrainError(`fit: a fractional epochs=${epochs} needs a training loader with a length (batches per epoch). Received: length=${String(steps)}`);
+    throw new TrainError(`fit: a fractional epochs=${epochs} needs a training loader with a length (batches per epoch). Received: length=${String(steps)}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   const last = Math.ceil(epochs);
   const totalSteps = Math.ceil(steps * epochs);
@@ -450,7 +477,8 @@ function entryLogs(e: HistoryEntry): Logs {
   return {
     loss: e.loss,
     accuracy: e.accuracy,
-    ...(e.evaluated === false ? {} : { val_loss: e.val_loss, val_accuracy: e.val_accuracy }),
+    ...(e.evaluated === false || e.val_loss === undefined ? {} : { val_loss: e.val_loss, val_accuracy: e.val_accuracy }),
+    ...(e.evaluated === false || e.test_loss === undefined ? {} : { test_loss: e.test_loss, test_accuracy: e.test_accuracy }),
     lr: e.lr,
     seconds: e.seconds,
     imgPerSec: e.imgPerSec,
@@ -459,8 +487,8 @@ function entryLogs(e: HistoryEntry): Logs {
 
 /**
  * Trains for `epochs` epochs ({@link trainEpoch}; a fractional `epochs` ends with a partial epoch, see
- * {@link FitOptions.epochs}), evaluating on `test` after each (or every {@link FitOptions.evalEvery}-th)
- * ({@link evaluate}), logging one {@link formatEpochLine} line per epoch, and driving `callbacks`
+ * {@link FitOptions.epochs}), evaluating on `validation` (→ `val_loss`, `val_accuracy`) and `test` (→ `test_loss`,
+ * `test_accuracy`) after each (or every {@link FitOptions.evalEvery}-th) ({@link evaluate}), logging one {@link formatEpochLine} line per epoch, and driving `callbacks`
  * (Keras' protocol, see {@link Callback}). A callback setting `context.stopTraining` ends the run after
  * the current batch (that epoch is then not evaluated nor recorded) or epoch; `onTrainEnd` runs in
  * every case except an exception.
@@ -473,29 +501,45 @@ function entryLogs(e: HistoryEntry): Logs {
 export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<History> {
   const { optimizer } = opts;
   const evalEvery = opts.evalEvery ?? 1;
-  if (!(Number.isInteger(evalEvery) && evalEvery >= 0)) throw new TrainError(`fit: evalEvery must be an integer >= 0. Received: evalEvery=${opts.evalEvery}`);
+  const yieldEvery = resolveYieldEvery('fit', opts.yieldEvery);
+  if (!(Number.isInteger(evalEvery) && evalEvery >= 0))
+    throw new TrainError(`fit: evalEvery must be an integer >= 0. Received: evalEvery=${opts.evalEvery}`, { code: 'ERR_CNN_INVALID_OPTION' });
   let initialEpoch = opts.initialEpoch ?? 0;
   const plan = planEpochs(opts.epochs, opts.train?.length);
   const epochs = plan.epochs;
   if (!Number.isInteger(initialEpoch) || initialEpoch < 0 || initialEpoch > epochs) {
-    throw new TrainError(`fit: initialEpoch must be an integer in [0, ${epochs}]. Received: initialEpoch=${initialEpoch}`);
+    throw new TrainError(`fit: initialEpoch must be an integer in [0, ${epochs}]. Received: initialEpoch=${initialEpoch}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
-  if (!optimizer || typeof optimizer.step !== 'function') throw new TrainError('fit: optimizer must be an Optimizer (e.g. new Adam())');
-  const given = opts.callbacks ?? [];
-  if (!Array.isArray(given) || given.some((c) => !c || typeof c !== 'object')) throw new TrainError('fit: callbacks must be an array of Callback objects');
+  if (!optimizer || typeof optimizer.step !== 'function')
+    throw new TrainError('fit: optimizer must be an Optimizer (e.g. new Adam())', { code: 'ERR_CNN_INVALID_OPTION' });
+  const callbacks = new CallbackList(opts.callbacks ?? []);
+  for (const removed of ['labelSmoothing', 'reduction'] as const) {
+    if (removed in opts)
+      throw new TrainError(`fit: the ${removed} option was removed; pass loss: new CrossEntropyLoss({ ${removed} })`, { code: 'ERR_CNN_INVALID_OPTION' });
+  }
+  const loss = lossOf('fit', opts.loss);
+  for (const key of ['validation', 'test'] as const) {
+    const src = opts[key];
+    const it = src as Partial<Iterable<unknown> & AsyncIterable<unknown>> | null | undefined;
+    if (src !== undefined && !(typeof it?.[Symbol.iterator] === 'function' || typeof it?.[Symbol.asyncIterator] === 'function')) {
+      throw new TrainError(`fit: ${key} must be a BatchSource (an iterable of {x, y} batches, e.g. a DataLoader). Received: ${String(src)}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
+    }
+  }
   if ('onEpochEnd' in opts)
     throw new TrainError(
       'fit: the onEpochEnd option was removed; pass a callback (new LambdaCallback({onEpochEnd})) and stop with this.context.stopTraining = true',
+      { code: 'ERR_CNN_INVALID_OPTION' },
     );
-  const callbacks = callbackOrder(given);
   const log = opts.log ?? console.log;
   const history: History = [];
   const ctx: TrainingContext = {
     model,
     optimizer,
     history,
-    callbacks,
-    callbackKeys: callbackKeys(callbacks),
+    callbacks: [...callbacks.callbacks],
+    callbackKeys: [...callbacks.keys],
     stopTraining: false,
     epoch: initialEpoch,
     train: opts.train,
@@ -504,28 +548,28 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
   const store = opts.resume !== undefined ? checkpointStore(opts.resume) : undefined;
   const resumeState = store !== undefined && (!opts.resumeIfMissing || (await store.exists())) ? await store.load() : undefined;
   if (resumeState) {
-    if (resumeState.epoch > epochs) throw new TrainError(`fit: the checkpoint in ${opts.resume} is at epoch ${resumeState.epoch}, after epochs=${opts.epochs}`);
+    if (resumeState.epoch > epochs)
+      throw new TrainError(`fit: the checkpoint in ${opts.resume} is at epoch ${resumeState.epoch}, after epochs=${opts.epochs}`, {
+        code: 'ERR_CNN_CHECKPOINT',
+      });
     restoreTrainingState(ctx, resumeState, { callbacks: false });
     initialEpoch = resumeState.epoch;
     ctx.params.initialEpoch = initialEpoch;
     log(`Resumed from ${store?.description} after epoch ${initialEpoch}`);
   }
-  for (const cb of callbacks) cb.setContext?.(ctx);
-  for (const cb of callbacks) await cb.onTrainBegin?.({ lr: optimizer.lr });
+  callbacks.setContext(ctx);
+  await callbacks.onTrainBegin({ lr: optimizer.lr });
   if (resumeState) {
-    callbacks.forEach((cb, i) => {
-      const key = ctx.callbackKeys[i];
-      if (typeof cb.setState === 'function' && key in resumeState.callbacks) cb.setState(resumeState.callbacks[key]);
-    });
+    callbacks.setStates(resumeState.callbacks);
     optimizer.lr = resumeState.optimizer.lr;
   }
-  const hasGradHook = callbacks.some((c) => typeof c.onGradients === 'function');
-  const hasBatchBegin = callbacks.some((c) => typeof c.onBatchBegin === 'function');
+  const hasGradHook = callbacks.has('onGradients');
+  const hasBatchBegin = callbacks.has('onBatchBegin');
   let lastLogs: Logs = {};
   for (let epoch = initialEpoch + 1; epoch <= epochs && !ctx.stopTraining; epoch++) {
     ctx.epoch = epoch;
     const lr = optimizer.lr;
-    for (const cb of callbacks) await cb.onEpochBegin?.(epoch, { lr });
+    await callbacks.onEpochBegin(epoch, { lr });
     let seen = 0;
     const tr = await trainEpoch(model, opts.train, optimizer, {
       epoch,
@@ -534,22 +578,14 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
       progress: opts.progress,
       logEvery: opts.logEvery,
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { maxBatches: plan.lastEpochBatches } : {}),
-      labelSmoothing: opts.labelSmoothing,
-      reduction: opts.reduction,
+      loss,
+      yieldEvery,
       clipNorm: opts.clipNorm,
       clipValue: opts.clipValue,
       accumulateSteps: opts.accumulateSteps,
       control: ctx,
-      onBatchBegin: hasBatchBegin
-        ? async (batch) => {
-            for (const cb of callbacks) await cb.onBatchBegin?.(batch, { batch, lr: optimizer.lr });
-          }
-        : undefined,
-      onGradients: hasGradHook
-        ? (info) => {
-            for (const cb of callbacks) cb.onGradients?.(info);
-          }
-        : undefined,
+      onBatchBegin: hasBatchBegin ? (batch) => callbacks.onBatchBegin(batch, () => ({ batch, lr: optimizer.lr })) : undefined,
+      onGradients: hasGradHook ? (info) => callbacks.onGradients(info) : undefined,
       onBatchEnd: callbacks.length
         ? async (info) => {
             seen += info.size;
@@ -562,7 +598,7 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
               stepped: info.stepped ? 1 : 0,
               ...(info.gradNorm !== undefined ? { gradNorm: info.gradNorm } : {}),
             };
-            for (const cb of callbacks) await cb.onBatchEnd?.(info.batch, logs);
+            await callbacks.onBatchEnd(info.batch, logs);
           }
         : undefined,
     });
@@ -570,24 +606,26 @@ export async function fit(model: tfl.LayersModel, opts: FitOptions): Promise<His
       log(`Training stopped during epoch ${epoch} (after ${seen} samples); the epoch is not recorded`);
       break;
     }
-    const te = evalEvery > 0 && epoch % evalEvery === 0 ? await evaluate(model, opts.test) : undefined;
+    const evalNow = evalEvery > 0 && epoch % evalEvery === 0;
+    const ve = evalNow && opts.validation ? await evaluate(model, opts.validation, { yieldEvery }) : undefined;
+    const te = evalNow && opts.test ? await evaluate(model, opts.test, { yieldEvery }) : undefined;
     const entry: HistoryEntry = {
       epoch,
       loss: tr.loss,
       accuracy: tr.accuracy,
-      val_loss: te?.loss ?? Number.NaN,
-      val_accuracy: te?.accuracy ?? Number.NaN,
+      ...(opts.validation ? { val_loss: ve?.loss ?? Number.NaN, val_accuracy: ve?.accuracy ?? Number.NaN } : {}),
+      ...(opts.test ? { test_loss: te?.loss ?? Number.NaN, test_accuracy: te?.accuracy ?? Number.NaN } : {}),
       lr,
       seconds: tr.seconds,
       imgPerSec: tr.imgPerSec,
-      ...(te ? {} : { evaluated: false as const }),
+      ...(!evalNow && (opts.validation || opts.test) ? { evaluated: false as const } : {}),
       ...(epoch === epochs && plan.lastEpochBatches !== undefined ? { batches: tr.batches } : {}),
     };
     history.push(entry);
     log(formatEpochLine(entry, epochs));
     lastLogs = entryLogs(entry);
-    for (const cb of callbacks) await cb.onEpochEnd?.(epoch, { ...lastLogs });
+    await callbacks.onEpochEnd(epoch, lastLogs);
   }
-  for (const cb of callbacks) await cb.onTrainEnd?.({ ...lastLogs });
+  await callbacks.onTrainEnd(lastLogs);
   return history;
 }

@@ -50,7 +50,7 @@ export async function modelArtifacts(model: tfl.LayersModel): Promise<tf.io.Mode
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  if (!artifacts?.weightSpecs) throw new TrainError('saveModel: the model produced no weight specs');
+  if (!artifacts?.weightSpecs) throw new TrainError('saveModel: the model produced no weight specs', { code: 'ERR_CNN_MODEL_FILES' });
   return artifacts;
 }
 
@@ -63,7 +63,8 @@ export function weightFileNames(bytes: number, shardBytes?: number): string[] {
 
 function resolveSaveHandler(target: string | tf.io.IOHandler, fn: string): tf.io.IOHandler {
   if (typeof target !== 'string') {
-    if (typeof target?.save !== 'function') throw new TrainError(`${fn}: the IO handler has no save(). Received: ${String(target)}`);
+    if (typeof target?.save !== 'function')
+      throw new TrainError(`${fn}: the IO handler has no save(). Received: ${String(target)}`, { code: 'ERR_CNN_INVALID_OPTION' });
     return target;
   }
   const handlers = tf.io.getSaveHandlers(target);
@@ -71,6 +72,7 @@ function resolveSaveHandler(target: string | tf.io.IOHandler, fn: string): tf.io
     throw new TrainError(
       `${fn}: no tfjs IO handler for '${target}'. In a browser use indexeddb://, localstorage://, downloads:// or ` +
         `http(s):// URLs; in Node import '@cnn/train/node' for folder paths and file:// URLs`,
+      { code: 'ERR_CNN_MODEL_FILES' },
     );
   }
   return handlers[0];
@@ -89,7 +91,7 @@ function resolveSaveHandler(target: string | tf.io.IOHandler, fn: string): tf.io
  */
 export async function saveModel(model: tfl.LayersModel, target: string | tf.io.IOHandler, opts: SaveModelOptions = {}): Promise<SavedModelInfo> {
   if (opts.shardBytes !== undefined && !(Number.isInteger(opts.shardBytes) && opts.shardBytes >= 1)) {
-    throw new TrainError(`saveModel: shardBytes must be an integer >= 1. Received: shardBytes=${opts.shardBytes}`);
+    throw new TrainError(`saveModel: shardBytes must be an integer >= 1. Received: shardBytes=${opts.shardBytes}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   const handler = resolveSaveHandler(target, 'saveModel');
   if (opts.metadata) setModelMetadata(model, opts.metadata);
@@ -122,6 +124,7 @@ export async function loadModel(source: string | tf.io.IOHandler): Promise<tfl.L
     throw new TrainError(
       `loadModel: no tfjs IO handler for '${source}'. In a browser use indexeddb://, localstorage:// or http(s):// ` +
         `URLs; in Node import '@cnn/train/node' for folder paths and file:// URLs`,
+      { code: 'ERR_CNN_MODEL_FILES' },
     );
   }
   return tfl.loadLayersModel(handlers[0]);

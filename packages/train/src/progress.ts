@@ -79,10 +79,10 @@ function stderrIsTty(): boolean {
  */
 export function createProgress(mode: ProgressMode, opts: ProgressOptions): ProgressReporter {
   if (!Number.isInteger(opts.logEvery) || opts.logEvery < 1) {
-    throw new TrainError(`progress: logEvery must be an integer >= 1. Received: logEvery=${opts.logEvery}`);
+    throw new TrainError(`progress: logEvery must be an integer >= 1. Received: logEvery=${opts.logEvery}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   if (mode !== 'auto' && mode !== 'bar' && mode !== 'lines' && mode !== 'none') {
-    throw new TrainError(`progress: must be 'auto', 'bar', 'lines' or 'none'. Received: progress=${String(mode)}`);
+    throw new TrainError(`progress: must be 'auto', 'bar', 'lines' or 'none'. Received: progress=${String(mode)}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   const resolved = mode === 'auto' ? (barFactory && stderrIsTty() ? 'bar' : 'lines') : mode;
   if (resolved === 'none') return { update() {}, stop() {} };

@@ -9,30 +9,30 @@ import { Adam } from './optimizers/adam';
 import { SGD } from './optimizers/sgd';
 import { softmaxCrossEntropy } from './loss';
 import { trainStep } from './train-step';
-import { tinyNet, toyLoader } from './test-utils/synthetic';
+import { tinyNet, toyLoader } from './testing/toy.js';
 
 describe('trainStep', () => {
-  it('keeps tf.memory().numTensors stable over 100 steps', () => {
+  it('keeps tf.memory().numTensors stable over 100 steps', async () => {
     const model = tinyNet();
     const opt = new Adam({ lr: 1e-2 });
     const x = tf.randomUniform([4, 6, 6, 1], 0, 1, 'float32', 3);
     const y = tf.tensor1d([0, 1, 0, 1], 'int32');
-    trainStep(model, x, y, opt); // creates optimizer slots
+    await trainStep(model, x, y, opt); // creates optimizer slots
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 100; i++) trainStep(model, x, y, opt);
+    for (let i = 0; i < 100; i++) await trainStep(model, x, y, opt);
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('computes loss/correct before the update and moves the weights by SGD', () => {
+  it('computes loss/correct before the update and moves the weights by SGD', async () => {
     const model = tinyNet();
     const x = tf.randomUniform([2, 6, 6, 1], 0, 1, 'float32', 5);
     const y = tf.tensor1d([0, 1], 'int32');
     const before = model.getLayer('fc').getWeights()[1].dataSync().slice();
-    const r = trainStep(model, x, y, new SGD({ lr: 0 }));
+    const r = await trainStep(model, x, y, new SGD({ lr: 0 }));
     expect(Number.isFinite(r.loss)).toBe(true);
     expect([0, 1, 2]).toContain(r.correct);
     expect(Array.from(model.getLayer('fc').getWeights()[1].dataSync())).toEqual(Array.from(before)); // lr 0 → unchanged
-    trainStep(model, x, y, new SGD({ lr: 0.5 }));
+    await trainStep(model, x, y, new SGD({ lr: 0.5 }));
     expect(Array.from(model.getLayer('fc').getWeights()[1].dataSync())).not.toEqual(Array.from(before));
   });
 });
@@ -43,7 +43,7 @@ describe('trainEpoch / evaluate / fit', () => {
     const lines: string[] = [];
     const history = await fit(model, {
       train: toyLoader(64, 8, 1),
-      test: toyLoader(32, 16, 2),
+      validation: toyLoader(32, 16, 2),
       epochs: 6,
       optimizer: new Adam({ lr: 0.02 }),
       log: (l) => lines.push(l),
@@ -57,7 +57,7 @@ describe('trainEpoch / evaluate / fit', () => {
     const epochLines = lines.filter((l) => l.startsWith('Epoch 6/6  train loss'));
     expect(epochLines).toHaveLength(1);
     expect(epochLines[0]).toMatch(
-      /^Epoch 6\/6 {2}train loss \d\.\d{4} acc \d+\.\d{2}% {2}test loss \d\.\d{4} acc 100\.00% {2}lr 2\.0e-2 {2}\d+\.\d s {2}[\d,]+ img\/s$/,
+      /^Epoch 6\/6 {2}train loss \d\.\d{4} acc \d+\.\d{2}% {2}val loss \d\.\d{4} acc 100\.00% {2}lr 2\.0e-2 {2}\d+\.\d s {2}[\d,]+ img\/s$/,
     );
     // 'lines' progress: batches 4 and 8 of each epoch
     expect(lines.filter((l) => l.startsWith('Epoch 1/6  batch '))).toHaveLength(2);
@@ -104,7 +104,7 @@ describe('trainEpoch / evaluate / fit', () => {
     });
     const h = await fit(model, {
       train: toyLoader(8, 4, 1),
-      test: toyLoader(4, 4, 2),
+      validation: toyLoader(4, 4, 2),
       epochs: 5,
       optimizer: new SGD({ lr: 0.1 }),
       log: () => {},
@@ -112,20 +112,20 @@ describe('trainEpoch / evaluate / fit', () => {
       callbacks: [stopper],
     });
     await expect(
-      fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 1, optimizer: new SGD({ lr: 1 }), onEpochEnd: () => {} } as never),
+      fit(model, { train: toyLoader(4, 4, 1), validation: toyLoader(4, 4, 1), epochs: 1, optimizer: new SGD({ lr: 1 }), onEpochEnd: () => {} } as never),
     ).rejects.toThrow(/onEpochEnd option was removed/);
     expect(h.map((e) => [e.epoch, e.lr])).toEqual([
       [1, 0.1],
       [2, 0.05],
     ]);
-    await expect(fit(model, { train: toyLoader(4, 4, 1), test: toyLoader(4, 4, 1), epochs: 0, optimizer: new SGD({ lr: 1 }) })).rejects.toThrow(/epochs/);
+    await expect(fit(model, { train: toyLoader(4, 4, 1), validation: toyLoader(4, 4, 1), epochs: 0, optimizer: new SGD({ lr: 1 }) })).rejects.toThrow(/epochs/);
     await expect(trainEpoch(model, [], new SGD({ lr: 1 }), { progress: 'none' })).rejects.toThrow(/no batches/);
   });
 
   it('formats the epoch line like the chapter', () => {
     expect(
       formatEpochLine({ epoch: 3, loss: 0.04123, accuracy: 0.98712, val_loss: 0.0301, val_accuracy: 0.9902, lr: 1e-3, seconds: 12.34, imgPerSec: 4870.4 }, 10),
-    ).toBe('Epoch 3/10  train loss 0.0412 acc 98.71%  test loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s');
+    ).toBe('Epoch 3/10  train loss 0.0412 acc 98.71%  val loss 0.0301 acc 99.02%  lr 1.0e-3  12.3 s  4,870 img/s');
   });
 });
 
@@ -140,13 +140,13 @@ describe('trainStep on the chapter networks', () => {
     const before = evalLoss();
     expect(before).toBeGreaterThan(1.9); // ≈ ln 10 at PyTorch-style init
     const opt = new Adam({ lr: 2e-3 });
-    for (let i = 0; i < 3; i++) expect(Number.isFinite(trainStep(model, x, y, opt).loss)).toBe(true);
+    for (let i = 0; i < 3; i++) expect(Number.isFinite((await trainStep(model, x, y, opt)).loss)).toBe(true);
     expect(evalLoss()).toBeLessThan(before * 0.8);
 
     const improved = improvedMnistNet({ seed: 7 });
     const runningMean = (): number[] => Array.from(improved.getLayer('bn1').getWeights()[2].dataSync());
     expect(runningMean().every((v) => v === 0)).toBe(true);
-    const r = trainStep(improved, x, y, new SGD({ lr: 0.01, momentum: 0.9 }));
+    const r = await trainStep(improved, x, y, new SGD({ lr: 0.01, momentum: 0.9 }));
     expect(Number.isFinite(r.loss)).toBe(true);
     expect(runningMean().some((v) => v !== 0)).toBe(true);
     tf.dispose([x, y]);
@@ -162,7 +162,7 @@ function linearNet(seed: number): tfl.Sequential {
 }
 
 describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and fit', () => {
-  it('trains on [batch, numClasses] targets with batch ≠ numClasses, loss = soft cross-entropy', () => {
+  it('trains on [batch, numClasses] targets with batch ≠ numClasses, loss = soft cross-entropy', async () => {
     const model = linearNet(11);
     const x = tf.randomUniform([3, 6, 6, 1], 0, 1, 'float32', 12);
     const y = tf.tensor2d([
@@ -172,7 +172,7 @@ describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and f
     ]);
     const expected = tf.tidy(() => softmaxCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y).dataSync()[0]);
     const logits = tf.tidy(() => Array.from(tf.argMax(model.apply(x, { training: true }) as tf.Tensor, 1).dataSync()));
-    const r = trainStep(model, x, y, new SGD({ lr: 0.1 }));
+    const r = await trainStep(model, x, y, new SGD({ lr: 0.1 }));
     expect(r.loss).toBeCloseTo(expected, 5);
     // correct counts the rows whose argmax logit is the soft label's argmax (ties: the first class)
     expect(r.correct).toBe([0, 1, 0].filter((c, i) => logits[i] === c).length);
@@ -187,7 +187,7 @@ describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and f
       [0.9, 0.1],
       [0.9, 0.1],
     ]; // both rows say class 0
-    const r = trainStep(model, x, tf.tensor2d(soft), new SGD({ lr: 0 }));
+    const r = await trainStep(model, x, tf.tensor2d(soft), new SGD({ lr: 0 }));
     expect(r.correct).toBe(pred.filter((p) => p === 0).length);
     // fit with a loader yielding soft labels
     const batches = () =>
@@ -199,7 +199,7 @@ describe('soft labels (MixUp / CutMix) through trainStep, computeGradients and f
           [0.5, 0.5],
         ]),
       }));
-    const h = await fit(model, { train: batches(), test: batches(), epochs: 1, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none' });
+    const h = await fit(model, { train: batches(), validation: batches(), epochs: 1, optimizer: new SGD({ lr: 0.1 }), log: () => {}, progress: 'none' });
     expect(Number.isFinite(h[0].loss) && Number.isFinite(h[0].val_loss)).toBe(true);
     tf.dispose(x);
   });

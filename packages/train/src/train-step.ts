@@ -16,12 +16,13 @@ export interface StepResult {
 /**
  * The trainable parameters of a model as tf variables keyed by their stable layer-scoped name
  * (`LayerVariable.originalName`, e.g. `conv1/kernel`, the name also used in saved weights).
- * @throws Error when two trainable weights share a name.
+ * @throws TrainError when two trainable weights share a name.
  */
 export function trainableVariables(model: tfl.LayersModel): Record<string, tf.Variable> {
   const vars: Record<string, tf.Variable> = {};
   for (const w of model.trainableWeights) {
-    if (vars[w.originalName]) throw new TrainError(`trainableVariables: duplicate weight name '${w.originalName}' in model '${model.name}'`);
+    if (vars[w.originalName])
+      throw new TrainError(`trainableVariables: duplicate weight name '${w.originalName}' in model '${model.name}'`, { code: 'ERR_CNN_INVALID_OPTION' });
     vars[w.originalName] = w.read() as tf.Variable;
   }
   return vars;
@@ -37,7 +38,9 @@ export function countCorrect(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   const [batch, k] = logits.shape;
   const hard = labels.rank === 1 && labels.shape[0] === batch;
   if (!hard && !(labels.rank === 2 && labels.shape[0] === batch && labels.shape[1] === k)) {
-    throw new TrainError(`countCorrect: labels must be [${batch}] class indices or [${batch}, ${k}] soft labels. Received: shape [${labels.shape}]`);
+    throw new TrainError(`countCorrect: labels must be [${batch}] class indices or [${batch}, ${k}] soft labels. Received: shape [${labels.shape}]`, {
+      code: 'ERR_CNN_SHAPE_MISMATCH',
+    });
   }
   return tf.tidy(() => {
     const target = hard ? tf.cast(labels, 'int32') : tf.argMax(labels, 1);
@@ -76,12 +79,13 @@ export interface BatchGradients {
 /**
  * Forward pass in training mode, softmax cross-entropy (reduced by `opts.reduction`) and its gradients
  * with respect to every trainable variable (PyTorch's `loss.backward()`), without updating anything. Loss
- * and correct count are read back with one `dataSync`; the returned `loss` is the per-sample mean.
+ * and correct count are read back with one asynchronous `data()` (no synchronous read, so it runs on backends
+ * without one, e.g. webgpu in Node); the returned `loss` is the per-sample mean.
  *
  * @param x `[batch, height, width, channels]` float32 NHWC images (not disposed).
  * @param y `[batch]` int32 labels, or `[batch, numClasses]` float32 soft labels (MixUp / CutMix; not disposed).
  */
-export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, opts: StepOptions = {}): BatchGradients {
+export async function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, opts: StepOptions = {}): Promise<BatchGradients> {
   const vars = trainableVariables(model);
   const byVarName: Record<string, string> = {};
   for (const [key, v] of Object.entries(vars)) byVarName[v.name] = key;
@@ -96,9 +100,17 @@ export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Ten
   for (const [varName, g] of Object.entries(grads)) keyed[byVarName[varName]] = g;
   try {
     const both = tf.tidy(() => tf.stack([value, tf.cast(correct!, 'float32')]));
-    const [loss, c] = both.dataSync();
-    both.dispose();
+    let loss: number;
+    let c: number;
+    try {
+      [loss, c] = await both.data();
+    } finally {
+      both.dispose();
+    }
     return { loss: loss / divisor, correct: Math.round(c), grads: keyed, vars };
+  } catch (err) {
+    tf.dispose(Object.values(keyed));
+    throw err;
   } finally {
     tf.dispose([value, correct!]);
   }
@@ -109,12 +121,12 @@ export function computeGradients(model: tfl.LayersModel, x: tf.Tensor, y: tf.Ten
  * `grads` are not disposed.
  * @returns the global gradient norm before norm clipping when `clipNorm` is set, else `undefined`.
  */
-export function applyGradients(
+export async function applyGradients(
   optimizer: Optimizer,
   grads: Record<string, tf.Tensor>,
   vars: Record<string, tf.Variable>,
   opts: StepOptions = {},
-): number | undefined {
+): Promise<number | undefined> {
   const owned: tf.Tensor[] = [];
   let g = grads;
   let norm: number | undefined;
@@ -124,7 +136,7 @@ export function applyGradients(
       owned.push(...Object.values(g));
     }
     if (opts.clipNorm !== undefined) {
-      const r = clipGradNorm(g, opts.clipNorm);
+      const r = await clipGradNorm(g, opts.clipNorm);
       g = r.grads;
       norm = r.totalNorm;
       owned.push(...Object.values(g));
@@ -149,10 +161,10 @@ export function applyGradients(
  * @returns the batch's per-sample mean loss (may be NaN/Inf; the caller decides) and correct count, both
  *   before the update.
  */
-export function trainStep(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, optimizer: Optimizer, opts: StepOptions = {}): StepResult {
-  const r = computeGradients(model, x, y, opts);
+export async function trainStep(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor, optimizer: Optimizer, opts: StepOptions = {}): Promise<StepResult> {
+  const r = await computeGradients(model, x, y, opts);
   try {
-    applyGradients(optimizer, r.grads, r.vars, opts);
+    await applyGradients(optimizer, r.grads, r.vars, opts);
     return { loss: r.loss, correct: r.correct };
   } finally {
     tf.dispose(Object.values(r.grads));

@@ -45,12 +45,15 @@ export interface LerpOptions {
  * @param end `[...shape]` float32, the same shape (e.g. the current weights).
  * @param weight a finite number; `0` returns `start`, `1` returns `end`.
  * @returns a new float32 tensor of the same shape (the caller disposes it).
- * @throws Error when the shapes differ, a dtype is not float32, or `weight` is not finite ("Received: weight=…").
+ * @throws TrainError when the shapes differ, a dtype is not float32, or `weight` is not finite ("Received: weight=…").
  */
 export function lerp(start: tf.Tensor, end: tf.Tensor, weight: number, opts: LerpOptions = {}): tf.Tensor {
-  if (!(typeof weight === 'number' && Number.isFinite(weight))) throw new TrainError(`lerp: weight must be a finite number. Received: weight=${weight}`);
-  if (start.dtype !== 'float32' || end.dtype !== 'float32') throw new TrainError(`lerp: start and end must be float32, got ${start.dtype} and ${end.dtype}`);
-  if (!tf.util.arraysEqual(start.shape, end.shape)) throw new TrainError(`lerp: start has shape [${start.shape}], end has [${end.shape}]; they must be equal`);
+  if (!(typeof weight === 'number' && Number.isFinite(weight)))
+    throw new TrainError(`lerp: weight must be a finite number. Received: weight=${weight}`, { code: 'ERR_CNN_INVALID_OPTION' });
+  if (start.dtype !== 'float32' || end.dtype !== 'float32')
+    throw new TrainError(`lerp: start and end must be float32, got ${start.dtype} and ${end.dtype}`, { code: 'ERR_CNN_INVALID_OPTION' });
+  if (!tf.util.arraysEqual(start.shape, end.shape))
+    throw new TrainError(`lerp: start has shape [${start.shape}], end has [${end.shape}]; they must be equal`, { code: 'ERR_CNN_INVALID_OPTION' });
   const w = Math.fround(weight);
   if ((opts.fused ?? true) && tf.getKernel(EMA_UPDATE_KERNEL, tf.getBackend()) != null) {
     const out = tf.engine().runKernel(EMA_UPDATE_KERNEL, { avg: start, param: end }, { weight: w }) as tf.Tensor | tf.Tensor[];
@@ -70,11 +73,12 @@ export interface AveragedWeightsState {
 
 /** The model's float32 weights by stable name; throws on duplicates. */
 function floatWeights(fn: string, model: tfl.LayersModel): Map<string, tfl.LayerVariable> {
-  if (!model || !Array.isArray(model.weights)) throw new TrainError(`${fn}: model must be a tfjs-layers LayersModel`);
+  if (!model || !Array.isArray(model.weights)) throw new TrainError(`${fn}: model must be a tfjs-layers LayersModel`, { code: 'ERR_CNN_INVALID_OPTION' });
   const out = new Map<string, tfl.LayerVariable>();
   for (const w of model.weights) {
     if (w.dtype !== 'float32') continue;
-    if (out.has(w.originalName)) throw new TrainError(`${fn}: duplicate weight name '${w.originalName}' in model '${model.name}'`);
+    if (out.has(w.originalName))
+      throw new TrainError(`${fn}: duplicate weight name '${w.originalName}' in model '${model.name}'`, { code: 'ERR_CNN_INVALID_OPTION' });
     out.set(w.originalName, w);
   }
   return out;
@@ -105,19 +109,24 @@ class AveragedWeights {
   /** The model's weights paired with ours; throws naming the first mismatch. */
   private pairs(fn: string, model: tfl.LayersModel): Array<[tf.Variable, tfl.LayerVariable]> {
     if (this.vars.size === 0 && (model as { weights?: unknown })?.weights === undefined)
-      throw new TrainError(`${this.owner}.${fn}: model must be a LayersModel`);
+      throw new TrainError(`${this.owner}.${fn}: model must be a LayersModel`, { code: 'ERR_CNN_INVALID_OPTION' });
     const ws = floatWeights(`${this.owner}.${fn}`, model);
     const out: Array<[tf.Variable, tfl.LayerVariable]> = [];
     for (const [name, avg] of this.vars) {
       const w = ws.get(name);
-      if (!w) throw new TrainError(`${this.owner}.${fn}: model '${model.name}' has no weight '${name}' (the average was built from another model?)`);
+      if (!w)
+        throw new TrainError(`${this.owner}.${fn}: model '${model.name}' has no weight '${name}' (the average was built from another model?)`, {
+          code: 'ERR_CNN_INVALID_OPTION',
+        });
       if (!tf.util.arraysEqual(w.shape as number[], avg.shape))
-        throw new TrainError(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}], the average [${avg.shape}]`);
+        throw new TrainError(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}], the average [${avg.shape}]`, { code: 'ERR_CNN_INVALID_OPTION' });
       out.push([avg, w]);
     }
     if (ws.size !== this.vars.size) {
       const extra = [...ws.keys()].find((n) => !this.vars.has(n));
-      throw new TrainError(`${this.owner}.${fn}: model '${model.name}' has weight '${extra}' that the average does not hold (built from another model?)`);
+      throw new TrainError(`${this.owner}.${fn}: model '${model.name}' has weight '${extra}' that the average does not hold (built from another model?)`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     }
     return out;
   }
@@ -159,17 +168,21 @@ class AveragedWeights {
 
   setState(fn: string, state: AveragedWeightsState): void {
     const ws = state?.weights;
-    if (!Array.isArray(ws)) throw new TrainError(`${this.owner}.${fn}: state.weights must be an array of {name, shape, values}`);
+    if (!Array.isArray(ws))
+      throw new TrainError(`${this.owner}.${fn}: state.weights must be an array of {name, shape, values}`, { code: 'ERR_CNN_INVALID_OPTION' });
     const byName = new Map(ws.map((w) => [w?.name, w]));
     for (const [name, v] of this.vars) {
       const w = byName.get(name);
-      if (!w) throw new TrainError(`${this.owner}.${fn}: state has no weight '${name}'`);
+      if (!w) throw new TrainError(`${this.owner}.${fn}: state has no weight '${name}'`, { code: 'ERR_CNN_INVALID_OPTION' });
       const size = v.shape.reduce((a, b) => a * b, 1);
       if (!tf.util.arraysEqual(w.shape, v.shape) || w.values?.length !== size) {
-        throw new TrainError(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}] (${w.values?.length} values), expected [${v.shape}]`);
+        throw new TrainError(`${this.owner}.${fn}: weight '${name}' has shape [${w.shape}] (${w.values?.length} values), expected [${v.shape}]`, {
+          code: 'ERR_CNN_INVALID_OPTION',
+        });
       }
     }
-    if (byName.size !== this.vars.size) throw new TrainError(`${this.owner}.${fn}: state holds ${byName.size} weights, the model ${this.vars.size}`);
+    if (byName.size !== this.vars.size)
+      throw new TrainError(`${this.owner}.${fn}: state holds ${byName.size} weights, the model ${this.vars.size}`, { code: 'ERR_CNN_INVALID_OPTION' });
     for (const [name, v] of this.vars) {
       const w = byName.get(name)!;
       const t = tf.tensor(Float32Array.from(w.values), w.shape, 'float32');
@@ -199,7 +212,8 @@ export interface ModelEmaState extends AveragedWeightsState {
 }
 
 function checkDecay(fn: string, decay: number): number {
-  if (!(typeof decay === 'number' && decay >= 0 && decay <= 1)) throw new TrainError(`${fn}: decay must be a number in [0, 1]. Received: decay=${decay}`);
+  if (!(typeof decay === 'number' && decay >= 0 && decay <= 1))
+    throw new TrainError(`${fn}: decay must be a number in [0, 1]. Received: decay=${decay}`, { code: 'ERR_CNN_INVALID_OPTION' });
   return decay;
 }
 
@@ -228,7 +242,7 @@ export class ModelEma {
 
   /**
    * Copies the model's current float32 weights.
-   * @throws Error when `decay` is outside `[0, 1]` or two weights share a name.
+   * @throws TrainError when `decay` is outside `[0, 1]` or two weights share a name.
    */
   constructor(model: tfl.LayersModel, opts: ModelEmaOptions = {}) {
     this.decay = checkDecay('ModelEma', opts.decay ?? 0.9999);
@@ -254,7 +268,7 @@ export class ModelEma {
   /**
    * `ema ← decay·ema + (1 − decay)·w` for every weight of `model`.
    * @param decay this update's decay (e.g. a warm-up `min(d, (1 + t)/(10 + t))`). Default {@link ModelEma.decay}.
-   * @throws Error when `decay` is outside `[0, 1]` or `model`'s weights do not match (naming the weight).
+   * @throws TrainError when `decay` is outside `[0, 1]` or `model`'s weights do not match (naming the weight).
    */
   update(model: tfl.LayersModel, decay: number = this.decay): void {
     checkDecay('ModelEma.update', decay);
@@ -282,10 +296,10 @@ export class ModelEma {
     return { ...this.avg.getState(), updates: this.updates_ };
   }
 
-  /** Restores {@link ModelEma.getState}. @throws Error naming a missing or misshapen weight (nothing is changed then). */
+  /** Restores {@link ModelEma.getState}. @throws TrainError naming a missing or misshapen weight (nothing is changed then). */
   setState(state: ModelEmaState): void {
     if (!Number.isInteger(state?.updates) || state.updates < 0)
-      throw new TrainError(`ModelEma.setState: updates must be an integer >= 0. Received: updates=${state?.updates}`);
+      throw new TrainError(`ModelEma.setState: updates must be an integer >= 0. Received: updates=${state?.updates}`, { code: 'ERR_CNN_BAD_STATE' });
     this.avg.setState('setState', state);
     this.updates_ = state.updates;
   }
@@ -335,21 +349,24 @@ export class Lookahead {
 
   /**
    * Copies the model's current float32 weights as the slow weights.
-   * @throws Error when `k` is not an integer >= 1, a constant `alpha` is outside `[0, 1]`, or two weights share a name.
+   * @throws TrainError when `k` is not an integer >= 1, a constant `alpha` is outside `[0, 1]`, or two weights share a name.
    */
   constructor(model: tfl.LayersModel, opts: LookaheadOptions = {}) {
     this.k = opts.k ?? 5;
-    if (!(Number.isInteger(this.k) && this.k >= 1)) throw new TrainError(`Lookahead: k must be an integer >= 1. Received: k=${opts.k}`);
+    if (!(Number.isInteger(this.k) && this.k >= 1))
+      throw new TrainError(`Lookahead: k must be an integer >= 1. Received: k=${opts.k}`, { code: 'ERR_CNN_INVALID_OPTION' });
     const a = opts.alpha ?? 0.5;
     if (typeof a === 'number') checkAlpha('Lookahead', a);
     else if (typeof a !== 'function')
-      throw new TrainError(`Lookahead: alpha must be a number in [0, 1] or a function of the step. Received: alpha=${String(a)}`);
+      throw new TrainError(`Lookahead: alpha must be a number in [0, 1] or a function of the step. Received: alpha=${String(a)}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     this.alpha = a;
     this.fused = opts.fused ?? true;
     this.slow = new AveragedWeights('Lookahead', model);
   }
 
-  /** α at the 1-based optimizer step `step`. @throws Error when a schedule returns a value outside `[0, 1]`. */
+  /** α at the 1-based optimizer step `step`. @throws TrainError when a schedule returns a value outside `[0, 1]`. */
   alphaAt(step: number): number {
     return typeof this.alpha === 'number' ? this.alpha : checkAlpha('Lookahead: alpha schedule', this.alpha(step), step);
   }
@@ -368,10 +385,11 @@ export class Lookahead {
    * Call after every optimizer step with its 1-based number: when `step` is a multiple of `k`,
    * {@link Lookahead.sync} with `α = alphaAt(step)`.
    * @returns whether the weights were synchronised.
-   * @throws Error when `step` is not an integer >= 1, or as `sync`.
+   * @throws TrainError when `step` is not an integer >= 1, or as `sync`.
    */
   update(model: tfl.LayersModel, step: number): boolean {
-    if (!(Number.isInteger(step) && step >= 1)) throw new TrainError(`Lookahead.update: step must be an integer >= 1. Received: step=${step}`);
+    if (!(Number.isInteger(step) && step >= 1))
+      throw new TrainError(`Lookahead.update: step must be an integer >= 1. Received: step=${step}`, { code: 'ERR_CNN_INVALID_OPTION' });
     if (step % this.k !== 0) return false;
     this.sync(model, this.alphaAt(step));
     return true;
@@ -380,7 +398,7 @@ export class Lookahead {
   /**
    * One Lookahead synchronisation: `φ ← lerp(φ, θ, α)`, then `θ ← φ` (airbench's `LookaheadState.update(net,
    * decay = 1 − α)`).
-   * @throws Error when `alpha` is outside `[0, 1]` or the model's weights do not match (naming the weight).
+   * @throws TrainError when `alpha` is outside `[0, 1]` or the model's weights do not match (naming the weight).
    */
   sync(model: tfl.LayersModel, alpha: number): void {
     checkAlpha('Lookahead.sync', alpha);
@@ -398,7 +416,7 @@ export class Lookahead {
     return this.slow.getState();
   }
 
-  /** Restores {@link Lookahead.getState}. @throws Error naming a missing or misshapen weight (nothing is changed then). */
+  /** Restores {@link Lookahead.getState}. @throws TrainError naming a missing or misshapen weight (nothing is changed then). */
   setState(state: AveragedWeightsState): void {
     this.slow.setState('setState', state);
   }
@@ -411,7 +429,9 @@ export class Lookahead {
 
 function checkAlpha(fn: string, alpha: number, step?: number): number {
   if (!(typeof alpha === 'number' && alpha >= 0 && alpha <= 1)) {
-    throw new TrainError(`${fn}: alpha must be a number in [0, 1]. Received: alpha=${alpha}${step !== undefined ? ` at step ${step}` : ''}`);
+    throw new TrainError(`${fn}: alpha must be a number in [0, 1]. Received: alpha=${alpha}${step !== undefined ? ` at step ${step}` : ''}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   return alpha;
 }
@@ -421,13 +441,13 @@ function checkAlpha(fn: string, alpha: number, step?: number): number {
  * 0.95⁵·(step/totalSteps)³`, computed in float32 exactly as airbench's
  * `0.95**5 * (torch.arange(total + 1) / total)**3` table (so α goes from ≈1 — θ kept — early on to
  * `1 − 0.95⁵ ≈ 0.226` — strong averaging — at the end).
- * @throws Error unless `0 <= step <= totalSteps` are integers and `totalSteps >= 1`.
+ * @throws TrainError unless `0 <= step <= totalSteps` are integers and `totalSteps >= 1`.
  */
 export function airbenchLookaheadAlpha(step: number, totalSteps: number): number {
   if (!(Number.isInteger(totalSteps) && totalSteps >= 1))
-    throw new TrainError(`airbenchLookaheadAlpha: totalSteps must be an integer >= 1. Received: totalSteps=${totalSteps}`);
+    throw new TrainError(`airbenchLookaheadAlpha: totalSteps must be an integer >= 1. Received: totalSteps=${totalSteps}`, { code: 'ERR_CNN_INVALID_OPTION' });
   if (!(Number.isInteger(step) && step >= 0 && step <= totalSteps)) {
-    throw new TrainError(`airbenchLookaheadAlpha: step must be an integer in [0, ${totalSteps}]. Received: step=${step}`);
+    throw new TrainError(`airbenchLookaheadAlpha: step must be an integer in [0, ${totalSteps}]. Received: step=${step}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   const f = Math.fround;
   const x = f(step / totalSteps);

@@ -82,7 +82,9 @@ export async function trainMember(spec: EnsembleMemberSpec, data: TrainEnsembleO
     const { train, test } = data(spec.seed);
     const history = await fit(model, { ...fitOpts, train, test, optimizer });
     const last = history.at(-1);
-    const val_accuracy = last !== undefined && last.evaluated !== false ? last.val_accuracy : (await evaluate(model, data(spec.seed).test)).accuracy;
+    // the member's score is its accuracy on the data's `test` batches (fit reports them as test_accuracy)
+    const reported = last !== undefined && last.evaluated !== false ? last.test_accuracy : undefined;
+    const val_accuracy = reported ?? (await evaluate(model, data(spec.seed).test)).accuracy;
     return { model, history, val_accuracy };
   } catch (err) {
     model.dispose();

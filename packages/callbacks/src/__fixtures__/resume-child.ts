@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { Adam, fit } from '@cnn/train';
 import '@cnn/train/node';
 import { Callback, LRSchedulerCallback, ModelCheckpoint, EarlyStopping } from '../index';
-import { toyLoaders, toyNet } from '../test-utils';
+import { toyLoaders, toyNet } from '../testing/toy.js';
 import { StepLR } from '@cnn/train';
 
 const [dir, out, mode] = process.argv.slice(2);
@@ -27,11 +27,11 @@ class Announce extends Callback {
 async function main(): Promise<void> {
   await tf.setBackend('cpu');
   const model = toyNet(3);
-  const { train, test } = toyLoaders();
+  const { train, validation } = toyLoaders();
   const optimizer = new Adam({ lr: 0.02 });
   const history = await fit(model, {
     train,
-    test,
+    validation,
     epochs: EPOCHS,
     optimizer,
     log: () => {},

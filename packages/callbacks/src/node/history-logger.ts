@@ -1,6 +1,7 @@
 import { writeFileAtomic } from '@cnn/core/node';
 import { Callback } from '@cnn/train';
 import { historyToCsv } from '../loggers';
+import { CallbackError } from '../errors.js';
 
 /** Options of {@link HistoryLogger}. */
 export interface HistoryLoggerOptions {
@@ -13,7 +14,7 @@ export interface HistoryLoggerOptions {
 /**
  * Writes the whole history (restored epochs included when resuming) to JSON and/or CSV after every
  * epoch, atomically, so the files are always complete.
- * @throws Error when neither `json` nor `csv` is given.
+ * @throws CallbackError (code `ERR_CNN_INVALID_OPTION`) when neither `json` nor `csv` is given.
  */
 export class HistoryLogger extends Callback {
   /** JSON path. */
@@ -23,7 +24,7 @@ export class HistoryLogger extends Callback {
 
   constructor(opts: HistoryLoggerOptions) {
     super();
-    if (!opts?.json && !opts?.csv) throw new Error('HistoryLogger: give json and/or csv paths');
+    if (!opts?.json && !opts?.csv) throw new CallbackError('HistoryLogger: give json and/or csv paths', { code: 'ERR_CNN_INVALID_OPTION' });
     this.json = opts.json;
     this.csv = opts.csv;
   }

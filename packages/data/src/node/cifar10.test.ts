@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import * as tar from 'tar';
 import { CIFAR10_CLASSES } from '../datasets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from '../__fixtures__/synthetic-mnist.js';
+import { removeTempDirs, tempDir } from '../testing/synthetic-mnist.js';
 import {
   CIFAR10_BINARY_RESOURCE,
   CIFAR10_RECORD_BYTES,

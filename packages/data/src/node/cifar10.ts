@@ -16,6 +16,7 @@ import { downloadFile } from './download.js';
 import type { ImageDataset } from '@cnn/core';
 import { CIFAR10_CLASSES } from '../datasets.js';
 import { isDirectory, loadImageFolder, type ImageFolderOptions } from './image-folder.js';
+import { DataError } from '../errors.js';
 
 /** Bytes per image in a CIFAR-10 binary record (3 planes of 32 × 32). */
 export const CIFAR10_IMAGE_BYTES = 3072;
@@ -56,13 +57,14 @@ export interface Cifar10Records {
  * @param bytes - File contents.
  * @param source - File name for error messages.
  * @returns Images `[n, 32, 32, 3]` and labels `[n]`.
- * @throws Error naming `source` when the length is not a positive multiple of 3,073 or a label byte is ≥ 10.
+ * @throws DataError naming `source` when the length is not a positive multiple of 3,073 or a label byte is ≥ 10.
  */
 export function decodeCifar10Records(bytes: Uint8Array, source: string): Cifar10Records {
   if (bytes.length === 0 || bytes.length % CIFAR10_RECORD_BYTES !== 0) {
-    throw new Error(
+    throw new DataError(
       `CIFAR-10 batch ${source}: length ${bytes.length} bytes is not a positive multiple of the ${CIFAR10_RECORD_BYTES}-byte record ` +
         `(1 label + 3072 pixels); the file is truncated or not a CIFAR-10 binary batch`,
+      { code: 'ERR_CNN_DATA_FORMAT' },
     );
   }
   const n = bytes.length / CIFAR10_RECORD_BYTES;
@@ -72,7 +74,9 @@ export function decodeCifar10Records(bytes: Uint8Array, source: string): Cifar10
     const rec = i * CIFAR10_RECORD_BYTES;
     const label = bytes[rec];
     if (label >= 10) {
-      throw new Error(`CIFAR-10 batch ${source}: record ${i} (byte offset ${rec}) has label ${label}; labels must be in [0, 10)`);
+      throw new DataError(`CIFAR-10 batch ${source}: record ${i} (byte offset ${rec}) has label ${label}; labels must be in [0, 10)`, {
+        code: 'ERR_CNN_DATA_FORMAT',
+      });
     }
     labels[i] = label;
     // Layout change: the record stores CHW planes (R 0..1023, G 1024..2047, B 2048..3071); we write HWC.
@@ -93,16 +97,19 @@ export function decodeCifar10Records(bytes: Uint8Array, source: string): Cifar10
  * @param images - `[n, 32, 32, 3]` uint8.
  * @param labels - `[n]` uint8, each `< 10`.
  * @returns `n · 3073` bytes.
- * @throws Error when the sizes disagree or a label is ≥ 10.
+ * @throws DataError when the sizes disagree or a label is ≥ 10.
  */
 export function encodeCifar10Records(images: Uint8Array, labels: Uint8Array): Uint8Array {
   const n = labels.length;
   if (images.length !== n * CIFAR10_IMAGE_BYTES) {
-    throw new Error(`encodeCifar10Records: images must hold ${n} × 32 × 32 × 3 = ${n * CIFAR10_IMAGE_BYTES} bytes, got ${images.length}`);
+    throw new DataError(`encodeCifar10Records: images must hold ${n} × 32 × 32 × 3 = ${n * CIFAR10_IMAGE_BYTES} bytes, got ${images.length}`, {
+      code: 'ERR_CNN_INVALID_DATASET',
+    });
   }
   const out = new Uint8Array(n * CIFAR10_RECORD_BYTES);
   for (let i = 0; i < n; i++) {
-    if (labels[i] >= 10) throw new Error(`encodeCifar10Records: label ${labels[i]} at index ${i} is out of range [0, 10)`);
+    if (labels[i] >= 10)
+      throw new DataError(`encodeCifar10Records: label ${labels[i]} at index ${i} is out of range [0, 10)`, { code: 'ERR_CNN_INVALID_DATASET' });
     const rec = i * CIFAR10_RECORD_BYTES;
     out[rec] = labels[i];
     // Layout change: HWC in memory → CHW planes R, G, B in the record.
@@ -118,14 +125,14 @@ export function encodeCifar10Records(images: Uint8Array, labels: Uint8Array): Ui
 
 /**
  * Reads one CIFAR-10 binary batch file (`data_batch_k.bin` or `test_batch.bin`).
- * @throws Error naming the file when it is missing, of the wrong length, or holds a label ≥ 10.
+ * @throws DataError naming the file when it is missing, of the wrong length, or holds a label ≥ 10.
  */
 export async function readCifar10Batch(path: string): Promise<Cifar10Records> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new Error(`CIFAR-10 batch ${path}: cannot read (${(err as Error).message})`);
+    throw new DataError(`CIFAR-10 batch ${path}: cannot read (${(err as Error).message})`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
   }
   return decodeCifar10Records(bytes, path);
 }
@@ -141,7 +148,9 @@ export interface Cifar10Splits {
 function takePerClass(rec: Cifar10Records, limitPerClass: number | undefined, source: string): Cifar10Records {
   if (limitPerClass === undefined) return rec;
   if (!Number.isInteger(limitPerClass) || limitPerClass < 1) {
-    throw new Error(`CIFAR-10: limitPerClass must be a positive integer. Received: limitPerClass=${String(limitPerClass)}`);
+    throw new DataError(`CIFAR-10: limitPerClass must be a positive integer. Received: limitPerClass=${String(limitPerClass)}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   const taken = new Array<number>(10).fill(0);
   const keep: number[] = [];
@@ -154,7 +163,9 @@ function takePerClass(rec: Cifar10Records, limitPerClass: number | undefined, so
   }
   const short = taken.findIndex((t) => t < limitPerClass);
   if (short >= 0) {
-    throw new Error(`CIFAR-10 ${source}: limitPerClass = ${limitPerClass} exceeds the ${taken[short]} images of class '${CIFAR10_CLASSES[short]}'`);
+    throw new DataError(`CIFAR-10 ${source}: limitPerClass = ${limitPerClass} exceeds the ${taken[short]} images of class '${CIFAR10_CLASSES[short]}'`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   const images = new Uint8Array(keep.length * CIFAR10_IMAGE_BYTES);
   keep.forEach((i, j) => images.set(rec.images.subarray(i * CIFAR10_IMAGE_BYTES, (i + 1) * CIFAR10_IMAGE_BYTES), j * CIFAR10_IMAGE_BYTES));
@@ -168,7 +179,7 @@ function takePerClass(rec: Cifar10Records, limitPerClass: number | undefined, so
  * @param dir - The `cifar-10-batches-bin` folder.
  * @param opts - `limitPerClass`: keep the first `n` records of each class (record order) in each split.
  * @returns `{train, test}`, `images` `[n, 32, 32, 3]` uint8 NHWC.
- * @throws Error naming the file for missing / malformed batches; Error when `limitPerClass` exceeds a class.
+ * @throws DataError naming the file for missing / malformed batches; Error when `limitPerClass` exceeds a class.
  */
 export async function readCifar10Binary(dir: string, opts: { limitPerClass?: number } = {}): Promise<Cifar10Splits> {
   let classNames = [...CIFAR10_CLASSES];
@@ -178,7 +189,7 @@ export async function readCifar10Binary(dir: string, opts: { limitPerClass?: num
       .split(/\r?\n/)
       .map((s) => s.trim())
       .filter((s) => s.length > 0);
-    if (names.length !== 10) throw new Error(`CIFAR-10 ${metaPath}: expected 10 class names, found ${names.length}`);
+    if (names.length !== 10) throw new DataError(`CIFAR-10 ${metaPath}: expected 10 class names, found ${names.length}`, { code: 'ERR_CNN_DATA_FORMAT' });
     classNames = names;
   }
   const parts = await Promise.all(CIFAR10_TRAIN_FILES.map((f) => readCifar10Batch(join(dir, f))));
@@ -221,7 +232,7 @@ const hasBinaryFiles = (dir: string): boolean => [...CIFAR10_TRAIN_FILES, CIFAR1
  *
  * @param root - Target folder (created if missing); the batches end up in `root/cifar-10-batches-bin`.
  * @returns The `cifar-10-batches-bin` folder.
- * @throws Error on HTTP / checksum failures (naming URL, expected and actual MD5) or when the archive lacks a batch file.
+ * @throws DataError on HTTP / checksum failures (naming URL, expected and actual MD5) or when the archive lacks a batch file.
  */
 export async function downloadCifar10Binary(root: string, opts: DownloadCifar10Options = {}): Promise<string> {
   const out = join(root, CIFAR10_BINARY_RESOURCE.folder);
@@ -240,7 +251,7 @@ export async function downloadCifar10Binary(root: string, opts: DownloadCifar10O
     const extracted = join(tmp, CIFAR10_BINARY_RESOURCE.folder);
     const missing = [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].filter((f) => !existsSync(join(extracted, f)));
     if (missing.length > 0) {
-      throw new Error(`CIFAR-10 archive ${archive}: ${CIFAR10_BINARY_RESOURCE.folder}/ lacks ${missing.join(', ')}`);
+      throw new DataError(`CIFAR-10 archive ${archive}: ${CIFAR10_BINARY_RESOURCE.folder}/ lacks ${missing.join(', ')}`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
     }
     await rm(out, { recursive: true, force: true });
     await rename(extracted, out);
@@ -278,22 +289,26 @@ export function findCifar10JpegArchive(): string | undefined {
  * matches the archive is returned as is. Extraction goes to a temporary folder renamed into place, so an
  * interrupted run leaves no half folder behind.
  *
- * @throws Error when no archive is given or found, or the archive lacks `cifar10-jpeg/train` and `test`.
+ * @throws DataError when no archive is given or found, or the archive lacks `cifar10-jpeg/train` and `test`.
  */
 export async function ensureCifar10Jpeg(opts: EnsureCifar10JpegOptions = {}): Promise<string> {
   const archive = opts.archive ?? findCifar10JpegArchive();
   if (archive === undefined) {
-    throw new Error('ensureCifar10Jpeg: no cifar10-jpeg.tar.gz found; pass { archive } or set CNN_CIFAR10_JPEG_ARCHIVE');
+    throw new DataError('ensureCifar10Jpeg: no cifar10-jpeg.tar.gz found; pass { archive } or set CNN_CIFAR10_JPEG_ARCHIVE', {
+      code: 'ERR_CNN_DATA_NOT_FOUND',
+    });
   }
   const n = opts.limitPerClass;
   if (n !== undefined && (!Number.isInteger(n) || n < 1)) {
-    throw new Error(`ensureCifar10Jpeg: limitPerClass must be a positive integer. Received: limitPerClass=${String(n)}`);
+    throw new DataError(`ensureCifar10Jpeg: limitPerClass must be a positive integer. Received: limitPerClass=${String(n)}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(archive);
   } catch (err) {
-    throw new Error(`ensureCifar10Jpeg: cannot read archive ${archive} (${(err as Error).message})`);
+    throw new DataError(`ensureCifar10Jpeg: cannot read archive ${archive} (${(err as Error).message})`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
   }
   const cacheDir = resolve(opts.cacheDir ?? cifar10DataDir());
   const out = join(cacheDir, n === undefined ? CIFAR10_JPEG_FOLDER : `${CIFAR10_JPEG_FOLDER}-first${n}`);
@@ -318,7 +333,7 @@ export async function ensureCifar10Jpeg(opts: EnsureCifar10JpegOptions = {}): Pr
     const extracted = join(tmp, CIFAR10_JPEG_FOLDER);
     for (const split of ['train', 'test']) {
       if (!(await isDirectory(join(extracted, split)))) {
-        throw new Error(`ensureCifar10Jpeg: archive ${archive} has no ${CIFAR10_JPEG_FOLDER}/${split}/ folder`);
+        throw new DataError(`ensureCifar10Jpeg: archive ${archive} has no ${CIFAR10_JPEG_FOLDER}/${split}/ folder`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
       }
     }
     await rm(out, { recursive: true, force: true });
@@ -381,7 +396,9 @@ async function loadFolderSplits(dir: string, opts: LoadCifar10Options): Promise<
   const test = await loadImageFolder(join(dir, 'test'), { ...common, name: 'cifar10-test' });
   for (const ds of [train, test]) {
     if (ds.height !== 32 || ds.width !== 32 || ds.classNames.length !== 10) {
-      throw new Error(`CIFAR-10 folder ${ds.root}: expected 10 classes of 32×32 images, got ${ds.classNames.length} classes of ${ds.height}×${ds.width}`);
+      throw new DataError(`CIFAR-10 folder ${ds.root}: expected 10 classes of 32×32 images, got ${ds.classNames.length} classes of ${ds.height}×${ds.width}`, {
+        code: 'ERR_CNN_DATA_FORMAT',
+      });
     }
   }
   return { train, test };
@@ -396,13 +413,13 @@ async function loadFolderSplits(dir: string, opts: LoadCifar10Options): Promise<
  * {@link ensureCifar10Jpeg}); finally, with `download: true`, the official binary archive.
  *
  * @returns `{train, test, format, dir}`; images `[n, 32, 32, 3]` uint8 NHWC, labels uint8.
- * @throws Error listing the places searched and how to get the data when nothing is found; errors of the
+ * @throws DataError listing the places searched and how to get the data when nothing is found; errors of the
  *   readers (malformed batch, undecodable image, `limitPerClass` too large).
  */
 export async function loadCifar10(opts: LoadCifar10Options = {}): Promise<LoadedCifar10> {
   const format = opts.format ?? 'auto';
   if (!['auto', 'binary', 'folder'].includes(format)) {
-    throw new Error(`loadCifar10: format must be 'auto', 'binary' or 'folder'. Received: format=${String(format)}`);
+    throw new DataError(`loadCifar10: format must be 'auto', 'binary' or 'folder'. Received: format=${String(format)}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   const root = resolve(opts.root ?? cifar10DataDir());
   const tried: string[] = [];
@@ -427,8 +444,9 @@ export async function loadCifar10(opts: LoadCifar10Options = {}): Promise<Loaded
     const dir = await downloadCifar10Binary(root, opts.downloadOptions);
     return { ...(await readCifar10Binary(dir, opts)), format: 'binary', dir };
   }
-  throw new Error(
+  throw new DataError(
     `CIFAR-10 not found. Looked for: ${tried.join('; ')}. Use download: true (official binary, ` +
       `${CIFAR10_BINARY_RESOURCE.url}), pass root, or pass jpegArchive (cifar10-jpeg.tar.gz).`,
+    { code: 'ERR_CNN_DATA_NOT_FOUND' },
   );
 }

@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from '../__fixtures__/synthetic-mnist.js';
+import { removeTempDirs, tempDir } from '../testing/synthetic-mnist.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CIFAR10_CLASSES, CIFAR10_MEAN, CIFAR10_STD } from '../datasets.js';

@@ -11,17 +11,25 @@ import { CIFAR10_IMAGE_BYTES, CIFAR10_META_FILE, CIFAR10_TEST_FILE, CIFAR10_TRAI
 import type { ImageDataset } from '@cnn/core';
 import { validateImageDataset } from '../image-dataset.js';
 import { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
+import { DataError } from '../errors.js';
 
 function check(ds: ImageDataset, what: string): void {
   validateImageDataset(ds);
   if (ds.height !== 32 || ds.width !== 32 || ds.channels !== 3) {
-    throw new Error(`writeCifar10Binary: ${what} dataset ${ds.name} must be [n, 32, 32, 3], got [${ds.length}, ${ds.height}, ${ds.width}, ${ds.channels}]`);
+    throw new DataError(
+      `writeCifar10Binary: ${what} dataset ${ds.name} must be [n, 32, 32, 3], got [${ds.length}, ${ds.height}, ${ds.width}, ${ds.channels}]`,
+      { code: 'ERR_CNN_INVALID_DATASET' },
+    );
   }
   if (ds.classNames.length > 10) {
-    throw new Error(`writeCifar10Binary: ${what} dataset ${ds.name} has ${ds.classNames.length} classes; the CIFAR-10 format holds at most 10`);
+    throw new DataError(`writeCifar10Binary: ${what} dataset ${ds.name} has ${ds.classNames.length} classes; the CIFAR-10 format holds at most 10`, {
+      code: 'ERR_CNN_INVALID_DATASET',
+    });
   }
   if (ds.length < CIFAR10_TRAIN_FILES.length && what === 'train') {
-    throw new Error(`writeCifar10Binary: train dataset ${ds.name} has ${ds.length} images; at least 5 are needed (one per batch file)`);
+    throw new DataError(`writeCifar10Binary: train dataset ${ds.name} has ${ds.length} images; at least 5 are needed (one per batch file)`, {
+      code: 'ERR_CNN_INVALID_DATASET',
+    });
   }
 }
 
@@ -32,7 +40,7 @@ function check(ds: ImageDataset, what: string): void {
  *
  * @param dest - Output folder (created if missing).
  * @param splits - `{train, test}`, each `[n, 32, 32, 3]` uint8 with at most 10 classes.
- * @throws Error when a dataset is not 32×32×3, has more than 10 classes, or has fewer than 5 training images.
+ * @throws DataError when a dataset is not 32×32×3, has more than 10 classes, or has fewer than 5 training images.
  */
 export async function writeCifar10Binary(dest: string, splits: { train: ImageDataset; test: ImageDataset }): Promise<void> {
   const { train, test } = splits;
@@ -61,7 +69,7 @@ export async function writeCifar10Binary(dest: string, splits: { train: ImageDat
  * @param dest - Output folder.
  * @param opts - Image-folder options (`limitPerClass`, `cache`, `concurrency`, `onProgress`).
  * @returns Number of training and test records written.
- * @throws Errors of {@link loadImageFolder} and {@link writeCifar10Binary}.
+ * @throws DataErrors of {@link loadImageFolder} and {@link writeCifar10Binary}.
  */
 export async function convertImageFolderToCifar10Binary(
   source: string,
@@ -71,7 +79,9 @@ export async function convertImageFolderToCifar10Binary(
   const train = await loadImageFolder(join(source, 'train'), { ...opts, name: 'train' });
   const test = await loadImageFolder(join(source, 'test'), { ...opts, name: 'test' });
   if (JSON.stringify(train.classNames) !== JSON.stringify(test.classNames)) {
-    throw new Error(`convertImageFolderToCifar10Binary: train classes [${train.classNames}] differ from test classes [${test.classNames}] in ${source}`);
+    throw new DataError(`convertImageFolderToCifar10Binary: train classes [${train.classNames}] differ from test classes [${test.classNames}] in ${source}`, {
+      code: 'ERR_CNN_INVALID_DATASET',
+    });
   }
   await writeCifar10Binary(dest, { train, test });
   return { train: train.length, test: test.length };

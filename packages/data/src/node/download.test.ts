@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { syntheticImages, syntheticLabels, tempDir, removeTempDirs } from '../__fixtures__/synthetic-mnist.js';
+import { syntheticImages, syntheticLabels, tempDir, removeTempDirs } from '../testing/synthetic-mnist.js';
 
 afterAll(removeTempDirs);
 import { downloadFile, MNIST_RESOURCES, type DatasetResource } from './download.js';

@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { tempPathFor } from '@cnn/core/node';
+import { DataError } from '../errors.js';
 
 /** One downloadable file of a dataset: its name on the mirror and its checksums. */
 export interface DatasetResource {
@@ -102,7 +103,7 @@ function normaliseChecksum(value: string | undefined, kind: 'sha256' | 'md5'): s
   if (value === undefined) return undefined;
   const v = value.toLowerCase();
   if (!HEX_RE[kind].test(v)) {
-    throw new Error(`downloadFile: ${kind} must be ${kind === 'sha256' ? 64 : 32} hex digits, got '${value}'`);
+    throw new DataError(`downloadFile: ${kind} must be ${kind === 'sha256' ? 64 : 32} hex digits, got '${value}'`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   return v;
 }
@@ -112,7 +113,7 @@ function normaliseChecksum(value: string | undefined, kind: 'sha256' | 'md5'): s
  *
  * @param path - File path.
  * @returns Hex digests (lower case) and size in bytes.
- * @throws Error from the file system (e.g. `ENOENT`).
+ * @throws DataError from the file system (e.g. `ENOENT`).
  */
 export async function hashFile(path: string): Promise<Digests> {
   const sha = createHash('sha256');
@@ -153,14 +154,14 @@ async function exists(path: string): Promise<boolean> {
  * @param dest - Destination file path.
  * @param options - See {@link DownloadOptions}.
  * @returns See {@link DownloadResult}.
- * @throws Error naming the URL on HTTP errors (`HTTP 404 Not Found`), network errors, timeouts, and on a
+ * @throws DataError naming the URL on HTTP errors (`HTTP 404 Not Found`), network errors, timeouts, and on a
  *   checksum mismatch (naming expected and actual; the temporary file is deleted and `dest` left untouched).
  */
 export async function downloadFile(url: string, dest: string, options: DownloadOptions = {}): Promise<DownloadResult> {
   const sha256 = normaliseChecksum(options.sha256, 'sha256');
   const md5 = normaliseChecksum(options.md5, 'md5');
   const timeoutMs = options.timeoutMs ?? 120_000;
-  if (!(timeoutMs > 0)) throw new Error(`downloadFile: timeoutMs must be positive, got ${timeoutMs}`);
+  if (!(timeoutMs > 0)) throw new DataError(`downloadFile: timeoutMs must be positive, got ${timeoutMs}`, { code: 'ERR_CNN_INVALID_OPTION' });
 
   if (await exists(dest)) {
     const got = await hashFile(dest);
@@ -179,7 +180,7 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
     }
     if (!res.ok || res.body === null) {
       await res.body?.cancel();
-      throw new Error(`download failed: HTTP ${res.status} ${res.statusText} for ${url}`);
+      throw new DataError(`download failed: HTTP ${res.status} ${res.statusText} for ${url}`, { code: 'ERR_CNN_DOWNLOAD' });
     }
     const lengthHeader = res.headers.get('content-length');
     const total = lengthHeader !== null && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
@@ -202,11 +203,11 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       await fh.close();
     }
     if (total !== undefined && received !== total) {
-      throw new Error(`download of ${url} incomplete: expected ${total} bytes, received ${received}`);
+      throw new DataError(`download of ${url} incomplete: expected ${total} bytes, received ${received}`, { code: 'ERR_CNN_DOWNLOAD' });
     }
     const got: Digests = { sha256: sha.digest('hex'), md5: md.digest('hex'), bytes: received };
     const bad = mismatch(got, sha256, md5);
-    if (bad !== null) throw new Error(`checksum mismatch for ${url}: ${bad}`);
+    if (bad !== null) throw new DataError(`checksum mismatch for ${url}: ${bad}`, { code: 'ERR_CNN_CHECKSUM_MISMATCH' });
     await rename(tmp, dest);
     return { path: dest, skipped: false, ...got };
   } finally {
@@ -214,11 +215,11 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   }
 }
 
-function describeFetchError(err: unknown, url: string, timeoutMs: number): Error {
+function describeFetchError(err: unknown, url: string, timeoutMs: number): DataError {
   const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return new Error(`download of ${url} timed out after ${timeoutMs} ms`);
+    return new DataError(`download of ${url} timed out after ${timeoutMs} ms`, { code: 'ERR_CNN_DOWNLOAD' });
   }
   const cause = e?.cause ? ` (${e.cause.code ?? e.cause.message ?? String(e.cause)})` : '';
-  return new Error(`download of ${url} failed: ${e?.message ?? String(err)}${cause}`);
+  return new DataError(`download of ${url} failed: ${e?.message ?? String(err)}${cause}`, { code: 'ERR_CNN_DOWNLOAD' });
 }

@@ -2,7 +2,7 @@ import { readFile, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { tempDir, removeTempDirs } from '../__fixtures__/synthetic-mnist.js';
+import { tempDir, removeTempDirs } from '../testing/synthetic-mnist.js';
 
 afterAll(removeTempDirs);
 import { encodeIdx, parseIdx, readIdx, writeIdx } from './idx.js';

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip } from 'node:zlib';
 import { writeFileAtomic } from '@cnn/core/node';
+import { DataError } from '../errors.js';
 
 const gunzipAsync = promisify(gunzip);
 const gzipAsync = promisify(gzip);
@@ -49,7 +50,7 @@ function hex(b: number): string {
  * @param bytes - The file's bytes (raw IDX or gzip of it).
  * @param source - Name used in error messages, normally the file path.
  * @returns The array; `data` is a view into `bytes` (or into the decompressed buffer), not a copy.
- * @throws Error naming `source` when: the magic is not `00 00 <dtype> <ndim>`; the dtype is not `0x08`
+ * @throws DataError naming `source` when: the magic is not `00 00 <dtype> <ndim>`; the dtype is not `0x08`
  *   (uint8); `ndim` is 0; the header is cut short; or the byte length differs from the header's
  *   (truncated or trailing bytes; the message gives expected and actual bytes).
  */
@@ -58,26 +59,30 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
     try {
       bytes = gunzipSync(bytes);
     } catch (err) {
-      throw new Error(`IDX ${source}: gzip data is corrupt: ${(err as Error).message}`);
+      throw new DataError(`IDX ${source}: gzip data is corrupt: ${(err as Error).message}`, { code: 'ERR_CNN_DATA_FORMAT' });
     }
   }
   if (bytes.length < 4) {
-    throw new Error(`IDX ${source}: file too short for the 4-byte magic number (${bytes.length} bytes)`);
+    throw new DataError(`IDX ${source}: file too short for the 4-byte magic number (${bytes.length} bytes)`, { code: 'ERR_CNN_DATA_FORMAT' });
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
     const got = Array.from(bytes.subarray(0, 4), hex).join(' ');
-    throw new Error(`IDX ${source}: bad magic number ${got}, expected 0x00 0x00 <dtype> <ndim>`);
+    throw new DataError(`IDX ${source}: bad magic number ${got}, expected 0x00 0x00 <dtype> <ndim>`, { code: 'ERR_CNN_DATA_FORMAT' });
   }
   const dtype = bytes[2];
   const ndim = bytes[3];
   if (dtype !== 0x08) {
     const name = IDX_DTYPES[dtype];
-    throw new Error(`IDX ${source}: unsupported dtype ${hex(dtype)}${name ? ` (${name})` : ' (unknown)'}; only 0x08 (uint8) is supported`);
+    throw new DataError(`IDX ${source}: unsupported dtype ${hex(dtype)}${name ? ` (${name})` : ' (unknown)'}; only 0x08 (uint8) is supported`, {
+      code: 'ERR_CNN_DATA_FORMAT',
+    });
   }
-  if (ndim === 0) throw new Error(`IDX ${source}: ndim is 0, expected at least 1 dimension`);
+  if (ndim === 0) throw new DataError(`IDX ${source}: ndim is 0, expected at least 1 dimension`, { code: 'ERR_CNN_DATA_FORMAT' });
   const headerBytes = 4 + 4 * ndim;
   if (bytes.length < headerBytes) {
-    throw new Error(`IDX ${source}: truncated header: ${ndim} dimensions need ${headerBytes} bytes, file has ${bytes.length}`);
+    throw new DataError(`IDX ${source}: truncated header: ${ndim} dimensions need ${headerBytes} bytes, file has ${bytes.length}`, {
+      code: 'ERR_CNN_DATA_FORMAT',
+    });
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const dims: number[] = [];
@@ -90,7 +95,7 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
   const expected = headerBytes + count;
   if (bytes.length !== expected) {
     const what = bytes.length < expected ? 'truncated' : 'has trailing bytes';
-    throw new Error(`IDX ${source}: ${what}: dims [${dims.join(', ')}] need ${expected} bytes, file has ${bytes.length}`);
+    throw new DataError(`IDX ${source}: ${what}: dims [${dims.join(', ')}] need ${expected} bytes, file has ${bytes.length}`, { code: 'ERR_CNN_DATA_FORMAT' });
   }
   return { dims, data: bytes.subarray(headerBytes) };
 }
@@ -100,7 +105,7 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxArray {
  *
  * @param path - File path.
  * @returns The parsed array; see {@link parseIdx}.
- * @throws Error from the file system (e.g. `ENOENT`), or {@link parseIdx}'s errors naming `path`.
+ * @throws DataError from the file system (e.g. `ENOENT`), or {@link parseIdx}'s errors naming `path`.
  */
 export async function readIdx(path: string): Promise<IdxArray> {
   let bytes: Uint8Array = await readFile(path);
@@ -108,7 +113,7 @@ export async function readIdx(path: string): Promise<IdxArray> {
     try {
       bytes = await gunzipAsync(bytes);
     } catch (err) {
-      throw new Error(`IDX ${path}: gzip data is corrupt: ${(err as Error).message}`);
+      throw new DataError(`IDX ${path}: gzip data is corrupt: ${(err as Error).message}`, { code: 'ERR_CNN_DATA_FORMAT' });
     }
   }
   const { dims, data } = parseIdx(bytes, path);
@@ -121,22 +126,24 @@ export async function readIdx(path: string): Promise<IdxArray> {
  *
  * @param arr - `dims` (1 to 255 sizes, each an integer in `[0, 2^32)`) and `data` with `product(dims)` elements.
  * @returns The file's bytes, uncompressed.
- * @throws Error if the dims are invalid or do not match `data.length`.
+ * @throws DataError if the dims are invalid or do not match `data.length`.
  */
 export function encodeIdx(arr: IdxArray): Uint8Array {
   const { dims, data } = arr;
   if (!Array.isArray(dims) || dims.length < 1 || dims.length > 255) {
-    throw new Error(`encodeIdx: dims must have 1 to 255 entries, got ${JSON.stringify(dims)}`);
+    throw new DataError(`encodeIdx: dims must have 1 to 255 entries, got ${JSON.stringify(dims)}`, { code: 'ERR_CNN_INVALID_DATASET' });
   }
   let count = 1;
   for (const d of dims) {
     if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) {
-      throw new Error(`encodeIdx: dims must be integers in [0, 2^32), got ${JSON.stringify(dims)}`);
+      throw new DataError(`encodeIdx: dims must be integers in [0, 2^32), got ${JSON.stringify(dims)}`, { code: 'ERR_CNN_INVALID_DATASET' });
     }
     count *= d;
   }
   if (!(data instanceof Uint8Array) || data.length !== count) {
-    throw new Error(`encodeIdx: data must be a Uint8Array of ${count} elements for dims [${dims.join(', ')}], got ${data?.length}`);
+    throw new DataError(`encodeIdx: data must be a Uint8Array of ${count} elements for dims [${dims.join(', ')}], got ${data?.length}`, {
+      code: 'ERR_CNN_INVALID_DATASET',
+    });
   }
   const header = 4 + 4 * dims.length;
   const out = new Uint8Array(header + count);
@@ -160,7 +167,7 @@ export interface WriteIdxOptions {
  * @param path - Destination path; its directory must exist.
  * @param arr - The array; see {@link encodeIdx}.
  * @param options - See {@link WriteIdxOptions}.
- * @throws Error for invalid `arr` (see {@link encodeIdx}) or from the file system.
+ * @throws DataError for invalid `arr` (see {@link encodeIdx}) or from the file system.
  */
 export async function writeIdx(path: string, arr: IdxArray, options: WriteIdxOptions = {}): Promise<void> {
   let bytes = encodeIdx(arr);

@@ -2,7 +2,7 @@ import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeTempDirs, tempDir } from '../__fixtures__/synthetic-mnist.js';
+import { removeTempDirs, tempDir } from '../testing/synthetic-mnist.js';
 import { decodeImage, loadImageFolder, scanImageFolder } from './image-folder.js';
 
 afterAll(removeTempDirs);

@@ -13,6 +13,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import sharp, { type OutputInfo } from 'sharp';
 import { tempPathFor } from '@cnn/core/node';
 import type { ImageDataset } from '@cnn/core';
+import { DataError } from '../errors.js';
 
 /** File extensions read by {@link loadImageFolder} by default (case-insensitive). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.png'];
@@ -76,18 +77,22 @@ function checkOptions(opts: ImageFolderOptions): void {
   if (resize !== undefined) {
     for (const k of ['height', 'width'] as const) {
       if (!Number.isInteger(resize[k]) || resize[k] < 1) {
-        throw new Error(`loadImageFolder: resize.${k} must be a positive integer. Received: ${String(resize[k])}`);
+        throw new DataError(`loadImageFolder: resize.${k} must be a positive integer. Received: ${String(resize[k])}`, { code: 'ERR_CNN_INVALID_OPTION' });
       }
     }
   }
   if (channels !== undefined && channels !== 1 && channels !== 3) {
-    throw new Error(`loadImageFolder: channels must be 1 or 3. Received: channels=${String(channels)}`);
+    throw new DataError(`loadImageFolder: channels must be 1 or 3. Received: channels=${String(channels)}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   if (limitPerClass !== undefined && (!Number.isInteger(limitPerClass) || limitPerClass < 1)) {
-    throw new Error(`loadImageFolder: limitPerClass must be a positive integer. Received: limitPerClass=${String(limitPerClass)}`);
+    throw new DataError(`loadImageFolder: limitPerClass must be a positive integer. Received: limitPerClass=${String(limitPerClass)}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
-    throw new Error(`loadImageFolder: concurrency must be a positive integer. Received: concurrency=${String(concurrency)}`);
+    throw new DataError(`loadImageFolder: concurrency must be a positive integer. Received: concurrency=${String(concurrency)}`, {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   }
 }
 
@@ -98,7 +103,7 @@ function checkOptions(opts: ImageFolderOptions): void {
  *
  * @param root - The folder holding one sub-folder per class.
  * @param opts - `extensions`, `limitPerClass` (see {@link ImageFolderOptions}).
- * @throws Error when `root` is missing or has no class folders, when a class folder holds no images, when
+ * @throws DataError when `root` is missing or has no class folders, when a class folder holds no images, when
  *   there are more than 256 classes (labels are uint8), or when `limitPerClass` exceeds a class's size.
  */
 export async function scanImageFolder(root: string, opts: ImageFolderOptions = {}): Promise<ImageFolderScan> {
@@ -109,14 +114,16 @@ export async function scanImageFolder(root: string, opts: ImageFolderOptions = {
   try {
     entries = await readdir(abs, { withFileTypes: true });
   } catch (err) {
-    throw new Error(`image folder ${abs}: cannot read the folder (${(err as Error).message})`);
+    throw new DataError(`image folder ${abs}: cannot read the folder (${(err as Error).message})`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
   }
   const classNames = entries
     .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
     .map((e) => e.name)
     .sort(byCodePoint);
-  if (classNames.length === 0) throw new Error(`image folder ${abs}: no class sub-folders found (expected ${abs}/<class>/<image>)`);
-  if (classNames.length > 256) throw new Error(`image folder ${abs}: ${classNames.length} classes; at most 256 fit uint8 labels`);
+  if (classNames.length === 0)
+    throw new DataError(`image folder ${abs}: no class sub-folders found (expected ${abs}/<class>/<image>)`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
+  if (classNames.length > 256)
+    throw new DataError(`image folder ${abs}: ${classNames.length} classes; at most 256 fit uint8 labels`, { code: 'ERR_CNN_DATA_FORMAT' });
   const files: string[] = [];
   const labelList: number[] = [];
   const manifest = createHash('sha256');
@@ -127,11 +134,11 @@ export async function scanImageFolder(root: string, opts: ImageFolderOptions = {
       .map((e) => e.name)
       .sort(byCodePoint);
     if (names.length === 0) {
-      throw new Error(`image folder ${abs}: class folder '${cls}' contains no images (${[...exts].join(', ')})`);
+      throw new DataError(`image folder ${abs}: class folder '${cls}' contains no images (${[...exts].join(', ')})`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
     }
     const n = opts.limitPerClass ?? names.length;
     if (n > names.length) {
-      throw new Error(`image folder ${abs}: limitPerClass = ${n} exceeds the ${names.length} images of class '${cls}'`);
+      throw new DataError(`image folder ${abs}: limitPerClass = ${n} exceeds the ${names.length} images of class '${cls}'`, { code: 'ERR_CNN_INVALID_OPTION' });
     }
     for (let i = 0; i < n; i++) {
       const rel = `${cls}/${names[i]}`;
@@ -158,7 +165,7 @@ export interface DecodedImage {
  *
  * @param path - Image file.
  * @param opts - `channels` (default `3`) and `resize`.
- * @throws Error naming the file when it cannot be read or decoded.
+ * @throws DataError naming the file when it cannot be read or decoded.
  */
 export async function decodeImage(path: string, opts: Pick<ImageFolderOptions, 'channels' | 'resize'> = {}): Promise<DecodedImage> {
   const channels = opts.channels ?? 3;
@@ -171,7 +178,7 @@ export async function decodeImage(path: string, opts: Pick<ImageFolderOptions, '
     if (channels === 1) pipeline = pipeline.greyscale();
     ({ data, info } = await pipeline.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true }));
   } catch (err) {
-    throw new Error(`cannot decode image ${path}: ${(err as Error).message}`);
+    throw new DataError(`cannot decode image ${path}: ${(err as Error).message}`, { code: 'ERR_CNN_DATA_FORMAT' });
   }
   const { width, height } = info;
   const src = info.channels;
@@ -197,7 +204,7 @@ export async function decodeImage(path: string, opts: Pick<ImageFolderOptions, '
       out[3 * p + 2] = data[4 * p + 2];
     }
   } else {
-    throw new Error(`cannot decode image ${path}: unsupported channel count ${src}`);
+    throw new DataError(`cannot decode image ${path}: unsupported channel count ${src}`, { code: 'ERR_CNN_DATA_FORMAT' });
   }
   return { data: out, height, width, channels };
 }
@@ -300,7 +307,7 @@ async function writeCache(path: string, header: CacheHeader, labels: Uint8Array,
  * @param root - Folder with one sub-folder per class.
  * @param opts - See {@link ImageFolderOptions}.
  * @returns An {@link ImageFolderDataset}: `images` `[n, height, width, channels]` uint8, `labels` `[n]`.
- * @throws Error (see {@link scanImageFolder}); Error naming the file for an unreadable / truncated image; Error
+ * @throws DataError (see {@link scanImageFolder}); Error naming the file for an unreadable / truncated image; Error
  *   naming the file and both sizes when images differ in size and `resize` is not given.
  */
 export async function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Promise<ImageFolderDataset> {
@@ -345,9 +352,10 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
       const i = next++;
       const img = await decodeImage(abs(i), { channels, resize: opts.resize });
       if (img.height !== height || img.width !== width) {
-        throw new Error(
+        throw new DataError(
           `image folder ${scan.root}: ${scan.files[i]} is ${img.height}×${img.width} but ${scan.files[0]} is ` +
             `${height}×${width}; pass resize: { height, width } to load images of mixed sizes`,
+          { code: 'ERR_CNN_DATA_FORMAT' },
         );
       }
       images.set(img.data, i * per);

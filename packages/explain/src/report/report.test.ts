@@ -136,7 +136,7 @@ describe('writeReport', () => {
     expect(html).toContain('<section id="tta">');
     expect(html).toMatch(/test accuracy \(TTA\)<\/div><div class="value">94\.12%/);
     expect(html).toMatch(/test acc\. without TTA<\/div><div class="value">93\.01%/);
-    expect(html).toMatch(/best test acc\.<\/div><div class="value">91\.37% \(epoch 3\)/);
+    expect(html).toMatch(/best val\. acc\.<\/div><div class="value">91\.37% \(epoch 3\)/);
     expect(html).toMatch(/total time<\/div><div class="value">7\.5 s/);
     expect(html).toMatch(/recipe<\/div><div class="value">fast/);
     expect(html).toContain('6 views of each test image (airbench level 2)');

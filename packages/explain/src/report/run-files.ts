@@ -4,9 +4,12 @@ import { ExplainError } from '../errors.js';
 import { normalizeHistoryEntry } from '@cnn/train';
 import type { HistoryEntry, RunSummary } from '../types.js';
 
-const HISTORY_FIELDS = ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'lr', 'seconds', 'imgPerSec'] as const;
-/** Fields that are `null` on an epoch that was not evaluated (`evaluated: false`, `fit({evalEvery})`). */
-const VAL_FIELDS = new Set<string>(['val_loss', 'val_accuracy']);
+const HISTORY_FIELDS = ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'test_loss', 'test_accuracy', 'lr', 'seconds', 'imgPerSec'] as const;
+/**
+ * Evaluation fields: absent when the run had no such set (`fit` without `validation` / `test`), `null` on an
+ * epoch that was not evaluated (`evaluated: false`, `fit({evalEvery})`).
+ */
+const VAL_FIELDS = new Set<string>(['val_loss', 'val_accuracy', 'test_loss', 'test_accuracy']);
 const SUMMARY_NUMBERS = ['params', 'epochs', 'testAcc', 'testLoss', 'trainSeconds', 'trainImgPerSec', 'evalImgPerSec'] as const;
 const OPTIONAL_SUMMARY_NUMBERS = ['testAccNoTta', 'testLossNoTta', 'totalSeconds', 'seed'] as const;
 
@@ -24,7 +27,7 @@ export async function exists(path: string): Promise<boolean> {
  */
 export async function assertRunFiles(runDir: string): Promise<void> {
   const required: [string, string][] = [
-    ['history.json', 'per-epoch history [{epoch, loss, accuracy, val_loss, val_accuracy, lr, seconds, imgPerSec}]'],
+    ['history.json', 'per-epoch history [{epoch, loss, accuracy, val_loss?, val_accuracy?, test_loss?, test_accuracy?, lr, seconds, imgPerSec}]'],
     ['summary.json', 'run summary {model, backend, params, epochs, testAcc, testLoss, trainSeconds, trainImgPerSec, evalImgPerSec}'],
   ];
   const missing: string[] = [];
@@ -58,6 +61,7 @@ export async function readHistory(path: string): Promise<HistoryEntry[]> {
     const skipped = e.evaluated === false;
     for (const field of HISTORY_FIELDS) {
       const v = e[field];
+      if (VAL_FIELDS.has(field) && !(field in e)) continue;
       if (skipped && VAL_FIELDS.has(field) && (v === null || v === undefined)) {
         e[field] = Number.NaN;
         continue;

@@ -50,7 +50,8 @@ export function describeTtaView(view: TtaView): string {
 }
 
 function summaryCards(summary: RunSummary, history: HistoryEntry[], analysis: Analysis | undefined): string {
-  const evaluated = history.filter((h) => h.evaluated !== false);
+  // the best epoch by validation accuracy (histories with a validation set; never selected on test_*)
+  const evaluated = history.filter((h): h is HistoryEntry & { val_accuracy: number } => h.evaluated !== false && Number.isFinite(h.val_accuracy));
   const best = evaluated.length > 0 ? evaluated.reduce((a, b) => (b.val_accuracy > a.val_accuracy ? b : a)) : undefined;
   const tta = summary.tta !== undefined;
   const cards: [string, string][] = [
@@ -62,7 +63,7 @@ function summaryCards(summary: RunSummary, history: HistoryEntry[], analysis: An
     [tta ? 'test accuracy (TTA)' : 'test accuracy', percent(summary.testAcc)],
     ...(tta && summary.testAccNoTta !== undefined ? [['test acc. without TTA', percent(summary.testAccNoTta)] as [string, string]] : []),
     ['test loss', summary.testLoss.toFixed(4)],
-    ...(best ? [['best test acc.', `${percent(best.val_accuracy)} (epoch ${best.epoch})`] as [string, string]] : []),
+    ...(best ? [['best val. acc.', `${percent(best.val_accuracy)} (epoch ${best.epoch})`] as [string, string]] : []),
     ['training time', duration(summary.trainSeconds)],
     ...(summary.totalSeconds !== undefined ? [['total time', duration(summary.totalSeconds)] as [string, string]] : []),
     ['train throughput', `${number(summary.trainImgPerSec)} img/s`],

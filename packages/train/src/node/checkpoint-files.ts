@@ -26,7 +26,7 @@ async function listDir(dir: string): Promise<string[] | undefined> {
     return await fs.readdir(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new TrainError(`checkpoint: cannot read folder ${dir}: ${(err as Error).message}`, { cause: err });
+    throw new TrainError(`checkpoint: cannot read folder ${dir}: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_CHECKPOINT' });
   }
 }
 
@@ -35,14 +35,14 @@ async function listDir(dir: string): Promise<string[] | undefined> {
  * `checkpoint.json` (of format {@link CHECKPOINT_FORMAT}, or unreadable/truncated), `state-*.bin` and
  * temporary files.
  * @returns the folder's entries (`undefined` when it does not exist).
- * @throws Error naming the first file that is not part of a checkpoint, or a foreign `checkpoint.json`.
+ * @throws TrainError naming the first file that is not part of a checkpoint, or a foreign `checkpoint.json`.
  */
 export async function assertCheckpointDir(dir: string): Promise<string[] | undefined> {
   const root = path.resolve(dir);
   const entries = await listDir(root);
   for (const e of entries ?? []) {
     if (e !== JSON_NAME && !BIN_RE.test(e) && !TMP_RE.test(e)) {
-      throw new TrainError(`saveCheckpoint: ${path.join(root, e)} is not part of a checkpoint; refusing to write into ${root}`);
+      throw new TrainError(`saveCheckpoint: ${path.join(root, e)} is not part of a checkpoint; refusing to write into ${root}`, { code: 'ERR_CNN_CHECKPOINT' });
     }
   }
   if (entries?.includes(JSON_NAME)) {
@@ -55,7 +55,9 @@ export async function assertCheckpointDir(dir: string): Promise<string[] | undef
       format = undefined;
     }
     if (format !== undefined && format !== CHECKPOINT_FORMAT) {
-      throw new TrainError(`saveCheckpoint: ${path.join(root, JSON_NAME)} has format '${String(format)}', not '${CHECKPOINT_FORMAT}'; refusing to replace it`);
+      throw new TrainError(`saveCheckpoint: ${path.join(root, JSON_NAME)} has format '${String(format)}', not '${CHECKPOINT_FORMAT}'; refusing to replace it`, {
+        code: 'ERR_CNN_CHECKPOINT',
+      });
     }
   }
   return entries;
@@ -67,7 +69,7 @@ export async function assertCheckpointDir(dir: string): Promise<string[] | undef
  * `checkpoint.json`, and only then are older `state-*.bin` files removed. A crash (even SIGKILL) at any
  * point leaves the previous complete checkpoint or the new one.
  *
- * @throws Error naming the file when `dir` holds anything that is not part of a checkpoint (nothing is
+ * @throws TrainError naming the file when `dir` holds anything that is not part of a checkpoint (nothing is
  *   written or removed then), or on I/O failure (the previous checkpoint is kept).
  */
 export async function saveCheckpoint(dir: string, state: TrainingState): Promise<SavedCheckpoint> {
@@ -93,7 +95,10 @@ export async function saveCheckpoint(dir: string, state: TrainingState): Promise
   } catch (err) {
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     await fs.rm(binPath, { force: true }).catch(() => undefined);
-    throw new TrainError(`saveCheckpoint: writing ${root} failed (previous checkpoint kept): ${(err as Error).message}`, { cause: err });
+    throw new TrainError(`saveCheckpoint: writing ${root} failed (previous checkpoint kept): ${(err as Error).message}`, {
+      cause: err,
+      code: 'ERR_CNN_CHECKPOINT',
+    });
   }
   for (const e of entries ?? []) {
     if ((BIN_RE.test(e) && e !== binName) || TMP_RE.test(e)) await fs.rm(path.join(root, e), { force: true }).catch(() => undefined);
@@ -109,7 +114,7 @@ export async function hasCheckpoint(dir: string): Promise<boolean> {
 /**
  * Reads a checkpoint written by {@link saveCheckpoint}, verifying format, version, the state file's
  * byte length and SHA-256.
- * @throws Error naming the file when it is missing, truncated, corrupt or of another format.
+ * @throws TrainError naming the file when it is missing, truncated, corrupt or of another format.
  */
 export async function loadCheckpoint(dir: string): Promise<TrainingState> {
   const root = path.resolve(dir);
@@ -118,34 +123,40 @@ export async function loadCheckpoint(dir: string): Promise<TrainingState> {
   try {
     text = await fs.readFile(jsonPath, 'utf8');
   } catch (err) {
-    throw new TrainError(`loadCheckpoint: cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err });
+    throw new TrainError(`loadCheckpoint: cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_CHECKPOINT' });
   }
   let doc: { format?: unknown; version?: unknown; data?: { file?: unknown; bytes?: unknown; sha256?: unknown }; state?: unknown };
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new TrainError(`loadCheckpoint: ${jsonPath} is not valid JSON (truncated?): ${(err as Error).message}`, { cause: err });
+    throw new TrainError(`loadCheckpoint: ${jsonPath} is not valid JSON (truncated?): ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_CHECKPOINT' });
   }
   if (!doc || doc.format !== CHECKPOINT_FORMAT) {
-    throw new TrainError(`loadCheckpoint: ${jsonPath} is not a training checkpoint (format '${String(doc?.format)}', expected '${CHECKPOINT_FORMAT}')`);
+    throw new TrainError(`loadCheckpoint: ${jsonPath} is not a training checkpoint (format '${String(doc?.format)}', expected '${CHECKPOINT_FORMAT}')`, {
+      code: 'ERR_CNN_CHECKPOINT',
+    });
   }
   if (doc.version !== CHECKPOINT_VERSION)
-    throw new TrainError(`loadCheckpoint: ${jsonPath} has version ${String(doc.version)}, this package reads ${CHECKPOINT_VERSION}`);
+    throw new TrainError(`loadCheckpoint: ${jsonPath} has version ${String(doc.version)}, this package reads ${CHECKPOINT_VERSION}`, {
+      code: 'ERR_CNN_CHECKPOINT',
+    });
   const d = doc.data;
   if (!d || typeof d.file !== 'string' || !BIN_RE.test(d.file) || typeof d.bytes !== 'number' || typeof d.sha256 !== 'string') {
-    throw new TrainError(`loadCheckpoint: ${jsonPath}: 'data' must name a state-*.bin file with bytes and sha256`);
+    throw new TrainError(`loadCheckpoint: ${jsonPath}: 'data' must name a state-*.bin file with bytes and sha256`, { code: 'ERR_CNN_CHECKPOINT' });
   }
   const binPath = path.join(root, d.file);
   let bin: Buffer;
   try {
     bin = await fs.readFile(binPath);
   } catch (err) {
-    throw new TrainError(`loadCheckpoint: cannot read ${binPath}: ${(err as Error).message}`, { cause: err });
+    throw new TrainError(`loadCheckpoint: cannot read ${binPath}: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_CHECKPOINT' });
   }
   if (bin.byteLength !== d.bytes)
-    throw new TrainError(`loadCheckpoint: ${binPath} holds ${bin.byteLength} bytes, ${JSON_NAME} declares ${d.bytes} (truncated?)`);
+    throw new TrainError(`loadCheckpoint: ${binPath} holds ${bin.byteLength} bytes, ${JSON_NAME} declares ${d.bytes} (truncated?)`, {
+      code: 'ERR_CNN_CHECKPOINT',
+    });
   if (createHash('sha256').update(bin).digest('hex') !== d.sha256)
-    throw new TrainError(`loadCheckpoint: ${binPath} does not match the SHA-256 in ${JSON_NAME} (corrupt)`);
+    throw new TrainError(`loadCheckpoint: ${binPath} does not match the SHA-256 in ${JSON_NAME} (corrupt)`, { code: 'ERR_CNN_CHECKPOINT' });
   return decodeTrainingState(doc.state, new Uint8Array(bin.buffer, bin.byteOffset, bin.byteLength), binPath);
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadModel, saveModel } from '../model-io';
-import { tinyNet } from '../test-utils/synthetic';
+import { tinyNet } from '../testing/toy.js';
 import { modelFolderHandler } from './model-files';
 import './index';
 

@@ -45,16 +45,17 @@ async function saveFolder(artifacts: tf.io.ModelArtifacts, dir: string, fs: Save
   const base = path.basename(target);
   if (await exists(target)) {
     const entries = await nodeFs.readdir(target).catch(() => {
-      throw new TrainError(`saveModel: ${target} exists and is not a folder`);
+      throw new TrainError(`saveModel: ${target} exists and is not a folder`, { code: 'ERR_CNN_MODEL_FILES' });
     });
     if (entries.length > 0 && !entries.includes(MODEL_JSON)) {
-      throw new TrainError(`saveModel: ${target} exists and is not a model folder (no ${MODEL_JSON}); refusing to replace it`);
+      throw new TrainError(`saveModel: ${target} exists and is not a model folder (no ${MODEL_JSON}); refusing to replace it`, { code: 'ERR_CNN_MODEL_FILES' });
     }
   }
   const buffers: ArrayBuffer[] = Array.isArray(artifacts.weightData) ? artifacts.weightData : [artifacts.weightData ?? new ArrayBuffer(0)];
   const total = buffers.reduce((n, b) => n + b.byteLength, 0);
   const files = Array.isArray(artifacts.weightData) ? weightFileNames(total, buffers[0]?.byteLength || 1) : weightFileNames(total);
-  if (files.length !== buffers.length) throw new TrainError(`saveModel: ${buffers.length} weight shards do not match the ${files.length} file names`);
+  if (files.length !== buffers.length)
+    throw new TrainError(`saveModel: ${buffers.length} weight shards do not match the ${files.length} file names`, { code: 'ERR_CNN_MODEL_FILES' });
   const modelJson = {
     format: artifacts.format ?? 'layers-model',
     generatedBy: artifacts.generatedBy,
@@ -75,7 +76,7 @@ async function saveFolder(artifacts: tf.io.ModelArtifacts, dir: string, fs: Save
     await fs.writeFile(path.join(tmp, MODEL_JSON), text);
   } catch (err) {
     await nodeFs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw new TrainError(`saveModel: writing ${tmp} failed: ${(err as Error).message}`, { cause: err });
+    throw new TrainError(`saveModel: writing ${tmp} failed: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_MODEL_FILES' });
   }
   const hadOld = await exists(target);
   try {
@@ -88,7 +89,10 @@ async function saveFolder(artifacts: tf.io.ModelArtifacts, dir: string, fs: Save
     }
   } catch (err) {
     await nodeFs.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-    throw new TrainError(`saveModel: moving the new model into ${target} failed (previous model kept): ${(err as Error).message}`, { cause: err });
+    throw new TrainError(`saveModel: moving the new model into ${target} failed (previous model kept): ${(err as Error).message}`, {
+      cause: err,
+      code: 'ERR_CNN_MODEL_FILES',
+    });
   }
   if (hadOld) await fs.rm(backup, { recursive: true, force: true }).catch(() => undefined);
   return { dir: target, modelJsonBytes: Buffer.byteLength(text) };
@@ -104,7 +108,7 @@ function expectedBytes(specs: tf.io.WeightsManifestEntry[], file: string): numbe
     if (per === undefined) return undefined; // strings: variable length, not checked
     total += s.shape.reduce((a, b) => a * b, 1) * per;
   }
-  if (!Number.isFinite(total)) throw new TrainError(`loadModel: ${file}: invalid weight shapes`);
+  if (!Number.isFinite(total)) throw new TrainError(`loadModel: ${file}: invalid weight shapes`, { code: 'ERR_CNN_MODEL_FILES' });
   return total;
 }
 
@@ -122,22 +126,22 @@ async function loadFolder(dir: string): Promise<tf.io.ModelArtifacts> {
   try {
     text = await nodeFs.readFile(jsonPath, 'utf8');
   } catch (err) {
-    throw new TrainError(`loadModel: cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err });
+    throw new TrainError(`loadModel: cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_MODEL_FILES' });
   }
   let json: tf.io.ModelJSON;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new TrainError(`loadModel: ${jsonPath} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    throw new TrainError(`loadModel: ${jsonPath} is not valid JSON: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_MODEL_FILES' });
   }
   if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new TrainError(`loadModel: ${jsonPath} must have modelTopology and a weightsManifest array`);
+    throw new TrainError(`loadModel: ${jsonPath} must have modelTopology and a weightsManifest array`, { code: 'ERR_CNN_MODEL_FILES' });
   }
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of json.weightsManifest) {
     if (!Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw new TrainError(`loadModel: ${jsonPath}: each weightsManifest entry needs paths and weights arrays`);
+      throw new TrainError(`loadModel: ${jsonPath}: each weightsManifest entry needs paths and weights arrays`, { code: 'ERR_CNN_MODEL_FILES' });
     }
     let groupBytes = 0;
     const files: string[] = [];
@@ -145,13 +149,13 @@ async function loadFolder(dir: string): Promise<tf.io.ModelArtifacts> {
       const file = path.resolve(root, p);
       const rel = path.relative(root, file);
       if (path.isAbsolute(p) || rel.startsWith('..') || path.isAbsolute(rel) || rel === '') {
-        throw new TrainError(`loadModel: ${jsonPath}: weight path '${p}' is outside the model folder`);
+        throw new TrainError(`loadModel: ${jsonPath}: weight path '${p}' is outside the model folder`, { code: 'ERR_CNN_MODEL_FILES' });
       }
       let buf: Buffer;
       try {
         buf = await nodeFs.readFile(file);
       } catch (err) {
-        throw new TrainError(`loadModel: cannot read weight file ${file}: ${(err as Error).message}`, { cause: err });
+        throw new TrainError(`loadModel: cannot read weight file ${file}: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_MODEL_FILES' });
       }
       buffers.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
       groupBytes += buf.byteLength;
@@ -159,7 +163,7 @@ async function loadFolder(dir: string): Promise<tf.io.ModelArtifacts> {
     }
     const expected = expectedBytes(group.weights, files.join(', '));
     if (expected !== undefined && expected !== groupBytes) {
-      throw new TrainError(`loadModel: ${files.join(', ')} holds ${groupBytes} bytes, ${MODEL_JSON} declares ${expected}`);
+      throw new TrainError(`loadModel: ${files.join(', ')} holds ${groupBytes} bytes, ${MODEL_JSON} declares ${expected}`, { code: 'ERR_CNN_MODEL_FILES' });
     }
     weightSpecs.push(...group.weights);
   }

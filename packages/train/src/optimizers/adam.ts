@@ -51,7 +51,7 @@ export class Adam extends Optimizer {
   /** Whether a backend's {@link ADAM_UPDATE_KERNEL} may be used. */
   readonly fused: boolean;
 
-  /** @throws Error on out-of-range options ("Received: betas=…"). */
+  /** @throws TrainError on out-of-range options ("Received: betas=…"). */
   constructor(opts: AdamOptions = {}) {
     super(opts.lr ?? 1e-3);
     this.betas = opts.betas ?? [0.9, 0.999];
@@ -60,10 +60,11 @@ export class Adam extends Optimizer {
     this.amsgrad = opts.amsgrad ?? false;
     this.fused = opts.fused ?? true;
     if (this.betas.length !== 2 || !this.betas.every((b) => b >= 0 && b < 1)) {
-      throw new TrainError(`Adam: betas must be two numbers in [0, 1). Received: betas=${JSON.stringify(this.betas)}`);
+      throw new TrainError(`Adam: betas must be two numbers in [0, 1). Received: betas=${JSON.stringify(this.betas)}`, { code: 'ERR_CNN_INVALID_OPTION' });
     }
-    if (!(this.eps >= 0)) throw new TrainError(`Adam: eps must be >= 0. Received: eps=${this.eps}`);
-    if (!(this.weightDecay >= 0)) throw new TrainError(`Adam: weightDecay must be >= 0. Received: weightDecay=${this.weightDecay}`);
+    if (!(this.eps >= 0)) throw new TrainError(`Adam: eps must be >= 0. Received: eps=${this.eps}`, { code: 'ERR_CNN_INVALID_OPTION' });
+    if (!(this.weightDecay >= 0))
+      throw new TrainError(`Adam: weightDecay must be >= 0. Received: weightDecay=${this.weightDecay}`, { code: 'ERR_CNN_INVALID_OPTION' });
   }
 
   protected update(name: string, param: tf.Variable, grad: tf.Tensor, t: number): tf.Tensor {

@@ -39,7 +39,7 @@ export abstract class Optimizer {
 
   private static checkLr(lr: number): number {
     if (!(Number.isFinite(lr) && lr >= 0)) {
-      throw new TrainError(`Optimizer: lr must be a finite number >= 0. Received: lr=${lr}`);
+      throw new TrainError(`Optimizer: lr must be a finite number >= 0. Received: lr=${lr}`, { code: 'ERR_CNN_INVALID_OPTION' });
     }
     return lr;
   }
@@ -63,15 +63,15 @@ export abstract class Optimizer {
    *
    * @param grads gradients keyed by parameter name; each the parameter's shape, float32.
    * @param vars the parameters (tf variables, updated in place), keyed by the same names.
-   * @throws Error when a gradient has no matching variable or its shape differs.
+   * @throws TrainError when a gradient has no matching variable or its shape differs.
    */
   step(grads: Record<string, tf.Tensor>, vars: Record<string, tf.Variable>): void {
     this.step_ += 1;
     for (const [name, grad] of Object.entries(grads)) {
       const v = vars[name];
-      if (!v) throw new TrainError(`${this.type}.step: no variable named '${name}' for its gradient`);
+      if (!v) throw new TrainError(`${this.type}.step: no variable named '${name}' for its gradient`, { code: 'ERR_CNN_INVALID_OPTION' });
       if (!tf.util.arraysEqual(grad.shape, v.shape)) {
-        throw new TrainError(`${this.type}.step: gradient '${name}' has shape [${grad.shape}], variable has [${v.shape}]`);
+        throw new TrainError(`${this.type}.step: gradient '${name}' has shape [${grad.shape}], variable has [${v.shape}]`, { code: 'ERR_CNN_INVALID_OPTION' });
       }
       tf.tidy(() => v.assign(this.update(name, v, grad, this.step_)));
     }
@@ -115,20 +115,22 @@ export abstract class Optimizer {
 
   /**
    * Replaces the state with one from {@link Optimizer.getState} (of the same optimizer type).
-   * @throws Error when `state.type` differs or a slot's values do not match its shape.
+   * @throws TrainError when `state.type` differs or a slot's values do not match its shape.
    */
   setState(state: OptimizerState): void {
     if (state.type !== this.type) {
-      throw new TrainError(`${this.type}.setState: state is for '${state.type}', expected '${this.type}'`);
+      throw new TrainError(`${this.type}.setState: state is for '${state.type}', expected '${this.type}'`, { code: 'ERR_CNN_BAD_STATE' });
     }
     if (!Number.isInteger(state.step) || state.step < 0) {
-      throw new TrainError(`${this.type}.setState: step must be an integer >= 0. Received: step=${state.step}`);
+      throw new TrainError(`${this.type}.setState: step must be an integer >= 0. Received: step=${state.step}`, { code: 'ERR_CNN_BAD_STATE' });
     }
     for (const [param, perParam] of Object.entries(state.slots)) {
       for (const [slot, s] of Object.entries(perParam)) {
         const size = s.shape.reduce((a, b) => a * b, 1);
         if (s.values.length !== size) {
-          throw new TrainError(`${this.type}.setState: slot ${param}.${slot} has ${s.values.length} values, shape [${s.shape}] needs ${size}`);
+          throw new TrainError(`${this.type}.setState: slot ${param}.${slot} has ${s.values.length} values, shape [${s.shape}] needs ${size}`, {
+            code: 'ERR_CNN_BAD_STATE',
+          });
         }
       }
     }

@@ -32,7 +32,7 @@ function matcher(m: ParamMatcher): (name: string) => boolean {
   }
   if (m instanceof RegExp) return (n) => m.test(n);
   if (typeof m === 'function') return m;
-  throw new TrainError('ParamGroupOptimizer: params must be an array of names, a RegExp or a predicate');
+  throw new TrainError('ParamGroupOptimizer: params must be an array of names, a RegExp or a predicate', { code: 'ERR_CNN_INVALID_OPTION' });
 }
 
 const GROUP_KEY = (i: number): string => `__group${i}__`;
@@ -73,20 +73,23 @@ export class ParamGroupOptimizer extends Optimizer {
   private readonly assignment = new Map<string, number>();
 
   /**
-   * @throws Error when `groups` is empty, a group has no optimizer, names repeat, or the base lr is not > 0.
+   * @throws TrainError when `groups` is empty, a group has no optimizer, names repeat, or the base lr is not > 0.
    */
   constructor(groups: ParamGroup[], opts: ParamGroupOptimizerOptions = {}) {
-    if (!Array.isArray(groups) || groups.length === 0) throw new TrainError('ParamGroupOptimizer: groups must be a non-empty array');
+    if (!Array.isArray(groups) || groups.length === 0)
+      throw new TrainError('ParamGroupOptimizer: groups must be a non-empty array', { code: 'ERR_CNN_INVALID_OPTION' });
     groups.forEach((g, i) => {
-      if (!(g?.optimizer instanceof Optimizer)) throw new TrainError(`ParamGroupOptimizer: group ${g?.name ?? i} needs an optimizer (e.g. new Adam({lr}))`);
+      if (!(g?.optimizer instanceof Optimizer))
+        throw new TrainError(`ParamGroupOptimizer: group ${g?.name ?? i} needs an optimizer (e.g. new Adam({lr}))`, { code: 'ERR_CNN_INVALID_OPTION' });
     });
     const base = opts.baseLr ?? Math.max(...groups.map((g) => g.optimizer.lr));
-    if (!(Number.isFinite(base) && base > 0)) throw new TrainError(`ParamGroupOptimizer: baseLr must be > 0. Received: baseLr=${base}`);
+    if (!(Number.isFinite(base) && base > 0))
+      throw new TrainError(`ParamGroupOptimizer: baseLr must be > 0. Received: baseLr=${base}`, { code: 'ERR_CNN_INVALID_OPTION' });
     super(base);
     this.base = base;
     const names = groups.map((g, i) => g.name ?? `group${i}`);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) throw new TrainError(`ParamGroupOptimizer: duplicate group name '${dup}'`);
+    if (dup) throw new TrainError(`ParamGroupOptimizer: duplicate group name '${dup}'`, { code: 'ERR_CNN_INVALID_OPTION' });
     this.groups = groups.map((g, i) => ({ name: names[i], optimizer: g.optimizer, scale: g.optimizer.lr / base, match: matcher(g.params) }));
   }
 
@@ -96,7 +99,8 @@ export class ParamGroupOptimizer extends Optimizer {
   }
 
   override set lr(value: number) {
-    if (!(Number.isFinite(value) && value >= 0)) throw new TrainError(`ParamGroupOptimizer: lr must be a finite number >= 0. Received: lr=${value}`);
+    if (!(Number.isFinite(value) && value >= 0))
+      throw new TrainError(`ParamGroupOptimizer: lr must be a finite number >= 0. Received: lr=${value}`, { code: 'ERR_CNN_INVALID_OPTION' });
     this.base = value;
     for (const g of this.groups) g.optimizer.lr = value * g.scale;
   }
@@ -106,7 +110,7 @@ export class ParamGroupOptimizer extends Optimizer {
     return this.steps;
   }
 
-  /** Index of the group a parameter belongs to. @throws Error when no group matches it. */
+  /** Index of the group a parameter belongs to. @throws TrainError when no group matches it. */
   groupOf(name: string): number {
     let i = this.assignment.get(name);
     if (i === undefined) {
@@ -114,6 +118,7 @@ export class ParamGroupOptimizer extends Optimizer {
       if (i < 0)
         throw new TrainError(
           `ParamGroupOptimizer: parameter '${name}' is in no group (groups: ${this.groups.map((g) => g.name).join(', ')}); add a catch-all group, e.g. params: /.*/`,
+          { code: 'ERR_CNN_INVALID_OPTION' },
         );
       this.assignment.set(name, i);
     }
@@ -122,7 +127,7 @@ export class ParamGroupOptimizer extends Optimizer {
 
   /**
    * Splits `grads`/`vars` by group and calls each inner optimizer's `step` with its share.
-   * @throws Error when a gradient's parameter is in no group (nothing is updated then), or as the inner step.
+   * @throws TrainError when a gradient's parameter is in no group (nothing is updated then), or as the inner step.
    */
   override step(grads: Record<string, tf.Tensor>, vars: Record<string, tf.Variable>): void {
     const parts = this.groups.map(() => ({ grads: {} as Record<string, tf.Tensor>, vars: {} as Record<string, tf.Variable> }));
@@ -138,7 +143,7 @@ export class ParamGroupOptimizer extends Optimizer {
   }
 
   protected update(): tf.Tensor {
-    throw new TrainError('ParamGroupOptimizer.update: not used (step delegates to the inner optimizers)');
+    throw new TrainError('ParamGroupOptimizer.update: not used (step delegates to the inner optimizers)', { code: 'ERR_CNN_INVALID_OPTION' });
   }
 
   /**
@@ -157,17 +162,19 @@ export class ParamGroupOptimizer extends Optimizer {
 
   /**
    * Restores a state from {@link ParamGroupOptimizer.getState} of an optimizer with the same groups.
-   * @throws Error when the type or the number of groups differs.
+   * @throws TrainError when the type or the number of groups differs.
    */
   override setState(state: OptimizerState): void {
-    if (state.type !== this.type) throw new TrainError(`ParamGroupOptimizer.setState: state is for '${state.type}', expected '${this.type}'`);
+    if (state.type !== this.type)
+      throw new TrainError(`ParamGroupOptimizer.setState: state is for '${state.type}', expected '${this.type}'`, { code: 'ERR_CNN_BAD_STATE' });
     const perGroup = this.groups.map(() => ({}) as OptimizerState['slots']);
     for (const [name, s] of Object.entries(state.slots)) {
       if (/^__group\d+__$/.test(name)) continue;
       perGroup[this.groupOf(name)][name] = s;
     }
     const n = Object.keys(state.slots).filter((k) => /^__group\d+__$/.test(k)).length;
-    if (n !== this.groups.length) throw new TrainError(`ParamGroupOptimizer.setState: state has ${n} groups, this optimizer ${this.groups.length}`);
+    if (n !== this.groups.length)
+      throw new TrainError(`ParamGroupOptimizer.setState: state has ${n} groups, this optimizer ${this.groups.length}`, { code: 'ERR_CNN_BAD_STATE' });
     this.groups.forEach((g, i) => {
       const step = state.slots[GROUP_KEY(i)].step.values[0];
       g.optimizer.setState({ type: g.optimizer.type, step, lr: state.lr * g.scale, slots: perGroup[i] });

@@ -50,7 +50,7 @@ export class SGD extends Optimizer {
   /** Whether a backend's {@link SGD_UPDATE_KERNEL} may be used. */
   readonly fused: boolean;
 
-  /** @throws Error on out-of-range options ("Received: momentum=…"). */
+  /** @throws TrainError on out-of-range options ("Received: momentum=…"). */
   constructor(opts: SGDOptions) {
     super(opts?.lr);
     this.momentum = opts.momentum ?? 0;
@@ -58,10 +58,13 @@ export class SGD extends Optimizer {
     this.nesterov = opts.nesterov ?? false;
     this.weightDecay = opts.weightDecay ?? 0;
     this.fused = opts.fused ?? true;
-    if (!(this.momentum >= 0)) throw new TrainError(`SGD: momentum must be >= 0. Received: momentum=${this.momentum}`);
-    if (!(this.weightDecay >= 0)) throw new TrainError(`SGD: weightDecay must be >= 0. Received: weightDecay=${this.weightDecay}`);
+    if (!(this.momentum >= 0)) throw new TrainError(`SGD: momentum must be >= 0. Received: momentum=${this.momentum}`, { code: 'ERR_CNN_INVALID_OPTION' });
+    if (!(this.weightDecay >= 0))
+      throw new TrainError(`SGD: weightDecay must be >= 0. Received: weightDecay=${this.weightDecay}`, { code: 'ERR_CNN_INVALID_OPTION' });
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
-      throw new TrainError(`SGD: nesterov requires momentum > 0 and dampening = 0. Received: momentum=${this.momentum}, dampening=${this.dampening}`);
+      throw new TrainError(`SGD: nesterov requires momentum > 0 and dampening = 0. Received: momentum=${this.momentum}, dampening=${this.dampening}`, {
+        code: 'ERR_CNN_INVALID_OPTION',
+      });
     }
   }
 

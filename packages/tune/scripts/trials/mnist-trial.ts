@@ -40,7 +40,7 @@ serveTrial(async (config, ctx) => {
   });
   await fit(m, {
     train: mk(tr, true),
-    test: mk(te, false),
+    validation: mk(te, false), // the trial's scoring images (its "validation" set for the search)
     epochs: ctx.budget,
     optimizer,
     log: ctx.log,

@@ -1,4 +1,9 @@
-// Test helpers (not exported from index.ts).
+/**
+ * Test helpers of `@cnn/callbacks` (not exported from the package entry): the one toy dataset, its loaders and a
+ * tiny net, reused by every test here.
+ *
+ * @packageDocumentation
+ */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { DataLoader, type ImageDataset } from '@cnn/data';
 import { dropout } from '@cnn/models';
@@ -28,11 +33,11 @@ export function toyDataset(n: number, seed: number, name = 'toy'): ImageDataset 
   return { images, labels, length: n, height: 6, width: 6, channels: 1, classNames: ['left', 'right'], name };
 }
 
-/** Shuffling train loader and fixed test loader over {@link toyDataset}. */
-export function toyLoaders(nTrain = 48, batchSize = 8, seed = 1): { train: DataLoader; test: DataLoader } {
+/** Shuffling train loader and fixed validation loader over {@link toyDataset}. */
+export function toyLoaders(nTrain = 48, batchSize = 8, seed = 1): { train: DataLoader; validation: DataLoader } {
   return {
     train: new DataLoader(toyDataset(nTrain, seed, 'toy-train'), { batchSize, shuffle: true, seed: 7 }),
-    test: new DataLoader(toyDataset(16, seed + 100, 'toy-test'), { batchSize: 16 }),
+    validation: new DataLoader(toyDataset(16, seed + 100, 'toy-validation'), { batchSize: 16 }),
   };
 }
 
