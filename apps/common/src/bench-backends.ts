@@ -1,8 +1,8 @@
 /**
  * `pnpm bench:backends` — every tfjs backend available on this machine, in one invocation, on the same
- * models: MNISTNet and airbench94 training img/s (forward in training mode, softmax cross-entropy, backward,
- * SGD-with-Nesterov update; the loss read back with `await data()` every step, so each step is finished before
- * the next is timed) and inference img/s at batch 1 and 256 (`predict` + `await data()`). JSON lines:
+ * models: MNISTNet and airbench94 training img/s (`trainStep` of `@cnn/train`: forward in training mode, softmax
+ * cross-entropy, backward, SGD-with-Nesterov update; the loss read back with `await data()` every step, so each
+ * step is finished before the next is timed) and inference img/s at batch 1 and 256 (`predict` + `await data()`). JSON lines:
  *  - `{bench: 'backend', backend, available: true, reason, adapter?}` or `{…, available: false, why}` for
  *    every backend tried (`onednn`, `webgpu`, `wasm`, `tensorflow`, `cpu`);
  *  - `{bench: 'train' | 'infer', backend, model, batch, imgPerSec, steps}` per measurement;
@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, type BackendChoice, disposeWebGpu, selectBackend, type WebGpuAdapterInfo } from '@cnn/backend-onednn';
 import { airbench94, mnistNet } from '@cnn/models';
-import { applyGradients, SGD, softmaxCrossEntropy, trainableVariables } from '@cnn/train';
+import { SGD, trainStep } from '@cnn/train';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -37,14 +37,8 @@ async function trainThroughput(model: tfl.LayersModel, input: readonly number[],
     'int32',
   );
   const opt = new SGD({ lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
-  const vars = trainableVariables(model);
   const step = async () => {
-    const { value, grads } = tf.variableGrads(() => softmaxCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), Object.values(vars));
-    const keyed: Record<string, tf.Tensor> = {};
-    for (const [key, v] of Object.entries(vars)) keyed[key] = grads[v.name]!;
-    applyGradients(opt, keyed, vars);
-    await value.data();
-    tf.dispose([value, ...Object.values(grads)]);
+    await trainStep(model, x, y, opt);
   };
   await step();
   const t0 = performance.now();

@@ -4,12 +4,14 @@
 // - MNISTNet: 3 steps on 4 images match the `cpu` backend (tfjs' JS reference, tf-op paths): the first loss
 //   within 1e-4 relative, later losses within 1e-3 relative, every weight afterwards within 1e-3 · max(1, max |w|).
 // - CIFAR10Net and airbench94: 2 steps on 2 images match `onednn` (native kernels; the JS cpu backend would take
-//   minutes here): the first loss (same weights) within 1e-4 relative, the loss after an update within 1e-2, each
-//   weight's update in the same direction (cosine >= 0.95; CIFAR10Net's lowest measured here 0.98: its per-layer
-//   gradients differ by 1-3% between webgpu and onednn on 2 images although every kernel involved agrees within
-//   1e-4 in isolation — near-tied max-pool windows flip their argmax on float32 differences, and webgpu's MaxPool
-//   gradient breaks exact ties to the last element where cpu/onednn take the first), and the loss falls.
-// Each step reads its loss with `await data()` (a synchronous read of GPU data throws in Node). Runs where an
+//   minutes here): the first loss (same weights) within 1e-4 relative, each weight's first update in the same
+//   direction (cosine >= 0.999; the first gradients measured here: webgpu within 8e-4 relative of cpu, onednn
+//   within 4e-4), the second loss within 1e-2, and the loss falls. Element-wise weights are not compared after
+//   the update: BatchNorm over 2 images makes the gradients large and SGD amplifies float32 differences.
+//   (tfjs-backend-webgpu's MaxPool gradient gives an exact tie to the last element of the window, cpu/onednn
+//   to the first: the inputs are pseudo-random so that no window ties.)
+// Each step is @cnn/train's `trainStep`, which reads the loss with `await data()` (a synchronous read of GPU
+// data throws in Node). Runs where an
 // adapter exists (scripts/setup.sh installs a software one); under CI one must exist.
 import { disposeWebGpu, initWebGpu, selectBackend, WebGpuUnavailableError } from '@cnn/backend-onednn';
 import { airbench94, cifar10Net, mnistNet } from '@cnn/models';
@@ -17,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { Adam, applyGradients, type Optimizer, SGD, softmaxCrossEntropy, trainableVariables } from './index.js';
+import { Adam, type Optimizer, SGD, trainStep } from './index.js';
 
 async function probe(): Promise<string | null> {
   try {
@@ -37,6 +39,8 @@ const required = !!process.env.CI && process.env.CI !== 'false' && process.env.C
 interface Run {
   losses: number[];
   initial: Float32Array[];
+  /** The weights after the first step. */
+  first: Float32Array[];
   weights: Float32Array[];
 }
 
@@ -65,22 +69,18 @@ async function train(
     Array.from({ length: shape[0]! }, (_, i) => i % 10),
     'int32',
   );
-  const vars = trainableVariables(model);
   const initial = await Promise.all(model.getWeights().map(async (w) => Float32Array.from((await w.data()) as Float32Array)));
   const losses: number[] = [];
+  const first: Float32Array[] = [];
   for (let s = 0; s < steps; s++) {
     expect(tf.getBackend()).toBe(backend);
-    const { value, grads } = tf.variableGrads(() => softmaxCrossEntropy(model.apply(x, { training: true }) as tf.Tensor, y), Object.values(vars));
-    const keyed: Record<string, tf.Tensor> = {};
-    for (const [key, v] of Object.entries(vars)) keyed[key] = grads[v.name]!;
-    applyGradients(opt, keyed, vars);
-    losses.push((await value.data())[0]!);
-    tf.dispose([value, ...Object.values(grads)]);
+    losses.push((await trainStep(model, x, y, opt)).loss); // @cnn/train's step: the loss read with await data()
+    if (s === 0) first.push(...(await Promise.all(model.getWeights().map(async (w) => Float32Array.from((await w.data()) as Float32Array)))));
   }
   const weights = await Promise.all(model.getWeights().map(async (w) => (await w.data()) as Float32Array));
   tf.dispose([x, y]);
   model.dispose();
-  return { losses, initial, weights };
+  return { losses, initial, first, weights };
 }
 
 /** Step 0's loss (the forward pass of the same weights) within 1e-4 relative, later losses and weights within `tol`. */
@@ -104,13 +104,14 @@ function expectSameRun(actual: Run, expected: Run, what: string, tol: number): v
 }
 
 /**
- * The direction of each weight's total update (`after − initial`) agrees: cosine similarity ≥ `minCosine`.
- * Used where max-pool windows with near-ties (float32 differences flip the argmax, a discrete change) make
- * element-wise weight parity after an update meaningless at a tight tolerance.
+ * The first step's update of each weight (`first − initial`) points the same way: cosine similarity ≥ `minCosine`
+ * (updates under 1e-4 of the weight's norm are skipped).
+ * (Element-wise weight parity is not asked for: on 2 images BatchNorm makes the gradients large, ~40, so
+ * float32 differences of ~1e-3 relative in the first gradients grow chaotically over further SGD steps.)
  */
 function expectSameUpdates(actual: Run, expected: Run, what: string, minCosine: number): void {
-  actual.weights.forEach((w, k) => {
-    const ref = expected.weights[k]!;
+  actual.first.forEach((w, k) => {
+    const ref = expected.first[k]!;
     const w0 = expected.initial[k]!;
     expect(actual.initial[k]).toEqual(w0); // same seed, same initial weights
     let dot = 0;
@@ -123,7 +124,11 @@ function expectSameUpdates(actual: Run, expected: Run, what: string, minCosine: 
       na += a * a;
       nb += b * b;
     }
-    if (na === 0 && nb === 0) return;
+    let n0 = 0;
+    for (const v of w0) n0 += v * v;
+    // A bias followed by BatchNorm has a zero gradient but for rounding: only weight decay moves it, by less than
+    // 1e-4 of its norm; its update's direction is noise.
+    if (Math.sqrt(nb) <= 1e-4 * Math.sqrt(n0)) return;
     expect(dot / Math.sqrt(na * nb), `${what} weight ${k}: cosine of the updates`).toBeGreaterThanOrEqual(minCosine);
   });
 }
@@ -157,7 +162,7 @@ describe.skipIf(missing !== null && !required)('training on webgpu', () => {
     const gpu = await train('webgpu', build, sgd, [2, 32, 32, 3], 2);
     expect(Math.abs(gpu.losses[0]! - ref.losses[0]!)).toBeLessThanOrEqual(1e-4 * ref.losses[0]!);
     expect(Math.abs(gpu.losses[1]! - ref.losses[1]!)).toBeLessThanOrEqual(1e-2 * ref.losses[1]!);
-    expectSameUpdates(gpu, ref, name, 0.95);
+    expectSameUpdates(gpu, ref, name, 0.999);
     expect(gpu.losses[1]!).toBeLessThan(gpu.losses[0]!);
   });
 });
