@@ -69,7 +69,7 @@ describe('the mnist command line', () => {
   it('exits 2 with the list of backends for an unknown --backend', () => {
     const r = runCli(['--backend', 'tpu']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain("argument 'tpu' is invalid. Allowed choices are auto, onednn, tensorflow, wasm, cpu");
+    expect(r.stderr).toContain("argument 'tpu' is invalid. Allowed choices are auto, onednn, webgpu, tensorflow, wasm, cpu");
   });
 
   it('exits 2 for an unknown --model and for --batch-size 0', () => {

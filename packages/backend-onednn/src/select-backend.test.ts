@@ -16,7 +16,7 @@ describe('selectBackend', () => {
     expect(auto).toContain(`libdnnl ${libdnnlFromProcMaps()})`); // /proc/self/maps names the real file
   });
   it('rejects unknown names', async () => {
-    await expect(selectBackend('gpu' as 'cpu')).rejects.toThrow('Unknown backend "gpu"; expected one of auto, onednn, tensorflow, wasm, cpu');
+    await expect(selectBackend('gpu' as 'cpu')).rejects.toThrow('Unknown backend "gpu"; expected one of auto, onednn, webgpu, tensorflow, wasm, cpu');
   });
   it('falls back to cpu with a loud warning when the package is missing', async () => {
     const logs: string[] = [];

@@ -6,9 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addonOrigin, BUILD_FROM_SOURCE_COMMAND, getBinding, isOnednnAvailable } from './binding.js';
 import './register.js';
 import { OnednnError } from './binding-diagnostics.js';
+import { describeAdapter, disposeWebGpu, initWebGpu, type WebGpuAdapterInfo, WebGpuUnavailableError } from './webgpu.js';
 
 /** Backend names accepted by {@link selectBackend}. */
-export const BACKEND_CHOICES = ['auto', 'onednn', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_CHOICES = ['auto', 'onednn', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 /** One of {@link BACKEND_CHOICES}. */
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
@@ -16,8 +17,12 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export interface SelectBackendOptions {
   /** When the choice fails, use `cpu` and warn instead of throwing. Default `false`. */
   fallback?: boolean;
-  /** Receives warnings (multi-line). Default `console.warn`. */
+  /** Receives warnings (multi-line) and `auto`'s one line on why it did not use webgpu. Default `console.warn`. */
   log?: (message: string) => void;
+  /** `webgpu`: refuse a software adapter (llvmpipe, lavapipe, SwiftShader). Default `false`; `auto` always refuses one. */
+  requireHardware?: boolean;
+  /** `webgpu`: Dawn's options, e.g. `['backend=vulkan']` (see `initWebGpu`). Default: Dawn's default, then OpenGL ES on Linux. */
+  dawnOptions?: string[];
 }
 
 /** What {@link selectBackend} activated and why. */
@@ -26,6 +31,13 @@ export interface SelectedBackend {
   backend: string;
   /** Human-readable reason for the choice. */
   reason: string;
+  /** On `webgpu`: the adapter (vendor, architecture, description; `software: true` for an emulated GPU). */
+  adapter?: WebGpuAdapterInfo;
+  /**
+   * Releases what the backend holds outside the JS heap so the process can exit: on `webgpu` the Dawn device
+   * (`disposeWebGpu`); a no-op on the others. Call it when the command is done with tensors.
+   */
+  dispose: () => void;
 }
 
 // Optional peer packages: a non-literal specifier keeps bundlers and tsc from resolving them.
@@ -61,18 +73,56 @@ function describeOnednn(): string {
   );
 }
 
-async function choose(name: BackendChoice): Promise<string> {
+/** The adapter a `requireHardware` refusal names, if that is the error. */
+function webGpuAdapterOf(error: unknown): WebGpuAdapterInfo | undefined {
+  return WebGpuUnavailableError.isInstance(error) && error.code === 'ERR_CNN_WEBGPU_SOFTWARE_ADAPTER' ? error.adapter : undefined;
+}
+
+interface Choice {
+  reason: string;
+  adapter?: WebGpuAdapterInfo;
+}
+
+async function chooseWebGpu(opts: SelectBackendOptions, requireHardware: boolean, label: string): Promise<Choice> {
+  const adapter = await initWebGpu({ requireHardware, dawnOptions: opts.dawnOptions });
+  try {
+    await activate('webgpu');
+  } catch (error) {
+    disposeWebGpu();
+    throw new WebGpuUnavailableError(`Backend "webgpu" failed to initialise on ${describeAdapter(adapter)}: ${String(error)}`, 'ERR_CNN_WEBGPU_INIT', {
+      cause: error,
+    });
+  }
+  return { reason: `${label}: WebGPU on ${describeAdapter(adapter)}`, adapter };
+}
+
+async function choose(name: BackendChoice, opts: SelectBackendOptions, log: (message: string) => void): Promise<Choice> {
   switch (name) {
+    case 'webgpu':
+      return chooseWebGpu(opts, opts.requireHardware ?? false, 'requested webgpu');
     case 'onednn': {
       const described = describeOnednn(); // throws OnednnUnavailableError with the fix
       await activate('onednn');
-      return `requested onednn: ${described}`;
+      return { reason: `requested onednn: ${described}` };
     }
     case 'auto': {
+      // A hardware WebGPU adapter first; never a software one (slower than the CPU backends).
+      try {
+        return await chooseWebGpu(opts, true, 'auto');
+      } catch (error) {
+        disposeWebGpu();
+        const adapter = webGpuAdapterOf(error);
+        const why = adapter
+          ? `only a software adapter: ${adapter.device || adapter.description}`
+          : (error instanceof Error ? error.message : String(error)).split('. Fix:')[0]!.replace(/^Backend "webgpu"(: )?/, '');
+        const next = isOnednnAvailable() ? 'onednn' : 'cpu';
+        // Silent when the optional peer is simply not installed: webgpu was never a candidate then.
+        if (!(WebGpuUnavailableError.isInstance(error) && error.code === 'ERR_CNN_WEBGPU_NOT_INSTALLED')) log(`auto: not using webgpu (${why}); using ${next}`);
+      }
       if (isOnednnAvailable()) {
         const described = describeOnednn();
         await activate('onednn');
-        return `auto: native ${described}`;
+        return { reason: `auto: native ${described}` };
       }
       await activate('cpu');
       let why = 'unknown';
@@ -81,7 +131,7 @@ async function choose(name: BackendChoice): Promise<string> {
       } catch (error) {
         why = (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
       }
-      return `auto: onednn unavailable (${why}); using the JS cpu backend`;
+      return { reason: `auto: onednn unavailable (${why}); using the JS cpu backend` };
     }
     case 'tensorflow': {
       const loaded = (await importOptional('@tensorflow/tfjs-node-gpu')) || (await importOptional('@tensorflow/tfjs-node'));
@@ -93,7 +143,7 @@ async function choose(name: BackendChoice): Promise<string> {
         );
       }
       await activate('tensorflow');
-      return 'requested tensorflow: libtensorflow through @tensorflow/tfjs-node';
+      return { reason: 'requested tensorflow: libtensorflow through @tensorflow/tfjs-node' };
     }
     case 'wasm': {
       if (!(await importOptional('@tensorflow/tfjs-backend-wasm'))) {
@@ -103,11 +153,11 @@ async function choose(name: BackendChoice): Promise<string> {
         );
       }
       await activate('wasm');
-      return 'requested wasm: @tensorflow/tfjs-backend-wasm';
+      return { reason: 'requested wasm: @tensorflow/tfjs-backend-wasm' };
     }
     case 'cpu':
       await activate('cpu');
-      return 'requested cpu: the JS reference backend';
+      return { reason: 'requested cpu: the JS reference backend' };
   }
 }
 
@@ -117,12 +167,19 @@ async function choose(name: BackendChoice): Promise<string> {
  * - `onednn`: this package's native backend (the reason names the oneDNN version, where the addon and libdnnl
  *   were loaded from — prebuilt or source build — the ISA and threads); `tensorflow`: `@tensorflow/tfjs-node-gpu`, else
  *   `@tensorflow/tfjs-node` (dynamic import); `wasm`: `@tensorflow/tfjs-backend-wasm`; `cpu`: the JS backend;
- *   `auto`: `onednn` when its addon loads, else `cpu`.
+ *   `webgpu`: `@tensorflow/tfjs-backend-webgpu` on Dawn (the `webgpu` package), both optional peers (see
+ *   `initWebGpu`); the reason and `adapter` name the adapter and say when it is a software one, which
+ *   `requireHardware: true` refuses (`WebGpuUnavailableError`, code `ERR_CNN_WEBGPU_SOFTWARE_ADAPTER`);
+ *   `auto`: `webgpu` on a hardware adapter, else `onednn` when its addon loads, else `cpu` — never a software
+ *   adapter; when webgpu is installed but not used, one `log` line says why.
+ * - Call the result's `dispose()` when done, so a `webgpu` device does not keep the process alive.
  * - With `fallback: true` a failing choice activates `cpu` and logs a multi-line warning naming the cause and
  *   the fix; otherwise the error is thrown.
  *
  * @returns the active backend and the reason it was chosen.
- * @throws Error `Unknown backend "x"; expected one of auto, onednn, tensorflow, wasm, cpu` for other names.
+ * @throws Error `Unknown backend "x"; expected one of auto, onednn, webgpu, tensorflow, wasm, cpu` for other names;
+ *   `WebGpuUnavailableError` (codes `ERR_CNN_WEBGPU_NOT_INSTALLED`, `ERR_CNN_WEBGPU_NO_ADAPTER`,
+ *   `ERR_CNN_WEBGPU_SOFTWARE_ADAPTER`, `ERR_CNN_WEBGPU_INIT`) for `webgpu` without `fallback`.
  */
 export async function selectBackend(name: BackendChoice, opts: SelectBackendOptions = {}): Promise<SelectedBackend> {
   if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
@@ -130,8 +187,9 @@ export async function selectBackend(name: BackendChoice, opts: SelectBackendOpti
   }
   const log = opts.log ?? ((message: string) => console.warn(message));
   try {
-    const reason = await choose(name);
-    return { backend: tf.getBackend(), reason };
+    const { reason, adapter } = await choose(name, opts, log);
+    const backend = tf.getBackend();
+    return adapter ? { backend, reason, adapter, dispose: disposeWebGpu } : { backend, reason, dispose: () => {} };
   } catch (error) {
     if (!opts.fallback) throw error;
     const cause = error instanceof Error ? error.message : String(error);
@@ -147,6 +205,6 @@ export async function selectBackend(name: BackendChoice, opts: SelectBackendOpti
       ].join('\n'),
     );
     await activate('cpu');
-    return { backend: tf.getBackend(), reason: `fallback from ${name}: ${cause.split('\n')[0]}` };
+    return { backend: tf.getBackend(), reason: `fallback from ${name}: ${cause.split('\n')[0]}`, dispose: () => {} };
   }
 }

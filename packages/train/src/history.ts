@@ -54,6 +54,11 @@ export interface RunSummary {
   model: string;
   /** tfjs backend the run trained on, e.g. `onednn`. */
   backend: string;
+  /**
+   * The WebGPU adapter when `backend` is `webgpu` (`@cnn/backend-onednn`'s `selectBackend` result); `software: true`
+   * for an emulated GPU (llvmpipe, lavapipe, SwiftShader), whose throughput says nothing about a GPU.
+   */
+  adapter?: { vendor: string; architecture: string; device: string; description: string; software: boolean };
   /** Trainable parameter count. */
   params: number;
   /** Epochs in the history (after a resume: including the restored ones). */

@@ -25,7 +25,7 @@ export const RECIPE_NAMES = ['standard', 'fast'] as const;
 export type RecipeName = (typeof RECIPE_NAMES)[number];
 
 /** Backends `--backend` accepts (`selectBackend` of `@cnn/backend-onednn`). */
-export const BACKEND_NAMES = ['auto', 'onednn', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'onednn', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 /** A backend name. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 

@@ -412,6 +412,7 @@ export async function runClassifier(options: TrainClassifierOptions, extraCallba
     const result: TrainClassifierSummary = {
       model: c.model,
       backend: tf.getBackend(),
+      ...(chosen.adapter ? { adapter: chosen.adapter } : {}),
       params: s.trainableParams,
       epochs: history.length,
       testAcc: final.accuracy,
@@ -454,5 +455,6 @@ export async function runClassifier(options: TrainClassifierOptions, extraCallba
     for (const cb of recipeCallbacks) (cb as { dispose?: () => void }).dispose?.();
     optimizer.dispose();
     model.dispose();
+    chosen.dispose(); // a webgpu device would otherwise outlive the run
   }
 }
