@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message } from 'esbuild';
-import { cnnClosure, makeProject, npmInstall, packPackages, requiredPeers, TFJS_VERSION, userEnv } from './pack-install';
+import { cnnClosure, makeProject, npmInstall, packPackages, requiredPeers, TFJS_VERSION, userEnv } from './pack-install.js';
 
 /** This file (ESM: `import.meta.url`; tsx runs it as CJS from the repository root, without `"type": "module"`). */
 function thisFile(): string {

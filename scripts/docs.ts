@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Application, Converter, type DeclarationReflection, ReflectionKind } from 'typedoc';
-import { repo } from './pack-install';
+import { repo } from './pack-install.js';
 
 interface Manifest {
   name: string;

@@ -1,1 +1,1 @@
-export { default } from '../../tsup.base';
+export { default } from '../../tsup.base.js';

@@ -1,5 +1,5 @@
 import { defineConfig } from 'tsup';
-import base from '../../tsup.base';
+import base from '../../tsup.base.js';
 
 // The library (tsup.base: `trainClassifier` and friends) plus the `cnn` command (ESM only, its shebang kept, no types).
 export default defineConfig([

@@ -1,5 +1,5 @@
 import { defineConfig } from 'tsup';
-import base from '../../tsup.base';
+import base from '../../tsup.base.js';
 
 // The library (tsup.base: `createApp`) plus the `create-app` command that `npm create @cnn/app` runs (ESM only, shebang kept).
 export default defineConfig([

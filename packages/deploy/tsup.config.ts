@@ -1,5 +1,5 @@
 import { defineConfig } from 'tsup';
-import base from '../../tsup.base';
+import base from '../../tsup.base.js';
 
 /** Entries: `@cnn/deploy` (model files, folding, quantisation), `@cnn/deploy/server`, `@cnn/deploy/onnx`. */
 export default defineConfig({

@@ -1,1 +1,1 @@
-export { withNodeEntry as default } from '../../tsup.base';
+export { withNodeEntry as default } from '../../tsup.base.js';

@@ -1,4 +1,4 @@
-import base from '../../tsup.base';
+import base from '../../tsup.base.js';
 
 // The library only: the search and the queue worker are run by the `cnn search` / `cnn worker` commands of @cnn/cli.
 export default base;

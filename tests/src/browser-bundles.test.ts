@@ -2,8 +2,8 @@ import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROWSER_PACKAGES, checkAllBrowserEntries, checkBrowserEntry, installBrowserPackages, runModelsPage } from '../../scripts/check-browser-bundles';
-import { installedCopies } from '../../scripts/pack-install';
+import { BROWSER_PACKAGES, checkAllBrowserEntries, checkBrowserEntry, installBrowserPackages, runModelsPage } from '../../scripts/check-browser-bundles.js';
+import { installedCopies } from '../../scripts/pack-install.js';
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '__fixtures__', 'browser-check');
 

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cnnClosure, installedCopies, makeProject, npmInstall, packPackages, userEnv } from '../../scripts/pack-install';
+import { cnnClosure, installedCopies, makeProject, npmInstall, packPackages, userEnv } from '../../scripts/pack-install.js';
 
 const USER_TFJS = '4.21.0';
 

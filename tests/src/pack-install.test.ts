@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedCopies, TFJS_VERSION, userEnv } from '../../scripts/pack-install';
+import { installedCopies, TFJS_VERSION, userEnv } from '../../scripts/pack-install.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const published = ['core', 'backend-onednn', 'backend-onednn-linux-x64', 'data', 'models', 'train'];

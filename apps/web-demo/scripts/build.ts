@@ -10,7 +10,7 @@ import * as fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeMnistSubset } from '../src/mnist-static';
+import { encodeMnistSubset } from '../src/mnist-static.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -1,7 +1,7 @@
 /** `pnpm --filter @cnn/app-web-demo start [-- --port 8081]`: builds the demo and serves dist/ on 127.0.0.1. */
 import { parseArgs } from 'node:util';
-import { serveStatic } from '../src/static-server';
-import { buildDemo } from './build';
+import { serveStatic } from '../src/static-server.js';
+import { buildDemo } from './build.js';
 
 const args = process.argv.slice(2);
 const { values } = parseArgs({ args: args[0] === '--' ? args.slice(1) : args, options: { port: { type: 'string', default: '8081' } } });

@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { mnistPreprocess } from './preprocess';
+import { mnistPreprocess } from './preprocess.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const pad = $<HTMLCanvasElement>('pad');

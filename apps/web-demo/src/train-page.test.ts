@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDemo } from '../scripts/build';
-import { CHROMIUM, haveChromium, launchChromium } from './chromium';
-import { serveStatic } from './static-server';
+import { buildDemo } from '../scripts/build.js';
+import { CHROMIUM, haveChromium, launchChromium } from './chromium.js';
+import { serveStatic } from './static-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Test loss the page must reach after one epoch on 2,000 images (on the 2,000 test images; chance is ln 10 ≈ 2.30; measured 0.525 on headless webgl). */

@@ -16,8 +16,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-webgpu';
-import { decodeMnistSubset } from './mnist-static';
-import { mnistPreprocess } from './preprocess';
+import { decodeMnistSubset } from './mnist-static.js';
+import { mnistPreprocess } from './preprocess.js';
 
 // Charts load vega on the first chart; the imports written here let esbuild bundle it (as a lazily loaded part).
 setVegaLoader(() => Promise.all([import('vega'), import('vega-lite')]));

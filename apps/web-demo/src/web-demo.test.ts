@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDemo } from '../scripts/build';
-import { mnistPreprocess } from './preprocess';
-import { CHROMIUM, haveChromium, launchChromium } from './chromium';
-import { serveStatic } from './static-server';
+import { buildDemo } from '../scripts/build.js';
+import { mnistPreprocess } from './preprocess.js';
+import { CHROMIUM, haveChromium, launchChromium } from './chromium.js';
+import { serveStatic } from './static-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -3,6 +3,7 @@ import { createRng } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+// biome-ignore lint/correctness/useImportExtensions: a JSON fixture keeps its own extension
 import fixture from './__fixtures__/torchvision-functional.json';
 import { ColorJitter } from './color-jitter.js';
 import { Cutout, RandomErasing } from './erasing.js';

@@ -8,11 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { chartFolder } from '@cnn/core/node';
 import { Adam, LambdaCallback, type OneCycleLR, SGD, fit, type SchedulerSpec } from '@cnn/train';
 import { hasCheckpoint, loadCheckpoint } from '@cnn/train/node';
-import { TerminateOnNaN } from './loggers';
-import { HistoryLogger } from './node/history-logger';
-import { LRSchedulerCallback } from './lr-scheduler';
-import { ModelCheckpoint } from './model-checkpoint';
-import { ModelDebugger, gradientStats } from './model-debugger';
+import { TerminateOnNaN } from './loggers.js';
+import { HistoryLogger } from './node/history-logger.js';
+import { LRSchedulerCallback } from './lr-scheduler.js';
+import { ModelCheckpoint } from './model-checkpoint.js';
+import { ModelDebugger, gradientStats } from './model-debugger.js';
 import { toyLoaders, toyNet } from './testing/toy.js';
 
 const quiet = { log: () => {}, progress: 'none' as const };

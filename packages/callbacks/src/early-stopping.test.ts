@@ -1,8 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { Adam, SGD, fit, getModelWeights, type NamedWeight } from '@cnn/train';
-import { Callback } from './base';
-import { EarlyStopping } from './early-stopping';
+import { Callback } from './base.js';
+import { EarlyStopping } from './early-stopping.js';
 import { toyLoaders, toyNet } from './testing/toy.js';
 
 /** Records a copy of the weights at every epoch end. */

@@ -1,5 +1,5 @@
 import { readModelWeights, setModelWeights, type Logs, type NamedWeight } from '@cnn/train';
-import { MonitorCallback, refuseTestMonitor, type MonitorOptions } from './base';
+import { MonitorCallback, refuseTestMonitor, type MonitorOptions } from './base.js';
 import { CallbackError } from './errors.js';
 
 /** Options of {@link EarlyStopping}; defaults as Keras. */

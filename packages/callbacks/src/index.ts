@@ -5,13 +5,13 @@
  *
  * @packageDocumentation
  */
-export { Callback, MonitorCallback, missingMetric, refuseTestMonitor, type MonitorMode, type MonitorOptions } from './base';
-export { CallbackError } from './errors';
-export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping';
-export { ModelCheckpoint, type ModelCheckpointOptions } from './model-checkpoint';
-export { LRSchedulerCallback, type LRSchedulerCallbackOptions, type SchedulerFactory } from './lr-scheduler';
-export { lrFind, lrAt, suggestLr, lrFinderSpec, type LRFinderOptions, type LRFinderResult, type LRSuggestion } from './lr-finder';
-export { TerminateOnNaN, historyToCsv, type NonFiniteReport } from './loggers';
+export { Callback, MonitorCallback, missingMetric, refuseTestMonitor, type MonitorMode, type MonitorOptions } from './base.js';
+export { CallbackError } from './errors.js';
+export { EarlyStopping, type EarlyStoppingOptions } from './early-stopping.js';
+export { ModelCheckpoint, type ModelCheckpointOptions } from './model-checkpoint.js';
+export { LRSchedulerCallback, type LRSchedulerCallbackOptions, type SchedulerFactory } from './lr-scheduler.js';
+export { lrFind, lrAt, suggestLr, lrFinderSpec, type LRFinderOptions, type LRFinderResult, type LRSuggestion } from './lr-finder.js';
+export { TerminateOnNaN, historyToCsv, type NonFiniteReport } from './loggers.js';
 export {
   ModelDebugger,
   tensorStats,
@@ -23,4 +23,4 @@ export {
   type DebugReport,
   type TensorStats,
   type GradientStats,
-} from './model-debugger';
+} from './model-debugger.js';

@@ -6,8 +6,8 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { Adam, SGD, fit, getModelWeights, type Optimizer } from '@cnn/train';
 import { getModelRngState } from '@cnn/models';
-import { lrAt, lrFind, suggestLr } from './lr-finder';
-import { writeLrFinderPlot } from './node/lr-finder-plot';
+import { lrAt, lrFind, suggestLr } from './lr-finder.js';
+import { writeLrFinderPlot } from './node/lr-finder-plot.js';
 import { DataLoader } from '@cnn/data';
 import { toyDataset, toyLoaders, toyNet } from './testing/toy.js';
 

@@ -10,7 +10,7 @@ import {
   type SchedulerState,
   type TrainingParams,
 } from '@cnn/train';
-import { Callback, missingMetric, refuseTestMonitor } from './base';
+import { Callback, missingMetric, refuseTestMonitor } from './base.js';
 import { CallbackError } from './errors.js';
 
 /** Builds a scheduler once the optimizer and run parameters are known (at `onTrainBegin`). */

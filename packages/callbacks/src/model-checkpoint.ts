@@ -1,5 +1,5 @@
 import { captureTrainingState, checkpointStore, type CheckpointStore, type Logs } from '@cnn/train';
-import { MonitorCallback, refuseTestMonitor, type MonitorOptions } from './base';
+import { MonitorCallback, refuseTestMonitor, type MonitorOptions } from './base.js';
 import { CallbackError } from './errors.js';
 
 /** Options of {@link ModelCheckpoint}. */

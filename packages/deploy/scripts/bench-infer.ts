@@ -22,9 +22,9 @@ import { parseArgs } from 'node:util';
 import { writeJsonAtomic } from '@cnn/data/node';
 import { getBinding, isOnednnAvailable } from '@cnn/backend-onednn';
 import { getModel, getModelEntry } from '@cnn/models';
-import { benchmark, compileNative, formatBenchTable, optimizeForInference, percentile, type BenchResult } from '../src/index';
-import { exportOnnx } from '../src/onnx/index';
-import { cliArgs, userPath } from './cli-args';
+import { benchmark, compileNative, formatBenchTable, optimizeForInference, percentile, type BenchResult } from '../src/index.js';
+import { exportOnnx } from '../src/onnx/index.js';
+import { cliArgs, userPath } from './cli-args.js';
 
 const { values } = parseArgs({
   args: cliArgs(),

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { loadMnist } from '@cnn/data/node';
 import { fileURLToPath } from 'node:url';
-import { cliArgs, userPath } from './cli-args';
+import { cliArgs, userPath } from './cli-args.js';
 
 const { values } = parseArgs({
   args: cliArgs(),

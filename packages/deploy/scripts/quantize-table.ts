@@ -14,9 +14,9 @@ import { selectBackend } from '@cnn/backend-onednn';
 import { DataLoader, MNIST_MEAN, MNIST_STD } from '@cnn/data';
 import { loadMnist, writeJsonAtomic } from '@cnn/data/node';
 import '@cnn/models';
-import { loadModelFiles, optimizeForInference, saveModelFiles } from '../src/index';
-import { exportOnnx } from '../src/onnx/index';
-import { cliArgs, userPath } from './cli-args';
+import { loadModelFiles, optimizeForInference, saveModelFiles } from '../src/index.js';
+import { exportOnnx } from '../src/onnx/index.js';
+import { cliArgs, userPath } from './cli-args.js';
 
 const { values } = parseArgs({ args: cliArgs(), options: { models: { type: 'string', default: '.cache/mnistnet' }, out: { type: 'string' } } });
 await selectBackend('auto', { fallback: true });

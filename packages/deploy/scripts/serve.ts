@@ -9,9 +9,9 @@
 import { parseArgs } from 'node:util';
 import { selectBackend, type BackendChoice } from '@cnn/backend-onednn';
 import '@cnn/models'; // registers BatchNorm / SeededDropout for loading
-import { compileNative, loadModelFiles, optimizeForInference } from '../src/index';
-import { createInferenceServer } from '../src/server/index';
-import { cliArgs, userPath } from './cli-args';
+import { compileNative, loadModelFiles, optimizeForInference } from '../src/index.js';
+import { createInferenceServer } from '../src/server/index.js';
+import { cliArgs, userPath } from './cli-args.js';
 
 const { values } = parseArgs({
   args: cliArgs(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { benchmark, formatBenchTable, percentile } from './bench';
+import { benchmark, formatBenchTable, percentile } from './bench.js';
 
 describe('bench helpers', () => {
   it('percentile interpolates like numpy', () => {

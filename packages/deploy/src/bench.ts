@@ -1,4 +1,4 @@
-import { DeployError } from './errors';
+import { DeployError } from './errors.js';
 
 /** Options of {@link benchmark}. */
 export interface BenchOptions {

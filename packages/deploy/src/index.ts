@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { DeployError, ModelFileError, UnsupportedLayerError } from './errors';
+export { DeployError, ModelFileError, UnsupportedLayerError } from './errors.js';
 export {
   saveModelFiles,
   loadModelFiles,
@@ -17,9 +17,9 @@ export {
   type SavedModelFiles,
   type LoadModelFilesOptions,
   type CheckedModelJson,
-} from './model-files';
-export { quantizeWeights, float32ToFloat16Bits, type WeightQuantization } from './quantize';
-export { optimizeForInference, type OptimizeOptions, type OptimizeReport } from './optimize';
+} from './model-files.js';
+export { quantizeWeights, float32ToFloat16Bits, type WeightQuantization } from './quantize.js';
+export { optimizeForInference, type OptimizeOptions, type OptimizeReport } from './optimize.js';
 export {
   layerGraph,
   batchNormParams,
@@ -28,6 +28,6 @@ export {
   type LayerGraph,
   type GraphNode,
   type BatchNormParams,
-} from './layer-graph';
-export { benchmark, percentile, formatBenchTable, type BenchOptions, type BenchResult } from './bench';
-export { compileNative, nativeGraphOps, NATIVE_SUPPORTED_LAYERS, type CompileNativeOptions, type NativeModel } from './native';
+} from './layer-graph.js';
+export { benchmark, percentile, formatBenchTable, type BenchOptions, type BenchResult } from './bench.js';
+export { compileNative, nativeGraphOps, NATIVE_SUPPORTED_LAYERS, type CompileNativeOptions, type NativeModel } from './native.js';

@@ -1,5 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { UnsupportedLayerError } from './errors';
+import { UnsupportedLayerError } from './errors.js';
 
 export { layerGraph, type GraphNode, type LayerGraph } from '@cnn/core';
 

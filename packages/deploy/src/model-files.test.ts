@@ -5,9 +5,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { improvedMnistNet, mnistNet } from '@cnn/models';
-import { ModelFileError } from './errors';
-import { loadModelFiles, resolveWeightUrl, saveModelFiles } from './model-files';
-import { float32ToFloat16Bits } from './quantize';
+import { ModelFileError } from './errors.js';
+import { loadModelFiles, resolveWeightUrl, saveModelFiles } from './model-files.js';
+import { float32ToFloat16Bits } from './quantize.js';
 import { calibrateBatchNorm, maxAbsDiff, seededUniform, useTestBackend } from './testing/backend.js';
 
 let tmp: string;

@@ -4,8 +4,8 @@ import * as nodeFs from 'node:fs/promises';
 import * as path from 'node:path';
 import { loadModel, saveModel } from '@cnn/train';
 import '@cnn/train/node'; // folder paths for saveModel / loadModel
-import { ModelFileError } from './errors';
-import { quantizeWeights, type WeightQuantization } from './quantize';
+import { ModelFileError } from './errors.js';
+import { quantizeWeights, type WeightQuantization } from './quantize.js';
 
 /** Options of {@link saveModelFiles}. */
 export interface SaveModelFilesOptions {

@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cifar10Net, densenetCifar, improvedMnistNet, mnistNet, mobilenetV2, resnet18 } from '@cnn/models';
-import { DeployError, UnsupportedLayerError } from './errors';
-import { compileNative, nativeGraphOps } from './native';
-import { optimizeForInference } from './optimize';
+import { DeployError, UnsupportedLayerError } from './errors.js';
+import { compileNative, nativeGraphOps } from './native.js';
+import { optimizeForInference } from './optimize.js';
 import { calibrateBatchNorm, seededUniform, useTestBackend } from './testing/backend.js';
 
 beforeAll(async () => {

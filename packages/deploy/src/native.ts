@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphOp } from '@cnn/backend-onednn';
-import { DeployError, UnsupportedLayerError } from './errors';
-import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from './layer-graph';
+import { DeployError, UnsupportedLayerError } from './errors.js';
+import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from './layer-graph.js';
 
 // The op description of @cnn/backend-onednn's InferenceGraph: a type-only import, so this package does not load a
 // concrete backend (compileNative loads it on demand).

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { batchNorm, cifar10Net, getModel, improvedMnistNet, mnistNet } from '@cnn/models';
-import { optimizeForInference, type OptimizeReport } from './optimize';
+import { optimizeForInference, type OptimizeReport } from './optimize.js';
 import { calibrateBatchNorm, maxAbsDiff, seededUniform, useTestBackend } from './testing/backend.js';
 
 beforeAll(async () => {

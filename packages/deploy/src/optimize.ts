@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { DeployError, UnsupportedLayerError } from './errors';
-import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, type GraphNode } from './layer-graph';
+import { DeployError, UnsupportedLayerError } from './errors.js';
+import { BATCH_NORM_CLASSES, INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, type GraphNode } from './layer-graph.js';
 
 /** What {@link optimizeForInference} changed. */
 export interface OptimizeReport {

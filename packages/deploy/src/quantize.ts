@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { DeployError } from './errors';
+import { DeployError } from './errors.js';
 
 /** Weight storage types of the TF.js weights manifest (`quantization.dtype`). */
 export type WeightQuantization = 'float16' | 'uint8';

@@ -1,8 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { cifar10Net } from './cifar10-net';
-import { summary } from './summary';
+import { cifar10Net } from './cifar10-net.js';
+import { summary } from './summary.js';
 
 // `/usr/bin/python3 /work/shared/anchors/pytorch_reference.py params` (torch 1.13):
 // {"model": "CIFAR10Net", "params": 3841610}.

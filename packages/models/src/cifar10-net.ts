@@ -1,9 +1,9 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNorm } from './batch-norm';
-import { conv2d, dense } from './fused';
-import { dropout } from './dropout';
-import { layerInit, layerSeed } from './init';
-import { resolveOptions, type ModelOptions } from './mnist-net';
+import { batchNorm } from './batch-norm.js';
+import { conv2d, dense } from './fused.js';
+import { dropout } from './dropout.js';
+import { layerInit, layerSeed } from './init.js';
+import { resolveOptions, type ModelOptions } from './mnist-net.js';
 
 /** Output channels of the three convolution blocks of {@link cifar10Net}: block → convs. */
 const CIFAR10_BLOCKS: readonly (readonly number[])[] = [

@@ -2,8 +2,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { Dropout, dropout, getModelRngState, setModelRngState } from './dropout';
-import { mnistNet } from './mnist-net';
+import { Dropout, dropout, getModelRngState, setModelRngState } from './dropout.js';
+import { mnistNet } from './mnist-net.js';
 
 function wrap(layer: Dropout, features = 1000): tfl.Sequential {
   const m = tfl.sequential();

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ModelEnsemble } from './ensemble';
+import { ModelEnsemble } from './ensemble.js';
 
 beforeAll(() => tf.setBackend('cpu'));
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { mapChunks, resolveTta, ttaLogits, type TtaOptions } from './tta';
+import { mapChunks, resolveTta, ttaLogits, type TtaOptions } from './tta.js';
 import { ModelError } from './errors.js';
 
 /** How members' predictions are combined. */

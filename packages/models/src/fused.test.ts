@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { conv2d, dense, RELU_BIAS_GRAD_KERNEL } from './fused';
+import { conv2d, dense, RELU_BIAS_GRAD_KERNEL } from './fused.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

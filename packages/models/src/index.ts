@@ -1,5 +1,5 @@
-export { GELU, gelu, geluLayer, GELU_KERNELS } from './gelu';
-export { BatchNorm, batchNorm, batchNormTraining, BATCH_NORM_KERNELS, type BatchNormArgs, type BatchNormTrainingResult } from './batch-norm';
+export { GELU, gelu, geluLayer, GELU_KERNELS } from './gelu.js';
+export { BatchNorm, batchNorm, batchNormTraining, BATCH_NORM_KERNELS, type BatchNormArgs, type BatchNormTrainingResult } from './batch-norm.js';
 export {
   Dropout,
   dropout,
@@ -10,8 +10,8 @@ export {
   type RngLayer,
   type DropoutArgs,
   type DropoutRngState,
-} from './dropout';
-export { layerInit, layerSeed, Dirac, dirac, type DiracArgs, type InitScheme, type LayerInit, type Initializer } from './init';
+} from './dropout.js';
+export { layerInit, layerSeed, Dirac, dirac, type DiracArgs, type InitScheme, type LayerInit, type Initializer } from './init.js';
 export {
   patchWhitening,
   symmetricEigen,
@@ -23,12 +23,12 @@ export {
   type SymmetricEigen,
   type WhiteningConv2DArgs,
   type InitWhiteningOptions,
-} from './whitening';
-export { predictTta, airbenchTta, resolveTta, applyTtaView, type TtaView, type TtaOptions, type ResolvedTta, type TtaPredictor } from './tta';
-export { mnistNet, improvedMnistNet, resolveOptions, type ModelOptions } from './mnist-net';
-export { cifar10Net } from './cifar10-net';
-export { summary, formatSummary, type ModelSummary, type SummaryRow } from './summary';
-export { getModel, getModelEntry, listModels, type ModelEntry } from './registry';
+} from './whitening.js';
+export { predictTta, airbenchTta, resolveTta, applyTtaView, type TtaView, type TtaOptions, type ResolvedTta, type TtaPredictor } from './tta.js';
+export { mnistNet, improvedMnistNet, resolveOptions, type ModelOptions } from './mnist-net.js';
+export { cifar10Net } from './cifar10-net.js';
+export { summary, formatSummary, type ModelSummary, type SummaryRow } from './summary.js';
+export { getModel, getModelEntry, listModels, type ModelEntry } from './registry.js';
 export {
   resnet,
   resnet18,
@@ -50,7 +50,7 @@ export {
   type MobileNetV2Options,
   type Airbench94Options,
   type Airbench94Widths,
-} from './zoo/index';
+} from './zoo/index.js';
 export {
   parseSafetensors,
   serializeSafetensors,
@@ -64,7 +64,7 @@ export {
   type TensorToWrite,
   type ImportTorchOptions,
   type ImportTorchReport,
-} from './weights/index';
+} from './weights/index.js';
 export {
   findHead,
   replaceHead,
@@ -79,7 +79,7 @@ export {
   type ReplaceHeadOptions,
   type LayerSelector,
   type Stage,
-} from './transfer/index';
-export { ModelEnsemble, type Voting, type ModelEnsembleOptions, type EnsembleEvaluation } from './ensemble';
-export { Conv2D, Dense, conv2d, dense, registerFusedGradients, RELU_BIAS_GRAD_KERNEL } from './fused';
-export { ModelError } from './errors';
+} from './transfer/index.js';
+export { ModelEnsemble, type Voting, type ModelEnsembleOptions, type EnsembleEvaluation } from './ensemble.js';
+export { Conv2D, Dense, conv2d, dense, registerFusedGradients, RELU_BIAS_GRAD_KERNEL } from './fused.js';
+export { ModelError } from './errors.js';

@@ -2,8 +2,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { conv2d } from './fused';
-import { Dirac, dirac, layerInit } from './init';
+import { conv2d } from './fused.js';
+import { Dirac, dirac, layerInit } from './init.js';
 import { expectClose } from './testing/close.js';
 
 const close = (actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-6): void => expectClose(actual, expected, tol);

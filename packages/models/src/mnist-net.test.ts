@@ -1,8 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
-import { improvedMnistNet, mnistNet } from './mnist-net';
-import { formatSummary, summary } from './summary';
+import { improvedMnistNet, mnistNet } from './mnist-net.js';
+import { formatSummary, summary } from './summary.js';
 
 // Parameter counts printed by `/usr/bin/python3 /work/shared/anchors/pytorch_reference.py params`
 // (torch 1.13): {"model": "MNISTNet", "params": 184586}, {"model": "ImprovedMNISTNet", "params": 391370}.

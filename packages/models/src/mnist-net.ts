@@ -1,8 +1,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNorm } from './batch-norm';
-import { conv2d, dense } from './fused';
-import { dropout } from './dropout';
-import { layerInit, layerSeed, type InitScheme } from './init';
+import { batchNorm } from './batch-norm.js';
+import { conv2d, dense } from './fused.js';
+import { dropout } from './dropout.js';
+import { layerInit, layerSeed, type InitScheme } from './init.js';
 import { ModelError } from './errors.js';
 
 /** Options shared by the model builders. */

@@ -1,7 +1,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
-import { getModel, getModelEntry, listModels } from './registry';
-import { summary } from './summary';
+import { getModel, getModelEntry, listModels } from './registry.js';
+import { summary } from './summary.js';
 
 describe('model registry', () => {
   it('lists and builds the models by name and alias', () => {

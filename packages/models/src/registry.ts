@@ -1,10 +1,10 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { cifar10Net } from './cifar10-net';
-import { improvedMnistNet, mnistNet, type ModelOptions } from './mnist-net';
-import { densenet121, densenetCifar } from './zoo/densenet';
-import { airbench94 } from './zoo/airbench';
-import { mobilenetV2 } from './zoo/mobilenet-v2';
-import { resnet18, resnet34, resnet50 } from './zoo/resnet';
+import { cifar10Net } from './cifar10-net.js';
+import { improvedMnistNet, mnistNet, type ModelOptions } from './mnist-net.js';
+import { densenet121, densenetCifar } from './zoo/densenet.js';
+import { airbench94 } from './zoo/airbench.js';
+import { mobilenetV2 } from './zoo/mobilenet-v2.js';
+import { resnet18, resnet34, resnet50 } from './zoo/resnet.js';
 import { ModelError } from './errors.js';
 
 /** A registered model: builder plus metadata. */

@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ModelEnsemble } from './ensemble';
-import { airbenchTta, applyTtaView, predictTta, resolveTta, type TtaOptions } from './tta';
+import { ModelEnsemble } from './ensemble.js';
+import { airbenchTta, applyTtaView, predictTta, resolveTta, type TtaOptions } from './tta.js';
 import { expectClose as close } from './testing/close.js';
 
 // scripts/airbench-fixtures.py: airbench's infer (tta_level 0, 1, 2) on a linear model over NHWC-flattened pixels.

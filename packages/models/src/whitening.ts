@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { registerFusedGradients } from './fused';
+import { registerFusedGradients } from './fused.js';
 import { ModelError } from './errors.js';
 
 type Kwargs = Record<string, unknown>;

@@ -5,16 +5,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LookaheadCallback, ModelEmaCallback } from './averaging-callbacks';
-import { LambdaCallback, type Callback } from './callback';
-import { captureTrainingState, getModelWeights } from './checkpoint';
-import { loadCheckpoint, saveCheckpoint } from './node/checkpoint-files';
-import './node/index';
-import { fit } from './loop';
-import { CrossEntropyLoss } from './loss';
-import { SGD } from './optimizers/sgd';
+import { LookaheadCallback, ModelEmaCallback } from './averaging-callbacks.js';
+import { LambdaCallback, type Callback } from './callback.js';
+import { captureTrainingState, getModelWeights } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from './node/checkpoint-files.js';
+import './node/index.js';
+import { fit } from './loop.js';
+import { CrossEntropyLoss } from './loss.js';
+import { SGD } from './optimizers/sgd.js';
 import { toyLoader } from './testing/toy.js';
-import { airbenchLookaheadAlpha } from './weight-averaging';
+import { airbenchLookaheadAlpha } from './weight-averaging.js';
 
 /** Dense net with batch norm (non-trainable running statistics) on `[b, 6, 6, 1]`. */
 function bnNet(seed = 1): tfl.Sequential {

@@ -1,6 +1,6 @@
-import { Callback, type Logs } from './callback';
-import { Lookahead, ModelEma, type AveragedWeightsState, type ModelEmaState } from './weight-averaging';
-import { TrainError } from './errors';
+import { Callback, type Logs } from './callback.js';
+import { Lookahead, ModelEma, type AveragedWeightsState, type ModelEmaState } from './weight-averaging.js';
+import { TrainError } from './errors.js';
 
 /** Options of {@link LookaheadCallback}. */
 export interface LookaheadCallbackOptions {

@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { History } from './history';
-import type { Optimizer } from './optimizers/optimizer';
-import { TrainError } from './errors';
+import type { History } from './history.js';
+import type { Optimizer } from './optimizers/optimizer.js';
+import { TrainError } from './errors.js';
 
 /**
  * Metrics passed to callbacks, with Keras' names — the one metric vocabulary of the toolkit (history, logs,

@@ -2,11 +2,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { LambdaCallback } from './callback';
-import { captureTrainingState, getModelWeights } from './checkpoint';
-import { checkpointStore, ioCheckpointStore } from './checkpoint-store';
-import { fit } from './loop';
-import { Adam } from './optimizers/adam';
+import { LambdaCallback } from './callback.js';
+import { captureTrainingState, getModelWeights } from './checkpoint.js';
+import { checkpointStore, ioCheckpointStore } from './checkpoint-store.js';
+import { fit } from './loop.js';
+import { Adam } from './optimizers/adam.js';
 import { toyLoader } from './testing/toy.js';
 
 function denseNet(seed: number): tfl.Sequential {

@@ -7,8 +7,8 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, decodeTrainingState, encodeTrainingState, type TrainingState } from './checkpoint';
-import { TrainError } from './errors';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, decodeTrainingState, encodeTrainingState, type TrainingState } from './checkpoint.js';
+import { TrainError } from './errors.js';
 
 /** A place a {@link TrainingState} can be written to and read back from. */
 export interface CheckpointStore {

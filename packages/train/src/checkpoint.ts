@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getModelRngState, setModelRngState } from '@cnn/models';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { TrainingContext } from './callback';
-import { TrainError } from './errors';
-import { normalizeHistoryEntry, type History } from './history';
-import type { OptimizerState } from './optimizers/optimizer';
+import type { TrainingContext } from './callback.js';
+import { TrainError } from './errors.js';
+import { normalizeHistoryEntry, type History } from './history.js';
+import type { OptimizerState } from './optimizers/optimizer.js';
 
 /** Format tag of a checkpoint (`checkpoint.json`'s `format`, or the `modelTopology.format` of an IO-handler checkpoint). */
 export const CHECKPOINT_FORMAT = 'cnn-train-checkpoint';

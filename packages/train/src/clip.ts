@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TrainError } from './errors';
+import { TrainError } from './errors.js';
 
 /** Result of {@link clipGradNorm}. */
 export interface ClipNormResult {

@@ -5,19 +5,19 @@ import { mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { LambdaCallback, type Callback, type TrainingContext } from './callback';
-import { captureTrainingState, getModelWeights } from './checkpoint';
-import { loadCheckpoint, saveCheckpoint } from './node/checkpoint-files';
-import './node/index';
-import { clipGradNorm, clipGradValue } from './clip';
+import { LambdaCallback, type Callback, type TrainingContext } from './callback.js';
+import { captureTrainingState, getModelWeights } from './checkpoint.js';
+import { loadCheckpoint, saveCheckpoint } from './node/checkpoint-files.js';
+import './node/index.js';
+import { clipGradNorm, clipGradValue } from './clip.js';
 import type { Batch } from '@cnn/core';
-import { fit, trainEpoch, type BatchSource } from './loop';
-import { CrossEntropyLoss } from './loss';
-import { Adam } from './optimizers/adam';
-import { SGD } from './optimizers/sgd';
-import { MultiStepLR } from './schedulers';
+import { fit, trainEpoch, type BatchSource } from './loop.js';
+import { CrossEntropyLoss } from './loss.js';
+import { Adam } from './optimizers/adam.js';
+import { SGD } from './optimizers/sgd.js';
+import { MultiStepLR } from './schedulers/index.js';
 import { toyLoader } from './testing/toy.js';
-import { trainStep } from './train-step';
+import { trainStep } from './train-step.js';
 
 /** Dense-only net on `[b, 6, 6, 1]` (fast on the cpu backend). */
 function denseNet(seed = 1): tfl.Sequential {

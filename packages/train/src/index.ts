@@ -6,12 +6,12 @@
  *
  * @packageDocumentation
  */
-export { TrainError, NonFiniteLossError } from './errors';
-export { softmaxCrossEntropy, CrossEntropyLoss, type CrossEntropyLossOptions, type SoftmaxCrossEntropyOptions, type LossReduction } from './loss';
-export { Optimizer, type OptimizerState, type SlotState } from './optimizers/optimizer';
-export { Adam, type AdamOptions } from './optimizers/adam';
-export { SGD, SGD_UPDATE_KERNEL, type SGDOptions } from './optimizers/sgd';
-export { ParamGroupOptimizer, type ParamGroup, type ParamMatcher, type ParamGroupOptimizerOptions } from './optimizers/param-groups';
+export { TrainError, NonFiniteLossError } from './errors.js';
+export { softmaxCrossEntropy, CrossEntropyLoss, type CrossEntropyLossOptions, type SoftmaxCrossEntropyOptions, type LossReduction } from './loss.js';
+export { Optimizer, type OptimizerState, type SlotState } from './optimizers/optimizer.js';
+export { Adam, type AdamOptions } from './optimizers/adam.js';
+export { SGD, SGD_UPDATE_KERNEL, type SGDOptions } from './optimizers/sgd.js';
+export { ParamGroupOptimizer, type ParamGroup, type ParamMatcher, type ParamGroupOptimizerOptions } from './optimizers/param-groups.js';
 export {
   trainStep,
   computeGradients,
@@ -21,9 +21,9 @@ export {
   type StepResult,
   type StepOptions,
   type BatchGradients,
-} from './train-step';
+} from './train-step.js';
 export { yieldToEventLoop, inBrowserWindow, resolveYieldEvery } from './event-loop.js';
-export { clipGradNorm, clipGradValue, type ClipNormResult } from './clip';
+export { clipGradNorm, clipGradValue, type ClipNormResult } from './clip.js';
 export {
   trainEpoch,
   evaluate,
@@ -36,9 +36,9 @@ export {
   type TrainEpochOptions,
   type EvaluateOptions,
   type FitOptions,
-} from './loop';
+} from './loop.js';
 export type { Batch } from '@cnn/core';
-export { normalizeHistoryEntry, type HistoryEntry, type History, type RunSummary } from './history';
+export { normalizeHistoryEntry, type HistoryEntry, type History, type RunSummary } from './history.js';
 export {
   Callback,
   LambdaCallback,
@@ -50,7 +50,7 @@ export {
   type GradientsInfo,
   type TrainingContext,
   type TrainingParams,
-} from './callback';
+} from './callback.js';
 export { CallbackList } from './callback-list.js';
 export { GradientAccumulator } from './gradient-accumulator.js';
 export {
@@ -65,14 +65,14 @@ export {
   CHECKPOINT_VERSION,
   type TrainingState,
   type NamedWeight,
-} from './checkpoint';
+} from './checkpoint.js';
 export {
   checkpointStore,
   ioCheckpointStore,
   registerCheckpointRouter,
   type CheckpointStore,
   type CheckpointRouter,
-} from './checkpoint-store';
+} from './checkpoint-store.js';
 export {
   LRScheduler,
   StepLR,
@@ -114,7 +114,7 @@ export {
   type ModelEmaOptions,
   type ModelEmaState,
   type LookaheadOptions,
-} from './weight-averaging';
+} from './weight-averaging.js';
 export {
   LookaheadCallback,
   ModelEmaCallback,
@@ -122,7 +122,7 @@ export {
   type LookaheadCallbackState,
   type ModelEmaCallbackOptions,
   type ModelEmaCallbackState,
-} from './averaging-callbacks';
+} from './averaging-callbacks.js';
 export {
   createProgress,
   formatProgressLine,
@@ -132,6 +132,6 @@ export {
   type ProgressReporter,
   type ProgressOptions,
   type ProgressBarFactory,
-} from './progress';
-export { formatCount, formatPercent, formatLr, formatSeconds } from './format';
-export { saveModel, loadModel, modelArtifacts, type SaveModelOptions, type SavedModelInfo, type WeightTransform } from './model-io';
+} from './progress.js';
+export { formatCount, formatPercent, formatLr, formatSeconds } from './format.js';
+export { saveModel, loadModel, modelArtifacts, type SaveModelOptions, type SavedModelInfo, type WeightTransform } from './model-io.js';

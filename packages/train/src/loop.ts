@@ -1,21 +1,21 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch } from '@cnn/core';
-import type { Callback, GradientsInfo, Logs, TrainingContext } from './callback';
+import type { Callback, GradientsInfo, Logs, TrainingContext } from './callback.js';
 import { CallbackList } from './callback-list.js';
 import { GradientAccumulator } from './gradient-accumulator.js';
-import { restoreTrainingState } from './checkpoint';
-import { checkpointStore, type CheckpointStore } from './checkpoint-store';
-import { NonFiniteLossError, TrainError } from './errors';
+import { restoreTrainingState } from './checkpoint.js';
+import { checkpointStore, type CheckpointStore } from './checkpoint-store.js';
+import { NonFiniteLossError, TrainError } from './errors.js';
 import { maybeYield, resolveYieldEvery } from './event-loop.js';
-import type { History, HistoryEntry } from './history';
-import { formatCount, formatLr, formatPercent, formatSeconds } from './format';
-import { CrossEntropyLoss, softmaxCrossEntropy } from './loss';
-import type { Optimizer } from './optimizers/optimizer';
-import { createProgress, type ProgressMode } from './progress';
-import { applyGradients, computeGradients, countCorrect, type StepOptions } from './train-step';
+import type { History, HistoryEntry } from './history.js';
+import { formatCount, formatLr, formatPercent, formatSeconds } from './format.js';
+import { CrossEntropyLoss, softmaxCrossEntropy } from './loss.js';
+import type { Optimizer } from './optimizers/optimizer.js';
+import { createProgress, type ProgressMode } from './progress.js';
+import { applyGradients, computeGradients, countCorrect, type StepOptions } from './train-step.js';
 
-export type { History, HistoryEntry } from './history';
+export type { History, HistoryEntry } from './history.js';
 
 /**
  * Anything that yields batches (`@cnn/core`'s `Batch`: `x` `[batch, height, width, channels]` float32, `y`

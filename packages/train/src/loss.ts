@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TrainError } from './errors';
+import { TrainError } from './errors.js';
 
 /** How {@link softmaxCrossEntropy} reduces the per-sample losses (`torch.nn.CrossEntropyLoss(reduction=…)`). */
 export type LossReduction = 'mean' | 'sum';

@@ -9,7 +9,7 @@
 import { setModelMetadata, type ModelMetadata } from '@cnn/core';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { TrainError } from './errors';
+import { TrainError } from './errors.js';
 
 /** Rewrites the weights before they are stored, e.g. `@cnn/deploy`'s float16 / uint8 quantisation. */
 export type WeightTransform = (specs: tf.io.WeightsManifestEntry[], data: ArrayBuffer) => { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer };

@@ -1,5 +1,5 @@
-import { TrainError } from './errors';
-import { formatCount, formatPercent, formatSeconds } from './format';
+import { TrainError } from './errors.js';
+import { formatCount, formatPercent, formatSeconds } from './format.js';
 
 /** How per-batch progress is shown. `'auto'`: a bar when stderr is a TTY, else `'lines'`. */
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';

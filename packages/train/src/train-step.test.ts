@@ -2,13 +2,13 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
-import { LambdaCallback } from './callback';
-import { NonFiniteLossError, TrainError } from './errors';
-import { evaluate, fit, formatEpochLine, trainEpoch } from './loop';
-import { Adam } from './optimizers/adam';
-import { SGD } from './optimizers/sgd';
-import { softmaxCrossEntropy } from './loss';
-import { trainStep } from './train-step';
+import { LambdaCallback } from './callback.js';
+import { NonFiniteLossError, TrainError } from './errors.js';
+import { evaluate, fit, formatEpochLine, trainEpoch } from './loop.js';
+import { Adam } from './optimizers/adam.js';
+import { SGD } from './optimizers/sgd.js';
+import { softmaxCrossEntropy } from './loss.js';
+import { trainStep } from './train-step.js';
 import { tinyNet, toyLoader } from './testing/toy.js';
 
 describe('trainStep', () => {

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { clipGradNorm, clipGradValue } from './clip';
-import { softmaxCrossEntropy, type LossReduction } from './loss';
-import type { Optimizer } from './optimizers/optimizer';
-import { TrainError } from './errors';
+import { clipGradNorm, clipGradValue } from './clip.js';
+import { softmaxCrossEntropy, type LossReduction } from './loss.js';
+import type { Optimizer } from './optimizers/optimizer.js';
+import { TrainError } from './errors.js';
 
 /** Result of one training step. */
 export interface StepResult {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { NamedWeight } from './checkpoint';
+import type { NamedWeight } from './checkpoint.js';
 import { EMA_UPDATE_KERNEL } from '@cnn/core';
-import { TrainError } from './errors';
+import { TrainError } from './errors.js';
 
 /**
  * Weight averaging for any tfjs-layers model: an exponential moving average of the weights ({@link ModelEma},

@@ -14,9 +14,9 @@ import { DataLoader, MNIST_MEAN, MNIST_STD, randomSplit, type ImageDataset } fro
 import { loadMnist, writeJsonAtomic } from '@cnn/data/node';
 import { ModelEnsemble, cifar10Net, densenetCifar, improvedMnistNet, mnistNet, resnet18 } from '@cnn/models';
 import { Adam, type BatchSource } from '@cnn/train';
-import type { EnsembleMemberSpec } from '../src/index';
-import { trainEnsemble } from '../src/index';
-import { cifar, loader, markdownTable, useBackend } from './common';
+import type { EnsembleMemberSpec } from '../src/index.js';
+import { trainEnsemble } from '../src/index.js';
+import { cifar, loader, markdownTable, useBackend } from './common.js';
 
 const { values: f } = parseArgs({
   options: {

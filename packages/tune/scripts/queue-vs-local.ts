@@ -16,7 +16,7 @@ import { writeJsonAtomic } from '@cnn/data/node';
 import { runSearch, type SearchSummary } from '../src/search/runner.js';
 import { DEFAULT_SPACE } from '../src/trial/space.js';
 import { startTestRedis, type TestRedis } from '../src/testing/test-redis.js';
-import { markdownTable } from './common';
+import { markdownTable } from './common.js';
 
 const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: f } = parseArgs({

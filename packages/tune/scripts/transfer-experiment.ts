@@ -12,8 +12,8 @@ import { parseArgs } from 'node:util';
 import { writeJsonAtomic } from '@cnn/data/node';
 import { replaceHead, resnet18 } from '@cnn/models';
 import { Adam, evaluate, fit } from '@cnn/train';
-import { stagedFineTune, type FineTunePhase } from '../src/index';
-import { ANIMALS, VEHICLES, cifar, loader, markdownTable, selectClasses, useBackend } from './common';
+import { stagedFineTune, type FineTunePhase } from '../src/index.js';
+import { ANIMALS, VEHICLES, cifar, loader, markdownTable, selectClasses, useBackend } from './common.js';
 
 const { values: f } = parseArgs({
   options: {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadLayersModelFrom } from './load';
+import { loadLayersModelFrom } from './load.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'cnn-tune-load-'));
 let server: FastifyInstance;

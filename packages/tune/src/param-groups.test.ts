@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { resnet18 } from '@cnn/models';
 import { Adam, ParamGroupOptimizer as TrainParamGroupOptimizer, trainStep, trainableVariables } from '@cnn/train';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ParamGroupOptimizer, stageParamGroups } from './param-groups';
+import { ParamGroupOptimizer, stageParamGroups } from './param-groups.js';
 import { toyImages } from './testing/toy-images.js';
 
 beforeAll(() => tf.setBackend('cpu'));

@@ -4,8 +4,8 @@ import { resnet18, replaceHead, summary, ModelEnsemble } from '@cnn/models';
 import { Adam } from '@cnn/train';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainEnsemble } from './ensemble/train.js';
-import { ParamGroupOptimizer, stageParamGroups } from './param-groups';
-import { stagedFineTune } from './staged';
+import { ParamGroupOptimizer, stageParamGroups } from './param-groups.js';
+import { stagedFineTune } from './staged.js';
 import { TuneError } from './errors.js';
 import { toyImages } from './testing/toy-images.js';
 

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFileSync } from 'node:fs';
 import { Adam, fit } from '@cnn/train';
 import '@cnn/train/node';
-import { Callback, LRSchedulerCallback, ModelCheckpoint, EarlyStopping } from '../index';
+import { Callback, LRSchedulerCallback, ModelCheckpoint, EarlyStopping } from '../index.js';
 import { toyLoaders, toyNet } from '../testing/toy.js';
 import { StepLR } from '@cnn/train';
 

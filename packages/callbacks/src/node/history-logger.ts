@@ -1,6 +1,6 @@
 import { writeFileAtomic } from '@cnn/core/node';
 import { Callback } from '@cnn/train';
-import { historyToCsv } from '../loggers';
+import { historyToCsv } from '../loggers.js';
 import { CallbackError } from '../errors.js';
 
 /** Options of {@link HistoryLogger}. */

@@ -6,5 +6,5 @@
  */
 import '@cnn/train/node';
 
-export { HistoryLogger, type HistoryLoggerOptions } from './history-logger';
-export { writeLrFinderPlot } from './lr-finder-plot';
+export { HistoryLogger, type HistoryLoggerOptions } from './history-logger.js';
+export { writeLrFinderPlot } from './lr-finder-plot.js';

@@ -3,10 +3,10 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import * as ort from 'onnxruntime-node';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cifar10Net, getModel, improvedMnistNet, mnistNet } from '@cnn/models';
-import { UnsupportedLayerError } from '../errors';
+import { UnsupportedLayerError } from '../errors.js';
 import { mnistTestBatch } from '../testing/mnist.js';
 import { calibrateBatchNorm, seededUniform, useTestBackend } from '../testing/backend.js';
-import { decodeOnnx, exportOnnx, type ExportOnnxOptions } from './export-onnx';
+import { decodeOnnx, exportOnnx, type ExportOnnxOptions } from './export-onnx.js';
 
 beforeAll(async () => {
   await useTestBackend();

@@ -3,9 +3,9 @@ import { createRequire } from 'node:module';
 import type protobuf from 'protobufjs';
 import { requirePeer } from '@cnn/core';
 import { writeFileAtomic } from '@cnn/core/node';
-import { DeployError, UnsupportedLayerError } from '../errors';
-import { INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from '../layer-graph';
-import { ONNX_PROTO, OnnxAttributeType, OnnxDataType } from './onnx-schema';
+import { DeployError, UnsupportedLayerError } from '../errors.js';
+import { INFERENCE_IDENTITY_CLASSES, batchNormParams, layerGraph, pads2d, type GraphNode } from '../layer-graph.js';
+import { ONNX_PROTO, OnnxAttributeType, OnnxDataType } from './onnx-schema.js';
 
 /** Options of {@link exportOnnx}. */
 export interface ExportOnnxOptions {

@@ -4,4 +4,4 @@
  *
  * @packageDocumentation
  */
-export { exportOnnx, saveOnnx, decodeOnnx, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './export-onnx';
+export { exportOnnx, saveOnnx, decodeOnnx, ONNX_SUPPORTED_LAYERS, type ExportOnnxOptions } from './export-onnx.js';

@@ -1,6 +1,6 @@
 import { importPeer } from '@cnn/core';
 import type { Normalization } from '@cnn/core';
-import { DeployError } from '../errors';
+import { DeployError } from '../errors.js';
 
 /** sharp (an optional peer dependency), imported on first use. */
 function loadSharp(): Promise<typeof import('sharp')['default']> {

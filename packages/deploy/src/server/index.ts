@@ -5,6 +5,6 @@
  *
  * @packageDocumentation
  */
-export { createInferenceServer, type InferenceServerOptions, type Prediction } from './inference-server';
-export { MicroBatcher, type MicroBatcherOptions, type Predictable } from './micro-batcher';
-export { BadInputError, decodeImageInput, decodeJsonInput, type Normalization } from './decode-input';
+export { createInferenceServer, type InferenceServerOptions, type Prediction } from './inference-server.js';
+export { MicroBatcher, type MicroBatcherOptions, type Predictable } from './micro-batcher.js';
+export { BadInputError, decodeImageInput, decodeJsonInput, type Normalization } from './decode-input.js';

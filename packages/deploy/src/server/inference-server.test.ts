@@ -8,9 +8,9 @@ import { MNIST_CLASSES, MNIST_MEAN, MNIST_STD } from '@cnn/data';
 import { loadMnist } from '@cnn/data/node';
 import { mnistNet } from '@cnn/models';
 import { useTestBackend } from '../testing/backend.js';
-import { decodeImageInput } from './decode-input';
-import { compileNative } from '../native';
-import { createInferenceServer } from './inference-server';
+import { decodeImageInput } from './decode-input.js';
+import { compileNative } from '../native.js';
+import { createInferenceServer } from './inference-server.js';
 
 const model = mnistNet({ seed: 21 });
 setModelMetadata(model, { normalization: { mean: [MNIST_MEAN], std: [MNIST_STD] } });

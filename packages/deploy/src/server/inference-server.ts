@@ -2,9 +2,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { createRequire } from 'node:module';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { checkNormalization, getModelMetadata, requirePeer } from '@cnn/core';
-import { DeployError } from '../errors';
-import { BadInputError, decodeImageInput, decodeJsonInput } from './decode-input';
-import { MicroBatcher, type Predictable } from './micro-batcher';
+import { DeployError } from '../errors.js';
+import { BadInputError, decodeImageInput, decodeJsonInput } from './decode-input.js';
+import { MicroBatcher, type Predictable } from './micro-batcher.js';
 
 const require = createRequire(import.meta.url);
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { DeployError } from '../errors';
+import { DeployError } from '../errors.js';
 
 /** The part of a tfjs-layers model the batcher needs (`predict` on `[batch, ...inputShape]`). */
 export interface Predictable {

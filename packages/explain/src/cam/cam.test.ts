@@ -2,6 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
+// biome-ignore lint/correctness/useImportExtensions: a JSON fixture keeps its own extension
 import reference from '../__fixtures__/cam-reference.json';
 import { ExplainError } from '../errors.js';
 import { GradCam } from './grad-cam.js';

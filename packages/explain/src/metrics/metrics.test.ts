@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+// biome-ignore lint/correctness/useImportExtensions: a JSON fixture keeps its own extension
 import fixtures from '../__fixtures__/classification-report.json';
 import { ExplainError } from '../errors.js';
 import { classificationReport, reportToSklearnDict, type SklearnMetricsEntry } from './classification-report.js';

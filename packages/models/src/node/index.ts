@@ -4,4 +4,4 @@
  *
  * @packageDocumentation
  */
-export { isHttpUrl, loadSafetensors, loadTorchWeights, readSource } from './source';
+export { isHttpUrl, loadSafetensors, loadTorchWeights, readSource } from './source.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { parseSafetensors, type SafetensorsFile } from '../weights/safetensors';
-import { importTorchStateDict, type ImportTorchOptions, type ImportTorchReport } from '../weights/torch-import';
+import { parseSafetensors, type SafetensorsFile } from '../weights/safetensors.js';
+import { importTorchStateDict, type ImportTorchOptions, type ImportTorchReport } from '../weights/torch-import.js';
 import { ModelError } from '../errors.js';
 
 /** Whether `source` is an `http://` or `https://` URL (else a filesystem path). */

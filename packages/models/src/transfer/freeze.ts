@@ -1,5 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { findHead } from './head';
+import { findHead } from './head.js';
 import { ModelError } from '../errors.js';
 
 /** Which layers: names, a pattern on the name, or a predicate. */

@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { dense } from '../fused';
-import { layerInit, type InitScheme } from '../init';
+import { dense } from '../fused.js';
+import { layerInit, type InitScheme } from '../init.js';
 import { ModelError } from '../errors.js';
 
 /**

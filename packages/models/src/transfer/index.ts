@@ -1,4 +1,4 @@
-export { findHead, replaceHead, type ReplaceHeadOptions } from './head';
+export { findHead, replaceHead, type ReplaceHeadOptions } from './head.js';
 export {
   modelStages,
   freezeLayers,
@@ -10,4 +10,4 @@ export {
   trainableLayerNames,
   type LayerSelector,
   type Stage,
-} from './freeze';
+} from './freeze.js';

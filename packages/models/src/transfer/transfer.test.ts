@@ -1,12 +1,12 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { improvedMnistNet } from '../mnist-net';
-import { summary } from '../summary';
-import { mobilenetV2 } from '../zoo/mobilenet-v2';
-import { resnet18 } from '../zoo/resnet';
-import { findHead, replaceHead } from './head';
-import { freezeAllButHead, freezeLayers, freezeStages, modelStages, trainableLayerNames, unfreezeAll, unfreezeStages } from './freeze';
+import { improvedMnistNet } from '../mnist-net.js';
+import { summary } from '../summary.js';
+import { mobilenetV2 } from '../zoo/mobilenet-v2.js';
+import { resnet18 } from '../zoo/resnet.js';
+import { findHead, replaceHead } from './head.js';
+import { freezeAllButHead, freezeLayers, freezeStages, modelStages, trainableLayerNames, unfreezeAll, unfreezeStages } from './freeze.js';
 
 beforeAll(() => tf.setBackend('cpu'));
 const small = () => resnet18({ stem: 'cifar', baseWidth: 4, numClasses: 10, inputShape: [8, 8, 3], seed: 3 });

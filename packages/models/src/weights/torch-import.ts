@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import type { SafeTensor } from './safetensors';
+import type { SafeTensor } from './safetensors.js';
 import { ModelError } from '../errors.js';
 
 /** Options of {@link importTorchStateDict}. */

@@ -3,12 +3,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { BatchNorm } from '../batch-norm';
-import { GELU } from '../gelu';
-import { getModel, getModelEntry } from '../registry';
-import { formatSummary, summary } from '../summary';
-import { initWhitening, WhiteningConv2D } from '../whitening';
-import { airbench94 } from './airbench';
+import type { BatchNorm } from '../batch-norm.js';
+import { GELU } from '../gelu.js';
+import { getModel, getModelEntry } from '../registry.js';
+import { formatSummary, summary } from '../summary.js';
+import { initWhitening, WhiteningConv2D } from '../whitening.js';
+import { airbench94 } from './airbench.js';
 
 // scripts/airbench-fixtures.py: the airbench94 architecture in PyTorch (counts, and a small-width parity case).
 const fixture = JSON.parse(readFileSync(new URL('../__fixtures__/airbench-torch.json', import.meta.url), 'utf8'));

@@ -1,11 +1,11 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNorm } from '../batch-norm';
-import { conv2d, dense } from '../fused';
-import { geluLayer } from '../gelu';
-import { dirac, layerInit, layerSeed } from '../init';
-import { resolveOptions, type ModelOptions } from '../mnist-net';
-import { whiteningConv2d } from '../whitening';
-import type { Sym } from './common';
+import { batchNorm } from '../batch-norm.js';
+import { conv2d, dense } from '../fused.js';
+import { geluLayer } from '../gelu.js';
+import { dirac, layerInit, layerSeed } from '../init.js';
+import { resolveOptions, type ModelOptions } from '../mnist-net.js';
+import { whiteningConv2d } from '../whitening.js';
+import type { Sym } from './common.js';
 import { ModelError } from '../errors.js';
 
 /** Output channels of the three conv groups of {@link airbench94}. */

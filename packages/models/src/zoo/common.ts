@@ -1,8 +1,8 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { batchNorm } from '../batch-norm';
-import { conv2d, dense } from '../fused';
-import { layerInit, layerSeed, type InitScheme, type Initializer } from '../init';
-import { resolveOptions, type ModelOptions } from '../mnist-net';
+import { batchNorm } from '../batch-norm.js';
+import { conv2d, dense } from '../fused.js';
+import { layerInit, layerSeed, type InitScheme, type Initializer } from '../init.js';
+import { resolveOptions, type ModelOptions } from '../mnist-net.js';
 import { ModelError } from '../errors.js';
 
 /** A symbolic tensor of a tfjs-layers functional graph. */

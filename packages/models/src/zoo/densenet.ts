@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { bn, conv, globalAvgPool, input, linear, relu, ZooBuilder, type Sym, type ZooOptions } from './common';
+import { bn, conv, globalAvgPool, input, linear, relu, ZooBuilder, type Sym, type ZooOptions } from './common.js';
 import { ModelError } from '../errors.js';
 
 /** Options of {@link densenet}. */

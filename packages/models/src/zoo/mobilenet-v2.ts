@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { dropout } from '../dropout';
-import { bn, conv, globalAvgPool, input, linear, relu, ZooBuilder, type Sym, type ZooOptions } from './common';
+import { dropout } from '../dropout.js';
+import { bn, conv, globalAvgPool, input, linear, relu, ZooBuilder, type Sym, type ZooOptions } from './common.js';
 
 /** torchvision's inverted-residual settings: expansion t, output channels c, repeats n, first stride s. */
 const SETTINGS: readonly [number, number, number, number][] = [

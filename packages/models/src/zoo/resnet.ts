@@ -1,5 +1,5 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { bn, conv, globalAvgPool, input, linear, relu, ZooBuilder, type Sym, type ZooOptions } from './common';
+import { bn, conv, globalAvgPool, input, linear, relu, ZooBuilder, type Sym, type ZooOptions } from './common.js';
 import { ModelError } from '../errors.js';
 
 /** Residual block type: `basic` (two 3×3 convs, expansion 1) or `bottleneck` (1×1, 3×3, 1×1, expansion 4). */

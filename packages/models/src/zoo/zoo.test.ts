@@ -2,10 +2,10 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { summary } from '../summary';
-import { densenet121, densenetCifar } from './densenet';
-import { mobilenetV2 } from './mobilenet-v2';
-import { resnet, resnet18, resnet34, resnet50 } from './resnet';
+import { summary } from '../summary.js';
+import { densenet121, densenetCifar } from './densenet.js';
+import { mobilenetV2 } from './mobilenet-v2.js';
+import { resnet, resnet18, resnet34, resnet50 } from './resnet.js';
 
 // Counts from Debian's python3-torchvision 0.14 (sum of parameters().numel(), and of the BN buffers
 // running_mean/running_var, for 1000 classes).

@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, decodeTrainingState, encodeTrainingState, type TrainingState } from '../checkpoint';
-import type { CheckpointStore } from '../checkpoint-store';
-import { TrainError } from '../errors';
+import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, decodeTrainingState, encodeTrainingState, type TrainingState } from '../checkpoint.js';
+import type { CheckpointStore } from '../checkpoint-store.js';
+import { TrainError } from '../errors.js';
 
 const JSON_NAME = 'checkpoint.json';
 const BIN_RE = /^state-[0-9a-f]{16}\.bin$/;

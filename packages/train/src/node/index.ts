@@ -11,11 +11,11 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerCheckpointRouter } from '../checkpoint-store';
-import { registerProgressBar } from '../progress';
-import { fileCheckpointStore } from './checkpoint-files';
-import { folderRouter, isFolderTarget } from './model-files';
-import { cliProgressBar } from './progress-bar';
+import { registerCheckpointRouter } from '../checkpoint-store.js';
+import { registerProgressBar } from '../progress.js';
+import { fileCheckpointStore } from './checkpoint-files.js';
+import { folderRouter, isFolderTarget } from './model-files.js';
+import { cliProgressBar } from './progress-bar.js';
 
 // Once per process, even when the ESM and the CJS build are both loaded (two tf.io routers would make every
 // save ambiguous).
@@ -29,6 +29,6 @@ if (!registry[REGISTERED]) {
 registerCheckpointRouter((target) => (isFolderTarget(target) ? fileCheckpointStore(target) : undefined));
 registerProgressBar(cliProgressBar);
 
-export { assertCheckpointDir, fileCheckpointStore, hasCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-files';
-export { folderRouter, isFolderTarget, modelFolderHandler } from './model-files';
-export { cliProgressBar } from './progress-bar';
+export { assertCheckpointDir, fileCheckpointStore, hasCheckpoint, loadCheckpoint, saveCheckpoint, type SavedCheckpoint } from './checkpoint-files.js';
+export { folderRouter, isFolderTarget, modelFolderHandler } from './model-files.js';
+export { cliProgressBar } from './progress-bar.js';

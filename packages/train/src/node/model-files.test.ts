@@ -6,10 +6,10 @@ import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel, saveModel } from '../model-io';
+import { loadModel, saveModel } from '../model-io.js';
 import { tinyNet } from '../testing/toy.js';
-import { modelFolderHandler } from './model-files';
-import './index';
+import { modelFolderHandler } from './model-files.js';
+import './index.js';
 
 const predict = (m: { predict: (x: tf.Tensor) => unknown }, x: tf.Tensor): number[] => Array.from((m.predict(x) as tf.Tensor).dataSync());
 

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as nodeFs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { TrainError } from '../errors';
-import { weightFileNames } from '../model-io';
+import { TrainError } from '../errors.js';
+import { weightFileNames } from '../model-io.js';
 
 /** The file-system operations the folder handler writes with (tests replace them to simulate failures). */
 interface SaveFs {

@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
-import { formatCount, formatPercent } from '../format';
-import type { ProgressOptions, ProgressReporter } from '../progress';
+import { formatCount, formatPercent } from '../format.js';
+import type { ProgressOptions, ProgressReporter } from '../progress.js';
 
 /** A cli-progress bar on `process.stderr`: batch n/N, loss, acc, img/s and ETA. */
 export function cliProgressBar(opts: ProgressOptions): ProgressReporter {

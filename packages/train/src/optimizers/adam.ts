@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Optimizer } from './optimizer';
+import { Optimizer } from './optimizer.js';
 import { ADAM_UPDATE_KERNEL } from '@cnn/core';
-import { TrainError } from '../errors';
+import { TrainError } from '../errors.js';
 
 /** Options of {@link Adam}; defaults as `torch.optim.Adam`. */
 export interface AdamOptions {

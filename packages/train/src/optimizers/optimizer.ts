@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TrainError } from '../errors';
+import { TrainError } from '../errors.js';
 
 /** One optimizer slot (e.g. Adam's `exp_avg`) of one parameter, as plain data. */
 export interface SlotState {

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { Optimizer, type OptimizerState } from './optimizer';
-import { TrainError } from '../errors';
+import { Optimizer, type OptimizerState } from './optimizer.js';
+import { TrainError } from '../errors.js';
 
 /** Which parameters (by `@cnn/train`'s variable name `layer/weight`, e.g. `layer4.1.conv2/kernel`) a group holds. */
 export type ParamMatcher = string[] | RegExp | ((name: string) => boolean);

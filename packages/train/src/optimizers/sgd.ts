@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Optimizer } from './optimizer';
+import { Optimizer } from './optimizer.js';
 import { SGD_UPDATE_KERNEL } from '@cnn/core';
-import { TrainError } from '../errors';
+import { TrainError } from '../errors.js';
 
 /** Options of {@link SGD}; defaults as `torch.optim.SGD`. */
 export interface SGDOptions {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Batch } from '@cnn/core';
-import type { BatchSource } from '../loop';
+import type { BatchSource } from '../loop.js';
 
 /**
  * A linearly separable toy problem on `[n, 6, 6, 1]` images: class 0 has a bright left half, class 1

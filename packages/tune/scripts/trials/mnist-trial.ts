@@ -16,7 +16,7 @@ import { dropout, layerInit } from '@cnn/models';
 import { Adam, LambdaCallback, SGD, evaluate, fit, type BatchSource } from '@cnn/train';
 import '@cnn/train/node'; // folder checkpoints (resume, ModelCheckpoint)
 import { serveTrial } from '../../src/trial/serve.js';
-import { useBackend } from '../common';
+import { useBackend } from '../common.js';
 
 serveTrial(async (config, ctx) => {
   await useBackend(process.env.TRIAL_BACKEND ?? 'auto');

@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readResults } from '../trial/results.js';
-import { runSearch } from '../search/runner';
-import { QueueClient, type FinishedJob } from './client';
-import { bullConnection, parseQueueUrl, probeRedis, redactUrl } from './connection';
-import { parseJobData } from './payload';
+import { runSearch } from '../search/runner.js';
+import { QueueClient, type FinishedJob } from './client.js';
+import { bullConnection, parseQueueUrl, probeRedis, redactUrl } from './connection.js';
+import { parseJobData } from './payload.js';
 import { startTestRedis, type TestRedis } from '../testing/test-redis.js';
-import { startQueueWorker, type QueueWorker } from './worker';
+import { startQueueWorker, type QueueWorker } from './worker.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const pkg = path.resolve(here, '..', '..');
