@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, deriveSeed, shuffleInPlace } from './rng.js';
+import { CnnError } from './errors.js';
 
 // Known answers from the reference C code (prng.di.unimi.it splitmix64.c + xoshiro128starstar.c), compiled
 // with gcc: state seeded from the first two splitmix64 outputs, low 32 bits first.
@@ -75,6 +76,19 @@ describe('createRng (xoshiro128**)', () => {
 
   it('rejects non-integer seeds', () => {
     expect(() => createRng(1.5)).toThrow(/seed must be a safe integer, got 1.5/);
+  });
+
+  it('throws CnnError with a stable code for a bad seed and a malformed state', () => {
+    const codeOf = (f: () => unknown): string | undefined => {
+      try {
+        f();
+      } catch (err) {
+        return CnnError.isInstance(err) ? err.code : 'not a CnnError';
+      }
+      return undefined;
+    };
+    expect(codeOf(() => createRng(Number.NaN))).toBe('ERR_CNN_INVALID_SEED');
+    expect(codeOf(() => createRng(0).setState({ algorithm: 'xoshiro128**', s: [0, 0, 0, 0], spareNormal: null }))).toBe('ERR_CNN_INVALID_STATE');
   });
 });
 

@@ -10,6 +10,8 @@
  * @packageDocumentation
  */
 
+import { CnnError } from './errors.js';
+
 /** Serialisable generator state (plain JSON), as returned by {@link Rng.getState}. */
 export interface RngState {
   /** Always `'xoshiro128**'`; checked by {@link Rng.setState}. */
@@ -28,7 +30,7 @@ export interface Rng {
   nextUint32(): number;
   /**
    * Uniform integer in `[0, n)` without modulo bias (rejection sampling).
-   * @throws Error if `n` is not an integer in `[1, 2^32]`.
+   * @throws CnnError (code `ERR_CNN_INVALID_OPTION`) if `n` is not an integer in `[1, 2^32]`.
    */
   nextInt(n: number): number;
   /** Standard normal draw (mean 0, standard deviation 1), Box–Muller transform; pairs are cached in the state. */
@@ -37,7 +39,8 @@ export interface Rng {
   getState(): RngState;
   /**
    * Restores a state from {@link Rng.getState}; subsequent draws repeat exactly.
-   * @throws Error if the state is malformed (wrong algorithm, words not 32-bit unsigned integers, all zero).
+   * @throws CnnError (code `ERR_CNN_INVALID_STATE`) if the state is malformed (wrong algorithm, words not 32-bit
+   *   unsigned integers, all zero).
    */
   setState(state: RngState): void;
 }
@@ -56,7 +59,7 @@ function splitmix64Mix(x: bigint): bigint {
 
 function checkSeed(seed: number, name: string): void {
   if (!Number.isSafeInteger(seed)) {
-    throw new Error(`${name} must be a safe integer, got ${String(seed)}`);
+    throw new CnnError(`${name} must be a safe integer, got ${String(seed)}`, { code: 'ERR_CNN_INVALID_SEED' });
   }
 }
 
@@ -67,7 +70,7 @@ function checkSeed(seed: number, name: string): void {
  * @param seed - Any safe integer (negative values are taken modulo 2^64).
  * @param stream - Sub-stream index, a safe integer (e.g. the 0-based epoch).
  * @returns A non-negative safe integer, usable as a {@link createRng} seed.
- * @throws Error if either argument is not a safe integer.
+ * @throws CnnError (code `ERR_CNN_INVALID_SEED`) if either argument is not a safe integer.
  */
 export function deriveSeed(seed: number, stream: number): number {
   checkSeed(seed, 'seed');
@@ -84,7 +87,7 @@ export function deriveSeed(seed: number, stream: number): number {
  *
  * @param seed - A safe integer; default `0`.
  * @returns A generator; see {@link Rng}.
- * @throws Error if `seed` is not a safe integer.
+ * @throws CnnError (code `ERR_CNN_INVALID_SEED`) if `seed` is not a safe integer.
  */
 export function createRng(seed = 0): Rng {
   checkSeed(seed, 'seed');
@@ -122,7 +125,7 @@ export function createRng(seed = 0): Rng {
     nextUint32,
     nextInt(n: number): number {
       if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) {
-        throw new Error(`nextInt: n must be an integer in [1, 2^32], got ${String(n)}`);
+        throw new CnnError(`nextInt: n must be an integer in [1, 2^32], got ${String(n)}`, { code: 'ERR_CNN_INVALID_OPTION' });
       }
       // Reject the top partial block so every residue is equally likely.
       const limit = TWO_POW_32 - (TWO_POW_32 % n);
@@ -148,16 +151,16 @@ export function createRng(seed = 0): Rng {
     },
     setState(state: RngState): void {
       if (state == null || state.algorithm !== 'xoshiro128**') {
-        throw new Error(`setState: expected algorithm 'xoshiro128**', got ${JSON.stringify(state?.algorithm)}`);
+        throw new CnnError(`setState: expected algorithm 'xoshiro128**', got ${JSON.stringify(state?.algorithm)}`, { code: 'ERR_CNN_INVALID_STATE' });
       }
       const s = state.s;
       if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => Number.isInteger(w) && w >= 0 && w < TWO_POW_32)) {
-        throw new Error(`setState: s must be four unsigned 32-bit integers, got ${JSON.stringify(s)}`);
+        throw new CnnError(`setState: s must be four unsigned 32-bit integers, got ${JSON.stringify(s)}`, { code: 'ERR_CNN_INVALID_STATE' });
       }
-      if (s.every((w) => w === 0)) throw new Error('setState: the all-zero state is invalid for xoshiro128**');
+      if (s.every((w) => w === 0)) throw new CnnError('setState: the all-zero state is invalid for xoshiro128**', { code: 'ERR_CNN_INVALID_STATE' });
       const sp = state.spareNormal;
       if (sp !== null && !(typeof sp === 'number' && Number.isFinite(sp))) {
-        throw new Error(`setState: spareNormal must be a finite number or null, got ${String(sp)}`);
+        throw new CnnError(`setState: spareNormal must be a finite number or null, got ${String(sp)}`, { code: 'ERR_CNN_INVALID_STATE' });
       }
       [s0, s1, s2, s3] = s.map((w) => w | 0) as [number, number, number, number];
       spare = sp;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { CnnError } from '../errors.js';
 
 /**
  * Path of a temporary file beside `dest` (same directory, so the final `rename` is atomic on POSIX):
@@ -16,7 +17,7 @@ export function tempPathFor(dest: string): string {
  *
  * @param dest - Destination path; its directory is created when missing.
  * @param data - Bytes, or a string written as UTF-8.
- * @throws Error `writing <dest> failed: <cause>` from the file system (e.g. `EACCES`); `cause` holds the original.
+ * @throws CnnError (code `ERR_CNN_WRITE`) `writing <dest> failed: <cause>` from the file system (e.g. `EACCES`); `cause` holds the original.
  */
 export async function writeFileAtomic(dest: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempPathFor(dest);
@@ -26,7 +27,7 @@ export async function writeFileAtomic(dest: string, data: string | Uint8Array): 
     await rename(tmp, dest);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => undefined);
-    throw new Error(`writing ${dest} failed: ${(err as Error).message}`, { cause: err });
+    throw new CnnError(`writing ${dest} failed: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_WRITE' });
   }
 }
 
