@@ -1,5 +1,6 @@
 import { CnnError } from '@cnn/core';
 import { describe, expect, it } from 'vitest';
+import { TrainError } from './errors.js';
 import { checkWeightBytes, MODEL_FILES_CODE, parseModelJson, readModelArtifacts, resolveWeightUrl } from './model-json.js';
 
 const topology = { class_name: 'Sequential', config: { layers: [] } };
@@ -53,13 +54,10 @@ describe('model.json reader', () => {
   });
 
   it('bad input: TrainError with code ERR_CNN_MODEL_FILES naming the file, the field or the tensor', async () => {
-    const err = (() => {
-      try {
-        parseModelJson('{"modelTopology": {', 'm/model.json');
-      } catch (e) {
-        return e;
-      }
-    })();
+    const err = await Promise.resolve()
+      .then(() => parseModelJson('{"modelTopology": {', 'm/model.json'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TrainError);
     expect(CnnError.isInstance(err)).toBe(true);
     expect((err as CnnError).code).toBe(MODEL_FILES_CODE);
     expect((err as Error).message).toMatch(/^m\/model\.json is not valid JSON: /);
