@@ -135,3 +135,12 @@ export {
 } from './progress.js';
 export { formatCount, formatPercent, formatLr, formatSeconds } from './format.js';
 export { saveModel, loadModel, modelArtifacts, type SaveModelOptions, type SavedModelInfo, type WeightTransform } from './model-io.js';
+export {
+  parseModelJson,
+  checkWeightBytes,
+  resolveWeightUrl,
+  readModelArtifacts,
+  MODEL_FILES_CODE,
+  type CheckedModelJson,
+  type ModelFilesSource,
+} from './model-json.js';

@@ -109,13 +109,17 @@ export async function saveModel(model: tfl.LayersModel, target: string | tf.io.I
 
 /**
  * Loads a TF.js layers model through a tfjs IO handler (`tfl.loadLayersModel`); in Node with `@cnn/train/node`
- * imported, folder paths and `file://` URLs are read with checks (weight paths stay inside the folder, each
- * weight group holds exactly the bytes its manifest declares). Custom layers (e.g. `@cnn/models`' `BatchNorm`)
+ * imported, folder paths and `file://` URLs are read by the one `model.json` reader (`readModelArtifacts`) with
+ * the checks of a hostile folder: `model.json` valid (`modelTopology` object, `weightsManifest` entries with
+ * names, integer shapes and numeric dtypes), weight paths inside the folder, each weight group holding exactly
+ * the bytes its manifest declares (naming the tensor that does not fit). Custom layers (e.g. `@cnn/models`' `BatchNorm`)
  * must be registered first, i.e. import the package that defines them.
  *
  * @param source - A tfjs IO URL (`indexeddb://name`, `http(s)://…/model.json`), an IO handler, or in Node a
  *   folder path / `file://` URL.
- * @throws TrainError when no handler serves `source`; the handler's errors (missing / malformed files).
+ * @throws TrainError when no handler serves `source`; the handler's errors: for folders a TrainError with code
+ *   `ERR_CNN_MODEL_FILES` naming the file (missing / invalid `model.json`, missing or short weight files,
+ *   manifest mismatches, weight paths outside the folder).
  */
 export async function loadModel(source: string | tf.io.IOHandler): Promise<tfl.LayersModel> {
   if (typeof source !== 'string') return tfl.loadLayersModel(source);

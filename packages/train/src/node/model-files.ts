@@ -1,9 +1,10 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import * as nodeFs from 'node:fs/promises';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TrainError } from '../errors.js';
 import { weightFileNames } from '../model-io.js';
+import { MODEL_FILES_CODE, readModelArtifacts } from '../model-json.js';
 
 /** The file-system operations the folder handler writes with (tests replace them to simulate failures). */
 interface SaveFs {
@@ -98,86 +99,42 @@ async function saveFolder(artifacts: tf.io.ModelArtifacts, dir: string, fs: Save
   return { dir: target, modelJsonBytes: Buffer.byteLength(text) };
 }
 
-const BYTES_PER_ELEMENT: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8 };
-
-function expectedBytes(specs: tf.io.WeightsManifestEntry[], file: string): number | undefined {
-  let total = 0;
-  for (const s of specs) {
-    const dtype = s.quantization?.dtype ?? s.dtype;
-    const per = BYTES_PER_ELEMENT[dtype];
-    if (per === undefined) return undefined; // strings: variable length, not checked
-    total += s.shape.reduce((a, b) => a * b, 1) * per;
+/**
+ * Resolves a manifest weight path against the model folder `root`, refusing absolute paths, backslashes and
+ * paths that leave the folder.
+ * @throws TrainError (code `ERR_CNN_MODEL_FILES`) naming `jsonPath`, the path and the folder.
+ */
+function resolveLocalWeight(root: string, p: string, jsonPath: string): string {
+  const file = path.resolve(root, p);
+  const rel = path.relative(root, file);
+  if (path.isAbsolute(p) || p.includes('\\') || rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new TrainError(`loadModel: ${jsonPath}: weight path '${p}' is outside the model folder ${root}`, { code: MODEL_FILES_CODE });
   }
-  if (!Number.isFinite(total)) throw new TrainError(`loadModel: ${file}: invalid weight shapes`, { code: 'ERR_CNN_MODEL_FILES' });
-  return total;
+  return file;
 }
 
 /**
- * Reads a TF.js layers-format folder without tfjs-node: `model.json`, then the weight files, checking that every
- * weight path stays inside `dir` and that each weight group's files hold exactly the bytes its manifest declares.
+ * Reads a TF.js layers-format folder without tfjs-node through the one `model.json` reader
+ * ({@link readModelArtifacts}): `model.json`, then the weight files, checking that every weight path stays inside
+ * `dir` and that each weight group's files hold exactly the bytes its manifest declares.
  *
- * @throws TrainError naming the file when `model.json` is missing/malformed, a weight path escapes `dir`, a
- *   weight file is missing, or its byte length differs from the manifest.
+ * @throws TrainError (code `ERR_CNN_MODEL_FILES`) naming the file when `model.json` is missing/malformed, a
+ *   weight path escapes `dir`, a weight file is missing, or its byte length differs from the manifest.
  */
 async function loadFolder(dir: string): Promise<tf.io.ModelArtifacts> {
   const root = path.resolve(dir);
   const jsonPath = path.join(root, MODEL_JSON);
-  let text: string;
-  try {
-    text = await nodeFs.readFile(jsonPath, 'utf8');
-  } catch (err) {
-    throw new TrainError(`loadModel: cannot read ${jsonPath}: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_MODEL_FILES' });
-  }
-  let json: tf.io.ModelJSON;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new TrainError(`loadModel: ${jsonPath} is not valid JSON: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_MODEL_FILES' });
-  }
-  if (!json || typeof json !== 'object' || !json.modelTopology || !Array.isArray(json.weightsManifest)) {
-    throw new TrainError(`loadModel: ${jsonPath} must have modelTopology and a weightsManifest array`, { code: 'ERR_CNN_MODEL_FILES' });
-  }
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: ArrayBuffer[] = [];
-  for (const group of json.weightsManifest) {
-    if (!Array.isArray(group.paths) || !Array.isArray(group.weights)) {
-      throw new TrainError(`loadModel: ${jsonPath}: each weightsManifest entry needs paths and weights arrays`, { code: 'ERR_CNN_MODEL_FILES' });
-    }
-    let groupBytes = 0;
-    const files: string[] = [];
-    for (const p of group.paths) {
-      const file = path.resolve(root, p);
-      const rel = path.relative(root, file);
-      if (path.isAbsolute(p) || rel.startsWith('..') || path.isAbsolute(rel) || rel === '') {
-        throw new TrainError(`loadModel: ${jsonPath}: weight path '${p}' is outside the model folder`, { code: 'ERR_CNN_MODEL_FILES' });
-      }
-      let buf: Buffer;
+  return readModelArtifacts(jsonPath, {
+    async read(file) {
       try {
-        buf = await nodeFs.readFile(file);
+        return await nodeFs.readFile(file);
       } catch (err) {
-        throw new TrainError(`loadModel: cannot read weight file ${file}: ${(err as Error).message}`, { cause: err, code: 'ERR_CNN_MODEL_FILES' });
+        const what = file === jsonPath ? '' : 'weight file ';
+        throw new TrainError(`loadModel: cannot read ${what}${file}: ${(err as Error).message}`, { cause: err, code: MODEL_FILES_CODE });
       }
-      buffers.push(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer);
-      groupBytes += buf.byteLength;
-      files.push(file);
-    }
-    const expected = expectedBytes(group.weights, files.join(', '));
-    if (expected !== undefined && expected !== groupBytes) {
-      throw new TrainError(`loadModel: ${files.join(', ')} holds ${groupBytes} bytes, ${MODEL_JSON} declares ${expected}`, { code: 'ERR_CNN_MODEL_FILES' });
-    }
-    weightSpecs.push(...group.weights);
-  }
-  const artifacts: tf.io.ModelArtifacts = {
-    modelTopology: json.modelTopology,
-    format: json.format,
-    generatedBy: json.generatedBy,
-    convertedBy: json.convertedBy,
-    trainingConfig: json.trainingConfig,
-    userDefinedMetadata: json.userDefinedMetadata,
-    weightSpecs,
-    weightData: tf.io.CompositeArrayBuffer.join(buffers),
-  };
-  return artifacts;
+    },
+    resolve: (p) => resolveLocalWeight(root, p, jsonPath),
+  });
 }
 
 /**
