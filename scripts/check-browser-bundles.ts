@@ -122,7 +122,7 @@ export function installBrowserPackages(dir?: string): string {
   const project = path.join(root, 'project');
   makeProject(project, true);
   const peers = requiredPeers(names).map((p) => `${p}@${TFJS_VERSION}`);
-  npmInstall(project, [...tarballs.values(), ...peers, '@tensorflow/tfjs-backend-cpu@' + TFJS_VERSION]);
+  npmInstall(project, [...tarballs.values(), ...peers, `@tensorflow/tfjs-backend-cpu@${TFJS_VERSION}`]);
   return project;
 }
 

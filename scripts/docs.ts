@@ -78,6 +78,8 @@ async function main(): Promise<number> {
     tsconfig: path.join(repo, 'tsconfig.docs.json'),
     out: values.out,
     readme: 'none',
+    // No links to source files: the reference is built locally and from clones whose git remote may be a path.
+    disableSources: true,
     excludePrivate: true,
     excludeInternal: true,
     excludeExternals: true,

@@ -112,7 +112,7 @@ describe('cnn predict', () => {
     expect(k.err).toContain('--top-k must be an integer in [1, ∞], got "0"');
     const b = await cnn('predict', modelDir, white, '--backend', 'gpu');
     expect(b.code).toBe(2);
-    expect(b.err).toContain('--backend must be one of auto, onednn, tensorflow, wasm, cpu, got "gpu"');
+    expect(b.err).toContain('--backend must be one of auto, onednn, webgpu, tensorflow, wasm, cpu, got "gpu"');
     expect((await cnn('predict', modelDir)).code).toBe(2);
   });
 

@@ -1,4 +1,5 @@
 import { readFile, stat } from 'node:fs/promises';
+import { BACKEND_CHOICES } from '@cnn/backend-onednn';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Command } from 'commander';
@@ -95,7 +96,7 @@ export const registerPredict: RegisterCommand = (program: Command) => {
     .argument('<IMAGE...>', 'image files (PNG, JPEG, WebP, GIF), resized to the model input')
     .option('-k, --top-k <n>', 'classes per image', '3')
     .option('--json', 'print a JSON array of {file, top: [{className, probability}]}')
-    .option('--backend <name>', 'tfjs backend: auto, onednn, tensorflow, wasm, cpu', 'auto')
+    .option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .addHelpText('after', '\nExample:\n  cnn predict runs/my-run/model photo1.jpg photo2.png --top-k 2')
     .action(async (modelDir: string, images: string[], opts: { topK: string; json?: boolean; backend: string }) => {
       const topK = parseIntOption('--top-k', opts.topK, 1);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { BackendChoice } from '@cnn/backend-onednn';
+import { BACKEND_CHOICES, type BackendChoice } from '@cnn/backend-onednn';
 import { compileNative, createInferenceServer, optimizeForInference } from './deploy.js';
 import type { RegisterCommand } from '../program.js';
 import { loadModelDir, outputsLogits, parseBackend, parseIntOption, useBackend, userPath } from './common.js';
@@ -74,7 +74,7 @@ export const registerServe: RegisterCommand = (program: Command) => {
     .argument('<MODEL_DIR>', 'model folder holding model.json (e.g. runs/…/model)')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('-p, --port <n>', 'TCP port (0: any free port)', '8080')
-    .option('--backend <name>', 'tfjs backend: auto, onednn, tensorflow, wasm, cpu', 'auto')
+    .option('--backend <name>', `tfjs backend: ${BACKEND_CHOICES.join(', ')}`, 'auto')
     .option('--native', 'run each micro-batch as one native oneDNN graph')
     .option('--no-optimize', 'serve the model as saved (no BatchNorm folding)')
     .option('-k, --top-k <n>', 'classes per answer', '3')

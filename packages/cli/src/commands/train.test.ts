@@ -133,7 +133,7 @@ describe('cnn train flags → trainClassifier options', () => {
     [['cifar10', '--milestones', '25,x'], "option '--milestones <a,b>' argument '25,x' is invalid. expected a number."],
     [['cifar10', '--subset', '0'], '--subset must be a positive integer, got 0'],
     [['mnist', '--batch-size', '0'], '--batch-size must be a positive integer, got 0'],
-    [['mnist', '--backend', 'gpu'], 'Allowed choices are auto, onednn, tensorflow, wasm, cpu'],
+    [['mnist', '--backend', 'gpu'], 'Allowed choices are auto, onednn, webgpu, tensorflow, wasm, cpu'],
     [['mnist', '--model', 'vgg'], 'Unknown --model "vgg"; expected one of mnistnet, improved, cifar10net'],
     [['mnist', '--model', 'cifar10net'], '--model cifar10net takes 32x32x3 images; mnist needs a 28x28x1 model'],
     [['mnist', '--valid-pct', '1'], '--valid-pct must be in (0, 1), got 1'],

@@ -6,6 +6,8 @@
  * @packageDocumentation
  */
 
+import { BACKEND_CHOICES } from '@cnn/backend-onednn';
+
 /** Optimizers the runner builds (`--optimizer`). */
 export const OPTIMIZER_NAMES = ['adam', 'sgd'] as const;
 /** An optimizer name. */
@@ -25,7 +27,7 @@ export const RECIPE_NAMES = ['standard', 'fast'] as const;
 export type RecipeName = (typeof RECIPE_NAMES)[number];
 
 /** Backends `--backend` accepts (`selectBackend` of `@cnn/backend-onednn`). */
-export const BACKEND_NAMES = ['auto', 'onednn', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = BACKEND_CHOICES;
 /** A backend name. */
 export type BackendName = (typeof BACKEND_NAMES)[number];
 

@@ -183,10 +183,15 @@ function firstImages(ds: ImageDataset, n: number): tf.Tensor4D {
  * data-dependent initialisation and the training loss.
  */
 export interface RunPlan {
+  /** Builds the seeded model (called once, after the backend is selected). */
   buildModel: () => tfl.LayersModel;
+  /** The optimizer for the built model (Adam / SGD from the flags, or the fast recipe's parameter groups). */
   createOptimizer: () => Optimizer;
+  /** The recipe's own callbacks (per-batch schedules, whitening-bias schedule, Lookahead); none for `standard`. */
   callbacks: () => Callback[];
+  /** A data-dependent initialisation before training (the fast recipe's patch whitening); absent otherwise. */
   initModel?: (model: tfl.LayersModel) => void;
+  /** The training loss (label smoothing and reduction of the recipe). */
   loss: CrossEntropyLoss;
   /** One line describing the recipe's settings, logged before training. */
   describe: string;

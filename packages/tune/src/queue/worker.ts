@@ -60,7 +60,7 @@ export interface QueueWorker {
    * and puts their jobs back in the queue (`moveToWait`: another worker runs them, from their checkpoint
    * when artifacts are shared), and closes the connections. Calling it again with `graceS: 0` re-queues at
    * once. Resolves when the worker is closed: `'closed'`, or `'cut'` when Redis did not answer within
-   * {@link CLOSE_TIMEOUT_S} seconds after the grace time and the connections were cut (BullMQ then keeps trying
+   * `CLOSE_TIMEOUT_S` seconds after the grace time and the connections were cut (BullMQ then keeps trying
    * to reconnect in the background: a process of its own should exit).
    */
   shutdown(opts?: { graceS?: number }): Promise<'closed' | 'cut'>;
@@ -299,7 +299,7 @@ export interface RunQueueWorkerOptions extends QueueWorkerOptions {
  * Runs a queue worker ({@link startQueueWorker}) until SIGTERM / SIGINT — the `cnn worker` command. The first
  * signal stops taking jobs and gives running trials `graceS` seconds before they go back to the queue; a second
  * one re-queues them at once. If Redis does not answer while closing (it went away), the connections are cut
- * {@link CLOSE_TIMEOUT_S} (5) seconds after the signal when no trial is running, else after the grace time plus 10 s
+ * `CLOSE_TIMEOUT_S` (5) seconds after the signal when no trial is running, else after the grace time plus 10 s
  * (5 s for a trial that ignores SIGTERM before its SIGKILL, then 5 s); a second signal: 5 s after it. So the worker
  * exits within 5 s of the signal when idle, and within `graceS + 10` s in any case.
  * @returns when the worker has closed (each of its trials finished, or waiting in the queue for another worker;
