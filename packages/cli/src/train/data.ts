@@ -4,14 +4,12 @@
  *
  * @packageDocumentation
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { CIFAR10_MEAN, CIFAR10_STD, FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_MEAN, MNIST_STD, type ImageDataset } from '@cnn/data';
-import { IMAGE_EXTENSIONS, cifar10DataDir, defaultDataDir, hashFile, loadCifar10, loadImageFolder, loadMnist, writeJsonAtomic } from '@cnn/data/node';
-import * as tar from 'tar';
+import { IMAGE_EXTENSIONS, cifar10DataDir, defaultDataDir, ensureCifar10Binary, hashFile, loadCifar10, loadImageFolder, loadMnist } from '@cnn/data/node';
 import { UsageError } from '../errors.js';
 
 /** What `summary.json` records about the data a run trained on (`data`). */
@@ -80,40 +78,16 @@ export function mnistPackageDir(): string | undefined {
 
 /**
  * Extracts a CIFAR-10 binary archive (`cifar-10-batches-bin/…`, e.g. the lossless offline copy named by
- * `CNN_CIFAR10_BINARY_ARCHIVE`) once into `cacheDir/cifar-10-batches-bin` (temporary folder renamed into place,
- * a `.complete.json` marker with the archive's size and mtime written last) and returns `cacheDir`.
- * @throws UsageError when the archive cannot be read or lacks `cifar-10-batches-bin/`.
+ * `CNN_CIFAR10_BINARY_ARCHIVE`) once into `cacheDir/cifar-10-batches-bin` and returns `cacheDir`
+ * (`ensureCifar10Binary` of `@cnn/data/node`: idempotent, never half-written).
+ * @throws UsageError when the archive cannot be read or lacks a batch file (the message names the archive).
  */
 export async function ensureCifar10BinaryArchive(archive: string, cacheDir: string): Promise<string> {
-  let st: Awaited<ReturnType<typeof stat>>;
   try {
-    st = await stat(archive);
+    return await ensureCifar10Binary({ archive, cacheDir });
   } catch (err) {
-    throw new UsageError(`CIFAR-10 archive ${archive}: cannot read it (${(err as Error).message})`);
+    throw new UsageError((err as Error).message, { cause: err });
   }
-  const out = path.join(cacheDir, 'cifar-10-batches-bin');
-  const markerPath = path.join(out, '.complete.json');
-  const marker = { archive: path.resolve(archive), size: st.size, mtimeMs: st.mtimeMs };
-  try {
-    const got = JSON.parse(await readFile(markerPath, 'utf8')) as typeof marker;
-    if (got.size === marker.size && got.mtimeMs === marker.mtimeMs && got.archive === marker.archive) return cacheDir;
-  } catch {
-    // not extracted yet
-  }
-  await mkdir(cacheDir, { recursive: true });
-  const tmp = path.join(cacheDir, `.extract-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await mkdir(tmp);
-    await tar.x({ file: archive, cwd: tmp, strict: true });
-    const extracted = path.join(tmp, 'cifar-10-batches-bin');
-    if (!existsSync(path.join(extracted, 'test_batch.bin'))) throw new UsageError(`CIFAR-10 archive ${archive}: no cifar-10-batches-bin/test_batch.bin inside`);
-    await rm(out, { recursive: true, force: true });
-    await rename(extracted, out);
-    await writeJsonAtomic(markerPath, marker);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-  return cacheDir;
 }
 
 async function isDir(p: string): Promise<boolean> {

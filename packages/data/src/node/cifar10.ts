@@ -8,7 +8,7 @@
 import { dataDir } from './data-dir.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as tar from 'tar';
 import { writeJsonAtomic } from '@cnn/core/node';
@@ -229,6 +229,14 @@ export interface DownloadCifar10Options {
 
 const hasBinaryFiles = (dir: string): boolean => [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].every((f) => existsSync(join(dir, f)));
 
+/** @throws DataError (`ERR_CNN_DATA_NOT_FOUND`) naming the batch files `extracted` (from `archive`) lacks. */
+async function checkBinaryFolder(archive: string, extracted: string): Promise<void> {
+  const missing = [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].filter((f) => !existsSync(join(extracted, f)));
+  if (missing.length > 0) {
+    throw new DataError(`CIFAR-10 archive ${archive}: ${CIFAR10_BINARY_RESOURCE.folder}/ lacks ${missing.join(', ')}`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
+  }
+}
+
 /**
  * Downloads the official binary archive into `root` (MD5-checked, atomic, idempotent) and extracts it
  * there (into a temporary folder, renamed into place once complete).
@@ -247,20 +255,7 @@ export async function downloadCifar10Binary(root: string, opts: DownloadCifar10O
     onProgress: opts.onProgress,
     timeoutMs: opts.timeoutMs ?? 600_000,
   });
-  const tmp = join(root, `.extract-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    await mkdir(tmp);
-    await tar.x({ file: archive, cwd: tmp, strict: true });
-    const extracted = join(tmp, CIFAR10_BINARY_RESOURCE.folder);
-    const missing = [...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].filter((f) => !existsSync(join(extracted, f)));
-    if (missing.length > 0) {
-      throw new DataError(`CIFAR-10 archive ${archive}: ${CIFAR10_BINARY_RESOURCE.folder}/ lacks ${missing.join(', ')}`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
-    }
-    await rm(out, { recursive: true, force: true });
-    await rename(extracted, out);
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  await extractOnce('downloadCifar10Binary', archive, out, CIFAR10_BINARY_RESOURCE.folder, {}, (extracted) => checkBinaryFolder(archive, extracted));
   return out;
 }
 
@@ -307,45 +302,96 @@ export async function ensureCifar10Jpeg(opts: EnsureCifar10JpegOptions = {}): Pr
       code: 'ERR_CNN_INVALID_OPTION',
     });
   }
+  const cacheDir = resolve(opts.cacheDir ?? cifar10DataDir());
+  const out = join(cacheDir, n === undefined ? CIFAR10_JPEG_FOLDER : `${CIFAR10_JPEG_FOLDER}-first${n}`);
+  const keep = (path: string): boolean => {
+    if (n === undefined) return true;
+    const m = /\/(\d+)\.[A-Za-z]+$/.exec(path);
+    return m === null || Number(m[1]) < n;
+  };
+  await extractOnce(
+    'ensureCifar10Jpeg',
+    archive,
+    out,
+    CIFAR10_JPEG_FOLDER,
+    { limitPerClass: n ?? null },
+    async (extracted) => {
+      for (const split of ['train', 'test']) {
+        if (!(await isDirectory(join(extracted, split)))) {
+          throw new DataError(`ensureCifar10Jpeg: archive ${archive} has no ${CIFAR10_JPEG_FOLDER}/${split}/ folder`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
+        }
+      }
+    },
+    keep,
+  );
+  return out;
+}
+
+/** Options for {@link ensureCifar10Binary}. */
+export interface EnsureCifar10BinaryOptions {
+  /** A `.tar.gz` of the official binary layout (`cifar-10-batches-bin/data_batch_1.bin` … `test_batch.bin`). */
+  archive: string;
+  /** Folder to extract into. Default {@link cifar10DataDir}. */
+  cacheDir?: string;
+}
+
+/**
+ * Extracts a CIFAR-10 archive in the official binary layout (the python-free `cifar-10-binary.tar.gz`, or a
+ * lossless offline copy of it) once into `<cacheDir>/cifar-10-batches-bin` and returns `cacheDir`, the `root` that
+ * {@link loadCifar10} reads with `format: 'binary'`. Idempotent and never half-written, as {@link ensureCifar10Jpeg}.
+ *
+ * @throws DataError (`ERR_CNN_DATA_NOT_FOUND`) when the archive cannot be read or its `cifar-10-batches-bin/`
+ *   lacks a batch file.
+ */
+export async function ensureCifar10Binary(opts: EnsureCifar10BinaryOptions): Promise<string> {
+  const cacheDir = resolve(opts.cacheDir ?? cifar10DataDir());
+  const folder = CIFAR10_BINARY_RESOURCE.folder;
+  await extractOnce('ensureCifar10Binary', opts.archive, join(cacheDir, folder), folder, {}, (extracted) => checkBinaryFolder(opts.archive, extracted));
+  return cacheDir;
+}
+
+/**
+ * Extracts `folder/` of `archive` into `out` unless `out/.complete.json` already records this archive (path, size,
+ * mtime and `extra`): into a temporary sibling folder first, checked by `check`, then renamed into place, the
+ * marker written last, so an interrupted run leaves no half folder behind.
+ */
+async function extractOnce(
+  caller: string,
+  archive: string,
+  out: string,
+  folder: string,
+  extra: Record<string, unknown>,
+  check: (extracted: string) => Promise<void>,
+  filter?: (path: string) => boolean,
+): Promise<void> {
   let st: Awaited<ReturnType<typeof stat>>;
   try {
     st = await stat(archive);
   } catch (err) {
-    throw new DataError(`ensureCifar10Jpeg: cannot read archive ${archive} (${(err as Error).message})`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
+    throw new DataError(`${caller}: cannot read archive ${archive} (${(err as Error).message})`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
   }
-  const cacheDir = resolve(opts.cacheDir ?? cifar10DataDir());
-  const out = join(cacheDir, n === undefined ? CIFAR10_JPEG_FOLDER : `${CIFAR10_JPEG_FOLDER}-first${n}`);
-  const marker = { archive: resolve(archive), size: st.size, mtimeMs: st.mtimeMs, limitPerClass: n ?? null };
+  const marker = { archive: resolve(archive), size: st.size, mtimeMs: st.mtimeMs, ...extra };
   const markerPath = join(out, '.complete.json');
   try {
-    const got = JSON.parse(await readFile(markerPath, 'utf8')) as typeof marker;
-    if (got.size === marker.size && got.mtimeMs === marker.mtimeMs && got.limitPerClass === marker.limitPerClass) return out;
+    const got = JSON.parse(await readFile(markerPath, 'utf8')) as Record<string, unknown>;
+    if (Object.entries(marker).every(([k, v]) => k === 'archive' || got[k] === v)) return;
   } catch {
     // no (valid) marker: extract
   }
-  await mkdir(cacheDir, { recursive: true });
-  const tmp = join(cacheDir, `.extract-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const parent = dirname(out);
+  await mkdir(parent, { recursive: true });
+  const tmp = join(parent, `.extract-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(tmp);
-    const keep = (path: string): boolean => {
-      if (n === undefined) return true;
-      const m = /\/(\d+)\.[A-Za-z]+$/.exec(path);
-      return m === null || Number(m[1]) < n;
-    };
-    await tar.x({ file: archive, cwd: tmp, strict: true, filter: keep });
-    const extracted = join(tmp, CIFAR10_JPEG_FOLDER);
-    for (const split of ['train', 'test']) {
-      if (!(await isDirectory(join(extracted, split)))) {
-        throw new DataError(`ensureCifar10Jpeg: archive ${archive} has no ${CIFAR10_JPEG_FOLDER}/${split}/ folder`, { code: 'ERR_CNN_DATA_NOT_FOUND' });
-      }
-    }
+    await tar.x({ file: archive, cwd: tmp, strict: true, ...(filter ? { filter } : {}) });
+    const extracted = join(tmp, folder);
+    await check(extracted);
     await rm(out, { recursive: true, force: true });
     await rename(extracted, out);
     await writeJsonAtomic(markerPath, marker);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
-  return out;
 }
 
 /** Which on-disk format {@link loadCifar10} reads. */
