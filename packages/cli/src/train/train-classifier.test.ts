@@ -91,6 +91,21 @@ describe('trainClassifier on a generated image folder (3 classes × 12 PNGs of 8
     expect(lines.join('\n')).toContain('data: 27 training, 9 validation, 9 test images; 3 classes; 28x28x1');
   });
 
+  it('drops a last training batch of one image (BatchNorm cannot train on it) and refuses --resume on other classes', async () => {
+    // 3 classes × 12 images with --valid-pct 0.1 leave 33 training images: batches of 32 and 1 — the 1 is dropped
+    const src = await makeFolder(path.join(tmp, 'odd'), ['a', 'b', 'c'], 12);
+    const out = path.join(tmp, 'odd-run');
+    const lines: string[] = [];
+    const r = await trainClassifier({ source: src, imageSize: 28, model: 'improved', validPct: 0.1, epochs: 1, batchSize: 32, out, log: (l) => lines.push(l) });
+    expect(lines.join('\n')).toContain('data: 33 training, 3 validation');
+    expect(r!.summary.trainImgPerSec * r!.summary.trainSeconds).toBeCloseTo(32, 6); // one batch of 32 trained
+    const other = await makeFolder(path.join(tmp, 'odd-other'), ['a', 'b', 'z'], 12);
+    const err = await usageError(
+      trainClassifier({ source: other, imageSize: 28, model: 'improved', validPct: 0.1, epochs: 2, batchSize: 32, out, resume: true, log: quiet }),
+    );
+    expect(err.message).toContain('classes "a,b,c" there, "a,b,z" here');
+  });
+
   it('refuses bad folders with a UsageError naming the path, before writing anything', async () => {
     const out = path.join(tmp, 'never');
     const one = await makeFolder(path.join(tmp, 'one-class'), ['only'], 4);

@@ -291,12 +291,12 @@ export async function runClassifier(options: TrainClassifierOptions, extraCallba
   const c = resolveTrainConfig(options);
   const log = options.log ?? console.log;
   const checkpointDir = path.join(c.out, 'checkpoint');
-  const runInfo: RunInfo = { source: c.folder ? 'image folder' : c.source, ...runInfoOf(c) };
+  // data (uint8 only: no tensor before the backend is chosen; reading writes nothing but the data cache)
+  const loaded = await loadSource(c.source, { dataDir: c.dataDir, testDir: c.testDir, imageSize: c.imageSize, channels: c.inputShape[2] === 1 ? 1 : 3, log });
+  // the run's identity includes its classes: --resume refuses a checkpoint trained on other classes
+  const runInfo: RunInfo = { source: c.folder ? 'image folder' : c.source, ...runInfoOf(c), classes: loaded.train.classNames.join(',') };
   const legacyRunInfo: RunInfo = c.source === 'cifar10' ? { recipe: 'standard' } : {};
   if (c.resume) await assertResumable(checkpointDir, runInfo, legacyRunInfo);
-
-  // data (uint8 only: no tensor before the backend is chosen)
-  const loaded = await loadSource(c.source, { dataDir: c.dataDir, testDir: c.testDir, imageSize: c.imageSize, channels: c.inputShape[2] === 1 ? 1 : 3, log });
   let train = loaded.train;
   const [h, w, ch] = c.inputShape;
   if (train.height !== h || train.width !== w || train.channels !== ch) {
@@ -350,7 +350,8 @@ export async function runClassifier(options: TrainClassifierOptions, extraCallba
     shuffle: true,
     seed: c.seed,
     indices,
-    dropLast: c.dropLast,
+    // a last batch of one image cannot train BatchNorm (PyTorch raises there too): drop it rather than fail mid-epoch
+    dropLast: c.dropLast || trainSize % c.batchSize === 1,
     ...(normaliseFirst ? normalize : {}),
   });
   const trainSource: BatchSource =
