@@ -58,8 +58,8 @@ const { Adam, trainStep } = require('@cnn/train');`
   const { x, y } = loader[Symbol.iterator]().next().value;
   const model = mnistNet({ seed: 1 });
   const opt = new Adam({ lr: 1e-3 });
-  const first = trainStep(model, x, y, opt);
-  const second = trainStep(model, x, y, opt);
+  const first = await trainStep(model, x, y, opt);
+  const second = await trainStep(model, x, y, opt);
   console.log(JSON.stringify({ backend: tf.getBackend(), chosen: chosen.backend, reason: chosen.reason,
     params: summary(model).trainableParams, loss1: first.loss, loss2: second.loss }));
 })().catch((e) => { console.error(e); process.exit(1); });
