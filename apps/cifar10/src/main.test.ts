@@ -29,7 +29,7 @@ describe('the cifar10 command line (cnn train cifar10)', () => {
     const missing = path.join(tmp, 'no-such-archive.tar.gz');
     const r = run(['--epochs', '1', '--out', path.join(tmp, 'z')], { CNN_CIFAR10_BINARY_ARCHIVE: missing, CNN_DATA_DIR: path.join(tmp, 'data') });
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`CIFAR-10 archive ${missing}: cannot read it`);
+    expect(r.stderr).toContain(`cannot read archive ${missing}`);
     expect(existsSync(path.join(tmp, 'z'))).toBe(false);
   });
 });
