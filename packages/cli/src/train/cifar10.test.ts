@@ -47,6 +47,7 @@ describe.skipIf(!archive)('cnn train cifar10 on real CIFAR-10 JPEGs (30 per clas
     }
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toContain('Augmentation preview');
     expect(lines.join('\n')).toMatch(/data: CIFAR-10 folder/);
+    expect(lines.join('\n')).toMatch(/data: warning: an image folder is not the official lossless CIFAR-10/);
   });
 });
 
