@@ -406,6 +406,28 @@ describe('InferenceGraph ops match tf ops', () => {
     );
   });
 
+  it('gelu (exact, x·Φ(x)) between an affine and a dense layer, as tf.erf gives it', async () => {
+    const s = tf.mul(rand([4], 12), 4); // spreads the gelu's input over ±4, where Φ bends
+    const o = rand([4], 13);
+    const wd = rand([4, 3], 14);
+    const graph = await expectGraph(
+      [3, 5, 4],
+      [
+        { op: 'affine', inputs: [0], scale: f32(s), offset: f32(o) },
+        { op: 'gelu', inputs: [1] },
+        { op: 'dense', inputs: [2], weights: f32(wd), units: 3 },
+      ],
+      2,
+      (x) => {
+        const a = tf.add(tf.mul(x, s), o);
+        const g = tf.mul(tf.mul(a, 0.5), tf.add(1, tf.erf(tf.div(a, Math.SQRT2))));
+        return tf.reshape(tf.matMul(tf.reshape(g, [30, 4]), wd), [2, 3, 5, 3]);
+      },
+    );
+    expect(graph.implementations(2)[1]).toBe('gelu native:gelu');
+    graph.dispose();
+  });
+
   it('one graph serves several batch sizes; buffers are reused along a 12-layer chain', async () => {
     const ops: GraphOp[] = [];
     const weights: tf.Tensor[] = [];
@@ -450,7 +472,7 @@ describe('InferenceGraph errors', () => {
 
   it('names the op and the problem', () => {
     expect(() => new InferenceGraph([5, 5, 2], [])).toThrow('ops must not be empty');
-    expect(() => new InferenceGraph([5, 5, 2], [{ op: 'gelu', inputs: [0] } as unknown as GraphOp])).toThrow("op 0: unknown op 'gelu'");
+    expect(() => new InferenceGraph([5, 5, 2], [{ op: 'swish', inputs: [0] } as unknown as GraphOp])).toThrow("op 0: unknown op 'swish'");
     expect(() => new InferenceGraph([5, 5, 2], [conv({ inputs: [1] })])).toThrow('op 0: inputs must be ids of earlier values');
     expect(() => new InferenceGraph([5, 5, 2], [conv({ filter: new Float32Array(5) })])).toThrow("op 0: 'filter' has 5 values, expected 54");
     expect(() => new InferenceGraph([5, 5, 2], [conv({ activation: 'tanh' as 'relu' })])).toThrow("activation must be 'linear' or 'relu'");

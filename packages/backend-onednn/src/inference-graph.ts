@@ -65,9 +65,12 @@ export interface ConcatGraphOp {
   inputs: number[];
 }
 
-/** Ops without attributes: relu, softmax (last axis), global average pooling, flatten / identity (no copy). */
+/**
+ * Ops without attributes: relu, gelu (exact, `x·Φ(x)`, as the backend's `Gelu` kernel and PyTorch's
+ * `nn.GELU()`), softmax (last axis), global average pooling, flatten / identity (no copy).
+ */
 export interface SimpleGraphOp {
-  op: 'relu' | 'softmax' | 'globalAvgPool' | 'flatten' | 'identity';
+  op: 'relu' | 'gelu' | 'softmax' | 'globalAvgPool' | 'flatten' | 'identity';
   inputs: [number];
 }
 

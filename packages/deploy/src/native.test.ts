@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { cifar10Net, densenetCifar, improvedMnistNet, mnistNet, mobilenetV2, resnet18 } from '@cnn/models';
+import { airbench94, cifar10Net, densenetCifar, improvedMnistNet, mnistNet, mobilenetV2, resnet18 } from '@cnn/models';
 import { DeployError, UnsupportedLayerError } from './errors.js';
 import { compileNative, nativeGraphOps } from './native.js';
 import { optimizeForInference } from './optimize.js';
@@ -81,6 +81,29 @@ describe('compileNative (one native call per forward pass)', () => {
     const dense = densenetCifar({ seed: 7, growthRate: 6, blockConfig: [2, 2, 2] });
     calibrateBatchNorm(dense, 2, 4);
     expect(await relError(optimizeForInference(dense), [2])).toBeLessThan(1e-5);
+  });
+
+  it('airbench94: WhiteningConv2D, GELU, BatchNorm after pooling and the Rescaling head give the logits of predict', async () => {
+    const net = airbench94({ seed: 8, widths: { block1: 16, block2: 32, block3: 32 } });
+    const whiten = net.getLayer('whiten');
+    whiten.setWeights(whiten.getWeights().map((w, i) => tf.randomUniform(w.shape, -0.5, 0.5, 'float32', 20 + i))); // bias too
+    calibrateBatchNorm(net, 2, 8);
+    const { ops } = nativeGraphOps(net);
+    expect(ops.map((o) => o.op)).toEqual([
+      'conv2d',
+      'gelu',
+      ...['conv2d', 'maxPool', 'affine', 'gelu', 'conv2d', 'affine', 'gelu'],
+      ...['conv2d', 'maxPool', 'affine', 'gelu', 'conv2d', 'affine', 'gelu'],
+      ...['conv2d', 'maxPool', 'affine', 'gelu', 'conv2d', 'affine', 'gelu'],
+      'maxPool',
+      'flatten',
+      'dense',
+      'affine',
+    ]);
+    const head = ops.at(-1)!;
+    expect(head.op === 'affine' && Array.from(head.scale)).toEqual(Array(10).fill(Math.fround(1 / 9)));
+    expect(await relError(net, [1, 3])).toBeLessThan(1e-5);
+    expect(await relError(net, [2], 'auto')).toBeLessThan(1e-4);
   });
 
   it('a softmax output, an odd input size with same padding and stride 2, and a model ending in Flatten', async () => {

@@ -36,6 +36,7 @@ export const NATIVE_SUPPORTED_LAYERS: readonly string[] = [
   'BatchNorm',
   'BatchNormalization',
   'ReLU',
+  'GELU',
   'Activation',
   'Softmax',
   'MaxPooling2D',
@@ -44,6 +45,8 @@ export const NATIVE_SUPPORTED_LAYERS: readonly string[] = [
   'Flatten',
   'Add',
   'Concatenate',
+  'WhiteningConv2D',
+  'Rescaling',
   ...INFERENCE_IDENTITY_CLASSES,
 ];
 
@@ -90,9 +93,11 @@ function fuseRelus(ops: GraphOp[]): void {
 /**
  * The `InferenceGraph` ops (of `@cnn/backend-onednn`) of an inference model (best after {@link optimizeForInference}: BatchNorm folded
  * into convolutions, dropout removed): Conv2D / Dense (linear or relu; a softmax activation becomes a separate
- * softmax), BatchNorm (folded to a per-channel affine), ReLU / Activation (relu, linear, softmax), Softmax (last
- * axis), Max/AveragePooling2D, GlobalAveragePooling2D, Flatten, Add, Concatenate (channel axis), dropout (identity),
- * and ZeroPadding2D in front of a convolution (folded into its padding).
+ * softmax), BatchNorm (folded to a per-channel affine), ReLU / Activation (relu, linear, softmax), GELU (exact,
+ * `@cnn/models`' layer), Softmax (last axis), Max/AveragePooling2D, GlobalAveragePooling2D, Flatten, Add,
+ * Concatenate (channel axis), dropout (identity), ZeroPadding2D in front of a convolution (folded into its padding),
+ * `@cnn/models`' WhiteningConv2D (a valid stride-1 convolution with bias) and Keras' Rescaling (`x·scale + offset`,
+ * an affine).
  * A ReLU that is the only reader of a linear conv / dense / add / affine is fused into it.
  *
  * @throws UnsupportedLayerError naming the layer and its class for anything else (e.g. DepthwiseConv2D, padding
@@ -118,6 +123,12 @@ export function nativeGraphOps(model: tfl.LayersModel): { inputShape: [number, n
   /** ZeroPadding2D outputs not materialised: their padding `[t, l, b, r]` joins the reading convolution's. */
   const pending = new Map<string, [number, number, number, number]>();
   const weights = (node: GraphNode): Float32Array[] => node.layer.getWeights().map((w) => w.dataSync() as Float32Array);
+  /** The layer's weight called `name` (`kernel`, `bias`; getWeights lists trainable ones first, whatever the order they were made in). */
+  const weightNamed = (node: GraphNode, name: string): tf.Tensor => {
+    const i = node.layer.weights.findIndex((v) => (v.originalName ?? v.name).split('/').pop()!.replace(/_\d+$/, '') === name);
+    if (i < 0) throw new UnsupportedLayerError(where, node.name, node.className, `no '${name}' weight`);
+    return node.layer.getWeights()[i]!;
+  };
 
   for (const node of graph.nodes) {
     const cfg = node.layer.getConfig() as Record<string, unknown>;
@@ -171,6 +182,23 @@ export function nativeGraphOps(model: tfl.LayersModel): { inputShape: [number, n
         }));
         break;
       }
+      case 'WhiteningConv2D': {
+        const kernel = weightNamed(node, 'kernel');
+        const [kh, kw, , co] = kernel.shape as number[];
+        push(node.name, {
+          op: 'conv2d',
+          inputs: [x],
+          filter: kernel.dataSync() as Float32Array,
+          bias: weightNamed(node, 'bias').dataSync() as Float32Array,
+          kernel: [kh!, kw!],
+          strides: [1, 1],
+          dilations: [1, 1],
+          pads: [0, 0, 0, 0],
+          outChannels: co!,
+          activation: 'linear',
+        });
+        break;
+      }
       case 'Dense': {
         const [k, b] = weights(node);
         const units = node.layer.getWeights()[0]!.shape[1]!;
@@ -197,6 +225,22 @@ export function nativeGraphOps(model: tfl.LayersModel): { inputShape: [number, n
         if (cfg['maxValue'] != null) unsupported('maxValue (relu6) is not run natively');
         push(node.name, { op: 'relu', inputs: [x] });
         break;
+      case 'GELU':
+        push(node.name, { op: 'gelu', inputs: [x] });
+        break;
+      case 'Rescaling': {
+        const channels = Number(node.inputShapes[0]![node.inputShapes[0]!.length - 1]);
+        const scale = Number(cfg['scale']);
+        const offset = Number(cfg['offset'] ?? 0);
+        push(node.name, {
+          op: 'affine',
+          inputs: [x],
+          scale: new Float32Array(channels).fill(scale),
+          offset: new Float32Array(channels).fill(offset),
+          activation: 'linear',
+        });
+        break;
+      }
       case 'Activation': {
         const act = String(cfg['activation']);
         if (act === 'linear') ids.set(node.name, x);

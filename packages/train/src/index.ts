@@ -35,6 +35,8 @@ export {
   type BatchEndInfo,
   type TrainEpochOptions,
   type EvaluateOptions,
+  type EvaluateOutput,
+  type EvaluateResult,
   type FitOptions,
 } from './loop.js';
 export type { Batch } from '@cnn/core';

@@ -140,6 +140,32 @@ export interface EvaluateOptions {
    * `globalThis.window` exists (a browser page), else `0`.
    */
   yieldEvery?: number;
+  /**
+   * The forward pass of one batch (PyTorch's `model(x)` under `torch.no_grad()`): `x` `[batch, height, width,
+   * channels]` float32 → logits `[batch, numClasses]`, or `{logits, heads}`, where every head (more logits
+   * `[batch, numClasses]` of the same batch, e.g. the model without test-time augmentation) is scored as well,
+   * in the same pass, into {@link EvaluateResult.heads} (as the per-output `<name>_loss` / `<name>_accuracy` of
+   * Keras' `evaluate` on a multi-output model). Runs inside `tf.tidy`, so it may leave intermediates; it must not
+   * dispose `x`, and must not keep the tensors it returns. Default `model.apply(x, {training: false})`.
+   */
+  forward?: (x: tf.Tensor4D) => EvaluateOutput;
+  /** Label of the progress display. Default `'Eval'`. */
+  label?: string;
+}
+
+/**
+ * What an {@link EvaluateOptions.forward} returns: the logits `[batch, numClasses]` scored into `loss` /
+ * `accuracy`, or those plus named heads (more logits of the same batch) scored into `heads`.
+ */
+export type EvaluateOutput = tf.Tensor2D | { logits: tf.Tensor2D; heads: Record<string, tf.Tensor2D> };
+
+/** Result of {@link evaluate}. */
+export interface EvaluateResult extends EpochResult {
+  /**
+   * Per head of {@link EvaluateOptions.forward} (present only when it returns `{logits, heads}`): mean
+   * cross-entropy and accuracy (0–1) over the same samples, like `loss` / `accuracy`.
+   */
+  heads?: Record<string, { loss: number; accuracy: number }>;
 }
 
 function now(): number {
@@ -303,22 +329,31 @@ export async function trainEpoch(model: tfl.LayersModel, loader: BatchSource, op
 /**
  * Evaluates `model` on `loader` in inference mode (`model.apply(x, {training: false})`: dropout off,
  * batch norm on running statistics), batch by batch, like PyTorch's `model.eval()` + `torch.no_grad()`.
+ * {@link EvaluateOptions.forward} replaces the forward pass (e.g. test-time augmentation, or a compiled native
+ * graph) and can score several heads in the same pass; the loop (batch checks, asynchronous reads, progress,
+ * yielding, disposal of every batch) stays this one.
  *
- * @returns mean cross-entropy over samples (NaN/Inf is returned as is), accuracy, seconds, img/s.
- * @throws TrainError when the loader yields no batches or a malformed batch.
+ * @returns mean cross-entropy over samples (NaN/Inf is returned as is), accuracy, seconds (wall clock of the
+ *   loop), img/s, samples, and `heads` when `forward` returns some.
+ * @throws TrainError when the loader yields no batches (code `ERR_CNN_NO_BATCHES`) or a malformed batch (code
+ *   `ERR_CNN_INVALID_BATCH`), or when `forward` returns no rank-2 logits for the batch (code
+ *   `ERR_CNN_SHAPE_MISMATCH`).
  */
-export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts: EvaluateOptions = {}): Promise<EpochResult> {
+export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts: EvaluateOptions = {}): Promise<EvaluateResult> {
   const yieldEvery = resolveYieldEvery('evaluate', opts.yieldEvery);
+  const forward = opts.forward ?? ((x: tf.Tensor4D) => model.apply(x, { training: false }) as tf.Tensor2D);
   const reporter = createProgress(opts.progress ?? 'none', {
     total: loader.length,
     log: opts.log ?? console.log,
     logEvery: opts.logEvery ?? 100,
-    label: 'Eval',
+    label: opts.label ?? 'Eval',
   });
   let lossSum = 0;
   let correct = 0;
   let samples = 0;
   let batch = 0;
+  let headNames: string[] | undefined;
+  let headSums: { loss: number; correct: number }[] = [];
   const t0 = now();
   try {
     for await (const b of loader) {
@@ -328,8 +363,30 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
       try {
         size = checkBatch('evaluate', b, batch);
         const t = tf.tidy(() => {
-          const logits = model.apply(b.x, { training: false }) as tf.Tensor;
-          return tf.stack([softmaxCrossEntropy(logits, b.y), tf.cast(countCorrect(logits, b.y), 'float32')]);
+          const out = forward(b.x as tf.Tensor4D);
+          const isTensor = out instanceof tf.Tensor;
+          const all = isTensor ? [out] : [out.logits, ...Object.values(out.heads)];
+          const names = isTensor ? [] : Object.keys(out.heads);
+          if (headNames === undefined) {
+            headNames = names;
+            headSums = names.map(() => ({ loss: 0, correct: 0 }));
+          } else if (names.join('\0') !== headNames.join('\0')) {
+            throw new TrainError(`evaluate: batch ${batch}: forward returned heads [${names}], batch 1 returned [${headNames}]`, {
+              code: 'ERR_CNN_SHAPE_MISMATCH',
+            });
+          }
+          for (const [i, l] of all.entries()) {
+            if (!(l instanceof tf.Tensor) || l.rank !== 2 || l.shape[0] !== size) {
+              const what = i === 0 ? 'logits' : `head '${names[i - 1]}'`;
+              throw new TrainError(
+                `evaluate: batch ${batch}: forward must return ${what} [${size}, numClasses], got ${l instanceof tf.Tensor ? `[${l.shape}]` : String(l)}`,
+                {
+                  code: 'ERR_CNN_SHAPE_MISMATCH',
+                },
+              );
+            }
+          }
+          return tf.stack(all.flatMap((l) => [softmaxCrossEntropy(l, b.y), tf.cast(countCorrect(l, b.y), 'float32')]));
         });
         try {
           stats = (await t.data()) as Float32Array; // asynchronous read (backends without synchronous reads)
@@ -341,6 +398,10 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
       }
       lossSum += stats[0] * size;
       correct += Math.round(stats[1]);
+      headSums.forEach((h, i) => {
+        h.loss += stats[2 * i + 2]! * size;
+        h.correct += Math.round(stats[2 * i + 3]!);
+      });
       samples += size;
       const seconds = now() - t0;
       reporter.update({ batch, total: loader.length, loss: lossSum / samples, accuracy: correct / samples, imgPerSec: samples / seconds, seconds });
@@ -351,7 +412,11 @@ export async function evaluate(model: tfl.LayersModel, loader: BatchSource, opts
   }
   if (samples === 0) throw new TrainError('evaluate: the loader yielded no batches', { code: 'ERR_CNN_NO_BATCHES' });
   const seconds = now() - t0;
-  return { loss: lossSum / samples, accuracy: correct / samples, seconds, imgPerSec: samples / seconds, samples };
+  const result: EvaluateResult = { loss: lossSum / samples, accuracy: correct / samples, seconds, imgPerSec: samples / seconds, samples };
+  if (headNames?.length) {
+    result.heads = Object.fromEntries(headNames.map((name, i) => [name, { loss: headSums[i]!.loss / samples, accuracy: headSums[i]!.correct / samples }]));
+  }
+  return result;
 }
 
 /** Options of {@link fit}. */

@@ -19,7 +19,8 @@
 //   globalAvgPool                                     → [1, 1, c]
 //   dense    {weights: Float32Array [in, out], bias?, units, activation} over the last axis
 //   affine   {scale, offset: Float32Array [c], activation}    (a batch norm not folded into a conv)
-//   relu, softmax (last axis), add (n inputs, activation), concat (n inputs, channel axis), flatten, identity
+//   relu, gelu (exact, as the gelu kernel), softmax (last axis), add (n inputs, activation), concat (n inputs,
+//   channel axis), flatten, identity
 // Every relu keeps NaN, as tfjs' Relu (x < 0 ? 0 : x): oneDNN's relu post-op (max(x, 0)) turns NaN into 0, so a
 // convolution or dense layer runs it only while its weights and input are finite, else a NaN-keeping relu after
 // the primitive (graph_steps.cc); Winograd's and the native loops' relus keep NaN by construction.

@@ -38,6 +38,7 @@ enum class Kind {
   kDense,
   kAffine,
   kRelu,
+  kGelu,
   kSoftmax,
   kAdd,
   kConcat,

@@ -138,9 +138,13 @@ Op Graph::Parse(const Napi::Env& env, Napi::Value value, uint32_t i) {
     op.weights = Floats(env, o, "scale", static_cast<size_t>(in.c), i, false);
     op.bias = Floats(env, o, "offset", static_cast<size_t>(in.c), i, false);
     op.shape = in;
-  } else if (op.name == "relu" || op.name == "softmax" || op.name == "flatten" || op.name == "identity") {
+  } else if (op.name == "relu" || op.name == "gelu" || op.name == "softmax" || op.name == "flatten" ||
+             op.name == "identity") {
     one_input();
-    op.kind = op.name == "relu" ? Kind::kRelu : op.name == "softmax" ? Kind::kSoftmax : Kind::kAlias;
+    op.kind = op.name == "relu"      ? Kind::kRelu
+              : op.name == "gelu"    ? Kind::kGelu
+              : op.name == "softmax" ? Kind::kSoftmax
+                                     : Kind::kAlias;
     op.shape = op.name == "flatten" ? Shape{1, 1, in.size()} : in;
   } else if (op.name == "add") {
     op.kind = Kind::kAdd;

@@ -330,6 +330,12 @@ void Graph::Build(Plan& plan, Op& op, int v) {
       });
       break;
     }
+    case Kind::kGelu: {
+      const int64_t total = n * op.in.size();
+      plan.impls.push_back("native:gelu");
+      plan.Add([total, x, v](float* const* val) { GeluArray(val[x], val[v], total); });
+      break;
+    }
     case Kind::kSoftmax: {
       const int64_t rows = n * op.in.h * op.in.w, c = op.in.c;
       plan.impls.push_back("native:softmax");

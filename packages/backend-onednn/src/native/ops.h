@@ -29,6 +29,8 @@ dnnl::memory::desc ConvUserWeightsDesc(const ConvGeometry& g);
 bool AllFinite(const float* x, size_t n);
 /** x = x < 0 ? 0 : x in place, NaN kept (tfjs' Relu; eltwise.cc). */
 void ReluInPlace(float* x, size_t n);
+/** y = gelu(x) = x·Φ(x), the exact GELU of the `gelu` kernel (gelu.cc); `x` and `y` must not overlap. */
+void GeluArray(const float* x, float* y, int64_t n);
 /**
  * Whether a oneDNN primitive may apply a relu as a post-op: oneDNN's relu is max(x, 0), which turns NaN into 0,
  * so it is fused only when the operands are finite (then the product is NaN-free but for overflow); otherwise the

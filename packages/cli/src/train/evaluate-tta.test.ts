@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { selectBackend } from '@cnn/backend-onednn';
-import { airbenchTta, predictTta } from '@cnn/models';
+import { airbench94, airbenchTta, predictTta } from '@cnn/models';
 import type { Batch } from '@cnn/train';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { evaluateWithTta } from './evaluate-tta.js';
@@ -68,9 +68,70 @@ describe('evaluateWithTta', () => {
     const flipOnly = await evaluateWithTta(model, batches(), { views: ['flip'], weights: [1] });
     expect(flipOnly.noTta.loss).toBeCloseTo(plain.loss, 5);
     expect(flipOnly.loss).not.toBeCloseTo(plain.loss, 3);
-    await expect(evaluateWithTta(model, [], tta)).rejects.toThrow('evaluateWithTta: the loader yielded no batches');
+    expect(r.forward).toBe('layers');
+    const empty = evaluateWithTta(model, [], tta);
+    await expect(empty).rejects.toThrow('evaluate: the loader yielded no batches'); // evaluate of @cnn/train runs the loop
+    await expect(empty).rejects.toMatchObject({ code: 'ERR_CNN_NO_BATCHES' });
     await expect(evaluateWithTta(model, batches(), { views: ['flip'], weights: [1, 2] })).rejects.toThrow(/weights must be 1 finite numbers/);
     tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('native: the compiled graph (onednn) scores the TTA and plain logits of the layers path on a small airbench net', async () => {
+    await selectBackend('onednn');
+    try {
+      const net = airbench94({ seed: 5, widths: { block1: 16, block2: 32, block3: 32 } });
+      // random weights, running variances in [0.5, 1.5)
+      tf.tidy(() =>
+        net.setWeights(
+          net.weights.map((w, i) => {
+            const shape = w.shape as number[];
+            return w.name.includes('moving_variance') ? tf.randomUniform(shape, 0.5, 1.5, 'float32', i) : tf.randomUniform(shape, -0.4, 0.4, 'float32', i);
+          }),
+        ),
+      );
+      const x = tf.randomNormal([7, 32, 32, 3], 0, 1, 'float32', 3);
+      const y = tf.tensor1d([0, 1, 2, 3, 4, 5, 6], 'int32');
+      const batches = (): Batch[] => [
+        { x: tf.slice(x, [0, 0, 0, 0], [4, -1, -1, -1]), y: tf.slice(y, [0], [4]) },
+        { x: tf.slice(x, [4, 0, 0, 0], [3, -1, -1, -1]), y: tf.slice(y, [4], [3]) },
+      ];
+      const tta = { ...airbenchTta(2), level: 2 };
+      const layers = await evaluateWithTta(net, batches(), tta);
+      const lines: string[] = [];
+      const before = tf.memory().numTensors;
+      const native = await evaluateWithTta(net, batches(), tta, { native: true, log: (l) => lines.push(l) });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(lines).toEqual([]);
+      expect([layers.forward, native.forward]).toEqual(['layers', 'native']);
+      expect(native.samples).toBe(7);
+      expect(layers.loss).toBeGreaterThan(0.5); // logits that differ between the views and from the labels
+      expect(Math.abs(native.loss - layers.loss)).toBeLessThan(1e-4 * layers.loss);
+      expect(Math.abs(native.noTta.loss - layers.noTta.loss)).toBeLessThan(1e-4 * layers.noTta.loss);
+      expect(native.noTta.loss).not.toBeCloseTo(native.loss, 3);
+      expect(native.accuracy).toBe(layers.accuracy);
+      expect(native.noTta.accuracy).toBe(layers.noTta.accuracy);
+      // a layer the native graph lacks: one line says why, and the layers path runs
+      const elu = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [3, 3, 1] }), tfl.layers.dense({ units: 2, activation: 'elu', name: 'fc' })] });
+      const fallback = await evaluateWithTta(elu, [{ x: tf.ones([2, 3, 3, 1]), y: tf.tensor1d([0, 1], 'int32') }], tta, {
+        native: true,
+        log: (l) => lines.push(l),
+      });
+      expect(fallback.forward).toBe('layers');
+      expect(lines).toEqual([expect.stringMatching(/^TTA evaluation: layer by layer \(.*layer 'fc' of type Dense is not supported.*activation 'elu'/)]);
+      tf.dispose([x, y]);
+      net.dispose();
+      elu.dispose();
+    } finally {
+      await selectBackend('cpu');
+    }
+    // not on onednn: the same note
+    const lines: string[] = [];
+    const model = tinyModel();
+    const { x, y } = data(2);
+    const r = await evaluateWithTta(model, [{ x, y }], { views: ['flip'], weights: [1] }, { native: true, log: (l) => lines.push(l) });
+    expect(r.forward).toBe('layers');
+    expect(lines).toEqual(["TTA evaluation: layer by layer (the native graph needs the 'onednn' backend, this one is 'cpu')"]);
     model.dispose();
   });
 });

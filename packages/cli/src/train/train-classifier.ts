@@ -403,7 +403,7 @@ export async function runClassifier(options: TrainClassifierOptions, extraCallba
     let final: { loss: number; accuracy: number; imgPerSec: number; noTta?: { loss: number; accuracy: number } };
     if (test && tta) {
       log(`evaluating the final model on ${test.length} test images with ${tta.views.length} TTA views and without`);
-      final = await evaluateWithTta(model, evalLoader(test), tta, { progress: 'auto', log, logEvery: c.logEvery });
+      final = await evaluateWithTta(model, evalLoader(test), tta, { progress: 'auto', log, logEvery: c.logEvery, native: true });
     } else if (test) {
       final = await evaluate(model, evalLoader(test));
     } else {
