@@ -159,7 +159,8 @@ export interface PatchWhiteningResult {
  */
 export function patchWhitening(images: tf.Tensor4D, opts: PatchWhiteningOptions = {}): PatchWhiteningResult {
   const p = whiteningPlan(images, opts);
-  const data = p.n === p.total ? (images.dataSync() as Float32Array) : tf.tidy(() => tf.slice(images, [0, 0, 0, 0], [p.n, p.h, p.w, p.c]).dataSync() as Float32Array);
+  const data =
+    p.n === p.total ? (images.dataSync() as Float32Array) : tf.tidy(() => tf.slice(images, [0, 0, 0, 0], [p.n, p.h, p.w, p.c]).dataSync() as Float32Array);
   return whiteningFromData(data, p);
 }
 
@@ -518,7 +519,11 @@ export function initWhitening(model: tfl.LayersModel, images: tf.Tensor4D, opts:
  * @throws Error (synchronously) on {@link initWhitening}'s layer and argument errors; a non-finite image value
  *   rejects the promise.
  */
-export function initWhiteningAsync(model: tfl.LayersModel, images: tf.Tensor4D, opts: InitWhiteningOptions = {}): Promise<Omit<PatchWhiteningResult, 'kernel'>> {
+export function initWhiteningAsync(
+  model: tfl.LayersModel,
+  images: tf.Tensor4D,
+  opts: InitWhiteningOptions = {},
+): Promise<Omit<PatchWhiteningResult, 'kernel'>> {
   const { layerName, ...rest } = opts;
   return findWhiteningLayer(model, layerName).setWhiteningAsync(images, rest);
 }
