@@ -141,7 +141,8 @@ function fmt(x: number): string {
  * (before clipping and the update) it logs per-variable gradient mean/std/max-abs with vanishing
  * (`< 1e-6`) and exploding (`> 100`) warnings, weight statistics, the variables holding NaN/Inf, and
  * (with `charts`) sends activation histograms of every Conv2D/Dense layer for the batch as a chart.
- * Reports are kept in {@link ModelDebugger.reports}.
+ * Reports are kept in {@link ModelDebugger.reports}. Every read is asynchronous (`await t.data()`), so it runs on
+ * backends without synchronous reads (webgpu in Node).
  */
 export class ModelDebugger extends Callback {
   /** Period in batches. */

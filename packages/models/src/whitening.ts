@@ -150,6 +150,9 @@ export interface PatchWhiteningResult {
  * Few images, constant images or any rank-deficient `Σ` give zero eigenvalues; `eps` keeps every scale finite
  * (`1/√eps`) — never NaN.
  *
+ * Reads the images synchronously (`dataSync()`: cpu, onednn); on a backend without synchronous reads (webgpu in
+ * Node) use {@link patchWhiteningAsync}.
+ *
  * @param images - float32 `[n, height, width, channels]` NHWC, already normalised.
  * @param opts - {@link PatchWhiteningOptions}: `kernelSize` (default 2), `eps` (default 5e-4), `maxImages`.
  * @returns The filter bank and the eigen-decomposition ({@link PatchWhiteningResult}).
@@ -497,7 +500,8 @@ export interface InitWhiteningOptions extends Omit<PatchWhiteningOptions, 'kerne
 
 /**
  * Sets a model's whitening layer ({@link WhiteningConv2D}) from a data set, as airbench's
- * `init_whitening_conv(model[0], train_images[:5000])`: see {@link patchWhitening}.
+ * `init_whitening_conv(model[0], train_images[:5000])`: see {@link patchWhitening}. Reads synchronously; on webgpu in
+ * Node use {@link initWhiteningAsync}.
  *
  * @param model - a built model containing a {@link WhiteningConv2D} (nested models are searched too).
  * @param images - float32 `[n, height, width, c]` NHWC, normalised like the model's inputs (e.g. the first

@@ -42,7 +42,9 @@ export interface TrainingState {
 }
 
 /**
- * Copies every weight of `model` (trainable and non-trainable) keyed by its layer-scoped name.
+ * Copies every weight of `model` (trainable and non-trainable) keyed by its layer-scoped name, reading
+ * synchronously (`dataSync()`: cpu, onednn); on a backend without synchronous reads (webgpu in Node) use
+ * {@link readModelWeights}.
  * @throws TrainError when two weights share a name.
  */
 export function getModelWeights(model: tfl.LayersModel): NamedWeight[] {
