@@ -1,8 +1,9 @@
 // A whole `cnn train` run on the `webgpu` backend (tfjs-backend-webgpu on Dawn), where a synchronous read of GPU
 // data throws in Node: training, the ModelDebugger, early stopping with the best weights, the checkpoint, the best
-// model, the final evaluation, saving, analyzeRun and the report — then `--resume` from that checkpoint. Every
-// tensor read on the way is `await t.data()`. Runs where an adapter exists (scripts/setup.sh installs a software
-// one, llvmpipe: about 30 s here); under CI one must exist.
+// model, the final evaluation with TTA, saving, analyzeRun and the report — then `--resume` from that checkpoint;
+// the augmentation preview; and the fast recipe's stateful parts (patch whitening, two-group SGD, Lookahead in a
+// checkpoint). Every tensor read on the way is `await t.data()`. Runs where an adapter exists (scripts/setup.sh
+// installs a software one, llvmpipe: about 25 s here); under CI one must exist.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,7 +12,12 @@ import { disposeWebGpu, initWebGpu, selectBackend, WebGpuUnavailableError } from
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { flipTranslate } from './airbench.js';
+import { ModelCheckpoint } from '@cnn/callbacks';
+import { CIFAR10_MEAN, CIFAR10_STD, DataLoader, type ImageDataset } from '@cnn/data';
+import { airbench94 } from '@cnn/models';
+import { CrossEntropyLoss, fit } from '@cnn/train';
+import { loadCheckpoint } from '@cnn/train/node';
+import { createFastOptimizer, fastCallbacks, fastOptimizerSettings, flipTranslate, initFastWhitening, whiteningLayer } from './airbench.js';
 import { trainClassifier } from './train-classifier.js';
 
 async function probe(): Promise<string | null> {
@@ -114,6 +120,55 @@ describe.skipIf(missing !== null && !required)('a whole training run on webgpu (
       const meta = await sharp(png).metadata();
       expect([meta.width, meta.height]).toEqual([3 * 8 + 2, 2 * 8 + 1]); // 3 cells of 8 and 2 gaps; 2 rows and 1 gap
       tf.dispose([images, onGpu]);
+    } finally {
+      chosen.dispose();
+    }
+  });
+
+  it("the fast recipe's stateful parts: patch whitening from data, two-group SGD and Lookahead in a checkpoint", async () => {
+    const chosen = await selectBackend('webgpu');
+    try {
+      const n = 8;
+      const images = new Uint8Array(n * 32 * 32 * 3);
+      for (let i = 0; i < images.length; i++) images[i] = (i * 7919 + (i >> 9) * 31) % 256;
+      const ds: ImageDataset = {
+        images,
+        labels: Uint8Array.from({ length: n }, (_, i) => i % 2),
+        length: n,
+        height: 32,
+        width: 32,
+        channels: 3,
+        classNames: ['a', 'b'],
+        name: 'fast-webgpu',
+      };
+      const model = airbench94({ seed: 1, widths: { block1: 8, block2: 8, block3: 8 }, numClasses: 2 });
+      expect(await initFastWhitening(model, ds, { whitening: true })).toBe(n);
+      const kernel = whiteningLayer(model)
+        .getWeights()
+        .find((w) => w.rank === 4)!;
+      expect(Array.from(await kernel.data()).every(Number.isFinite)).toBe(true);
+      const dir = path.join(tmp, 'fast-ckpt');
+      const optimizer = createFastOptimizer(fastOptimizerSettings({ lr: 11.5, momentum: 0.85, weightDecay: 0.0153, batchSize: 4 }));
+      const callbacks = [...fastCallbacks({ lookahead: true }), new ModelCheckpoint(dir, { log: () => {} })];
+      const history = await fit(model, {
+        train: new DataLoader(ds, { batchSize: 4, mean: CIFAR10_MEAN, std: CIFAR10_STD }),
+        epochs: 1,
+        optimizer,
+        loss: new CrossEntropyLoss({ reduction: 'sum' }),
+        callbacks,
+        log: () => {},
+        progress: 'none',
+      });
+      expect(Number.isFinite(history[0]!.loss)).toBe(true);
+      const state = await loadCheckpoint(dir);
+      expect(state.optimizer.type).toBe('ParamGroups');
+      expect(Object.keys(state.optimizer.slots)).toEqual(expect.arrayContaining(['__group0__', '__group1__']));
+      const slow = (state.callbacks.Lookahead as { slow: { weights: { name: string; values: Float32Array }[] } }).slow.weights;
+      expect(slow.map((w) => w.name)).toContain('whiten/kernel');
+      expect(slow.every((w) => w.values.every(Number.isFinite))).toBe(true);
+      for (const cb of callbacks) (cb as { dispose?: () => void }).dispose?.();
+      optimizer.dispose();
+      model.dispose();
     } finally {
       chosen.dispose();
     }
