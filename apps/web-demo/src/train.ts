@@ -187,7 +187,7 @@ async function explain(model: tfl.Sequential, pad: HTMLCanvasElement): Promise<v
     min = Math.min(min, v);
     max = Math.max(max, v);
   }
-  const rgb = applyColormap(map, await colormapLut('turbo'));
+  const rgb = await applyColormap(map, await colormapLut('turbo'));
   const out = $<HTMLCanvasElement>('cam');
   const octx = out.getContext('2d')!;
   const img = octx.createImageData(28, 28);

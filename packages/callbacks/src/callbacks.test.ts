@@ -160,13 +160,13 @@ describe('ModelDebugger', () => {
     expect((await sharp(r.chart!).metadata()).format).toBe('png');
   });
 
-  it('gradientStats computes mean, unbiased std, max-abs and the chapter thresholds', () => {
-    const [s] = gradientStats({ w: tf.tensor1d([1e-7, -3e-7, 2e-7]) });
+  it('gradientStats computes mean, unbiased std, max-abs and the chapter thresholds', async () => {
+    const [s] = await gradientStats({ w: tf.tensor1d([1e-7, -3e-7, 2e-7]) });
     expect(s.mean).toBeCloseTo(0, 12);
     expect(s.std).toBeCloseTo(Math.sqrt((1e-14 + 9e-14 + 4e-14) / 2), 13);
     expect(s.maxAbs).toBe(Math.fround(3e-7));
     expect(s.vanishing).toBe(true);
-    const [e] = gradientStats({ w: tf.tensor1d([0, 150, NaN]) });
+    const [e] = await gradientStats({ w: tf.tensor1d([0, 150, NaN]) });
     expect([e.exploding, e.nan]).toEqual([true, 1]);
   });
 });

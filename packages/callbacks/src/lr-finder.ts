@@ -4,7 +4,7 @@ import {
   applyGradients,
   computeGradients,
   CrossEntropyLoss,
-  getModelWeights,
+  readModelWeights,
   resolveYieldEvery,
   setModelWeights,
   yieldToEventLoop,
@@ -139,8 +139,8 @@ export async function lrFind(model: tfl.LayersModel, loader: BatchSource, optimi
     throw new CallbackError(`lrFind: divergeThreshold must be > 1. Received: divergeThreshold=${opts.divergeThreshold}`, { code: 'ERR_CNN_INVALID_OPTION' });
 
   // Copies (not references) of everything the test changes.
-  const weights = getModelWeights(model);
-  const optState = optimizer.getState();
+  const weights = await readModelWeights(model);
+  const optState = await optimizer.readState();
   const rng = rngLayers(model).map((l) => [l, structuredClone(l.getRngState())] as const);
   const ld = loader as { epoch?: unknown; setEpoch?: (k: number) => void };
   const loaderEpoch = typeof ld.epoch === 'number' ? ld.epoch : undefined;

@@ -80,7 +80,7 @@ export class ModelCheckpoint extends MonitorCallback {
       this.log(`Epoch ${epoch}: ${this.monitor} improved from ${this.best} to ${v}, saving checkpoint to ${this.dir}`);
       this.best = v;
     }
-    await this.store.save(captureTrainingState(this.context, { monitor: this.monitor, value: value ?? null, best: this.best }));
+    await this.store.save(await captureTrainingState(this.context, { monitor: this.monitor, value: value ?? null, best: this.best }));
     this.saves += 1;
   }
 

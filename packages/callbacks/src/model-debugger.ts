@@ -28,9 +28,8 @@ export interface GradientStats extends TensorStats {
   exploding: boolean;
 }
 
-/** Computes {@link TensorStats} of `t` (NaN/Inf elements are excluded from mean/std/maxAbs). */
-export function tensorStats(name: string, t: tf.Tensor): TensorStats {
-  const v = t.dataSync() as Float32Array;
+/** Mean/std/max-abs/NaN/Inf counts of `v` (NaN/Inf elements excluded from mean/std/maxAbs). */
+function statsOf(name: string, v: ArrayLike<number>): TensorStats {
   let n = 0;
   let sum = 0;
   let maxAbs = 0;
@@ -53,28 +52,38 @@ export function tensorStats(name: string, t: tf.Tensor): TensorStats {
 }
 
 /**
- * Per-variable gradient mean/std/max-abs with vanishing (`maxAbs < vanishing`) and exploding
- * (`maxAbs > exploding`) flags, as the chapter's `ModelDebugger.check_gradients`.
+ * Computes {@link TensorStats} of `t` (any shape; NaN/Inf elements are excluded from mean/std/maxAbs). Reads
+ * `t` with `await t.data()`, so it works on backends without synchronous reads (webgpu in Node); `t` is not
+ * disposed.
  */
-export function gradientStats(grads: Record<string, tf.Tensor>, thresholds: { vanishing?: number; exploding?: number } = {}): GradientStats[] {
+export async function tensorStats(name: string, t: tf.Tensor): Promise<TensorStats> {
+  return statsOf(name, (await t.data()) as Float32Array);
+}
+
+/**
+ * Per-variable gradient mean/std/max-abs with vanishing (`maxAbs < vanishing`, default `1e-6`) and exploding
+ * (`maxAbs > exploding`, default `100`) flags, as the chapter's `ModelDebugger.check_gradients`. Reads
+ * asynchronously (see {@link tensorStats}).
+ */
+export async function gradientStats(grads: Record<string, tf.Tensor>, thresholds: { vanishing?: number; exploding?: number } = {}): Promise<GradientStats[]> {
   const lo = thresholds.vanishing ?? 1e-6;
   const hi = thresholds.exploding ?? 100;
-  return Object.entries(grads).map(([name, g]) => {
-    const s = tensorStats(name, g);
-    return { ...s, vanishing: s.maxAbs < lo, exploding: s.maxAbs > hi };
-  });
+  return Promise.all(
+    Object.entries(grads).map(async ([name, g]) => {
+      const s = await tensorStats(name, g);
+      return { ...s, vanishing: s.maxAbs < lo, exploding: s.maxAbs > hi };
+    }),
+  );
 }
 
-/** Statistics of every weight of `model` (trainable and not), in model order. */
-export function weightStats(model: tfl.LayersModel): TensorStats[] {
-  return model.weights.map((w) => tensorStats(w.originalName, w.read()));
+/** Statistics of every weight of `model` (trainable and not), in model order; reads asynchronously. */
+export async function weightStats(model: tfl.LayersModel): Promise<TensorStats[]> {
+  return Promise.all(model.weights.map((w) => tensorStats(w.originalName, w.read())));
 }
 
-/** Names of the model weights holding NaN or ±Infinity, in model order (the chapter's `check_nan_inf`). */
-export function findNonFiniteWeights(model: tfl.LayersModel): string[] {
-  return weightStats(model)
-    .filter((s) => s.nan + s.inf > 0)
-    .map((s) => s.name);
+/** Names of the model weights holding NaN or ±Infinity, in model order (the chapter's `check_nan_inf`); reads asynchronously. */
+export async function findNonFiniteWeights(model: tfl.LayersModel): Promise<string[]> {
+  return (await weightStats(model)).filter((s) => s.nan + s.inf > 0).map((s) => s.name);
 }
 
 /**
@@ -132,7 +141,8 @@ function fmt(x: number): string {
  * (before clipping and the update) it logs per-variable gradient mean/std/max-abs with vanishing
  * (`< 1e-6`) and exploding (`> 100`) warnings, weight statistics, the variables holding NaN/Inf, and
  * (with `charts`) sends activation histograms of every Conv2D/Dense layer for the batch as a chart.
- * Reports are kept in {@link ModelDebugger.reports}.
+ * Reports are kept in {@link ModelDebugger.reports}. Every read is asynchronous (`await t.data()`), so it runs on
+ * backends without synchronous reads (webgpu in Node).
  */
 export class ModelDebugger extends Callback {
   /** Period in batches. */
@@ -167,12 +177,12 @@ export class ModelDebugger extends Callback {
     this.pending = undefined;
   }
 
-  override onGradients(info: GradientsInfo): void {
+  override async onGradients(info: GradientsInfo): Promise<void> {
     this.count += 1;
     if (this.count % this.every !== 0) return;
     const model = this.context.model;
-    const gradients = gradientStats(info.grads, { vanishing: this.opts.vanishing, exploding: this.opts.exploding });
-    const weights = weightStats(model);
+    const gradients = await gradientStats(info.grads, { vanishing: this.opts.vanishing, exploding: this.opts.exploding });
+    const weights = await weightStats(model);
     const report: DebugReport = {
       epoch: info.epoch,
       batch: info.batch,
@@ -182,7 +192,7 @@ export class ModelDebugger extends Callback {
       nonFiniteGradients: gradients.filter((s) => s.nan + s.inf > 0).map((s) => s.name),
       ...(this.charts
         ? {
-            activations: activationHistograms(model, info.x, {
+            activations: await activationHistograms(model, info.x, {
               bins: this.opts.bins ?? 50,
               filter: (n) => n.className === 'Conv2D' || n.className === 'Dense',
             }),

@@ -97,17 +97,17 @@ describe('layerGraph / forwardLayers', () => {
 });
 
 describe('histograms', () => {
-  it('bins finite values, counts the rest, and histograms every (or a filtered) layer', () => {
+  it('bins finite values, counts the rest, and histograms every (or a filtered) layer', async () => {
     const h = histogram('v', [0, 1, 2, 3, NaN, Infinity], 3);
     expect(h).toEqual({ name: 'v', edges: [0, 1, 2, 3], counts: [1, 1, 2], nonFinite: 2 });
     expect(histogram('c', [5, 5], 2).edges).toEqual([4.5, 5, 5.5]);
     expect(() => histogram('v', [1], 0)).toThrow('histogram: bins must be a positive integer. Received: bins=0');
     const m = skipNet();
     const x = tf.randomUniform([2, 4, 4, 1], -1, 1, 'float32', 6);
-    const all = activationHistograms(m, x, { bins: 4 });
+    const all = await activationHistograms(m, x, { bins: 4 });
     expect(all.map((a) => a.name)).toEqual(['conv [4,4,2]', 'relu [4,4,2]', 'conv2 [4,4,2]', 'add [4,4,2]', 'gap [2]', 'fc [3]']);
     expect(all[0].counts.reduce((a, b) => a + b, 0)).toBe(2 * 4 * 4 * 2);
-    const convs = activationHistograms(m, x, { filter: (n) => n.className === 'Conv2D' });
+    const convs = await activationHistograms(m, x, { filter: (n) => n.className === 'Conv2D' });
     expect(convs.map((a) => a.name)).toEqual(['conv [4,4,2]', 'conv2 [4,4,2]']);
   });
 });

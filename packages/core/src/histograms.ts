@@ -58,20 +58,30 @@ export interface ActivationHistogramsOptions {
  * Histograms of each layer's output on a batch, in inference mode, in execution order; each named
  * `<layer> [h,w,c]` (the output shape without the batch axis).
  *
+ * The outputs are read with `await t.data()` (after the forward pass), so it works on backends without synchronous
+ * reads (webgpu in Node).
+ *
  * @param input - `[batch, height, width, channels]` float32, normalised as the model expects (not disposed).
- * @throws The errors of `forwardLayers` (multi-input models, shared layers) and {@link histogram}.
+ * @returns A promise of one histogram per included layer (asynchronous since the webgpu support).
+ * @throws The errors of `forwardLayers` (multi-input models, shared layers) and {@link histogram} (as a rejection).
  */
-export function activationHistograms(model: tfl.LayersModel, input: tf.Tensor, options: ActivationHistogramsOptions = {}): Histogram[] {
+export async function activationHistograms(model: tfl.LayersModel, input: tf.Tensor, options: ActivationHistogramsOptions = {}): Promise<Histogram[]> {
   const bins = options.bins ?? 30;
-  const out: Histogram[] = [];
-  tf.tidy(() => {
-    forwardLayers(model, input, {
-      logits: false,
-      onLayer: (name, output, node) => {
-        if (options.filter && !options.filter(node)) return;
-        out.push(histogram(`${name} ${JSON.stringify(output.shape.slice(1))}`, output.dataSync(), bins));
-      },
+  const kept: Array<{ name: string; output: tf.Tensor }> = [];
+  try {
+    tf.tidy(() => {
+      forwardLayers(model, input, {
+        logits: false,
+        onLayer: (name, output, node) => {
+          if (options.filter && !options.filter(node)) return;
+          kept.push({ name: `${name} ${JSON.stringify(output.shape.slice(1))}`, output: tf.keep(tf.clone(output)) }); // a clone: a layer may return its input
+        },
+      });
     });
-  });
-  return out;
+    const out: Histogram[] = [];
+    for (const { name, output } of kept) out.push(histogram(name, (await output.data()) as Float32Array, bins));
+    return out;
+  } finally {
+    tf.dispose(kept.map((k) => k.output));
+  }
 }

@@ -120,7 +120,8 @@ export class ModelEnsemble {
 
   /**
    * Accuracy of the ensemble and of each member over `batches` (`{x: [batch, H, W, C] float32,
-   * y: [batch] int32}`; the batches are disposed after use, as `@cnn/train`'s loops do).
+   * y: [batch] int32}`; the batches are disposed after use, as `@cnn/train`'s loops do). Reads the counts with
+   * `await t.data()`, so it works on backends without synchronous reads (webgpu in Node).
    * @throws Error when no batch is yielded.
    */
   async evaluate(batches: Iterable<{ x: tf.Tensor; y: tf.Tensor }> | AsyncIterable<{ x: tf.Tensor; y: tf.Tensor }>): Promise<EnsembleEvaluation> {
@@ -135,8 +136,12 @@ export class ModelEnsemble {
           const hit = (pred: tf.Tensor): tf.Scalar => tf.sum(tf.cast(tf.equal(pred, y), 'int32'));
           return tf.stack([hit(this.predictFrom(probs)), ...probs.map((p) => hit(tf.argMax(p, 1)))]);
         });
-        const c = counts.dataSync();
-        counts.dispose();
+        let c: Int32Array;
+        try {
+          c = (await counts.data()) as Int32Array;
+        } finally {
+          counts.dispose();
+        }
         correct += c[0];
         for (let i = 0; i < memberCorrect.length; i++) memberCorrect[i] += c[i + 1];
         samples += b.x.shape[0];

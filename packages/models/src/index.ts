@@ -14,10 +14,12 @@ export {
 export { layerInit, layerSeed, Dirac, dirac, type DiracArgs, type InitScheme, type LayerInit, type Initializer } from './init.js';
 export {
   patchWhitening,
+  patchWhiteningAsync,
   symmetricEigen,
   WhiteningConv2D,
   whiteningConv2d,
   initWhitening,
+  initWhiteningAsync,
   type PatchWhiteningOptions,
   type PatchWhiteningResult,
   type SymmetricEigen,

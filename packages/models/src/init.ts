@@ -122,19 +122,28 @@ export class Dirac extends InitializerBase {
     const outC = dims[dims.length - 1];
     const fanIn = spatial.reduce((a, b) => a * b, 1) * inC;
     const bound = 1 / Math.sqrt(fanIn);
-    const data = tf.tidy(() => tf.randomUniform(dims, -bound, bound, 'float32', this.seed).dataSync() as Float32Array).slice();
+    // The identity filters are built here and merged with the random draw by `where` (no read of the draw:
+    // initialisers are synchronous, and webgpu in Node cannot read synchronously).
     // Row-major offset of (centre..., i, o) is (centreOffset·in + i)·out + o.
     let centre = 0;
     for (const k of spatial) centre = centre * k + Math.floor(k / 2);
-    const positions = data.length / (inC * outC);
+    const size = dims.reduce((a, b) => a * b, 1);
+    const positions = size / (inC * outC);
     const identity = Math.min(inC, outC);
+    const fixed = new Uint8Array(size);
+    const value = new Float32Array(size);
     for (let p = 0; p < positions; p++) {
       for (let i = 0; i < inC; i++) {
         const row = (p * inC + i) * outC;
-        for (let o = 0; o < identity; o++) data[row + o] = p === centre && i === o ? 1 : 0;
+        for (let o = 0; o < identity; o++) {
+          fixed[row + o] = 1;
+          value[row + o] = p === centre && i === o ? 1 : 0;
+        }
       }
     }
-    return tf.tensor(data, dims, 'float32');
+    return tf.tidy(() =>
+      tf.where(tf.tensor(fixed, dims, 'bool'), tf.tensor(value, dims, 'float32'), tf.randomUniform(dims, -bound, bound, 'float32', this.seed)),
+    );
   }
 
   /** The serialised config: `{ seed }` when seeded, else `{}`. */

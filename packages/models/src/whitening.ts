@@ -150,6 +150,9 @@ export interface PatchWhiteningResult {
  * Few images, constant images or any rank-deficient `Σ` give zero eigenvalues; `eps` keeps every scale finite
  * (`1/√eps`) — never NaN.
  *
+ * Reads the images synchronously (`dataSync()`: cpu, onednn); on a backend without synchronous reads (webgpu in
+ * Node) use {@link patchWhiteningAsync}.
+ *
  * @param images - float32 `[n, height, width, channels]` NHWC, already normalised.
  * @param opts - {@link PatchWhiteningOptions}: `kernelSize` (default 2), `eps` (default 5e-4), `maxImages`.
  * @returns The filter bank and the eigen-decomposition ({@link PatchWhiteningResult}).
@@ -158,6 +161,45 @@ export interface PatchWhiteningResult {
  *   positive, or `maxImages` is not a positive integer.
  */
 export function patchWhitening(images: tf.Tensor4D, opts: PatchWhiteningOptions = {}): PatchWhiteningResult {
+  const p = whiteningPlan(images, opts);
+  const data =
+    p.n === p.total ? (images.dataSync() as Float32Array) : tf.tidy(() => tf.slice(images, [0, 0, 0, 0], [p.n, p.h, p.w, p.c]).dataSync() as Float32Array);
+  return whiteningFromData(data, p);
+}
+
+/**
+ * {@link patchWhitening} with an asynchronous read of the images (`await t.data()`): the same bank, on backends
+ * without synchronous reads too (webgpu in Node). What `initWhiteningAsync` and the cli's fast recipe use.
+ * @returns A promise of the {@link PatchWhiteningResult} (the caller disposes its `kernel`).
+ * @throws Error (synchronously, before any read) on the argument errors of {@link patchWhitening}; a non-finite
+ *   image value rejects the promise.
+ */
+export function patchWhiteningAsync(images: tf.Tensor4D, opts: PatchWhiteningOptions = {}): Promise<PatchWhiteningResult> {
+  const p = whiteningPlan(images, opts);
+  const read = async (): Promise<PatchWhiteningResult> => {
+    if (p.n === p.total) return whiteningFromData((await images.data()) as Float32Array, p);
+    const first = tf.slice(images, [0, 0, 0, 0], [p.n, p.h, p.w, p.c]);
+    try {
+      return whiteningFromData((await first.data()) as Float32Array, p);
+    } finally {
+      first.dispose();
+    }
+  };
+  return read();
+}
+
+interface WhiteningPlan {
+  total: number;
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  k: number;
+  eps: number;
+}
+
+/** Checks the arguments of {@link patchWhitening}. */
+function whiteningPlan(images: tf.Tensor4D, opts: PatchWhiteningOptions): WhiteningPlan {
   if (!(images instanceof tf.Tensor) || images.rank !== 4) {
     throw new ModelError(
       `patchWhitening: images must be a [n, height, width, channels] tensor. Received: shape=${JSON.stringify((images as tf.Tensor | undefined)?.shape)}`,
@@ -176,8 +218,11 @@ export function patchWhitening(images: tf.Tensor4D, opts: PatchWhiteningOptions 
   }
   const n = Math.min(total, opts.maxImages ?? total);
   if (n < 1) throw new ModelError(`patchWhitening: images must hold at least one image. Received: shape=${JSON.stringify(images.shape)}`);
-  const data = n === total ? (images.dataSync() as Float32Array) : tf.tidy(() => tf.slice(images, [0, 0, 0, 0], [n, h, w, c]).dataSync() as Float32Array);
+  return { total, n, h, w, c, k, eps };
+}
 
+/** The whitening bank of the first `n` images, `data` their row-major NHWC values. */
+function whiteningFromData(data: Float32Array, { n, h, w, c, k, eps }: WhiteningPlan): PatchWhiteningResult {
   const d = c * k * k;
   const acc = new Float64Array(d * d); // upper triangle
   const patch = new Float64Array(d);
@@ -405,6 +450,21 @@ export class WhiteningConv2D extends tfl.layers.Layer {
    * @throws Error when the layer is not built, `filters !== 2·c·k²`, or on {@link patchWhitening}'s errors.
    */
   setWhitening(images: tf.Tensor4D, opts: Omit<PatchWhiteningOptions, 'kernelSize'> = {}): Omit<PatchWhiteningResult, 'kernel'> {
+    return this.writeBank(patchWhitening(images, { ...opts, kernelSize: this.bankKernelSize(images) }));
+  }
+
+  /**
+   * {@link WhiteningConv2D.setWhitening} with an asynchronous read of the images ({@link patchWhiteningAsync}):
+   * the same kernel, on backends without synchronous reads too (webgpu in Node).
+   * @throws Error (synchronously) on {@link WhiteningConv2D.setWhitening}'s argument errors; a non-finite image
+   *   value rejects the promise.
+   */
+  setWhiteningAsync(images: tf.Tensor4D, opts: Omit<PatchWhiteningOptions, 'kernelSize'> = {}): Promise<Omit<PatchWhiteningResult, 'kernel'>> {
+    return patchWhiteningAsync(images, { ...opts, kernelSize: this.bankKernelSize(images) }).then((r) => this.writeBank(r));
+  }
+
+  /** Checks that the layer is built as a whitening bank for `images`; returns its `k`. */
+  private bankKernelSize(images: tf.Tensor4D): number {
     if (!this.kernel) throw new ModelError(`WhiteningConv2D '${this.name}': not built yet (apply it or build its model first)`);
     const [k, , c, filters] = this.kernel.shape as number[];
     if (filters !== 2 * c * k * k) {
@@ -413,9 +473,12 @@ export class WhiteningConv2D extends tfl.layers.Layer {
     if (images.rank === 4 && images.shape[3] !== c) {
       throw new ModelError(`WhiteningConv2D '${this.name}': images must have ${c} channels. Received: shape=${JSON.stringify(images.shape)}`);
     }
-    const { kernel, ...rest } = patchWhitening(images, { ...opts, kernelSize: k });
+    return k;
+  }
+
+  private writeBank({ kernel, ...rest }: PatchWhiteningResult): Omit<PatchWhiteningResult, 'kernel'> {
     try {
-      this.kernel.write(kernel);
+      this.kernel!.write(kernel);
     } finally {
       kernel.dispose();
     }
@@ -437,7 +500,8 @@ export interface InitWhiteningOptions extends Omit<PatchWhiteningOptions, 'kerne
 
 /**
  * Sets a model's whitening layer ({@link WhiteningConv2D}) from a data set, as airbench's
- * `init_whitening_conv(model[0], train_images[:5000])`: see {@link patchWhitening}.
+ * `init_whitening_conv(model[0], train_images[:5000])`: see {@link patchWhitening}. Reads synchronously; on webgpu in
+ * Node use {@link initWhiteningAsync}.
  *
  * @param model - a built model containing a {@link WhiteningConv2D} (nested models are searched too).
  * @param images - float32 `[n, height, width, c]` NHWC, normalised like the model's inputs (e.g. the first
@@ -448,6 +512,27 @@ export interface InitWhiteningOptions extends Omit<PatchWhiteningOptions, 'kerne
  *   {@link WhiteningConv2D}, or on {@link WhiteningConv2D.setWhitening}'s errors.
  */
 export function initWhitening(model: tfl.LayersModel, images: tf.Tensor4D, opts: InitWhiteningOptions = {}): Omit<PatchWhiteningResult, 'kernel'> {
+  const { layerName, ...rest } = opts;
+  return findWhiteningLayer(model, layerName).setWhitening(images, rest);
+}
+
+/**
+ * {@link initWhitening} with an asynchronous read of the images ({@link WhiteningConv2D.setWhiteningAsync}): the
+ * same kernel, on backends without synchronous reads too (webgpu in Node). What the cli's fast recipe uses.
+ * @returns A promise of the eigen-decomposition of the patch second moments.
+ * @throws Error (synchronously) on {@link initWhitening}'s layer and argument errors; a non-finite image value
+ *   rejects the promise.
+ */
+export function initWhiteningAsync(
+  model: tfl.LayersModel,
+  images: tf.Tensor4D,
+  opts: InitWhiteningOptions = {},
+): Promise<Omit<PatchWhiteningResult, 'kernel'>> {
+  const { layerName, ...rest } = opts;
+  return findWhiteningLayer(model, layerName).setWhiteningAsync(images, rest);
+}
+
+function findWhiteningLayer(model: tfl.LayersModel, layerName: string | undefined): WhiteningConv2D {
   const found: WhiteningConv2D[] = [];
   const visit = (layers: tfl.layers.Layer[]): void => {
     for (const l of layers) {
@@ -457,7 +542,6 @@ export function initWhitening(model: tfl.LayersModel, images: tf.Tensor4D, opts:
     }
   };
   visit(model.layers);
-  const { layerName, ...rest } = opts;
   let layer: WhiteningConv2D | undefined;
   if (layerName !== undefined) {
     layer = found.find((l) => l.name === layerName);
@@ -473,5 +557,5 @@ export function initWhitening(model: tfl.LayersModel, images: tf.Tensor4D, opts:
       );
     layer = found[0]!;
   }
-  return layer.setWhitening(images, rest);
+  return layer;
 }

@@ -123,9 +123,11 @@ export class LookaheadCallback extends Callback {
     }
   }
 
-  override getState(): LookaheadCallbackState | undefined {
+  /** The step counter and the slow weights (read asynchronously: `Lookahead.readState`), for checkpoints. */
+  override async getState(): Promise<LookaheadCallbackState | undefined> {
     if (!this.lookahead_) return undefined;
-    return { step: this.step, finalized: this.finalized, slow: this.lookahead_.getState() };
+    const { step, finalized } = this;
+    return { step, finalized, slow: await this.lookahead_.readState() };
   }
 
   /** Restores {@link LookaheadCallback.getState} (after `onTrainBegin`). @throws TrainError on a malformed state. */
@@ -225,8 +227,11 @@ export class ModelEmaCallback extends Callback {
     if (this.options.copyAtEnd && this.ema_ && this.hasContext) this.ema_.copyTo(this.context.model);
   }
 
-  override getState(): ModelEmaCallbackState | undefined {
-    return this.ema_ ? { step: this.step, ema: this.ema_.getState() } : undefined;
+  /** The step counter and the average (read asynchronously: `ModelEma.readState`), for checkpoints. */
+  override async getState(): Promise<ModelEmaCallbackState | undefined> {
+    if (!this.ema_) return undefined;
+    const step = this.step;
+    return { step, ema: await this.ema_.readState() };
   }
 
   /** Restores {@link ModelEmaCallback.getState} (after `onTrainBegin`). @throws TrainError on a malformed state. */

@@ -64,10 +64,10 @@ describe('CallbackList', () => {
     expect(calls).toEqual(['before.batchBegin 3 lr=0.1', 'after.batchBegin 3 lr=0.2']);
   });
 
-  it('saves and restores the states by key, ignoring unknown keys', () => {
+  it('saves and restores the states by key, ignoring unknown keys', async () => {
     const calls: string[] = [];
     const list = new CallbackList([new Recorder('x', calls), new LambdaCallback({})]);
-    expect(list.getStates()).toEqual({ Recorder: { name: 'x' } });
+    expect(await list.getStates()).toEqual({ Recorder: { name: 'x' } });
     list.setStates({ Recorder: { name: 'restored' }, Other: 1 });
     expect(calls).toEqual(['x.setState {"name":"restored"}']);
   });

@@ -90,12 +90,15 @@ export class CallbackList {
     for (const cb of this.callbacks) await cb.onGradients?.(info);
   }
 
-  /** The plain-data states of the callbacks that have `getState`, keyed by {@link CallbackList.keys}. */
-  getStates(): Record<string, unknown> {
+  /**
+   * The plain-data states of the callbacks that have `getState`, keyed by {@link CallbackList.keys} (a state
+   * returned as a promise is awaited).
+   */
+  async getStates(): Promise<Record<string, unknown>> {
     const out: Record<string, unknown> = {};
-    this.callbacks.forEach((cb, i) => {
-      if (typeof cb.getState === 'function') out[this.keys[i]] = cb.getState();
-    });
+    for (const [i, cb] of this.callbacks.entries()) {
+      if (typeof cb.getState === 'function') out[this.keys[i]] = await cb.getState();
+    }
     return out;
   }
 

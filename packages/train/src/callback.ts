@@ -140,7 +140,10 @@ export abstract class Callback {
 // The optional hooks, merged into the class type (declaration merging), so subclasses define them without
 // `override` and plain `Callback` objects have them typed.
 export interface Callback extends CallbackHooks {
-  /** Plain-data state for checkpoints (typed arrays allowed); restored with `setState` on resume. */
+  /**
+   * Plain-data state for checkpoints (typed arrays allowed), or a promise of it (awaited: read tensors with
+   * `await t.data()`, as backends without synchronous reads require); restored with `setState` on resume.
+   */
   getState?(): unknown;
   /** Restores `getState()`'s value (called after `onTrainBegin` when resuming). */
   setState?(state: unknown): void;

@@ -43,7 +43,7 @@ describe('checkpoints through tfjs IO handlers', () => {
     const saver = new LambdaCallback(
       {
         async onEpochEnd(e) {
-          if (e === 2) await store.save(captureTrainingState(this.context));
+          if (e === 2) await store.save(await captureTrainingState(this.context));
         },
       },
       { runsLast: true },

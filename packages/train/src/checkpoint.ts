@@ -42,7 +42,9 @@ export interface TrainingState {
 }
 
 /**
- * Copies every weight of `model` (trainable and non-trainable) keyed by its layer-scoped name.
+ * Copies every weight of `model` (trainable and non-trainable) keyed by its layer-scoped name, reading
+ * synchronously (`dataSync()`: cpu, onednn); on a backend without synchronous reads (webgpu in Node) use
+ * {@link readModelWeights}.
  * @throws TrainError when two weights share a name.
  */
 export function getModelWeights(model: tfl.LayersModel): NamedWeight[] {
@@ -104,20 +106,28 @@ export function setModelWeights(model: tfl.LayersModel, weights: NamedWeight[]):
 
 /**
  * Snapshots the whole training state of a running {@link fit} (weights, optimizer slots, RNG layers,
- * callback states, history, loader epoch). All arrays are copies.
+ * callback states, history, loader epoch). All arrays are copies, read asynchronously (`await t.data()`:
+ * {@link readModelWeights}, `Optimizer.readState`, callback `getState`s awaited), so it works on backends
+ * without synchronous reads (webgpu in Node). The plain-data parts are taken before the first read.
+ * @returns A promise of the state (asynchronous since the webgpu support; it was synchronous before).
+ * @throws TrainError (code `ERR_CNN_CHECKPOINT`) when two model weights share a name.
  */
-export function captureTrainingState(ctx: TrainingContext, meta?: Record<string, unknown>): TrainingState {
+export async function captureTrainingState(ctx: TrainingContext, meta?: Record<string, unknown>): Promise<TrainingState> {
   const rng = getModelRngState(ctx.model);
-  const callbacks: Record<string, unknown> = {};
-  ctx.callbacks.forEach((cb, i) => {
-    if (typeof cb.getState === 'function') callbacks[ctx.callbackKeys[i]] = cb.getState();
-  });
+  const epoch = ctx.epoch;
+  const history = ctx.history.map((e) => ({ ...e }));
   const loaderEpoch = (ctx.train as { epoch?: unknown } | null)?.epoch;
+  const weights = await readModelWeights(ctx.model);
+  const optimizer = await ctx.optimizer.readState();
+  const callbacks: Record<string, unknown> = {};
+  for (const [i, cb] of ctx.callbacks.entries()) {
+    if (typeof cb.getState === 'function') callbacks[ctx.callbackKeys[i]] = await cb.getState();
+  }
   return {
-    epoch: ctx.epoch,
-    history: ctx.history.map((e) => ({ ...e })),
-    weights: getModelWeights(ctx.model),
-    optimizer: ctx.optimizer.getState(),
+    epoch,
+    history,
+    weights,
+    optimizer,
     rng,
     callbacks,
     ...(typeof loaderEpoch === 'number' ? { loaderEpoch } : {}),

@@ -398,8 +398,8 @@ describe('checkpoints', () => {
   it('round-trips weights, Adam moments and history bit-exactly, replacing the previous checkpoint', async () => {
     const { ctx } = await trained();
     const dir = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'run');
-    await saveCheckpoint(dir, captureTrainingState(ctx));
-    const state = captureTrainingState(ctx, { best: Infinity });
+    await saveCheckpoint(dir, await captureTrainingState(ctx));
+    const state = await captureTrainingState(ctx, { best: Infinity });
     await saveCheckpoint(dir, state);
     expect(readdirSync(dir).filter((f) => f.endsWith('.bin'))).toHaveLength(1);
     const back = await loadCheckpoint(dir);
@@ -417,18 +417,18 @@ describe('checkpoints', () => {
   it('refuses a truncated state file and a foreign checkpoint.json, naming the file', async () => {
     const { ctx } = await trained();
     const dir = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'run');
-    const saved = await saveCheckpoint(dir, captureTrainingState(ctx));
+    const saved = await saveCheckpoint(dir, await captureTrainingState(ctx));
     truncateSync(saved.bin, 100);
     await expect(loadCheckpoint(dir)).rejects.toThrow(new RegExp(`${saved.bin.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds 100 bytes.*truncated`));
     writeFileSync(saved.json, readFileSync(saved.json, 'utf8').slice(0, 50));
     await expect(loadCheckpoint(dir)).rejects.toThrow(/checkpoint\.json is not valid JSON \(truncated\?\)/);
     const foreign = join(mkdtempSync(join(tmpdir(), 'ckpt-')), 'model');
-    await saveCheckpoint(foreign, captureTrainingState(ctx));
+    await saveCheckpoint(foreign, await captureTrainingState(ctx));
     writeFileSync(join(foreign, 'checkpoint.json'), JSON.stringify({ format: 'layers-model' }));
     await expect(loadCheckpoint(foreign)).rejects.toThrow(/checkpoint\.json is not a training checkpoint \(format 'layers-model'/);
-    await expect(saveCheckpoint(foreign, captureTrainingState(ctx))).rejects.toThrow(/has format 'layers-model'.*refusing to replace it/);
+    await expect(saveCheckpoint(foreign, await captureTrainingState(ctx))).rejects.toThrow(/has format 'layers-model'.*refusing to replace it/);
     writeFileSync(join(foreign, 'notes.txt'), 'mine');
-    await expect(saveCheckpoint(foreign, captureTrainingState(ctx))).rejects.toThrow(/notes\.txt is not part of a checkpoint; refusing/);
+    await expect(saveCheckpoint(foreign, await captureTrainingState(ctx))).rejects.toThrow(/notes\.txt is not part of a checkpoint; refusing/);
     expect(readFileSync(join(foreign, 'notes.txt'), 'utf8')).toBe('mine');
   });
 
@@ -461,7 +461,7 @@ describe('checkpoints', () => {
       new LambdaCallback(
         {
           async onEpochEnd(e) {
-            if (e === 2) await saveCheckpoint(dir, captureTrainingState(this.context));
+            if (e === 2) await saveCheckpoint(dir, await captureTrainingState(this.context));
           },
         },
         { runsLast: true },

@@ -166,6 +166,14 @@ class AveragedWeights {
     };
   }
 
+  async readState(): Promise<AveragedWeightsState> {
+    return {
+      weights: await Promise.all(
+        [...this.vars].map(async ([name, v]) => ({ name, shape: v.shape.slice(), values: Float32Array.from((await v.data()) as Float32Array) })),
+      ),
+    };
+  }
+
   setState(fn: string, state: AveragedWeightsState): void {
     const ws = state?.weights;
     if (!Array.isArray(ws))
@@ -291,9 +299,18 @@ export class ModelEma {
     this.avg.swap('swap', model);
   }
 
-  /** The averaged weights (copies) and the update counter, for checkpoints. */
+  /**
+   * The averaged weights (copies) and the update counter, read synchronously (`dataSync()`; cpu, onednn). On a
+   * backend without synchronous reads (webgpu in Node) use {@link ModelEma.readState}.
+   */
   getState(): ModelEmaState {
     return { ...this.avg.getState(), updates: this.updates_ };
+  }
+
+  /** {@link ModelEma.getState} with asynchronous reads (`await variable.data()`); what checkpoints use. */
+  async readState(): Promise<ModelEmaState> {
+    const updates = this.updates_;
+    return { ...(await this.avg.readState()), updates };
   }
 
   /** Restores {@link ModelEma.getState}. @throws TrainError naming a missing or misshapen weight (nothing is changed then). */
@@ -411,9 +428,17 @@ export class Lookahead {
     this.slow.writeTo('finalize', model);
   }
 
-  /** The slow weights (copies), for checkpoints. */
+  /**
+   * The slow weights (copies), read synchronously (`dataSync()`; cpu, onednn). On a backend without synchronous
+   * reads (webgpu in Node) use {@link Lookahead.readState}.
+   */
   getState(): AveragedWeightsState {
     return this.slow.getState();
+  }
+
+  /** {@link Lookahead.getState} with asynchronous reads (`await variable.data()`); what checkpoints use. */
+  readState(): Promise<AveragedWeightsState> {
+    return this.slow.readState();
   }
 
   /** Restores {@link Lookahead.getState}. @throws TrainError naming a missing or misshapen weight (nothing is changed then). */

@@ -27,6 +27,7 @@ export interface PreviewOptions {
  *
  * @param images - `[n, height, width, 3]` float32 in `[0, 1]` (before Normalize: pass a pipeline without it).
  * @param pipeline - Transforms producing `[n, h', w', 3]` in `[0, 1]`; outputs are clipped to `[0, 1]`.
+ * Reads the tensors with `await t.data()`, so it runs on backends without synchronous reads (webgpu in Node).
  * @returns PNG bytes.
  * @throws Error when `images` is not `[n, h, w, 3]`.
  */
@@ -39,14 +40,17 @@ export async function augmentationPreview(images: tf.Tensor4D, pipeline: Compose
   const gap = options.gap ?? 1;
   const rng = createRng(options.seed ?? 0);
   const [n, h, w] = images.shape;
-  const columns: Float32Array[] = [images.dataSync() as Float32Array];
+  const columns: Float32Array[] = [(await images.data()) as Float32Array];
   let ch = h;
   let cw = w;
   for (let d = 0; d < draws; d++) {
     const out = tf.tidy(() => tf.clipByValue(pipeline.forward(images, rng), 0, 1));
     if (d === 0) [ch, cw] = [out.shape[1], out.shape[2]];
-    columns.push(out.dataSync() as Float32Array);
-    out.dispose();
+    try {
+      columns.push((await out.data()) as Float32Array);
+    } finally {
+      out.dispose();
+    }
   }
   const cellH = Math.max(h, ch);
   const cellW = Math.max(w, cw);

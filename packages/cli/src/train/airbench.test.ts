@@ -155,7 +155,7 @@ describe('whitening of the fast recipe', () => {
     model.dispose();
   });
 
-  it('initialises from the first normalised images, or [I; -I] with --no-whitening; constant images give a finite kernel', () => {
+  it('initialises from the first normalised images, or [I; -I] with --no-whitening; constant images give a finite kernel', async () => {
     const model = airbench94({ seed: 0, widths: { block1: 4, block2: 4, block3: 4 } });
     const kernel = (): Float32Array =>
       whiteningLayer(model)
@@ -165,7 +165,7 @@ describe('whitening of the fast recipe', () => {
     // constant images: a rank-1 patch covariance, the 11 zero eigenvalues regularised by eps → filter norms
     // 1/√(0 + eps), never NaN
     const flat = dataset(3, () => 128);
-    expect(initFastWhitening(model, flat, { whitening: true })).toBe(3);
+    expect(await initFastWhitening(model, flat, { whitening: true })).toBe(3);
     const k = kernel();
     expect(k.every(Number.isFinite)).toBe(true);
     const norm = (f: number): number => Math.hypot(...Array.from({ length: 12 }, (_, t) => k[t * 24 + f]!));
@@ -173,14 +173,14 @@ describe('whitening of the fast recipe', () => {
     expect(norm(0)).toBeLessThan(10);
     // varied images: the first d filters whiten (unit variance of the patch coordinates, up to eps)
     const varied = dataset(40, (i) => (i * 7919 + (i >> 7) * 31) % 256);
-    expect(initFastWhitening(model, varied, { whitening: true, indices: Int32Array.from({ length: 40 }, (_, i) => 39 - i) })).toBe(40);
+    expect(await initFastWhitening(model, varied, { whitening: true, indices: Int32Array.from({ length: 40 }, (_, i) => 39 - i) })).toBe(40);
     const x = firstNormalisedImages(varied, 40);
     const out = tf.tidy(() => tf.reshape(tf.conv2d(x, tf.tensor4d(kernel(), [2, 2, 3, 24]), 1, 'valid'), [-1, 24]));
     const second = tf.tidy(() => tf.mean(tf.square(out), 0).dataSync());
     for (let j = 0; j < 12; j++) expect(second[j]!).toBeGreaterThan(0.9);
     tf.dispose([x, out]);
     // --no-whitening: filter j copies patch component j (HWIO row j), filter 12 + j its negation
-    expect(initFastWhitening(model, varied, { whitening: false })).toBe(0);
+    expect(await initFastWhitening(model, varied, { whitening: false })).toBe(0);
     const id = kernel();
     const ref = identityPatchKernel(2, 3);
     expect(Array.from(id)).toEqual(Array.from(ref.dataSync()));

@@ -11,7 +11,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { LRSchedulerCallback } from '@cnn/callbacks';
 import { AlternatingFlip, Compose, RandomCrop, RandomHorizontalFlip } from '@cnn/augment';
 import { CIFAR10_MEAN, CIFAR10_STD, DataLoader, createRng, deriveSeed, shuffleInPlace, type ImageDataset } from '@cnn/data';
-import { WhiteningConv2D, initWhitening } from '@cnn/models';
+import { WhiteningConv2D, initWhiteningAsync } from '@cnn/models';
 import {
   LinearLR,
   LookaheadCallback,
@@ -249,19 +249,23 @@ export function whiteningIndices(ds: ImageDataset, n: number, seed: number, indi
 
 /**
  * Initialises airbench94's whitening layer: from 5,000 normalised training images drawn at random
- * ({@link whiteningIndices}; eps 5e-4, `initWhitening` of `@cnn/models`), or with {@link identityPatchKernel} when
- * `whitening` is false.
- * @returns the number of images used (0 without whitening).
- * @throws CnnError (code `ERR_CNN_NON_FINITE`) when the resulting kernel is not finite (it cannot be: the eigenvalues are regularised).
+ * ({@link whiteningIndices}; eps 5e-4, `initWhiteningAsync` of `@cnn/models`), or with {@link identityPatchKernel} when
+ * `whitening` is false. Every read is asynchronous (`await t.data()`), so it runs on webgpu in Node.
+ * @returns a promise of the number of images used (0 without whitening); asynchronous since the webgpu support.
+ * @throws CnnError (code `ERR_CNN_NON_FINITE`, as a rejection) when the resulting kernel is not finite (it cannot be: the eigenvalues are regularised).
  */
-export function initFastWhitening(model: tfl.LayersModel, ds: ImageDataset, opts: { whitening: boolean; seed?: number; indices?: Int32Array }): number {
+export async function initFastWhitening(
+  model: tfl.LayersModel,
+  ds: ImageDataset,
+  opts: { whitening: boolean; seed?: number; indices?: Int32Array },
+): Promise<number> {
   const layer = whiteningLayer(model);
   let used = 0;
   if (opts.whitening) {
     const chosen = whiteningIndices(ds, AIRBENCH94_RECIPE.whiteningImages, opts.seed ?? 0, opts.indices);
     const images = firstNormalisedImages(ds, chosen.length, chosen);
     try {
-      initWhitening(model, images, { eps: AIRBENCH94_RECIPE.whiteningEps });
+      await initWhiteningAsync(model, images, { eps: AIRBENCH94_RECIPE.whiteningEps });
       used = images.shape[0];
     } finally {
       images.dispose();
@@ -276,8 +280,12 @@ export function initFastWhitening(model: tfl.LayersModel, ds: ImageDataset, opts
   }
   const kernel = layer.getWeights().find((w) => w.rank === 4)!;
   const finite = tf.tidy(() => tf.all(tf.isFinite(kernel)));
-  const ok = finite.dataSync()[0] === 1;
-  finite.dispose();
+  let ok: boolean;
+  try {
+    ok = (await finite.data())[0] === 1;
+  } finally {
+    finite.dispose();
+  }
   if (!ok) throw new CnnError('the whitening kernel is not finite', { code: 'ERR_CNN_NON_FINITE' });
   return used;
 }

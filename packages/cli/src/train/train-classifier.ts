@@ -189,8 +189,8 @@ export interface RunPlan {
   createOptimizer: () => Optimizer;
   /** The recipe's own callbacks (per-batch schedules, whitening-bias schedule, Lookahead); none for `standard`. */
   callbacks: () => Callback[];
-  /** A data-dependent initialisation before training (the fast recipe's patch whitening); absent otherwise. */
-  initModel?: (model: tfl.LayersModel) => void;
+  /** A data-dependent initialisation before training (the fast recipe's patch whitening; awaited); absent otherwise. */
+  initModel?: (model: tfl.LayersModel) => Promise<void> | void;
   /** The training loss (label smoothing and reduction of the recipe). */
   loss: CrossEntropyLoss;
   /** One line describing the recipe's settings, logged before training. */
@@ -223,8 +223,8 @@ export function buildRun(c: TrainConfig, numClasses: number, train?: { dataset: 
     createOptimizer: () => createFastOptimizer(settings),
     callbacks: () => fastCallbacks({ lookahead: c.lookahead }),
     initModel: train
-      ? (model) => {
-          initFastWhitening(model, train.dataset, { whitening: c.whitening, seed: c.seed, indices: train.indices });
+      ? async (model) => {
+          await initFastWhitening(model, train.dataset, { whitening: c.whitening, seed: c.seed, indices: train.indices });
         }
       : undefined,
     loss,
@@ -381,7 +381,7 @@ export async function runClassifier(options: TrainClassifierOptions, extraCallba
 
     recipeCallbacks.push(...plan.callbacks(), ...extraCallbacks);
     record.startClock();
-    plan.initModel?.(model);
+    await plan.initModel?.(model);
     const history = await fit(model, {
       train: trainSource,
       ...(validation ? { validation: evalLoader(validation) } : {}),

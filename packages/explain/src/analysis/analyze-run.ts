@@ -90,6 +90,7 @@ const TILE = 96;
  * and top-loss galleries, Grad-CAM / Grad-CAM++ / SmoothGrad examples, weight and activation histograms and a
  * sample grid. Files: `analysis.json`, `samples.png`, `misclassified.png` (when there are errors),
  * `top-losses.png`, `gradcam.png`, each written atomically. Render the HTML afterwards with `writeReport(runDir)`.
+ * Every tensor is read with `await t.data()`, so it runs on backends without synchronous reads (webgpu in Node).
  *
  * @throws ExplainError on inconsistent datasets (sizes, labels ≥ numClasses), a model input shape that does not
  *   match the images, an empty dataset, bad normalisation or an unknown / non-4-D `camLayer`.
@@ -126,8 +127,11 @@ export async function analyzeRun(options: AnalyzeRunOptions): Promise<Analysis> 
       p.dispose();
       throw new ExplainError(`analyzeRun: model outputs ${p.shape[1]} classes, classNames has ${numClasses}`);
     }
-    probs.set(p.dataSync(), start * numClasses);
-    p.dispose();
+    try {
+      probs.set((await p.data()) as Float32Array, start * numClasses);
+    } finally {
+      p.dispose();
+    }
   }
   const yTrue = dataset.labels;
   const yPred = new Uint8Array(n);
@@ -207,8 +211,13 @@ export async function analyzeRun(options: AnalyzeRunOptions): Promise<Analysis> 
     });
     for (const map of maps) {
       const one = tf.tidy(() => tf.squeeze(tf.slice(map, [r, 0, 0], [1, -1, -1]), [0]) as tf.Tensor2D);
-      const heat = { pixels: applyColormap(one, lut), height: dataset.height, width: dataset.width, channels: 3 as const };
-      one.dispose();
+      let pixels: Uint8Array;
+      try {
+        pixels = await applyColormap(one, lut);
+      } finally {
+        one.dispose();
+      }
+      const heat = { pixels, height: dataset.height, width: dataset.width, channels: 3 as const };
       camTiles.push({ image: await overlayPng(image, heat, TILE * 2, 0.5) });
     }
   }
@@ -219,8 +228,13 @@ export async function analyzeRun(options: AnalyzeRunOptions): Promise<Analysis> 
   );
 
   const histogramBatch = datasetBatch(dataset, 0, Math.min(n, 64), normalize);
-  const activations = activationHistograms(model, histogramBatch);
-  histogramBatch.dispose();
+  let activations: Histogram[];
+  try {
+    activations = await activationHistograms(model, histogramBatch);
+  } finally {
+    histogramBatch.dispose();
+  }
+  const kernels = await weightHistograms(model);
 
   const ks = [1, 3, 5].filter((k) => k < numClasses || k === 1);
   const analysis: Analysis = {
@@ -237,7 +251,7 @@ export async function analyzeRun(options: AnalyzeRunOptions): Promise<Analysis> 
     topLosses,
     camLayer,
     camExamples,
-    weightHistograms: weightHistograms(model),
+    weightHistograms: kernels,
     activationHistograms: activations,
     images,
   };

@@ -60,7 +60,7 @@ describe('colormap', () => {
   it('maps [0, 1] values through the table', async () => {
     const lut = await colormapLut('inferno');
     const map = tf.tensor2d([[0, 1]]);
-    const rgb = applyColormap(map, lut);
+    const rgb = await applyColormap(map, lut);
     expect([...rgb]).toEqual([...lut.subarray(0, 3), ...lut.subarray(765)]);
     map.dispose();
   });

@@ -37,14 +37,17 @@ export async function colormapLut(name: ColormapName = 'viridis'): Promise<Uint8
  * Maps values in `[0, 1]` to RGB through a lookup table (values are clipped to `[0, 1]`).
  * @param map `[height, width]` float32.
  * @param lut `[256, 3]` uint8 from {@link colormapLut}.
- * @returns `[height, width, 3]` uint8 RGB pixels, row-major.
+ * Reads the result with `await t.data()`, so it works on backends without synchronous reads (webgpu in Node).
+ * @returns A promise of `[height, width, 3]` uint8 RGB pixels, row-major (asynchronous since the webgpu support).
  */
-export function applyColormap(map: tf.Tensor2D, lut: Uint8Array): Uint8Array {
+export async function applyColormap(map: tf.Tensor2D, lut: Uint8Array): Promise<Uint8Array> {
   const rgb = tf.tidy(() => {
     const index = tf.cast(tf.round(tf.mul(tf.clipByValue(map, 0, 1), 255)), 'int32');
     return tf.gather(tf.tensor2d(lut, [256, 3], 'int32'), index);
   });
-  const out = Uint8Array.from(rgb.dataSync());
-  rgb.dispose();
-  return out;
+  try {
+    return Uint8Array.from((await rgb.data()) as Int32Array);
+  } finally {
+    rgb.dispose();
+  }
 }

@@ -101,7 +101,11 @@ export abstract class Optimizer {
     else perParam.set(slot, tf.variable(value, false));
   }
 
-  /** Exports the state as plain data (copies; safe to serialise). */
+  /**
+   * Exports the state as plain data (copies; safe to serialise), reading the slots synchronously
+   * (`dataSync()`): for backends that allow it (cpu, onednn). On a backend without synchronous reads (webgpu in
+   * Node) use {@link Optimizer.readState}, which checkpoints use.
+   */
   getState(): OptimizerState {
     const slots: OptimizerState['slots'] = {};
     for (const [param, perParam] of this.slots) {
@@ -111,6 +115,31 @@ export abstract class Optimizer {
       }
     }
     return { type: this.type, step: this.step_, lr: this.lr_, slots };
+  }
+
+  /**
+   * {@link Optimizer.getState} with asynchronous reads (`await variable.data()`): the same copies, on backends
+   * without synchronous reads too (webgpu in Node). What `captureTrainingState` and `lrFind` use.
+   */
+  async readState(): Promise<OptimizerState> {
+    const step = this.step_;
+    const lr = this.lr_;
+    const slots: OptimizerState['slots'] = {};
+    const reads: Promise<void>[] = [];
+    for (const [param, perParam] of this.slots) {
+      const out: Record<string, SlotState> = {};
+      slots[param] = out;
+      for (const [slot, v] of perParam) {
+        const shape = v.shape.slice();
+        reads.push(
+          v.data().then((values) => {
+            out[slot] = { shape, values: Float32Array.from(values as Float32Array) };
+          }),
+        );
+      }
+    }
+    await Promise.all(reads);
+    return { type: this.type, step, lr, slots };
   }
 
   /**

@@ -160,13 +160,23 @@ export class ParamGroupOptimizer extends Optimizer {
    * (`__group<i>__`: `step`, the inner step counter).
    */
   override getState(): OptimizerState {
+    return this.merge(this.groups.map((g) => g.optimizer.getState()));
+  }
+
+  /** {@link ParamGroupOptimizer.getState} with asynchronous reads (each inner optimizer's `readState`). */
+  override async readState(): Promise<OptimizerState> {
+    const steps = this.steps;
+    const base = this.base;
+    return this.merge(await Promise.all(this.groups.map((g) => g.optimizer.readState())), steps, base);
+  }
+
+  private merge(states: OptimizerState[], steps = this.steps, base = this.base): OptimizerState {
     const slots: OptimizerState['slots'] = {};
-    this.groups.forEach((g, i) => {
-      const s = g.optimizer.getState();
+    states.forEach((s, i) => {
       Object.assign(slots, s.slots);
       slots[GROUP_KEY(i)] = { step: { shape: [1], values: Float32Array.of(s.step) } };
     });
-    return { type: this.type, step: this.steps, lr: this.base, slots };
+    return { type: this.type, step: steps, lr: base, slots };
   }
 
   /**

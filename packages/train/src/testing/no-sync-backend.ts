@@ -6,13 +6,27 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 
-/** The cpu backend whose `readSync` (`dataSync()` / `arraySync()`) throws; `read` (`await t.data()`) works. */
+/**
+ * The cpu backend whose `readSync` (`dataSync()` / `arraySync()` / `bufferSync()`) throws; `read`
+ * (`await t.data()`) works. The cpu kernels' own reads of their inputs (`backend.bufferSync`, e.g. in Tile) still
+ * work: on webgpu the kernels run on the device and never read back.
+ */
 export class NoSyncReadBackend extends MathBackendCPU {
   /** Synchronous reads attempted. */
   syncReads = 0;
-  override readSync(): never {
+  #inKernel = 0;
+  override readSync(dataId: object): tf.backend_util.BackendValues {
+    if (this.#inKernel > 0) return super.readSync(dataId);
     this.syncReads += 1;
     throw new Error('NoSyncReadBackend: synchronous reads are not supported (use await tensor.data())');
+  }
+  override bufferSync<R extends tf.Rank, D extends tf.DataType>(t: tf.TensorInfo): tf.TensorBuffer<R, D> {
+    this.#inKernel += 1;
+    try {
+      return super.bufferSync<R, D>(t);
+    } finally {
+      this.#inKernel -= 1;
+    }
   }
   override async read(dataId: object): Promise<tf.backend_util.BackendValues> {
     return super.readSync(dataId);
