@@ -1,0 +1,131 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { selectBackend } from '@cnn/backend-onednn';
+import { Muon, SGD, trainableVariables, type TrainingContext } from '@cnn/train';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { WhiteningBiasSchedule } from './airbench.js';
+import { MuonLrSchedule, airbench94Muon, createMuonRecipeOptimizer, isConvFilter, isWhiteningBias, linearDecayFactor, muonCallbacks } from './airbench-muon.js';
+import { CIFAR10_MUON_RECIPE } from './recipes.js';
+
+beforeAll(async () => {
+  await selectBackend('cpu');
+});
+
+const M = CIFAR10_MUON_RECIPE.muon!;
+
+/** Unbiased standard deviation (PyTorch's `Tensor.std()`). */
+function std(values: Float32Array | Int32Array | Uint8Array): number {
+  const n = values.length;
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
+}
+
+describe('airbench94Muon', () => {
+  it("rescales the head's kernel to standard deviation 1 and divides the logits by the last width", () => {
+    const model = airbench94Muon({ seed: 0 });
+    const head = model.getLayer('head').getWeights()[0]!;
+    expect(head.shape).toEqual([256, 10]);
+    expect(std(head.dataSync() as Float32Array)).toBeCloseTo(1, 5);
+    expect(model.getLayer('scale').getConfig().scale).toBe(1 / 256);
+    const small = airbench94Muon({ seed: 0, widths: { block1: 8, block2: 16, block3: 16 } });
+    expect(small.getLayer('scale').getConfig().scale).toBe(1 / 16);
+    // the same seed gives the same head (a rescaled PyTorch-default init), another seed another one
+    const again = airbench94Muon({ seed: 0 }).getLayer('head').getWeights()[0]!;
+    const other = airbench94Muon({ seed: 1 }).getLayer('head').getWeights()[0]!;
+    expect(Array.from(again.dataSync())).toEqual(Array.from(head.dataSync()));
+    expect(Array.from(other.dataSync())).not.toEqual(Array.from(head.dataSync()));
+  });
+});
+
+describe('createMuonRecipeOptimizer', () => {
+  it("puts airbench94's parameters in airbench94_muon's groups with its rates and weight decay", () => {
+    const model = airbench94Muon({ seed: 0 });
+    const opt = createMuonRecipeOptimizer(M, { lr: CIFAR10_MUON_RECIPE.lr, momentum: CIFAR10_MUON_RECIPE.momentum, batchSize: 2000 });
+    const byGroup: Record<string, string[]> = {};
+    for (const name of Object.keys(trainableVariables(model))) (byGroup[opt.groups[opt.groupOf(name)]!.name] ??= []).push(name);
+    expect(byGroup['whiten-bias']).toEqual(['whiten/bias']);
+    expect(byGroup.head).toEqual(['head/kernel']);
+    expect(byGroup['norm-biases']!.sort()).toEqual([
+      'block1.norm1/beta',
+      'block1.norm2/beta',
+      'block2.norm1/beta',
+      'block2.norm2/beta',
+      'block3.norm1/beta',
+      'block3.norm2/beta',
+    ]);
+    expect(byGroup.filters!.sort()).toEqual([
+      'block1.conv1/kernel',
+      'block1.conv2/kernel',
+      'block2.conv1/kernel',
+      'block2.conv2/kernel',
+      'block3.conv1/kernel',
+      'block3.conv2/kernel',
+    ]);
+    expect(opt.lr).toBe(0.24);
+    const wd = 2e-6 * 2000; // the reference's wd = 2e-6 * batch_size
+    const [whiten, norms, head, filters] = opt.groups.map((g) => g.optimizer);
+    for (const [g, lr] of [
+      [whiten, 0.053],
+      [norms, 0.053],
+      [head, 0.67],
+    ] as const) {
+      expect(g).toBeInstanceOf(SGD);
+      expect(g).toMatchObject({ lr, weightDecay: wd / lr, momentum: 0.85, nesterov: true, dampening: 0 });
+    }
+    expect(filters).toBeInstanceOf(Muon);
+    expect(filters).toMatchObject({ lr: 0.24, momentum: 0.6, nesterov: true, nsSteps: 3, normalizeWeights: true });
+    expect(isWhiteningBias('whiten/kernel')).toBe(false);
+    expect(isConvFilter('whiten/kernel')).toBe(false);
+    expect(isConvFilter('head/kernel')).toBe(false);
+    opt.dispose();
+    model.dispose();
+  });
+
+  it('refuses bad settings with code ERR_CNN_INVALID_OPTION', () => {
+    expect(() => createMuonRecipeOptimizer(M, { lr: 0, momentum: 0.6, batchSize: 2000 })).toThrow(expect.objectContaining({ code: 'ERR_CNN_INVALID_OPTION' }));
+    expect(() => createMuonRecipeOptimizer({ ...M, headLr: -1 }, { lr: 0.24, momentum: 0.6, batchSize: 2000 })).toThrow(
+      /expected positive lr, batchSize and group rates/,
+    );
+    expect(() => createMuonRecipeOptimizer(M, { lr: 0.24, momentum: 1, batchSize: 2000 })).toThrow(/momentum in \[0, 1\)/);
+  });
+});
+
+describe('MuonLrSchedule', () => {
+  it("sets every group to airbench94_muon's linear decay per step and the whitening bias' over its 3 epochs", () => {
+    const opt = createMuonRecipeOptimizer(M, { lr: 0.24, momentum: 0.6, batchSize: 2000 });
+    const cb = new MuonLrSchedule(0.24, M.whitenBiasLr, M.whitenBiasEpochs);
+    cb.setContext({ optimizer: opt, params: { epochs: 8, initialEpoch: 0, steps: 25, totalSteps: 200 } } as unknown as TrainingContext);
+    const v = { 'head/kernel': tf.variable(tf.zeros([2, 2])) };
+    const g = { 'head/kernel': tf.zeros([2, 2]) };
+    const lrs = (): number[] => opt.groups.map((x) => x.optimizer.lr);
+    for (let step = 0; step < 200; step++) {
+      cb.onBatchBegin();
+      // the reference: group['lr'] = initial_lr * (1 - step / total_train_steps), whiten bias: / whiten_bias_train_steps (75)
+      const f = 1 - step / 200;
+      const expected = [step < 75 ? 0.053 * (1 - step / 75) : 0, 0.053 * f, 0.67 * f, 0.24 * f];
+      lrs().forEach((lr, i) => expect(lr, `step ${step} group ${i}`).toBeCloseTo(expected[i]!, 12));
+      expect(opt.lr).toBeCloseTo(0.24 * f, 12);
+      opt.step(g, v);
+    }
+    tf.dispose([v['head/kernel'], g['head/kernel']]);
+    opt.dispose();
+    expect(linearDecayFactor(80, 75)).toBe(0);
+  });
+
+  it('refuses a loader without a length and an optimizer without the recipe groups', () => {
+    const opt = createMuonRecipeOptimizer(M, { lr: 0.24, momentum: 0.6, batchSize: 2000 });
+    const cb = new MuonLrSchedule(0.24, 0.053, 3);
+    cb.setContext({ optimizer: opt, params: { epochs: 8, initialEpoch: 0 } } as unknown as TrainingContext);
+    expect(() => cb.onBatchBegin()).toThrow(
+      expect.objectContaining({ code: 'ERR_CNN_INVALID_OPTION', message: 'the muon recipe needs a training loader with a length' }),
+    );
+    cb.setContext({ optimizer: new SGD({ lr: 1 }), params: { epochs: 8, initialEpoch: 0, steps: 25, totalSteps: 200 } } as unknown as TrainingContext);
+    expect(() => cb.onBatchBegin()).toThrow(/needs the optimizer of createMuonRecipeOptimizer/);
+    opt.dispose();
+  });
+
+  it('muonCallbacks: the schedule and the whitening-bias freeze after 3 epochs, no Lookahead', () => {
+    const cbs = muonCallbacks(M, 0.24);
+    expect(cbs.map((c) => c.constructor.name)).toEqual(['MuonLrSchedule', 'WhiteningBiasSchedule']);
+    expect((cbs[1] as WhiteningBiasSchedule).epochs).toBe(3);
+  });
+});
