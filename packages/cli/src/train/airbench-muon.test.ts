@@ -26,19 +26,32 @@ describe('airbench94Muon', () => {
     expect(head.shape).toEqual([256, 10]);
     expect(std(head.dataSync() as Float32Array)).toBeCloseTo(1, 5);
     expect(model.getLayer('scale').getConfig().scale).toBe(1 / 256);
-    const small = airbench94Muon({ seed: 0, widths: { block1: 8, block2: 16, block3: 16 } });
-    expect(small.getLayer('scale').getConfig().scale).toBe(1 / 16);
-    // the same seed gives the same head (a rescaled PyTorch-default init), another seed another one
-    const again = airbench94Muon({ seed: 0 }).getLayer('head').getWeights()[0]!;
-    const other = airbench94Muon({ seed: 1 }).getLayer('head').getWeights()[0]!;
-    expect(Array.from(again.dataSync())).toEqual(Array.from(head.dataSync()));
-    expect(Array.from(other.dataSync())).not.toEqual(Array.from(head.dataSync()));
+    // the whitening bias: PyTorch's default Conv2d bias init U(±1/√12), not airbench94's zeros
+    const bias = Array.from(
+      model
+        .getLayer('whiten')
+        .weights.find((w) => w.originalName === 'whiten/bias')!
+        .read()
+        .dataSync(),
+    );
+    expect(bias).toHaveLength(24);
+    expect(Math.max(...bias.map(Math.abs))).toBeLessThanOrEqual(1 / Math.sqrt(12));
+    expect(std(Float32Array.from(bias))).toBeGreaterThan(0.1); // U(±0.289) has std 0.167
+    // the same seed gives the same head and bias, another seed other ones
+    const small = (seed: number) => airbench94Muon({ seed, widths: { block1: 8, block2: 16, block3: 16 } });
+    const [a, b, c] = [small(0), small(0), small(1)];
+    expect(a.getLayer('scale').getConfig().scale).toBe(1 / 16);
+    const weights = (m: typeof a) => [...m.getLayer('head').getWeights(), ...m.getLayer('whiten').getWeights()].map((w) => Array.from(w.dataSync()));
+    expect(weights(b)).toEqual(weights(a));
+    expect(weights(c)[0]).not.toEqual(weights(a)[0]);
+    expect(weights(c)[1]).not.toEqual(weights(a)[1]); // the bias (trainable weights first)
+    for (const m of [model, a, b, c]) m.dispose();
   });
 });
 
 describe('createMuonRecipeOptimizer', () => {
   it("puts airbench94's parameters in airbench94_muon's groups with its rates and weight decay", () => {
-    const model = airbench94Muon({ seed: 0 });
+    const model = airbench94Muon({ seed: 0, widths: { block1: 8, block2: 16, block3: 16 } });
     const opt = createMuonRecipeOptimizer(M, { lr: CIFAR10_MUON_RECIPE.lr, momentum: CIFAR10_MUON_RECIPE.momentum, batchSize: 2000 });
     const byGroup: Record<string, string[]> = {};
     for (const name of Object.keys(trainableVariables(model))) (byGroup[opt.groups[opt.groupOf(name)]!.name] ??= []).push(name);

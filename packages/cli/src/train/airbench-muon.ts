@@ -9,7 +9,7 @@
 import { CnnError } from '@cnn/core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
-import { AIRBENCH94_WIDTHS, airbench94, type Airbench94Widths } from '@cnn/models';
+import { AIRBENCH94_WIDTHS, airbench94, layerInit, layerSeed, type Airbench94Widths } from '@cnn/models';
 import { Callback, Muon, ParamGroupOptimizer, SGD } from '@cnn/train';
 import { WhiteningBiasSchedule, isNormBias } from './airbench.js';
 import type { MuonRecipeSettings } from './recipes.js';
@@ -26,9 +26,11 @@ export function isConvFilter(name: string): boolean {
 
 /**
  * airbench94 as airbench94_muon builds it: the same layers, with the head's kernel rescaled to standard deviation 1
- * (the reference's `w *= 1 / w.std()`, unbiased) and its logits divided by the last width (`head(x) / x.size(-1)`,
- * i.e. `scalingFactor = 1 / widths.block3`) instead of airbench94's `× 1/9`. Input `[batch, 32, 32, 3]`, output
- * `[batch, numClasses]` logits.
+ * (the reference's `w *= 1 / w.std()`, unbiased), its logits divided by the last width (`head(x) / x.size(-1)`,
+ * i.e. `scalingFactor = 1 / widths.block3`) instead of airbench94's `× 1/9`, and the whitening bias drawn from
+ * PyTorch's default `Conv2d` bias init `U(±1/√12)` (fan-in 3·2·2; the reference's whitening layer is a plain
+ * `nn.Conv2d`, where airbench94's zeroes its bias), seeded from the whitening layer's seed. Input
+ * `[batch, 32, 32, 3]`, output `[batch, numClasses]` logits.
  * @throws as `airbench94` of `@cnn/models` on bad options.
  */
 export function airbench94Muon(opts: { seed?: number; widths?: Partial<Airbench94Widths>; numClasses?: number } = {}): tfl.LayersModel {
@@ -44,6 +46,12 @@ export function airbench94Muon(opts: { seed?: number; widths?: Partial<Airbench9
   });
   head.setWeights([scaled]);
   scaled.dispose();
+  const whitenBias = model.getLayer('whiten').weights.find((w) => w.originalName === 'whiten/bias');
+  if (!whitenBias) throw new CnnError("airbench94Muon: the model's whitening layer has no bias", { code: 'ERR_CNN_INVALID_MODEL' });
+  const fanIn = 3 * 2 * 2;
+  const bias = layerInit('pytorch', fanIn, layerSeed(opts.seed, 0)).biasInitializer.apply(whitenBias.shape) as tf.Tensor;
+  whitenBias.write(bias);
+  bias.dispose();
   return model;
 }
 
