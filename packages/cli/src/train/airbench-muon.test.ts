@@ -13,7 +13,8 @@ beforeAll(async () => {
 const M = CIFAR10_MUON_RECIPE.muon!;
 
 /** Unbiased standard deviation (PyTorch's `Tensor.std()`). */
-function std(values: Float32Array | Int32Array | Uint8Array): number {
+function std(data: ArrayLike<number>): number {
+  const values = Array.from(data);
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
   return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
