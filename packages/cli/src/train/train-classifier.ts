@@ -68,7 +68,10 @@ export interface TrainClassifierResult {
   outDir: string;
 }
 
-/** The optimizer of the standard recipes: Adam(lr, weightDecay) or SGD(lr, momentum, nesterov, weightDecay), PyTorch rules. */
+/**
+ * The optimizer of the standard recipes: Adam(lr, weightDecay) or SGD(lr, momentum, nesterov, weightDecay), PyTorch rules.
+ * @throws CnnError (code `ERR_CNN_INVALID_OPTION`) for `'muon'` (the muon recipe's groups: `createMuonRecipeOptimizer`).
+ */
 export function createOptimizer(c: Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum' | 'nesterov' | 'weightDecay'>): Optimizer {
   if (c.optimizer === 'muon')
     throw new CnnError("createOptimizer: 'muon' is the muon recipe's parameter groups (createMuonRecipeOptimizer), not one optimizer", {
