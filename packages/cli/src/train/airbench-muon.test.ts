@@ -5,6 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { WhiteningBiasSchedule } from './airbench.js';
 import { MuonLrSchedule, airbench94Muon, createMuonRecipeOptimizer, isConvFilter, isWhiteningBias, linearDecayFactor, muonCallbacks } from './airbench-muon.js';
 import { CIFAR10_MUON_RECIPE } from './recipes.js';
+import { resolveTrainConfig } from './config.js';
+import { buildRun, createOptimizer } from './train-classifier.js';
 
 beforeAll(async () => {
   await selectBackend('cpu');
@@ -141,5 +143,34 @@ describe('MuonLrSchedule', () => {
     const cbs = muonCallbacks(M, 0.24);
     expect(cbs.map((c) => c.constructor.name)).toEqual(['MuonLrSchedule', 'WhiteningBiasSchedule']);
     expect((cbs[1] as WhiteningBiasSchedule).epochs).toBe(3);
+  });
+});
+
+describe('buildRun for --recipe muon', () => {
+  it("wires airbench94Muon, the recipe's optimizer groups and callbacks, and a summed label-smoothed loss", () => {
+    const c = resolveTrainConfig({ source: 'cifar10', recipe: 'muon', widths: [8, 16, 16], batchSize: 500 });
+    const plan = buildRun(c, 10);
+    const model = plan.buildModel();
+    expect(model.getLayer('scale').getConfig().scale).toBe(1 / 16);
+    const opt = plan.createOptimizer() as ReturnType<typeof createMuonRecipeOptimizer>;
+    expect(opt.groups.map((g) => [g.name, g.optimizer.type, g.optimizer.lr])).toEqual([
+      ['whiten-bias', 'SGD', 0.053],
+      ['norm-biases', 'SGD', 0.053],
+      ['head', 'SGD', 0.67],
+      ['filters', 'Muon', 0.24],
+    ]);
+    expect((opt.groups[2]!.optimizer as SGD).weightDecay).toBeCloseTo((2e-6 * 500) / 0.67, 15); // wd follows --batch-size
+    expect(plan.callbacks().map((cb) => cb.constructor.name)).toEqual(['MuonLrSchedule', 'WhiteningBiasSchedule']);
+    expect(plan.initModel).toBeUndefined(); // no training set given
+    expect(plan.loss).toMatchObject({ labelSmoothing: 0.2, reduction: 'sum' });
+    expect(plan.describe).toContain('weight decay 1.00e-3 per step; linear decay to 0 per batch');
+    opt.dispose();
+    model.dispose();
+  });
+
+  it("createOptimizer refuses 'muon' (code ERR_CNN_INVALID_OPTION)", () => {
+    expect(() => createOptimizer({ optimizer: 'muon', lr: 0.24, momentum: 0.6, nesterov: true, weightDecay: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_CNN_INVALID_OPTION' }),
+    );
   });
 });
