@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { CIFAR10_FAST_RECIPE, createFastOptimizer, fastOptimizerSettings } from '@cnn/cli';
+import { CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, airbench94Muon, createFastOptimizer, createMuonRecipeOptimizer, fastOptimizerSettings } from '@cnn/cli';
 import { airbench94 } from '@cnn/models';
 import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runPythonReference, spread } from './common.js';
 import { gflopsPerSecond, parseFastReference, trainingFlops } from './flops.js';
@@ -11,13 +11,15 @@ export const FAST_REFERENCE_SCRIPT = path.resolve(path.dirname(fileURLToPath(imp
 
 /** Options of {@link benchFast}. */
 export interface FastBenchOptions {
+  /** Which recipe's step: `fast` (airbench94, two-group SGD; the default) or `muon` (airbench94_muon: Muon + SGD groups). */
+  recipe?: 'fast' | 'muon';
   /** Interleaved rounds (ours, then PyTorch). */
   rounds: number;
   /** Timed training steps per round on each side. */
   steps: number;
   /** Untimed steps before each round's timing on each side. */
   warmup: number;
-  /** Training batch (the recipe's 1024 by default). */
+  /** Training batch (the recipe's: 1024 fast, 2000 muon). */
   batch: number;
   /** Evaluation batch of the inference measurement. */
   evalBatch: number;
@@ -36,15 +38,23 @@ export interface FastBenchOptions {
  *   effective GFLOP/s = training FLOPs per image × img/s);
  * - `{bench: 'ratio', note, train: {median, min, max}, trainRounds, eval, ours: {trainImgPerSec, trainGflops},
  *   pytorch: {…}}` — ours / PyTorch over the rounds (or `{bench: 'train', …}` alone when PyTorch is missing).
+ *
+ * `recipe: 'muon'` (`--recipe muon`): the muon recipe's step instead — airbench94 with airbench94_muon's head
+ * (`airbench94Muon`) and `createMuonRecipeOptimizer` (Muon on the conv filters, Nesterov SGD on the biases and the
+ * head) — against `fast_step_reference.py --recipe muon`.
  */
 export async function benchFast(o: FastBenchOptions): Promise<void> {
-  const model = airbench94({ seed: 0 });
+  const recipe = o.recipe ?? 'fast';
+  const model = recipe === 'muon' ? airbench94Muon({ seed: 0 }) : airbench94({ seed: 0 });
   const flops = trainingFlops(model);
   const x = tf.randomNormal([o.batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.randomUniform([o.batch], 0, 10, 'int32', 2) as tf.Tensor1D;
   const xe = tf.randomNormal([o.evalBatch, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
-  const r = CIFAR10_FAST_RECIPE;
-  const opt = createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: o.batch }));
+  const r = recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE;
+  const opt =
+    recipe === 'muon'
+      ? createMuonRecipeOptimizer(CIFAR10_MUON_RECIPE.muon!, { lr: r.lr, momentum: r.momentum, batchSize: o.batch })
+      : createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: o.batch }));
   const step = { labelSmoothing: r.labelSmoothing, reduction: r.reduction };
   const ours = { train: [] as number[], eval: [] as number[] };
   const theirs = { train: [] as number[], eval: [] as number[] };
@@ -60,6 +70,7 @@ export async function benchFast(o: FastBenchOptions): Promise<void> {
       },
       (round) => {
         const line = runPythonReference(FAST_REFERENCE_SCRIPT, [
+          ...(recipe === 'muon' ? ['--recipe', 'muon'] : []),
           '--batch',
           String(o.batch),
           '--steps',
@@ -96,7 +107,7 @@ export async function benchFast(o: FastBenchOptions): Promise<void> {
       emit({ bench: 'flops', model: 'airbench94', perImage: { forward: flops.forward, train: flops.train }, pytorchPerImage: null });
       emit({
         bench: 'train',
-        recipe: 'fast',
+        recipe,
         threads: o.threads,
         batch: o.batch,
         imgPerSec: spread(ours.train),
@@ -110,8 +121,8 @@ export async function benchFast(o: FastBenchOptions): Promise<void> {
     }
     emit({
       bench: 'ratio',
-      recipe: 'fast',
-      note: `fast-recipe training step (airbench94, batch ${o.batch}) ours / PyTorch, same machine, same invocation: median (min–max) of ${o.rounds} interleaved rounds`,
+      recipe,
+      note: `${recipe}-recipe training step (airbench94${recipe === 'muon' ? ', Muon + SGD groups' : ''}, batch ${o.batch}) ours / PyTorch, same machine, same invocation: median (min–max) of ${o.rounds} interleaved rounds`,
       train: train.spread,
       trainRounds: train.ratios,
       eval: spread(ours.eval.map((v, i) => v / theirs.eval[i]!)),

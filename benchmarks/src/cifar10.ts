@@ -13,11 +13,12 @@
  *
  * `--recipe fast` measures the fast recipe's training step instead (airbench94 at batch 1024, see `cifar10-fast.ts`),
  * against `scripts/fast_step_reference.py`, with `--batch B` (default 1024), `--warmup W` untimed steps per round
- * (default 3), `--eval-batch E` (default 1000), `--rounds` (default 3) and `--steps` (default 6).
+ * (default 3), `--eval-batch E` (default 1000), `--rounds` (default 3) and `--steps` (default 6); `--recipe muon` the
+ * muon recipe's (Muon + SGD groups, `--batch` default 2000) against `fast_step_reference.py --recipe muon`.
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { CIFAR10_FAST_RECIPE, RECIPE_NAMES, trainingAugmentation } from '@cnn/cli';
+import { CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, RECIPE_NAMES, trainingAugmentation } from '@cnn/cli';
 import { selectBackend } from '@cnn/backend-onednn';
 import { CIFAR10_MEAN, CIFAR10_STD, createRng } from '@cnn/data';
 import { cifar10Net } from '@cnn/models';
@@ -36,7 +37,7 @@ runMain(async () => {
     rounds: { type: 'string', default: '3' },
     steps: { type: 'string' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
-    batch: { type: 'string', default: String(CIFAR10_FAST_RECIPE.batchSize) },
+    batch: { type: 'string' },
     warmup: { type: 'string', default: String(DEFAULT_WARMUP) },
     'eval-batch': { type: 'string', default: '1000' },
   });
@@ -47,12 +48,14 @@ runMain(async () => {
   const warmup = intFlag('--warmup', values.warmup as string, 0);
   process.env.OMP_NUM_THREADS = String(threads);
   await selectBackend('onednn');
-  if (recipe === 'fast') {
+  if (recipe === 'fast' || recipe === 'muon') {
+    const defaultBatch = (recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE).batchSize;
     await benchFast({
+      recipe,
       rounds,
       steps,
       threads,
-      batch: intFlag('--batch', values.batch as string),
+      batch: intFlag('--batch', (values.batch as string | undefined) ?? String(defaultBatch)),
       warmup,
       evalBatch: intFlag('--eval-batch', values['eval-batch'] as string),
     });

@@ -26,6 +26,7 @@ export {
   BACKEND_NAMES,
   BUILTIN_SOURCES,
   CIFAR10_FAST_RECIPE,
+  CIFAR10_MUON_RECIPE,
   CIFAR10_STANDARD_RECIPE,
   FOLDER_RECIPE,
   MNIST_RECIPE,
@@ -35,8 +36,10 @@ export {
   type AugmentName,
   type BackendName,
   type BuiltinSource,
+  type MuonRecipeSettings,
   type OptimizerName,
   type RecipeName,
+  type RecipeOptimizer,
   type TrainingRecipe,
 } from './train/recipes.js';
 export {
@@ -69,6 +72,15 @@ export {
   type FastOptimizerSettings,
   type SgdGroupSettings,
 } from './train/airbench.js';
+export {
+  MuonLrSchedule,
+  airbench94Muon,
+  createMuonRecipeOptimizer,
+  isConvFilter,
+  isWhiteningBias,
+  linearDecayFactor,
+  muonCallbacks,
+} from './train/airbench-muon.js';
 export { predictFiles, registerPredict, type ClassProbability, type FilePrediction } from './commands/predict.js';
 export { serveModel, registerServe, type ServeModelOptions, type ServedModel } from './commands/serve.js';
 export { registerReport } from './commands/report.js';

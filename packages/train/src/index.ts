@@ -11,6 +11,7 @@ export { softmaxCrossEntropy, CrossEntropyLoss, type CrossEntropyLossOptions, ty
 export { Optimizer, type OptimizerState, type SlotState } from './optimizers/optimizer.js';
 export { Adam, type AdamOptions } from './optimizers/adam.js';
 export { SGD, SGD_UPDATE_KERNEL, type SGDOptions } from './optimizers/sgd.js';
+export { Muon, zeropowerViaNewtonSchulz, MUON_NS_COEFFICIENTS, type MuonOptions } from './optimizers/muon.js';
 export { ParamGroupOptimizer, type ParamGroup, type ParamMatcher, type ParamGroupOptimizerOptions } from './optimizers/param-groups.js';
 export {
   trainStep,

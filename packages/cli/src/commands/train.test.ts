@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
 import { createProgram, runProgram } from '../program.js';
 import { resolveTrainConfig } from '../train/config.js';
-import { CIFAR10_FAST_RECIPE, CIFAR10_STANDARD_RECIPE, MNIST_RECIPE } from '../train/recipes.js';
+import { CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, CIFAR10_STANDARD_RECIPE, MNIST_RECIPE } from '../train/recipes.js';
 import { parseTrainArgs, registerTrain } from './train.js';
 
 const cfg = (...argv: string[]) => resolveTrainConfig(parseTrainArgs(argv));
@@ -97,6 +97,50 @@ describe('cnn train flags → trainClassifier options', () => {
     });
   });
 
+  it("--recipe muon takes airbench94_muon's values from CIFAR10_MUON_RECIPE; the data and evaluation flags override them", () => {
+    const m = cfg('cifar10', '--recipe', 'muon');
+    expect(m).toMatchObject({
+      ...CIFAR10_MUON_RECIPE,
+      title: 'CIFAR-10, Muon recipe — airbench94',
+      out: path.resolve('runs/cifar10-muon'),
+      validPct: 0,
+      optimizer: 'muon',
+      lookahead: false,
+      whitening: true,
+      nesterov: true,
+    });
+    expect(m).toMatchObject({ epochs: 8, batchSize: 2000, lr: 0.24, momentum: 0.6, labelSmoothing: 0.2, reduction: 'sum', tta: 2, evalEvery: 0 });
+    expect(m.muon).toEqual({
+      nsSteps: 3,
+      normalizeWeights: true,
+      sgdMomentum: 0.85,
+      whitenBiasLr: 0.053,
+      normBiasLr: 0.053,
+      headLr: 0.67,
+      weightDecayPerExample: 2e-6,
+      whitenBiasEpochs: 3,
+    });
+    expect(Object.isFrozen(CIFAR10_MUON_RECIPE) && Object.isFrozen(CIFAR10_MUON_RECIPE.muon)).toBe(true);
+    expect(m.scheduler).toBeUndefined();
+    expect(
+      // biome-ignore format: one flag per pair
+      cfg('cifar10', '--recipe=muon', '--epochs', '1', '--batch-size', '500', '--seed', '2', '--tta', '1', '--eval-every', '1',
+        '--label-smoothing', '0.1', '--widths', '16,32,32', '--no-whitening', '--subset', '1000', '--clip-norm', '5'),
+    ).toMatchObject({
+      recipe: 'muon',
+      epochs: 1,
+      batchSize: 500,
+      seed: 2,
+      tta: 1,
+      evalEvery: 1,
+      labelSmoothing: 0.1,
+      widths: [16, 32, 32],
+      whitening: false,
+      subset: 1000,
+      clipNorm: 5,
+    });
+  });
+
   it('folders: validation 0.1 by default, out runs/<folder>', () => {
     const c = cfg('./my-images', '--image-size', '32', '--test-dir', 't');
     expect(c).toMatchObject({
@@ -119,6 +163,19 @@ describe('cnn train flags → trainClassifier options', () => {
     [['cifar10', '--recipe', 'fast', '--optimizer', 'adam'], '--optimizer: --recipe fast uses Nesterov SGD with parameter groups'],
     [['cifar10', '--recipe', 'fast', '--model', 'cifar10net'], '--model cifar10net: --recipe fast trains airbench94 only'],
     [['cifar10', '--no-whitening'], '--no-whitening: only for --recipe fast'],
+    [['mnist', '--recipe', 'muon'], '--recipe muon: only for cifar10 (source mnist has the standard recipe only)'],
+    [['fashion-mnist', '--recipe', 'muon'], '--recipe muon: only for cifar10'],
+    [['./imgs', '--recipe', 'muon'], '--recipe muon: only for cifar10 (source ./imgs has the standard recipe only)'],
+    [['cifar10', '--recipe', 'muon', '--optimizer', 'sgd'], '--optimizer: not taken by --recipe muon (Muon on the conv filters and Nesterov SGD'],
+    [['cifar10', '--recipe', 'muon', '--lr', '0.1', '--momentum', '0.9'], '--lr, --momentum: not taken by --recipe muon'],
+    [['cifar10', '--recipe', 'muon', '--nesterov'], '--nesterov: not taken by --recipe muon'],
+    [['cifar10', '--recipe', 'muon', '--weight-decay', '0'], '--weight-decay: not taken by --recipe muon'],
+    [['cifar10', '--recipe', 'muon', '--no-lookahead'], '--no-lookahead: --recipe muon has no Lookahead'],
+    [['cifar10', '--recipe', 'muon', '--scheduler', 'cosine:tMax=3'], '--scheduler: not taken by --recipe muon (its schedule is fixed'],
+    [['cifar10', '--recipe', 'muon', '--milestones', '3,4', '--lr-find'], '--milestones, --lr-find: not taken by --recipe muon'],
+    [['cifar10', '--recipe', 'muon', '--early-stopping-patience', '2'], '--early-stopping-patience: not taken by --recipe muon'],
+    [['cifar10', '--recipe', 'muon', '--model', 'cifar10net'], '--model cifar10net: --recipe muon trains airbench94 only'],
+    [['cifar10', '--recipe', 'muon', '--epochs', '-1'], '--epochs must be a positive number, got -1'],
     [['cifar10', '--no-lookahead'], '--no-lookahead: only for --recipe fast'],
     [['cifar10', '--widths', '8,8,8'], '--widths: only for --model airbench94 (this run trains cifar10net)'],
     [['cifar10', '--recipe', 'fast', '--widths', '8,8'], '--widths must be three positive integers A,B,C, got [8,8]'],
@@ -217,6 +274,20 @@ describe('the cnn program with train', () => {
       expect(r.stdout, flag).toContain(flag);
     }
     expect(r.stdout).toContain('CIFAR-10, fast recipe (fast)');
+    expect(r.stdout).toContain('CIFAR-10, Muon recipe (muon)');
+    expect(r.stdout).toMatch(/muon \(cifar10\s+only:\s+airbench94_muon\)/);
+  });
+
+  it('exits 2 for --recipe muon with a flag it does not take, or on another source, naming the flag', async () => {
+    const a = await run(['train', 'cifar10', '--recipe', 'muon', '--optimizer', 'adam', '--out', '/nonexistent/never']);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toContain('--optimizer: not taken by --recipe muon');
+    const b = await run(['train', 'cifar10', '--recipe', 'muon', '--no-lookahead']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain('--no-lookahead: --recipe muon has no Lookahead');
+    const c = await run(['train', 'mnist', '--recipe', 'muon']);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toContain('--recipe muon: only for cifar10');
   });
 
   it('exits 2 for an unknown --model (naming the choices) and for a bad value, before anything is loaded', async () => {

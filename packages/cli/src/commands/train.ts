@@ -5,6 +5,7 @@ import {
   AUGMENT_NAMES,
   BACKEND_NAMES,
   CIFAR10_FAST_RECIPE,
+  CIFAR10_MUON_RECIPE,
   CIFAR10_STANDARD_RECIPE,
   FOLDER_RECIPE,
   MNIST_RECIPE,
@@ -40,7 +41,7 @@ export interface TrainFlags extends Omit<TrainClassifierOptions, 'source' | 'log
 }
 
 const recipes = (): string =>
-  [MNIST_RECIPE, CIFAR10_STANDARD_RECIPE, CIFAR10_FAST_RECIPE, FOLDER_RECIPE]
+  [MNIST_RECIPE, CIFAR10_STANDARD_RECIPE, CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, FOLDER_RECIPE]
     .map(
       (r) =>
         `  ${`${r.title} (${r.recipe})`.padEnd(30)} ${r.model}, ${r.optimizer} lr ${r.lr}, batch ${r.batchSize}, ${r.epochs} epochs` +
@@ -91,7 +92,9 @@ function defineTrain(program: Command, run: (options: TrainClassifierOptions) =>
     .description('train a classifier on mnist, fashion-mnist, cifar10 or a folder of class sub-folders, and write the run folder')
     .argument('<SOURCE>', 'mnist | fashion-mnist | cifar10 | DIR (DIR/<class>/<image>.png|jpg)')
     .option('--model <name>', "network (registered in @cnn/models; default: the recipe's)")
-    .addOption(new Option('--recipe <name>', 'standard (default) | fast (cifar10 only: airbench94)').choices(RECIPE_NAMES))
+    .addOption(
+      new Option('--recipe <name>', 'standard (default) | fast (cifar10 only: airbench94) | muon (cifar10 only: airbench94_muon)').choices(RECIPE_NAMES),
+    )
     .option('--data-dir <dir>', 'built-ins: where the data files are (MNIST IDX; CIFAR-10 binary batches or train/ + test/ folders)')
     .option('--test-dir <dir>', 'folders: a separate test folder with the same classes')
     .option('--image-size <n>', "folders: resize images to N x N (the model's input size)", int)
@@ -128,7 +131,7 @@ function defineTrain(program: Command, run: (options: TrainClassifierOptions) =>
         .argParser(Number),
     )
     .option('--widths <a,b,c>', 'airbench94 conv-group widths (default 64,256,256)', ints)
-    .option('--no-whitening', 'fast recipe: fixed [I; -I] patch kernel instead of patch whitening')
+    .option('--no-whitening', 'fast and muon recipes: fixed [I; -I] patch kernel instead of patch whitening')
     .option('--no-lookahead', 'fast recipe: no Lookahead weight averaging')
     .option('--resume', 'continue from OUT/checkpoint (refused when it holds another run)')
     .option('--lr-find', 'learning-rate range test: writes OUT/lr-find.png, prints suggestions, exits')

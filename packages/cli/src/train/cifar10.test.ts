@@ -162,3 +162,48 @@ describe.skipIf(!archive)('--recipe fast on real CIFAR-10 JPEGs (30 per class, s
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe.skipIf(!archive)('--recipe muon on real CIFAR-10 JPEGs (30 per class, small widths)', () => {
+  let dataDir: string;
+  beforeAll(async () => {
+    dataDir = await ensureCifar10Jpeg({ archive, cacheDir: path.join(tmp, 'cache'), limitPerClass: 30 });
+  });
+  // 300 training images in 6 batches of 50 per epoch, 2 epochs = 12 steps (whitening bias trained throughout)
+  const muon = (out: string, ...more: string[]): string[] => [
+    ...['--recipe', 'muon', '--data-dir', dataDir, '--widths', '8,16,16', '--batch-size', '50', '--epochs', '2', '--seed', '3'],
+    ...['--backend', 'onednn', '--tta', '0', '--out', out, ...more],
+  ];
+  const quiet = (): void => {};
+
+  it('trains with Muon + SGD groups, records its settings, and a killed run resumed ends with the same weights', async () => {
+    const outA = path.join(tmp, 'muonA');
+    const lines: string[] = [];
+    const a = (await runCifar10(muon(outA), (l) => lines.push(l)))!;
+    expect(a.summary).toMatchObject({ model: 'airbench94', backend: 'onednn', epochs: 2, recipe: 'muon', seed: 3 });
+    expect(a.summary.config).toMatchObject({ recipe: 'muon', batchSize: 50, epochs: 2, widths: '8,16,16', whitening: true, labelSmoothing: 0.2 });
+    expect(a.summary.config).not.toHaveProperty('lookahead');
+    for (const k of ['testAcc', 'testLoss', 'trainSeconds', 'totalSeconds'] as const) expect(Number.isFinite(a.summary[k]), k).toBe(true);
+    expect(lines.join('\n')).toContain('muon recipe: batch 50, 2 epochs; Muon (Nesterov 0.6, 3 Newton–Schulz steps, filters renormalised) lr 0.24');
+    // the schedule (history: the rate at the start of each epoch): 0.24 at step 0; epoch 2 starts with the rate of
+    // epoch 1's last step (t = 5 of 12), 0.24 · (1 − 5/12)
+    expect(a.history.map((h) => h.lr)).toEqual([0.24, expect.closeTo(0.24 * (1 - 5 / 12), 12)]);
+
+    const outB = path.join(tmp, 'muonB');
+    const crash = new LambdaCallback({
+      onEpochBegin: (epoch) => {
+        if (epoch === 2) throw new Error('simulated crash');
+      },
+    });
+    await expect(runCifar10(muon(outB), quiet, [crash])).rejects.toThrow('simulated crash');
+    const b = (await runCifar10(muon(outB, '--resume'), quiet))!;
+    expect(readFileSync(path.join(outB, 'model', 'weights.bin')).equals(readFileSync(path.join(outA, 'model', 'weights.bin')))).toBe(true);
+    expect(b.history.map((h) => h.loss)).toEqual(a.history.map((h) => h.loss));
+    // a fast-recipe checkpoint is not resumed as a muon run
+    await expect(
+      runCifar10(
+        [...muon(outA, '--resume')].map((v) => (v === 'muon' ? 'fast' : v)),
+        quiet,
+      ),
+    ).rejects.toThrow('recipe "muon" there, "fast" here');
+  });
+});

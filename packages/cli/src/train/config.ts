@@ -19,6 +19,7 @@ import {
   type BackendName,
   type OptimizerName,
   type RecipeName,
+  type RecipeOptimizer,
   type TrainingRecipe,
 } from './recipes.js';
 import type { RunInfo } from './run-record.js';
@@ -26,7 +27,7 @@ import type { RunInfo } from './run-record.js';
 /**
  * Options of `trainClassifier` (and the flags of `cnn train`): values only. Every hyperparameter left out takes the
  * recipe's value ({@link TrainingRecipe}: `MNIST_RECIPE`, `CIFAR10_STANDARD_RECIPE`, `CIFAR10_FAST_RECIPE`,
- * `FOLDER_RECIPE`).
+ * `CIFAR10_MUON_RECIPE`, `FOLDER_RECIPE`).
  */
 export interface TrainClassifierOptions {
   /** `'mnist'`, `'fashion-mnist'`, `'cifar10'`, or a path (resolved against the working directory) to a folder of class sub-folders. */
@@ -45,7 +46,7 @@ export interface TrainClassifierOptions {
   validPct?: number;
   /** Registered model name (`@cnn/models`). Default: the recipe's. */
   model?: string;
-  /** `'standard'` (default) or `'fast'` (CIFAR-10 only: airbench94). */
+  /** `'standard'` (default), `'fast'` (CIFAR-10 only: airbench94) or `'muon'` (CIFAR-10 only: airbench94_muon). */
   recipe?: RecipeName;
   epochs?: number;
   batchSize?: number;
@@ -85,7 +86,7 @@ export interface TrainClassifierOptions {
   subset?: number;
   /** airbench94's conv-group widths. */
   widths?: [number, number, number];
-  /** The fast recipe's patch whitening (default true). */
+  /** The fast and muon recipes' patch whitening (default true). */
   whitening?: boolean;
   /** The fast recipe's Lookahead (default true). */
   lookahead?: boolean;
@@ -103,6 +104,8 @@ export interface TrainClassifierOptions {
 
 /** {@link TrainClassifierOptions} resolved against the recipe: every value set and checked. */
 export interface TrainConfig extends Omit<TrainingRecipe, 'title' | 'out'> {
+  /** The optimizer (`muon` only with the muon recipe). */
+  optimizer: RecipeOptimizer;
   source: string;
   /** `true` for an image folder. */
   folder: boolean;
@@ -158,6 +161,7 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
   const recipe = recipeFor(o.source, recipeName, folder ? path.basename(path.resolve(o.source)) : undefined);
   if (!recipe) throw new UsageError(`--recipe ${recipeName}: only for cifar10 (source ${o.source} has the standard recipe only)`);
   const fast = recipe.recipe === 'fast';
+  const muon = recipe.recipe === 'muon';
   if (!folder && o.testDir !== undefined) throw new UsageError(`--test-dir: only for an image-folder SOURCE (${o.source} has its own test set)`);
   if (folder && o.dataDir !== undefined) throw new UsageError('--data-dir: only for mnist, fashion-mnist and cifar10 (an image folder is its own SOURCE)');
   if (!folder && o.imageSize !== undefined) throw new UsageError(`--image-size: only for an image-folder SOURCE (${o.source} has a fixed size)`);
@@ -173,7 +177,7 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
   check(isPosInt(batchSize), '--batch-size', 'a positive integer', o.batchSize);
   const lr = o.lr ?? recipe.lr;
   check(Number.isFinite(lr) && lr > 0, '--lr', 'a positive number', o.lr);
-  const optimizer = oneOf('--optimizer', o.optimizer ?? recipe.optimizer, OPTIMIZER_NAMES);
+  const optimizer: RecipeOptimizer = muon ? recipe.optimizer : oneOf('--optimizer', o.optimizer ?? recipe.optimizer, OPTIMIZER_NAMES);
   const momentum = o.momentum ?? recipe.momentum;
   check(momentum >= 0 && momentum < 1, '--momentum', 'in [0, 1)', o.momentum);
   const weightDecay = o.weightDecay ?? recipe.weightDecay;
@@ -227,8 +231,19 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
     );
     if (optimizer !== 'sgd') throw new UsageError('--optimizer: --recipe fast uses Nesterov SGD with parameter groups');
     if (o.model !== undefined && o.model !== 'airbench94') throw new UsageError(`--model ${o.model}: --recipe fast trains airbench94 only`);
+  } else if (muon) {
+    notFor(
+      ['scheduler', 'milestones', 'earlyStoppingPatience', 'lrFind'],
+      'not taken by --recipe muon (its schedule is fixed: linear decay to 0 per batch; the test set is evaluated at the end)',
+    );
+    notFor(
+      ['optimizer', 'lr', 'momentum', 'nesterov', 'weightDecay'],
+      'not taken by --recipe muon (Muon on the conv filters and Nesterov SGD on the biases and the head, with fixed rates: see CIFAR10_MUON_RECIPE)',
+    );
+    if (o.lookahead === false) throw new UsageError('--no-lookahead: --recipe muon has no Lookahead');
+    if (o.model !== undefined && o.model !== 'airbench94') throw new UsageError(`--model ${o.model}: --recipe muon trains airbench94 only`);
   } else {
-    if (o.whitening === false) throw new UsageError('--no-whitening: only for --recipe fast');
+    if (o.whitening === false) throw new UsageError('--no-whitening: only for --recipe fast or muon');
     if (o.lookahead === false) throw new UsageError('--no-lookahead: only for --recipe fast');
     if (o.milestones !== undefined && o.source !== 'cifar10')
       throw new UsageError('--milestones: only for cifar10 (use --scheduler multistep:milestones=A|B elsewhere)');
@@ -252,9 +267,8 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
     );
   }
 
-  const scheduler = fast
-    ? undefined
-    : (o.scheduler ?? (o.milestones !== undefined ? `multistep:milestones=${o.milestones.join('|')},gamma=0.1` : recipe.scheduler));
+  const scheduler =
+    fast || muon ? undefined : (o.scheduler ?? (o.milestones !== undefined ? `multistep:milestones=${o.milestones.join('|')},gamma=0.1` : recipe.scheduler));
   const plateau = scheduler?.startsWith('plateau') ?? false;
   if (evalEvery !== 1) {
     if (o.earlyStoppingPatience !== undefined)
@@ -277,7 +291,7 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
     lr,
     optimizer,
     momentum,
-    nesterov: fast ? true : (o.nesterov ?? recipe.nesterov),
+    nesterov: fast || muon ? true : (o.nesterov ?? recipe.nesterov),
     weightDecay,
     labelSmoothing,
     scheduler,
@@ -299,7 +313,7 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
     limit: o.limit,
     subset: o.subset,
     widths: o.widths,
-    whitening: fast ? (o.whitening ?? true) : false,
+    whitening: fast || muon ? (o.whitening ?? true) : false,
     lookahead: fast ? (o.lookahead ?? true) : false,
     backend,
     seed,
@@ -312,11 +326,25 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
 /**
  * The settings that identify a run, recorded in its checkpoints and `summary.json` (`config`): `--resume` refuses
  * a checkpoint whose recorded settings differ. The standard recipe records source, recipe, model, seed and the
- * validation split (its epochs may be extended on resume); the fast recipe also everything its schedule and state
- * depend on.
+ * validation split (its epochs may be extended on resume); the fast and muon recipes also everything their
+ * schedule and state depend on (the muon recipe's optimizer settings are fixed, so not recorded).
  */
 export function runInfoOf(c: TrainConfig): RunInfo {
   const base: RunInfo = { recipe: c.recipe, model: c.model, seed: c.seed, ...(c.validPct > 0 ? { validPct: c.validPct } : {}) };
+  if (c.recipe === 'muon') {
+    return {
+      ...base,
+      epochs: c.epochs,
+      batchSize: c.batchSize,
+      subset: c.subset ?? null,
+      augment: c.augment,
+      widths: (c.widths ?? [64, 256, 256]).join(','),
+      whitening: c.whitening,
+      labelSmoothing: c.labelSmoothing,
+      ...(c.mixup !== undefined ? { mixup: c.mixup } : {}),
+      ...(c.cutmix !== undefined ? { cutmix: c.cutmix } : {}),
+    };
+  }
   if (c.recipe !== 'fast') return base;
   return {
     ...base,

