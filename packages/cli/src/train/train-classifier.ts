@@ -197,13 +197,8 @@ export interface RunPlan {
   createOptimizer: () => Optimizer;
   /** The recipe's own callbacks (per-batch schedules, whitening-bias schedule, Lookahead); none for `standard`. */
   callbacks: () => Callback[];
-<<<<<<< HEAD
-  /** A data-dependent initialisation before training (the fast recipe's patch whitening; awaited); absent otherwise. */
+  /** A data-dependent initialisation before training (the fast and muon recipes' patch whitening; awaited); absent otherwise. */
   initModel?: (model: tfl.LayersModel) => Promise<void> | void;
-=======
-  /** A data-dependent initialisation before training (the fast and muon recipes' patch whitening); absent otherwise. */
-  initModel?: (model: tfl.LayersModel) => void;
->>>>>>> muon
   /** The training loss (label smoothing and reduction of the recipe). */
   loss: CrossEntropyLoss;
   /** One line describing the recipe's settings, logged before training. */
@@ -269,8 +264,8 @@ function buildMuonRun(
     createOptimizer: () => createMuonRecipeOptimizer(m, { lr: c.lr, momentum: c.momentum, batchSize: c.batchSize }),
     callbacks: () => muonCallbacks(m, c.lr),
     initModel: train
-      ? (model) => {
-          initFastWhitening(model, train.dataset, { whitening: c.whitening, seed: c.seed, indices: train.indices });
+      ? async (model) => {
+          await initFastWhitening(model, train.dataset, { whitening: c.whitening, seed: c.seed, indices: train.indices });
         }
       : undefined,
     loss,
