@@ -56,12 +56,19 @@ bool PlainWeights() {
 dnnl::memory::desc UserWeightsMd(const ConvDims& g) {
   return {g.wei, dt::f32, tag::hwio};
 }
-dnnl::memory::desc AnyWeightsMd(const ConvDims& g) {
-  return PlainWeights() ? UserWeightsMd(g) : dnnl::memory::desc(g.wei, dt::f32, tag::any);
+/** The weights the primitive takes: oneDNN's choice of layout (HWIO with ONEDNN_PLAIN_WEIGHTS=1), in `type`. */
+dnnl::memory::desc AnyWeightsMd(const ConvDims& g, dt type = dt::f32) {
+  return dnnl::memory::desc(g.wei, type, PlainWeights() ? tag::hwio : tag::any);
+}
+
+/** True when the training convolutions run in bf16 (see precision.cc). */
+bool Bf16() {
+  return GetPrecision() == Precision::kBf16;
 }
 
 dnnl::convolution_forward::primitive_desc FwdPd(const ConvDims& g, bool bias, bool relu, dnnl::prop_kind prop,
-                                                const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md) {
+                                                const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md,
+                                                dt weights_type = dt::f32) {
   dnnl::memory::desc bias_md = bias ? dnnl::memory::desc(g.bias, dt::f32, tag::a) : dnnl::memory::desc();
   dnnl::primitive_attr attr = UserScratchpadAttr();
   if (relu) {
@@ -69,8 +76,8 @@ dnnl::convolution_forward::primitive_desc FwdPd(const ConvDims& g, bool bias, bo
     compat::AppendRelu(ops);
     attr.set_post_ops(ops);
   }
-  return compat::ConvForwardPd(Engine(), prop, src_md, AnyWeightsMd(g), bias_md, dst_md, g.strides, g.dilates, g.pad_l,
-                               g.pad_r, attr);
+  return compat::ConvForwardPd(Engine(), prop, src_md, AnyWeightsMd(g, weights_type), bias_md, dst_md, g.strides,
+                               g.dilates, g.pad_l, g.pad_r, attr);
 }
 
 dnnl::convolution_forward::primitive_desc FwdPd(const ConvDims& g, bool bias, bool relu, dnnl::prop_kind prop,
@@ -103,6 +110,7 @@ struct ConvFwdEntry : CacheEntry {
   dnnl::convolution_forward prim;
   dnnl::memory::desc src_md, dst_md, bias_md;
   WeightsBridge w;
+  Bf16Input src_bf16;  // bf16 precision only
 };
 
 struct ConvBwdDataEntry : CacheEntry {
@@ -110,6 +118,7 @@ struct ConvBwdDataEntry : CacheEntry {
   dnnl::convolution_backward_data prim;
   dnnl::memory::desc diff_src_md, diff_dst_md;
   WeightsBridge w;
+  Bf16Input diff_dst_bf16;  // bf16 precision only
 };
 
 /**
@@ -128,7 +137,17 @@ struct ConvBwdWeightsEntry : CacheEntry {
   dnnl::convolution_backward_weights prim;
   dnnl::memory::desc src_md, diff_dst_md;
   WeightsBridge w;
+  Bf16Input src_bf16, diff_dst_bf16;  // bf16 precision only
 };
+
+/**
+ * The bf16 forward primitive descriptor of the backward passes' hint: bf16 src, weights and dst (NHWC), as
+ * oneDNN's bf16 training forward.
+ */
+dnnl::convolution_forward::primitive_desc Bf16HintPd(const ConvDims& g) {
+  return FwdPd(g, false, false, dnnl::prop_kind::forward_training, dnnl::memory::desc(g.src, dt::bf16, tag::nhwc),
+               dnnl::memory::desc(g.dst, dt::bf16, tag::nhwc), dt::bf16);
+}
 
 /** Adds the shared scratchpad to `args` when the primitive needs one. */
 void AddScratchpad(std::unordered_map<int, dnnl::memory>& args, const dnnl::memory::desc& md) {
@@ -195,16 +214,22 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   float* y = F32(info, 3, "out", g.dst_n);
   const bool relu = info.Length() > 5 && info[5].ToBoolean().Value();
   try {
-    if (WinogradApplies(c, false)) {  // its relu is NaN-preserving
+    const bool bf16 = Bf16();
+    if (!bf16 && WinogradApplies(c, false)) {  // its relu is NaN-preserving
       const int flags = (b ? 1 : 0) | (relu ? 2 : 0);
       WinogradForward(c, x, w, b, relu, y, NoteWinograd("Conv2D", Key("wino_fwd", p, flags)));
       return env.Undefined();
     }
     const bool fuse_relu = FuseRelu(relu, {{x, g.src_n}, {w, g.wei_n}, {b, static_cast<size_t>(c.out_channels)}});
     const int flags = (b ? 1 : 0) | (fuse_relu ? 2 : 0);
-    std::string key = Key("conv_fwd", p, flags);
+    std::string key = Key(bf16 ? "conv_fwd_bf16" : "conv_fwd", p, flags);
     auto* e = CachedEntry<ConvFwdEntry>(key, [&](ConvFwdEntry& entry) {
-      auto pd = FwdPd(g, b != nullptr, fuse_relu, dnnl::prop_kind::forward_inference);
+      // bf16: bf16 src and weights, f32 bias and dst (f32 accumulation).
+      auto pd = bf16 ? FwdPd(g, b != nullptr, fuse_relu, dnnl::prop_kind::forward_inference,
+                             dnnl::memory::desc(g.src, dt::bf16, tag::nhwc),
+                             dnnl::memory::desc(g.dst, dt::f32, tag::nhwc), dt::bf16)
+                     : FwdPd(g, b != nullptr, fuse_relu, dnnl::prop_kind::forward_inference);
+      if (bf16) entry.src_bf16.Init(dnnl::memory::desc(g.src, dt::f32, tag::nhwc), pd.src_desc(), 0);
       entry.prim = dnnl::convolution_forward(pd);
       entry.src_md = pd.src_desc();
       entry.dst_md = pd.dst_desc();
@@ -214,7 +239,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
       RecordImpl("Conv2D", key, pd.impl_info_str());
     });
     std::unordered_map<int, dnnl::memory> args;
-    args[DNNL_ARG_SRC] = dnnl::memory(e->src_md, Engine(), x);
+    args[DNNL_ARG_SRC] = bf16 ? e->src_bf16.In(x) : dnnl::memory(e->src_md, Engine(), x);
     args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
     args[DNNL_ARG_DST] = dnnl::memory(e->dst_md, Engine(), y);
     if (b) args[DNNL_ARG_BIAS] = dnnl::memory(e->bias_md, Engine(), b);
@@ -298,7 +323,8 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   float* w = F32(info, 1, "filter", g.wei_n);
   float* dx = F32(info, 2, "out", g.src_n);
   try {
-    if (WinogradApplies(c, true)) {
+    const bool bf16 = Bf16();
+    if (!bf16 && WinogradApplies(c, true)) {
       WinogradBackwardData(c, dy, w, dx, NoteWinograd("Conv2DBackpropInput", Key("wino_bwd_data", p)));
       return env.Undefined();
     }
@@ -306,13 +332,16 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
       BackwardDataGemm(c, dy, w, dx);
       return env.Undefined();
     }
-    std::string key = Key("conv_bwd_data", p);
+    std::string key = Key(bf16 ? "conv_bwd_data_bf16" : "conv_bwd_data", p);
     auto* e = CachedEntry<ConvBwdDataEntry>(key, [&](ConvBwdDataEntry& entry) {
-      auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
+      // bf16: bf16 diff_dst and weights, f32 diff_src.
+      auto hint = bf16 ? Bf16HintPd(g) : FwdPd(g, false, false, dnnl::prop_kind::forward_training);
       dnnl::memory::desc diff_src_md(g.src, dt::f32, tag::nhwc);
-      dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
-      auto pd = compat::ConvBackwardDataPd(Engine(), diff_src_md, AnyWeightsMd(g), diff_dst_md, g.strides, g.dilates,
-                                           g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
+      dnnl::memory::desc diff_dst_md(g.dst, bf16 ? dt::bf16 : dt::f32, tag::nhwc);
+      auto pd = compat::ConvBackwardDataPd(Engine(), diff_src_md, AnyWeightsMd(g, bf16 ? dt::bf16 : dt::f32),
+                                           diff_dst_md, g.strides, g.dilates, g.pad_l, g.pad_r, UserScratchpadAttr(),
+                                           hint);
+      if (bf16) entry.diff_dst_bf16.Init(dnnl::memory::desc(g.dst, dt::f32, tag::nhwc), pd.diff_dst_desc(), 0);
       entry.prim = dnnl::convolution_backward_data(pd);
       entry.scratch_md = pd.scratchpad_desc();
       entry.diff_src_md = pd.diff_src_desc();
@@ -321,7 +350,7 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
       RecordImpl("Conv2DBackpropInput", key, pd.impl_info_str());
     });
     std::unordered_map<int, dnnl::memory> args;
-    args[DNNL_ARG_DIFF_DST] = dnnl::memory(e->diff_dst_md, Engine(), dy);
+    args[DNNL_ARG_DIFF_DST] = bf16 ? e->diff_dst_bf16.In(dy) : dnnl::memory(e->diff_dst_md, Engine(), dy);
     args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
     args[DNNL_ARG_DIFF_SRC] = dnnl::memory(e->diff_src_md, Engine(), dx);
     AddScratchpad(args, e->scratch_md);
@@ -343,15 +372,17 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   float* dy = F32(info, 1, "dy", g.dst_n);
   float* dw = F32(info, 2, "out", g.wei_n);
   try {
-    if (WinogradApplies(c, false)) {
+    const bool bf16 = Bf16();
+    if (!bf16 && WinogradApplies(c, false)) {
       WinogradBackwardWeights(c, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p)));
       return env.Undefined();
     }
-    std::string key = Key("conv_bwd_weights", p);
+    std::string key = Key(bf16 ? "conv_bwd_weights_bf16" : "conv_bwd_weights", p);
     auto* e = CachedEntry<ConvBwdWeightsEntry>(key, [&](ConvBwdWeightsEntry& entry) {
-      auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
-      dnnl::memory::desc src_md(g.src, dt::f32, tag::nhwc);
-      dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
+      // bf16: bf16 src and diff_dst, f32 diff_weights.
+      auto hint = bf16 ? Bf16HintPd(g) : FwdPd(g, false, false, dnnl::prop_kind::forward_training);
+      dnnl::memory::desc src_md(g.src, bf16 ? dt::bf16 : dt::f32, tag::nhwc);
+      dnnl::memory::desc diff_dst_md(g.dst, bf16 ? dt::bf16 : dt::f32, tag::nhwc);
       auto pd = compat::ConvBackwardWeightsPd(Engine(), src_md, AnyWeightsMd(g), diff_dst_md, g.strides, g.dilates,
                                               g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
       entry.prim = dnnl::convolution_backward_weights(pd);
@@ -359,12 +390,16 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
       entry.src_md = pd.src_desc();
       entry.diff_dst_md = pd.diff_dst_desc();
       entry.w.Init(UserWeightsMd(g), pd.diff_weights_desc(), true);
+      if (bf16) {
+        entry.src_bf16.Init(dnnl::memory::desc(g.src, dt::f32, tag::nhwc), pd.src_desc(), 0);
+        entry.diff_dst_bf16.Init(dnnl::memory::desc(g.dst, dt::f32, tag::nhwc), pd.diff_dst_desc(), 1);
+      }
       RecordImpl("Conv2DBackpropFilter", key, pd.impl_info_str());
     });
     dnnl::memory user_dw(e->w.user_md, Engine(), dw);
     std::unordered_map<int, dnnl::memory> args;
-    args[DNNL_ARG_SRC] = dnnl::memory(e->src_md, Engine(), x);
-    args[DNNL_ARG_DIFF_DST] = dnnl::memory(e->diff_dst_md, Engine(), dy);
+    args[DNNL_ARG_SRC] = bf16 ? e->src_bf16.In(x) : dnnl::memory(e->src_md, Engine(), x);
+    args[DNNL_ARG_DIFF_DST] = bf16 ? e->diff_dst_bf16.In(dy) : dnnl::memory(e->diff_dst_md, Engine(), dy);
     args[DNNL_ARG_DIFF_WEIGHTS] = e->w.needs_reorder ? e->w.prim_mem : user_dw;
     AddScratchpad(args, e->scratch_md);
     e->prim.execute(Stream(), args);
