@@ -338,9 +338,9 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
       auto hint = bf16 ? Bf16HintPd(g) : FwdPd(g, false, false, dnnl::prop_kind::forward_training);
       dnnl::memory::desc diff_src_md(g.src, dt::f32, tag::nhwc);
       dnnl::memory::desc diff_dst_md(g.dst, bf16 ? dt::bf16 : dt::f32, tag::nhwc);
-      auto pd = compat::ConvBackwardDataPd(Engine(), diff_src_md, AnyWeightsMd(g, bf16 ? dt::bf16 : dt::f32),
-                                           diff_dst_md, g.strides, g.dilates, g.pad_l, g.pad_r, UserScratchpadAttr(),
-                                           hint);
+      auto pd =
+          compat::ConvBackwardDataPd(Engine(), diff_src_md, AnyWeightsMd(g, bf16 ? dt::bf16 : dt::f32), diff_dst_md,
+                                     g.strides, g.dilates, g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
       if (bf16) entry.diff_dst_bf16.Init(dnnl::memory::desc(g.dst, dt::f32, tag::nhwc), pd.diff_dst_desc(), 0);
       entry.prim = dnnl::convolution_backward_data(pd);
       entry.scratch_md = pd.scratchpad_desc();
