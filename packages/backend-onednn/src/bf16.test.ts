@@ -47,8 +47,11 @@ describe.runIf(supported)('bf16 precision on a CPU with AVX512_BF16 / AMX', () =
     { x: [4, 12, 12, 16], f: [3, 3, 16, 32], strides: 1 }, // Winograd in float32
     { x: [2, 9, 9, 8], f: [3, 3, 8, 24], strides: 2 },
     { x: [3, 8, 8, 32], f: [1, 1, 32, 16], strides: 1 },
-  ] as const)('conv2d forward, dx and dw of x $x, filter $f, stride $strides match float32 within 1e-2', async ({ x, f, strides }) => {
+    { x: [6, 7, 7, 16], f: [3, 3, 16, 8], strides: 1, chunk: 2 * 49 * 144 }, // dw in 3 chunks of 2 images
+  ] as const)('conv2d forward, dx and dw of x $x, filter $f, stride $strides match float32 within 1e-2', async ({ x, f, strides, ...rest }) => {
     await tf.setBackend('onednn');
+    const chunk = 'chunk' in rest ? rest.chunk : undefined;
+    if (chunk) process.env.ONEDNN_BF16_GEMM_CHUNK = String(chunk);
     const build = () => {
       const xs = rand([...x], 1);
       const fs = rand([...f], 2);
@@ -64,9 +67,12 @@ describe.runIf(supported)('bf16 precision on a CPU with AVX512_BF16 / AMX', () =
       expect(err, `${name} relative error`).toBeLessThan(1e-2);
       expect(err, `${name} differs from float32 (bf16 ran)`).toBeGreaterThan(1e-4);
     });
-    const impls = getPrimitiveImpls().filter((r) => r.key.includes('_bf16:'));
+    delete process.env.ONEDNN_BF16_GEMM_CHUNK;
+    const impls = getPrimitiveImpls().filter((r) => /_bf16(_gemm)?:/.test(r.key));
     expect(impls.map((r) => r.kernel).sort()).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']));
     for (const r of impls) expect(r.impl, `${r.kernel} ${r.key}`).toMatch(/bf16/);
+    // dw: im2col + bf16 matmul, here in chunks of `chunk` elements when set
+    expect(impls.some((r) => r.key.startsWith(`conv_bwd_weights_bf16_gemm:${x.join(',')},`) && r.key.endsWith(`|${chunk ?? 2 ** 24}`))).toBe(true);
   });
 
   it('matMul (dense layer, both transposes) matches float32 within 1e-2', async () => {

@@ -188,6 +188,18 @@ struct Bf16Input {
   dnnl::memory In(float* user);
 };
 
+/** Process-wide bf16 staging buffer `slot` (0 .. kBf16StagingSlots-1), 64-byte aligned, grown to `bytes`. */
+void* Bf16Staging(int slot, size_t bytes);
+
+/** `x` rounded to bfloat16 (round to nearest even; NaN stays a quiet NaN), as its 16 bits. */
+inline uint16_t Bf16Bits(float x) {
+  uint32_t u;
+  __builtin_memcpy(&u, &x, sizeof(u));
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
 /** Registers getPrecision / setPrecision / bf16Supported (precision.cc). */
 void RegisterPrecision(Napi::Env env, Napi::Object exports);
 

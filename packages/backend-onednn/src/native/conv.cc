@@ -311,6 +311,117 @@ void BackwardDataGemm(const ConvGeometry& c, const float* dy, float* w, float* d
   }
 }
 
+/**
+ * bf16 backward weights as im2col + matmul: oneDNN 2.x's bf16 backward-weights convolutions are slower than the
+ * float32 ones (on Sapphire Rapids, airbench94's 3x3x256x256 layers at batch 128: jit:avx512_core_amx_bf16 ~1 s,
+ * jit_bf16:avx512_core_bf16 ~0.25 s, float32 jit:avx512_core ~23 ms), while the bf16 AMX matmul of the same
+ * product takes ~12 ms. So dW[KK, OC] = cols[P, KK]^T x dy[P, OC] (KK = KH*KW*IC in HWIO order, P = images x
+ * output pixels), with cols (im2col of x) and dy converted to bf16 here, a chunk of images at a time (cols at most
+ * kGemmChunkElements); the first chunk writes dW, the next ones add to it (a sum post-op), in f32.
+ */
+struct ConvBwdWeightsBf16GemmEntry : CacheEntry {
+  int64_t chunk_images = 1;
+  dnnl::matmul first, rest;  // rest: with a sum post-op (accumulates into dW)
+  dnnl::memory::desc cols_md, dy_md, dw_md, first_scratch_md, rest_scratch_md;
+};
+
+/**
+ * Elements of the im2col chunk of ConvBwdWeightsBf16Gemm: 16M bf16 = 32 MiB, or the environment variable
+ * ONEDNN_BF16_GEMM_CHUNK (read on every call, so that tests can force several chunks).
+ */
+int64_t GemmChunkElements() {
+  const char* v = std::getenv("ONEDNN_BF16_GEMM_CHUNK");
+  const int64_t n = v != nullptr ? std::atoll(v) : 0;
+  return n > 0 ? n : int64_t{1} << 24;
+}
+
+/** im2col of images [n0, n0 + images) of NHWC `x` into bf16 `cols` [images*OH*OW, KH*KW*IC], zeros for padding. */
+ONEDNN_BINDING_CLONES void Im2ColBf16(const ConvGeometry& c, const float* x, int64_t n0, int64_t images,
+                                      uint16_t* cols) {
+  const int64_t H = c.in_height, W = c.in_width, IC = c.in_channels, OH = c.out_height, OW = c.out_width;
+  const int64_t KH = c.kernel_h, KW = c.kernel_w, KK = KH * KW * IC;
+  const int64_t rows = images * OH * OW;
+#pragma omp parallel for schedule(static) if (rows * KK >= kMemoryBoundParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t n = n0 + r / (OH * OW), oh = (r / OW) % OH, ow = r % OW;
+    uint16_t* out = cols + r * KK;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const int64_t ih = oh * c.stride_h - c.pad_top + kh * c.dilation_h;
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        const int64_t iw = ow * c.stride_w - c.pad_left + kw * c.dilation_w;
+        uint16_t* o = out + (kh * KW + kw) * IC;
+        if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+          std::fill(o, o + IC, uint16_t{0});
+          continue;
+        }
+        const float* in = x + ((n * H + ih) * W + iw) * IC;
+        for (int64_t ic = 0; ic < IC; ++ic) o[ic] = Bf16Bits(in[ic]);
+      }
+    }
+  }
+}
+
+/** `n` floats to bf16. */
+ONEDNN_BINDING_CLONES void ToBf16(const float* in, uint16_t* out, int64_t n) {
+#pragma omp parallel for schedule(static) if (n >= kMemoryBoundParallelMin)
+  for (int64_t i = 0; i < n; ++i) out[i] = Bf16Bits(in[i]);
+}
+
+void BackwardWeightsBf16Gemm(const ConvGeometry& c, const std::vector<int64_t>& p, const float* x, const float* dy,
+                             float* dw) {
+  const int64_t N = c.batch, OC = c.out_channels, pixels = c.out_height * c.out_width;
+  const int64_t KK = c.kernel_h * c.kernel_w * c.in_channels;
+  const int64_t chunk_elements = GemmChunkElements();
+  std::string key = Key("conv_bwd_weights_bf16_gemm", p, static_cast<int>(std::min<int64_t>(chunk_elements, 1 << 30)));
+  auto* e = CachedEntry<ConvBwdWeightsBf16GemmEntry>(key, [&](ConvBwdWeightsBf16GemmEntry& entry) {
+    // The largest divisor of N whose chunk fits chunk_elements (one primitive shape for every chunk).
+    int64_t nb = 1;
+    for (int64_t d = 1; d <= N; ++d) {
+      if (N % d == 0 && d * pixels * KK <= chunk_elements) nb = d;
+    }
+    entry.chunk_images = nb;
+    const int64_t P = nb * pixels;
+    entry.cols_md = dnnl::memory::desc({KK, P}, dt::bf16, dims{1, KK});  // cols [P, KK] read transposed
+    entry.dy_md = dnnl::memory::desc({P, OC}, dt::bf16, dims{OC, 1});
+    entry.dw_md = dnnl::memory::desc({KK, OC}, dt::f32, dims{OC, 1});  // = HWIO
+    auto first =
+        compat::MatMulPd(Engine(), entry.cols_md, entry.dy_md, dnnl::memory::desc(), entry.dw_md, UserScratchpadAttr());
+    dnnl::primitive_attr sum_attr = UserScratchpadAttr();
+    dnnl::post_ops ops;
+    ops.append_sum(1.f);
+    sum_attr.set_post_ops(ops);
+    auto rest = compat::MatMulPd(Engine(), entry.cols_md, entry.dy_md, dnnl::memory::desc(), entry.dw_md, sum_attr);
+    entry.first = dnnl::matmul(first);
+    entry.rest = dnnl::matmul(rest);
+    entry.first_scratch_md = first.scratchpad_desc();
+    entry.rest_scratch_md = rest.scratchpad_desc();
+    RecordImpl("Conv2DBackpropFilter", key, std::string("im2col_bf16+") + first.impl_info_str());
+  });
+  const int64_t nb = e->chunk_images, P = nb * pixels;
+  auto* cols = static_cast<uint16_t*>(Bf16Staging(0, static_cast<size_t>(P * KK) * sizeof(uint16_t)));
+  auto* dyb = static_cast<uint16_t*>(Bf16Staging(1, static_cast<size_t>(P * OC) * sizeof(uint16_t)));
+  dnnl::memory dw_mem(e->dw_md, Engine(), dw);
+  for (int64_t n0 = 0; n0 < N; n0 += nb) {
+    Im2ColBf16(c, x, n0, nb, cols);
+    ToBf16(dy + n0 * pixels * OC, dyb, P * OC);
+    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, dnnl::memory(e->cols_md, Engine(), cols)},
+                                                  {DNNL_ARG_WEIGHTS, dnnl::memory(e->dy_md, Engine(), dyb)},
+                                                  {DNNL_ARG_DST, dw_mem}};
+    AddScratchpad(args, n0 == 0 ? e->first_scratch_md : e->rest_scratch_md);
+    (n0 == 0 ? e->first : e->rest).execute(Stream(), args);
+    Stream().wait();
+  }
+}
+
+/** True when bf16 backward weights run as im2col + matmul (default; ONEDNN_BF16_BWD_WEIGHTS=direct: oneDNN's conv). */
+bool Bf16BwdWeightsGemm() {
+  static const bool gemm = [] {
+    const char* v = std::getenv("ONEDNN_BF16_BWD_WEIGHTS");
+    return v == nullptr || std::string(v) != "direct";
+  }();
+  return gemm;
+}
+
 }  // namespace
 
 // conv2dBackwardData(dy, filter, dxOut, params)
@@ -375,6 +486,10 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
     const bool bf16 = Bf16();
     if (!bf16 && WinogradApplies(c, false)) {
       WinogradBackwardWeights(c, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p)));
+      return env.Undefined();
+    }
+    if (bf16 && Bf16BwdWeightsGemm()) {
+      BackwardWeightsBf16Gemm(c, p, x, dy, dw);
       return env.Undefined();
     }
     std::string key = Key(bf16 ? "conv_bwd_weights_bf16" : "conv_bwd_weights", p);

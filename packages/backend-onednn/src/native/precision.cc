@@ -16,8 +16,10 @@ namespace {
 
 Precision g_precision = Precision::kF32;
 
+}  // namespace
+
 /** Two process-wide bf16 staging buffers (64-byte aligned), grown, never shrunk. */
-void* StagingBuffer(int slot, size_t bytes) {
+void* Bf16Staging(int slot, size_t bytes) {
   static std::vector<uint8_t> buffers[kBf16StagingSlots];
   std::vector<uint8_t>& buffer = buffers[slot];
   if (buffer.size() < bytes + 63) {
@@ -28,8 +30,6 @@ void* StagingBuffer(int slot, size_t bytes) {
   auto addr = reinterpret_cast<uintptr_t>(buffer.data());
   return reinterpret_cast<void*>((addr + 63) & ~static_cast<uintptr_t>(63));
 }
-
-}  // namespace
 
 Precision GetPrecision() {
   return g_precision;
@@ -52,7 +52,7 @@ void Bf16Input::Init(const dnnl::memory::desc& user, const dnnl::memory::desc& p
 
 dnnl::memory Bf16Input::In(float* user) {
   dnnl::memory user_mem(user_md, Engine(), user);
-  dnnl::memory prim_mem(prim_md, Engine(), StagingBuffer(slot, prim_md.get_size()));
+  dnnl::memory prim_mem(prim_md, Engine(), Bf16Staging(slot, prim_md.get_size()));
   reorder.execute(Stream(), user_mem, prim_mem);
   return prim_mem;
 }
