@@ -161,7 +161,7 @@ export async function benchFastPrecision(o: FastBenchOptions): Promise<void> {
     model.dispose();
   }
   const impls: Record<string, string[]> = {};
-  for (const rec of getPrimitiveImpls().filter((p) => /_bf16:/.test(p.key))) {
+  for (const rec of getPrimitiveImpls().filter((p) => /_bf16(_gemm)?:/.test(p.key))) {
     const list = (impls[rec.kernel] ??= []);
     if (!list.includes(rec.impl)) list.push(rec.impl);
   }

@@ -44,14 +44,17 @@ afterEach(() => {
 
 describe.runIf(supported)('bf16 precision on a CPU with AVX512_BF16 / AMX', () => {
   it.each([
-    { x: [4, 12, 12, 16], f: [3, 3, 16, 32], strides: 1 }, // Winograd in float32
-    { x: [2, 9, 9, 8], f: [3, 3, 8, 24], strides: 2 },
-    { x: [3, 8, 8, 32], f: [1, 1, 32, 16], strides: 1 },
-    { x: [6, 7, 7, 16], f: [3, 3, 16, 8], strides: 1, chunk: 2 * 49 * 144 }, // dw in 3 chunks of 2 images
-  ] as const)('conv2d forward, dx and dw of x $x, filter $f, stride $strides match float32 within 1e-2', async ({ x, f, strides, ...rest }) => {
+    { x: [4, 12, 12, 16], f: [3, 3, 16, 32], strides: 1, dw: 'gemm' }, // Winograd in float32
+    { x: [4, 12, 12, 16], f: [3, 3, 16, 32], strides: 1, dw: 'direct' },
+    { x: [2, 9, 9, 8], f: [3, 3, 8, 24], strides: 2, dw: 'direct' },
+    { x: [2, 9, 9, 8], f: [3, 3, 8, 24], strides: 2, dw: 'gemm' },
+    { x: [3, 8, 8, 32], f: [1, 1, 32, 16], strides: 1, dw: 'gemm' },
+    { x: [6, 7, 7, 16], f: [3, 3, 16, 8], strides: 1, dw: 'gemm', chunk: 2 * 49 * 144 }, // dw in 3 chunks of 2 images
+  ] as const)('conv2d forward, dx and dw ($dw) of x $x, filter $f, stride $strides match float32 within 1e-2', async ({ x, f, strides, dw: mode, ...rest }) => {
     await tf.setBackend('onednn');
     const chunk = 'chunk' in rest ? rest.chunk : undefined;
     if (chunk) process.env.ONEDNN_BF16_GEMM_CHUNK = String(chunk);
+    process.env.ONEDNN_BF16_BWD_WEIGHTS = mode;
     const build = () => {
       const xs = rand([...x], 1);
       const fs = rand([...f], 2);
@@ -68,11 +71,16 @@ describe.runIf(supported)('bf16 precision on a CPU with AVX512_BF16 / AMX', () =
       expect(err, `${name} differs from float32 (bf16 ran)`).toBeGreaterThan(1e-4);
     });
     delete process.env.ONEDNN_BF16_GEMM_CHUNK;
+    delete process.env.ONEDNN_BF16_BWD_WEIGHTS;
     const impls = getPrimitiveImpls().filter((r) => /_bf16(_gemm)?:/.test(r.key));
     expect(impls.map((r) => r.kernel).sort()).toEqual(expect.arrayContaining(['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput']));
     for (const r of impls) expect(r.impl, `${r.kernel} ${r.key}`).toMatch(/bf16/);
-    // dw: im2col + bf16 matmul, here in chunks of `chunk` elements when set
-    expect(impls.some((r) => r.key.startsWith(`conv_bwd_weights_bf16_gemm:${x.join(',')},`) && r.key.endsWith(`|${chunk ?? 2 ** 24}`))).toBe(true);
+    // dw: im2col + bf16 matmul (in chunks of `chunk` elements when set), or oneDNN's bf16 convolution
+    if (mode === 'gemm') {
+      expect(impls.some((r) => r.key.startsWith(`conv_bwd_weights_bf16_gemm:${x.join(',')},`) && r.key.endsWith(`|${chunk ?? 2 ** 24}`))).toBe(true);
+    } else {
+      expect(impls.some((r) => r.key.startsWith(`conv_bwd_weights_bf16:${x.join(',')},`))).toBe(true);
+    }
   });
 
   it('matMul (dense layer, both transposes) matches float32 within 1e-2', async () => {

@@ -413,13 +413,25 @@ void BackwardWeightsBf16Gemm(const ConvGeometry& c, const std::vector<int64_t>& 
   }
 }
 
-/** True when bf16 backward weights run as im2col + matmul (default; ONEDNN_BF16_BWD_WEIGHTS=direct: oneDNN's conv). */
-bool Bf16BwdWeightsGemm() {
-  static const bool gemm = [] {
-    const char* v = std::getenv("ONEDNN_BF16_BWD_WEIGHTS");
-    return v == nullptr || std::string(v) != "direct";
-  }();
-  return gemm;
+/**
+ * Whether bf16 backward weights of `c` run as im2col + matmul (BackwardWeightsBf16Gemm) rather than oneDNN's bf16
+ * convolution. oneDNN 2.6's AMX kernel (jit:avx512_core_amx_bf16) is fast with few input channels and slow with
+ * many (Sapphire Rapids, 2 cores, batch 256: 31x31 24→64 28 ms vs 183 ms as GEMM; 15x15 64→256 72 vs 126 ms;
+ * 7x7 128→128 85 ms; 7x7 256→256 ~2 s vs ~0.1 s as GEMM), so with AMX it takes up to 64 input channels; without
+ * AMX (AVX512_BF16 only) oneDNN's bf16 kernel is slower than float32 and the GEMM runs throughout. The environment
+ * variable ONEDNN_BF16_BWD_WEIGHTS=direct|gemm forces one.
+ */
+bool Bf16BwdWeightsGemm(const ConvGeometry& c) {
+  const char* v = std::getenv("ONEDNN_BF16_BWD_WEIGHTS");  // read on every call (tests switch it)
+  const std::string s = v != nullptr ? v : "";
+  const int mode = s == "direct" ? 1 : s == "gemm" ? 2 : 0;  // 0 auto
+  if (mode != 0) return mode == 2;
+  static const bool amx = dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx
+#if DNNL_VERSION_MAJOR >= 3
+                          || dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx_fp16
+#endif
+      ;
+  return !(amx && c.in_channels <= 64);
 }
 
 }  // namespace
@@ -488,7 +500,7 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
       WinogradBackwardWeights(c, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p)));
       return env.Undefined();
     }
-    if (bf16 && Bf16BwdWeightsGemm()) {
+    if (bf16 && Bf16BwdWeightsGemm(c)) {
       BackwardWeightsBf16Gemm(c, p, x, dy, dw);
       return env.Undefined();
     }
