@@ -8,6 +8,10 @@
 #include <algorithm>
 #include <cstdlib>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "common.h"
 #include "dnnl_compat.h"
 #include "ops.h"
@@ -335,12 +339,47 @@ int64_t GemmChunkElements() {
   return n > 0 ? n : int64_t{1} << 24;
 }
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 10
+/** `n` floats to bf16 with AVX512_BF16's vcvtneps2bf16 (round to nearest even, as Bf16Bits; denormals to zero). */
+__attribute__((target("avx512f,avx512bf16"))) void RowToBf16Avx512(const float* in, uint16_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(in + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), reinterpret_cast<const __m256i&>(h));
+  }
+  for (; i < n; ++i) out[i] = Bf16Bits(in[i]);
+}
+bool HasAvx512Bf16() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") != 0;
+  }();
+  return has;
+}
+#else
+void RowToBf16Avx512(const float* in, uint16_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = Bf16Bits(in[i]);
+}
+bool HasAvx512Bf16() {
+  return false;
+}
+#endif
+
+/** `n` floats to bf16: vcvtneps2bf16 where the CPU has it, else Bf16Bits. */
+inline void RowToBf16(const float* in, uint16_t* out, int64_t n, bool avx512bf16) {
+  if (avx512bf16) {
+    RowToBf16Avx512(in, out, n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = Bf16Bits(in[i]);
+  }
+}
+
 /** im2col of images [n0, n0 + images) of NHWC `x` into bf16 `cols` [images*OH*OW, KH*KW*IC], zeros for padding. */
-ONEDNN_BINDING_CLONES void Im2ColBf16(const ConvGeometry& c, const float* x, int64_t n0, int64_t images,
-                                      uint16_t* cols) {
+void Im2ColBf16(const ConvGeometry& c, const float* x, int64_t n0, int64_t images, uint16_t* cols) {
   const int64_t H = c.in_height, W = c.in_width, IC = c.in_channels, OH = c.out_height, OW = c.out_width;
   const int64_t KH = c.kernel_h, KW = c.kernel_w, KK = KH * KW * IC;
   const int64_t rows = images * OH * OW;
+  const bool fast = HasAvx512Bf16();
 #pragma omp parallel for schedule(static) if (rows * KK >= kMemoryBoundParallelMin)
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t n = n0 + r / (OH * OW), oh = (r / OW) % OH, ow = r % OW;
@@ -354,17 +393,21 @@ ONEDNN_BINDING_CLONES void Im2ColBf16(const ConvGeometry& c, const float* x, int
           std::fill(o, o + IC, uint16_t{0});
           continue;
         }
-        const float* in = x + ((n * H + ih) * W + iw) * IC;
-        for (int64_t ic = 0; ic < IC; ++ic) o[ic] = Bf16Bits(in[ic]);
+        RowToBf16(x + ((n * H + ih) * W + iw) * IC, o, IC, fast);
       }
     }
   }
 }
 
-/** `n` floats to bf16. */
-ONEDNN_BINDING_CLONES void ToBf16(const float* in, uint16_t* out, int64_t n) {
+/** `n` floats to bf16, in blocks of 64 Ki over the OpenMP threads. */
+void ToBf16(const float* in, uint16_t* out, int64_t n) {
+  constexpr int64_t kBlock = int64_t{1} << 16;
+  const bool fast = HasAvx512Bf16();
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
 #pragma omp parallel for schedule(static) if (n >= kMemoryBoundParallelMin)
-  for (int64_t i = 0; i < n; ++i) out[i] = Bf16Bits(in[i]);
+  for (int64_t b = 0; b < blocks; ++b) {
+    RowToBf16(in + b * kBlock, out + b * kBlock, std::min(kBlock, n - b * kBlock), fast);
+  }
 }
 
 void BackwardWeightsBf16Gemm(const ConvGeometry& c, const std::vector<int64_t>& p, const float* x, const float* dy,
@@ -416,9 +459,10 @@ void BackwardWeightsBf16Gemm(const ConvGeometry& c, const std::vector<int64_t>& 
 /**
  * Whether bf16 backward weights of `c` run as im2col + matmul (BackwardWeightsBf16Gemm) rather than oneDNN's bf16
  * convolution. oneDNN 2.6's AMX kernel (jit:avx512_core_amx_bf16) is fast with few input channels and slow with
- * many (Sapphire Rapids, 2 cores, batch 256: 31x31 24→64 28 ms vs 183 ms as GEMM; 15x15 64→256 72 vs 126 ms;
- * 7x7 128→128 85 ms; 7x7 256→256 ~2 s vs ~0.1 s as GEMM), so with AMX it takes up to 64 input channels; without
- * AMX (AVX512_BF16 only) oneDNN's bf16 kernel is slower than float32 and the GEMM runs throughout. The environment
+ * many (Sapphire Rapids, 2 cores, batch 256: 31x31 24→64 28 ms vs 183 ms as GEMM; 7x7 128→128 85 ms; 7x7
+ * 256→256 ~2 s vs ~0.1 s as GEMM) and erratic in between (15x15 64→64 at batch 1024: 0.1 s alone, 4-12 s inside
+ * airbench94's training step, against 0.25 s as GEMM), so with AMX it takes up to 32 input channels; without AMX
+ * (AVX512_BF16 only) oneDNN's bf16 kernel is slower than float32 and the GEMM runs throughout. The environment
  * variable ONEDNN_BF16_BWD_WEIGHTS=direct|gemm forces one.
  */
 bool Bf16BwdWeightsGemm(const ConvGeometry& c) {
@@ -431,7 +475,7 @@ bool Bf16BwdWeightsGemm(const ConvGeometry& c) {
                           || dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx_fp16
 #endif
       ;
-  return !(amx && c.in_channels <= 64);
+  return !(amx && c.in_channels <= 32);
 }
 
 }  // namespace
