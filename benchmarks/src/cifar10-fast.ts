@@ -162,8 +162,9 @@ export async function benchFastPrecision(o: FastBenchOptions): Promise<void> {
   }
   const impls: Record<string, string[]> = {};
   for (const rec of getPrimitiveImpls().filter((p) => /_bf16(_gemm)?:/.test(p.key))) {
-    const list = (impls[rec.kernel] ??= []);
+    const list = impls[rec.kernel] ?? [];
     if (!list.includes(rec.impl)) list.push(rec.impl);
+    impls[rec.kernel] = list;
   }
   emit({ bench: 'impls', bf16: impls });
   emit({
