@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, airbench94Muon, createFastOptimizer, createMuonRecipeOptimizer, fastOptimizerSettings } from '@cnn/cli';
+import { getPrimitiveImpls, setPrecision } from '@cnn/backend-onednn';
 import { airbench94 } from '@cnn/models';
 import { benchInfer, benchTrain, emit, interleavedRatio, ratio, runPythonReference, spread } from './common.js';
 import { gflopsPerSecond, parseFastReference, trainingFlops } from './flops.js';
@@ -134,4 +135,56 @@ export async function benchFast(o: FastBenchOptions): Promise<void> {
     opt.dispose();
     model.dispose();
   }
+}
+
+/**
+ * `pnpm bench:cifar10 -- --recipe fast --precision compare`: the fast recipe's training step (as {@link benchFast})
+ * on the onednn backend in float32 and in bf16 (`setPrecision`), alternating per round (float32 first) so that a
+ * drift in machine speed hits both alike; each side warms up `warmup` steps per round. JSON lines:
+ * - `{bench: 'round', round, batch, float32: {train}, bf16: {train}, ratio}` per round (img/s; ratio bf16 / float32);
+ * - `{bench: 'impls', bf16: {Conv2D: [...], ...}}`: oneDNN's implementation names of the bf16 primitives;
+ * - `{bench: 'precision', note, ratio: {median, min, max}, rounds, float32: {trainImgPerSec}, bf16: {trainImgPerSec}}`.
+ * @throws Bf16UnsupportedError (from `setPrecision`) on a CPU without AVX512_BF16 / AMX.
+ */
+export async function benchFastPrecision(o: FastBenchOptions): Promise<void> {
+  const model = airbench94({ seed: 0 });
+  const x = tf.randomNormal([o.batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const y = tf.randomUniform([o.batch], 0, 10, 'int32', 2) as tf.Tensor1D;
+  const r = CIFAR10_FAST_RECIPE;
+  const opt = createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: o.batch }));
+  const step = { labelSmoothing: r.labelSmoothing, reduction: r.reduction };
+  const f32: number[] = [];
+  const bf16: number[] = [];
+  const timed = async (precision: 'float32' | 'bf16'): Promise<number> => {
+    setPrecision(precision);
+    return (await benchTrain(model, opt, x, y, o.steps, o.warmup, step)).imgPerSec;
+  };
+  try {
+    for (let round = 0; round < o.rounds; round++) {
+      f32.push(await timed('float32'));
+      bf16.push(await timed('bf16'));
+      emit({ bench: 'round', round, batch: o.batch, float32: { train: f32[round]! }, bf16: { train: bf16[round]! }, ratio: ratio(bf16[round]!, f32[round]!) });
+    }
+  } finally {
+    setPrecision('float32');
+    tf.dispose([x, y]);
+    opt.dispose();
+    model.dispose();
+  }
+  const impls: Record<string, string[]> = {};
+  for (const rec of getPrimitiveImpls().filter((p) => /_bf16(_gemm)?:/.test(p.key))) {
+    const list = impls[rec.kernel] ?? [];
+    if (!list.includes(rec.impl)) list.push(rec.impl);
+    impls[rec.kernel] = list;
+  }
+  emit({ bench: 'impls', bf16: impls });
+  emit({
+    bench: 'precision',
+    recipe: 'fast',
+    note: `fast-recipe training step (airbench94, batch ${o.batch}) on onednn, bf16 / float32, same invocation: median (min–max) of ${o.rounds} interleaved rounds`,
+    ratio: spread(bf16.map((v, i) => v / f32[i]!)),
+    rounds: bf16.map((v, i) => ratio(v, f32[i]!)),
+    float32: { trainImgPerSec: spread(f32) },
+    bf16: { trainImgPerSec: spread(bf16) },
+  });
 }

@@ -15,15 +15,21 @@
  * against `scripts/fast_step_reference.py`, with `--batch B` (default 1024), `--warmup W` untimed steps per round
  * (default 3), `--eval-batch E` (default 1000), `--rounds` (default 3) and `--steps` (default 6); `--recipe muon` the
  * muon recipe's (Muon + SGD groups, `--batch` default 2000) against `fast_step_reference.py --recipe muon`.
+ *
+ * `--precision float32|bf16|compare` (default float32): the onednn backend's conv/matmul precision of our side
+ * (`setPrecision`; bf16 needs AVX512_BF16 / AMX and is refused elsewhere, naming the ISA). `compare` (with
+ * `--recipe fast`) times our float32 and bf16 steps in interleaved rounds instead of PyTorch: `{bench: 'round',
+ * round, float32: {train}, bf16: {train}, ratio}` per round and `{bench: 'precision', ratio: {median, min, max},
+ * float32: {trainImgPerSec}, bf16: {trainImgPerSec}}` (bf16 / float32).
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, RECIPE_NAMES, trainingAugmentation } from '@cnn/cli';
-import { selectBackend } from '@cnn/backend-onednn';
+import { CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, RECIPE_NAMES, trainingAugmentation, UsageError } from '@cnn/cli';
+import { PRECISION_CHOICES, selectBackend, setPrecision } from '@cnn/backend-onednn';
 import { CIFAR10_MEAN, CIFAR10_STD, createRng } from '@cnn/data';
 import { cifar10Net } from '@cnn/models';
 import { SGD } from '@cnn/train';
-import { benchFast } from './cifar10-fast.js';
+import { benchFast, benchFastPrecision } from './cifar10-fast.js';
 import { benchInfer, benchTrain, emit, intFlag, interleavedRatio, oneOf, parseBenchArgs, ratio, runMain, runPytorchReference, spread } from './common.js';
 
 /** Untimed steps per round before the timing, on each side: the first steps after idling are slow on these VMs. */
@@ -40,7 +46,9 @@ runMain(async () => {
     batch: { type: 'string' },
     warmup: { type: 'string', default: String(DEFAULT_WARMUP) },
     'eval-batch': { type: 'string', default: '1000' },
+    precision: { type: 'string', default: 'float32' },
   });
+  const precision = oneOf('--precision', values.precision as string, [...PRECISION_CHOICES, 'compare'] as const);
   const recipe = oneOf('--recipe', values.recipe as string, RECIPE_NAMES);
   const rounds = intFlag('--rounds', values.rounds as string);
   const steps = intFlag('--steps', (values.steps as string | undefined) ?? String(DEFAULT_STEPS));
@@ -48,6 +56,20 @@ runMain(async () => {
   const warmup = intFlag('--warmup', values.warmup as string, 0);
   process.env.OMP_NUM_THREADS = String(threads);
   await selectBackend('onednn');
+  if (precision === 'compare') {
+    if (recipe !== 'fast') throw new UsageError('--precision compare: only with --recipe fast');
+    await benchFastPrecision({
+      rounds,
+      steps,
+      threads,
+      batch: intFlag('--batch', (values.batch as string | undefined) ?? String(CIFAR10_FAST_RECIPE.batchSize)),
+      warmup,
+      evalBatch: intFlag('--eval-batch', values['eval-batch'] as string),
+    });
+    return;
+  }
+  setPrecision(precision);
+  if (precision === 'bf16') emit({ bench: 'precision', precision, note: 'our side computes convolutions and matmuls in bf16 (oneDNN), PyTorch in float32' });
   if (recipe === 'fast' || recipe === 'muon') {
     const defaultBatch = (recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE).batchSize;
     await benchFast({

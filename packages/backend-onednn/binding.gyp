@@ -16,6 +16,7 @@
         "src/native/batchnorm.cc",
         "src/native/winograd.cc",
         "src/native/gelu.cc",
+        "src/native/precision.cc",
         "src/native/graph.cc",
         "src/native/graph_parse.cc",
         "src/native/graph_memory.cc",

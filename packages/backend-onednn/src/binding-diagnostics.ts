@@ -86,6 +86,27 @@ export class OnednnError extends CnnError {
   }
 }
 
+/**
+ * `--precision bf16` / `setPrecision('bf16')` on a CPU where oneDNN has no bf16 instructions (code
+ * `ERR_CNN_BF16_UNSUPPORTED`): the message names the ISA oneDNN dispatches to (`isa`, e.g. `"avx2"`) and the ISAs
+ * bf16 needs (AVX512_BF16 or AMX).
+ */
+export class Bf16UnsupportedError extends OnednnError {
+  /** oneDNN's effective ISA on this CPU (`getInfo().isa`, e.g. `"avx2"`, `"avx512_core"`). */
+  readonly isa: string;
+
+  /** @param isa - oneDNN's effective ISA (`dnnl_get_effective_cpu_isa`), named in the message. */
+  constructor(isa: string) {
+    super(
+      `bf16 precision needs a CPU with AVX512_BF16 or AMX (oneDNN ISA avx512_core_bf16 or avx512_core_amx: Intel Cooper Lake / ` +
+        `Sapphire Rapids and newer, AMD Zen 4 and newer); oneDNN found ${isa} on this CPU (capped by DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA ` +
+        `when set). Use precision float32.`,
+      { code: 'ERR_CNN_BF16_UNSUPPORTED' },
+    );
+    this.isa = isa;
+  }
+}
+
 /** The host as the prebuilt cares about it: `process.platform`, `process.arch`, and on Linux the C library. */
 export interface HostPlatform {
   platform: string;

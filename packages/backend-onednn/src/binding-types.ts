@@ -60,6 +60,18 @@ export type ConvAlgorithm = 'auto' | 'direct' | 'winograd';
  */
 export type WinogradTile = 2 | 4;
 
+/**
+ * Compute precision of the training convolutions (forward, backward data, backward weights) and matmuls:
+ * - `'float32'` (default): float32 throughout;
+ * - `'bf16'`: mixed precision as in PyTorch's `torch.autocast(device_type='cpu', dtype=torch.bfloat16)`: the
+ *   kernel converts its float32 inputs (src, weights, diff_dst) to bfloat16 and oneDNN runs bf16 primitives
+ *   (AMX or AVX512_BF16) that accumulate and write float32 (dst, diff_src, diff_weights). Tensors seen by tfjs,
+ *   the master weights, batch norm, the optimizer and the loss stay float32. Winograd is not used in bf16.
+ *   Needs a CPU on which oneDNN dispatches to AVX512_BF16 or AMX (Intel Cooper Lake / Sapphire Rapids and newer,
+ *   AMD Zen 4 and newer).
+ */
+export type Precision = 'float32' | 'bf16';
+
 /** The native half of {@link InferenceGraph} (graph.cc). */
 export interface NativeInferenceGraph {
   /** Runs the graph on `batch` inputs (NHWC float32, row-major) into `output` (`[batch, classes]` float32). */
@@ -102,6 +114,15 @@ export interface OnednnBinding {
   getWinogradTile(): WinogradTile;
   /** Sets it process-wide. @throws TypeError for anything but 2 or 4. */
   setWinogradTile(tile: WinogradTile): void;
+  /** The compute precision of conv and matmul primitives (see {@link Precision}). */
+  getPrecision(): Precision;
+  /**
+   * Sets it process-wide. @throws TypeError for anything but `'float32'` or `'bf16'`; Error for `'bf16'` on a
+   * CPU without AVX512_BF16 / AMX.
+   */
+  setPrecision(precision: Precision): void;
+  /** Whether oneDNN dispatches to an ISA with bf16 dot products (AVX512_BF16 or AMX) on this CPU. */
+  bf16Supported(): boolean;
   /** 2-D convolution, NHWC × HWIO filter (+ bias, + ReLU) into `out` (NHWC); `params` from the backend's conv geometry. */
   conv2dForward(x: Float32Array, filter: Float32Array, bias: Float32Array | null, out: Float32Array, params: Int32Array, relu: boolean): void;
   /** Gradient of a convolution with respect to its input: `dy` (NHWC) × filter (HWIO) into `out` (NHWC). */
@@ -250,6 +271,9 @@ const REQUIRED: Record<NativeFunctionName, true> = {
   setConvAlgorithm: true,
   getWinogradTile: true,
   setWinogradTile: true,
+  getPrecision: true,
+  setPrecision: true,
+  bf16Supported: true,
   conv2dForward: true,
   conv2dBackwardData: true,
   conv2dBackwardFilter: true,

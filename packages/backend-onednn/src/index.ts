@@ -5,6 +5,7 @@ export { BACKEND_NAME, DEFAULT_POOL_BYTES, OnednnBackend } from './backend.js';
 export type { PoolStats } from './backend.js';
 export {
   addonOrigin,
+  Bf16UnsupportedError,
   BUILD_FROM_SOURCE_COMMAND,
   defaultAddonPath,
   describeLoadError,
@@ -34,13 +35,26 @@ export type {
   NativeInferenceGraph,
   OnednnBinding,
   OnednnInfo,
+  Precision,
   PrimitiveImpl,
   WinogradTile,
 } from './binding.js';
 export { BACKEND_PRIORITY, NATIVE_KERNEL_NAMES, registerOnednnBackend } from './register.js';
 export { selectBackend, BACKEND_CHOICES } from './select-backend.js';
 export type { BackendChoice, SelectBackendOptions, SelectedBackend } from './select-backend.js';
-export { getAddonOrigin, getConvAlgorithm, getInfo, getPrimitiveImpls, getWinogradTile, setConvAlgorithm, setWinogradTile } from './info.js';
+export {
+  bf16Supported,
+  getAddonOrigin,
+  getConvAlgorithm,
+  getInfo,
+  getPrecision,
+  getPrimitiveImpls,
+  getWinogradTile,
+  PRECISION_CHOICES,
+  setConvAlgorithm,
+  setPrecision,
+  setWinogradTile,
+} from './info.js';
 export { InferenceGraph } from './inference-graph.js';
 export type {
   AddGraphOp,

@@ -3,9 +3,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { addonOrigin, BUILD_FROM_SOURCE_COMMAND, getBinding, isOnednnAvailable } from './binding.js';
+import { addonOrigin, BUILD_FROM_SOURCE_COMMAND, getBinding, isOnednnAvailable, type Precision } from './binding.js';
 import './register.js';
 import { OnednnError } from './binding-diagnostics.js';
+import { PRECISION_CHOICES, setPrecision } from './info.js';
 import { describeAdapter, disposeWebGpu, initWebGpu, type WebGpuAdapterInfo, WebGpuUnavailableError } from './webgpu.js';
 
 /** Backend names accepted by {@link selectBackend}. */
@@ -23,6 +24,13 @@ export interface SelectBackendOptions {
   requireHardware?: boolean;
   /** `webgpu`: Dawn's options, e.g. `['backend=vulkan']` (see `initWebGpu`). Default: Dawn's default, then OpenGL ES on Linux. */
   dawnOptions?: string[];
+  /**
+   * `onednn`: the compute precision of convolutions and matmuls (see `setPrecision`): `'float32'` (default) or
+   * `'bf16'` (mixed precision on AVX512_BF16 / AMX, float32 master weights, batch norm and loss). `'bf16'` with
+   * another backend than `onednn` is refused (`OnednnError`, code `ERR_CNN_PRECISION_BACKEND`), and on a CPU
+   * without bf16 (`Bf16UnsupportedError`, code `ERR_CNN_BF16_UNSUPPORTED`), `fallback` or not.
+   */
+  precision?: Precision;
 }
 
 /** What {@link selectBackend} activated and why. */
@@ -178,6 +186,9 @@ async function choose(name: BackendChoice, opts: SelectBackendOptions, log: (mes
  *
  * @returns the active backend and the reason it was chosen.
  * @throws Error `Unknown backend "x"; expected one of auto, onednn, webgpu, tensorflow, wasm, cpu` for other names;
+ *   `OnednnError` (code `ERR_CNN_PRECISION_BACKEND`) for `precision: 'bf16'` with a backend other than `onednn`;
+ *   `Bf16UnsupportedError` (code `ERR_CNN_BF16_UNSUPPORTED`) for `precision: 'bf16'` on a CPU without
+ *   AVX512_BF16 / AMX; `OnednnUnavailableError` for `precision: 'bf16'` when the addon cannot load;
  *   `WebGpuUnavailableError` (codes `ERR_CNN_WEBGPU_NOT_INSTALLED`, `ERR_CNN_WEBGPU_NO_ADAPTER`,
  *   `ERR_CNN_WEBGPU_SOFTWARE_ADAPTER`, `ERR_CNN_WEBGPU_INIT`) for `webgpu` without `fallback`.
  */
@@ -185,10 +196,24 @@ export async function selectBackend(name: BackendChoice, opts: SelectBackendOpti
   if (!(BACKEND_CHOICES as readonly string[]).includes(name)) {
     throw new OnednnError(`Unknown backend "${String(name)}"; expected one of ${BACKEND_CHOICES.join(', ')}`, { code: 'ERR_CNN_UNKNOWN_BACKEND' });
   }
+  const precision = opts.precision ?? 'float32';
+  if (!PRECISION_CHOICES.includes(precision)) {
+    throw new OnednnError(`Unknown precision "${String(precision)}"; expected one of ${PRECISION_CHOICES.join(', ')}`, { code: 'ERR_CNN_ONEDNN' });
+  }
+  if (precision === 'bf16') {
+    if (name !== 'onednn') {
+      throw new OnednnError(`precision bf16 runs on the onednn backend only; backend "${name}" computes in float32. Use backend onednn or precision float32`, {
+        code: 'ERR_CNN_PRECISION_BACKEND',
+      });
+    }
+    setPrecision('bf16'); // throws OnednnUnavailableError / Bf16UnsupportedError before anything is activated
+  }
   const log = opts.log ?? ((message: string) => console.warn(message));
   try {
     const { reason, adapter } = await choose(name, opts, log);
     const backend = tf.getBackend();
+    if (backend === 'onednn' && precision === 'float32') setPrecision('float32');
+    if (precision === 'bf16') return { backend, reason: `${reason}, precision bf16`, dispose: () => {} };
     return adapter ? { backend, reason, adapter, dispose: disposeWebGpu } : { backend, reason, dispose: () => {} };
   } catch (error) {
     if (!opts.fallback) throw error;

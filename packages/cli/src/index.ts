@@ -24,6 +24,7 @@ export { resolveTrainConfig, runInfoOf, type TrainClassifierOptions, type TrainC
 export {
   AUGMENT_NAMES,
   BACKEND_NAMES,
+  PRECISION_NAMES,
   BUILTIN_SOURCES,
   CIFAR10_FAST_RECIPE,
   CIFAR10_MUON_RECIPE,
@@ -35,6 +36,7 @@ export {
   recipeFor,
   type AugmentName,
   type BackendName,
+  type PrecisionName,
   type BuiltinSource,
   type MuonRecipeSettings,
   type OptimizerName,

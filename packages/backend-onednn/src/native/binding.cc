@@ -320,6 +320,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setConvAlgorithm", Napi::Function::New(env, SetConvAlgorithmJs, "setConvAlgorithm"));
   exports.Set("getWinogradTile", Napi::Function::New(env, GetWinogradTileJs, "getWinogradTile"));
   exports.Set("setWinogradTile", Napi::Function::New(env, SetWinogradTileJs, "setWinogradTile"));
+  RegisterPrecision(env, exports);
   exports.Set("conv2dForward", Napi::Function::New(env, Blocked<Conv2dForward>, "conv2dForward"));
   exports.Set("conv2dBackwardData", Napi::Function::New(env, Blocked<Conv2dBackwardData>, "conv2dBackwardData"));
   exports.Set("conv2dBackwardFilter", Napi::Function::New(env, Blocked<Conv2dBackwardFilter>, "conv2dBackwardFilter"));

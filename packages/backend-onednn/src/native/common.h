@@ -163,6 +163,46 @@ class SignalBlock {
   sigset_t saved_;
 };
 
+/** Compute precision of conv forward/backward and matmul (precision.cc). */
+enum class Precision { kF32, kBf16 };
+/** The process-wide precision (default kF32). */
+Precision GetPrecision();
+/** Sets the process-wide precision (callers check Bf16Supported() before kBf16). */
+void SetPrecision(Precision p);
+/** True when oneDNN dispatches to an ISA with bf16 dot products: AVX512_BF16 (avx512_core_bf16) or AMX. */
+bool Bf16Supported();
+/** Number of process-wide bf16 staging buffers (at most two inputs of one primitive are converted). */
+constexpr int kBf16StagingSlots = 2;
+
+/**
+ * A float32 input converted to bf16 for a primitive (cached per shape in its entry): the reorder from the user's
+ * f32 layout to the primitive's bf16 one, run into a process-wide staging buffer (`slot`, grown to fit). Safe for
+ * the same reason as Scratchpad(): primitives run one at a time and every entry point waits before returning.
+ */
+struct Bf16Input {
+  dnnl::memory::desc user_md, prim_md;
+  dnnl::reorder reorder;
+  int slot = 0;
+  void Init(const dnnl::memory::desc& user, const dnnl::memory::desc& prim, int staging_slot);
+  /** Converts `user` (f32, user_md) into the staging buffer and returns it as a memory of prim_md. */
+  dnnl::memory In(float* user);
+};
+
+/** Process-wide bf16 staging buffer `slot` (0 .. kBf16StagingSlots-1), 64-byte aligned, grown to `bytes`. */
+void* Bf16Staging(int slot, size_t bytes);
+
+/** `x` rounded to bfloat16 (round to nearest even; NaN stays a quiet NaN), as its 16 bits. */
+inline uint16_t Bf16Bits(float x) {
+  uint32_t u;
+  __builtin_memcpy(&u, &x, sizeof(u));
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x40u);
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+/** Registers getPrecision / setPrecision / bf16Supported (precision.cc). */
+void RegisterPrecision(Napi::Env env, Napi::Object exports);
+
 /** Throws a JS Error carrying the oneDNN status. */
 [[noreturn]] void ThrowDnnl(const Napi::Env& env, const char* where, const dnnl::error& e);
 

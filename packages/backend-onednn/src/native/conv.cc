@@ -8,6 +8,10 @@
 #include <algorithm>
 #include <cstdlib>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "common.h"
 #include "dnnl_compat.h"
 #include "ops.h"
@@ -56,12 +60,19 @@ bool PlainWeights() {
 dnnl::memory::desc UserWeightsMd(const ConvDims& g) {
   return {g.wei, dt::f32, tag::hwio};
 }
-dnnl::memory::desc AnyWeightsMd(const ConvDims& g) {
-  return PlainWeights() ? UserWeightsMd(g) : dnnl::memory::desc(g.wei, dt::f32, tag::any);
+/** The weights the primitive takes: oneDNN's choice of layout (HWIO with ONEDNN_PLAIN_WEIGHTS=1), in `type`. */
+dnnl::memory::desc AnyWeightsMd(const ConvDims& g, dt type = dt::f32) {
+  return dnnl::memory::desc(g.wei, type, PlainWeights() ? tag::hwio : tag::any);
+}
+
+/** True when the training convolutions run in bf16 (see precision.cc). */
+bool Bf16() {
+  return GetPrecision() == Precision::kBf16;
 }
 
 dnnl::convolution_forward::primitive_desc FwdPd(const ConvDims& g, bool bias, bool relu, dnnl::prop_kind prop,
-                                                const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md) {
+                                                const dnnl::memory::desc& src_md, const dnnl::memory::desc& dst_md,
+                                                dt weights_type = dt::f32) {
   dnnl::memory::desc bias_md = bias ? dnnl::memory::desc(g.bias, dt::f32, tag::a) : dnnl::memory::desc();
   dnnl::primitive_attr attr = UserScratchpadAttr();
   if (relu) {
@@ -69,8 +80,8 @@ dnnl::convolution_forward::primitive_desc FwdPd(const ConvDims& g, bool bias, bo
     compat::AppendRelu(ops);
     attr.set_post_ops(ops);
   }
-  return compat::ConvForwardPd(Engine(), prop, src_md, AnyWeightsMd(g), bias_md, dst_md, g.strides, g.dilates, g.pad_l,
-                               g.pad_r, attr);
+  return compat::ConvForwardPd(Engine(), prop, src_md, AnyWeightsMd(g, weights_type), bias_md, dst_md, g.strides,
+                               g.dilates, g.pad_l, g.pad_r, attr);
 }
 
 dnnl::convolution_forward::primitive_desc FwdPd(const ConvDims& g, bool bias, bool relu, dnnl::prop_kind prop,
@@ -103,6 +114,7 @@ struct ConvFwdEntry : CacheEntry {
   dnnl::convolution_forward prim;
   dnnl::memory::desc src_md, dst_md, bias_md;
   WeightsBridge w;
+  Bf16Input src_bf16;  // bf16 precision only
 };
 
 struct ConvBwdDataEntry : CacheEntry {
@@ -110,6 +122,7 @@ struct ConvBwdDataEntry : CacheEntry {
   dnnl::convolution_backward_data prim;
   dnnl::memory::desc diff_src_md, diff_dst_md;
   WeightsBridge w;
+  Bf16Input diff_dst_bf16;  // bf16 precision only
 };
 
 /**
@@ -128,7 +141,17 @@ struct ConvBwdWeightsEntry : CacheEntry {
   dnnl::convolution_backward_weights prim;
   dnnl::memory::desc src_md, diff_dst_md;
   WeightsBridge w;
+  Bf16Input src_bf16, diff_dst_bf16;  // bf16 precision only
 };
+
+/**
+ * The bf16 forward primitive descriptor of the backward passes' hint: bf16 src, weights and dst (NHWC), as
+ * oneDNN's bf16 training forward.
+ */
+dnnl::convolution_forward::primitive_desc Bf16HintPd(const ConvDims& g) {
+  return FwdPd(g, false, false, dnnl::prop_kind::forward_training, dnnl::memory::desc(g.src, dt::bf16, tag::nhwc),
+               dnnl::memory::desc(g.dst, dt::bf16, tag::nhwc), dt::bf16);
+}
 
 /** Adds the shared scratchpad to `args` when the primitive needs one. */
 void AddScratchpad(std::unordered_map<int, dnnl::memory>& args, const dnnl::memory::desc& md) {
@@ -195,16 +218,22 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
   float* y = F32(info, 3, "out", g.dst_n);
   const bool relu = info.Length() > 5 && info[5].ToBoolean().Value();
   try {
-    if (WinogradApplies(c, false)) {  // its relu is NaN-preserving
+    const bool bf16 = Bf16();
+    if (!bf16 && WinogradApplies(c, false)) {  // its relu is NaN-preserving
       const int flags = (b ? 1 : 0) | (relu ? 2 : 0);
       WinogradForward(c, x, w, b, relu, y, NoteWinograd("Conv2D", Key("wino_fwd", p, flags)));
       return env.Undefined();
     }
     const bool fuse_relu = FuseRelu(relu, {{x, g.src_n}, {w, g.wei_n}, {b, static_cast<size_t>(c.out_channels)}});
     const int flags = (b ? 1 : 0) | (fuse_relu ? 2 : 0);
-    std::string key = Key("conv_fwd", p, flags);
+    std::string key = Key(bf16 ? "conv_fwd_bf16" : "conv_fwd", p, flags);
     auto* e = CachedEntry<ConvFwdEntry>(key, [&](ConvFwdEntry& entry) {
-      auto pd = FwdPd(g, b != nullptr, fuse_relu, dnnl::prop_kind::forward_inference);
+      // bf16: bf16 src and weights, f32 bias and dst (f32 accumulation).
+      auto pd = bf16 ? FwdPd(g, b != nullptr, fuse_relu, dnnl::prop_kind::forward_inference,
+                             dnnl::memory::desc(g.src, dt::bf16, tag::nhwc),
+                             dnnl::memory::desc(g.dst, dt::f32, tag::nhwc), dt::bf16)
+                     : FwdPd(g, b != nullptr, fuse_relu, dnnl::prop_kind::forward_inference);
+      if (bf16) entry.src_bf16.Init(dnnl::memory::desc(g.src, dt::f32, tag::nhwc), pd.src_desc(), 0);
       entry.prim = dnnl::convolution_forward(pd);
       entry.src_md = pd.src_desc();
       entry.dst_md = pd.dst_desc();
@@ -214,7 +243,7 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
       RecordImpl("Conv2D", key, pd.impl_info_str());
     });
     std::unordered_map<int, dnnl::memory> args;
-    args[DNNL_ARG_SRC] = dnnl::memory(e->src_md, Engine(), x);
+    args[DNNL_ARG_SRC] = bf16 ? e->src_bf16.In(x) : dnnl::memory(e->src_md, Engine(), x);
     args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
     args[DNNL_ARG_DST] = dnnl::memory(e->dst_md, Engine(), y);
     if (b) args[DNNL_ARG_BIAS] = dnnl::memory(e->bias_md, Engine(), b);
@@ -286,6 +315,169 @@ void BackwardDataGemm(const ConvGeometry& c, const float* dy, float* w, float* d
   }
 }
 
+/**
+ * bf16 backward weights as im2col + matmul: oneDNN 2.x's bf16 backward-weights convolutions are slower than the
+ * float32 ones (on Sapphire Rapids, airbench94's 3x3x256x256 layers at batch 128: jit:avx512_core_amx_bf16 ~1 s,
+ * jit_bf16:avx512_core_bf16 ~0.25 s, float32 jit:avx512_core ~23 ms), while the bf16 AMX matmul of the same
+ * product takes ~12 ms. So dW[KK, OC] = cols[P, KK]^T x dy[P, OC] (KK = KH*KW*IC in HWIO order, P = images x
+ * output pixels), with cols (im2col of x) and dy converted to bf16 here, a chunk of images at a time (cols at most
+ * kGemmChunkElements); the first chunk writes dW, the next ones add to it (a sum post-op), in f32.
+ */
+struct ConvBwdWeightsBf16GemmEntry : CacheEntry {
+  int64_t chunk_images = 1;
+  dnnl::matmul first, rest;  // rest: with a sum post-op (accumulates into dW)
+  dnnl::memory::desc cols_md, dy_md, dw_md, first_scratch_md, rest_scratch_md;
+};
+
+/**
+ * Elements of the im2col chunk of ConvBwdWeightsBf16Gemm: 16M bf16 = 32 MiB, or the environment variable
+ * ONEDNN_BF16_GEMM_CHUNK (read on every call, so that tests can force several chunks).
+ */
+int64_t GemmChunkElements() {
+  const char* v = std::getenv("ONEDNN_BF16_GEMM_CHUNK");
+  const int64_t n = v != nullptr ? std::atoll(v) : 0;
+  return n > 0 ? n : int64_t{1} << 24;
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 10
+/** `n` floats to bf16 with AVX512_BF16's vcvtneps2bf16 (round to nearest even, as Bf16Bits; denormals to zero). */
+__attribute__((target("avx512f,avx512bf16"))) void RowToBf16Avx512(const float* in, uint16_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(in + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i), reinterpret_cast<const __m256i&>(h));
+  }
+  for (; i < n; ++i) out[i] = Bf16Bits(in[i]);
+}
+bool HasAvx512Bf16() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bf16") != 0;
+  }();
+  return has;
+}
+#else
+void RowToBf16Avx512(const float* in, uint16_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = Bf16Bits(in[i]);
+}
+bool HasAvx512Bf16() {
+  return false;
+}
+#endif
+
+/** `n` floats to bf16: vcvtneps2bf16 where the CPU has it, else Bf16Bits. */
+inline void RowToBf16(const float* in, uint16_t* out, int64_t n, bool avx512bf16) {
+  if (avx512bf16) {
+    RowToBf16Avx512(in, out, n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) out[i] = Bf16Bits(in[i]);
+  }
+}
+
+/** im2col of images [n0, n0 + images) of NHWC `x` into bf16 `cols` [images*OH*OW, KH*KW*IC], zeros for padding. */
+void Im2ColBf16(const ConvGeometry& c, const float* x, int64_t n0, int64_t images, uint16_t* cols) {
+  const int64_t H = c.in_height, W = c.in_width, IC = c.in_channels, OH = c.out_height, OW = c.out_width;
+  const int64_t KH = c.kernel_h, KW = c.kernel_w, KK = KH * KW * IC;
+  const int64_t rows = images * OH * OW;
+  const bool fast = HasAvx512Bf16();
+#pragma omp parallel for schedule(static) if (rows * KK >= kMemoryBoundParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t n = n0 + r / (OH * OW), oh = (r / OW) % OH, ow = r % OW;
+    uint16_t* out = cols + r * KK;
+    for (int64_t kh = 0; kh < KH; ++kh) {
+      const int64_t ih = oh * c.stride_h - c.pad_top + kh * c.dilation_h;
+      for (int64_t kw = 0; kw < KW; ++kw) {
+        const int64_t iw = ow * c.stride_w - c.pad_left + kw * c.dilation_w;
+        uint16_t* o = out + (kh * KW + kw) * IC;
+        if (ih < 0 || ih >= H || iw < 0 || iw >= W) {
+          std::fill(o, o + IC, uint16_t{0});
+          continue;
+        }
+        RowToBf16(x + ((n * H + ih) * W + iw) * IC, o, IC, fast);
+      }
+    }
+  }
+}
+
+/** `n` floats to bf16, in blocks of 64 Ki over the OpenMP threads. */
+void ToBf16(const float* in, uint16_t* out, int64_t n) {
+  constexpr int64_t kBlock = int64_t{1} << 16;
+  const bool fast = HasAvx512Bf16();
+  const int64_t blocks = (n + kBlock - 1) / kBlock;
+#pragma omp parallel for schedule(static) if (n >= kMemoryBoundParallelMin)
+  for (int64_t b = 0; b < blocks; ++b) {
+    RowToBf16(in + b * kBlock, out + b * kBlock, std::min(kBlock, n - b * kBlock), fast);
+  }
+}
+
+void BackwardWeightsBf16Gemm(const ConvGeometry& c, const std::vector<int64_t>& p, const float* x, const float* dy,
+                             float* dw) {
+  const int64_t N = c.batch, OC = c.out_channels, pixels = c.out_height * c.out_width;
+  const int64_t KK = c.kernel_h * c.kernel_w * c.in_channels;
+  const int64_t chunk_elements = GemmChunkElements();
+  std::string key = Key("conv_bwd_weights_bf16_gemm", p, static_cast<int>(std::min<int64_t>(chunk_elements, 1 << 30)));
+  auto* e = CachedEntry<ConvBwdWeightsBf16GemmEntry>(key, [&](ConvBwdWeightsBf16GemmEntry& entry) {
+    // The largest divisor of N whose chunk fits chunk_elements (one primitive shape for every chunk).
+    int64_t nb = 1;
+    for (int64_t d = 1; d <= N; ++d) {
+      if (N % d == 0 && d * pixels * KK <= chunk_elements) nb = d;
+    }
+    entry.chunk_images = nb;
+    const int64_t P = nb * pixels;
+    entry.cols_md = dnnl::memory::desc({KK, P}, dt::bf16, dims{1, KK});  // cols [P, KK] read transposed
+    entry.dy_md = dnnl::memory::desc({P, OC}, dt::bf16, dims{OC, 1});
+    entry.dw_md = dnnl::memory::desc({KK, OC}, dt::f32, dims{OC, 1});  // = HWIO
+    auto first =
+        compat::MatMulPd(Engine(), entry.cols_md, entry.dy_md, dnnl::memory::desc(), entry.dw_md, UserScratchpadAttr());
+    dnnl::primitive_attr sum_attr = UserScratchpadAttr();
+    dnnl::post_ops ops;
+    ops.append_sum(1.f);
+    sum_attr.set_post_ops(ops);
+    auto rest = compat::MatMulPd(Engine(), entry.cols_md, entry.dy_md, dnnl::memory::desc(), entry.dw_md, sum_attr);
+    entry.first = dnnl::matmul(first);
+    entry.rest = dnnl::matmul(rest);
+    entry.first_scratch_md = first.scratchpad_desc();
+    entry.rest_scratch_md = rest.scratchpad_desc();
+    RecordImpl("Conv2DBackpropFilter", key, std::string("im2col_bf16+") + first.impl_info_str());
+  });
+  const int64_t nb = e->chunk_images, P = nb * pixels;
+  auto* cols = static_cast<uint16_t*>(Bf16Staging(0, static_cast<size_t>(P * KK) * sizeof(uint16_t)));
+  auto* dyb = static_cast<uint16_t*>(Bf16Staging(1, static_cast<size_t>(P * OC) * sizeof(uint16_t)));
+  dnnl::memory dw_mem(e->dw_md, Engine(), dw);
+  for (int64_t n0 = 0; n0 < N; n0 += nb) {
+    Im2ColBf16(c, x, n0, nb, cols);
+    ToBf16(dy + n0 * pixels * OC, dyb, P * OC);
+    std::unordered_map<int, dnnl::memory> args = {{DNNL_ARG_SRC, dnnl::memory(e->cols_md, Engine(), cols)},
+                                                  {DNNL_ARG_WEIGHTS, dnnl::memory(e->dy_md, Engine(), dyb)},
+                                                  {DNNL_ARG_DST, dw_mem}};
+    AddScratchpad(args, n0 == 0 ? e->first_scratch_md : e->rest_scratch_md);
+    (n0 == 0 ? e->first : e->rest).execute(Stream(), args);
+    Stream().wait();
+  }
+}
+
+/**
+ * Whether bf16 backward weights of `c` run as im2col + matmul (BackwardWeightsBf16Gemm) rather than oneDNN's bf16
+ * convolution. oneDNN 2.6's AMX kernel (jit:avx512_core_amx_bf16) is fast with few input channels and slow with
+ * many (Sapphire Rapids, 2 cores, batch 256: 31x31 24→64 28 ms vs 183 ms as GEMM; 7x7 128→128 85 ms; 7x7
+ * 256→256 ~2 s vs ~0.1 s as GEMM) and erratic in between (15x15 64→64 at batch 1024: 0.1 s alone, 4-12 s inside
+ * airbench94's training step, against 0.25 s as GEMM), so with AMX it takes up to 32 input channels; without AMX
+ * (AVX512_BF16 only) oneDNN's bf16 kernel is slower than float32 and the GEMM runs throughout. The environment
+ * variable ONEDNN_BF16_BWD_WEIGHTS=direct|gemm forces one.
+ */
+bool Bf16BwdWeightsGemm(const ConvGeometry& c) {
+  const char* v = std::getenv("ONEDNN_BF16_BWD_WEIGHTS");  // read on every call (tests switch it)
+  const std::string s = v != nullptr ? v : "";
+  const int mode = s == "direct" ? 1 : s == "gemm" ? 2 : 0;  // 0 auto
+  if (mode != 0) return mode == 2;
+  static const bool amx = dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx
+#if DNNL_VERSION_MAJOR >= 3
+                          || dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx_fp16
+#endif
+      ;
+  return !(amx && c.in_channels <= 32);
+}
+
 }  // namespace
 
 // conv2dBackwardData(dy, filter, dxOut, params)
@@ -298,7 +490,8 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   float* w = F32(info, 1, "filter", g.wei_n);
   float* dx = F32(info, 2, "out", g.src_n);
   try {
-    if (WinogradApplies(c, true)) {
+    const bool bf16 = Bf16();
+    if (!bf16 && WinogradApplies(c, true)) {
       WinogradBackwardData(c, dy, w, dx, NoteWinograd("Conv2DBackpropInput", Key("wino_bwd_data", p)));
       return env.Undefined();
     }
@@ -306,13 +499,16 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
       BackwardDataGemm(c, dy, w, dx);
       return env.Undefined();
     }
-    std::string key = Key("conv_bwd_data", p);
+    std::string key = Key(bf16 ? "conv_bwd_data_bf16" : "conv_bwd_data", p);
     auto* e = CachedEntry<ConvBwdDataEntry>(key, [&](ConvBwdDataEntry& entry) {
-      auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
+      // bf16: bf16 diff_dst and weights, f32 diff_src.
+      auto hint = bf16 ? Bf16HintPd(g) : FwdPd(g, false, false, dnnl::prop_kind::forward_training);
       dnnl::memory::desc diff_src_md(g.src, dt::f32, tag::nhwc);
-      dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
-      auto pd = compat::ConvBackwardDataPd(Engine(), diff_src_md, AnyWeightsMd(g), diff_dst_md, g.strides, g.dilates,
-                                           g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
+      dnnl::memory::desc diff_dst_md(g.dst, bf16 ? dt::bf16 : dt::f32, tag::nhwc);
+      auto pd =
+          compat::ConvBackwardDataPd(Engine(), diff_src_md, AnyWeightsMd(g, bf16 ? dt::bf16 : dt::f32), diff_dst_md,
+                                     g.strides, g.dilates, g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
+      if (bf16) entry.diff_dst_bf16.Init(dnnl::memory::desc(g.dst, dt::f32, tag::nhwc), pd.diff_dst_desc(), 0);
       entry.prim = dnnl::convolution_backward_data(pd);
       entry.scratch_md = pd.scratchpad_desc();
       entry.diff_src_md = pd.diff_src_desc();
@@ -321,7 +517,7 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
       RecordImpl("Conv2DBackpropInput", key, pd.impl_info_str());
     });
     std::unordered_map<int, dnnl::memory> args;
-    args[DNNL_ARG_DIFF_DST] = dnnl::memory(e->diff_dst_md, Engine(), dy);
+    args[DNNL_ARG_DIFF_DST] = bf16 ? e->diff_dst_bf16.In(dy) : dnnl::memory(e->diff_dst_md, Engine(), dy);
     args[DNNL_ARG_WEIGHTS] = WeightsIn(e->w, w);
     args[DNNL_ARG_DIFF_SRC] = dnnl::memory(e->diff_src_md, Engine(), dx);
     AddScratchpad(args, e->scratch_md);
@@ -343,15 +539,21 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   float* dy = F32(info, 1, "dy", g.dst_n);
   float* dw = F32(info, 2, "out", g.wei_n);
   try {
-    if (WinogradApplies(c, false)) {
+    const bool bf16 = Bf16();
+    if (!bf16 && WinogradApplies(c, false)) {
       WinogradBackwardWeights(c, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p)));
       return env.Undefined();
     }
-    std::string key = Key("conv_bwd_weights", p);
+    if (bf16 && Bf16BwdWeightsGemm(c)) {
+      BackwardWeightsBf16Gemm(c, p, x, dy, dw);
+      return env.Undefined();
+    }
+    std::string key = Key(bf16 ? "conv_bwd_weights_bf16" : "conv_bwd_weights", p);
     auto* e = CachedEntry<ConvBwdWeightsEntry>(key, [&](ConvBwdWeightsEntry& entry) {
-      auto hint = FwdPd(g, false, false, dnnl::prop_kind::forward_training);
-      dnnl::memory::desc src_md(g.src, dt::f32, tag::nhwc);
-      dnnl::memory::desc diff_dst_md(g.dst, dt::f32, tag::nhwc);
+      // bf16: bf16 src and diff_dst, f32 diff_weights.
+      auto hint = bf16 ? Bf16HintPd(g) : FwdPd(g, false, false, dnnl::prop_kind::forward_training);
+      dnnl::memory::desc src_md(g.src, bf16 ? dt::bf16 : dt::f32, tag::nhwc);
+      dnnl::memory::desc diff_dst_md(g.dst, bf16 ? dt::bf16 : dt::f32, tag::nhwc);
       auto pd = compat::ConvBackwardWeightsPd(Engine(), src_md, AnyWeightsMd(g), diff_dst_md, g.strides, g.dilates,
                                               g.pad_l, g.pad_r, UserScratchpadAttr(), hint);
       entry.prim = dnnl::convolution_backward_weights(pd);
@@ -359,12 +561,16 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
       entry.src_md = pd.src_desc();
       entry.diff_dst_md = pd.diff_dst_desc();
       entry.w.Init(UserWeightsMd(g), pd.diff_weights_desc(), true);
+      if (bf16) {
+        entry.src_bf16.Init(dnnl::memory::desc(g.src, dt::f32, tag::nhwc), pd.src_desc(), 0);
+        entry.diff_dst_bf16.Init(dnnl::memory::desc(g.dst, dt::f32, tag::nhwc), pd.diff_dst_desc(), 1);
+      }
       RecordImpl("Conv2DBackpropFilter", key, pd.impl_info_str());
     });
     dnnl::memory user_dw(e->w.user_md, Engine(), dw);
     std::unordered_map<int, dnnl::memory> args;
-    args[DNNL_ARG_SRC] = dnnl::memory(e->src_md, Engine(), x);
-    args[DNNL_ARG_DIFF_DST] = dnnl::memory(e->diff_dst_md, Engine(), dy);
+    args[DNNL_ARG_SRC] = bf16 ? e->src_bf16.In(x) : dnnl::memory(e->src_md, Engine(), x);
+    args[DNNL_ARG_DIFF_DST] = bf16 ? e->diff_dst_bf16.In(dy) : dnnl::memory(e->diff_dst_md, Engine(), dy);
     args[DNNL_ARG_DIFF_WEIGHTS] = e->w.needs_reorder ? e->w.prim_mem : user_dw;
     AddScratchpad(args, e->scratch_md);
     e->prim.execute(Stream(), args);

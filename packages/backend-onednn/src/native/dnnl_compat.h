@@ -195,6 +195,25 @@ inline const char* IsaName(dnnl::cpu_isa isa) {
 }
 
 /**
+ * True when `isa` has bf16 dot products (AVX512_BF16: avx512_core_bf16; AMX: avx512_core_amx and, in 3.x,
+ * avx512_core_fp16 / avx512_core_amx_fp16, which include them), the ISAs on which oneDNN runs bf16 convolutions
+ * and matmuls natively rather than through a slow emulation or a reference kernel.
+ */
+inline bool HasBf16(dnnl::cpu_isa isa) {
+  switch (isa) {
+    case dnnl::cpu_isa::avx512_core_bf16:
+    case dnnl::cpu_isa::avx512_core_amx:
+#if DNNL_VERSION_MAJOR >= 3
+    case dnnl::cpu_isa::avx512_core_fp16:
+    case dnnl::cpu_isa::avx512_core_amx_fp16:
+#endif
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
  * Absolute path of the libdnnl shared library this process loaded (the file that defines dnnl_version, found
  * with dladdr), e.g. "/usr/lib/x86_64-linux-gnu/libdnnl.so.2" or the prebuilt's bundled copy; "" when unknown
  * (static link, other OS).

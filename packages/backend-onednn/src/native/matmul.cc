@@ -24,6 +24,7 @@ constexpr double kSerialFlops = 32e6;
 struct MatMulEntry : CacheEntry {
   dnnl::matmul prim;
   dnnl::memory::desc a_md, b_md, c_md, bias_md, scratch_md;
+  Bf16Input a_bf16, b_bf16;  // bf16 precision only
 };
 
 }  // namespace
@@ -48,23 +49,33 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
       {{a, static_cast<size_t>(BA * M * K)}, {b, static_cast<size_t>(BB * K * N)}, {bias, static_cast<size_t>(N)}});
   const int flags = (bias ? 1 : 0) | (fuse_relu ? 2 : 0);
   try {
-    std::string key = Key("matmul", p, flags);
+    const bool bf16 = GetPrecision() == Precision::kBf16;
+    std::string key = Key(bf16 ? "matmul_bf16" : "matmul", p, flags);
     auto* e = CachedEntry<MatMulEntry>(key, [&](MatMulEntry& entry) {
       dnnl::memory::desc a_md, b_md, c_md, bias_md;
+      // The operands as the user holds them (f32), and as the primitive reads them (bf16 in bf16 precision: same
+      // strides, converted into a staging buffer; dst and bias stay f32, so the products accumulate in f32).
+      dnnl::memory::desc a_prim, b_prim;
+      const dt in = bf16 ? dt::bf16 : dt::f32;
       // A batch-1 weights operand with a plain A folds the batch into M: one big GEMM.
       const bool fold = (BB == 1 && !ta) || B == 1;
       if (fold) {
         const int64_t MM = (B == 1 ? 1 : BA) * M;
-        a_md =
-            ta ? dnnl::memory::desc({MM, K}, dt::f32, dims{1, MM}) : dnnl::memory::desc({MM, K}, dt::f32, dims{K, 1});
-        b_md = tb ? dnnl::memory::desc({K, N}, dt::f32, dims{1, K}) : dnnl::memory::desc({K, N}, dt::f32, dims{N, 1});
+        const dims as = ta ? dims{1, MM} : dims{K, 1};
+        const dims bs = tb ? dims{1, K} : dims{N, 1};
+        a_md = dnnl::memory::desc({MM, K}, dt::f32, as);
+        b_md = dnnl::memory::desc({K, N}, dt::f32, bs);
+        a_prim = dnnl::memory::desc({MM, K}, in, as);
+        b_prim = dnnl::memory::desc({K, N}, in, bs);
         c_md = dnnl::memory::desc({MM, N}, dt::f32, dims{N, 1});
         if (bias) bias_md = dnnl::memory::desc({1, N}, dt::f32, dims{N, 1});
       } else {
-        a_md = ta ? dnnl::memory::desc({BA, M, K}, dt::f32, dims{M * K, 1, M})
-                  : dnnl::memory::desc({BA, M, K}, dt::f32, dims{M * K, K, 1});
-        b_md = tb ? dnnl::memory::desc({BB, K, N}, dt::f32, dims{K * N, 1, K})
-                  : dnnl::memory::desc({BB, K, N}, dt::f32, dims{K * N, N, 1});
+        const dims as = ta ? dims{M * K, 1, M} : dims{M * K, K, 1};
+        const dims bs = tb ? dims{K * N, 1, K} : dims{K * N, N, 1};
+        a_md = dnnl::memory::desc({BA, M, K}, dt::f32, as);
+        b_md = dnnl::memory::desc({BB, K, N}, dt::f32, bs);
+        a_prim = dnnl::memory::desc({BA, M, K}, in, as);
+        b_prim = dnnl::memory::desc({BB, K, N}, in, bs);
         c_md = dnnl::memory::desc({B, M, N}, dt::f32, dims{M * N, N, 1});
         if (bias) bias_md = dnnl::memory::desc({1, 1, N}, dt::f32, dims{N, N, 1});
       }
@@ -74,7 +85,11 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
         compat::AppendRelu(ops);
         attr.set_post_ops(ops);
       }
-      auto pd = compat::MatMulPd(Engine(), a_md, b_md, bias_md, c_md, attr);
+      auto pd = compat::MatMulPd(Engine(), a_prim, b_prim, bias_md, c_md, attr);
+      if (bf16) {
+        entry.a_bf16.Init(a_md, a_prim, 0);
+        entry.b_bf16.Init(b_md, b_prim, 1);
+      }
       entry.prim = dnnl::matmul(pd);
       entry.a_md = a_md;
       entry.b_md = b_md;
@@ -84,8 +99,8 @@ Napi::Value MatMul(const Napi::CallbackInfo& info) {
       RecordImpl(bias || relu ? "_FusedMatMul" : "BatchMatMul", key, pd.impl_info_str());
     });
     std::unordered_map<int, dnnl::memory> args;
-    args[DNNL_ARG_SRC] = dnnl::memory(e->a_md, Engine(), a);
-    args[DNNL_ARG_WEIGHTS] = dnnl::memory(e->b_md, Engine(), b);
+    args[DNNL_ARG_SRC] = bf16 ? e->a_bf16.In(a) : dnnl::memory(e->a_md, Engine(), a);
+    args[DNNL_ARG_WEIGHTS] = bf16 ? e->b_bf16.In(b) : dnnl::memory(e->b_md, Engine(), b);
     args[DNNL_ARG_DST] = dnnl::memory(e->c_md, Engine(), c);
     if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(e->bias_md, Engine(), bias);
     if (e->scratch_md.get_size() > 0) args[DNNL_ARG_SCRATCHPAD] = Scratchpad(e->scratch_md);

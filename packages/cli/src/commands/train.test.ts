@@ -191,6 +191,10 @@ describe('cnn train flags → trainClassifier options', () => {
     [['cifar10', '--subset', '0'], '--subset must be a positive integer, got 0'],
     [['mnist', '--batch-size', '0'], '--batch-size must be a positive integer, got 0'],
     [['mnist', '--backend', 'gpu'], 'Allowed choices are auto, onednn, webgpu, tensorflow, wasm, cpu'],
+    [['mnist', '--precision', 'fp16'], 'Allowed choices are float32, bf16'],
+    [['mnist', '--precision'], "option '--precision <name>' argument missing"],
+    [['mnist', '--precision', 'bf16', '--backend', 'cpu'], '--precision bf16: only for --backend onednn (backend cpu computes in float32)'],
+    [['cifar10', '--precision', 'bf16', '--backend', 'webgpu'], '--precision bf16: only for --backend onednn (backend webgpu computes in float32)'],
     [['mnist', '--model', 'vgg'], 'Unknown --model "vgg"; expected one of mnistnet, improved, cifar10net'],
     [['mnist', '--model', 'cifar10net'], '--model cifar10net takes 32x32x3 images; mnist needs a 28x28x1 model'],
     [['mnist', '--valid-pct', '1'], '--valid-pct must be in (0, 1), got 1'],
@@ -215,6 +219,15 @@ describe('cnn train flags → trainClassifier options', () => {
     expect(err).toBeInstanceOf(UsageError);
     expect((err as UsageError).code).toBe('ERR_CNN_USAGE');
     expect((err as Error).message).toContain(message);
+  });
+});
+
+describe('cnn train --precision', () => {
+  it('defaults to float32; bf16 turns backend auto into onednn and keeps an explicit onednn', () => {
+    expect(cfg('mnist')).toMatchObject({ precision: 'float32', backend: 'auto' });
+    expect(cfg('mnist', '--precision', 'float32', '--backend', 'cpu')).toMatchObject({ precision: 'float32', backend: 'cpu' });
+    expect(cfg('cifar10', '--recipe', 'fast', '--precision', 'bf16')).toMatchObject({ precision: 'bf16', backend: 'onednn' });
+    expect(cfg('cifar10', '--precision', 'bf16', '--backend', 'onednn')).toMatchObject({ precision: 'bf16', backend: 'onednn' });
   });
 });
 
@@ -270,6 +283,7 @@ describe('the cnn program with train', () => {
       '--data-dir',
       '--log-every',
       '--save-best',
+      '--precision',
     ]) {
       expect(r.stdout, flag).toContain(flag);
     }

@@ -4,6 +4,7 @@ import type { RegisterCommand } from '../program.js';
 import {
   AUGMENT_NAMES,
   BACKEND_NAMES,
+  PRECISION_NAMES,
   CIFAR10_FAST_RECIPE,
   CIFAR10_MUON_RECIPE,
   CIFAR10_STANDARD_RECIPE,
@@ -137,6 +138,12 @@ function defineTrain(program: Command, run: (options: TrainClassifierOptions) =>
     .option('--lr-find', 'learning-rate range test: writes OUT/lr-find.png, prints suggestions, exits')
     .option('--debug-every <n>', 'gradient/weight statistics + activation histograms every N batches (OUT/debug/)', int)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKEND_NAMES).default('auto'))
+    .addOption(
+      new Option(
+        '--precision <name>',
+        'conv/matmul precision: float32 (default) | bf16 (onednn only, CPUs with AVX512_BF16/AMX: bf16 oneDNN kernels, float32 master weights, batch norm and loss)',
+      ).choices(PRECISION_NAMES),
+    )
     .option('--seed <n>', 'random seed: initialisation, shuffling, split, dropout, augmentation', int, 0)
     .option('--out <dir>', "run folder (default: the recipe's, e.g. runs/mnist, runs/<folder name>)")
     .option('--log-every <n>', 'plain progress line every N batches when not on a TTY', int, 100)

@@ -13,11 +13,13 @@ import {
   BACKEND_NAMES,
   BUILTIN_SOURCES,
   OPTIMIZER_NAMES,
+  PRECISION_NAMES,
   RECIPE_NAMES,
   recipeFor,
   type AugmentName,
   type BackendName,
   type OptimizerName,
+  type PrecisionName,
   type RecipeName,
   type RecipeOptimizer,
   type TrainingRecipe,
@@ -92,6 +94,12 @@ export interface TrainClassifierOptions {
   lookahead?: boolean;
   /** tfjs backend, selected before any tensor is made. Default `'auto'`. */
   backend?: BackendName;
+  /**
+   * Compute precision of the convolutions and matmuls: `'float32'` (default) or `'bf16'` (mixed precision on the
+   * `onednn` backend: bf16 oneDNN primitives on AVX512_BF16 / AMX, float32 master weights, batch norm, optimizer
+   * and loss; see `setPrecision` of `@cnn/backend-onednn`). `'bf16'` with backend `'auto'` means `'onednn'`.
+   */
+  precision?: PrecisionName;
   /** Seed of initialisation, shuffling, splitting, dropout and augmentation. Default 0. */
   seed?: number;
   /** Run folder (resolved against the working directory). Default: the recipe's (`runs/mnist`, …, `runs/<folder>`). */
@@ -127,6 +135,7 @@ export interface TrainConfig extends Omit<TrainingRecipe, 'title' | 'out'> {
   subset?: number;
   widths?: [number, number, number];
   backend: BackendName;
+  precision: PrecisionName;
   seed: number;
   /** Absolute run folder. */
   out: string;
@@ -150,7 +159,8 @@ function oneOf<T extends readonly string[]>(flag: string, value: string, allowed
  * Resolves `trainClassifier`'s options against the source's recipe ({@link recipeFor}) and checks them, as
  * `cnn train`'s flags. Pure: reads nothing, writes nothing.
  * @throws UsageError naming the flag (as `--kebab-case`) for a value out of range, an unknown name (listing the
- *   choices: `--model`, `--recipe`, `--optimizer`, `--augment`, `--backend`), a flag the recipe does not take, or a
+ *   choices: `--model`, `--recipe`, `--optimizer`, `--augment`, `--backend`, `--precision`), `--precision bf16` with a
+ *   backend other than `onednn` (or `auto`, which it turns into `onednn`), a flag the recipe does not take, or a
  *   selecting option (early stopping, plateau scheduler) with `evalEvery` other than 1.
  */
 export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
@@ -204,7 +214,13 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
   const tta = o.tta ?? recipe.tta;
   check(tta === 0 || tta === 1 || tta === 2, '--tta', '0, 1 or 2', o.tta);
   const augment = oneOf('--augment', o.augment ?? recipe.augment, AUGMENT_NAMES);
-  const backend = oneOf('--backend', o.backend ?? 'auto', BACKEND_NAMES);
+  const precision = oneOf('--precision', o.precision ?? 'float32', PRECISION_NAMES);
+  let backend = oneOf('--backend', o.backend ?? 'auto', BACKEND_NAMES);
+  if (precision === 'bf16') {
+    if (backend === 'auto') backend = 'onednn';
+    else if (backend !== 'onednn')
+      throw new UsageError(`--precision bf16: only for --backend onednn (backend ${backend} computes in float32); drop --precision or use --backend onednn`);
+  }
   if (o.milestones !== undefined) {
     o.milestones.forEach((m, i) => {
       check(isPosInt(m) && (i === 0 || m > o.milestones![i - 1]!), '--milestones', 'increasing positive integers', o.milestones);
@@ -316,6 +332,7 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
     whitening: fast || muon ? (o.whitening ?? true) : false,
     lookahead: fast ? (o.lookahead ?? true) : false,
     backend,
+    precision,
     seed,
     out: path.resolve(o.out ?? recipe.out),
     logEvery,

@@ -6,7 +6,7 @@
  * @packageDocumentation
  */
 
-import { BACKEND_CHOICES } from '@cnn/backend-onednn';
+import { BACKEND_CHOICES, PRECISION_CHOICES } from '@cnn/backend-onednn';
 
 /** Optimizers the runner builds (`--optimizer`). */
 export const OPTIMIZER_NAMES = ['adam', 'sgd'] as const;
@@ -61,6 +61,11 @@ export interface MuonRecipeSettings {
   /** Epochs the whitening bias trains (`whiten_bias_train_steps = ceil(3 · len(train_loader))`), then frozen. */
   readonly whitenBiasEpochs: number;
 }
+
+/** Compute precisions `--precision` accepts (`PRECISION_CHOICES` of `@cnn/backend-onednn`; `bf16` on onednn only). */
+export const PRECISION_NAMES = PRECISION_CHOICES;
+/** A precision name. */
+export type PrecisionName = (typeof PRECISION_NAMES)[number];
 
 /** One training recipe: every hyperparameter the runner needs, as plain values. */
 export interface TrainingRecipe {

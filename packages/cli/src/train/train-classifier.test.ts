@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bf16Supported, getPrimitiveImpls, setPrecision } from '@cnn/backend-onednn';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../errors.js';
@@ -145,5 +148,66 @@ describe('trainClassifier on a generated image folder (3 classes × 12 PNGs of 8
       'classes [a, x] differ',
     );
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('trainClassifier --precision bf16', () => {
+  it('exits 1 with the refusal naming the ISA on a CPU without bf16 (DNNL_MAX_CPU_ISA=AVX2), and writes no summary.json', async () => {
+    const src = await makeFolder(path.join(tmp, 'bf16-refused'), ['a', 'b'], 4);
+    const out = path.join(tmp, 'bf16-refused-run');
+    const bin = fileURLToPath(new URL('../bin.ts', import.meta.url));
+    const r = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        bin,
+        'train',
+        src,
+        '--image-size',
+        '28',
+        '--model',
+        'mnistnet',
+        '--precision',
+        'bf16',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '4',
+        '--out',
+        out,
+      ],
+      {
+        env: { ...process.env, DNNL_MAX_CPU_ISA: 'AVX2', OMP_NUM_THREADS: '1' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/error: bf16 precision needs a CPU with AVX512_BF16 or AMX .*oneDNN found avx2 on this CPU/);
+    expect(existsSync(path.join(out, 'summary.json'))).toBe(false);
+  });
+
+  it.runIf(bf16Supported())('trains one epoch in bf16 on onednn and records precision in summary.json', async () => {
+    const src = await makeFolder(path.join(tmp, 'bf16-shapes'), ['dark', 'mid', 'light'], 12);
+    const out = path.join(tmp, 'bf16-run');
+    const lines: string[] = [];
+    const r = await trainClassifier({
+      source: src,
+      imageSize: 28,
+      model: 'mnistnet',
+      validPct: 0.25,
+      epochs: 1,
+      batchSize: 9,
+      precision: 'bf16',
+      out,
+      log: (l) => lines.push(l),
+    });
+    expect(r!.summary).toMatchObject({ backend: 'onednn', precision: 'bf16' });
+    expect(Number.isFinite(r!.summary.testLoss)).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(out, 'summary.json'), 'utf8')).precision).toBe('bf16');
+    expect(lines.join('\n')).toMatch(/backend: onednn \(requested onednn: .*, precision bf16\)/);
+    expect(getPrimitiveImpls().some((i) => i.key.startsWith('conv_fwd_bf16:') && /bf16/.test(i.impl))).toBe(true);
+    setPrecision('float32');
   });
 });

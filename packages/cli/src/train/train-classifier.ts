@@ -37,6 +37,7 @@ import { UsageError } from '../errors.js';
 import { AIRBENCH94_RECIPE, createFastOptimizer, fastCallbacks, fastOptimizerSettings, flipTranslate, initFastWhitening } from './airbench.js';
 import { airbench94Muon, createMuonRecipeOptimizer, muonCallbacks } from './airbench-muon.js';
 import { resolveTrainConfig, runInfoOf, type TrainClassifierOptions, type TrainConfig } from './config.js';
+import type { PrecisionName } from './recipes.js';
 import { loadSource, type DataInfo } from './data.js';
 import { evaluateWithTta, type TtaSpec } from './evaluate-tta.js';
 import { RUN_RECORD_KEY, RunRecord, runInfoDifferences, type RunInfo } from './run-record.js';
@@ -56,6 +57,11 @@ export interface TrainClassifierSummary extends RunSummary {
   data: DataInfo;
   /** Images in the training / validation / test sets. */
   sizes: { train: number; validation: number; test: number };
+  /**
+   * Compute precision of the convolutions and matmuls (`--precision`): `'float32'`, or `'bf16'` (mixed precision on
+   * onednn: bf16 oneDNN primitives, float32 master weights, batch norm, optimizer and loss).
+   */
+  precision: PrecisionName;
 }
 
 /** What {@link trainClassifier} returns. */
@@ -370,7 +376,8 @@ export async function runClassifier(options: TrainClassifierOptions, extraCallba
       `${h}x${w}x${ch}${loaded.info.sha256 === 'image folder' ? ' (decoded image files)' : ''}`,
   );
 
-  const chosen = await selectBackend(c.backend, { fallback: true, log });
+  // --precision bf16 is refused (Bf16UnsupportedError naming the ISA; exit 1) rather than falling back.
+  const chosen = await selectBackend(c.backend, { fallback: true, log, precision: c.precision });
   log(`backend: ${chosen.backend} (${chosen.reason})`);
 
   if (c.augment !== 'none') {
@@ -479,6 +486,7 @@ export async function runClassifier(options: TrainClassifierOptions, extraCallba
       config: { ...runInfo },
       data: loaded.info,
       sizes: { train: trainSize, validation: validation?.length ?? 0, test: test?.length ?? 0 },
+      precision: c.precision,
     };
 
     await saveModel(model, path.join(c.out, 'model'), {
