@@ -68,6 +68,15 @@ export type {
   PoolGraphOp,
   SimpleGraphOp,
 } from './inference-graph.js';
-export { describeAdapter, disposeWebGpu, initWebGpu, isSoftwareAdapter, WEBGPU_PACKAGES, WebGpuUnavailableError, webGpuAdapter } from './webgpu.js';
+export {
+  describeAdapter,
+  disposeWebGpu,
+  initWebGpu,
+  isSoftwareAdapter,
+  probeWebGpu,
+  WEBGPU_PACKAGES,
+  WebGpuUnavailableError,
+  webGpuAdapter,
+} from './webgpu.js';
 export type { WebGpuAdapterInfo, WebGpuErrorCode, WebGpuOptions } from './webgpu.js';
 export { registerWebGpuKernels, WEBGPU_KERNEL_NAMES } from './webgpu-kernels.js';

@@ -259,3 +259,27 @@ export function disposeWebGpu(): void {
   if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
   device.destroy();
 }
+
+/**
+ * Whether a WebGPU adapter is reachable here, without keeping it: `null` when one is (a software adapter counts;
+ * see {@link WebGpuAdapterInfo.software}), else the reason — the message of {@link initWebGpu}'s
+ * `ERR_CNN_WEBGPU_NOT_INSTALLED` or `ERR_CNN_WEBGPU_NO_ADAPTER` error, which names what to install or set. A probe
+ * started while `webgpu` is already initialised answers `null` and leaves it as it is; otherwise the adapter and
+ * device it opened are released again ({@link disposeWebGpu}), so the probe keeps nothing alive. Use it to skip or
+ * fail GPU tests with a reason, as `tf.findBackend` is used in tfjs' own test suites.
+ *
+ * @throws WebGpuUnavailableError with any other code (`ERR_CNN_WEBGPU_INIT`: the adapter exists but the device failed).
+ */
+export async function probeWebGpu(): Promise<string | null> {
+  if (state) return null;
+  try {
+    await initWebGpu();
+    return null;
+  } catch (error) {
+    if (WebGpuUnavailableError.isInstance(error) && (error.code === 'ERR_CNN_WEBGPU_NO_ADAPTER' || error.code === 'ERR_CNN_WEBGPU_NOT_INSTALLED'))
+      return error.message;
+    throw error;
+  } finally {
+    disposeWebGpu();
+  }
+}

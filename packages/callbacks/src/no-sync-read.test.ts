@@ -12,7 +12,7 @@ import { lrFind } from './lr-finder.js';
 import { LRSchedulerCallback } from './lr-scheduler.js';
 import { ModelCheckpoint } from './model-checkpoint.js';
 import { ModelDebugger, weightStats } from './model-debugger.js';
-import { type NoSyncReadBackend, useNoSyncReadBackend } from './testing/no-sync-backend.js';
+import { type NoSyncReadBackend, useNoSyncReadBackend } from '@cnn/testing';
 import { toyLoaders, toyNet } from './testing/toy.js';
 
 let backend: NoSyncReadBackend;

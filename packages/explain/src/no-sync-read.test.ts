@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Analysis, analyzeRun } from './analysis/analyze-run.js';
 import { weightHistograms } from './analysis/histograms.js';
 import { applyColormap, colormapLut } from './render/colormap.js';
-import { type NoSyncReadBackend, useNoSyncReadBackend } from './testing/no-sync-backend.js';
+import { type NoSyncReadBackend, useNoSyncReadBackend } from '@cnn/testing';
 import { makeSyntheticRun, NORMALIZE, tinyModel } from './testing/synthetic-run.js';
 
 let root: string;

@@ -4,7 +4,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelEnsemble } from './ensemble.js';
 import { dirac } from './init.js';
-import { type NoSyncReadBackend, useNoSyncReadBackend } from './testing/no-sync-backend.js';
+import { type NoSyncReadBackend, useNoSyncReadBackend } from '@cnn/testing';
 import { initWhiteningAsync, patchWhitening, patchWhiteningAsync, whiteningConv2d } from './whitening.js';
 
 let backend: NoSyncReadBackend;

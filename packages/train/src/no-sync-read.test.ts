@@ -16,7 +16,7 @@ import { Adam } from './optimizers/adam.js';
 import { ParamGroupOptimizer } from './optimizers/param-groups.js';
 import { SGD } from './optimizers/sgd.js';
 import { Lookahead, ModelEma } from './weight-averaging.js';
-import { type NoSyncReadBackend, useNoSyncReadBackend } from './testing/no-sync-backend.js';
+import { type NoSyncReadBackend, useNoSyncReadBackend } from '@cnn/testing';
 import { toyLoader } from './testing/toy.js';
 
 let backend: NoSyncReadBackend;

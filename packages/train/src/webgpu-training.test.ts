@@ -13,7 +13,7 @@
 // Each step is @cnn/train's `trainStep`, which reads the loss with `await data()` (a synchronous read of GPU
 // data throws in Node). Runs where an
 // adapter exists (scripts/setup.sh installs a software one); under CI one must exist.
-import { disposeWebGpu, initWebGpu, selectBackend, WebGpuUnavailableError } from '@cnn/backend-onednn';
+import { disposeWebGpu, probeWebGpu, selectBackend } from '@cnn/backend-onednn';
 import { airbench94, cifar10Net, mnistNet } from '@cnn/models';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -21,19 +21,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { Adam, type Optimizer, SGD, trainStep } from './index.js';
 
-async function probe(): Promise<string | null> {
-  try {
-    await initWebGpu();
-    return null;
-  } catch (error) {
-    if (WebGpuUnavailableError.isInstance(error) && (error.code === 'ERR_CNN_WEBGPU_NO_ADAPTER' || error.code === 'ERR_CNN_WEBGPU_NOT_INSTALLED'))
-      return error.message;
-    throw error;
-  } finally {
-    disposeWebGpu();
-  }
-}
-const missing = await probe();
+const missing = await probeWebGpu();
 const required = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 
 interface Run {

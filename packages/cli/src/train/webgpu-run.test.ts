@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { augmentationPreview } from '@cnn/augment/node';
-import { disposeWebGpu, initWebGpu, selectBackend, WebGpuUnavailableError } from '@cnn/backend-onednn';
+import { probeWebGpu, selectBackend } from '@cnn/backend-onednn';
 import * as tf from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,19 +20,7 @@ import { loadCheckpoint } from '@cnn/train/node';
 import { createFastOptimizer, fastCallbacks, fastOptimizerSettings, flipTranslate, initFastWhitening, whiteningLayer } from './airbench.js';
 import { trainClassifier } from './train-classifier.js';
 
-async function probe(): Promise<string | null> {
-  try {
-    await initWebGpu();
-    return null;
-  } catch (error) {
-    if (WebGpuUnavailableError.isInstance(error) && (error.code === 'ERR_CNN_WEBGPU_NO_ADAPTER' || error.code === 'ERR_CNN_WEBGPU_NOT_INSTALLED'))
-      return error.message;
-    throw error;
-  } finally {
-    disposeWebGpu();
-  }
-}
-const missing = await probe();
+const missing = await probeWebGpu();
 const required = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'cnn-webgpu-run-'));
