@@ -348,22 +348,9 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
  */
 export function runInfoOf(c: TrainConfig): RunInfo {
   const base: RunInfo = { recipe: c.recipe, model: c.model, seed: c.seed, ...(c.validPct > 0 ? { validPct: c.validPct } : {}) };
-  if (c.recipe === 'muon') {
-    return {
-      ...base,
-      epochs: c.epochs,
-      batchSize: c.batchSize,
-      subset: c.subset ?? null,
-      augment: c.augment,
-      widths: (c.widths ?? [64, 256, 256]).join(','),
-      whitening: c.whitening,
-      labelSmoothing: c.labelSmoothing,
-      ...(c.mixup !== undefined ? { mixup: c.mixup } : {}),
-      ...(c.cutmix !== undefined ? { cutmix: c.cutmix } : {}),
-    };
-  }
-  if (c.recipe !== 'fast') return base;
-  return {
+  if (c.recipe !== 'fast' && c.recipe !== 'muon') return base;
+  // What the schedule and the data order depend on, in both airbench recipes.
+  const airbench: RunInfo = {
     ...base,
     epochs: c.epochs,
     batchSize: c.batchSize,
@@ -371,12 +358,10 @@ export function runInfoOf(c: TrainConfig): RunInfo {
     augment: c.augment,
     widths: (c.widths ?? [64, 256, 256]).join(','),
     whitening: c.whitening,
-    lookahead: c.lookahead,
-    lr: c.lr,
-    momentum: c.momentum,
-    weightDecay: c.weightDecay,
     labelSmoothing: c.labelSmoothing,
     ...(c.mixup !== undefined ? { mixup: c.mixup } : {}),
     ...(c.cutmix !== undefined ? { cutmix: c.cutmix } : {}),
   };
+  if (c.recipe === 'muon') return airbench;
+  return { ...airbench, lookahead: c.lookahead, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay };
 }

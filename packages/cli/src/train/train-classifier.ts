@@ -234,24 +234,33 @@ export function buildRun(c: TrainConfig, numClasses: number, train?: { dataset: 
     };
   }
   const settings = fastOptimizerSettings({ lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, batchSize: c.batchSize });
-  const trainSize = train?.indices?.length ?? train?.dataset.length ?? 0;
   return {
     buildModel: () => airbench94({ seed: c.seed, widths, numClasses }),
     createOptimizer: () => createFastOptimizer(settings),
     callbacks: () => fastCallbacks({ lookahead: c.lookahead }),
-    initModel: train
-      ? async (model) => {
-          await initFastWhitening(model, train.dataset, { whitening: c.whitening, seed: c.seed, indices: train.indices });
-        }
-      : undefined,
+    initModel: whiteningInit(c, train),
     loss,
     describe:
       `fast recipe: batch ${c.batchSize}, ${c.epochs} epochs; SGD (Nesterov ${settings.momentum}) ` +
       `lr ${settings.others.lr.toExponential(4)} / BatchNorm biases ${settings.normBiases.lr.toExponential(4)}, weight decay ` +
       `${settings.others.weightDecay.toFixed(4)} / ${settings.normBiases.weightDecay.toFixed(5)}; label smoothing ${c.labelSmoothing}; ` +
-      `${c.whitening ? `whitening from ${Math.min(AIRBENCH94_RECIPE.whiteningImages, trainSize)} images` : 'no whitening ([I; -I] patch kernel)'}; ` +
+      `${whiteningDescription(c, train)}; ` +
       `${c.lookahead ? 'Lookahead every 5 steps' : 'no Lookahead'}; TTA level ${c.tta}`,
   };
+}
+
+/** The airbench recipes' data-dependent initialisation: patch whitening from the training images (awaited). */
+function whiteningInit(c: TrainConfig, train?: { dataset: ImageDataset; indices?: Int32Array }): RunPlan['initModel'] {
+  if (!train) return undefined;
+  return async (model) => {
+    await initFastWhitening(model, train.dataset, { whitening: c.whitening, seed: c.seed, indices: train.indices });
+  };
+}
+
+/** The whitening part of an airbench recipe's one-line description. */
+function whiteningDescription(c: TrainConfig, train?: { dataset: ImageDataset; indices?: Int32Array }): string {
+  const trainSize = train?.indices?.length ?? train?.dataset.length ?? 0;
+  return c.whitening ? `whitening from ${Math.min(AIRBENCH94_RECIPE.whiteningImages, trainSize)} images` : 'no whitening ([I; -I] patch kernel)';
 }
 
 function buildMuonRun(
@@ -263,24 +272,19 @@ function buildMuonRun(
 ): RunPlan {
   const m = c.muon;
   if (!m) throw new CnnError('buildRun: the muon recipe needs its `muon` settings (CIFAR10_MUON_RECIPE.muon)', { code: 'ERR_CNN_INVALID_OPTION' });
-  const trainSize = train?.indices?.length ?? train?.dataset.length ?? 0;
   const wd = m.weightDecayPerExample * c.batchSize;
   return {
     buildModel: () => airbench94Muon({ seed: c.seed, widths, numClasses }),
     createOptimizer: () => createMuonRecipeOptimizer(m, { lr: c.lr, momentum: c.momentum, batchSize: c.batchSize }),
     callbacks: () => muonCallbacks(m, c.lr),
-    initModel: train
-      ? async (model) => {
-          await initFastWhitening(model, train.dataset, { whitening: c.whitening, seed: c.seed, indices: train.indices });
-        }
-      : undefined,
+    initModel: whiteningInit(c, train),
     loss,
     describe:
       `muon recipe: batch ${c.batchSize}, ${c.epochs} epochs; Muon (Nesterov ${c.momentum}, ${m.nsSteps} Newton–Schulz steps` +
       `${m.normalizeWeights ? ', filters renormalised' : ''}) lr ${c.lr} on the conv filters; SGD (Nesterov ${m.sgdMomentum}) lr ` +
       `${m.whitenBiasLr} whitening bias (${m.whitenBiasEpochs} epochs) / ${m.normBiasLr} BatchNorm biases / ${m.headLr} head, weight decay ` +
       `${wd.toExponential(2)} per step; linear decay to 0 per batch; label smoothing ${c.labelSmoothing}; ` +
-      `${c.whitening ? `whitening from ${Math.min(AIRBENCH94_RECIPE.whiteningImages, trainSize)} images` : 'no whitening ([I; -I] patch kernel)'}; ` +
+      `${whiteningDescription(c, train)}; ` +
       `no Lookahead; TTA level ${c.tta}`,
   };
 }
