@@ -10,7 +10,7 @@ const result = await trainClassifier({
   epochs: MNIST_RECIPE.epochs,
   batchSize: MNIST_RECIPE.batchSize,
   lr: MNIST_RECIPE.lr,
-  optimizer: MNIST_RECIPE.optimizer,
+  optimizer: 'adam', // the recipe's (MNIST_RECIPE.optimizer); or 'sgd'
   validPct: 0.1, // hold out 10% of the training images: val_loss / val_accuracy every epoch, OUT/best
   out: 'runs/mnist',
 });
