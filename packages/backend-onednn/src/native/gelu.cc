@@ -116,7 +116,9 @@ int64_t Count(const Napi::CallbackInfo& info, size_t i, const char* fn) {
 
 }  // namespace
 
-void GeluArray(const float* x, float* y, int64_t n) { GeluForward(x, y, n); }
+void GeluArray(const float* x, float* y, int64_t n) {
+  GeluForward(x, y, n);
+}
 
 // gelu(x, out, n): out = x·Φ(x).
 Napi::Value Gelu(const Napi::CallbackInfo& info) {
