@@ -1,0 +1,230 @@
+/**
+ * `pnpm bench:profile -- --recipe fast|muon [--precision float32|bf16]` — where one training step of a CIFAR-10
+ * recipe spends its time, per category, on the onednn backend. Every kernel registered for the backend is wrapped
+ * with a wall-clock timer (the backend's kernels run synchronously on the calling thread, so the time of a call is
+ * the time of its work); a step is the run's: the recipe's augmentation of a batch (`AugmentedLoader` over a
+ * synthetic uint8 data set of CIFAR-10's shape), the forward and backward pass (`computeGradients`) and the
+ * optimizer update (`applyGradients`). JSON lines:
+ *  - `{bench: 'profile', recipe, precision, batch, steps, msPerStep, imgPerSec, categories: [{category, ms, share}],
+ *    phases: {data, forward, backward, update}, topKernels: [{kernel, phase, ms, calls}]}` — ms per step;
+ *    a category's `share` is of the step's wall time; "outside kernels" is the step's time in no kernel (tape
+ *    bookkeeping, JavaScript of the loader and the layers, garbage collection).
+ *
+ * Flags: `--recipe fast|muon` (default muon), `--precision float32|bf16` (default float32), `--steps N` timed
+ * (default 6), `--warmup W` untimed (default 3), `--batch B` (default: the recipe's), `--threads T` (default: all cores).
+ * The kernel timers add ~1 µs per kernel call (a few hundred per step): negligible against steps of seconds.
+ */
+import * as os from 'node:os';
+import * as tf from '@tensorflow/tfjs-core';
+import {
+  CIFAR10_FAST_RECIPE,
+  CIFAR10_MUON_RECIPE,
+  airbench94Muon,
+  createFastOptimizer,
+  createMuonRecipeOptimizer,
+  fastOptimizerSettings,
+  flipTranslate,
+} from '@cnn/cli';
+import { PRECISION_CHOICES, selectBackend, setPrecision } from '@cnn/backend-onednn';
+import { AugmentedLoader } from '@cnn/augment';
+import { CIFAR10_MEAN, CIFAR10_STD, createRng, DataLoader, type ImageDataset } from '@cnn/data';
+import { airbench94 } from '@cnn/models';
+import { applyGradients, computeGradients, type Optimizer } from '@cnn/train';
+import { emit, intFlag, oneOf, parseBenchArgs, runMain } from './common.js';
+
+/** Where a step's time is attributed: the phase the kernel ran in. */
+export type Phase = 'data' | 'forward' | 'backward' | 'update';
+
+/** Kernel name → category of the profile (kernels of the optimizer update count as "optimizer update" whatever they are). */
+export function kernelCategory(kernel: string, phase: Phase): string {
+  if (phase === 'update') return 'optimizer update';
+  if (phase === 'data') return 'data (augmentation, batch upload)';
+  if (kernel === 'Conv2D' || kernel === 'FusedConv2D' || kernel === 'DepthwiseConv2dNative') return 'conv forward';
+  if (kernel === 'Conv2DBackpropInput') return 'conv backward (input)';
+  if (kernel === 'Conv2DBackpropFilter') return 'conv backward (filter)';
+  if (kernel === 'BatchMatMul' || kernel === '_FusedMatMul') return 'matmul (head)';
+  if (/BatchNorm/.test(kernel)) return 'batchnorm';
+  if (/Pool/.test(kernel)) return 'pooling';
+  if (/Gelu|Relu|Elu|Sigmoid|Tanh|^Step$|Softplus/.test(kernel)) return 'activation';
+  return 'elementwise, loss, reshapes';
+}
+
+/** Accumulated kernel time per (kernel, phase). */
+export interface KernelTally {
+  ms: Map<string, number>;
+  calls: Map<string, number>;
+}
+
+/**
+ * Wraps every kernel registered for `backendName` with a timer that adds the call's wall time (ms) to `tally`
+ * under `"kernel|phase"`, `phase()` naming the current phase; a kernel called from inside another (through the
+ * engine) is counted once, in the outer one. Returns the function that restores the original kernels.
+ */
+export function instrumentKernels(backendName: string, tally: KernelTally, phase: () => Phase): () => void {
+  const originals = tf.getKernelsForBackend(backendName);
+  let depth = 0;
+  for (const k of originals) {
+    tf.unregisterKernel(k.kernelName, backendName);
+    tf.registerKernel({
+      ...k,
+      kernelFunc: (args) => {
+        const t0 = performance.now();
+        depth++;
+        try {
+          return k.kernelFunc(args);
+        } finally {
+          depth--;
+          if (depth === 0) {
+            const key = `${k.kernelName}|${phase()}`;
+            tally.ms.set(key, (tally.ms.get(key) ?? 0) + performance.now() - t0);
+            tally.calls.set(key, (tally.calls.get(key) ?? 0) + 1);
+          }
+        }
+      },
+    });
+  }
+  return () => {
+    for (const k of originals) {
+      tf.unregisterKernel(k.kernelName, backendName);
+      tf.registerKernel(k);
+    }
+  };
+}
+
+/** Whether the engine is inside a gradient computation (its `backward` scope). */
+function inBackward(): boolean {
+  const stack = (tf.engine() as unknown as { state: { scopeStack: { name: string }[] } }).state.scopeStack;
+  return stack.some((s) => s.name === 'backward');
+}
+
+/** A synthetic uint8 data set of CIFAR-10's shape (`n` images of 32×32×3, labels 0–9). */
+function syntheticCifar(n: number): ImageDataset {
+  const rng = createRng(7);
+  const images = new Uint8Array(n * 32 * 32 * 3);
+  for (let i = 0; i < images.length; i++) images[i] = rng.nextInt(256);
+  const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
+  return {
+    name: 'synthetic-cifar10',
+    height: 32,
+    width: 32,
+    channels: 3,
+    length: n,
+    images,
+    labels,
+    classNames: Array.from({ length: 10 }, (_, i) => `class${i}`),
+  };
+}
+
+runMain(async () => {
+  const values = parseBenchArgs({
+    recipe: { type: 'string', default: 'muon' },
+    precision: { type: 'string', default: 'float32' },
+    steps: { type: 'string', default: '6' },
+    warmup: { type: 'string', default: '3' },
+    batch: { type: 'string' },
+    threads: { type: 'string', default: String(os.availableParallelism()) },
+  });
+  const recipe = oneOf('--recipe', values.recipe as string, ['fast', 'muon'] as const);
+  const precision = oneOf('--precision', values.precision as string, PRECISION_CHOICES);
+  const steps = intFlag('--steps', values.steps as string);
+  const warmup = intFlag('--warmup', values.warmup as string, 0);
+  process.env.OMP_NUM_THREADS = String(intFlag('--threads', values.threads as string));
+  await selectBackend('onednn');
+  setPrecision(precision);
+
+  const r = recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE;
+  const batch = intFlag('--batch', (values.batch as string | undefined) ?? String(r.batchSize));
+  const model = recipe === 'muon' ? airbench94Muon({ seed: 0 }) : airbench94({ seed: 0 });
+  const opt: Optimizer =
+    recipe === 'muon'
+      ? createMuonRecipeOptimizer(CIFAR10_MUON_RECIPE.muon!, { lr: r.lr, momentum: r.momentum, batchSize: batch })
+      : createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: batch }));
+  const stepOptions = { labelSmoothing: r.labelSmoothing, reduction: r.reduction };
+  const ds = syntheticCifar(batch * 2);
+  const loader = new DataLoader(ds, { batchSize: batch, shuffle: true, seed: 0, dropLast: true, mean: CIFAR10_MEAN, std: CIFAR10_STD });
+  const source = new AugmentedLoader(loader, flipTranslate(0), { seed: 0 });
+
+  let phase: Phase = 'data';
+  const tally: KernelTally = { ms: new Map(), calls: new Map() };
+  const phaseMs: Record<Phase, number> = { data: 0, forward: 0, backward: 0, update: 0 };
+  const restore = instrumentKernels('onednn', tally, () => (phase === 'forward' && inBackward() ? 'backward' : phase));
+  let stepMs = 0;
+  let gradMs = 0;
+  try {
+    let it = source[Symbol.iterator]();
+    for (let i = 0; i < warmup + steps; i++) {
+      if (i === warmup) {
+        tally.ms.clear();
+        tally.calls.clear();
+      }
+      const t0 = performance.now();
+      phase = 'data';
+      let next = it.next();
+      if (next.done) {
+        it = source[Symbol.iterator]();
+        next = it.next();
+      }
+      const { x, y } = next.value!;
+      const t1 = performance.now();
+      phase = 'forward';
+      const g = await computeGradients(model, x, y, stepOptions);
+      const t2 = performance.now();
+      phase = 'update';
+      await applyGradients(opt, g.grads, g.vars, stepOptions);
+      tf.dispose([...Object.values(g.grads), x, y]);
+      const t3 = performance.now();
+      if (i >= warmup) {
+        stepMs += t3 - t0;
+        gradMs += t2 - t1;
+        phaseMs.data += t1 - t0;
+        phaseMs.update += t3 - t2;
+      }
+    }
+  } finally {
+    restore();
+    setPrecision('float32');
+    opt.dispose();
+    model.dispose();
+  }
+
+  // Forward and backward share computeGradients' wall time in proportion to their kernel time.
+  const kernelMsOf = (p: Phase): number => [...tally.ms].filter(([k]) => k.endsWith(`|${p}`)).reduce((s, [, v]) => s + v, 0);
+  const fwdK = kernelMsOf('forward');
+  const bwdK = kernelMsOf('backward');
+  phaseMs.forward = fwdK + bwdK > 0 ? (gradMs * fwdK) / (fwdK + bwdK) : 0;
+  phaseMs.backward = gradMs - phaseMs.forward;
+
+  const perStep = (v: number) => Math.round((v / steps) * 10) / 10;
+  const byCategory = new Map<string, number>();
+  let kernelTotal = 0;
+  for (const [key, ms] of tally.ms) {
+    const [kernel, p] = key.split('|') as [string, Phase];
+    const c = kernelCategory(kernel, p);
+    byCategory.set(c, (byCategory.get(c) ?? 0) + ms);
+    kernelTotal += ms;
+  }
+  byCategory.set('outside kernels', stepMs - kernelTotal);
+  const categories = [...byCategory]
+    .sort((a, b) => b[1] - a[1])
+    .map(([category, ms]) => ({ category, ms: perStep(ms), share: Math.round((ms / stepMs) * 1000) / 1000 }));
+  const topKernels = [...tally.ms]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([key, ms]) => {
+      const [kernel, p] = key.split('|');
+      return { kernel, phase: p, ms: perStep(ms), calls: (tally.calls.get(key) ?? 0) / steps };
+    });
+  emit({
+    bench: 'profile',
+    recipe,
+    precision,
+    batch,
+    steps,
+    msPerStep: perStep(stepMs),
+    imgPerSec: Math.round((batch * steps * 1000) / stepMs),
+    categories,
+    phases: Object.fromEntries(Object.entries(phaseMs).map(([k, v]) => [k, perStep(v)])),
+    topKernels,
+  });
+  for (const c of categories) process.stderr.write(`${c.category.padEnd(36)} ${String(c.ms).padStart(8)} ms  ${(c.share * 100).toFixed(1).padStart(5)}%\n`);
+});
