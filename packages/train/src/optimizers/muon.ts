@@ -32,9 +32,11 @@ export interface MuonOptions {
 
 /**
  * The zeroth power (orthogonalisation) `≈ U·S'·Vᵀ` of a matrix `G = U·S·Vᵀ` by `steps` quintic Newton–Schulz
- * iterations ({@link MUON_NS_COEFFICIENTS}): `X ← G / (‖G‖_F + eps)` (top singular value ≤ 1), transposed to the
- * wide orientation when `G` has more rows than columns (the smaller Gram matrix), then `steps` times
- * `A = X·Xᵀ; X ← a·X + (b·A + c·A·A)·X`, transposed back. `S'` is diagonal with entries roughly in `[0.5, 1.5]`.
+ * iterations ({@link MUON_NS_COEFFICIENTS}): `X ← G / (‖G‖_F + eps)` (top singular value ≤ 1), then, in the
+ * smaller Gram matrix's orientation, `steps` times `A = X·Xᵀ; X ← a·X + (b·A + c·A·A)·X` when `G` is wide
+ * (rows ≤ cols), or its transpose `A = Xᵀ·X; X ← a·X + X·(b·A + c·A·A)` when `G` is tall — the reference's
+ * transpose-iterate-transpose without the two transposes (the polynomial is symmetric). `‖G‖_F` is
+ * `√Σ g²` (squares, no `pow`). `S'` is diagonal with entries roughly in `[0.5, 1.5]`.
  * The reference computes in bfloat16; this is float32 throughout.
  *
  * Reference: `zeropower_via_newtonschulz5` of `airbench94_muon.py` (KellerJordan/cifar10-airbench); K. Jordan,
@@ -50,15 +52,19 @@ export function zeropowerViaNewtonSchulz(g: tf.Tensor2D, steps = 3, eps = 1e-7):
   const [a, b, c] = MUON_NS_COEFFICIENTS;
   return tf.tidy(() => {
     const tall = g.shape[0] > g.shape[1];
-    let x: tf.Tensor2D = tf.div(g, tf.add(tf.norm(g), eps));
-    if (tall) x = tf.transpose(x);
+    let x: tf.Tensor2D = tf.div(g, tf.add(frobeniusNorm(g), eps));
     for (let i = 0; i < steps; i++) {
-      const gram = tf.matMul(x, x, false, true);
+      const gram = tall ? tf.matMul(x, x, true, false) : tf.matMul(x, x, false, true);
       const poly = tf.add(tf.mul(gram, b), tf.mul(tf.matMul(gram, gram), c));
-      x = tf.add(tf.mul(x, a), tf.matMul(poly, x));
+      x = tf.add(tf.mul(x, a), tall ? tf.matMul(x, poly) : tf.matMul(poly, x));
     }
-    return tall ? tf.transpose(x) : x;
+    return x;
   });
+}
+
+/** `‖t‖_F = √Σ t²` as a scalar tensor: `tf.norm`'s Frobenius norm without its `abs` and `pow` kernels. */
+function frobeniusNorm(t: tf.Tensor): tf.Scalar {
+  return tf.sqrt(tf.sum(tf.square(t)));
 }
 
 /**
@@ -70,7 +76,7 @@ export function zeropowerViaNewtonSchulz(g: tf.Tensor2D, steps = 3, eps = 1e-7):
  * Slot per parameter: `momentum_buffer`.
  *
  * Layout: `@cnn/train`'s parameters keep the output axis last (Dense `[in, out]`, Conv2D HWIO
- * `[kh, kw, in, out]`), so the matrix is `reshape(u, [−1, out])ᵀ`. Its row order within `rest` (HWI here, IHW in
+ * `[kh, kw, in, out]`), so the matrix is `reshape(u, [−1, out])ᵀ`, orthogonalised as `NS(reshape(u, [−1, out]))ᵀ` (the same). Its row order within `rest` (HWI here, IHW in
  * PyTorch) does not change the result: the iteration is equivariant under column permutations.
  *
  * Only for rank ≥ 2 parameters; biases, BatchNorm parameters and (usually) the classifier head go to another
@@ -139,9 +145,9 @@ export class Muon extends Optimizer {
     }
     const out = param.shape[param.rank - 1]!;
     let p: tf.Tensor = param;
-    if (this.normalizeWeights) p = tf.mul(param, tf.div(Math.sqrt(out), tf.maximum(tf.norm(param), 1e-30)));
-    const matrix = tf.transpose(tf.reshape(u, [-1, out])) as tf.Tensor2D;
-    const ortho = zeropowerViaNewtonSchulz(matrix, this.nsSteps, this.eps);
-    return tf.sub(p, tf.mul(tf.reshape(tf.transpose(ortho), param.shape), this.lr));
+    if (this.normalizeWeights) p = tf.mul(param, tf.div(Math.sqrt(out), tf.maximum(frobeniusNorm(param), 1e-30)));
+    // NS(Mᵀ) = NS(M)ᵀ: orthogonalise the `[rest, out]` view directly instead of transposing to `[out, rest]` and back
+    const ortho = zeropowerViaNewtonSchulz(tf.reshape(u, [-1, out]) as tf.Tensor2D, this.nsSteps, this.eps);
+    return tf.sub(p, tf.mul(tf.reshape(ortho, param.shape), this.lr));
   }
 }
