@@ -8,14 +8,16 @@ airbench's decoupled hyperparameters, label smoothing 0.2 on a summed loss, warm
 Lookahead every 5 steps, alternating flip and 2-px reflect translation, the whitening bias trained for 3 epochs,
 and test-time augmentation (mirror and 1-px translations). It reads the image-folder layout of the offline archive
 (`<data>/train/<class>/*.jpg`, `<data>/test/<class>/*.jpg`, the `cifar10-jpeg` folder the app extracts to its
-cache) with Pillow, so both implementations see the same pixels.
+cache) with Pillow, so both implementations see the same pixels, or the official binary layout (a `--data` folder
+holding `data_batch_1.bin` … `data_batch_5.bin` and `test_batch.bin`: 3,073-byte records of a label byte and the
+1,024 red, green and blue bytes; `cifar-10-batches-bin` of the lossless archive).
 
 Usage: /usr/bin/python3 fast_recipe_reference.py --data DIR [--seed 0] [--threads 2] [--epochs 9.9]
        [--whiten-first] (the first 5,000 images in folder order, as airbench takes them, instead of a random draw)
 Prints one JSON line per epoch and a last line {"ref": "torch-fast-recipe", "testAcc": ..., "testAccNoTta": ...,
 "trainSeconds": ...}.
 """
-import argparse, json, math, os, time
+import argparse, json, math, os, sys, time
 
 import numpy as np
 import torch
@@ -23,7 +25,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
-from fast_step_reference import make_net
+# the step reference of @cnn/benchmarks holds the network (one definition for the step bench and this run)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'benchmarks', 'scripts'))
+from fast_step_reference import make_net  # noqa: E402
 
 CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck']
 MEAN = torch.tensor((0.4914, 0.4822, 0.4465)).view(1, 3, 1, 1)
@@ -39,6 +43,22 @@ def load_split(root):
             labels.append(c)
     x = torch.tensor(np.stack(images)).permute(0, 3, 1, 2).float().div(255)
     return ((x - MEAN) / STD).contiguous(), torch.tensor(labels)
+
+
+def load_binary(files):
+    raw = np.concatenate([np.fromfile(f, dtype=np.uint8) for f in files])
+    if raw.size % 3073:
+        raise SystemExit(f'{files}: not CIFAR-10 binary records (size {raw.size} is not a multiple of 3073)')
+    rec = raw.reshape(-1, 3073)
+    x = torch.tensor(rec[:, 1:].reshape(-1, 3, 32, 32)).float().div(255)
+    return ((x - MEAN) / STD).contiguous(), torch.tensor(rec[:, 0].astype(np.int64))
+
+
+def load_data(root):
+    if os.path.exists(os.path.join(root, 'data_batch_1.bin')):
+        train = load_binary([os.path.join(root, f'data_batch_{i}.bin') for i in range(1, 6)])
+        return train, load_binary([os.path.join(root, 'test_batch.bin')])
+    return load_split(os.path.join(root, 'train')), load_split(os.path.join(root, 'test'))
 
 
 def init_dirac(net):
@@ -105,8 +125,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
-    xtr, ytr = load_split(os.path.join(a.data, 'train'))
-    xte, yte = load_split(os.path.join(a.data, 'test'))
+    (xtr, ytr), (xte, yte) = load_data(a.data)
 
     net = make_net()
     init_dirac(net)
@@ -162,7 +181,7 @@ def main():
         print(json.dumps({'epoch': epoch + 1, 'trainLoss': loss.item() / batch, 'seconds': time.perf_counter() - t0}),
               flush=True)
     train_seconds = time.perf_counter() - t0
-    print(json.dumps({'ref': 'torch-fast-recipe', 'torch': torch.__version__, 'seed': a.seed,
+    print(json.dumps({'ref': 'torch-fast-recipe', 'torch': torch.__version__, 'seed': a.seed, 'data': a.data,
                       'whitening': 'first' if a.whiten_first else 'random',
                       'testAcc': evaluate(net, xte, yte, 2), 'testAccNoTta': evaluate(net, xte, yte, 0),
                       'trainSeconds': train_seconds}), flush=True)
