@@ -342,12 +342,12 @@ export function resolveTrainConfig(o: TrainClassifierOptions): TrainConfig {
 
 /**
  * The settings that identify a run, recorded in its checkpoints and `summary.json` (`config`): `--resume` refuses
- * a checkpoint whose recorded settings differ. The standard recipe records source, recipe, model, seed and the
- * validation split (its epochs may be extended on resume); the fast and muon recipes also everything their
+ * a checkpoint whose recorded settings differ. The standard recipe records source, recipe, model, seed, the
+ * compute precision (`--precision`) and the validation split (its epochs may be extended on resume); the fast and muon recipes also everything their
  * schedule and state depend on (the muon recipe's optimizer settings are fixed, so not recorded).
  */
 export function runInfoOf(c: TrainConfig): RunInfo {
-  const base: RunInfo = { recipe: c.recipe, model: c.model, seed: c.seed, ...(c.validPct > 0 ? { validPct: c.validPct } : {}) };
+  const base: RunInfo = { recipe: c.recipe, model: c.model, seed: c.seed, precision: c.precision, ...(c.validPct > 0 ? { validPct: c.validPct } : {}) };
   if (c.recipe !== 'fast' && c.recipe !== 'muon') return base;
   // What the schedule and the data order depend on, in both airbench recipes.
   const airbench: RunInfo = {

@@ -5,7 +5,7 @@ import { ModelCheckpoint } from '@cnn/callbacks';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EarlyStopping, LRSchedulerCallback } from '@cnn/callbacks';
 import { UsageError } from '../errors.js';
-import { resolveTrainConfig } from './config.js';
+import { resolveTrainConfig, runInfoOf } from './config.js';
 import { RunRecord, runInfoDifferences } from './run-record.js';
 import { assertFiniteEvaluation, assertResumable, checkpointRunInfo, createCallbacks } from './train-classifier.js';
 
@@ -50,6 +50,15 @@ describe('RunRecord', () => {
     ]);
     expect(runInfoDifferences({ widths: '8,16,16' }, {})).toEqual(['widths "8,16,16" there, not set here']);
     expect(runInfoDifferences({}, { recipe: 'fast' })).toEqual([]);
+  });
+
+  it('records --precision: a float32 checkpoint is refused by a bf16 resume and the other way round', () => {
+    const f32 = resolveTrainConfig({ source: 'cifar10', recipe: 'muon' });
+    const bf16 = { ...f32, precision: 'bf16' as const };
+    expect(runInfoOf(f32)).toMatchObject({ recipe: 'muon', precision: 'float32' });
+    expect(runInfoDifferences(runInfoOf(f32), runInfoOf(bf16))).toEqual(['precision "float32" there, "bf16" here']);
+    expect(() => new RunRecord(runInfoOf(bf16)).setState({ info: runInfoOf(f32), elapsedSeconds: 1 })).toThrow('precision "float32" there, "bf16" here');
+    expect(() => new RunRecord(runInfoOf(f32)).setState({ info: runInfoOf(bf16), elapsedSeconds: 1 })).toThrow('precision "bf16" there, "float32" here');
   });
 });
 
