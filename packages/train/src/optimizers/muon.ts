@@ -64,7 +64,7 @@ export function zeropowerViaNewtonSchulz(g: tf.Tensor2D, steps = 3, eps = 1e-7):
 
 /** `‖t‖_F = √Σ t²` as a scalar tensor: `tf.norm`'s Frobenius norm without its `abs` and `pow` kernels. */
 function frobeniusNorm(t: tf.Tensor): tf.Scalar {
-  return tf.sqrt(tf.sum(tf.square(t)));
+  return tf.sqrt(tf.sum(tf.square(t))) as tf.Scalar;
 }
 
 /**
