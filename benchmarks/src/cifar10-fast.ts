@@ -46,17 +46,11 @@ export interface FastBenchOptions {
  */
 export async function benchFast(o: FastBenchOptions): Promise<void> {
   const recipe = o.recipe ?? 'fast';
-  const model = recipe === 'muon' ? airbench94Muon({ seed: 0 }) : airbench94({ seed: 0 });
+  const { model, opt, step } = recipeStep(recipe, o.batch);
   const flops = trainingFlops(model);
   const x = tf.randomNormal([o.batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.randomUniform([o.batch], 0, 10, 'int32', 2) as tf.Tensor1D;
   const xe = tf.randomNormal([o.evalBatch, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
-  const r = recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE;
-  const opt =
-    recipe === 'muon'
-      ? createMuonRecipeOptimizer(CIFAR10_MUON_RECIPE.muon!, { lr: r.lr, momentum: r.momentum, batchSize: o.batch })
-      : createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: o.batch }));
-  const step = { labelSmoothing: r.labelSmoothing, reduction: r.reduction };
   const ours = { train: [] as number[], eval: [] as number[] };
   const theirs = { train: [] as number[], eval: [] as number[] };
   let pytorchFlops: number | undefined;
@@ -137,22 +131,31 @@ export async function benchFast(o: FastBenchOptions): Promise<void> {
   }
 }
 
+/** The model, optimizer and loss options of one recipe's training step at batch `batch` (as the app builds them). */
+export function recipeStep(recipe: 'fast' | 'muon', batch: number) {
+  const r = recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE;
+  const model = recipe === 'muon' ? airbench94Muon({ seed: 0 }) : airbench94({ seed: 0 });
+  const opt =
+    recipe === 'muon'
+      ? createMuonRecipeOptimizer(CIFAR10_MUON_RECIPE.muon!, { lr: r.lr, momentum: r.momentum, batchSize: batch })
+      : createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: batch }));
+  return { model, opt, step: { labelSmoothing: r.labelSmoothing, reduction: r.reduction } };
+}
+
 /**
- * `pnpm bench:cifar10 -- --recipe fast --precision compare`: the fast recipe's training step (as {@link benchFast})
+ * `pnpm bench:cifar10 -- --recipe fast|muon --precision compare`: the recipe's training step (as {@link benchFast})
  * on the onednn backend in float32 and in bf16 (`setPrecision`), alternating per round (float32 first) so that a
  * drift in machine speed hits both alike; each side warms up `warmup` steps per round. JSON lines:
  * - `{bench: 'round', round, batch, float32: {train}, bf16: {train}, ratio}` per round (img/s; ratio bf16 / float32);
  * - `{bench: 'impls', bf16: {Conv2D: [...], ...}}`: oneDNN's implementation names of the bf16 primitives;
- * - `{bench: 'precision', note, ratio: {median, min, max}, rounds, float32: {trainImgPerSec}, bf16: {trainImgPerSec}}`.
+ * - `{bench: 'precision', recipe, note, ratio: {median, min, max}, rounds, float32: {trainImgPerSec}, bf16: {trainImgPerSec}}`.
  * @throws Bf16UnsupportedError (from `setPrecision`) on a CPU without AVX512_BF16 / AMX.
  */
 export async function benchFastPrecision(o: FastBenchOptions): Promise<void> {
-  const model = airbench94({ seed: 0 });
+  const recipe = o.recipe ?? 'fast';
+  const { model, opt, step } = recipeStep(recipe, o.batch);
   const x = tf.randomNormal([o.batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const y = tf.randomUniform([o.batch], 0, 10, 'int32', 2) as tf.Tensor1D;
-  const r = CIFAR10_FAST_RECIPE;
-  const opt = createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: o.batch }));
-  const step = { labelSmoothing: r.labelSmoothing, reduction: r.reduction };
   const f32: number[] = [];
   const bf16: number[] = [];
   const timed = async (precision: 'float32' | 'bf16'): Promise<number> => {
@@ -180,8 +183,8 @@ export async function benchFastPrecision(o: FastBenchOptions): Promise<void> {
   emit({ bench: 'impls', bf16: impls });
   emit({
     bench: 'precision',
-    recipe: 'fast',
-    note: `fast-recipe training step (airbench94, batch ${o.batch}) on onednn, bf16 / float32, same invocation: median (min–max) of ${o.rounds} interleaved rounds`,
+    recipe,
+    note: `${recipe}-recipe training step (airbench94${recipe === 'muon' ? ', Muon + SGD groups' : ''}, batch ${o.batch}) on onednn, bf16 / float32, same invocation: median (min–max) of ${o.rounds} interleaved rounds`,
     ratio: spread(bf16.map((v, i) => v / f32[i]!)),
     rounds: bf16.map((v, i) => ratio(v, f32[i]!)),
     float32: { trainImgPerSec: spread(f32) },

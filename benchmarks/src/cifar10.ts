@@ -18,7 +18,7 @@
  *
  * `--precision float32|bf16|compare` (default float32): the onednn backend's conv/matmul precision of our side
  * (`setPrecision`; bf16 needs AVX512_BF16 / AMX and is refused elsewhere, naming the ISA). `compare` (with
- * `--recipe fast`) times our float32 and bf16 steps in interleaved rounds instead of PyTorch: `{bench: 'round',
+ * `--recipe fast` or `--recipe muon`) times our float32 and bf16 steps in interleaved rounds instead of PyTorch: `{bench: 'round',
  * round, float32: {train}, bf16: {train}, ratio}` per round and `{bench: 'precision', ratio: {median, min, max},
  * float32: {trainImgPerSec}, bf16: {trainImgPerSec}}` (bf16 / float32).
  */
@@ -57,12 +57,13 @@ runMain(async () => {
   process.env.OMP_NUM_THREADS = String(threads);
   await selectBackend('onednn');
   if (precision === 'compare') {
-    if (recipe !== 'fast') throw new UsageError('--precision compare: only with --recipe fast');
+    if (recipe !== 'fast' && recipe !== 'muon') throw new UsageError('--precision compare: only with --recipe fast or --recipe muon');
     await benchFastPrecision({
+      recipe,
       rounds,
       steps,
       threads,
-      batch: intFlag('--batch', (values.batch as string | undefined) ?? String(CIFAR10_FAST_RECIPE.batchSize)),
+      batch: intFlag('--batch', (values.batch as string | undefined) ?? String((recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE).batchSize)),
       warmup,
       evalBatch: intFlag('--eval-batch', values['eval-batch'] as string),
     });

@@ -16,80 +16,14 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  CIFAR10_FAST_RECIPE,
-  CIFAR10_MUON_RECIPE,
-  airbench94Muon,
-  createFastOptimizer,
-  createMuonRecipeOptimizer,
-  fastOptimizerSettings,
-  flipTranslate,
-} from '@cnn/cli';
+import { CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, flipTranslate } from '@cnn/cli';
 import { PRECISION_CHOICES, selectBackend, setPrecision } from '@cnn/backend-onednn';
 import { AugmentedLoader } from '@cnn/augment';
 import { CIFAR10_MEAN, CIFAR10_STD, createRng, DataLoader, type ImageDataset } from '@cnn/data';
-import { airbench94 } from '@cnn/models';
-import { applyGradients, computeGradients, type Optimizer } from '@cnn/train';
+import { applyGradients, computeGradients } from '@cnn/train';
+import { recipeStep } from './cifar10-fast.js';
+import { instrumentKernels, kernelCategory, type KernelTally, type Phase } from './kernel-profile.js';
 import { emit, intFlag, oneOf, parseBenchArgs, runMain } from './common.js';
-
-/** Where a step's time is attributed: the phase the kernel ran in. */
-export type Phase = 'data' | 'forward' | 'backward' | 'update';
-
-/** Kernel name → category of the profile (kernels of the optimizer update count as "optimizer update" whatever they are). */
-export function kernelCategory(kernel: string, phase: Phase): string {
-  if (phase === 'update') return 'optimizer update';
-  if (phase === 'data') return 'data (augmentation, batch upload)';
-  if (kernel === 'Conv2D' || kernel === 'FusedConv2D' || kernel === 'DepthwiseConv2dNative') return 'conv forward';
-  if (kernel === 'Conv2DBackpropInput') return 'conv backward (input)';
-  if (kernel === 'Conv2DBackpropFilter') return 'conv backward (filter)';
-  if (kernel === 'BatchMatMul' || kernel === '_FusedMatMul') return 'matmul (head)';
-  if (/BatchNorm/.test(kernel)) return 'batchnorm';
-  if (/Pool/.test(kernel)) return 'pooling';
-  if (/Gelu|Relu|Elu|Sigmoid|Tanh|^Step$|Softplus/.test(kernel)) return 'activation';
-  return 'elementwise, loss, reshapes';
-}
-
-/** Accumulated kernel time per (kernel, phase). */
-export interface KernelTally {
-  ms: Map<string, number>;
-  calls: Map<string, number>;
-}
-
-/**
- * Wraps every kernel registered for `backendName` with a timer that adds the call's wall time (ms) to `tally`
- * under `"kernel|phase"`, `phase()` naming the current phase; a kernel called from inside another (through the
- * engine) is counted once, in the outer one. Returns the function that restores the original kernels.
- */
-export function instrumentKernels(backendName: string, tally: KernelTally, phase: () => Phase): () => void {
-  const originals = tf.getKernelsForBackend(backendName);
-  let depth = 0;
-  for (const k of originals) {
-    tf.unregisterKernel(k.kernelName, backendName);
-    tf.registerKernel({
-      ...k,
-      kernelFunc: (args) => {
-        const t0 = performance.now();
-        depth++;
-        try {
-          return k.kernelFunc(args);
-        } finally {
-          depth--;
-          if (depth === 0) {
-            const key = `${k.kernelName}|${phase()}`;
-            tally.ms.set(key, (tally.ms.get(key) ?? 0) + performance.now() - t0);
-            tally.calls.set(key, (tally.calls.get(key) ?? 0) + 1);
-          }
-        }
-      },
-    });
-  }
-  return () => {
-    for (const k of originals) {
-      tf.unregisterKernel(k.kernelName, backendName);
-      tf.registerKernel(k);
-    }
-  };
-}
 
 /** Whether the engine is inside a gradient computation (its `backward` scope). */
 function inBackward(): boolean {
@@ -132,14 +66,8 @@ runMain(async () => {
   await selectBackend('onednn');
   setPrecision(precision);
 
-  const r = recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE;
-  const batch = intFlag('--batch', (values.batch as string | undefined) ?? String(r.batchSize));
-  const model = recipe === 'muon' ? airbench94Muon({ seed: 0 }) : airbench94({ seed: 0 });
-  const opt: Optimizer =
-    recipe === 'muon'
-      ? createMuonRecipeOptimizer(CIFAR10_MUON_RECIPE.muon!, { lr: r.lr, momentum: r.momentum, batchSize: batch })
-      : createFastOptimizer(fastOptimizerSettings({ lr: r.lr, momentum: r.momentum, weightDecay: r.weightDecay, batchSize: batch }));
-  const stepOptions = { labelSmoothing: r.labelSmoothing, reduction: r.reduction };
+  const batch = intFlag('--batch', (values.batch as string | undefined) ?? String((recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE).batchSize));
+  const { model, opt, step: stepOptions } = recipeStep(recipe, batch);
   const ds = syntheticCifar(batch * 2);
   const loader = new DataLoader(ds, { batchSize: batch, shuffle: true, seed: 0, dropLast: true, mean: CIFAR10_MEAN, std: CIFAR10_STD });
   const source = new AugmentedLoader(loader, flipTranslate(0), { seed: 0 });
