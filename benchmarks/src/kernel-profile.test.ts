@@ -32,6 +32,19 @@ describe('instrumentKernels', () => {
   });
 });
 
+describe('instrumentKernels by shape', () => {
+  it('keys each call by kernel and input shapes', () => {
+    const tally: KernelTally = { ms: new Map(), calls: new Map() };
+    const restore = instrumentKernels('onednn', tally, () => 'backward', true);
+    try {
+      tf.tidy(() => tf.matMul(tf.ones([2, 3]), tf.ones([3, 5])));
+    } finally {
+      restore();
+    }
+    expect(tally.calls.get('BatchMatMul [1,2,3]x[1,3,5]|backward')).toBe(1);
+  });
+});
+
 describe('kernelCategory', () => {
   it('sorts kernels into the profile categories (update and data phases by phase)', () => {
     expect(kernelCategory('Conv2DBackpropFilter', 'backward')).toBe('conv backward (filter)');

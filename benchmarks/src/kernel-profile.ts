@@ -1,8 +1,9 @@
 /**
- * Kernel timing of `bench:profile`: every kernel of a backend wrapped with a wall-clock timer, and the categories
- * the profile reports.
+ * Kernel timing of `bench:profile`: per-phase tallies over `timeKernels` of @cnn/testing, and the categories the
+ * profile reports.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { timeKernels } from '@cnn/testing';
+import type * as tf from '@tensorflow/tfjs-core';
 
 /** Where a step's time is attributed: the phase the kernel ran in. */
 export type Phase = 'data' | 'forward' | 'backward' | 'update';
@@ -21,44 +22,28 @@ export function kernelCategory(kernel: string, phase: Phase): string {
   return 'elementwise, loss, reshapes';
 }
 
-/** Accumulated kernel time per (kernel, phase). */
+/** Accumulated kernel time (ms) and calls per `"kernel|phase"` key (`"kernel [shape]x[shape]|phase"` by shape). */
 export interface KernelTally {
   ms: Map<string, number>;
   calls: Map<string, number>;
 }
 
+/** `"Conv2D [2000,31,31,24]x[3,3,24,64]"`: a kernel name with the shapes of its inputs. */
+export function shapeKey(kernel: string, inputs: tf.NamedTensorInfoMap): string {
+  return `${kernel} ${Object.values(inputs)
+    .map((t) => `[${t?.shape.join(',') ?? ''}]`)
+    .join('x')}`;
+}
+
 /**
- * Wraps every kernel registered for `backendName` with a timer that adds the call's wall time (ms) to `tally`
- * under `"kernel|phase"`, `phase()` naming the current phase; a kernel called from inside another (through the
- * engine) is counted once, in the outer one. Returns the function that restores the original kernels.
+ * Adds the wall time of every call of a kernel of `backendName` to `tally` under `"kernel|phase"` (`phase()` names
+ * the current phase), or `"kernel [shapes]|phase"` with `byShape` (`timeKernels` of @cnn/testing does the timing;
+ * nested kernel calls count once, in the outer one). Returns the function that restores the original kernels.
  */
-export function instrumentKernels(backendName: string, tally: KernelTally, phase: () => Phase): () => void {
-  const originals = tf.getKernelsForBackend(backendName);
-  let depth = 0;
-  for (const k of originals) {
-    tf.unregisterKernel(k.kernelName, backendName);
-    tf.registerKernel({
-      ...k,
-      kernelFunc: (args) => {
-        const t0 = performance.now();
-        depth++;
-        try {
-          return k.kernelFunc(args);
-        } finally {
-          depth--;
-          if (depth === 0) {
-            const key = `${k.kernelName}|${phase()}`;
-            tally.ms.set(key, (tally.ms.get(key) ?? 0) + performance.now() - t0);
-            tally.calls.set(key, (tally.calls.get(key) ?? 0) + 1);
-          }
-        }
-      },
-    });
-  }
-  return () => {
-    for (const k of originals) {
-      tf.unregisterKernel(k.kernelName, backendName);
-      tf.registerKernel(k);
-    }
-  };
+export function instrumentKernels(backendName: string, tally: KernelTally, phase: () => Phase, byShape = false): () => void {
+  return timeKernels(backendName, (kernel, inputs, ms) => {
+    const key = `${byShape ? shapeKey(kernel, inputs) : kernel}|${phase()}`;
+    tally.ms.set(key, (tally.ms.get(key) ?? 0) + ms);
+    tally.calls.set(key, (tally.calls.get(key) ?? 0) + 1);
+  });
 }

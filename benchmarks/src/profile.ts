@@ -11,7 +11,8 @@
  *    bookkeeping, JavaScript of the loader and the layers, garbage collection).
  *
  * Flags: `--recipe fast|muon` (default muon), `--precision float32|bf16` (default float32), `--steps N` timed
- * (default 6), `--warmup W` untimed (default 3), `--batch B` (default: the recipe's), `--threads T` (default: all cores).
+ * (default 6), `--warmup W` untimed (default 3), `--batch B` (default: the recipe's), `--threads T` (default: all cores),
+ * `--by-shape` (the top kernels keyed by their input shapes, 40 of them: one row per layer and pass).
  * The kernel timers add ~1 µs per kernel call (a few hundred per step): negligible against steps of seconds.
  */
 import * as os from 'node:os';
@@ -57,6 +58,7 @@ runMain(async () => {
     warmup: { type: 'string', default: '3' },
     batch: { type: 'string' },
     threads: { type: 'string', default: String(os.availableParallelism()) },
+    'by-shape': { type: 'boolean', default: false },
   });
   const recipe = oneOf('--recipe', values.recipe as string, ['fast', 'muon'] as const);
   const precision = oneOf('--precision', values.precision as string, PRECISION_CHOICES);
@@ -75,7 +77,7 @@ runMain(async () => {
   let phase: Phase = 'data';
   const tally: KernelTally = { ms: new Map(), calls: new Map() };
   const phaseMs: Record<Phase, number> = { data: 0, forward: 0, backward: 0, update: 0 };
-  const restore = instrumentKernels('onednn', tally, () => (phase === 'forward' && inBackward() ? 'backward' : phase));
+  const restore = instrumentKernels('onednn', tally, () => (phase === 'forward' && inBackward() ? 'backward' : phase), values['by-shape'] === true);
   let stepMs = 0;
   let gradMs = 0;
   try {
@@ -127,7 +129,7 @@ runMain(async () => {
   let kernelTotal = 0;
   for (const [key, ms] of tally.ms) {
     const [kernel, p] = key.split('|') as [string, Phase];
-    const c = kernelCategory(kernel, p);
+    const c = kernelCategory(kernel.split(' ')[0]!, p);
     byCategory.set(c, (byCategory.get(c) ?? 0) + ms);
     kernelTotal += ms;
   }
@@ -137,7 +139,7 @@ runMain(async () => {
     .map(([category, ms]) => ({ category, ms: perStep(ms), share: Math.round((ms / stepMs) * 1000) / 1000 }));
   const topKernels = [...tally.ms]
     .sort((a, b) => b[1] - a[1])
-    .slice(0, 12)
+    .slice(0, values['by-shape'] === true ? 40 : 12)
     .map(([key, ms]) => {
       const [kernel, p] = key.split('|');
       return { kernel, phase: p, ms: perStep(ms), calls: (tally.calls.get(key) ?? 0) / steps };

@@ -1,9 +1,10 @@
 /**
- * The per-kernel timing harness of the profile scripts (`profile-step.ts`, `profile-cifar-step.ts`): wraps
- * every kernel registered for a backend so that, while profiling is on, each call's wall time (ms) is added
- * to its kernel name; then prints a table sorted by time. Dev tooling, not part of the package.
+ * The per-kernel timing harness of the profile scripts (`profile-step.ts`, `profile-cifar-step.ts`): while
+ * profiling is on, each kernel call's wall time (`timeKernels` of the workspace's @cnn/testing) is added to its
+ * kernel name; then prints a table sorted by time. Dev tooling, not part of the package.
  */
-import * as tf from '@tensorflow/tfjs-core';
+// the workspace's kernel timer (dev scripts import workspace sources by relative path)
+import { timeKernels } from '../../../testing/src/kernel-timer.js';
 
 /** `--name value` from the command line, else `fallback`. */
 export function arg(name: string, fallback: string): string {
@@ -27,24 +28,18 @@ export class KernelProfiler {
 
   /** Wraps every kernel registered for `backendName` (do it once, before the work to profile). */
   instrument(backendName: string): void {
-    for (const config of tf.getKernelsForBackend(backendName)) {
-      const inner = config.kernelFunc;
-      (config as { kernelFunc: tf.KernelFunc }).kernelFunc = (args) => {
-        if (!this.on) return inner(args);
-        const t0 = process.hrtime.bigint();
-        const out = inner(args);
-        const key = this.byShape
-          ? `${config.kernelName} ${Object.values(args.inputs)
-              .map((t) => `[${t?.shape.join(',')}]`)
-              .join('x')}`
-          : config.kernelName;
-        const s = this.stats.get(key) ?? { ms: 0, calls: 0 };
-        s.ms += Number(process.hrtime.bigint() - t0) / 1e6;
-        s.calls += 1;
-        this.stats.set(key, s);
-        return out;
-      };
-    }
+    timeKernels(backendName, (kernel, inputs, ms) => {
+      if (!this.on) return;
+      const key = this.byShape
+        ? `${kernel} ${Object.values(inputs)
+            .map((t) => `[${t?.shape.join(',')}]`)
+            .join('x')}`
+        : kernel;
+      const s = this.stats.get(key) ?? { ms: 0, calls: 0 };
+      s.ms += ms;
+      s.calls += 1;
+      this.stats.set(key, s);
+    });
   }
 
   /**
