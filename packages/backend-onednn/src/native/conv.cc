@@ -456,26 +456,32 @@ void BackwardWeightsBf16Gemm(const ConvGeometry& c, const std::vector<int64_t>& 
   }
 }
 
+/** How the backward-weights pass of a convolution runs at bf16 precision (Bf16BwdWeightsPath). */
+enum class Bf16BwdWeights { kDirect, kGemm, kFloat32 };
+
 /**
- * Whether bf16 backward weights of `c` run as im2col + matmul (BackwardWeightsBf16Gemm) rather than oneDNN's bf16
- * convolution. oneDNN 2.6's AMX kernel (jit:avx512_core_amx_bf16) is fast with few input channels and slow with
- * many (Sapphire Rapids, 2 cores, batch 256: 31x31 24→64 28 ms vs 183 ms as GEMM; 7x7 128→128 85 ms; 7x7
- * 256→256 ~2 s vs ~0.1 s as GEMM) and erratic in between (15x15 64→64 at batch 1024: 0.1 s alone, 4-12 s inside
- * airbench94's training step, against 0.25 s as GEMM), so with AMX it takes up to 32 input channels; without AMX
- * (AVX512_BF16 only) oneDNN's bf16 kernel is slower than float32 and the GEMM runs throughout. The environment
- * variable ONEDNN_BF16_BWD_WEIGHTS=direct|gemm forces one.
+ * How bf16 backward weights of `c` run: oneDNN's bf16 convolution (kDirect), im2col + a bf16 matmul
+ * (kGemm, BackwardWeightsBf16Gemm), or the float32 path (kFloat32: Winograd F(4x4) where it applies, else oneDNN's
+ * float32 convolution — the filter gradient then has float32 accuracy). oneDNN 2.6's AMX kernel
+ * (jit:avx512_core_amx_bf16) is fast with few input channels and slow with many (Sapphire Rapids, 2 cores, batch
+ * 256: 31x31 24→64 28 ms vs 183 ms as GEMM; 7x7 128→128 85 ms; 7x7 256→256 ~2 s vs ~0.1 s as GEMM) and erratic in
+ * between (15x15 64→64 at batch 1024: 0.1 s alone, 4-12 s inside airbench94's training step, against 0.25 s as
+ * GEMM), so with AMX it takes up to 32 input channels; without AMX (AVX512_BF16 only) oneDNN's bf16 kernel is slower
+ * than float32 and the GEMM runs throughout. The environment variable ONEDNN_BF16_BWD_WEIGHTS=direct|gemm|float32
+ * forces one (read on every call: tests and benchmarks switch it).
  */
-bool Bf16BwdWeightsGemm(const ConvGeometry& c) {
-  const char* v = std::getenv("ONEDNN_BF16_BWD_WEIGHTS");  // read on every call (tests switch it)
+Bf16BwdWeights Bf16BwdWeightsPath(const ConvGeometry& c) {
+  const char* v = std::getenv("ONEDNN_BF16_BWD_WEIGHTS");
   const std::string s = v != nullptr ? v : "";
-  const int mode = s == "direct" ? 1 : s == "gemm" ? 2 : 0;  // 0 auto
-  if (mode != 0) return mode == 2;
+  if (s == "direct") return Bf16BwdWeights::kDirect;
+  if (s == "gemm") return Bf16BwdWeights::kGemm;
+  if (s == "float32") return Bf16BwdWeights::kFloat32;
   static const bool amx = dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx
 #if DNNL_VERSION_MAJOR >= 3
                           || dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx_fp16
 #endif
       ;
-  return !(amx && c.in_channels <= 32);
+  return amx && c.in_channels <= 32 ? Bf16BwdWeights::kDirect : Bf16BwdWeights::kGemm;
 }
 
 }  // namespace
@@ -539,12 +545,14 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
   float* dy = F32(info, 1, "dy", g.dst_n);
   float* dw = F32(info, 2, "out", g.wei_n);
   try {
-    const bool bf16 = Bf16();
+    // bf16: the layer's path (Bf16BwdWeightsPath); float32 also at bf16 precision when that path says so
+    const Bf16BwdWeights path = Bf16() ? Bf16BwdWeightsPath(c) : Bf16BwdWeights::kFloat32;
+    const bool bf16 = path != Bf16BwdWeights::kFloat32;
     if (!bf16 && WinogradApplies(c, false)) {
       WinogradBackwardWeights(c, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p)));
       return env.Undefined();
     }
-    if (bf16 && Bf16BwdWeightsGemm(c)) {
+    if (path == Bf16BwdWeights::kGemm) {
       BackwardWeightsBf16Gemm(c, p, x, dy, dw);
       return env.Undefined();
     }
