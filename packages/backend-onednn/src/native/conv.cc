@@ -462,13 +462,15 @@ enum class Bf16BwdWeights { kDirect, kGemm, kFloat32 };
 /**
  * How bf16 backward weights of `c` run: oneDNN's bf16 convolution (kDirect), im2col + a bf16 matmul
  * (kGemm, BackwardWeightsBf16Gemm), or the float32 path (kFloat32: Winograd F(4x4) where it applies, else oneDNN's
- * float32 convolution — the filter gradient then has float32 accuracy). oneDNN 2.6's AMX kernel
- * (jit:avx512_core_amx_bf16) is fast with few input channels and slow with many (Sapphire Rapids, 2 cores, batch
- * 256: 31x31 24→64 28 ms vs 183 ms as GEMM; 7x7 128→128 85 ms; 7x7 256→256 ~2 s vs ~0.1 s as GEMM) and erratic in
- * between (15x15 64→64 at batch 1024: 0.1 s alone, 4-12 s inside airbench94's training step, against 0.25 s as
- * GEMM), so with AMX it takes up to 32 input channels; without AMX (AVX512_BF16 only) oneDNN's bf16 kernel is slower
- * than float32 and the GEMM runs throughout. The environment variable ONEDNN_BF16_BWD_WEIGHTS=direct|gemm|float32
- * forces one (read on every call: tests and benchmarks switch it).
+ * float32 convolution — the filter gradient then has float32 accuracy). With AMX, oneDNN 2.6's kernel
+ * (jit:avx512_core_amx_bf16) is the fastest up to 64 input channels and slow with 256 (Sapphire Rapids, 2 cores,
+ * batch 2000, ms, direct / GEMM / float32 Winograd: 31x31 24→64 103 / 220 / 145; 15x15 64→64 60 / 100 / 72;
+ * 15x15 64→256 141 / 208 / 215; 7x7 256→256 168 / 114 / 165; 3x3 256→256 88 / 21 / 46), so it takes layers of up to
+ * 64 input channels (ONEDNN_BF16_DIRECT_MAX_IC overrides the bound) and the GEMM the wider ones. An earlier
+ * measurement saw the direct kernel erratic on 15x15 64→64 inside airbench94's step at batch 1024 on a busy machine
+ * (4-12 s); on a quiet one it ran 37 ms there (59 ms at batch 2000). Without AMX (AVX512_BF16 only) oneDNN's bf16
+ * kernel is slower than float32 and the GEMM runs throughout. ONEDNN_BF16_BWD_WEIGHTS=direct|gemm|float32 forces a
+ * path for every layer. Both variables are read on every call (tests and benchmarks switch them).
  */
 Bf16BwdWeights Bf16BwdWeightsPath(const ConvGeometry& c) {
   const char* v = std::getenv("ONEDNN_BF16_BWD_WEIGHTS");
@@ -481,7 +483,9 @@ Bf16BwdWeights Bf16BwdWeightsPath(const ConvGeometry& c) {
                           || dnnl::get_effective_cpu_isa() == dnnl::cpu_isa::avx512_core_amx_fp16
 #endif
       ;
-  return amx && c.in_channels <= 32 ? Bf16BwdWeights::kDirect : Bf16BwdWeights::kGemm;
+  const char* m = std::getenv("ONEDNN_BF16_DIRECT_MAX_IC");
+  const int64_t max_ic = m != nullptr && std::atoll(m) > 0 ? std::atoll(m) : 64;
+  return amx && c.in_channels <= max_ic ? Bf16BwdWeights::kDirect : Bf16BwdWeights::kGemm;
 }
 
 }  // namespace
