@@ -1,5 +1,5 @@
 /**
- * `pnpm bench:profile -- --recipe fast|muon [--precision float32|bf16]` — where one training step of a CIFAR-10
+ * `pnpm bench:profile -- --recipe fast|muon [--precision float32|bf16] [--by-shape]` — where one training step of a CIFAR-10
  * recipe spends its time, per category, on the onednn backend. Every kernel registered for the backend is wrapped
  * with a wall-clock timer (the backend's kernels run synchronously on the calling thread, so the time of a call is
  * the time of its work); a step is the run's: the recipe's augmentation of a batch (`AugmentedLoader` over a
