@@ -2,8 +2,7 @@
  * Kernel timing of `bench:profile`: per-phase tallies over `timeKernels` of @cnn/testing, and the categories the
  * profile reports.
  */
-import { timeKernels } from '@cnn/testing';
-import type * as tf from '@tensorflow/tfjs-core';
+import { shapeKey, timeKernels } from '@cnn/testing';
 
 /** Where a step's time is attributed: the phase the kernel ran in. */
 export type Phase = 'data' | 'forward' | 'backward' | 'update';
@@ -26,13 +25,6 @@ export function kernelCategory(kernel: string, phase: Phase): string {
 export interface KernelTally {
   ms: Map<string, number>;
   calls: Map<string, number>;
-}
-
-/** `"Conv2D [2000,31,31,24]x[3,3,24,64]"`: a kernel name with the shapes of its inputs. */
-export function shapeKey(kernel: string, inputs: tf.NamedTensorInfoMap): string {
-  return `${kernel} ${Object.values(inputs)
-    .map((t) => `[${t?.shape.join(',') ?? ''}]`)
-    .join('x')}`;
 }
 
 /**

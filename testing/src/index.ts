@@ -5,4 +5,4 @@
  * @packageDocumentation
  */
 export { NoSyncReadBackend, useNoSyncReadBackend } from './no-sync-backend.js';
-export { timeKernels, type KernelCallListener } from './kernel-timer.js';
+export { shapeKey, timeKernels, type KernelCallListener } from './kernel-timer.js';

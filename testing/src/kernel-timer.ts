@@ -9,6 +9,13 @@ import * as tf from '@tensorflow/tfjs-core';
 /** Called after each timed kernel call: the kernel's name, its inputs and the call's wall time in ms. */
 export type KernelCallListener = (kernel: string, inputs: tf.NamedTensorInfoMap, ms: number) => void;
 
+/** `"Conv2D [2000,31,31,24]x[3,3,24,64]"`: a kernel name with the shapes of its inputs (a by-shape profile's row). */
+export function shapeKey(kernel: string, inputs: tf.NamedTensorInfoMap): string {
+  return `${kernel} ${Object.values(inputs)
+    .map((t) => `[${t?.shape.join(',') ?? ''}]`)
+    .join('x')}`;
+}
+
 /**
  * Wraps every kernel registered for `backendName` so that each call reports its wall time to `listener`. A kernel
  * called through the engine from inside another kernel is not reported on its own: its time is in the outer call.

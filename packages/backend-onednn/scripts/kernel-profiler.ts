@@ -4,7 +4,7 @@
  * kernel name; then prints a table sorted by time. Dev tooling, not part of the package.
  */
 // the workspace's kernel timer (dev scripts import workspace sources by relative path)
-import { timeKernels } from '../../../testing/src/kernel-timer.js';
+import { shapeKey, timeKernels } from '../../../testing/src/kernel-timer.js';
 
 /** `--name value` from the command line, else `fallback`. */
 export function arg(name: string, fallback: string): string {
@@ -30,11 +30,7 @@ export class KernelProfiler {
   instrument(backendName: string): void {
     timeKernels(backendName, (kernel, inputs, ms) => {
       if (!this.on) return;
-      const key = this.byShape
-        ? `${kernel} ${Object.values(inputs)
-            .map((t) => `[${t?.shape.join(',')}]`)
-            .join('x')}`
-        : kernel;
+      const key = this.byShape ? shapeKey(kernel, inputs) : kernel;
       const s = this.stats.get(key) ?? { ms: 0, calls: 0 };
       s.ms += ms;
       s.calls += 1;
