@@ -131,9 +131,14 @@ export async function benchFast(o: FastBenchOptions): Promise<void> {
   }
 }
 
+/** The frozen recipe table of `--recipe fast` or `--recipe muon` (its `batchSize` is the benches' default batch). */
+export function recipeTable(recipe: 'fast' | 'muon'): typeof CIFAR10_FAST_RECIPE {
+  return recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE;
+}
+
 /** The model, optimizer and loss options of one recipe's training step at batch `batch` (as the app builds them). */
 export function recipeStep(recipe: 'fast' | 'muon', batch: number) {
-  const r = recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE;
+  const r = recipeTable(recipe);
   const model = recipe === 'muon' ? airbench94Muon({ seed: 0 }) : airbench94({ seed: 0 });
   const opt =
     recipe === 'muon'

@@ -24,12 +24,12 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, RECIPE_NAMES, trainingAugmentation, UsageError } from '@cnn/cli';
+import { RECIPE_NAMES, trainingAugmentation, UsageError } from '@cnn/cli';
 import { PRECISION_CHOICES, selectBackend, setPrecision } from '@cnn/backend-onednn';
 import { CIFAR10_MEAN, CIFAR10_STD, createRng } from '@cnn/data';
 import { cifar10Net } from '@cnn/models';
 import { SGD } from '@cnn/train';
-import { benchFast, benchFastPrecision } from './cifar10-fast.js';
+import { benchFast, benchFastPrecision, recipeTable } from './cifar10-fast.js';
 import { benchInfer, benchTrain, emit, intFlag, interleavedRatio, oneOf, parseBenchArgs, ratio, runMain, runPytorchReference, spread } from './common.js';
 
 /** Untimed steps per round before the timing, on each side: the first steps after idling are slow on these VMs. */
@@ -63,7 +63,7 @@ runMain(async () => {
       rounds,
       steps,
       threads,
-      batch: intFlag('--batch', (values.batch as string | undefined) ?? String((recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE).batchSize)),
+      batch: intFlag('--batch', (values.batch as string | undefined) ?? String(recipeTable(recipe).batchSize)),
       warmup,
       evalBatch: intFlag('--eval-batch', values['eval-batch'] as string),
     });
@@ -72,13 +72,12 @@ runMain(async () => {
   setPrecision(precision);
   if (precision === 'bf16') emit({ bench: 'precision', precision, note: 'our side computes convolutions and matmuls in bf16 (oneDNN), PyTorch in float32' });
   if (recipe === 'fast' || recipe === 'muon') {
-    const defaultBatch = (recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE).batchSize;
     await benchFast({
       recipe,
       rounds,
       steps,
       threads,
-      batch: intFlag('--batch', (values.batch as string | undefined) ?? String(defaultBatch)),
+      batch: intFlag('--batch', (values.batch as string | undefined) ?? String(recipeTable(recipe).batchSize)),
       warmup,
       evalBatch: intFlag('--eval-batch', values['eval-batch'] as string),
     });

@@ -17,12 +17,12 @@
  */
 import * as os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { CIFAR10_FAST_RECIPE, CIFAR10_MUON_RECIPE, flipTranslate } from '@cnn/cli';
+import { flipTranslate } from '@cnn/cli';
 import { PRECISION_CHOICES, selectBackend, setPrecision } from '@cnn/backend-onednn';
 import { AugmentedLoader } from '@cnn/augment';
 import { CIFAR10_MEAN, CIFAR10_STD, createRng, DataLoader, type ImageDataset } from '@cnn/data';
 import { applyGradients, computeGradients } from '@cnn/train';
-import { recipeStep } from './cifar10-fast.js';
+import { recipeStep, recipeTable } from './cifar10-fast.js';
 import { instrumentKernels, kernelCategory, type KernelTally, type Phase } from './kernel-profile.js';
 import { emit, intFlag, oneOf, parseBenchArgs, runMain } from './common.js';
 
@@ -68,7 +68,7 @@ runMain(async () => {
   await selectBackend('onednn');
   setPrecision(precision);
 
-  const batch = intFlag('--batch', (values.batch as string | undefined) ?? String((recipe === 'muon' ? CIFAR10_MUON_RECIPE : CIFAR10_FAST_RECIPE).batchSize));
+  const batch = intFlag('--batch', (values.batch as string | undefined) ?? String(recipeTable(recipe).batchSize));
   const { model, opt, step: stepOptions } = recipeStep(recipe, batch);
   const ds = syntheticCifar(batch * 2);
   const loader = new DataLoader(ds, { batchSize: batch, shuffle: true, seed: 0, dropLast: true, mean: CIFAR10_MEAN, std: CIFAR10_STD });
