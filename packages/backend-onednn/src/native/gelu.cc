@@ -59,8 +59,11 @@ GELU_INLINE float ExpNonPositive(float v) {
   return under ? 0.f : p * scale;
 }
 
-/** Φ(x), the standard normal CDF (see the file comment). */
-GELU_INLINE float NormalCdf(float x) {
+/**
+ * Φ(x), the standard normal CDF (see the file comment). `*gauss` receives exp(−x²/2) (as exp(−z²), z = x/√2),
+ * which the tail branch computes anyway and the gradient's φ(x) = exp(−x²/2)/√(2π) reuses.
+ */
+GELU_INLINE float NormalCdf(float x, float* gauss) {
   const float z = x * 0.70710678118654752f;
   const float a = z < 0.f ? -z : z;
   // Branch 1: erf(z) = z·P(z²) for |z| < 1.
@@ -86,14 +89,19 @@ GELU_INLINE float NormalCdf(float x) {
   q = q * t + 0.28241588371562071f;
   q = q * t + 0.28207239276222751f;
   q = q * t + 6.8223390975447181e-07f;
-  const float tail = 0.5f * (ExpNonPositive(-s) * q);  // ½·erfc(|z|)
+  const float e = ExpNonPositive(-s);
+  *gauss = e;
+  const float tail = 0.5f * (e * q);  // ½·erfc(|z|)
   const float outer = z < 0.f ? tail : 1.f - tail;
   return a < 1.f ? inner : outer;
 }
 
 ONEDNN_BINDING_CLONES void GeluForward(const float* __restrict x, float* __restrict y, int64_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * NormalCdf(x[i]);
+  for (int64_t i = 0; i < n; ++i) {
+    float gauss;
+    y[i] = x[i] * NormalCdf(x[i], &gauss);
+  }
 }
 
 ONEDNN_BINDING_CLONES void GeluBackward(const float* __restrict dy, const float* __restrict x, float* __restrict dx,
@@ -102,8 +110,9 @@ ONEDNN_BINDING_CLONES void GeluBackward(const float* __restrict dy, const float*
 #pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
-    const float pdf = ExpNonPositive(-0.5f * (v * v)) * kInvSqrt2Pi;
-    dx[i] = dy[i] * (NormalCdf(v) + v * pdf);
+    float gauss;
+    const float cdf = NormalCdf(v, &gauss);
+    dx[i] = dy[i] * (cdf + v * (gauss * kInvSqrt2Pi));
   }
 }
 
