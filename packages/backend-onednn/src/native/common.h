@@ -67,12 +67,15 @@ constexpr int64_t kMemoryBoundParallelMin = int64_t{1} << 20;
 
 /**
  * The version of ONEDNN_BINDING_CLONES functions this CPU runs: "avx512f", "avx2" or "default" (baseline
- * x86-64, e.g. on a CPU without AVX2), by the same CPU test as GCC's clone resolver; "default" elsewhere.
+ * x86-64, e.g. on a CPU without AVX2), by the same CPU test as GCC's clone resolver; "default" elsewhere. A build
+ * with ONEDNN_BINDING_MAX_AVX2 has no "avx512f" version, so it says "avx2" on an AVX-512 CPU.
  */
 inline const char* CloneTarget() {
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
   __builtin_cpu_init();
+#if !defined(ONEDNN_BINDING_MAX_AVX2)
   if (__builtin_cpu_supports("avx512f")) return "avx512f";
+#endif
   if (__builtin_cpu_supports("avx2")) return "avx2";
 #endif
   return "default";
