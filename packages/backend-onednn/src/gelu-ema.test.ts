@@ -29,7 +29,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('CnnGelu / CnnGeluGrad', () => {
-  it('match the exact values (y within 1e-7, dx within 2.5e-7) and PyTorch within 4e-7, × max(1, |value|)', () => {
+  it('match the exact values (y within 1.25e-7, dx within 2.5e-7) and PyTorch within 4e-7, × max(1, |value|)', () => {
     const x = tf.tensor1d(fx.x);
     const dy = tf.tensor1d(fx.dy);
     const y = tf.engine().runKernel('CnnGelu', { x }, {}) as tf.Tensor;
@@ -38,9 +38,11 @@ describe('CnnGelu / CnnGeluGrad', () => {
     const dxv = dx.dataSync();
     const tol = (v: number, t: number) => t * Math.max(1, Math.abs(v));
     for (let i = 0; i < fx.x.length; i++) {
-      // float32 rounding of the result alone is up to 6e-8 relative (dx: three roundings of dy·(Φ + x·φ));
-      // torch's 1 + erf(z) loses up to ~2e-7.
-      expect(Math.abs(yv[i]! - fx.exactY[i]!), `y at x=${fx.x[i]}`).toBeLessThanOrEqual(tol(fx.exactY[i]!, 1e-7));
+      // float32 rounding of the result alone is up to 6e-8 relative (dx: three roundings of dy·(Φ + x·φ)); the
+      // FMA-contracted polynomials of the AVX2 / AVX-512 clones reach 1.09e-7 × max(1, |y|) on these points
+      // (just over one float32 ulp at y ≈ 1.2; 0.94e-7 with separate multiplies and adds). torch's 1 + erf(z)
+      // loses up to ~2e-7.
+      expect(Math.abs(yv[i]! - fx.exactY[i]!), `y at x=${fx.x[i]}`).toBeLessThanOrEqual(tol(fx.exactY[i]!, 1.25e-7));
       expect(Math.abs(dxv[i]! - fx.exactDx[i]!), `dx at x=${fx.x[i]}`).toBeLessThanOrEqual(tol(fx.exactDx[i]!, 2.5e-7));
       expect(Math.abs(yv[i]! - fx.y[i]!), `torch y at x=${fx.x[i]}`).toBeLessThanOrEqual(tol(fx.y[i]!, 4e-7));
       expect(Math.abs(dxv[i]! - fx.dx[i]!), `torch dx at x=${fx.x[i]}`).toBeLessThanOrEqual(tol(fx.dx[i]!, 4e-7));

@@ -47,13 +47,22 @@ inline int ThreadId() {
  * kernels would otherwise run 4 lanes wide. Inline helpers called by such a function are compiled into each
  * version. Empty on other compilers and architectures.
  */
+/**
+ * ONEDNN_BINDING_FMA_CLONES: the same with an x86-64-v3 version (AVX2 with FMA) before the AVX2 one, for the
+ * compute-bound loops whose file allows FMA contraction (the GELU polynomials): GCC's `avx2` target does not
+ * include FMA, `arch=x86-64-v3` does, and AVX-512 implies it. The v3 version is chosen by CPU features (AMD and
+ * Intel alike); an AVX2 CPU without all of v3 (a VM hiding MOVBE, say) runs the AVX2 one.
+ */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(ONEDNN_BINDING_MAX_AVX2)
 // A build for measuring what an AVX2-only CPU gets (with ONEDNN_MAX_CPU_ISA=AVX2 for oneDNN's own kernels).
 #define ONEDNN_BINDING_CLONES __attribute__((target_clones("avx2", "default")))
+#define ONEDNN_BINDING_FMA_CLONES __attribute__((target_clones("arch=x86-64-v3", "avx2", "default")))
 #elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define ONEDNN_BINDING_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define ONEDNN_BINDING_FMA_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "avx2", "default")))
 #else
 #define ONEDNN_BINDING_CLONES
+#define ONEDNN_BINDING_FMA_CLONES
 #endif
 
 /**
