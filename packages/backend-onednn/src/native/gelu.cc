@@ -7,7 +7,8 @@
 //   |z| < 1 (z = x/√2):  erf(z) = z·P(z²), P of degree 6, relative error ≤ 2.1e-7 (in float32 arithmetic);
 //   |z| ≥ 1:            erfc(|z|) = exp(−z²)·Q(t), t = 1/(1 + |z|/2), Q of degree 10, a in [1, 10];
 //   exp:                Cody–Waite reduction by ln 2, a degree-6 polynomial (relative error ≤ 1e-7).
-// Φ as a whole: absolute error ≤ 7.9e-8 over [−14, 6], relative ≤ 1.4e-5 in the far negative tail.
+// Φ as a whole: absolute error ≤ 7.9e-8 over [−14, 6], relative ≤ 1.4e-5 in the far negative tail (the script
+// rounds every multiply and add; the FMA clones round differently, and src/gelu-ema.test.ts bounds what they give).
 // For x < 0 the second branch gives Φ = ½·erfc(|z|) directly, without PyTorch's cancellation in 1 + erf(z), so
 // gelu of negative inputs is relatively more accurate than PyTorch's own float32 result; the two agree to
 // ~1e-7 absolute. NaN propagates; gelu(±∞) = ±∞ · Φ = +∞ / NaN (as PyTorch).
