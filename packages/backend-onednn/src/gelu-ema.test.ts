@@ -39,7 +39,7 @@ describe('CnnGelu / CnnGeluGrad', () => {
     const tol = (v: number, t: number) => t * Math.max(1, Math.abs(v));
     for (let i = 0; i < fx.x.length; i++) {
       // float32 rounding of the result alone is up to 6e-8 relative (dx: three roundings of dy·(Φ + x·φ)); the
-      // FMA-contracted polynomials of the AVX2 / AVX-512 clones reach 1.09e-7 × max(1, |y|) on these points
+      // FMA-contracted polynomials of the x86-64-v3 / AVX-512 clones reach 1.09e-7 × max(1, |y|) on these points
       // (just over one float32 ulp at y ≈ 1.2; 0.94e-7 with separate multiplies and adds). torch's 1 + erf(z)
       // loses up to ~2e-7.
       expect(Math.abs(yv[i]! - fx.exactY[i]!), `y at x=${fx.x[i]}`).toBeLessThanOrEqual(tol(fx.exactY[i]!, 1.25e-7));

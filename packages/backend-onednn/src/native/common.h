@@ -46,8 +46,7 @@ inline int ThreadId() {
  * function multi-versioning): the addon itself is built for baseline x86-64, so the vector loops of our own
  * kernels would otherwise run 4 lanes wide. Inline helpers called by such a function are compiled into each
  * version. Empty on other compilers and architectures.
- */
-/**
+ *
  * ONEDNN_BINDING_FMA_CLONES: the same with an x86-64-v3 version (AVX2 with FMA) before the AVX2 one, for the
  * compute-bound loops whose file allows FMA contraction (the GELU polynomials): GCC's `avx2` target does not
  * include FMA, `arch=x86-64-v3` does, and AVX-512 implies it. The v3 version is chosen by CPU features (AMD and
