@@ -56,31 +56,25 @@ runMain(async () => {
   const warmup = intFlag('--warmup', values.warmup as string, 0);
   process.env.OMP_NUM_THREADS = String(threads);
   await selectBackend('onednn');
+  /** The options of the fast / muon recipe benches (the batch defaults to the recipe's). */
+  const recipeBench = (r: 'fast' | 'muon') => ({
+    recipe: r,
+    rounds,
+    steps,
+    threads,
+    batch: intFlag('--batch', (values.batch as string | undefined) ?? String(recipeTable(r).batchSize)),
+    warmup,
+    evalBatch: intFlag('--eval-batch', values['eval-batch'] as string),
+  });
   if (precision === 'compare') {
     if (recipe !== 'fast' && recipe !== 'muon') throw new UsageError('--precision compare: only with --recipe fast or --recipe muon');
-    await benchFastPrecision({
-      recipe,
-      rounds,
-      steps,
-      threads,
-      batch: intFlag('--batch', (values.batch as string | undefined) ?? String(recipeTable(recipe).batchSize)),
-      warmup,
-      evalBatch: intFlag('--eval-batch', values['eval-batch'] as string),
-    });
+    await benchFastPrecision(recipeBench(recipe));
     return;
   }
   setPrecision(precision);
   if (precision === 'bf16') emit({ bench: 'precision', precision, note: 'our side computes convolutions and matmuls in bf16 (oneDNN), PyTorch in float32' });
   if (recipe === 'fast' || recipe === 'muon') {
-    await benchFast({
-      recipe,
-      rounds,
-      steps,
-      threads,
-      batch: intFlag('--batch', (values.batch as string | undefined) ?? String(recipeTable(recipe).batchSize)),
-      warmup,
-      evalBatch: intFlag('--eval-batch', values['eval-batch'] as string),
-    });
+    await benchFast(recipeBench(recipe));
     return;
   }
 
