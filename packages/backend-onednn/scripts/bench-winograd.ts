@@ -1,15 +1,15 @@
 /**
  * Convolution algorithms side by side on the 3x3 stride-1 layers of a network: for every shape, the best-of-N
- * time (ms) of each pass (forward / backward data / backward weights) with Winograd F(4x4), Winograd F(2x2) and
- * oneDNN's direct kernels, the algorithms alternating in every round so that a drift in machine speed hits all
- * alike. Usage:
- *   pnpm exec tsx --single-threaded-gc scripts/bench-winograd.ts [--batch 1024] [--reps 4] [--algos f4,f2,direct]
+ * time (ms) of each pass (forward / backward data / backward weights) with Winograd on a fixed tile (f2 … f7:
+ * F(2x2) … F(7x7)), on the training default's per-pass choice (auto) and with oneDNN's direct kernels, the
+ * algorithms alternating in every round so that a drift in machine speed hits all alike. Usage:
+ *   pnpm exec tsx --single-threaded-gc scripts/bench-winograd.ts [--batch 1024] [--reps 4] [--algos f4,auto,direct]
  *     [--shapes 'hw,in,out;hw,in,out']   (default: airbench94's five 3x3 layer shapes)
  * Inputs are random; 'same' padding.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-import { selectBackend, setConvAlgorithm, setWinogradTile } from '../src/index.js';
+import { selectBackend, setConvAlgorithm, setWinogradTile, type WinogradTile } from '../src/index.js';
 import { arg } from './kernel-profiler.js';
 
 /** airbench94's 3x3 convolutions: [spatial size, in, out, name]. */
@@ -25,7 +25,10 @@ async function main(): Promise<void> {
   await selectBackend('onednn');
   const batch = Number(arg('batch', '1024'));
   const reps = Number(arg('reps', '4'));
-  const algos = arg('algos', 'f4,f2,direct').split(',');
+  const algos = arg('algos', 'f4,auto,direct').split(',');
+  for (const a of algos) {
+    if (a !== 'direct' && a !== 'auto' && !/^f[2-7]$/.test(a)) throw new Error(`--algos: unknown algorithm '${a}' (f2 … f7, auto, direct)`);
+  }
   const custom = arg('shapes', '');
   const shapes = custom
     ? custom.split(';').map((t) => {
@@ -49,8 +52,8 @@ async function main(): Promise<void> {
       for (const a of algos) {
         if (a === 'direct') setConvAlgorithm('direct');
         else {
-          setConvAlgorithm('winograd');
-          setWinogradTile(a === 'f2' ? 2 : 4);
+          setConvAlgorithm(a === 'auto' ? 'auto' : 'winograd');
+          setWinogradTile(a === 'auto' ? 'auto' : (Number(a.slice(1)) as WinogradTile));
         }
         for (const [p, f] of passes) {
           const t0 = performance.now();
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
     tf.dispose([x, w, dy]);
   }
   setConvAlgorithm('auto');
+  setWinogradTile('auto');
 }
 
 main().catch((error: unknown) => {

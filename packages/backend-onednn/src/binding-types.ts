@@ -52,13 +52,17 @@ export interface PrimitiveImpl {
 export type ConvAlgorithm = 'auto' | 'direct' | 'winograd';
 
 /**
- * The output tile of the Winograd convolutions in training (forward, backward data, backward weights):
- * - `4` (default): F(4x4, 3x3), 36 multiplications per 16 outputs and channel pair (direct: 144), ~1e-5 relative
- *   error in float32;
- * - `2`: F(2x2, 3x3), 16 per 4 outputs (direct: 36), ~1e-6 relative error.
- * The process-wide default comes from the environment variable `ONEDNN_WINOGRAD_TILE` (`2` or `4`).
+ * The output tile of the Winograd convolutions in training (forward, backward data, backward weights), F(m x m,
+ * 3x3): (m+2)² multiplications per m² outputs and channel pair (direct: 9m²), at a float32 error that grows with m
+ * (relative RMS over 256 channels: F(2x2) 5e-7, F(3x3) 1.8e-6, F(4x4) 3.3e-6, F(5x5) 5.1e-6, F(6x6) 6.5e-6,
+ * F(7x7) 6.6e-5; bf16 convolutions ~2e-3):
+ * - `'auto'` (default): per pass, from its output size, the m with the fewest multiplications (a larger m only
+ *   when it saves over 15%): airbench94's 31x31 layer F(4x4), 15x15 F(5x5), 7x7 F(7x7), 3x3 F(3x3);
+ * - `2` … `7`: that tile everywhere (`4`: the default before 'auto').
+ * The process-wide default comes from the environment variable `ONEDNN_WINOGRAD_TILE` (`2` … `7`; unset or any
+ * other value: `'auto'`).
  */
-export type WinogradTile = 2 | 4;
+export type WinogradTile = 'auto' | 2 | 3 | 4 | 5 | 6 | 7;
 
 /**
  * Compute precision of the training convolutions (forward, backward data, backward weights) and matmuls:

@@ -53,8 +53,8 @@ export function setConvAlgorithm(mode: ConvAlgorithm): void {
 }
 
 /**
- * The Winograd output tile of training convolutions now (see {@link WinogradTile}; default `4`, or the
- * environment variable `ONEDNN_WINOGRAD_TILE`).
+ * The Winograd output tile setting of training convolutions now (see {@link WinogradTile}; default `'auto'`, or
+ * the environment variable `ONEDNN_WINOGRAD_TILE`).
  * @throws OnednnUnavailableError when the addon cannot load.
  */
 export function getWinogradTile(): WinogradTile {
@@ -63,11 +63,13 @@ export function getWinogradTile(): WinogradTile {
 
 /**
  * Sets the Winograd output tile of training convolutions process-wide (see {@link WinogradTile}).
- * @throws TypeError when `tile` is not `2` or `4`.
+ * @throws TypeError when `tile` is not `'auto'` or an integer 2 … 7.
  * @throws OnednnUnavailableError when the addon cannot load.
  */
 export function setWinogradTile(tile: WinogradTile): void {
-  if (tile !== 2 && tile !== 4) throw new TypeError(`setWinogradTile: tile must be 2 or 4. Received: tile=${String(tile)}`);
+  if (tile !== 'auto' && !(Number.isInteger(tile) && tile >= 2 && tile <= 7)) {
+    throw new TypeError(`setWinogradTile: tile must be 'auto' or an integer 2 to 7. Received: tile=${String(tile)}`);
+  }
   getBinding().setWinogradTile(tile);
 }
 

@@ -259,16 +259,24 @@ Napi::Value SetConvAlgorithmJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-/** getWinogradTile() → 2 | 4: the tile of training convolutions that run Winograd. */
+/** getWinogradTile() → 'auto' | 2..7: the tile setting of training convolutions that run Winograd. */
 Napi::Value GetWinogradTileJs(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<int>(GetTrainingWinogradTile()));
+  const WinogradTile tile = GetTrainingWinogradTile();
+  if (tile == WinogradTile::kAuto) return Napi::String::New(info.Env(), "auto");
+  return Napi::Number::New(info.Env(), static_cast<int>(tile));
 }
 
-/** setWinogradTile(2 | 4). */
+/** setWinogradTile('auto' | 2..7). */
 Napi::Value SetWinogradTileJs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  if (info.Length() > 0 && info[0].IsString() && info[0].As<Napi::String>().Utf8Value() == "auto") {
+    SetTrainingWinogradTile(WinogradTile::kAuto);
+    return env.Undefined();
+  }
   const int tile = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
-  if (tile != 2 && tile != 4) throw Napi::TypeError::New(env, "onednn: setWinogradTile expects 2 or 4");
+  if (tile < 2 || tile > 7 || !(info[0].As<Napi::Number>().DoubleValue() == tile)) {
+    throw Napi::TypeError::New(env, "onednn: setWinogradTile expects 'auto' or an integer 2..7");
+  }
   SetTrainingWinogradTile(static_cast<WinogradTile>(tile));
   return env.Undefined();
 }

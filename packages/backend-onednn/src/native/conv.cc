@@ -170,15 +170,15 @@ dnnl::memory WeightsIn(WeightsBridge& w, float* user) {
 struct WinogradEntry : CacheEntry {};
 
 /**
- * The training Winograd tile (GetTrainingWinogradTile), recording `kernel`'s implementation for `key` (the shape
- * and the tile) the first time it is seen.
+ * The Winograd tile of a training pass whose output is out_h x out_w (TileForOutput of the training setting),
+ * recording `kernel`'s implementation for `key` (the shape and the tile) the first time it is seen.
  */
-WinogradTile NoteWinograd(const char* kernel, const std::string& shape_key) {
-  const WinogradTile tile = GetTrainingWinogradTile();
-  const std::string key = shape_key + (tile == WinogradTile::kF4x4 ? ":f4x4" : ":f2x2");
+WinogradTile NoteWinograd(const char* kernel, const std::string& shape_key, int64_t out_h, int64_t out_w) {
+  const WinogradTile tile = TileForOutput(GetTrainingWinogradTile(), out_h, out_w);
+  const std::string m = std::to_string(static_cast<int>(tile));
+  const std::string key = shape_key + ":f" + m;
   if (!CacheGet(key)) {
-    RecordImpl(kernel, key,
-               tile == WinogradTile::kF4x4 ? "native:winograd_f4x4_3x3+gemm:jit" : "native:winograd_f2x2_3x3+gemm:jit");
+    RecordImpl(kernel, key, "native:winograd_f" + m + "x" + m + "_3x3+gemm:jit");
     CachePut(key, std::make_unique<WinogradEntry>());
   }
   return tile;
@@ -221,7 +221,8 @@ Napi::Value Conv2dForward(const Napi::CallbackInfo& info) {
     const bool bf16 = Bf16();
     if (!bf16 && WinogradApplies(c, false)) {  // its relu is NaN-preserving
       const int flags = (b ? 1 : 0) | (relu ? 2 : 0);
-      WinogradForward(c, x, w, b, relu, y, NoteWinograd("Conv2D", Key("wino_fwd", p, flags)));
+      WinogradForward(c, x, w, b, relu, y,
+                      NoteWinograd("Conv2D", Key("wino_fwd", p, flags), c.out_height, c.out_width));
       return env.Undefined();
     }
     const bool fuse_relu = FuseRelu(relu, {{x, g.src_n}, {w, g.wei_n}, {b, static_cast<size_t>(c.out_channels)}});
@@ -502,7 +503,8 @@ Napi::Value Conv2dBackwardData(const Napi::CallbackInfo& info) {
   try {
     const bool bf16 = Bf16();
     if (!bf16 && WinogradApplies(c, true)) {
-      WinogradBackwardData(c, dy, w, dx, NoteWinograd("Conv2DBackpropInput", Key("wino_bwd_data", p)));
+      WinogradBackwardData(c, dy, w, dx,
+                           NoteWinograd("Conv2DBackpropInput", Key("wino_bwd_data", p), c.in_height, c.in_width));
       return env.Undefined();
     }
     if (c.in_channels < GemmBwdDataMaxIc()) {
@@ -553,7 +555,8 @@ Napi::Value Conv2dBackwardFilter(const Napi::CallbackInfo& info) {
     const Bf16BwdWeights path = Bf16() ? Bf16BwdWeightsPath(c) : Bf16BwdWeights::kFloat32;
     const bool bf16 = path != Bf16BwdWeights::kFloat32;
     if (!bf16 && WinogradApplies(c, false)) {
-      WinogradBackwardWeights(c, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p)));
+      WinogradBackwardWeights(
+          c, x, dy, dw, NoteWinograd("Conv2DBackpropFilter", Key("wino_bwd_weights", p), c.out_height, c.out_width));
       return env.Undefined();
     }
     if (path == Bf16BwdWeights::kGemm) {

@@ -1,5 +1,6 @@
 // Winograd convolutions for 3x3, stride-1, undilated NHWC convolutions: forward (with optional bias + relu),
-// backward data and backward weights, on F(2x2, 3x3) or F(4x4, 3x3) tiles. Lavin & Gray, "Fast Algorithms for
+// backward data and backward weights, on F(m x m, 3x3) tiles, m = 2..7 (F(2x2) and F(4x4) hand-written, the
+// others from general Toom-Cook matrices). Lavin & Gray, "Fast Algorithms for
 // Convolutional Neural Networks" (CVPR 2016): each m x m output tile is A^T [(G g G^T) (.) (B^T d B)] A over an
 // (m+2) x (m+2) input tile d, so the 9·m² multiply-adds per tile and channel pair of direct convolution become
 // (m+2)² — 16 instead of 36 for F(2x2), 36 instead of 144 for F(4x4) — done as (m+2)² GEMMs (oneDNN's
@@ -29,6 +30,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common.h"
@@ -59,7 +61,8 @@ ConvAlgorithmMode& Mode() {
 WinogradTile& TrainingTile() {
   static WinogradTile tile = [] {
     const char* v = std::getenv("ONEDNN_WINOGRAD_TILE");
-    return v != nullptr && std::string(v) == "2" ? WinogradTile::kF2x2 : WinogradTile::kF4x4;
+    if (v != nullptr && v[0] >= '2' && v[0] <= '7' && v[1] == '\0') return static_cast<WinogradTile>(v[0] - '0');
+    return WinogradTile::kAuto;
   }();
   return tile;
 }
@@ -485,6 +488,330 @@ struct F4x4 {
   }
 };
 
+// ---- F(m x m, 3x3) for m = 3, 5, 6, 7: the general Toom-Cook form --------------------------------------------
+// The matrices come from scripts/winograd_matrices.py (exact rationals, checked there term by term; the points
+// are in each table's comment). Larger tiles need fewer multiplications per output ((m+2)² / m²) and fit some
+// layer sizes without padding (15 = 3 x 5, 7 = 1 x 7), at a float32 error that grows with the tile: measured by
+// that script as relative RMS over 256 channels, F(2x2) 5e-7, F(3x3) 1.8e-6, F(4x4) 3.3e-6, F(5x5) 5.1e-6,
+// F(6x6) 6.5e-6, F(7x7) 6.6e-5 (bf16 convolutions: ~2e-3).
+
+/** The Toom-Cook matrices of F(M x M, 3x3): kBT (n x n), kG (n x 3), kAT (M x n) and kA = kAT^T, n = M + 2. */
+template <int M>
+struct ToomCook;
+
+/** F(3x3, 3x3): the points {0, 1, -1, 2, inf}. */
+template <>
+struct ToomCook<3> {
+  static constexpr float kBT[5][5] = {{2.f, -1.f, -2.f, 1.f, 0.f},
+                                      {0.f, -2.f, -1.f, 1.f, 0.f},
+                                      {0.f, 2.f, -3.f, 1.f, 0.f},
+                                      {0.f, -1.f, 0.f, 1.f, 0.f},
+                                      {0.f, 2.f, -1.f, -2.f, 1.f}};
+  static constexpr float kG[5][3] = {{1.f / 2, 0.f, 0.f},
+                                     {-1.f / 2, -1.f / 2, -1.f / 2},
+                                     {-1.f / 6, 1.f / 6, -1.f / 6},
+                                     {1.f / 6, 1.f / 3, 2.f / 3},
+                                     {0.f, 0.f, 1.f}};
+  static constexpr float kAT[3][5] = {{1.f, 1.f, 1.f, 1.f, 0.f}, {0.f, 1.f, -1.f, 2.f, 0.f}, {0.f, 1.f, 1.f, 4.f, 1.f}};
+  static constexpr float kA[5][3] = {
+      {1.f, 0.f, 0.f}, {1.f, 1.f, 1.f}, {1.f, -1.f, 1.f}, {1.f, 2.f, 4.f}, {0.f, 0.f, 1.f}};
+};
+
+/** F(5x5, 3x3): the points {0, 1, -1, 2, -2, 1/2, inf}. */
+template <>
+struct ToomCook<5> {
+  static constexpr float kBT[7][7] = {
+      {-2.f, 4.f, 5.f / 2, -5.f, -1.f / 2, 1.f, 0.f}, {0.f, 2.f, -2.f, -9.f / 2, 1.f / 2, 1.f, 0.f},
+      {0.f, -2.f, 6.f, -7.f / 2, -3.f / 2, 1.f, 0.f}, {0.f, 1.f, -3.f / 2, -2.f, 3.f / 2, 1.f, 0.f},
+      {0.f, -1.f, 5.f / 2, 0.f, -5.f / 2, 1.f, 0.f},  {0.f, 4.f, 0.f, -5.f, 0.f, 1.f, 0.f},
+      {0.f, -2.f, 4.f, 5.f / 2, -5.f, -1.f / 2, 1.f}};
+  static constexpr float kG[7][3] = {{-1.f / 2, 0.f, 0.f},
+                                     {-1.f / 3, -1.f / 3, -1.f / 3},
+                                     {1.f / 9, -1.f / 9, 1.f / 9},
+                                     {1.f / 36, 1.f / 18, 1.f / 9},
+                                     {-1.f / 60, 1.f / 30, -1.f / 15},
+                                     {32.f / 45, 16.f / 45, 8.f / 45},
+                                     {0.f, 0.f, 1.f}};
+  static constexpr float kAT[5][7] = {{1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 0.f},
+                                      {0.f, 1.f, -1.f, 2.f, -2.f, 1.f / 2, 0.f},
+                                      {0.f, 1.f, 1.f, 4.f, 4.f, 1.f / 4, 0.f},
+                                      {0.f, 1.f, -1.f, 8.f, -8.f, 1.f / 8, 0.f},
+                                      {0.f, 1.f, 1.f, 16.f, 16.f, 1.f / 16, 1.f}};
+  static constexpr float kA[7][5] = {{1.f, 0.f, 0.f, 0.f, 0.f},    {1.f, 1.f, 1.f, 1.f, 1.f},
+                                     {1.f, -1.f, 1.f, -1.f, 1.f},  {1.f, 2.f, 4.f, 8.f, 16.f},
+                                     {1.f, -2.f, 4.f, -8.f, 16.f}, {1.f, 1.f / 2, 1.f / 4, 1.f / 8, 1.f / 16},
+                                     {0.f, 0.f, 0.f, 0.f, 1.f}};
+};
+
+/** F(6x6, 3x3): the points {0, 1, -1, 2, -2, 1/2, -1/2, inf}. */
+template <>
+struct ToomCook<6> {
+  static constexpr float kBT[8][8] = {{-1.f, 0.f, 21.f / 4, 0.f, -21.f / 4, 0.f, 1.f, 0.f},
+                                      {0.f, 1.f, 1.f, -17.f / 4, -17.f / 4, 1.f, 1.f, 0.f},
+                                      {0.f, -1.f, 1.f, 17.f / 4, -17.f / 4, -1.f, 1.f, 0.f},
+                                      {0.f, 1.f / 2, 1.f / 4, -5.f / 2, -5.f / 4, 2.f, 1.f, 0.f},
+                                      {0.f, -1.f / 2, 1.f / 4, 5.f / 2, -5.f / 4, -2.f, 1.f, 0.f},
+                                      {0.f, 2.f, 4.f, -5.f / 2, -5.f, 1.f / 2, 1.f, 0.f},
+                                      {0.f, -2.f, 4.f, 5.f / 2, -5.f, -1.f / 2, 1.f, 0.f},
+                                      {0.f, -1.f, 0.f, 21.f / 4, 0.f, -21.f / 4, 0.f, 1.f}};
+  static constexpr float kG[8][3] = {{-1.f, 0.f, 0.f},
+                                     {-2.f / 9, -2.f / 9, -2.f / 9},
+                                     {-2.f / 9, 2.f / 9, -2.f / 9},
+                                     {1.f / 90, 1.f / 45, 2.f / 45},
+                                     {1.f / 90, -1.f / 45, 2.f / 45},
+                                     {32.f / 45, 16.f / 45, 8.f / 45},
+                                     {32.f / 45, -16.f / 45, 8.f / 45},
+                                     {0.f, 0.f, 1.f}};
+  static constexpr float kAT[6][8] = {{1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 0.f},
+                                      {0.f, 1.f, -1.f, 2.f, -2.f, 1.f / 2, -1.f / 2, 0.f},
+                                      {0.f, 1.f, 1.f, 4.f, 4.f, 1.f / 4, 1.f / 4, 0.f},
+                                      {0.f, 1.f, -1.f, 8.f, -8.f, 1.f / 8, -1.f / 8, 0.f},
+                                      {0.f, 1.f, 1.f, 16.f, 16.f, 1.f / 16, 1.f / 16, 0.f},
+                                      {0.f, 1.f, -1.f, 32.f, -32.f, 1.f / 32, -1.f / 32, 1.f}};
+  static constexpr float kA[8][6] = {{1.f, 0.f, 0.f, 0.f, 0.f, 0.f},
+                                     {1.f, 1.f, 1.f, 1.f, 1.f, 1.f},
+                                     {1.f, -1.f, 1.f, -1.f, 1.f, -1.f},
+                                     {1.f, 2.f, 4.f, 8.f, 16.f, 32.f},
+                                     {1.f, -2.f, 4.f, -8.f, 16.f, -32.f},
+                                     {1.f, 1.f / 2, 1.f / 4, 1.f / 8, 1.f / 16, 1.f / 32},
+                                     {1.f, -1.f / 2, 1.f / 4, -1.f / 8, 1.f / 16, -1.f / 32},
+                                     {0.f, 0.f, 0.f, 0.f, 0.f, 1.f}};
+};
+
+/** F(7x7, 3x3): the points {0, 1, -1, 2, -2, 1/2, -1/2, 1/4, inf}. */
+template <>
+struct ToomCook<7> {
+  static constexpr float kBT[9][9] = {{1.f / 4, -1.f, -21.f / 16, 21.f / 4, 21.f / 16, -21.f / 4, -1.f / 4, 1.f, 0.f},
+                                      {0.f, -1.f / 4, 3.f / 4, 33.f / 16, -51.f / 16, -9.f / 2, 3.f / 4, 1.f, 0.f},
+                                      {0.f, 1.f / 4, -5.f / 4, -1.f / 16, 85.f / 16, -4.f, -5.f / 4, 1.f, 0.f},
+                                      {0.f, -1.f / 8, 7.f / 16, 7.f / 8, -35.f / 16, -7.f / 4, 7.f / 4, 1.f, 0.f},
+                                      {0.f, 1.f / 8, -9.f / 16, -3.f / 8, 45.f / 16, -3.f / 4, -9.f / 4, 1.f, 0.f},
+                                      {0.f, -1.f / 2, 1.f, 37.f / 8, -5.f / 4, -41.f / 8, 1.f / 4, 1.f, 0.f},
+                                      {0.f, 1.f / 2, -3.f, 27.f / 8, 15.f / 4, -39.f / 8, -3.f / 4, 1.f, 0.f},
+                                      {0.f, -1.f, 0.f, 21.f / 4, 0.f, -21.f / 4, 0.f, 1.f, 0.f},
+                                      {0.f, 1.f / 4, -1.f, -21.f / 16, 21.f / 4, 21.f / 16, -21.f / 4, -1.f / 4, 1.f}};
+  static constexpr float kG[9][3] = {{4.f, 0.f, 0.f},
+                                     {-8.f / 27, -8.f / 27, -8.f / 27},
+                                     {8.f / 45, -8.f / 45, 8.f / 45},
+                                     {2.f / 315, 4.f / 315, 8.f / 315},
+                                     {-2.f / 405, 4.f / 405, -8.f / 405},
+                                     {128.f / 45, 64.f / 45, 32.f / 45},
+                                     {-128.f / 135, 64.f / 135, -32.f / 135},
+                                     {-16384.f / 2835, -4096.f / 2835, -1024.f / 2835},
+                                     {0.f, 0.f, 1.f}};
+  static constexpr float kAT[7][9] = {{1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 0.f},
+                                      {0.f, 1.f, -1.f, 2.f, -2.f, 1.f / 2, -1.f / 2, 1.f / 4, 0.f},
+                                      {0.f, 1.f, 1.f, 4.f, 4.f, 1.f / 4, 1.f / 4, 1.f / 16, 0.f},
+                                      {0.f, 1.f, -1.f, 8.f, -8.f, 1.f / 8, -1.f / 8, 1.f / 64, 0.f},
+                                      {0.f, 1.f, 1.f, 16.f, 16.f, 1.f / 16, 1.f / 16, 1.f / 256, 0.f},
+                                      {0.f, 1.f, -1.f, 32.f, -32.f, 1.f / 32, -1.f / 32, 1.f / 1024, 0.f},
+                                      {0.f, 1.f, 1.f, 64.f, 64.f, 1.f / 64, 1.f / 64, 1.f / 4096, 1.f}};
+  static constexpr float kA[9][7] = {{1.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f},
+                                     {1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f},
+                                     {1.f, -1.f, 1.f, -1.f, 1.f, -1.f, 1.f},
+                                     {1.f, 2.f, 4.f, 8.f, 16.f, 32.f, 64.f},
+                                     {1.f, -2.f, 4.f, -8.f, 16.f, -32.f, 64.f},
+                                     {1.f, 1.f / 2, 1.f / 4, 1.f / 8, 1.f / 16, 1.f / 32, 1.f / 64},
+                                     {1.f, -1.f / 2, 1.f / 4, -1.f / 8, 1.f / 16, -1.f / 32, 1.f / 64},
+                                     {1.f, 1.f / 4, 1.f / 16, 1.f / 64, 1.f / 256, 1.f / 1024, 1.f / 4096},
+                                     {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 1.f}};
+};
+
+/** One of a ToomCook's matrices as a type, for the compile-time loops of MatStreams. */
+template <int M, int kWhich>  // 0: B^T, 1: A^T, 2: A
+struct ToomMatrix {
+  static constexpr int kRows = kWhich == 1 ? M : M + 2, kCols = kWhich == 2 ? M : M + 2;
+  static constexpr float At(int o, int i) {
+    return kWhich == 0 ? ToomCook<M>::kBT[o][i] : kWhich == 1 ? ToomCook<M>::kAT[o][i] : ToomCook<M>::kA[o][i];
+  }
+};
+
+/** The index of row O's first nonzero coefficient in Mat. */
+template <class Mat, int O>
+constexpr int FirstNonzero() {
+  for (int i = 0; i < Mat::kCols; ++i) {
+    if (Mat::At(O, i) != 0.f) return i;
+  }
+  return Mat::kCols;
+}
+
+/** Mat(O, I) · v, a coefficient ±1 as a sign. */
+template <class Mat, int O, size_t I>
+ONEDNN_BINDING_INLINE float Term(float v) {
+  constexpr float k = Mat::At(O, static_cast<int>(I));
+  if constexpr (k == 1.f) {
+    return v;
+  } else if constexpr (k == -1.f) {
+    return -v;
+  } else {
+    return k * v;
+  }
+}
+
+/**
+ * (Mat v)[O] = sum_I Mat(O, I) v_I over the nonzero coefficients only, left to right. Every condition is a
+ * compile-time constant, so this unrolls into the row's few multiply-adds.
+ */
+template <class Mat, int O, size_t... I, class... V>
+ONEDNN_BINDING_INLINE float Row(std::index_sequence<I...>, V... v) {
+  constexpr int first = FirstNonzero<Mat, O>();
+  float acc = 0.f;
+  ((acc = static_cast<int>(I) == first                                            ? Term<Mat, O, I>(v)
+          : static_cast<int>(I) > first && Mat::At(O, static_cast<int>(I)) != 0.f ? acc + Term<Mat, O, I>(v)
+                                                                                  : acc),
+   ...);
+  return acc;
+}
+
+/** op[O][c] = (Mat v)[O], or max((Mat v)[O] + bias[c], lo) with kEpilogue, for every output row O. */
+template <class Mat, bool kEpilogue, size_t... O, class... V>
+ONEDNN_BINDING_INLINE void Rows(std::index_sequence<O...>, float* const* op, int64_t c, const float* bias, float lo,
+                                V... v) {
+  using Inputs = std::make_index_sequence<sizeof...(V)>;
+  if constexpr (kEpilogue) {
+    ((op[O][c] = std::max(Row<Mat, static_cast<int>(O)>(Inputs{}, v...) + bias[c], lo)), ...);
+  } else {
+    ((op[O][c] = Row<Mat, static_cast<int>(O)>(Inputs{}, v...)), ...);
+  }
+}
+
+/** MatStreams with the pointers unpacked into constant-index locals (which GCC keeps in registers). */
+template <class Mat, bool kEpilogue, size_t... I, size_t... O>
+ONEDNN_BINDING_INLINE void MatStreamsOf(std::index_sequence<I...>, std::index_sequence<O...> outs,
+                                        const float* const* in, float* const* out, int64_t n, const float* bias,
+                                        float lo) {
+  const float* const ip[] = {in[I]...};
+  float* const op[] = {out[O]...};
+#pragma omp simd
+  for (int64_t c = 0; c < n; ++c) Rows<Mat, kEpilogue>(outs, op, c, bias, lo, ip[I][c]...);
+}
+
+/**
+ * out_o[c] = (Mat (in_0[c] .. in_{cols-1}[c]))[o] for c < n: one small matrix applied at every channel (a
+ * "stream" kernel, as F4x4*Streams; the in and out buffers are distinct). With kEpilogue, + bias[c] and max(., lo).
+ */
+template <class Mat, bool kEpilogue = false>
+ONEDNN_BINDING_INLINE void MatStreams(const float* const* in, float* const* out, int64_t n, const float* bias = nullptr,
+                                      float lo = 0.f) {
+  MatStreamsOf<Mat, kEpilogue>(std::make_index_sequence<Mat::kCols>{}, std::make_index_sequence<Mat::kRows>{}, in, out,
+                               n, bias, lo);
+}
+
+/** F(M x M, 3x3) on (M+2) x (M+2) input tiles, the tile interface of F4x4 over ToomCook<M>'s matrices. */
+template <int M>
+struct Toom {
+  static constexpr int kM = M, kAlpha = M + 2, kElements = kAlpha * kAlpha;
+  using BT = ToomMatrix<M, 0>;
+  using AT = ToomMatrix<M, 1>;
+  using A = ToomMatrix<M, 2>;
+  // Channels per pass through the L1 buffers: F(7x7)'s 81 x 32 floats are 10 KiB.
+  static constexpr int64_t kBlock = 32;
+
+  /** u = G g G^T (n x n) for one 3x3 filter g. */
+  static void Filter(const float (&g)[3][3], float (&u)[kElements]) {
+    const auto& G = ToomCook<M>::kG;
+    float t[kAlpha][3];
+    for (int a = 0; a < kAlpha; ++a) {
+      for (int j = 0; j < 3; ++j) t[a][j] = G[a][0] * g[0][j] + G[a][1] * g[1][j] + G[a][2] * g[2][j];
+    }
+    for (int a = 0; a < kAlpha; ++a) {
+      for (int b = 0; b < kAlpha; ++b) u[a * kAlpha + b] = t[a][0] * G[b][0] + t[a][1] * G[b][1] + t[a][2] * G[b][2];
+    }
+  }
+
+  /** dg = G^T s G (3x3) for the n x n accumulated s. */
+  static void FilterGrad(const float (&s)[kElements], float (&dg)[3][3]) {
+    const auto& G = ToomCook<M>::kG;
+    float r[3][kAlpha];  // G^T S
+    for (int k = 0; k < 3; ++k) {
+      for (int b = 0; b < kAlpha; ++b) {
+        float v = 0.f;
+        for (int a = 0; a < kAlpha; ++a) v += G[a][k] * s[a * kAlpha + b];
+        r[k][b] = v;
+      }
+    }
+    for (int k = 0; k < 3; ++k) {  // (G^T S) G
+      for (int j = 0; j < 3; ++j) {
+        float v = 0.f;
+        for (int b = 0; b < kAlpha; ++b) v += r[k][b] * G[b][j];
+        dg[k][j] = v;
+      }
+    }
+  }
+
+  /** V[e][slot][c] = (B^T d B)[e] of the n x n patch of tile (n, th, tw) (origin M·th − pt, M·tw − pl). */
+  static ONEDNN_BINDING_INLINE void Input(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw,
+                                          const float* zeros, float* V, size_t es) {
+    const float* p[kElements];
+    InputPatch<kAlpha, M>(x, g, n, th, tw, zeros, p);
+    alignas(64) float t[kElements][kBlock];  // t[a * n + j] = (B^T d)[a][j] for the block's channels
+    const float* in[kAlpha];
+    float* out[kAlpha];
+    for (int64_t c0 = 0; c0 < g.C; c0 += kBlock) {
+      const int64_t cb = std::min(kBlock, g.C - c0);
+      for (int j = 0; j < kAlpha; ++j) {  // columns: B^T d
+        for (int i = 0; i < kAlpha; ++i) in[i] = p[i * kAlpha + j] + c0, out[i] = t[i * kAlpha + j];
+        MatStreams<BT>(in, out, cb);
+      }
+      for (int a = 0; a < kAlpha; ++a) {  // rows: (B^T d) B
+        for (int j = 0; j < kAlpha; ++j)
+          in[j] = t[a * kAlpha + j], out[j] = V + static_cast<size_t>(a * kAlpha + j) * es + c0;
+        MatStreams<BT>(in, out, cb);
+      }
+    }
+  }
+
+  /**
+   * y M x M tile = max(A^T Mt A + bias, lo) (`bias`: K values, zeros when the conv has none); outputs beyond
+   * OH/OW go to rows of `sink` (M² x K floats).
+   */
+  static ONEDNN_BINDING_INLINE void Output(const float* Mt, size_t es, const Pass& g, int64_t n, int64_t th, int64_t tw,
+                                           const float* bias, const float* zeros, float lo, float* sink, float* y) {
+    (void)zeros;
+    float* q[M * M];
+    OutputPatch<M>(y, g, n, th, tw, sink, g.K, q);
+    alignas(64) float r[M * kAlpha][kBlock];  // r[i * n + j] = (A^T Mt)[i][j]
+    const float* in[kAlpha];
+    float* out[kAlpha];
+    for (int64_t k0 = 0; k0 < g.K; k0 += kBlock) {
+      const int64_t kb = std::min(kBlock, g.K - k0);
+      for (int j = 0; j < kAlpha; ++j) {  // columns: A^T Mt
+        for (int i = 0; i < kAlpha; ++i) in[i] = Mt + static_cast<size_t>(i * kAlpha + j) * es + k0;
+        for (int i = 0; i < M; ++i) out[i] = r[i * kAlpha + j];
+        MatStreams<AT>(in, out, kb);
+      }
+      for (int i = 0; i < M; ++i) {  // rows: (A^T Mt) A, + bias, relu
+        for (int j = 0; j < kAlpha; ++j) in[j] = r[i * kAlpha + j];
+        for (int b = 0; b < M; ++b) out[b] = q[i * M + b] + k0;
+        MatStreams<AT, true>(in, out, kb, bias + k0, lo);
+      }
+    }
+  }
+
+  /** Z[e][slot][k] = (A dy A^T)[e] for the M x M dy tile (n, th, tw); dy beyond OH/OW reads as zero. */
+  static ONEDNN_BINDING_INLINE void Grad(const float* dy, const Pass& g, int64_t n, int64_t th, int64_t tw,
+                                         const float* zeros, float* Z, size_t es) {
+    const float* p[M * M];
+    OutputPatch<M>(dy, g, n, th, tw, zeros, 0, p);
+    alignas(64) float r[kAlpha * M][kBlock];  // r[a * M + j] = (A u)[a][j]
+    const float* in[kAlpha];
+    float* out[kAlpha];
+    for (int64_t k0 = 0; k0 < g.K; k0 += kBlock) {
+      const int64_t kb = std::min(kBlock, g.K - k0);
+      for (int j = 0; j < M; ++j) {  // columns: A u
+        for (int i = 0; i < M; ++i) in[i] = p[i * M + j] + k0;
+        for (int a = 0; a < kAlpha; ++a) out[a] = r[a * M + j];
+        MatStreams<A>(in, out, kb);
+      }
+      for (int a = 0; a < kAlpha; ++a) {  // rows: (A u) A^T
+        for (int j = 0; j < M; ++j) in[j] = r[a * M + j];
+        for (int b = 0; b < kAlpha; ++b) out[b] = Z + static_cast<size_t>(a * kAlpha + b) * es + k0;
+        MatStreams<A>(in, out, kb);
+      }
+    }
+  }
+};
+
 /**
  * The transformed filters of HWIO w `[3][3][C][K]`: U[e][c][k] = (G g G^T)[e] for the 3x3 filter g of (c, k) (the
  * forward pass's [C][K] matrices), or with `flip` the filters rotated by 180 degrees and stored transposed,
@@ -639,10 +966,22 @@ void BackwardWeightsPass(const Pass& g, const float* x, const float* dy, float* 
 /** Calls f(Tile{}) with the tile class of `tile`. */
 template <class F>
 void WithTile(WinogradTile tile, F&& f) {
-  if (tile == WinogradTile::kF4x4)
-    f(F4x4{});
-  else
-    f(F2x2{});
+  switch (tile) {
+    case WinogradTile::kF2x2:
+      return f(F2x2{});
+    case WinogradTile::kF3x3:
+      return f(Toom<3>{});
+    case WinogradTile::kF5x5:
+      return f(Toom<5>{});
+    case WinogradTile::kF6x6:
+      return f(Toom<6>{});
+    case WinogradTile::kF7x7:
+      return f(Toom<7>{});
+    case WinogradTile::kF4x4:
+    case WinogradTile::kAuto:  // resolved by the callers (TileForOutput); F(4x4) if one is not
+      break;
+  }
+  f(F4x4{});
 }
 
 }  // namespace
@@ -658,6 +997,16 @@ WinogradTile GetTrainingWinogradTile() {
 }
 void SetTrainingWinogradTile(WinogradTile tile) {
   TrainingTile() = tile;
+}
+
+WinogradTile TileForOutput(WinogradTile setting, int64_t out_h, int64_t out_w) {
+  if (setting != WinogradTile::kAuto) return setting;
+  const auto cost = [&](int64_t m) { return ((out_h + m - 1) / m) * ((out_w + m - 1) / m) * (m + 2) * (m + 2); };
+  int64_t best = 2;
+  for (int64_t m = 3; m <= 7; ++m) {
+    if (100 * cost(m) < 85 * cost(best)) best = m;
+  }
+  return static_cast<WinogradTile>(best);
 }
 
 bool WinogradGeometry(const ConvGeometry& g) {

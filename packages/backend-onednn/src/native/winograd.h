@@ -1,4 +1,4 @@
-// Winograd convolutions F(2x2, 3x3) and F(4x4, 3x3) for 3x3, stride-1, undilated convolutions (see winograd.cc):
+// Winograd convolutions F(m x m, 3x3), m = 2..7, for 3x3, stride-1, undilated convolutions (see winograd.cc):
 // forward (optional bias + NaN-preserving relu), backward data and backward weights, over a ConvGeometry; NHWC
 // activations, HWIO filters. Also the process-wide choice between them and oneDNN's direct kernels.
 #pragma once
@@ -25,15 +25,22 @@ enum class ConvAlgorithm {
 };
 
 /**
- * The Winograd output tile: F(2x2, 3x3) (4x4 input tiles, 16 multiplications per 4 outputs and channel pair) or
- * F(4x4, 3x3) (6x6 input tiles, 36 per 16 outputs). The value is the tile's side.
+ * The Winograd output tile F(m x m, 3x3): (m+2) x (m+2) input tiles, (m+2)² multiplications per m² outputs and
+ * channel pair (direct: 9 m²). The value is the tile's side m; kAuto (training only) picks m per convolution
+ * pass from its output size (TileForOutput). F(2x2) and F(4x4) are hand-written, the others the general
+ * Toom-Cook form (winograd.cc gives their float32 errors: F(7x7) ~20x F(4x4)'s).
  */
 enum class WinogradTile : int {
+  kAuto = 0,
   kF2x2 = 2,
+  kF3x3 = 3,
   kF4x4 = 4,
+  kF5x5 = 5,
+  kF6x6 = 6,
+  kF7x7 = 7,
 };
 
-/** The tile of a Winograd algorithm (kF2x2 for kWinogradF2x2, kF4x4 for kWinogradF4x4; not for kDirect). */
+/** The tile of a Winograd algorithm of the inference graph (kF2x2 or kF4x4; not for kDirect). */
 inline WinogradTile TileOf(ConvAlgorithm algorithm) {
   return algorithm == ConvAlgorithm::kWinogradF4x4 ? WinogradTile::kF4x4 : WinogradTile::kF2x2;
 }
@@ -43,11 +50,20 @@ ConvAlgorithmMode GetConvAlgorithmMode();
 void SetConvAlgorithmMode(ConvAlgorithmMode mode);
 
 /**
- * The tile training convolutions (the three passes of conv.cc) use when they run Winograd: F(4x4) by default,
- * F(2x2) when ONEDNN_WINOGRAD_TILE=2 or after SetTrainingWinogradTile(kF2x2).
+ * The tile setting of training convolutions (the three passes of conv.cc) when they run Winograd: kAuto by
+ * default, or the fixed tile of ONEDNN_WINOGRAD_TILE=2..7 (other values: kAuto) or of SetTrainingWinogradTile.
  */
 WinogradTile GetTrainingWinogradTile();
 void SetTrainingWinogradTile(WinogradTile tile);
+
+/**
+ * The tile a pass with an out_h x out_w output runs on under `setting`: the setting itself unless it is kAuto;
+ * for kAuto the m in 2..7 with the fewest multiplications, ceil(out_h/m)·ceil(out_w/m)·(m+2)², where a larger m
+ * is taken only when it needs under 85% of the best smaller one's (its transforms cost more, and its error is
+ * larger). airbench94's layers: 31x31 → F(4x4), 15x15 → F(5x5) (0.77 of F(4x4)'s multiplications), 7x7 →
+ * F(7x7) (0.56), 3x3 → F(3x3) (0.69).
+ */
+WinogradTile TileForOutput(WinogradTile setting, int64_t out_h, int64_t out_w);
 
 /** True when the convolution is 3x3, stride 1 and undilated: Winograd can run it (any padding, any channels). */
 bool WinogradGeometry(const ConvGeometry& g);
@@ -65,7 +81,7 @@ bool WinogradApplies(const ConvGeometry& g, bool backward_data);
 void WinogradForward(const ConvGeometry& g, const float* x, const float* w, const float* bias, bool relu, float* y,
                      WinogradTile tile);
 /**
- * The transformed filter matrices of w[3,3,IC,OC] (G g G^T): U[16][IC][OC] for F(2x2), U[36][IC][OC] for F(4x4),
+ * The transformed filter matrices of w[3,3,IC,OC] (G g G^T): U[(m+2)²][IC][OC] (16 for F(2x2), 36 for F(4x4)),
  * for WinogradForwardTransformed.
  */
 std::vector<float> WinogradTransformFilter(const float* w, int64_t in_channels, int64_t out_channels,
