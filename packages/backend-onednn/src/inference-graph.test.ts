@@ -114,12 +114,14 @@ describe('InferenceGraph ops match tf ops', () => {
     graph.dispose();
   });
 
-  it('Winograd F(4x4) (default, ≤ 1e-4), F(2x2) (≤ 1e-5) and direct on odd sizes with every padding form', async () => {
-    for (const [h, w, pads] of [
-      [9, 7, [1, 1, 1, 1]],
-      [6, 11, [0, 0, 0, 0]],
-      [13, 5, [2, 0, 1, 2]],
-      [4, 4, [1, 1, 1, 1]],
+  it("Winograd F(2x2) … F(7x7), the training kernels' tiles and direct on odd sizes with every padding form", async () => {
+    // [h, w, pads, the training kernels' tile for the output]: 9x7 → F(7x7) (2 tiles of 81 against F(4x4)'s 6 of
+    // 36), 4x9 → F(4x4), 14x5 → F(5x5), 4x4 → F(4x4) (see TileForOutput in winograd.h).
+    for (const [h, w, pads, trained] of [
+      [9, 7, [1, 1, 1, 1], 7],
+      [6, 11, [0, 0, 0, 0], 4],
+      [13, 5, [2, 0, 1, 2], 5],
+      [4, 4, [1, 1, 1, 1], 4],
     ] as const) {
       const k = rand([3, 3, 64, 72], h * 10 + w);
       const b = rand([72], 3);
@@ -152,6 +154,11 @@ describe('InferenceGraph ops match tf ops', () => {
       for (const [tile, tol, impl] of [
         [4, 1e-4, /f4x4/],
         [2, 1e-5, /f2x2/],
+        [3, 1e-4, /f3x3/],
+        [5, 1e-4, /f5x5/],
+        [6, 1e-4, /f6x6/],
+        [7, 1e-3, /f7x7/],
+        ['training', 1e-3, new RegExp(`f${trained}x${trained}`)],
         [0, 1e-5, /^conv2d (jit|brg[a-z_]*):/],
       ] as const) {
         const g = await expectGraph([h, w, 64], ops, 3, reference, { winogradTile: tile }, tol);
@@ -159,9 +166,11 @@ describe('InferenceGraph ops match tf ops', () => {
         g.dispose();
       }
     }
-    expect(() => new InferenceGraph([5, 5, 2], [{ op: 'relu', inputs: [0] }], { winogradTile: 3 as 4 })).toThrow(
-      "winogradTile must be 'auto', 0, 2 or 4, got 3",
-    );
+    for (const bad of [1, 8, 2.5, -1, 'fit']) {
+      expect(() => new InferenceGraph([5, 5, 2], [{ op: 'relu', inputs: [0] }], { winogradTile: bad as 4 })).toThrow(
+        `winogradTile must be 'auto', 'training', 0 or 2 … 7, got ${JSON.stringify(bad)}`,
+      );
+    }
   });
 
   it('Winograd relu keeps NaN (as tfjs Relu): every output a NaN input pixel reaches is NaN, not 0', async () => {

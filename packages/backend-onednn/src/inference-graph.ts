@@ -91,12 +91,15 @@ export interface InferenceGraphOptions {
    *   `implementations()` shows the times. That first call takes a few times longer
    *   (~2 s for CIFAR10Net at batch 256) and the choice can differ between runs when two are close, so results
    *   can differ by ~1e-5 relative between processes.
-   * - `4`: F(4x4, 3x3) wherever the training kernels pick Winograd (≥ 16 channels each side, unless
-   *   `setConvAlgorithm` says otherwise) — 36 multiplications per 16 outputs, ~1e-5 relative error, the training
-   *   kernels' default tile; `2`: F(2x2, 3x3) there (~1e-6); `0`: oneDNN's direct kernels only. These are
-   *   deterministic.
+   * - `'training'`: wherever the training kernels pick Winograd (≥ 16 channels each side, unless
+   *   `setConvAlgorithm` says otherwise), the tile their default `'auto'` setting takes for the convolution's
+   *   output size (see {@link WinogradTile}: airbench94's 31x31 layer F(4x4), 15x15 F(5x5), 7x7 F(7x7), 3x3
+   *   F(3x3)), so inference rounds as training did.
+   * - `2` … `7`: F(m x m, 3x3) there (`4`: 36 multiplications per 16 outputs, ~1e-5 relative error; `2`: ~1e-6;
+   *   `7`: ~1e-4); `0`: oneDNN's direct kernels only.
+   * All but `'auto'` are deterministic.
    */
-  winogradTile?: 'auto' | 0 | 2 | 4;
+  winogradTile?: 'auto' | 'training' | 0 | 2 | 3 | 4 | 5 | 6 | 7;
   /**
    * Let oneDNN's direct convolutions with a multiple of 8 output channels (and the pooling after them) keep
    * oneDNN's blocked layout (nChw8c on AVX2, ~20% faster than NHWC for 5x5 layers), with reorders to NHWC where
@@ -128,15 +131,16 @@ export class InferenceGraph {
    * @param ops - The ops, in order (see {@link GraphOp}).
    * @param options - See {@link InferenceGraphOptions}.
    * @throws Error naming the op index when an op is unknown, refers to a later value, has weights of the wrong
-   *   length, or does not fit its input shape; RangeError for a `winogradTile` other than 'auto', 0, 2, 4.
+   *   length, or does not fit its input shape; RangeError for a `winogradTile` other than 'auto', 'training', 0, 2 … 7.
    * @throws OnednnUnavailableError when the native addon cannot load.
    */
   constructor(inputShape: [number, number, number], ops: readonly GraphOp[], options: InferenceGraphOptions = {}) {
     const tile = options.winogradTile ?? 'auto';
-    if (!(tile === 'auto' || tile === 0 || tile === 2 || tile === 4)) {
-      throw new RangeError(`InferenceGraph: winogradTile must be 'auto', 0, 2 or 4, got ${JSON.stringify(tile)}`);
+    if (!(tile === 'auto' || tile === 'training' || tile === 0 || (Number.isInteger(tile) && tile >= 2 && tile <= 7))) {
+      throw new RangeError(`InferenceGraph: winogradTile must be 'auto', 'training', 0 or 2 … 7, got ${JSON.stringify(tile)}`);
     }
-    this.native = new (getBinding().InferenceGraph)(ops, Int32Array.from(inputShape), tile === 'auto' ? -1 : tile, options.blockedLayouts ?? true);
+    const code = tile === 'auto' ? -1 : tile === 'training' ? -2 : tile;
+    this.native = new (getBinding().InferenceGraph)(ops, Int32Array.from(inputShape), code, options.blockedLayouts ?? true);
     this.inputShape = [...inputShape];
     this.outputShape = this.native.outputShape();
   }

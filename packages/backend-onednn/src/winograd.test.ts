@@ -1,8 +1,8 @@
 /**
- * Winograd F(2x2, 3x3) and F(4x4, 3x3) convolutions: parity with tfjs' JS `cpu` backend (forward, dx, dw, fused
+ * Winograd F(m x m, 3x3) convolutions, m = 2..7: parity with tfjs' JS `cpu` backend (forward, dx, dw, fused
  * bias + relu) over 3x3 stride-1 geometries with odd sizes (tiles hanging over the edge), every padding form,
- * batch 1 and channel counts 1..64, with the algorithm forced to `'winograd'`, for both tiles; their float32
- * error against a float64 direct convolution; and which algorithm `'auto'` picks.
+ * batch 1 and channel counts 1..64, with the algorithm forced to `'winograd'`, for every tile; which algorithm
+ * `'auto'` picks, and which tile the `'auto'` tile setting picks for each pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -84,16 +84,19 @@ describe.each([2, 3, 4, 5, 6, 7] as const)('Winograd tile %i, F(m x m, 3x3) (for
     it(`fused conv2d bias + relu fwd: ${label(c)}`, async () => {
       setConvAlgorithm('winograd');
       setWinogradTile(tile);
-      await expectParity(() => [
-        tf.fused.conv2d({
-          x: rand(c.x, 401 + i) as tf.Tensor4D,
-          filter: rand(c.f, 411 + i) as tf.Tensor4D,
-          bias: rand([c.f[3]], 421 + i),
-          strides: 1,
-          pad: c.pad,
-          activation: 'relu',
-        }),
-      ], tol);
+      await expectParity(
+        () => [
+          tf.fused.conv2d({
+            x: rand(c.x, 401 + i) as tf.Tensor4D,
+            filter: rand(c.f, 411 + i) as tf.Tensor4D,
+            bias: rand([c.f[3]], 421 + i),
+            strides: 1,
+            pad: c.pad,
+            activation: 'relu',
+          }),
+        ],
+        tol,
+      );
     });
   });
 
@@ -135,6 +138,57 @@ describe("setConvAlgorithm / 'auto'", () => {
     setConvAlgorithm('direct');
     expect(getConvAlgorithm()).toBe('direct');
     expect(implOf([2, 8, 8, 64], [3, 3, 64, 64])).toMatch(DIRECT_CONV_IMPL);
+  });
+
+  it("tile 'auto' (default) picks the tile per pass from its output size", async () => {
+    await tf.setBackend('onednn');
+    setConvAlgorithm('auto');
+    const previousTile = getWinogradTile();
+    try {
+      if (process.env.ONEDNN_WINOGRAD_TILE === undefined) expect(previousTile).toBe('auto');
+      setWinogradTile('auto');
+      expect(getWinogradTile()).toBe('auto');
+      // 'same' 3x3: the output is the input's size. Fewest multiplications, ceil(h/m)·ceil(w/m)·(m+2)²,
+      // a larger m only below 85% of the best smaller one's: 31 → 4 (F(7x7)'s 2025 is 88% of 2304), 15 → 5,
+      // 7 → 7, 3 → 3, 1 → 2, 8 → 4.
+      const sizes: [number, number][] = [
+        [31, 4],
+        [15, 5],
+        [7, 7],
+        [3, 3],
+        [1, 2],
+        [8, 4],
+      ];
+      for (const [hw, m] of sizes) {
+        expect(implOf([2, hw, hw, 16], [3, 3, 16, 16]), `${hw}x${hw}`).toBe(`native:winograd_f${m}x${m}_3x3+gemm:jit`);
+      }
+      // 'valid' 9x9 → 7x7: forward and backward weights tile the 7x7 output (F(7x7)), backward data the 9x9
+      // input gradient (F(3x3): 9 tiles x 25 against F(4x4)'s 9 x 36).
+      getBinding().clearCache();
+      const x = rand([2, 9, 9, 16], 5) as tf.Tensor4D;
+      const w = rand([3, 3, 16, 16], 6) as tf.Tensor4D;
+      tf.tidy(() => {
+        const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'valid')))([x, w]);
+        dx!.dataSync();
+        dw!.dataSync();
+      });
+      tf.dispose([x, w]);
+      const impls = Object.fromEntries(getPrimitiveImpls().map((p) => [p.kernel, p.impl]));
+      expect(impls).toMatchObject({
+        Conv2D: 'native:winograd_f7x7_3x3+gemm:jit',
+        Conv2DBackpropFilter: 'native:winograd_f7x7_3x3+gemm:jit',
+        Conv2DBackpropInput: 'native:winograd_f3x3_3x3+gemm:jit',
+      });
+    } finally {
+      setWinogradTile(previousTile);
+    }
+  });
+
+  it('setWinogradTile takes only auto or an integer 2..7, naming what it got', () => {
+    for (const bad of [1, 8, 2.5, '4', null]) {
+      expect(() => setWinogradTile(bad as 4)).toThrow(`setWinogradTile: tile must be 'auto' or an integer 2 to 7. Received: tile=${String(bad)}`);
+      expect(() => getBinding().setWinogradTile(bad as 4)).toThrow("onednn: setWinogradTile expects 'auto' or an integer 2..7");
+    }
   });
 
   it('rejects an unknown mode, naming it', () => {

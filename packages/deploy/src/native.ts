@@ -20,10 +20,12 @@ export interface CompileNativeOptions {
   /**
    * The algorithm of the 3x3 stride-1 convolutions: `'auto'` (default) times oneDNN's direct kernel, Winograd
    * F(2x2, 3x3) and F(4x4, 3x3) on each batch size's first call and keeps the fastest per layer, or the most
-   * accurate within 3% of it (as `cudnn.benchmark`); `4` (F(4x4), ~1e-5 relative error), `2` (F(2x2), ~1e-6) or `0` (direct only) fix it.
-   * See `InferenceGraphOptions` in `@cnn/backend-onednn`.
+   * accurate within 3% of it (as `cudnn.benchmark`); `'training'` takes per layer the tile the training kernels
+   * take for its output size (as training rounded); `4` (F(4x4), ~1e-5 relative error), `2` (F(2x2), ~1e-6),
+   * `3`, `5`, `6`, `7` (F(7x7), ~1e-4) or `0` (direct only) fix it. See `InferenceGraphOptions` in
+   * `@cnn/backend-onednn`.
    */
-  winogradTile?: 'auto' | 0 | 2 | 4;
+  winogradTile?: 'auto' | 'training' | 0 | 2 | 3 | 4 | 5 | 6 | 7;
   /** Keep oneDNN's blocked layout between direct convolutions and pooling (default `true`; see InferenceGraph). */
   blockedLayouts?: boolean;
 }

@@ -25,8 +25,9 @@
 // convolution or dense layer runs it only while its weights and input are finite, else a NaN-keeping relu after
 // the primitive (graph_steps.cc); Winograd's and the native loops' relus keep NaN by construction.
 //
-// Convolution algorithms (ConvAlgorithm): winogradTile 0 fixes oneDNN's direct kernels, 2 or 4 Winograd F(2x2, 3x3)
-// or F(4x4, 3x3) for the 3x3 stride-1 convolutions WinogradApplies() picks; -1 (auto) tunes them per batch size
+// Convolution algorithms (ConvAlgorithm): winogradTile 0 fixes oneDNN's direct kernels, 2..7 Winograd F(m x m, 3x3)
+// for the 3x3 stride-1 convolutions WinogradApplies() picks, -2 (training) the tile the training kernels take for
+// each convolution's output size (TileForOutput); -1 (auto) tunes direct, F(2x2) and F(4x4) per batch size
 // (graph_tune.cc).
 #include "graph.h"
 
@@ -62,21 +63,17 @@ Graph::Graph(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Graph>(info) {
   shapes_.push_back({dims[0], dims[1], dims[2]});
   if (info.Length() > 3 && info[3].IsBoolean()) blocked_layouts_ = info[3].As<Napi::Boolean>().Value();
   if (info.Length() > 2 && info[2].IsNumber()) {
-    switch (info[2].As<Napi::Number>().Int32Value()) {  // winogradTile: -1 auto, 0 direct, 2 / 4 the tile
-      case -1:
-        algorithm_.reset();
-        break;
-      case 0:
-        algorithm_ = ConvAlgorithm::kDirect;
-        break;
-      case 2:
-        algorithm_ = ConvAlgorithm::kWinogradF2x2;
-        break;
-      case 4:
-        algorithm_ = ConvAlgorithm::kWinogradF4x4;
-        break;
-      default:
-        throw Napi::RangeError::New(env, "InferenceGraph: winogradTile must be -1 (auto), 0 (off), 2 or 4");
+    // winogradTile: -1 auto, -2 the training kernels' tiles, 0 direct, 2..7 the tile
+    const int tile = info[2].As<Napi::Number>().Int32Value();
+    if (tile == -1) {
+      algorithm_.reset();
+    } else if (tile == -2) {
+      training_tiles_ = true;
+    } else if (tile == 0 || (tile >= 2 && tile <= 7)) {
+      algorithm_ = static_cast<ConvAlgorithm>(tile);
+    } else {
+      throw Napi::RangeError::New(env,
+                                  "InferenceGraph: winogradTile must be -1 (auto), -2 (training), 0 (off) or 2..7");
     }
   }
   Napi::Array list = info[0].As<Napi::Array>();

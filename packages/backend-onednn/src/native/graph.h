@@ -64,13 +64,11 @@ struct Op {
   std::vector<float> weights, bias;
   // conv: the algorithms to run; several: tuned per plan, in order of accuracy (direct, F(2x2), F(4x4))
   std::vector<ConvAlgorithm> algorithms{ConvAlgorithm::kDirect};
-  WinogradFilter winograd_f2x2, winograd_f4x4;  // conv
-  Shape in, shape;                              // first input's and the output's per-sample shape
+  WinogradFilter winograd[8];  // conv: by tile side (2..7 used)
+  Shape in, shape;             // first input's and the output's per-sample shape
 
-  /** The Winograd filter of `algorithm` (kWinogradF2x2 or kWinogradF4x4). */
-  WinogradFilter& Winograd(ConvAlgorithm algorithm) {
-    return algorithm == ConvAlgorithm::kWinogradF4x4 ? winograd_f4x4 : winograd_f2x2;
-  }
+  /** The Winograd filter of `algorithm` (a Winograd one). */
+  WinogradFilter& Winograd(ConvAlgorithm algorithm) { return winograd[static_cast<int>(algorithm)]; }
   /** The convolution or pooling window at batch `n`. */
   ConvGeometry WindowAt(int64_t n) const {
     ConvGeometry g = window;
@@ -133,9 +131,10 @@ class Graph : public Napi::ObjectWrap<Graph> {
   bool disposed_ = false;
   // The algorithm every Winograd-capable convolution runs (kDirect: oneDNN's direct kernels only); unset: tuned
   // per plan among the three.
-  std::optional<ConvAlgorithm> algorithm_;
-  bool blocked_layouts_ = true;  // direct convolutions and the pooling after them in oneDNN's blocked layout
-  std::vector<bool> blocked_;    // per value: stored in the producer's blocked layout (ChooseLayouts)
+  std::optional<ConvAlgorithm> algorithm_;  // fixed (winogradTile 0, 2..7); unset: tuned
+  bool training_tiles_ = false;             // winogradTile -2: each convolution on the training kernels' tile
+  bool blocked_layouts_ = true;             // direct convolutions and the pooling after them in oneDNN's blocked layout
+  std::vector<bool> blocked_;               // per value: stored in the producer's blocked layout (ChooseLayouts)
 
   // graph.cc: the N-API surface
   Napi::Value Run(const Napi::CallbackInfo& info);

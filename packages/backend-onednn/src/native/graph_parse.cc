@@ -98,7 +98,11 @@ Op Graph::Parse(const Napi::Env& env, Napi::Value value, uint32_t i) {
     op.shape = {g.out_height, g.out_width, g.out_channels};
     op.weights = Floats(env, o, "filter", g.weights_size(), i, false);
     op.bias = Floats(env, o, "bias", static_cast<size_t>(g.out_channels), i, true);
-    if (!algorithm_) {  // tuned; ONEDNN_CONV_ALGO=direct / setConvAlgorithm('direct') still rule
+    if (training_tiles_) {  // as the training kernels: TileForOutput of their 'auto' setting
+      if (WinogradApplies(g, false)) {
+        op.algorithms = {WinogradAlgorithm(TileForOutput(WinogradTile::kAuto, g.out_height, g.out_width))};
+      }
+    } else if (!algorithm_) {  // tuned; ONEDNN_CONV_ALGO=direct / setConvAlgorithm('direct') still rule
       if (WinogradGeometry(g) && in.c >= 16 && g.out_channels >= 16 &&
           GetConvAlgorithmMode() != ConvAlgorithmMode::kDirect)
         op.algorithms = {ConvAlgorithm::kDirect, ConvAlgorithm::kWinogradF2x2, ConvAlgorithm::kWinogradF4x4};

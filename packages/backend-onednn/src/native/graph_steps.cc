@@ -176,14 +176,13 @@ const float* Graph::TransformedFilter(Op& op, ConvAlgorithm algorithm) {
 
 /**
  * Adds the steps of convolution `op` reading value x (NHWC unless `op` is direct-only) into v with `algorithm`:
- * oneDNN's direct kernel (in the layouts it prefers, reordering x when needed) or Winograd F(2x2) / F(4x4).
+ * oneDNN's direct kernel (in the layouts it prefers, reordering x when needed) or Winograd on the algorithm's tile.
  */
 void Graph::BuildConv(Plan& plan, Op& op, int x, int v, ConvAlgorithm algorithm) {
   const ConvGeometry g = op.WindowAt(plan.batch);
   const float* bias = op.bias.empty() ? nullptr : op.bias.data();
   if (algorithm != ConvAlgorithm::kDirect) {
-    plan.impls.push_back(algorithm == ConvAlgorithm::kWinogradF4x4 ? "native:winograd_f4x4_3x3+gemm:jit"
-                                                                   : "native:winograd_f2x2_3x3+gemm:jit");
+    plan.impls.push_back(std::string("native:winograd_") + ShortName(algorithm) + "_3x3+gemm:jit");
     const float* u = TransformedFilter(op, algorithm);
     const bool relu = op.relu;  // Winograd's relu keeps NaN
     const WinogradTile tile = TileOf(algorithm);
@@ -249,8 +248,8 @@ void Graph::Build(Plan& plan, Op& op, int v) {
       BuildConv(plan, op, x, v, algorithm);
       plan.impls.back() += note;
       if (algorithm != ConvAlgorithm::kDirect) ++op.Winograd(algorithm).plans;
-      for (WinogradFilter* f : {&op.winograd_f2x2, &op.winograd_f4x4}) {  // the transforms only tuning made
-        if (f->plans == 0) std::vector<float>().swap(f->transformed);     // (4x / 1.8x the filter's size) go
+      for (WinogradFilter& f : op.winograd) {                        // the transforms only tuning made
+        if (f.plans == 0) std::vector<float>().swap(f.transformed);  // (4x / 1.8x the filter's size) go
       }
       break;
     }

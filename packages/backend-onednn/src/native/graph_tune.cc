@@ -29,8 +29,16 @@ const char* ShortName(ConvAlgorithm algorithm) {
   switch (algorithm) {
     case ConvAlgorithm::kWinogradF2x2:
       return "f2x2";
+    case ConvAlgorithm::kWinogradF3x3:
+      return "f3x3";
     case ConvAlgorithm::kWinogradF4x4:
       return "f4x4";
+    case ConvAlgorithm::kWinogradF5x5:
+      return "f5x5";
+    case ConvAlgorithm::kWinogradF6x6:
+      return "f6x6";
+    case ConvAlgorithm::kWinogradF7x7:
+      return "f7x7";
     case ConvAlgorithm::kDirect:
       break;
   }

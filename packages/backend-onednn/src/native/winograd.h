@@ -17,11 +17,18 @@ enum class ConvAlgorithmMode {
   kWinograd,  // Winograd wherever the geometry allows (tests, benchmarks)
 };
 
-/** The algorithm one convolution runs on (the inference graph picks or tunes one per convolution). */
+/**
+ * The algorithm one convolution runs on (the inference graph picks or tunes one per convolution): oneDNN's direct
+ * kernels, or Winograd on a tile (the value is the tile's side, as WinogradTile's).
+ */
 enum class ConvAlgorithm {
-  kDirect,        // oneDNN's direct kernels (any geometry)
-  kWinogradF2x2,  // Winograd F(2x2, 3x3): 4x4 input tiles, 16 multiplications per 4 outputs and channel pair
-  kWinogradF4x4,  // Winograd F(4x4, 3x3): 6x6 input tiles, 36 per 16 outputs (faster, ~10x the rounding error)
+  kDirect = 0,        // oneDNN's direct kernels (any geometry)
+  kWinogradF2x2 = 2,  // Winograd F(2x2, 3x3): 4x4 input tiles, 16 multiplications per 4 outputs and channel pair
+  kWinogradF3x3 = 3,
+  kWinogradF4x4 = 4,  // Winograd F(4x4, 3x3): 6x6 input tiles, 36 per 16 outputs (faster, ~10x the rounding error)
+  kWinogradF5x5 = 5,
+  kWinogradF6x6 = 6,
+  kWinogradF7x7 = 7,
 };
 
 /**
@@ -40,9 +47,14 @@ enum class WinogradTile : int {
   kF7x7 = 7,
 };
 
-/** The tile of a Winograd algorithm of the inference graph (kF2x2 or kF4x4; not for kDirect). */
+/** The tile of a Winograd algorithm (not for kDirect). */
 inline WinogradTile TileOf(ConvAlgorithm algorithm) {
-  return algorithm == ConvAlgorithm::kWinogradF4x4 ? WinogradTile::kF4x4 : WinogradTile::kF2x2;
+  return static_cast<WinogradTile>(static_cast<int>(algorithm));
+}
+
+/** The Winograd algorithm on `tile` (not for kAuto). */
+inline ConvAlgorithm WinogradAlgorithm(WinogradTile tile) {
+  return static_cast<ConvAlgorithm>(static_cast<int>(tile));
 }
 
 /** The current mode; the default comes from ONEDNN_CONV_ALGO=auto|direct|winograd (auto when unset). */

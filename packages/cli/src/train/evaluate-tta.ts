@@ -25,8 +25,10 @@ export interface EvaluateTtaOptions {
   /**
    * Run every view through the model compiled into one native graph (`compileNative` of `@cnn/deploy`, oneDNN's
    * `InferenceGraph`) instead of layer by layer through tfjs-layers. Its 3x3 convolutions with 16+ channels run
-   * Winograd F(4x4, 3x3) (`winogradTile: 4`, the training kernels' tile: ~1e-5 relative difference to the layers'
-   * logits, deterministic, and no per-batch-size tuning, which would cost a one-off evaluation seconds). Needs the
+   * Winograd on the tile the training kernels take for each layer's output size (`winogradTile: 'training'`:
+   * airbench94's 15x15 layers F(5x5), 7x7 F(7x7), 3x3 F(3x3), 31x31 F(4x4); ~1e-5–1e-4 relative difference to
+   * the layers' logits, deterministic, and no per-batch-size tuning, which would cost a one-off evaluation
+   * seconds). Needs the
    * `'onednn'` backend and a model of natively supported layers; otherwise the evaluation runs layer by layer and
    * one line on `log` says why. The graph is disposed afterwards. Default `false`.
    */
@@ -59,7 +61,7 @@ async function compileForTta(model: tfl.LayersModel, log: (line: string) => void
     return undefined;
   }
   try {
-    return await compileNative(model, { winogradTile: 4 });
+    return await compileNative(model, { winogradTile: 'training' });
   } catch (err) {
     log(`TTA evaluation: layer by layer (${(err as Error).message})`);
     return undefined;
