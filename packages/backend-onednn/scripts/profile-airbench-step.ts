@@ -2,7 +2,7 @@
  * airbench94 training-step profile (the fast CIFAR-10 recipe's step) on a tfjs backend: ms/step, img/s and a
  * per-kernel breakdown by category (convolutions, batch norm, GELU, pooling, other) and by shape. Usage:
  *   pnpm exec tsx --single-threaded-gc scripts/profile-airbench-step.ts [--backend onednn|cpu] [--batch 1024]
- *     [--steps 3] [--warmup 1] [--by-shape] [--tile 2|4] [--no-kernels] [--precision float32|bf16]
+ *     [--steps 3] [--warmup 1] [--by-shape] [--tile auto|2..7] [--no-kernels] [--precision float32|bf16]
  *     [--ab 'ENV=a,ENV2=b|ENV=c']   (alternates steps between environment settings read by the native code,
  *                                    e.g. ONEDNN_CONV_ALGO; prints min / median ms per setting, no breakdown)
  * The network is @cnn/models' `airbench94` (whitening conv with a trainable bias, GELU, BatchNorm without scale,
@@ -16,7 +16,7 @@ import { airbench94 } from '../../models/src/index.js';
 import { computeGradients } from '../../train/src/train-step.js';
 import { ParamGroupOptimizer } from '../../train/src/optimizers/param-groups.js';
 import { SGD } from '../../train/src/optimizers/sgd.js';
-import { selectBackend, setPrecision, setWinogradTile } from '../src/index.js';
+import { selectBackend, setPrecision, setWinogradTile, type WinogradTile } from '../src/index.js';
 import { arg, KernelProfiler } from './kernel-profiler.js';
 
 /** Kernel-name → category of the breakdown. */
@@ -37,7 +37,10 @@ async function main(): Promise<void> {
   const chosen = await selectBackend(backend as 'onednn');
   console.log(`backend: ${chosen.backend} (${chosen.reason})`);
   setPrecision(arg('precision', 'float32') as 'float32' | 'bf16');
-  if (process.argv.includes('--tile')) setWinogradTile(Number(arg('tile', '4')) as 2 | 4);
+  if (process.argv.includes('--tile')) {
+    const tile = arg('tile', 'auto');
+    setWinogradTile(tile === 'auto' ? 'auto' : (Number(tile) as WinogradTile));
+  }
   const profiler = new KernelProfiler();
   profiler.byShape = true;
   if (kernels) profiler.instrument(chosen.backend);

@@ -1,8 +1,9 @@
 /**
  * Winograd F(m x m, 3x3) convolutions, m = 2..7: parity with tfjs' JS `cpu` backend (forward, dx, dw, fused
  * bias + relu) over 3x3 stride-1 geometries with odd sizes (tiles hanging over the edge), every padding form,
- * batch 1 and channel counts 1..64, with the algorithm forced to `'winograd'`, for every tile; which algorithm
- * `'auto'` picks, and which tile the `'auto'` tile setting picks for each pass.
+ * batch 1 and channel counts 1..64, with the algorithm forced to `'winograd'`, for every tile; their float32
+ * error against a float64 direct convolution; which algorithm `'auto'` picks, and which tile the `'auto'` tile
+ * setting picks for each pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -108,6 +109,74 @@ describe.each([2, 3, 4, 5, 6, 7] as const)('Winograd tile %i, F(m x m, 3x3) (for
     tf.tidy(() => tf.conv2d(rand([1, 6, 6, 4], 1) as tf.Tensor4D, rand([3, 3, 4, 4], 2) as tf.Tensor4D, 1, 'same').dataSync());
     const impls = getPrimitiveImpls().filter((p) => p.kernel === 'Conv2D');
     expect(impls.map((p) => p.impl)).toEqual([`native:winograd_f${tile}x${tile}_3x3+gemm:jit`]);
+  });
+});
+
+describe('Winograd float32 error against a float64 direct convolution', () => {
+  const previous = getConvAlgorithm();
+  const previousTile = getWinogradTile();
+  afterAll(() => {
+    setConvAlgorithm(previous);
+    setWinogradTile(previousTile);
+  });
+
+  /** y[n, h, w, k] of a 'same' 3x3 convolution in float64. */
+  function directF64(x: Float32Array, w: Float32Array, [n, h, wd, c]: number[], k: number): Float64Array {
+    const y = new Float64Array(n * h * wd * k);
+    for (let b = 0; b < n; b++) {
+      for (let i = 0; i < h; i++) {
+        for (let j = 0; j < wd; j++) {
+          const out = ((b * h + i) * wd + j) * k;
+          for (let dh = 0; dh < 3; dh++) {
+            const ih = i + dh - 1;
+            if (ih < 0 || ih >= h) continue;
+            for (let dw = 0; dw < 3; dw++) {
+              const iw = j + dw - 1;
+              if (iw < 0 || iw >= wd) continue;
+              const xi = ((b * h + ih) * wd + iw) * c;
+              const wi = (dh * 3 + dw) * c * k;
+              for (let ci = 0; ci < c; ci++) {
+                const xv = x[xi + ci]!;
+                const row = wi + ci * k;
+                for (let o = 0; o < k; o++) y[out + o] += xv * w[row + o]!;
+              }
+            }
+          }
+        }
+      }
+    }
+    return y;
+  }
+
+  it('grows with the tile as the Toom-Cook points spread (relative RMS, 128 channels, 7x7 and 15x15)', async () => {
+    await tf.setBackend('onednn');
+    setConvAlgorithm('winograd');
+    for (const hw of [7, 15]) {
+      const shape: [number, number, number, number] = [2, hw, hw, 128];
+      const x = tf.randomNormal(shape, 0, 1, 'float32', 11) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 3, 128, 32], 0, Math.sqrt(2 / (9 * 128)), 'float32', 12) as tf.Tensor4D;
+      const ref = directF64(x.dataSync() as Float32Array, w.dataSync() as Float32Array, shape, 32);
+      const rms = (a: ArrayLike<number>): number => {
+        let s = 0;
+        let d = 0;
+        for (let i = 0; i < ref.length; i++) {
+          s += ref[i]! * ref[i]!;
+          d += (a[i]! - ref[i]!) ** 2;
+        }
+        return Math.sqrt(d / s);
+      };
+      const errors = new Map<number, number>();
+      for (const tile of [2, 3, 4, 5, 6, 7] as const) {
+        setWinogradTile(tile);
+        errors.set(tile, rms(tf.tidy(() => tf.conv2d(x, w, 1, 'same').dataSync())));
+      }
+      // scripts/winograd_matrices.py over 256 channels: 5e-7, 1.8e-6, 3.3e-6, 5.1e-6, 6.5e-6, 6.6e-5.
+      for (const tile of [2, 3, 4, 5, 6] as const) expect(errors.get(tile), `F(${tile}x${tile}) at ${hw}x${hw}`).toBeLessThan(2e-5);
+      expect(errors.get(7), `F(7x7) at ${hw}x${hw}`).toBeLessThan(2e-4);
+      expect(errors.get(2)!, 'F(2x2) is the most accurate').toBeLessThan(errors.get(4)!);
+      expect(errors.get(7)!, 'F(7x7) is the least accurate').toBeGreaterThan(3 * errors.get(6)!);
+      tf.dispose([x, w]);
+    }
   });
 });
 

@@ -11,10 +11,10 @@
 //                  padding 2 - pad (the "full" correlation)
 //   backward wts   dg = G^T [ sum_t V[t,ic] (.) (A dy_t A^T) ] G         (the adjoint of the forward in g)
 //
-// F(4x4) uses the interpolation points {0, ±1, ±2, ∞}; its larger transform constants cost float32 accuracy
-// (~1e-6 relative error for F(2x2), ~1e-5 for F(4x4): src/winograd.test.ts measures both against float64
-// direct convolution), far below the noise of SGD on a mini-batch (the fast CIFAR-10 recipe this was built for
-// trains in float16 on GPUs).
+// F(4x4) uses the interpolation points {0, ±1, ±2, ∞}; its larger transform constants cost float32 accuracy, and
+// larger tiles more (relative RMS ~5e-7 for F(2x2), ~3e-6 for F(4x4), ~7e-5 for F(7x7): see the Toom-Cook
+// section below; src/winograd.test.ts measures every tile against a float64 direct convolution), far below the
+// noise of SGD on a mini-batch (the fast CIFAR-10 recipe this was built for trains in float16 on GPUs).
 //
 // The channel loops carry `omp simd`: their inputs and outputs are distinct buffers, which the compiler cannot
 // prove on its own (without it they stay scalar, ~1.4x slower end to end).
