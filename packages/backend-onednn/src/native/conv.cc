@@ -175,10 +175,9 @@ struct WinogradEntry : CacheEntry {};
  */
 WinogradTile NoteWinograd(const char* kernel, const std::string& shape_key, int64_t out_h, int64_t out_w) {
   const WinogradTile tile = TileForOutput(GetTrainingWinogradTile(), out_h, out_w);
-  const std::string m = std::to_string(static_cast<int>(tile));
-  const std::string key = shape_key + ":f" + m;
+  const std::string key = shape_key + ":f" + std::to_string(static_cast<int>(tile));
   if (!CacheGet(key)) {
-    RecordImpl(kernel, key, "native:winograd_f" + m + "x" + m + "_3x3+gemm:jit");
+    RecordImpl(kernel, key, WinogradImpl(tile));
     CachePut(key, std::make_unique<WinogradEntry>());
   }
   return tile;

@@ -115,7 +115,7 @@ struct Plan {
 Step PrimitiveStep(std::shared_ptr<dnnl::primitive> prim, std::vector<ValueArg> args,
                    std::unordered_map<int, dnnl::memory> fixed, dnnl::memory::desc scratch);
 
-/** The short name of an algorithm in tuning notes: "direct", "f2x2", "f4x4". */
+/** The short name of an algorithm in tuning notes: "direct", "f2x2" … "f7x7". */
 const char* ShortName(ConvAlgorithm algorithm);
 
 /** The InferenceGraph JS class: see graph.cc. */

@@ -182,7 +182,7 @@ void Graph::BuildConv(Plan& plan, Op& op, int x, int v, ConvAlgorithm algorithm)
   const ConvGeometry g = op.WindowAt(plan.batch);
   const float* bias = op.bias.empty() ? nullptr : op.bias.data();
   if (algorithm != ConvAlgorithm::kDirect) {
-    plan.impls.push_back(std::string("native:winograd_") + ShortName(algorithm) + "_3x3+gemm:jit");
+    plan.impls.push_back(WinogradImpl(TileOf(algorithm)));
     const float* u = TransformedFilter(op, algorithm);
     const bool relu = op.relu;  // Winograd's relu keeps NaN
     const WinogradTile tile = TileOf(algorithm);

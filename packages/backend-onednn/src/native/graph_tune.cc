@@ -26,23 +26,8 @@ constexpr double kTuneSlack = 1.03;
 }  // namespace
 
 const char* ShortName(ConvAlgorithm algorithm) {
-  switch (algorithm) {
-    case ConvAlgorithm::kWinogradF2x2:
-      return "f2x2";
-    case ConvAlgorithm::kWinogradF3x3:
-      return "f3x3";
-    case ConvAlgorithm::kWinogradF4x4:
-      return "f4x4";
-    case ConvAlgorithm::kWinogradF5x5:
-      return "f5x5";
-    case ConvAlgorithm::kWinogradF6x6:
-      return "f6x6";
-    case ConvAlgorithm::kWinogradF7x7:
-      return "f7x7";
-    case ConvAlgorithm::kDirect:
-      break;
-  }
-  return "direct";
+  static const char* const kNames[] = {"direct", "", "f2x2", "f3x3", "f4x4", "f5x5", "f6x6", "f7x7"};
+  return kNames[static_cast<int>(algorithm)];
 }
 
 /**

@@ -999,6 +999,11 @@ void SetTrainingWinogradTile(WinogradTile tile) {
   TrainingTile() = tile;
 }
 
+std::string WinogradImpl(WinogradTile tile) {
+  const std::string m = std::to_string(static_cast<int>(tile));
+  return "native:winograd_f" + m + "x" + m + "_3x3+gemm:jit";
+}
+
 WinogradTile TileForOutput(WinogradTile setting, int64_t out_h, int64_t out_w) {
   if (setting != WinogradTile::kAuto) return setting;
   const auto cost = [&](int64_t m) { return ((out_h + m - 1) / m) * ((out_w + m - 1) / m) * (m + 2) * (m + 2); };

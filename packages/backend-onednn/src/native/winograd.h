@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "conv_geometry.h"
@@ -51,6 +52,9 @@ enum class WinogradTile : int {
 inline WinogradTile TileOf(ConvAlgorithm algorithm) {
   return static_cast<WinogradTile>(static_cast<int>(algorithm));
 }
+
+/** The primitive record of a Winograd convolution on `tile` (not kAuto), e.g. "native:winograd_f4x4_3x3+gemm:jit". */
+std::string WinogradImpl(WinogradTile tile);
 
 /** The Winograd algorithm on `tile` (not for kAuto). */
 inline ConvAlgorithm WinogradAlgorithm(WinogradTile tile) {
