@@ -105,7 +105,6 @@ def main():
             print(cpp_table("kBT", bt))
             print(cpp_table("kG", g))
             print(cpp_table("kAT", at))
-            print(cpp_table("kA", at.T))
             print("};\n")
         return
     for m, points in POINTS.items():

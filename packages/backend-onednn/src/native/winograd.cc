@@ -379,6 +379,38 @@ ONEDNN_BINDING_INLINE void F4x4GradStreams(const float* __restrict i0, const flo
   }
 }
 
+/** u = G g G^T (N x N) for one 3x3 filter g and a tile's N x 3 filter transform G. */
+template <int N>
+void GgGt(const float (&G)[N][3], const float (&g)[3][3], float (&u)[N * N]) {
+  float t[N][3];
+  for (int a = 0; a < N; ++a) {
+    for (int j = 0; j < 3; ++j) t[a][j] = G[a][0] * g[0][j] + G[a][1] * g[1][j] + G[a][2] * g[2][j];
+  }
+  for (int a = 0; a < N; ++a) {
+    for (int b = 0; b < N; ++b) u[a * N + b] = t[a][0] * G[b][0] + t[a][1] * G[b][1] + t[a][2] * G[b][2];
+  }
+}
+
+/** dg = G^T s G (3x3) for the N x N accumulated s (the adjoint of GgGt). */
+template <int N>
+void GtSG(const float (&G)[N][3], const float (&s)[N * N], float (&dg)[3][3]) {
+  float r[3][N];  // G^T S
+  for (int k = 0; k < 3; ++k) {
+    for (int b = 0; b < N; ++b) {
+      float v = 0.f;
+      for (int a = 0; a < N; ++a) v += G[a][k] * s[a * N + b];
+      r[k][b] = v;
+    }
+  }
+  for (int k = 0; k < 3; ++k) {  // (G^T S) G
+    for (int j = 0; j < 3; ++j) {
+      float v = 0.f;
+      for (int b = 0; b < N; ++b) v += r[k][b] * G[b][j];
+      dg[k][j] = v;
+    }
+  }
+}
+
 struct F4x4 {
   static constexpr int kM = 4, kAlpha = 6, kElements = 36;
   static constexpr float kG[6][3] = {{1.f / 4, 0, 0},
@@ -389,34 +421,10 @@ struct F4x4 {
                                      {0, 0, 1}};
 
   /** u = G g G^T (6x6) for one 3x3 filter g. */
-  static void Filter(const float (&g)[3][3], float (&u)[kElements]) {
-    float t[6][3];
-    for (int a = 0; a < 6; ++a) {
-      for (int j = 0; j < 3; ++j) t[a][j] = kG[a][0] * g[0][j] + kG[a][1] * g[1][j] + kG[a][2] * g[2][j];
-    }
-    for (int a = 0; a < 6; ++a) {
-      for (int b = 0; b < 6; ++b) u[a * 6 + b] = t[a][0] * kG[b][0] + t[a][1] * kG[b][1] + t[a][2] * kG[b][2];
-    }
-  }
+  static void Filter(const float (&g)[3][3], float (&u)[kElements]) { GgGt(kG, g, u); }
 
   /** dg = G^T s G (3x3) for the 6x6 accumulated s. */
-  static void FilterGrad(const float (&s)[kElements], float (&dg)[3][3]) {
-    float r[3][6];  // G^T S
-    for (int k = 0; k < 3; ++k) {
-      for (int b = 0; b < 6; ++b) {
-        float v = 0.f;
-        for (int a = 0; a < 6; ++a) v += kG[a][k] * s[a * 6 + b];
-        r[k][b] = v;
-      }
-    }
-    for (int k = 0; k < 3; ++k) {  // (G^T S) G
-      for (int j = 0; j < 3; ++j) {
-        float v = 0.f;
-        for (int b = 0; b < 6; ++b) v += r[k][b] * kG[b][j];
-        dg[k][j] = v;
-      }
-    }
-  }
+  static void FilterGrad(const float (&s)[kElements], float (&dg)[3][3]) { GtSG(kG, s, dg); }
 
   // The data transforms run in two passes over blocks of kBlock channels, through a small buffer in L1: first
   // every column of the tile, then every row (F4x4*Streams). One 6x6 tile of vectors at once would need 36 live
@@ -495,7 +503,7 @@ struct F4x4 {
 // that script as relative RMS over 256 channels, F(2x2) 5e-7, F(3x3) 1.8e-6, F(4x4) 3.3e-6, F(5x5) 5.1e-6,
 // F(6x6) 6.5e-6, F(7x7) 6.6e-5 (bf16 convolutions: ~2e-3).
 
-/** The Toom-Cook matrices of F(M x M, 3x3): kBT (n x n), kG (n x 3), kAT (M x n) and kA = kAT^T, n = M + 2. */
+/** The Toom-Cook matrices of F(M x M, 3x3): kBT (n x n), kG (n x 3) and kAT (M x n), n = M + 2. */
 template <int M>
 struct ToomCook;
 
@@ -513,8 +521,6 @@ struct ToomCook<3> {
                                      {1.f / 6, 1.f / 3, 2.f / 3},
                                      {0.f, 0.f, 1.f}};
   static constexpr float kAT[3][5] = {{1.f, 1.f, 1.f, 1.f, 0.f}, {0.f, 1.f, -1.f, 2.f, 0.f}, {0.f, 1.f, 1.f, 4.f, 1.f}};
-  static constexpr float kA[5][3] = {
-      {1.f, 0.f, 0.f}, {1.f, 1.f, 1.f}, {1.f, -1.f, 1.f}, {1.f, 2.f, 4.f}, {0.f, 0.f, 1.f}};
 };
 
 /** F(5x5, 3x3): the points {0, 1, -1, 2, -2, 1/2, inf}. */
@@ -537,10 +543,6 @@ struct ToomCook<5> {
                                       {0.f, 1.f, 1.f, 4.f, 4.f, 1.f / 4, 0.f},
                                       {0.f, 1.f, -1.f, 8.f, -8.f, 1.f / 8, 0.f},
                                       {0.f, 1.f, 1.f, 16.f, 16.f, 1.f / 16, 1.f}};
-  static constexpr float kA[7][5] = {{1.f, 0.f, 0.f, 0.f, 0.f},    {1.f, 1.f, 1.f, 1.f, 1.f},
-                                     {1.f, -1.f, 1.f, -1.f, 1.f},  {1.f, 2.f, 4.f, 8.f, 16.f},
-                                     {1.f, -2.f, 4.f, -8.f, 16.f}, {1.f, 1.f / 2, 1.f / 4, 1.f / 8, 1.f / 16},
-                                     {0.f, 0.f, 0.f, 0.f, 1.f}};
 };
 
 /** F(6x6, 3x3): the points {0, 1, -1, 2, -2, 1/2, -1/2, inf}. */
@@ -568,14 +570,6 @@ struct ToomCook<6> {
                                       {0.f, 1.f, -1.f, 8.f, -8.f, 1.f / 8, -1.f / 8, 0.f},
                                       {0.f, 1.f, 1.f, 16.f, 16.f, 1.f / 16, 1.f / 16, 0.f},
                                       {0.f, 1.f, -1.f, 32.f, -32.f, 1.f / 32, -1.f / 32, 1.f}};
-  static constexpr float kA[8][6] = {{1.f, 0.f, 0.f, 0.f, 0.f, 0.f},
-                                     {1.f, 1.f, 1.f, 1.f, 1.f, 1.f},
-                                     {1.f, -1.f, 1.f, -1.f, 1.f, -1.f},
-                                     {1.f, 2.f, 4.f, 8.f, 16.f, 32.f},
-                                     {1.f, -2.f, 4.f, -8.f, 16.f, -32.f},
-                                     {1.f, 1.f / 2, 1.f / 4, 1.f / 8, 1.f / 16, 1.f / 32},
-                                     {1.f, -1.f / 2, 1.f / 4, -1.f / 8, 1.f / 16, -1.f / 32},
-                                     {0.f, 0.f, 0.f, 0.f, 0.f, 1.f}};
 };
 
 /** F(7x7, 3x3): the points {0, 1, -1, 2, -2, 1/2, -1/2, 1/4, inf}. */
@@ -606,23 +600,14 @@ struct ToomCook<7> {
                                       {0.f, 1.f, 1.f, 16.f, 16.f, 1.f / 16, 1.f / 16, 1.f / 256, 0.f},
                                       {0.f, 1.f, -1.f, 32.f, -32.f, 1.f / 32, -1.f / 32, 1.f / 1024, 0.f},
                                       {0.f, 1.f, 1.f, 64.f, 64.f, 1.f / 64, 1.f / 64, 1.f / 4096, 1.f}};
-  static constexpr float kA[9][7] = {{1.f, 0.f, 0.f, 0.f, 0.f, 0.f, 0.f},
-                                     {1.f, 1.f, 1.f, 1.f, 1.f, 1.f, 1.f},
-                                     {1.f, -1.f, 1.f, -1.f, 1.f, -1.f, 1.f},
-                                     {1.f, 2.f, 4.f, 8.f, 16.f, 32.f, 64.f},
-                                     {1.f, -2.f, 4.f, -8.f, 16.f, -32.f, 64.f},
-                                     {1.f, 1.f / 2, 1.f / 4, 1.f / 8, 1.f / 16, 1.f / 32, 1.f / 64},
-                                     {1.f, -1.f / 2, 1.f / 4, -1.f / 8, 1.f / 16, -1.f / 32, 1.f / 64},
-                                     {1.f, 1.f / 4, 1.f / 16, 1.f / 64, 1.f / 256, 1.f / 1024, 1.f / 4096},
-                                     {0.f, 0.f, 0.f, 0.f, 0.f, 0.f, 1.f}};
 };
 
 /** One of a ToomCook's matrices as a type, for the compile-time loops of MatStreams. */
-template <int M, int kWhich>  // 0: B^T, 1: A^T, 2: A
+template <int M, int kWhich>  // 0: B^T, 1: A^T, 2: A (= A^T transposed)
 struct ToomMatrix {
   static constexpr int kRows = kWhich == 1 ? M : M + 2, kCols = kWhich == 2 ? M : M + 2;
   static constexpr float At(int o, int i) {
-    return kWhich == 0 ? ToomCook<M>::kBT[o][i] : kWhich == 1 ? ToomCook<M>::kAT[o][i] : ToomCook<M>::kA[o][i];
+    return kWhich == 0 ? ToomCook<M>::kBT[o][i] : kWhich == 1 ? ToomCook<M>::kAT[o][i] : ToomCook<M>::kAT[i][o];
   }
 };
 
@@ -708,36 +693,10 @@ struct Toom {
   static constexpr int64_t kBlock = 32;
 
   /** u = G g G^T (n x n) for one 3x3 filter g. */
-  static void Filter(const float (&g)[3][3], float (&u)[kElements]) {
-    const auto& G = ToomCook<M>::kG;
-    float t[kAlpha][3];
-    for (int a = 0; a < kAlpha; ++a) {
-      for (int j = 0; j < 3; ++j) t[a][j] = G[a][0] * g[0][j] + G[a][1] * g[1][j] + G[a][2] * g[2][j];
-    }
-    for (int a = 0; a < kAlpha; ++a) {
-      for (int b = 0; b < kAlpha; ++b) u[a * kAlpha + b] = t[a][0] * G[b][0] + t[a][1] * G[b][1] + t[a][2] * G[b][2];
-    }
-  }
+  static void Filter(const float (&g)[3][3], float (&u)[kElements]) { GgGt(ToomCook<M>::kG, g, u); }
 
   /** dg = G^T s G (3x3) for the n x n accumulated s. */
-  static void FilterGrad(const float (&s)[kElements], float (&dg)[3][3]) {
-    const auto& G = ToomCook<M>::kG;
-    float r[3][kAlpha];  // G^T S
-    for (int k = 0; k < 3; ++k) {
-      for (int b = 0; b < kAlpha; ++b) {
-        float v = 0.f;
-        for (int a = 0; a < kAlpha; ++a) v += G[a][k] * s[a * kAlpha + b];
-        r[k][b] = v;
-      }
-    }
-    for (int k = 0; k < 3; ++k) {  // (G^T S) G
-      for (int j = 0; j < 3; ++j) {
-        float v = 0.f;
-        for (int b = 0; b < kAlpha; ++b) v += r[k][b] * G[b][j];
-        dg[k][j] = v;
-      }
-    }
-  }
+  static void FilterGrad(const float (&s)[kElements], float (&dg)[3][3]) { GtSG(ToomCook<M>::kG, s, dg); }
 
   /** V[e][slot][c] = (B^T d B)[e] of the n x n patch of tile (n, th, tw) (origin M·th − pt, M·tw − pl). */
   static ONEDNN_BINDING_INLINE void Input(const float* x, const Pass& g, int64_t n, int64_t th, int64_t tw,
